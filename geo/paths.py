@@ -1,0 +1,65 @@
+"""Find the data: ``$CORE20_DATA``, then ``data/raw/`` (filled by ``fetch``), then ``../shared/data``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from geo.sources import SOURCES
+
+__all__ = ["PROJECT_ROOT", "MissingDataError", "cache_dir", "data_roots", "find", "raw_dir"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class MissingDataError(FileNotFoundError):
+    """A dataset the tool needs is in none of the data folders."""
+
+
+def raw_dir() -> Path:
+    """Return the folder that ``python -m targeting fetch`` fills."""
+    return Path(os.environ.get("CORE20_RAW", PROJECT_ROOT / "data" / "raw"))
+
+
+def cache_dir() -> Path:
+    """Return the folder holding the built atlas (``$CORE20_CACHE`` or ``data/cache/``)."""
+    return Path(os.environ.get("CORE20_CACHE", PROJECT_ROOT / "data" / "cache"))
+
+
+def data_roots() -> list[Path]:
+    """Return the data folders in the order they are searched."""
+    roots: list[Path] = []
+    env = os.environ.get("CORE20_DATA")
+    if env:
+        roots.append(Path(env))
+    roots.append(raw_dir())
+    roots.append(PROJECT_ROOT.parent / "shared" / "data")
+    return roots
+
+
+def find(key: str) -> Path:
+    """Return the path of a catalogued dataset, searching each data folder in turn.
+
+    Parameters
+    ----------
+    key
+        A key of :data:`geo.sources.SOURCES`.
+
+    Raises
+    ------
+    MissingDataError
+        Naming the file, the folders searched and how to get it.
+    """
+    src = SOURCES[key]
+    roots = data_roots()
+    for root in roots:
+        path = root / src.relpath
+        if path.is_file():
+            return path
+    searched = ", ".join(str(r) for r in roots)
+    raise MissingDataError(
+        f"{src.title} ({src.publisher}, {src.edition}) was not found as '{src.relpath}' in any data folder "
+        f"({searched}). Run `python -m targeting fetch` to download it from {src.url}"
+        + (f", or download it by hand from {src.page}" if src.page else "")
+        + " and put it in data/raw/ (or set CORE20_DATA to the folder that holds it)."
+    )
