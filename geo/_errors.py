@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Problem", "ValidationError", "Problems"]
+__all__ = ["Problem", "Problems", "ValidationError"]
 
 
 @dataclass(frozen=True)

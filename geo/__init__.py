@@ -1,0 +1,1 @@
+"""Geospatial core: official sources, readers, LSOA vintages, geometry and the national atlas."""

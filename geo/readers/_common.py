@@ -1,0 +1,233 @@
+"""Shared machinery for the readers: opening files as published, matching headers, checking values."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import Problems, ValidationError
+
+LSOA_RE = re.compile(r"^[EW]01\d{6}$")
+ENGLISH_LSOA_RE = re.compile(r"^E01\d{6}$")
+PRACTICE_RE = re.compile(r"^[A-Z]\d{5}$|^[A-Z]{1,2}\d{3,5}$|^[A-Z0-9]{5,6}$")
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_GZ_MAGIC = b"\x1f\x8b"
+
+
+def _member(zf: zipfile.ZipFile, prefer: Iterable[str] = ()) -> str:
+    names = [n for n in zf.namelist() if n.lower().endswith(".csv") and not n.startswith("__MACOSX")]
+    if not names:
+        raise ValidationError(zf.filename or "zip", [_p("(file)", "the zip holds no .csv file")])
+    for word in prefer:
+        hits = [n for n in names if word in n.lower()]
+        if hits:
+            return sorted(hits, key=lambda n: zf.getinfo(n).file_size)[-1]
+    return sorted(names, key=lambda n: zf.getinfo(n).file_size)[-1]
+
+
+def _p(column: str, message: str):  # tiny helper to build a single Problem
+    from geo._errors import Problem
+
+    return Problem(column, message)
+
+
+def read_bytes(path: str | Path, *, prefer: Iterable[str] = ()) -> bytes:
+    """Return the decompressed bytes of a CSV file, a gzipped CSV, or the CSV inside a zip."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ValidationError(path, [_p("(file)", "the file is empty")])
+    if raw[:2] == _GZ_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise ValidationError(path, [_p("(file)", f"not a valid gzip file ({exc})")]) from None
+    if raw[:4] == _ZIP_MAGIC:
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                if any(n.startswith("xl/") for n in zf.namelist()):
+                    raise ValidationError(
+                        path,
+                        [_p("(file)", "this is an Excel workbook, not a CSV; save it as CSV or give it .xlsx")],
+                    )
+                zf.filename = str(path)
+                raw = zf.read(_member(zf, prefer))
+        except zipfile.BadZipFile as exc:
+            raise ValidationError(path, [_p("(file)", f"not a valid zip file ({exc})")]) from None
+    elif path.suffix.lower() == ".zip":
+        raise ValidationError(path, [_p("(file)", "named .zip but is not a zip file")])
+    return raw
+
+
+def _decode(raw: bytes) -> str:
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def read_csv_text(path: str | Path, *, header: bool = True, prefer: Iterable[str] = ()) -> pd.DataFrame:
+    """Read a CSV as published: any of BOM, cp1252, comma or semicolon, gzip or zip; all columns as text."""
+    path = Path(path)
+    text = _decode(read_bytes(path, prefer=prefer))
+    first = text.split("\n", 1)[0]
+    sep = ";" if first.count(";") > first.count(",") else ","
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
+            header=0 if header else None, skipinitialspace=False,
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise ValidationError(path, [_p("(file)", f"cannot be parsed as CSV: {exc}")]) from None
+    except pd.errors.EmptyDataError:
+        raise ValidationError(path, [_p("(file)", "the file is empty")]) from None
+    if header:
+        df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    return df
+
+
+def norm(name: str) -> str:
+    """Normalise a header for matching: lower case, single spaces, no '; measures: Value' suffix."""
+    name = re.sub(r";\s*measures:\s*value$", "", str(name).strip(), flags=re.I)
+    return re.sub(r"\s+", " ", name).strip().lower()
+
+
+def pick_columns(
+    df: pd.DataFrame,
+    spec: dict[str, list[str]],
+    problems: Problems,
+    *,
+    optional: Iterable[str] = (),
+    prefix: bool = False,
+) -> pd.DataFrame:
+    """Rename the first matching header of each alias list to its canonical name.
+
+    Missing required columns and duplicated headers are recorded as problems. With ``prefix`` an alias
+    also matches a header that starts with it.
+    """
+    optional = set(optional)
+    normed = [norm(c) for c in df.columns]
+    dups = sorted({c for c in normed if normed.count(c) > 1 and c})
+    for d in dups:
+        problems.add(d, "the header appears more than once")
+    rename: dict[str, str] = {}
+    for canon, aliases in spec.items():
+        found = None
+        for alias in aliases:
+            a = norm(alias)
+            for orig, n in zip(df.columns, normed, strict=True):
+                if n == a or (prefix and n.startswith(a)):
+                    found = orig
+                    break
+            if found is not None:
+                break
+        if found is None:
+            if canon not in optional:
+                problems.add(canon, f"required column is missing (expected one of: {', '.join(aliases[:3])})")
+        else:
+            rename[found] = canon
+    out = df.loc[:, ~df.columns.duplicated()]
+    keep = [c for c in out.columns if c in rename]
+    return out[keep].rename(columns=rename)
+
+
+def _rows(mask: pd.Series | np.ndarray) -> list[int]:
+    # 1-based row numbers as seen in a spreadsheet after the header (header = row 1)
+    idx = np.flatnonzero(np.asarray(mask))
+    return [int(i) + 2 for i in idx[:20]]
+
+
+def check_codes(
+    df: pd.DataFrame,
+    column: str,
+    problems: Problems,
+    *,
+    pattern: re.Pattern[str] | None = LSOA_RE,
+    unique: bool = True,
+    allow: Iterable[str] = (),
+    what: str = "LSOA code",
+) -> None:
+    """Strip codes and record blank, malformed and duplicated ones."""
+    if column not in df:
+        return
+    s = df[column].astype(str).str.strip().str.upper()
+    df[column] = s
+    blank = s.eq("") | s.eq("NAN")
+    if blank.any():
+        problems.add(column, f"{int(blank.sum())} blank {what}(s)", _rows(blank))
+    allowed = set(allow)
+    if pattern is not None:
+        bad = ~blank & ~s.isin(allowed) & ~s.str.match(pattern)
+        if bad.any():
+            problems.add(column, f"{int(bad.sum())} value(s) are not a valid {what}", _rows(bad), s[bad].head(3).tolist())
+    if unique:
+        dup = s.duplicated(keep="first") & ~blank
+        if dup.any():
+            problems.add(column, f"{int(dup.sum())} duplicated {what}(s)", _rows(dup), s[dup].head(3).tolist())
+
+
+def to_number(
+    df: pd.DataFrame,
+    columns: Iterable[str],
+    problems: Problems,
+    *,
+    integer: bool = False,
+    nonneg: bool = True,
+    allow_blank: bool = False,
+) -> None:
+    """Convert text columns to numbers in place (thousands separators allowed), recording bad values."""
+    for col in columns:
+        if col not in df:
+            continue
+        raw = df[col]
+        if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+            text = raw.astype(str).str.strip().str.replace(",", "", regex=False)
+            num = pd.to_numeric(text.replace({"": np.nan, "nan": np.nan}), errors="coerce")
+            bad = num.isna() & ~(text.eq("") | text.eq("nan"))
+            blank = text.eq("") | text.eq("nan")
+        else:
+            num = pd.to_numeric(raw, errors="coerce")
+            bad = pd.Series(False, index=raw.index)
+            blank = num.isna()
+        if bad.any():
+            problems.add(col, f"{int(bad.sum())} value(s) are not numbers", _rows(bad), raw[bad].head(3).tolist())
+        if blank.any() and not allow_blank:
+            problems.add(col, f"{int(blank.sum())} blank value(s)", _rows(blank))
+        if nonneg:
+            neg = num < 0
+            if neg.any():
+                problems.add(col, f"{int(neg.sum())} negative value(s)", _rows(neg), num[neg].head(3).tolist())
+        if integer and not num.isna().any():
+            frac = (num % 1) != 0
+            if frac.any():
+                problems.add(col, f"{int(frac.sum())} value(s) are not whole numbers", _rows(frac))
+            df[col] = num.astype("int64") if not frac.any() else num
+        else:
+            df[col] = num
+
+
+def require_rows(df: pd.DataFrame, problems: Problems) -> None:
+    """Record a header-only file."""
+    if len(df) == 0:
+        problems.add("(file)", "the file has a header but no data rows")
+
+
+def finish(problems: Problems, df: pd.DataFrame, check: Callable[[pd.DataFrame], None] | None = None) -> pd.DataFrame:
+    """Raise collected problems, else return ``df`` reset to a clean index."""
+    problems.raise_if_any()
+    if check:
+        check(df)
+    return df.reset_index(drop=True)

@@ -1,0 +1,68 @@
+"""Ordnance Survey Code-Point Open (postcode unit coordinates in British National Grid)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from geo._errors import Problem, ValidationError
+
+__all__ = ["normalise_postcode", "read_codepoint"]
+
+_COLUMNS = ["postcode", "quality", "easting", "northing", "country_code", "nhs_region", "nhs_ha",
+            "county", "district", "ward"]
+
+
+def normalise_postcode(pc: pd.Series) -> pd.Series:
+    """Upper-case a postcode and put exactly one space before its inward code ('TS181HU' → 'TS18 1HU')."""
+    s = pc.astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+    return s.str[:-3] + " " + s.str[-3:]
+
+
+def read_codepoint(path: str | Path, *, postcodes: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read OS Code-Point Open as published (a zip of ``Data/CSV/<area>.csv`` files with no header).
+
+    Parameters
+    ----------
+    path
+        The Code-Point Open zip.
+    postcodes
+        If given, keep only these postcodes (any spacing), which keeps memory small.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``postcode`` (normalised), ``quality`` (positional quality indicator), ``easting``, ``northing``
+        (EPSG:27700 metres) and ``country_code``.
+    """
+    path = Path(path)
+    wanted = None
+    if postcodes is not None:
+        wanted = set(normalise_postcode(pd.Series(list(postcodes))).tolist())
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValidationError(path, [Problem("(file)", f"not a valid Code-Point Open zip ({exc})")]) from None
+    frames = []
+    with zf:
+        members = [n for n in zf.namelist() if n.lower().startswith("data/csv/") and n.lower().endswith(".csv")]
+        if not members:
+            raise ValidationError(path, [Problem("(file)", "no Data/CSV/*.csv members: not a Code-Point Open zip")])
+        for name in members:
+            raw = zf.read(name)
+            df = pd.read_csv(io.BytesIO(raw), header=None, names=_COLUMNS, usecols=[0, 1, 2, 3, 4],
+                             dtype={0: str, 4: str}, encoding="latin-1")
+            df["postcode"] = normalise_postcode(df["postcode"])
+            if wanted is not None:
+                df = df[df["postcode"].isin(wanted)]
+            frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    bad = pd.to_numeric(out["easting"], errors="coerce").isna() | pd.to_numeric(out["northing"], errors="coerce").isna()
+    if bad.any():
+        raise ValidationError(path, [Problem("Eastings", f"{int(bad.sum())} non-numeric coordinates",
+                                             examples=tuple(out.loc[bad, "postcode"].head(3)))])
+    return out.reset_index(drop=True)
