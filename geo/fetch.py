@@ -1,0 +1,783 @@
+"""Download the catalogued official datasets into the raw-data folder, safely.
+
+``python -m targeting fetch`` calls :func:`fetch`; ``python -m targeting fetch --from DIR`` calls
+:func:`ingest`. Both fill ``dest`` (default :func:`geo.paths.raw_dir`) with the same layout as
+:data:`geo.sources.SOURCES` ``relpath``, so the readers find a fresh download and the bundled copy alike.
+
+Guarantees
+----------
+* Nothing partial or corrupt ever sits at a catalogued path: each file is written to a hidden temporary
+  file in the same folder (``.<random>.part.<name>``), checked, then moved into place with
+  :func:`os.replace`. On any failure the temporary file is removed and an earlier good file is left as it
+  was. Temporary files left by a killed run are removed by the next run.
+* Checks: the byte count equals ``Content-Length``; a ``.zip``/``.xlsx`` opens and passes
+  :meth:`zipfile.ZipFile.testzip`; a ``.gz`` decompresses to the end; a ``.gpkg`` starts with the SQLite
+  header; an HTML page served instead of data is refused.
+* ``dest/manifest.json`` maps each source key to ``{"path", "sha256", "size", "url", "fetched_at"}``
+  (UTC, ISO 8601); it is merged with earlier entries and replaced atomically. A file whose sha256 already
+  matches its entry is not downloaded again unless ``force``.
+* An exclusive :func:`fcntl.flock` on ``dest/.fetch.lock`` is held for the whole run, so two fetches at
+  once wait for each other instead of mixing their files.
+
+Format conversion
+-----------------
+Some publishers serve a different form than the catalogue stores:
+
+* the catalogue wants ``.csv.gz`` (or ``.csv``) and a ``.zip`` is served (Nomis bulk census zips, NHS
+  Digital zips): the member is chosen by :func:`_pick_member` — the ``.csv`` whose name shares most words
+  with the catalogue file name (so ``census2021-ts021-lsoa.csv`` for an ``…_lsoa21_ew.csv.gz``), the
+  largest on a tie — and gzipped (or copied) into place;
+* ``.csv.gz`` wanted and a plain CSV served: it is gzipped;
+* ``.xlsx`` wanted and a zip holding a workbook served: the workbook is extracted.
+
+Gzip output is written with ``mtime=0`` so the same content always has the same sha256.
+
+ArcGIS layers (``kind == "arcgis"``) are queried page by page (``resultOffset``/``resultRecordCount``,
+following ``exceededTransferLimit``) and written as a GeoPackage (EPSG:4326) or, for lookups, as the
+gzipped CSV of the attribute table. ONS column names (``LSOA21CD``…) are kept as published. If a
+``CORE20_URL_<KEY>`` override of such a source names a data file (``….gpkg``, ``….zip``, ``….csv.gz``…)
+instead of a layer, that file is downloaded like any other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import gzip
+import hashlib
+import http.client
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from geo.paths import raw_dir
+from geo.sources import SOURCES, Source, source_url
+
+__all__ = ["FetchResult", "ProgressCallback", "fetch", "format_results", "ingest"]
+
+ProgressCallback = Callable[[str, int, int | None], None]
+"""``progress(key, done, total)``: bytes so far (features for ArcGIS layers); ``total`` None if unknown."""
+
+_MANIFEST = "manifest.json"
+_LOCK = ".fetch.lock"
+_CHUNK = 1 << 16
+_USER_AGENT = "core20plus-targeting/0.1 (python urllib)"
+_ARCGIS_PAGE_SIZE = 2000  # ArcGIS servers cap pages at their maxRecordCount anyway
+_ARCGIS_MAX_PAGES = 10_000
+_BACKOFF = 1.0  # seconds before the first retry; doubles each time
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+# An internal progress reporter also receives the unit ("B" or "features").
+_Report = Callable[[str, int, int | None, str], None]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Outcome of fetching or ingesting one catalogued source.
+
+    Attributes
+    ----------
+    key
+        The source key in :data:`geo.sources.SOURCES`.
+    path
+        Where the file is (or would have been) written.
+    ok
+        True if the file at ``path`` is present and checked.
+    sha256
+        Hex digest of the file at ``path`` (None on failure).
+    bytes
+        Size of the file at ``path`` (None on failure).
+    message
+        What happened; on failure it names the key, the URL and the problem.
+    """
+
+    key: str
+    path: Path
+    ok: bool
+    sha256: str | None
+    bytes: int | None
+    message: str
+
+
+class _FetchError(Exception):
+    """Something wrong with one download; ``retry`` says whether trying again could help."""
+
+    def __init__(self, message: str, *, retry: bool = False):
+        super().__init__(message)
+        self.retry = retry
+
+
+# --------------------------------------------------------------------------------------------- public
+
+
+def fetch(
+    keys: list[str] | None = None,
+    *,
+    dest: Path | None = None,
+    timeout: float = 60,
+    retries: int = 2,
+    progress: ProgressCallback | bool | None = True,
+    force: bool = False,
+) -> list[FetchResult]:
+    """Download catalogued sources into ``dest``, checking each file before it replaces anything.
+
+    Parameters
+    ----------
+    keys
+        Source keys to fetch; all of :data:`geo.sources.SOURCES` if None.
+    dest
+        Folder to fill (``dest / source.relpath``); :func:`geo.paths.raw_dir` if None.
+    timeout
+        Seconds to wait for the server to connect or send more data.
+    retries
+        Extra attempts after a failure that might be transient (timeout, connection error, HTTP 5xx,
+        truncated or corrupt body). An HTTP 404 is not retried.
+    progress
+        True draws a text bar on stderr, False/None stays quiet, a callable is called as
+        ``progress(key, done, total)``.
+    force
+        Download even when the file's sha256 already matches the manifest.
+
+    Returns
+    -------
+    list[FetchResult]
+        One per source, in order. A failure does not stop the others; check ``ok``.
+
+    Raises
+    ------
+    ValueError
+        If a key is not in the catalogue.
+    """
+    sources = _select(keys)
+    dest = Path(dest) if dest is not None else raw_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    report, finish = _reporter(progress)
+    results: list[FetchResult] = []
+    with _locked(dest):
+        manifest = _read_manifest(dest)
+        for src in sources:
+            result = _fetch_one(src, dest, manifest, timeout, retries, force, report)
+            finish(src.key)
+            results.append(result)
+            if result.ok:
+                _write_manifest(dest, manifest)
+    return results
+
+
+def ingest(
+    from_dir: Path, *, dest: Path | None = None, keys: list[str] | None = None
+) -> list[FetchResult]:
+    """Copy already-downloaded files from ``from_dir`` into ``dest``, checked and recorded.
+
+    Each source is looked for as ``from_dir / relpath``, then as a file of the same name anywhere under
+    ``from_dir``, then under the name the publisher serves it as (e.g. ``census2021-ts021.zip``), which
+    is converted as :func:`fetch` would.
+
+    Parameters
+    ----------
+    from_dir
+        Folder holding the downloaded files.
+    dest
+        Folder to fill; :func:`geo.paths.raw_dir` if None.
+    keys
+        Source keys to look for; all of the catalogue if None.
+
+    Returns
+    -------
+    list[FetchResult]
+        One per source; those not found have ``ok=False`` and a message saying what was looked for.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``from_dir`` is not a folder.
+    ValueError
+        If a key is not in the catalogue.
+    """
+    from_dir = Path(from_dir)
+    if not from_dir.is_dir():
+        raise FileNotFoundError(f"{from_dir} is not a folder")
+    sources = _select(keys)
+    dest = Path(dest) if dest is not None else raw_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    by_name: dict[str, list[Path]] = {}
+    for path in sorted(from_dir.rglob("*"), key=lambda p: (len(p.parts), str(p))):
+        if path.is_file() and ".part." not in path.name:
+            by_name.setdefault(path.name.lower(), []).append(path)
+    results: list[FetchResult] = []
+    with _locked(dest):
+        manifest = _read_manifest(dest)
+        for src in sources:
+            result = _ingest_one(src, from_dir, by_name, dest, manifest)
+            results.append(result)
+            if result.ok:
+                _write_manifest(dest, manifest)
+    return results
+
+
+def format_results(results: list[FetchResult]) -> str:
+    """Return a human-readable summary: one line per source and a closing count.
+
+    Parameters
+    ----------
+    results
+        As returned by :func:`fetch` or :func:`ingest`.
+
+    Returns
+    -------
+    str
+        Lines ``ok   <key> <size> <sha256 prefix> <message>`` or ``FAIL <message>``.
+    """
+    lines = []
+    for r in results:
+        if r.ok:
+            digest = (r.sha256 or "")[:12]
+            lines.append(f"ok    {r.key:<18} {_human(r.bytes or 0):>9}  {digest}  {r.message}")
+        else:
+            lines.append(f"FAIL  {r.message}")
+    failed = sum(not r.ok for r in results)
+    lines.append(f"{len(results) - failed} ok, {failed} failed")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------ one source
+
+
+def _select(keys: list[str] | None) -> list[Source]:
+    """Return the catalogue entries for ``keys`` (all if None), refusing unknown keys."""
+    if keys is None:
+        return list(SOURCES.values())
+    unknown = [k for k in keys if k not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source key(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+    return [SOURCES[k] for k in keys]
+
+
+def _fetch_one(
+    src: Source,
+    dest: Path,
+    manifest: dict[str, Any],
+    timeout: float,
+    retries: int,
+    force: bool,
+    report: _Report,
+) -> FetchResult:
+    """Fetch one source with retries; never raises for a download problem."""
+    url = source_url(src.key)
+    target = dest / src.relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(target)
+    if not force:
+        entry = manifest.get(src.key) or {}
+        if target.is_file() and entry.get("sha256"):
+            digest, size = _sha256(target)
+            if digest == entry["sha256"]:
+                return FetchResult(src.key, target, True, digest, size, "up to date (sha256 matches manifest)")
+    attempt = 0
+    while True:
+        try:
+            with _TempFiles(target) as temps:
+                if src.kind == "arcgis" and _served_name(url) is None:
+                    produced = _fetch_arcgis(src, url, temps, timeout, report)
+                else:
+                    raw = temps.new()
+                    _download(url, raw, timeout, lambda d, t: report(src.key, d, t, "B"))
+                    produced = _convert(raw, temps, src.relpath)
+                digest, size = _commit(produced, target, src.relpath)
+            break
+        except _FetchError as exc:
+            if exc.retry and attempt < retries:
+                time.sleep(_BACKOFF * 2**attempt)
+                attempt += 1
+                continue
+            tries = f" (after {attempt + 1} attempts)" if attempt else ""
+            return FetchResult(src.key, target, False, None, None, f"{src.key}: {exc}{tries} — {url}")
+        except Exception as exc:  # a bug or a local problem (disk full…): report it, go on
+            problem = f"{type(exc).__name__}: {exc}"
+            return FetchResult(src.key, target, False, None, None, f"{src.key}: {problem} — {url}")
+    manifest[src.key] = _entry(src.relpath, digest, size, url)
+    note = f" after {attempt} retr{'y' if attempt == 1 else 'ies'}" if attempt else ""
+    return FetchResult(src.key, target, True, digest, size, f"downloaded{note} to {target}")
+
+
+def _ingest_one(
+    src: Source, from_dir: Path, by_name: dict[str, list[Path]], dest: Path, manifest: dict[str, Any]
+) -> FetchResult:
+    """Copy, convert and check one source found under ``from_dir``."""
+    target = dest / src.relpath
+    name = PurePosixPath(src.relpath).name
+    served = [n for n in {_served_name(src.url), _served_name(source_url(src.key))} if n]
+    found = from_dir / src.relpath
+    if not found.is_file():
+        for candidate in [name, *served]:
+            hits = by_name.get(candidate.lower())
+            if hits:
+                found = hits[0]
+                break
+        else:
+            looked = " or ".join(repr(n) for n in [src.relpath, *served])
+            return FetchResult(src.key, target, False, None, None,
+                               f"{src.key}: not found under {from_dir} (looked for {looked})")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(target)
+    try:
+        if target.exists() and found.resolve() == target.resolve():
+            _verify(target, src.relpath)
+            digest, size = _sha256(target)
+        else:
+            with _TempFiles(target) as temps:
+                raw = temps.new()
+                shutil.copyfile(found, raw)
+                digest, size = _commit(_convert(raw, temps, src.relpath), target, src.relpath)
+    except _FetchError as exc:
+        return FetchResult(src.key, target, False, None, None, f"{src.key}: {exc} — {found}")
+    except Exception as exc:  # unreadable file, disk full…: report it, go on
+        problem = f"{type(exc).__name__}: {exc}"
+        return FetchResult(src.key, target, False, None, None, f"{src.key}: {problem} — {found}")
+    manifest[src.key] = {**_entry(src.relpath, digest, size, source_url(src.key)), "from": str(found)}
+    return FetchResult(src.key, target, True, digest, size, f"copied from {found}")
+
+
+def _commit(produced: Path, target: Path, relpath: str) -> tuple[str, int]:
+    """Check ``produced``, hash it and move it atomically onto ``target``."""
+    _verify(produced, relpath)
+    digest, size = _sha256(produced)
+    os.replace(produced, target)
+    return digest, size
+
+
+def _entry(relpath: str, digest: str, size: int, url: str) -> dict[str, Any]:
+    """Return one manifest record."""
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {"path": relpath, "sha256": digest, "size": size, "url": url, "fetched_at": now}
+
+
+# ------------------------------------------------------------------------------------------ HTTP
+
+
+def _download(url: str, out: Path, timeout: float, on_chunk: Callable[[int, int | None], None]) -> int:
+    """Stream ``url`` into the file ``out``; return the byte count."""
+    with open(out, "wb") as fh:
+        return _stream(url, fh, timeout, on_chunk)
+
+
+def _stream(
+    url: str, sink: IO[bytes], timeout: float, on_chunk: Callable[[int, int | None], None] | None = None
+) -> int:
+    """Copy the body of ``url`` into ``sink``, mapping every failure to a :class:`_FetchError`."""
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    done = 0
+    total: int | None = None
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            while chunk := resp.read(_CHUNK):
+                sink.write(chunk)
+                done += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(done, total)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        transient = exc.code >= 500 or exc.code in (408, 429)
+        raise _FetchError(f"HTTP {exc.code} {exc.reason}", retry=transient) from None
+    except http.client.IncompleteRead as exc:
+        got = done + len(exc.partial)
+        raise _FetchError(f"truncated at {got:,} of {total or got + (exc.expected or 0):,} bytes",
+                       retry=True) from None
+    except TimeoutError:
+        raise _FetchError(f"timed out after {timeout:g} s", retry=True) from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise _FetchError(f"timed out after {timeout:g} s", retry=True) from None
+        raise _FetchError(f"could not connect: {exc.reason}", retry=True) from None
+    except (http.client.HTTPException, ConnectionError) as exc:
+        raise _FetchError(f"connection failed: {type(exc).__name__}: {exc}", retry=True) from None
+    if total is not None and done != total:
+        raise _FetchError(f"truncated at {done:,} of {total:,} bytes", retry=True)
+    return done
+
+
+def _get_json(url: str, timeout: float) -> Any:
+    """Return the JSON body of ``url``; an ArcGIS ``{"error": …}`` reply is a :class:`_FetchError`."""
+    buf = io.BytesIO()
+    _stream(url, buf, timeout)
+    try:
+        data = json.loads(buf.getvalue())
+    except ValueError as exc:
+        raise _FetchError(f"the response is not JSON ({exc})", retry=True) from None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        err = data["error"]
+        raise _FetchError(f"ArcGIS error {err.get('code')}: {err.get('message')}", retry=True)
+    return data
+
+
+# ---------------------------------------------------------------------------------------- ArcGIS
+
+
+def _fetch_arcgis(src: Source, url: str, temps: _TempFiles, timeout: float, report: _Report) -> Path:
+    """Query a FeatureServer layer page by page and write it in the catalogue's form."""
+    features = _arcgis_features(src.key, url.rstrip("/"), timeout, report)
+    out = temps.new()
+    relpath = src.relpath.lower()
+    if relpath.endswith(".gpkg"):
+        _write_gpkg(features, out, PurePosixPath(src.relpath).stem)
+    elif relpath.endswith(".csv.gz"):
+        _write_csv_gz([f.get("properties") or {} for f in features], out)
+    else:
+        raise _FetchError(f"cannot write an ArcGIS layer as {PurePosixPath(src.relpath).name}")
+    return out
+
+
+def _arcgis_features(key: str, base: str, timeout: float, report: _Report) -> list[dict[str, Any]]:
+    """Return every feature of the layer at ``base``, following ``exceededTransferLimit``."""
+    try:
+        total: int | None = int(_get_json(f"{base}/query?where=1%3D1&returnCountOnly=true&f=json",
+                                          timeout)["count"])
+    except (_FetchError, KeyError, TypeError, ValueError):
+        total = None  # the count only feeds the progress bar and a final check
+    features: list[dict[str, Any]] = []
+    for _ in range(_ARCGIS_MAX_PAGES):
+        page = _get_json(
+            f"{base}/query?where=1%3D1&outFields=*&f=geojson"
+            f"&resultOffset={len(features)}&resultRecordCount={_ARCGIS_PAGE_SIZE}",
+            timeout,
+        )
+        if not isinstance(page, dict):
+            raise _FetchError("the layer query did not return a GeoJSON object", retry=True)
+        got = page.get("features") or []
+        features.extend(got)
+        report(key, len(features), total, "features")
+        props = page.get("properties") if isinstance(page.get("properties"), dict) else {}
+        more = bool(page.get("exceededTransferLimit") or props.get("exceededTransferLimit"))
+        if not got or (not more and len(got) < _ARCGIS_PAGE_SIZE):
+            break
+    else:
+        raise _FetchError(f"still more features after {_ARCGIS_MAX_PAGES:,} pages")
+    if not features:
+        raise _FetchError("the layer returned no features")
+    if total is not None and len(features) != total:
+        raise _FetchError(f"got {len(features):,} of {total:,} features", retry=True)
+    return features
+
+
+def _write_gpkg(features: list[dict[str, Any]], out: Path, layer: str) -> None:
+    """Write GeoJSON features as a one-layer GeoPackage in EPSG:4326 and check it reads back."""
+    import geopandas as gpd
+    import pyogrio
+
+    gdf = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+    if gdf.geometry.isna().all():
+        raise _FetchError("the layer's features have no geometry")
+    gdf.to_file(out, driver="GPKG", layer=layer, engine="pyogrio")
+    written = pyogrio.read_info(out, layer=layer)["features"]
+    if written != len(features):
+        raise _FetchError(f"the GeoPackage holds {written:,} of {len(features):,} features")
+
+
+def _write_csv_gz(rows: list[dict[str, Any]], out: Path) -> None:
+    """Write attribute rows as a gzipped CSV, columns in first-seen order, nulls empty."""
+    fields: dict[str, None] = {}
+    for row in rows:
+        fields.update(dict.fromkeys(row))
+    with _gzip_writer(out) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+        writer = csv.DictWriter(text, fieldnames=list(fields), restval="")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+
+
+# ----------------------------------------------------------------------------- convert and check
+
+
+def _sniff(path: Path) -> str:
+    """Return what the file looks like: zip, gzip, sqlite, html, empty or other."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if not head:
+        return "empty"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(_SQLITE_HEADER):
+        return "sqlite"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype html", b"<html")):
+        return "html"
+    return "other"
+
+
+def _convert(raw: Path, temps: _TempFiles, relpath: str) -> Path:
+    """Turn the served file into the catalogue's form; return the path holding it (maybe ``raw``)."""
+    kind = _sniff(raw)
+    if kind == "empty":
+        raise _FetchError("the response is empty", retry=True)
+    if kind == "html":
+        raise _FetchError("the server sent an HTML page, not the data file (a landing page or a moved URL)")
+    name = PurePosixPath(relpath).name.lower()
+    gz = name.endswith(".gz")
+    want = PurePosixPath(name.removesuffix(".gz")).suffix  # .csv, .xlsx, .gpkg, .zip
+    if kind == "zip":
+        _check_zip(raw)
+        if want not in (".zip", "") and not (want == ".xlsx" and _is_xlsx(raw)):
+            out = temps.new()
+            _extract_member(raw, out, relpath, want, compress=gz)
+            return out
+        return raw
+    if gz and kind != "gzip":
+        out = temps.new()
+        with open(raw, "rb") as src, _gzip_writer(out) as dst:
+            shutil.copyfileobj(src, dst, _CHUNK)
+        return out
+    if not gz and kind == "gzip" and want == ".csv":
+        out = temps.new()
+        with gzip.open(raw, "rb") as src, open(out, "wb") as dst:
+            shutil.copyfileobj(src, dst, _CHUNK)
+        return out
+    return raw
+
+
+def _is_xlsx(path: Path) -> bool:
+    """Return True if the zip at ``path`` is itself an Office Open XML workbook."""
+    with zipfile.ZipFile(path) as zf:
+        return "[Content_Types].xml" in zf.namelist()
+
+
+def _tokens(name: str) -> set[str]:
+    """Return the words and numbers of a file name, without its extensions."""
+    stem = re.sub(r"(\.(csv|gz|zip|xlsx|gpkg))+$", "", name.lower())
+    return set(re.findall(r"[a-z]+|\d+", stem))
+
+
+def _pick_member(members: list[zipfile.ZipInfo], relpath: str) -> zipfile.ZipInfo:
+    """Choose the zip member that best matches the catalogue file name.
+
+    The member sharing most words with ``relpath``'s file name wins (so a Nomis zip's
+    ``census2021-ts021-lsoa.csv`` for ``census2021_ts021_…_lsoa21_ew.csv.gz``, an NHS zip's
+    ``…-lsoa-all.csv`` for ``…_lsoa_all_….csv.gz``); ties go to the largest member.
+    """
+    wanted = _tokens(PurePosixPath(relpath).name)
+    return max(members, key=lambda i: (len(wanted & _tokens(PurePosixPath(i.filename).name)),
+                                       i.file_size))
+
+
+def _extract_member(raw: Path, out: Path, relpath: str, want: str, *, compress: bool) -> None:
+    """Copy the best ``want``-type member of the zip ``raw`` to ``out``, gzipped if ``compress``."""
+    with zipfile.ZipFile(raw) as zf:
+        members = [
+            i for i in zf.infolist()
+            if not i.is_dir() and i.filename.lower().endswith(want)
+            and "__macosx" not in i.filename.lower() and not PurePosixPath(i.filename).name.startswith(".")
+        ]
+        if not members:
+            names = ", ".join(zf.namelist()[:8]) or "none"
+            raise _FetchError(f"the zip holds no {want} file (members: {names})")
+        info = _pick_member(members, relpath)
+        try:
+            with zf.open(info) as src, (_gzip_writer(out) if compress else open(out, "wb")) as dst:
+                shutil.copyfileobj(src, dst, _CHUNK)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise _FetchError(f"corrupt zip: member {info.filename}: {exc}", retry=True) from None
+
+
+@contextlib.contextmanager
+def _gzip_writer(out: Path) -> Iterator[IO[bytes]]:
+    """Open ``out`` for a reproducible gzip stream (no name, ``mtime=0``)."""
+    with open(out, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) as gz:
+        yield gz
+
+
+def _verify(path: Path, relpath: str) -> None:
+    """Check the file at ``path`` is a sound instance of what ``relpath``'s extension promises."""
+    name = relpath.lower()
+    if name.endswith((".zip", ".xlsx")):
+        _check_zip(path)
+    elif name.endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as fh:
+                while fh.read(1 << 20):
+                    pass
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _FetchError(f"corrupt gzip: {exc}", retry=True) from None
+    elif name.endswith(".gpkg"):
+        with open(path, "rb") as fh:
+            if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+                raise _FetchError("not a GeoPackage (no SQLite header)", retry=True)
+    elif name.endswith(".csv") and _sniff(path) in ("empty", "html"):
+        raise _FetchError("not a CSV file")
+
+
+def _check_zip(path: Path) -> None:
+    """Raise a :class:`_FetchError` unless every member of the zip decompresses with a good CRC."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+    except NotImplementedError as exc:
+        raise _FetchError(f"the zip uses an unsupported compression method ({exc})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise _FetchError(f"corrupt zip: {exc}", retry=True) from None
+    if bad is not None:
+        raise _FetchError(f"corrupt zip: member {bad} fails its CRC check", retry=True)
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    """Return the hex sha256 and size of a file."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _served_name(url: str) -> str | None:
+    """Return the file name a URL serves, if it has a data-file extension."""
+    name = PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
+    return name if name.lower().endswith((".zip", ".csv", ".gz", ".xlsx", ".gpkg")) else None
+
+
+# --------------------------------------------------------------------------- files, lock, manifest
+
+
+class _TempFiles:
+    """Hidden temporary files next to ``target``, all removed on exit (a moved one is already gone)."""
+
+    def __init__(self, target: Path):
+        self.target = target
+        self.paths: list[Path] = []
+
+    def new(self) -> Path:
+        """Return a fresh temporary path ending in the target's name (so its extension is kept)."""
+        path = self.target.parent / f".{secrets.token_hex(6)}.part.{self.target.name}"
+        self.paths.append(path)
+        return path
+
+    def __enter__(self) -> _TempFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for path in self.paths:
+            for side in ("", "-journal", "-wal", "-shm"):  # SQLite side files of a GeoPackage
+                Path(f"{path}{side}").unlink(missing_ok=True)
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Remove temporary files a killed run left beside ``target`` (safe: we hold the lock)."""
+    for path in target.parent.glob(".*.part." + _glob_escape(target.name) + "*"):
+        path.unlink(missing_ok=True)
+
+
+def _glob_escape(name: str) -> str:
+    """Escape glob metacharacters in a file name."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+@contextlib.contextmanager
+def _locked(dest: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``dest/.fetch.lock``, waiting (and saying so) if it is taken."""
+    path = dest / _LOCK
+    with open(path, "a+b") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Waiting for another fetch to finish (lock {path})…", file=sys.stderr, flush=True)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _read_manifest(dest: Path) -> dict[str, Any]:
+    """Return the manifest's entries (empty if it is missing or unreadable)."""
+    try:
+        data = json.loads((dest / _MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_manifest(dest: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest atomically."""
+    target = dest / _MANIFEST
+    with _TempFiles(target) as temps:
+        tmp = temps.new()
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+
+
+# -------------------------------------------------------------------------------------- progress
+
+
+def _human(n: float, unit: str = "B") -> str:
+    """Return a short size, e.g. ``1.7 MB``; other units are shown as plain counts."""
+    if unit != "B":
+        return f"{int(n):,} {unit}"
+    for prefix in ("B", "kB", "MB"):
+        if n < 1000:
+            return f"{n:.0f} {prefix}" if prefix == "B" else f"{n:.1f} {prefix}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+class _Bar:
+    """A one-line text progress bar on stderr; redrawn in place on a terminal, else printed once."""
+
+    def __init__(self, width: int = 28):
+        self.width = width
+        self.last: tuple[str, int, int | None, str] | None = None
+        self.drawn = 0.0
+
+    def update(self, key: str, done: int, total: int | None, unit: str) -> None:
+        """Record progress; redraw at most ten times a second on a terminal."""
+        self.last = (key, done, total, unit)
+        now = time.monotonic()
+        if sys.stderr.isatty() and (now - self.drawn >= 0.1 or (total is not None and done >= total)):
+            self.drawn = now
+            sys.stderr.write("\r" + self._line())
+            sys.stderr.flush()
+
+    def end(self, key: str) -> None:
+        """Finish the line for ``key``."""
+        if self.last is None or self.last[0] != key:
+            return
+        sys.stderr.write(("\r" if sys.stderr.isatty() else "") + self._line() + "\n")
+        sys.stderr.flush()
+        self.last = None
+
+    def _line(self) -> str:
+        assert self.last is not None
+        key, done, total, unit = self.last
+        if not total:
+            return f"{key:<18} {_human(done, unit)}"
+        frac = min(done / total, 1.0)
+        filled = int(frac * self.width)
+        bar = "#" * filled + "." * (self.width - filled)
+        return f"{key:<18} [{bar}] {_human(done, unit)} / {_human(total, unit)} {frac:4.0%}"
+
+
+def _reporter(progress: ProgressCallback | bool | None) -> tuple[_Report, Callable[[str], None]]:
+    """Return ``(report, finish)`` for the ``progress`` argument of :func:`fetch`."""
+    if progress is True:
+        bar = _Bar()
+        return bar.update, bar.end
+    if callable(progress):
+        callback = progress
+        return (lambda key, done, total, _unit: callback(key, done, total)), (lambda _key: None)
+    return (lambda *_: None), (lambda _key: None)
