@@ -1,0 +1,518 @@
+"""The national atlas: one join of deprivation, Census 2021, GP registrations and geography, cached.
+
+``build()`` reads every official file through :mod:`geo.readers`, bridges LSOA vintages with
+:mod:`geo.vintage` and writes GeoParquet/Parquet files under ``data/cache/atlas/``. It rebuilds only when an
+input file's content (sha256) or the atlas format changes. ``load()`` returns an :class:`Atlas` of
+(Geo)DataFrames.
+
+Tables
+------
+lsoa21
+    LSOA 2021 in England (the map geography): names, LAD, Sub-ICB, ICB (April 2024), IMD 2025 and IMD 2019
+    (inherited across the bridge), Census 2021 ethnicity counts and shares, households, residents aged
+    40–74, disability, overcrowding, rural/urban, registered patients, and two geometries.
+lsoa11
+    LSOA 2011 in England (for IMD 2019 analyses): the same where it can be carried, ICB (July 2022).
+practices, registrations11, registrations21, pcns, icbs, qof, hypertension
+    Practices with locations and list sizes; patients per practice × LSOA (2011 as published, 2021
+    apportioned); PCNs; ICB names and codes; QOF registers; PHE modelled hypertension prevalence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import readers
+from geo.geometry import bng_to_lonlat, simplify_for_web
+from geo.paths import MissingDataError, cache_dir, find
+from geo.readers.census import BROAD_GROUPS, DETAILED_GROUPS
+from geo.readers.os import normalise_postcode
+from geo.sources import SOURCES
+from geo.vintage import apportion, bridge_pairs, detect_lsoa_vintage, inherit
+
+__all__ = ["ATLAS_VERSION", "Atlas", "build", "input_hashes", "load"]
+
+ATLAS_VERSION = "1"
+_TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
+           "hypertension")
+_GEO_TABLES = ("lsoa21", "lsoa11", "practices")
+_INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa11_lsoa21", "lsoa11_icb22",
+           "lsoa21_icb24", "lsoa21_lad24", "ruc21", "ts021", "ts011", "ts038", "ts052", "ts044", "ts054",
+           "age6", "ts007_msoa", "mye2020", "gp_reg_lsoa", "gp_reg_map", "epcn", "codepoint", "qof_2223",
+           "hyp_undiagnosed", "hyp_diagnosed")
+
+ETHNIC_GROUPS: list[str] = list(BROAD_GROUPS) + list(DETAILED_GROUPS)
+
+
+@dataclass
+class Atlas:
+    """The loaded national atlas. Every table carries its vintage in ``meta``."""
+
+    lsoa21: gpd.GeoDataFrame
+    lsoa11: gpd.GeoDataFrame
+    practices: gpd.GeoDataFrame
+    registrations11: pd.DataFrame
+    registrations21: pd.DataFrame
+    pcns: pd.DataFrame
+    icbs: pd.DataFrame
+    qof: pd.DataFrame
+    hypertension: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+    def lsoas(self, imd: int) -> gpd.GeoDataFrame:
+        """Return the LSOA table that matches an IMD edition: LSOA 2011 for 2019, LSOA 2021 for 2025."""
+        if imd == 2019:
+            return self.lsoa11
+        if imd == 2025:
+            return self.lsoa21
+        raise ValueError(f"IMD edition must be 2019 or 2025, not {imd!r}")
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total, self.n, self.t0 = enabled, total, 0, time.perf_counter()
+
+    def step(self, what: str) -> None:
+        self.n += 1
+        if self.enabled:
+            bar = "#" * int(20 * self.n / self.total)
+            print(f"\r[{bar:<20}] {self.n}/{self.total} {time.perf_counter() - self.t0:5.1f}s {what:<48}",
+                  end="" if self.n < self.total else "\n", file=sys.stderr, flush=True)
+
+
+def input_hashes(keys: tuple[str, ...] = _INPUTS) -> dict[str, dict[str, str]]:
+    """Return the path and sha256 of each atlas input; required inputs must exist."""
+    out: dict[str, dict[str, str]] = {}
+    for key in keys:
+        try:
+            path = find(key)
+        except MissingDataError:
+            if SOURCES[key].required:
+                raise
+            continue
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        out[key] = {"path": str(path), "sha256": h.hexdigest()}
+    return out
+
+
+def _atlas_dir() -> Path:
+    return cache_dir() / "atlas"
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _current_meta() -> dict | None:
+    meta = _atlas_dir() / "build.json"
+    if not meta.is_file():
+        return None
+    try:
+        return json.loads(meta.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def build(*, force: bool = False, progress: bool = True) -> Path:
+    """Build the national atlas cache if any input changed; return its folder.
+
+    Parameters
+    ----------
+    force
+        Rebuild even if the inputs are unchanged.
+    progress
+        Print a progress bar on stderr.
+
+    Notes
+    -----
+    The build writes into a temporary folder beside the cache and swaps it in with an atomic rename while
+    holding an exclusive lock, so a reader never sees a half-written atlas and two builds cannot interleave.
+    """
+    hashes = input_hashes()
+    target = _atlas_dir()
+    with _lock(cache_dir() / ".atlas.lock"):
+        meta = _current_meta()
+        if not force and meta and meta.get("version") == ATLAS_VERSION and meta.get("inputs") == hashes:
+            if progress:
+                print(f"Atlas is up to date ({target}).", file=sys.stderr)
+            return target
+        t0 = time.perf_counter()
+        tables = _build_tables(_Progress(progress, 12))
+        tmp = Path(tempfile.mkdtemp(prefix=".atlas-", dir=cache_dir()))
+        try:
+            for name, df in tables.items():
+                if isinstance(df, gpd.GeoDataFrame):
+                    df.to_parquet(tmp / f"{name}.parquet", write_covering_bbox=False)
+                else:
+                    df.to_parquet(tmp / f"{name}.parquet", index=False)
+            meta = {"version": ATLAS_VERSION, "inputs": hashes, "built_seconds": round(time.perf_counter() - t0, 1),
+                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "counts": {k: len(v) for k, v in tables.items()}}
+            (tmp / "build.json").write_text(json.dumps(meta, indent=1))
+            old = None
+            if target.exists():
+                old = target.with_name(f".atlas-old-{os.getpid()}")
+                os.replace(target, old)
+            os.replace(tmp, target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        load.cache_clear()
+        if progress:
+            print(f"Atlas built in {time.perf_counter() - t0:.1f}s → {target}", file=sys.stderr)
+    return target
+
+
+def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
+    r = readers
+    imd19 = r.read_iod(find("imd2019"), edition=2019)
+    imd25 = r.read_iod(find("imd2025"), edition=2025)
+    p.step("IoD 2019 and 2025")
+    b21 = r.read_boundaries(find("lsoa21_boundaries"), vintage=2021)
+    b11 = r.read_boundaries(find("lsoa11_boundaries"), vintage=2011)
+    p.step("LSOA boundaries")
+    lk = r.read_lsoa11_lsoa21(find("lsoa11_lsoa21"))
+    icb22 = r.read_lsoa_icb(find("lsoa11_icb22"), vintage=2011)
+    icb24 = r.read_lsoa_icb(find("lsoa21_icb24"), vintage=2021)
+    lad24 = r.read_lsoa21_lad(find("lsoa21_lad24"))
+    ruc = r.read_ruc(find("ruc21"), vintage=2021)
+    p.step("ONS lookups")
+    eth = r.read_ts021(find("ts021"))
+    hh = r.read_census_table(find("ts011"))
+    extra = _census_extras()
+    age = _aged_40_74_lsoa21()
+    mye = r.read_mye_single_year(find("mye2020"))
+    p.step("Census 2021 and mid-year estimates")
+
+    pairs = bridge_pairs(lk, pop11=mye.set_index("lsoa_code")["all_ages"], pop21=eth.set_index("lsoa_code")["residents"])
+
+    # ---- LSOA 2021 ------------------------------------------------------------------------------
+    l21 = icb24[["lsoa_code", "lsoa_name", "sicbl_code", "sicbl_code_nhs", "sicbl_name", "icb_code",
+                 "icb_code_nhs", "icb_name"]].merge(lad24[["lsoa_code", "lad_code", "lad_name"]], on="lsoa_code",
+                                                    how="left")
+    l21 = l21.merge(_imd_cols(imd25, "imd25"), on="lsoa_code", how="left")
+    i19 = inherit(imd19[["lsoa_code", "imd_score", "imd_rank", "imd_decile"]], pairs=pairs, mean=["imd_score"],
+                  best=["imd_rank", "imd_decile"])
+    i19 = i19[i19["lsoa_code"].str.startswith("E")]
+    i19 = i19.rename(columns={"imd_score": "imd19_score", "imd_rank": "imd19_rank", "imd_decile": "imd19_decile",
+                              "bridge": "imd19_bridge"})
+    i19["imd19_quintile"] = (i19["imd19_decile"] + 1) // 2
+    i19["imd19_core20"] = i19["imd19_decile"] <= 2
+    l21 = l21.merge(i19, on="lsoa_code", how="left")
+    l21 = l21.merge(_eth_cols(eth), on="lsoa_code", how="left")
+    l21 = l21.merge(pd.DataFrame({"lsoa_code": hh["area_code"], "households": hh["total_all_households"],
+                                  "hh_deprived_2plus": hh[[c for c in hh.columns if "two" in c or "three" in c
+                                                           or "four" in c]].sum(axis=1)}),
+                    on="lsoa_code", how="left")
+    l21 = l21.merge(extra, on="lsoa_code", how="left").merge(age, on="lsoa_code", how="left")
+    l21 = l21.merge(ruc[["lsoa_code", "ruc_code", "ruc_name", "urban_rural"]], on="lsoa_code", how="left")
+    p.step("LSOA 2021 attributes")
+
+    # ---- registrations ----------------------------------------------------------------------------
+    reg = r.read_gp_registrations(find("gp_reg_lsoa"))
+    vintage = detect_lsoa_vintage(reg["lsoa_code"], lsoa11=lk["lsoa11_code"], lsoa21=lk["lsoa21_code"])
+    reg_counts = reg[["practice_code", "lsoa_code", "patients"]]
+    if vintage == 2011:
+        reg11 = reg_counts
+        reg21 = apportion(reg_counts, code="lsoa_code", counts=["patients"], pairs=pairs, direction="forward")
+    else:
+        reg21 = reg_counts
+        reg11 = apportion(reg_counts, code="lsoa_code", counts=["patients"], pairs=pairs, direction="back")
+    p.step(f"GP registrations (LSOA {vintage}) bridged")
+    l21 = l21.merge(reg21.groupby("lsoa_code", as_index=False)["patients"].sum()
+                    .rename(columns={"patients": "registered_patients"}), on="lsoa_code", how="left")
+    l21["registered_patients"] = l21["registered_patients"].fillna(0).astype("int64")
+
+    # ---- LSOA 2011 ----------------------------------------------------------------------------------
+    l11 = icb22[["lsoa_code", "lsoa_name", "sicbl_code", "sicbl_code_nhs", "sicbl_name", "icb_code", "icb_code_nhs",
+                 "icb_name"]].merge(imd19[["lsoa_code", "lad_code", "lad_name"]], on="lsoa_code", how="left")
+    l11 = l11.merge(_imd_cols(imd19, "imd19"), on="lsoa_code", how="left")
+    l11 = l11.merge(imd19[["lsoa_code", "pop_total"]].rename(columns={"pop_total": "pop_mid2015"}), on="lsoa_code",
+                    how="left")
+    ages = mye[["lsoa_code", "all_ages"]].rename(columns={"all_ages": "pop_mid2020"})
+    ages["aged_40_74"] = mye[[f"age_{a}" for a in range(40, 75)]].sum(axis=1)
+    l11 = l11.merge(ages, on="lsoa_code", how="left")
+    back_cols = ["residents", *[f"eth_{g}" for g in ETHNIC_GROUPS if f"eth_{g}" in eth]]
+    eth11 = apportion(eth[["lsoa_code", *back_cols]], code="lsoa_code", counts=back_cols, pairs=pairs, direction="back")
+    hh21 = l21[["lsoa_code", "households"]].dropna()
+    hh21 = hh21.assign(households=hh21["households"].astype("int64"))
+    hh11 = apportion(hh21, code="lsoa_code", counts=["households"], pairs=pairs, direction="back")
+    l11 = l11.merge(_eth_cols(eth11), on="lsoa_code", how="left").merge(hh11, on="lsoa_code", how="left")
+    l11 = l11.merge(reg11.groupby("lsoa_code", as_index=False)["patients"].sum()
+                    .rename(columns={"patients": "registered_patients"}), on="lsoa_code", how="left")
+    l11["registered_patients"] = l11["registered_patients"].fillna(0).astype("int64")
+    p.step("LSOA 2011 attributes")
+
+    # ---- geometry --------------------------------------------------------------------------------
+    g21 = _with_geometry(l21, b21)
+    p.step("LSOA 2021 geometry simplified")
+    g11 = _with_geometry(l11, b11)
+    p.step("LSOA 2011 geometry simplified")
+
+    # ---- practices, PCNs, ICBs, QOF ---------------------------------------------------------------
+    icbs = _icbs(icb22, icb24)
+    practices, pcns = _practices(reg, icb22, g11)
+    p.step("practices geocoded and placed in ICBs")
+    qof = _qof()
+    hyp = _hypertension()
+    p.step("QOF and modelled prevalence")
+    pw = _postcode_centroids(g21)
+    g21 = g21.merge(pw, on="lsoa_code", how="left")
+    p.step("population-weighted centroids")
+    return {"lsoa21": g21, "lsoa11": g11, "practices": practices, "registrations11": reg11.reset_index(drop=True),
+            "registrations21": reg21.reset_index(drop=True), "pcns": pcns, "icbs": icbs, "qof": qof,
+            "hypertension": hyp}
+
+
+def _imd_cols(imd: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    out = pd.DataFrame({"lsoa_code": imd["lsoa_code"], f"{prefix}_score": imd["imd_score"],
+                        f"{prefix}_rank": imd["imd_rank"], f"{prefix}_decile": imd["imd_decile"]})
+    out[f"{prefix}_quintile"] = (out[f"{prefix}_decile"] + 1) // 2
+    # Core20: national deciles 1–2 of the edition; never re-ranked locally
+    out[f"{prefix}_core20"] = out[f"{prefix}_decile"] <= 2
+    for dom in ("income", "employment", "health"):
+        if f"{dom}_score" in imd:
+            out[f"{prefix}_{dom}_score"] = imd[f"{dom}_score"]
+    return out
+
+
+def _eth_cols(eth: pd.DataFrame) -> pd.DataFrame:
+    out = eth.copy()
+    out["eth_minority"] = out["residents"] - out["eth_white"]
+    res = out["residents"].where(out["residents"] > 0)
+    shares = {f"pct_{c[4:]}": 100 * out[c] / res for c in out.columns if c.startswith("eth_")}
+    return pd.concat([out, pd.DataFrame(shares)], axis=1)
+
+
+def _census_extras() -> pd.DataFrame:
+    frames = []
+    specs = {"ts038": {"disabled": "disabled_under_the_equality_act"},
+             "ts052": {"overcrowded_hh": ("1_overcrowded", "2_or_less_overcrowded")},
+             "ts044": {"caravan_hh": "a_caravan_or_other_mobile_or_temporary_structure"},
+             "ts054": {"social_rented_hh": ("social_rented_rents_from_council_or_local_authority",
+                                            "social_rented_other_social_rented")}}
+    for key, cols in specs.items():
+        try:
+            t = readers.read_census_table(find(key))
+        except MissingDataError:
+            continue
+        f = pd.DataFrame({"lsoa_code": t["area_code"]})
+        for name, src in cols.items():
+            f[name] = t[list(src)].sum(axis=1) if isinstance(src, tuple) else t[src]
+        frames.append(f.set_index("lsoa_code"))
+    return pd.concat(frames, axis=1).reset_index() if frames else pd.DataFrame({"lsoa_code": []})
+
+
+def _aged_40_74_lsoa21() -> pd.DataFrame:
+    """Residents aged 40–74 per LSOA 2021 from Census 2021 age bands, split with MSOA single years.
+
+    The LSOA table has bands 35–49, 50–64 and 65+. Everyone aged 50–64 counts; of the 35–49 band we count
+    the share aged 40–49 in the LSOA's MSOA (TS007 single years), and of 65+ the MSOA's share aged 65–74.
+    The LSOA → MSOA link is the ONS naming rule (an LSOA 2021 is named after its MSOA plus a letter).
+    """
+    a6 = readers.read_age6(find("age6"))
+    ms = readers.read_ts007_msoa(find("ts007_msoa"))
+    lad = readers.read_lsoa21_lad(find("lsoa21_lad24"))
+    ms_share = pd.DataFrame({
+        "msoa_name": ms["msoa_name"],
+        "f40_49": ms[[f"age_{a}" for a in range(40, 50)]].sum(axis=1)
+        / ms[[f"age_{a}" for a in range(35, 50)]].sum(axis=1).replace(0, np.nan),
+        "f65_74": ms[[f"age_{a}" for a in range(65, 75)]].sum(axis=1)
+        / ms[[f"age_{a}" for a in range(65, 101)]].sum(axis=1).replace(0, np.nan),
+    })
+    names = lad[["lsoa_code", "lsoa_name"]].assign(msoa_name=lambda d: d["lsoa_name"].str[:-1])
+    a = a6.merge(names[["lsoa_code", "msoa_name"]], on="lsoa_code", how="left").merge(ms_share, on="msoa_name",
+                                                                                        how="left")
+    a["f40_49"] = a["f40_49"].fillna(10 / 15)
+    a["f65_74"] = a["f65_74"].fillna(0.6)
+    est = a["age_35_49"] * a["f40_49"] + a["age_50_64"] + a["age_65_plus"] * a["f65_74"]
+    return pd.DataFrame({"lsoa_code": a["lsoa_code"], "aged_40_74": np.rint(est).astype("int64"),
+                         "age_total_2021": a["age_total"]})
+
+
+def _with_geometry(attrs: pd.DataFrame, bounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    b = bounds.set_index("lsoa_code")
+    missing = ~attrs["lsoa_code"].isin(b.index)
+    if missing.any():
+        raise MissingDataError(f"{int(missing.sum())} LSOAs have no boundary, e.g. "
+                               f"{attrs.loc[missing, 'lsoa_code'].head(3).tolist()}")
+    geom = b.geometry.reindex(attrs["lsoa_code"])
+    gdf = gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=geom.values, crs=4326)
+    web = simplify_for_web(gdf.geometry)
+    gdf["geometry_web"] = gpd.GeoSeries(web.values, crs=4326)
+    bng = gdf.geometry.to_crs(27700)
+    gdf["area_km2"] = bng.area / 1e6
+    pts = bng.representative_point()
+    gdf["label_e"], gdf["label_n"] = pts.x.round(1), pts.y.round(1)
+    return gdf
+
+
+def _icbs(icb22: pd.DataFrame, icb24: pd.DataFrame) -> pd.DataFrame:
+    a = icb22.groupby(["icb_code", "icb_code_nhs", "icb_name"]).size().rename("lsoa11_count").reset_index()
+    b = icb24.groupby(["icb_code", "icb_code_nhs", "icb_name"]).size().rename("lsoa21_count").reset_index()
+    out = a.merge(b, on=["icb_code", "icb_code_nhs", "icb_name"], how="outer")
+    out["short_name"] = out["icb_name"].str.replace(" Integrated Care Board", " ICB", regex=False)
+    return out.sort_values("icb_name").reset_index(drop=True)
+
+
+def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Practices of the registration file, placed in their July 2022 ICB and geocoded from their postcode.
+
+    ICB: the map file's CCG code is a Sub-ICB location code in July 2022; it is looked up in the ONS
+    LSOA → Sub-ICB → ICB (July 2022) lookup. A practice whose Sub-ICB code is unknown there is placed by
+    its ePCN Sub-ICB, then by the ICB of the LSOA its postcode falls in.
+    """
+    pm = readers.read_practice_map(find("gp_reg_map"))
+    lists = reg.groupby("practice_code").agg(practice_name=("practice_name", "first"),
+                                             list_size=("patients", "sum")).reset_index()
+    pr = lists.merge(pm.drop(columns=["practice_name"]), on="practice_code", how="left")
+    pr["practice_name"] = pr["practice_name"].fillna("").str.strip()
+    sub = icb22.drop_duplicates("sicbl_code_nhs").set_index("sicbl_code_nhs")
+    pr["icb_code"] = pr["sub_code"].map(sub["icb_code"])
+    pr["icb_source"] = np.where(pr["icb_code"].notna(), "sub-ICB location (map file)", None)
+    try:
+        _, mem = readers.read_epcn(find("epcn"))
+        ep = mem.drop_duplicates("practice_code").set_index("practice_code")
+        via = pr["practice_code"].map(ep["sub_code"]).map(sub["icb_code"])
+        fill = pr["icb_code"].isna() & via.notna()
+        pr.loc[fill, "icb_code"] = via[fill]
+        pr.loc[fill, "icb_source"] = "sub-ICB location (ePCN)"
+        nopcn = pr["pcn_code"].isna() | pr["pcn_code"].eq("")
+        pr.loc[nopcn, "pcn_code"] = pr.loc[nopcn, "practice_code"].map(ep["pcn_code"])
+        pr.loc[nopcn, "pcn_name"] = pr.loc[nopcn, "practice_code"].map(ep["pcn_name"])
+    except MissingDataError:
+        pass
+    cp = readers.read_codepoint(find("codepoint"), postcodes=pr["postcode"].dropna())
+    cp = cp.drop_duplicates("postcode").set_index("postcode")
+    pc = normalise_postcode(pr["postcode"].fillna(""))
+    pr["easting"] = pc.map(cp["easting"]).astype(float)
+    pr["northing"] = pc.map(cp["northing"]).astype(float)
+    lon, lat = bng_to_lonlat(pr["easting"].to_numpy(), pr["northing"].to_numpy())
+    pr["lon"], pr["lat"] = np.round(lon, 6), np.round(lat, 6)
+    geom = gpd.points_from_xy(pr["lon"], pr["lat"], crs=4326)
+    gpr = gpd.GeoDataFrame(pr, geometry=geom, crs=4326)
+    located = gpr[gpr["easting"].notna()]
+    hit = gpd.sjoin(located[["practice_code", "geometry"]], g11[["icb_code", "geometry"]], predicate="within",
+                    how="left").drop_duplicates("practice_code").set_index("practice_code")["icb_code"]
+    fill = gpr["icb_code"].isna()
+    gpr.loc[fill, "icb_code"] = gpr.loc[fill, "practice_code"].map(hit)
+    gpr.loc[fill & gpr["icb_code"].notna(), "icb_source"] = "location"
+    names = icb22.drop_duplicates("icb_code").set_index("icb_code")
+    gpr["icb_code_nhs"] = gpr["icb_code"].map(names["icb_code_nhs"])
+    gpr["icb_name"] = gpr["icb_code"].map(names["icb_name"])
+    gpr["pcn_code"] = gpr["pcn_code"].replace("", np.nan)
+    pcns = (gpr.dropna(subset=["pcn_code"]).groupby("pcn_code")
+            .agg(pcn_name=("pcn_name", "first"), icb_code=("icb_code", lambda s: s.mode().iat[0] if s.notna().any()
+                                                             else None),
+                 practices=("practice_code", "size"), list_size=("list_size", "sum")).reset_index())
+    pcns["icb_name"] = pcns["icb_code"].map(names["icb_name"])
+    pcns["icb_code_nhs"] = pcns["icb_code"].map(names["icb_code_nhs"])
+    return gpr.reset_index(drop=True), pcns
+
+
+def _qof() -> pd.DataFrame:
+    frames = []
+    for key in ("qof_2223", "qof_2021"):
+        try:
+            q = readers.read_qof_prevalence(find(key))
+        except MissingDataError:
+            continue
+        frames.append(q.assign(qof_year=SOURCES[key].edition.replace("QOF ", "")))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["practice_code", "group_code", "register", "list_type", "list_size", "qof_year"])
+
+
+def _hypertension() -> pd.DataFrame:
+    try:
+        u = readers.read_hypertension_estimates(find("hyp_undiagnosed"))
+        d = readers.read_hypertension_estimates(find("hyp_diagnosed"))
+    except MissingDataError:
+        return pd.DataFrame(columns=["practice_code"])
+    u = u.add_prefix("undiag_").rename(columns={"undiag_practice_code": "practice_code"})
+    d = d.add_prefix("diag_").rename(columns={"diag_practice_code": "practice_code"})
+    return d.merge(u, on="practice_code", how="outer")
+
+
+def _postcode_centroids(g21: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Approximate each LSOA's population-weighted centroid by the mean of its postcode units' positions.
+
+    Postcode units follow addresses, so their mean lies where people live far better than the polygon's
+    centroid does in a rural LSOA. LSOAs with no postcode unit fall back to a point inside the polygon.
+    """
+    cp = readers.read_codepoint(find("codepoint"))
+    cp = cp[cp["country_code"].astype(str).str.startswith("E") & (cp["quality"] < 90)]
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cp["easting"], cp["northing"]), crs=27700)
+    polys = gpd.GeoDataFrame({"lsoa_code": g21["lsoa_code"]}, geometry=g21.geometry.to_crs(27700).values, crs=27700)
+    j = gpd.sjoin(pts, polys, predicate="within", how="inner")
+    j["e"], j["n"] = j.geometry.x, j.geometry.y
+    agg = j.groupby("lsoa_code").agg(pw_e=("e", "mean"), pw_n=("n", "mean"), postcodes=("e", "size"))
+    out = pd.DataFrame({"lsoa_code": g21["lsoa_code"]}).merge(agg, on="lsoa_code", how="left")
+    miss = out["pw_e"].isna()
+    out.loc[miss, "pw_e"] = g21.loc[miss.values, "label_e"].values
+    out.loc[miss, "pw_n"] = g21.loc[miss.values, "label_n"].values
+    out["postcodes"] = out["postcodes"].fillna(0).astype("int64")
+    return out
+
+
+def _load_uncached(folder: Path) -> Atlas:
+    meta = json.loads((folder / "build.json").read_text())
+    t: dict[str, pd.DataFrame] = {}
+    for name in _TABLES:
+        path = folder / f"{name}.parquet"
+        t[name] = gpd.read_parquet(path) if name in _GEO_TABLES else pd.read_parquet(path)
+    return Atlas(**t, meta=meta)
+
+
+_CACHE: dict[str, Atlas] = {}
+
+
+def load(*, build_if_missing: bool = True, progress: bool = True) -> Atlas:
+    """Load the atlas, building it first if it is missing or any input changed.
+
+    The loaded atlas is kept in memory for the process; treat its tables as read-only.
+    """
+    meta = _current_meta()
+    key = str(_atlas_dir())
+    if meta is None or meta.get("version") != ATLAS_VERSION:
+        if not build_if_missing:
+            raise MissingDataError(f"No atlas at {_atlas_dir()}; run `python -m targeting build`.")
+        build(progress=progress)
+        _CACHE.pop(key, None)
+    if key not in _CACHE:
+        _CACHE[key] = _load_uncached(_atlas_dir())
+    return _CACHE[key]
+
+
+def _cache_clear() -> None:
+    _CACHE.clear()
+
+
+load.cache_clear = _cache_clear  # type: ignore[attr-defined]
+
