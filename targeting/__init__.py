@@ -1,0 +1,1 @@
+"""Core20PLUS targeting: statistics, suppression and population-weighted measures."""

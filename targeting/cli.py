@@ -1,0 +1,46 @@
+"""The command line: ``python -m targeting <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+#: Modules under ``targeting.commands`` that add sub-commands, in help order.
+COMMAND_MODULES = ["data"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m targeting",
+        description="Core20PLUS targeting for England's NHS: deprivation, ethnicity and GP registrations by LSOA, "
+        "PCN profiles and gaps, and outreach plans.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"targeting.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code; errors are printed as one clear message."""
+    from geo._errors import ValidationError
+    from geo.paths import MissingDataError
+
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (MissingDataError, ValidationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except LookupError as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Sub-commands of ``python -m targeting``; each module has ``register(subparsers)``."""

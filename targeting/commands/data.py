@@ -1,0 +1,76 @@
+"""``fetch``, ``build`` and ``lsoas``: getting the data, building the atlas and listing an ICB's LSOAs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from targeting.commands._io import write_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the data commands."""
+    p = sub.add_parser("fetch", help="download the official files into data/raw/ (or ingest a folder)")
+    p.add_argument("keys", nargs="*", help="catalogue keys to fetch (default: all)")
+    p.add_argument("--from", dest="from_dir", type=Path, help="ingest an already-downloaded folder instead")
+    p.add_argument("--dest", type=Path, help="target folder (default data/raw/)")
+    p.add_argument("--force", action="store_true", help="download again even if unchanged")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds before a stalled download fails")
+    p.set_defaults(func=_fetch)
+
+    b = sub.add_parser("build", help="build the national atlas cache (only if an input changed)")
+    b.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=_build)
+
+    sources = sub.add_parser("sources", help="list the catalogued sources and where each was found")
+    sources.set_defaults(func=_sources)
+
+    ls = sub.add_parser("lsoas", help="one row per LSOA of an ICB")
+    ls.add_argument("--icb", required=True, help="ONS code (E54…), NHS code (Q…) or name")
+    ls.add_argument("--imd", type=int, choices=[2019, 2025], default=2025,
+                    help="IMD edition: 2019 lists LSOA 2011, 2025 lists LSOA 2021 (default)")
+    ls.add_argument("--format", choices=["csv", "geojson"], default="csv")
+    ls.set_defaults(func=_lsoas)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from geo.fetch import fetch, format_results, ingest
+
+    if args.from_dir:
+        results = ingest(args.from_dir, dest=args.dest, keys=args.keys or None)
+    else:
+        results = fetch(args.keys or None, dest=args.dest, force=args.force, timeout=args.timeout)
+    print(format_results(results), file=sys.stderr)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _build(args: argparse.Namespace) -> int:
+    from geo.atlas import build
+
+    build(force=args.force, progress=not args.quiet)
+    return 0
+
+
+def _sources(args: argparse.Namespace) -> int:
+    from geo.paths import MissingDataError, find
+    from geo.sources import SOURCES
+
+    for key, src in SOURCES.items():
+        try:
+            where = str(find(key))
+        except MissingDataError:
+            where = "MISSING" + (" (required)" if src.required else " (optional)")
+        print(f"{key:18} {src.publisher} · {src.edition} · {src.geography}\n{'':18} {where}")
+    return 0
+
+
+def _lsoas(args: argparse.Namespace) -> int:
+    from geo.atlas import load
+    from targeting.lsoas import lsoa_table
+
+    atlas = load()
+    table = lsoa_table(atlas, args.icb, imd=args.imd, geometry=args.format == "geojson")
+    write_table(table, args.format)
+    return 0

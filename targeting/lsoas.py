@@ -1,0 +1,51 @@
+"""The per-LSOA table of an ICB that ``python -m targeting lsoas`` prints."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geo.atlas import Atlas
+from targeting.areas import lsoas_in, resolve_icb
+
+__all__ = ["LSOA_COLUMNS", "lsoa_table"]
+
+LSOA_COLUMNS = ["lsoa_code", "lsoa_name", "lad_name", "icb_code", "imd_score", "imd_rank", "imd_decile", "core20",
+                "population", "ethnic_minority_pct", "registered_patients"]
+
+
+def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = False) -> pd.DataFrame:
+    """One row per LSOA of an ICB with its deprivation, population, ethnicity and registered patients.
+
+    Parameters
+    ----------
+    atlas
+        The loaded atlas.
+    icb
+        ONS code (E54…), NHS code (Q…) or name.
+    imd
+        2019 (rows are LSOA 2011, ICBs of July 2022) or 2025 (rows are LSOA 2021, ICBs of April 2024).
+    geometry
+        Keep the web geometry (for GeoJSON output).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LSOA_COLUMNS`. ``population`` is Census 2021 usual residents (apportioned to LSOA 2011 for
+        2019); ``ethnic_minority_pct`` is every group but White, in %; ``core20`` is national IMD deciles 1–2.
+    """
+    row = resolve_icb(atlas, icb)
+    t = lsoas_in(atlas, row, imd=imd)
+    p = "imd19" if imd == 2019 else "imd25"
+    out = pd.DataFrame({
+        "lsoa_code": t["lsoa_code"], "lsoa_name": t["lsoa_name"], "lad_name": t["lad_name"],
+        "icb_code": t["icb_code"], "imd_score": t[f"{p}_score"], "imd_rank": t[f"{p}_rank"],
+        "imd_decile": t[f"{p}_decile"], "core20": t[f"{p}_core20"].astype(bool),
+        "population": t["residents"].astype("Int64"), "ethnic_minority_pct": t["pct_minority"].round(1),
+        "registered_patients": t["registered_patients"],
+    })
+    if geometry:
+        out["geometry"] = t["geometry_web"].values
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(out, geometry="geometry", crs=4326).sort_values("lsoa_code").reset_index(drop=True)
+    return out.sort_values("lsoa_code").reset_index(drop=True)

@@ -1,0 +1,117 @@
+"""Facts about real places, traceable to the published files (see ../shared/data/MANIFEST.md)."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from geo.atlas import build, input_hashes
+from geo.paths import cache_dir
+
+
+def test_lsoa_counts(atlas):
+    assert len(atlas.lsoa21) == 33_755
+    assert len(atlas.lsoa11) == 32_844
+    assert atlas.lsoa21["lsoa_code"].is_unique and atlas.lsoa11["lsoa_code"].is_unique
+    assert atlas.lsoa21["lsoa_code"].str.startswith("E01").all()
+
+
+@pytest.mark.parametrize("table,prefix", [("lsoa21", "imd25"), ("lsoa21", "imd19"), ("lsoa11", "imd19")])
+def test_jaywick_most_deprived_and_core20(atlas, table, prefix):
+    t = getattr(atlas, table).set_index("lsoa_code")
+    jay = t.loc["E01021988"]
+    assert jay[f"{prefix}_rank"] == 1
+    assert bool(jay[f"{prefix}_core20"])
+    assert jay["lsoa_name"] == "Tendring 018A"
+
+
+def test_jaywick_scores_match_mhclg(atlas):
+    assert atlas.lsoa11.set_index("lsoa_code").loc["E01021988", "imd19_score"] == pytest.approx(92.735)
+    assert atlas.lsoa21.set_index("lsoa_code").loc["E01021988", "imd25_score"] == pytest.approx(94.223)
+
+
+def test_core20_holds_a_fifth_of_the_mid2015_population(atlas):
+    t = atlas.lsoa11
+    share = t.loc[t["imd19_core20"], "pop_mid2015"].sum() / t["pop_mid2015"].sum()
+    assert t["pop_mid2015"].sum() == 54_728_204
+    assert round(100 * share, 2) == 19.93
+    assert int(t["imd19_core20"].sum()) == 6_568
+
+
+def test_census_residents_conserved_in_both_vintages(atlas):
+    assert int(atlas.lsoa21["residents"].sum()) == 56_490_108
+    assert int(atlas.lsoa11["residents"].sum()) == 56_490_108
+    # each ethnic group is conserved too (apportioned as whole numbers, never duplicated)
+    for g in ("eth_bangladeshi", "eth_gypsy_irish_traveller", "eth_roma"):
+        assert int(atlas.lsoa11[g].sum()) == int(atlas.lsoa21[g].sum())
+    assert int(atlas.lsoa21["eth_bangladeshi"].sum()) == 629_616
+    assert int(atlas.lsoa21["eth_roma"].sum()) == 99_102
+
+
+def test_registrations_conserved_across_the_bridge(atlas):
+    assert int(atlas.registrations11["patients"].sum()) == 61_768_942
+    assert int(atlas.registrations21["patients"].sum()) == 61_768_942
+    per11 = atlas.registrations11.groupby("practice_code")["patients"].sum()
+    per21 = atlas.registrations21.groupby("practice_code")["patients"].sum()
+    pd.testing.assert_series_equal(per11.sort_index(), per21.sort_index())
+    assert atlas.practices["practice_code"].nunique() == 6_484
+
+
+def test_households_and_ages(atlas):
+    t = atlas.lsoa21.set_index("lsoa_code")
+    assert int(t["households"].sum()) == 23_435_995
+    assert t.loc["E01021988", "households"] == 1_183
+    assert atlas.lsoa11.set_index("lsoa_code").loc["E01021988", "aged_40_74"] == 1_150
+    # Census-based 40-74 estimate lands near the MSOA single-year total for England (23,717,355)
+    assert abs(int(t["aged_40_74"].sum()) - 23_717_355) < 50_000
+
+
+def test_tower_hamlets_bangladeshi_share(atlas):
+    t = atlas.lsoa21[atlas.lsoa21["lad_name"] == "Tower Hamlets"]
+    assert len(t) == 169
+    assert round(100 * t["eth_bangladeshi"].sum() / t["residents"].sum(), 1) == 34.6
+
+
+def test_split_children_inherit_imd2019(atlas, data_dir):
+    lk = pd.read_csv(data_dir / "lookups/lsoa11_lsoa21_lad22_ew.csv.gz")
+    splits = lk[(lk["change_code"] == "S") & lk["lsoa21_code"].str.startswith("E")]
+    l11 = atlas.lsoa11.set_index("lsoa_code")["imd19_score"]
+    l21 = atlas.lsoa21.set_index("lsoa_code")["imd19_score"]
+    assert (l21.loc[splits["lsoa21_code"]].to_numpy() == l11.loc[splits["lsoa11_code"]].to_numpy()).all()
+
+
+def test_web_geometry_is_smaller_and_gap_free(atlas):
+    t = atlas.lsoa21
+    assert t.geometry_web.is_valid.mean() > 0.999
+    bng_full = t.geometry.to_crs(27700).area.sum()
+    bng_web = t.geometry_web.to_crs(27700).area.sum()
+    assert abs(bng_web / bng_full - 1) < 0.002
+    assert t.geometry_web.count_coordinates().sum() < t.geometry.count_coordinates().sum()
+
+
+def test_practices_located_and_placed(atlas):
+    p = atlas.practices
+    assert p["easting"].notna().mean() > 0.99
+    assert p["icb_code"].notna().mean() > 0.999
+    densham = p.set_index("practice_code").loc["A81001"]
+    assert densham["postcode"] == "TS18 1HU"
+    assert densham["easting"] == 444136 and densham["northing"] == 518701
+    assert densham["icb_code_nhs"] == "QHM"
+
+
+def test_practice_icbs_agree_with_strategy_unit(atlas, data_dir):
+    su = pd.read_excel(data_dir / "gp/gp-reg-pat-prac-map_2022-07_with_strategy_unit_icb_columns.xlsx", dtype=str)
+    su = su.set_index("PRACTICE_CODE")["ICB22"]
+    ours = atlas.practices.set_index("practice_code")["icb_code_nhs"]
+    common = ours.index.intersection(su.index)
+    agree = (ours.loc[common] == su.loc[common]).mean()
+    assert len(common) > 6_400
+    assert agree > 0.995
+
+
+def test_build_is_skipped_when_inputs_unchanged(atlas):
+    meta = json.loads((cache_dir() / "atlas" / "build.json").read_text())
+    assert meta["inputs"] == input_hashes()
+    before = (cache_dir() / "atlas" / "lsoa21.parquet").stat().st_mtime_ns
+    build(progress=False)
+    assert (cache_dir() / "atlas" / "lsoa21.parquet").stat().st_mtime_ns == before
