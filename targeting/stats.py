@@ -62,7 +62,7 @@ ESP2013: tuple[int, ...] = (
 )  # fmt: skip
 
 #: z used to turn a 95% confidence interval back into a standard error (Fingertips convention).
-Z_95_SE = 1.7
+Z_95_SE = 1.96
 
 
 # --------------------------------------------------------------------------------------------
