@@ -120,7 +120,9 @@ def pick_columns(
     """
     optional = set(optional)
     normed = [norm(c) for c in df.columns]
-    dups = sorted({c for c in normed if normed.count(c) > 1 and c})
+    # pandas renames a repeated header 'x' to 'x.1'; count those as repeats of 'x'
+    base = [re.sub(r"\.\d+$", "", n) if re.sub(r"\.\d+$", "", n) in normed else n for n in normed]
+    dups = sorted({c for c in base if base.count(c) > 1 and c})
     for d in dups:
         problems.add(d, "the header appears more than once")
     rename: dict[str, str] = {}

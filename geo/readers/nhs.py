@@ -57,6 +57,7 @@ def read_gp_registrations(path: str | Path) -> pd.DataFrame:
         "sex": ["SEX"],
     }
     df = pick_columns(raw, spec, problems, optional=["practice_name", "sex"])
+    problems.raise_if_any()
     if "sex" in df:
         df = df[df["sex"].str.strip().str.upper().isin(["ALL", "PERSONS"])].drop(columns="sex")
     require_rows(df, problems)
@@ -210,6 +211,7 @@ def read_qof_prevalence(path: str | Path) -> pd.DataFrame:
         "list_size": ["PRACTICE_LIST_SIZE"],
     }
     df = pick_columns(raw, spec, problems)
+    problems.raise_if_any()
     require_rows(df, problems)
     check_codes(df, "practice_code", problems, pattern=_PRACTICE_RE, unique=False, what="practice code")
     to_number(df, ["register", "list_size"], problems, integer=True)

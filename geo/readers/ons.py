@@ -37,7 +37,7 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
             crs = (data.get("crs") or {}).get("properties", {}).get("name", "")
             if "27700" in crs:
                 gdf = gdf.set_crs(27700)
-            elif gdf.crs is None and len(gdf):
+            elif "4326" in crs or "CRS84" in crs:
                 gdf = gdf.set_crs(4326)
             return gdf
         return gpd.read_file(path, engine="pyogrio", use_arrow=True)
@@ -105,8 +105,8 @@ def read_boundaries(path: str | Path, *, vintage: int, england_only: bool = True
     problems.raise_if_any()
     crs = gdf.crs
     if crs is None:
-        minx, miny, maxx, maxy = geom.total_bounds
-        crs = 27700 if maxx > 1000 else 4326
+        maxx = geom.total_bounds[2]
+        crs = 27700 if maxx > 1000 else 4326  # lon/lat never exceed 180; BNG eastings are metres
     out = gpd.GeoDataFrame(attrs, geometry=geom.values, crs=crs)
     if out.crs.to_epsg() != 4326:
         out = out.to_crs(4326)

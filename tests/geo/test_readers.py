@@ -1,0 +1,293 @@
+"""Readers on the real published files, and a corpus of malformed inputs each with the behaviour it must get."""
+
+import gzip
+import io
+import json
+import zipfile
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Polygon
+
+from geo import readers
+from geo._errors import ValidationError
+
+# ---------------------------------------------------------------- real files, as published
+
+
+def test_iod2019_file7(data_dir):
+    df = readers.read_iod(data_dir / "imd/imd2019_lsoa11_file7_assembled.csv.gz", edition=2019)
+    assert len(df) == 32_844
+    jay = df.set_index("lsoa_code").loc["E01021988"]
+    assert (jay["imd_rank"], jay["imd_decile"], jay["imd_score"]) == (1, 1, 92.735)
+    assert df["pop_total"].sum() == 54_728_204
+
+
+def test_iod2019_files_1_and_6_with_bom_and_thousands(data_dir):
+    f1 = readers.read_iod(data_dir / "imd/sources/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz", edition=2019)
+    assert f1.set_index("lsoa_code").loc["E01000001", "imd_rank"] == 29_199  # published as "29,199"
+    f6 = readers.read_iod(data_dir / "imd/sources/File_6_-_IoD2019_Population_Denominators.csv.gz", edition=2019)
+    assert f6["pop_total"].sum() == 54_728_204
+    f2 = readers.read_iod(data_dir / "imd/sources/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz", edition=2019)
+    assert {"income_rank", "crime_decile"} <= set(f2.columns)
+
+
+def test_iod2025(data_dir):
+    df = readers.read_iod(data_dir / "imd/imd2025_lsoa21_ranks_scores_deciles.csv.gz", edition=2025)
+    assert len(df) == 33_755 and df["imd_rank"].is_unique
+    assert df.set_index("lsoa_code").loc["E01021988", "imd_score"] == pytest.approx(94.223)
+
+
+def test_boundaries_gpkg_and_geojson(data_dir):
+    b21 = readers.read_boundaries(data_dir / "boundaries/lsoa21_bsc_ew_wgs84.gpkg", vintage=2021)
+    assert len(b21) == 33_755 and b21.crs.to_epsg() == 4326 and b21.is_valid.all()
+    b11 = readers.read_boundaries(data_dir / "boundaries/lsoa11_bsc_ew_wgs84.gpkg", vintage=2011)
+    assert len(b11) == 32_844 and b11.is_valid.all()  # the one invalid polygon is repaired
+    tendring = readers.read_boundaries(data_dir / "boundaries/lsoa11_bgc_by_lad/E07000076.geojson", vintage=2011)
+    assert len(tendring) == 89 and "E01021988" in set(tendring["lsoa_code"])
+
+
+def test_lookups(data_dir):
+    lk = readers.read_lsoa11_lsoa21(data_dir / "lookups/lsoa11_lsoa21_lad22_ew.csv.gz")
+    assert lk["change_code"].value_counts().to_dict() == {"U": 33_647, "S": 1_900, "M": 239, "X": 9}
+    icb = readers.read_lsoa_icb(data_dir / "lookups/lsoa21_sicbl24_icb24_en.csv.gz", vintage=2021)
+    assert len(icb) == 33_755 and icb["icb_code"].nunique() == 42
+    ruc = readers.read_ruc(data_dir / "lookups/ruc21_lsoa21_ew.csv.gz", vintage=2021)
+    eng = ruc[ruc["lsoa_code"].str.startswith("E")]
+    assert eng["urban_rural"].value_counts().to_dict() == {"Urban": 28_201, "Rural": 5_554}
+
+
+def test_census_tables(data_dir):
+    eth = readers.read_ts021(data_dir / "census/census2021_ts021_ethnic_group_detailed_lsoa21_ew.csv.gz")
+    eng = eth[eth["lsoa_code"].str.startswith("E")]
+    assert eng["residents"].sum() == 56_490_108
+    assert eng["eth_pakistani"].sum() == 1_570_259 and eng["eth_gypsy_irish_traveller"].sum() == 64_214
+    hh = readers.read_census_table(data_dir / "census/census2021_ts011_household_deprivation_lsoa21_ew.csv.gz")
+    assert hh.loc[hh["area_code"].str.startswith("E"), "total_all_households"].sum() == 23_435_995
+    ms = readers.read_ts007_msoa(data_dir / "census/census2021_ts007_age_single_year_msoa21_ew.csv.gz")
+    eng = ms[ms["msoa_code"].str.startswith("E")]
+    assert eng[[f"age_{a}" for a in range(40, 75)]].to_numpy().sum() == 23_717_355
+    mye = readers.read_mye_single_year(data_dir / "population/ons_mye2020_sape23dt2_lsoa11_syoa_persons_ew.csv.gz")
+    eng = mye[mye["lsoa_code"].str.startswith("E")]
+    assert eng["all_ages"].sum() == 56_550_138
+
+
+def test_nhs_files(data_dir):
+    reg = readers.read_gp_registrations(data_dir / "gp/gp_reg_pat_prac_lsoa_all_2022-07.csv.gz")
+    assert len(reg) == 865_965 and reg["patients"].sum() == 61_768_942
+    assert (reg["lsoa_code"] == "NO2011").sum() == 4_448
+    pm = readers.read_practice_map(data_dir / "gp/gp-reg-pat-prac-map_2022-07.csv")
+    assert len(pm) == 6_845
+    pcns, members = readers.read_epcn(data_dir / "gp/ePCN_2023-01.xlsx")
+    assert len(pcns) == 1_329 and members["practice_code"].is_unique
+    ep = readers.read_epraccur(data_dir / "gp/epraccur_2023-01.csv")
+    assert len(ep) == 15_536
+    q = readers.read_qof_prevalence(data_dir / "gp/qof/QOF_2020-21_PREVALENCE_2021_v2.csv")
+    hyp = q[q["group_code"] == "HYP"]
+    assert round(100 * hyp["register"].sum() / hyp["list_size"].sum(), 2) == 13.93
+    cp = readers.read_codepoint(data_dir / "postcodes/codepo_gb_2025-04.zip", postcodes=["ts181hu"])
+    assert cp.iloc[0][["postcode", "easting", "northing"]].tolist() == ["TS18 1HU", 444136, 518701]
+
+
+# ---------------------------------------------------------------- the malformed corpus
+
+IOD_HEADER = ("LSOA code (2011),LSOA name (2011),Index of Multiple Deprivation (IMD) Score,"
+              "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived),"
+              "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)")
+GOOD_IOD = IOD_HEADER + "\nE01000001,City of London 001A,6.2,2,9\nE01000002,City of London 001B,5.1,1,10\n"
+REG_HEADER = "PRACTICE_CODE,PRACTICE_NAME,LSOA_CODE,NUMBER_OF_PATIENTS"
+
+
+def _write(tmp_path, name, data):
+    p = tmp_path / name
+    p.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return p
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for k, v in members.items():
+            zf.writestr(k, v)
+    return buf.getvalue()
+
+
+# (id, reader, kwargs, file name, content, expected substring of the error or None when it must be accepted)
+CORPUS = [
+    ("iod-utf8-bom", "read_iod", {"edition": 2019}, "f.csv", b"\xef\xbb\xbf" + GOOD_IOD.encode(), None),
+    ("iod-cp1252", "read_iod", {"edition": 2019}, "f.csv",
+     GOOD_IOD.replace("City of London 001A", "Caf\u00e9 001A").encode("cp1252"), None),
+    ("iod-semicolon", "read_iod", {"edition": 2019}, "f.csv", GOOD_IOD.replace(",", ";"), None),
+    ("iod-thousands", "read_iod", {"edition": 2019}, "f.csv",
+     IOD_HEADER + '\nE01000001,A,6.2,"1,001",9\nE01000002,B,5.1,1,10\n', "ranks must lie in 1..2"),
+    ("iod-gzip", "read_iod", {"edition": 2019}, "f.csv.gz", gzip.compress(GOOD_IOD.encode()), None),
+    ("iod-zip", "read_iod", {"edition": 2019}, "f.zip", _zip({"File_7.csv": GOOD_IOD.encode()}), None),
+    ("iod-missing-code", "read_iod", {"edition": 2019}, "f.csv",
+     GOOD_IOD.replace("LSOA code (2011)", "Area"), "column 'lsoa_code': required column is missing"),
+    ("iod-renamed-code", "read_iod", {"edition": 2019}, "f.csv",
+     GOOD_IOD.replace("LSOA code (2011)", "LSOA_CD"), "required column is missing"),
+    ("iod-duplicated-column", "read_iod", {"edition": 2019}, "f.csv",
+     GOOD_IOD.replace("LSOA name (2011)", "LSOA code (2011)"), "appears more than once"),
+    ("iod-duplicate-code", "read_iod", {"edition": 2019}, "f.csv",
+     GOOD_IOD.replace("E01000002", "E01000001"), "duplicated English LSOA code"),
+    ("iod-blank-code", "read_iod", {"edition": 2019}, "f.csv", GOOD_IOD.replace("E01000002", ""), "blank"),
+    ("iod-welsh-code", "read_iod", {"edition": 2019}, "f.csv", GOOD_IOD.replace("E01000002", "W01000002"),
+     "not a valid English LSOA code"),
+    ("iod-junk-code", "read_iod", {"edition": 2019}, "f.csv", GOOD_IOD.replace("E01000002", "<script>"),
+     "not a valid English LSOA code"),
+    ("iod-non-numeric", "read_iod", {"edition": 2019}, "f.csv", GOOD_IOD.replace("5.1", "n/a"), "not numbers"),
+    ("iod-bad-decile", "read_iod", {"edition": 2019}, "f.csv", GOOD_IOD.replace(",1,10", ",1,11"),
+     "deciles must lie in 1..10"),
+    ("iod-negative-rank", "read_iod", {"edition": 2019}, "f.csv", GOOD_IOD.replace(",2,9", ",-2,9"), "negative"),
+    ("iod-empty", "read_iod", {"edition": 2019}, "f.csv", b"", "empty"),
+    ("iod-header-only", "read_iod", {"edition": 2019}, "f.csv", IOD_HEADER + "\n", "no data rows"),
+    ("iod-xlsx-as-csv", "read_iod", {"edition": 2019}, "f.csv",
+     _zip({"xl/workbook.xml": b"<x/>", "[Content_Types].xml": b"<x/>"}), "Excel workbook"),
+    ("iod-fake-zip", "read_iod", {"edition": 2019}, "f.zip", b"this is not a zip", "not a zip"),
+    ("iod-corrupt-gzip", "read_iod", {"edition": 2019}, "f.csv.gz", b"\x1f\x8b\x08\x00garbage", "gzip"),
+    ("iod-no-imd-columns", "read_iod", {"edition": 2019}, "f.csv", "LSOA code (2011),x\nE01000001,1\n",
+     "no IMD score"),
+    ("reg-negative", "read_gp_registrations", {}, "r.csv", REG_HEADER + "\nA81001,X,E01011959,-7\n", "negative"),
+    ("reg-non-numeric", "read_gp_registrations", {}, "r.csv", REG_HEADER + "\nA81001,X,E01011959,seven\n",
+     "not numbers"),
+    ("reg-fraction", "read_gp_registrations", {}, "r.csv", REG_HEADER + "\nA81001,X,E01011959,7.5\n",
+     "whole numbers"),
+    ("reg-bad-lsoa", "read_gp_registrations", {}, "r.csv", REG_HEADER + "\nA81001,X,E0101195,7\n",
+     "neither an LSOA code"),
+    ("reg-duplicate-pair", "read_gp_registrations", {}, "r.csv",
+     REG_HEADER + "\nA81001,X,E01011959,7\nA81001,X,E01011959,8\n", "more than once"),
+    ("reg-bad-practice", "read_gp_registrations", {}, "r.csv", REG_HEADER + "\n<b>,X,E01011959,7\n",
+     "not a valid practice code"),
+    ("reg-missing-patients", "read_gp_registrations", {}, "r.csv", "PRACTICE_CODE,LSOA_CODE\nA81001,E01011959\n",
+     "'patients': required column is missing"),
+    ("reg-sex-rows-kept-all", "read_gp_registrations", {}, "r.csv",
+     REG_HEADER + ",SEX\nA81001,X,E01011959,7,ALL\nA81001,X,E01011959,3,MALE\n", None),
+    ("reg-unknown-lsoa-kept", "read_gp_registrations", {}, "r.csv", REG_HEADER + "\nA81001,X,NO2011,7\n", None),
+    ("ts021-broad-not-summing", "read_ts021", {}, "t.csv",
+     'geography code,Ethnic group: Total: All usual residents,"Ethnic group: Asian, Asian British or Asian Welsh",'
+     '"Ethnic group: Black, Black British, Black Welsh, Caribbean or African",'
+     "Ethnic group: Mixed or Multiple ethnic groups,Ethnic group: White,Ethnic group: Other ethnic group\n"
+     "E01000001,100,1,2,3,4,5\n", "do not add up"),
+    ("census-missing-code", "read_census_table", {}, "t.csv", "area,total\nx,1\n", "geography code"),
+    ("census-negative", "read_census_table", {}, "t.csv",
+     "geography code,Household deprivation: Total: All households\nE01000001,-3\n", "negative"),
+    ("qof-missing-register", "read_qof_prevalence", {}, "q.csv", "PRACTICE_CODE,GROUP_CODE\nA81001,HYP\n",
+     "required column is missing"),
+    ("lookup-bad-change-code", "read_lsoa11_lsoa21", {}, "l.csv",
+     "lsoa11_code,lsoa21_code,change_code\nE01000001,E01000001,Q\n", "change codes must be U, S, M or X"),
+    ("epraccur-too-few-columns", "read_epraccur", {}, "e.csv", '"A81001","X"\n', "at least 26 columns"),
+    ("mye-not-summing", "read_mye_single_year", {}, "m.csv",
+     "LSOA Code,All Ages," + ",".join(map(str, range(90))) + ",90+\nE01000001,999," + ",".join(["1"] * 91) + "\n",
+     "do not add up"),
+]
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c[0] for c in CORPUS])
+def test_malformed_corpus(tmp_path, case):
+    _, reader, kwargs, name, content, expected = case
+    path = _write(tmp_path, name, content)
+    fn = getattr(readers, reader)
+    if expected is None:
+        df = fn(path, **kwargs)
+        assert len(df) >= 1
+        return
+    with pytest.raises(ValidationError) as err:
+        fn(path, **kwargs)
+    msg = str(err.value)
+    assert expected in msg
+    assert name in msg  # the message names the file
+
+
+def test_error_lists_every_problem_with_rows(tmp_path):
+    text = GOOD_IOD + "E01000002,dup,1,3,1\n,blank,1,4,1\nE0100000X,bad,x,5,1\n"
+    path = _write(tmp_path, "many.csv", text)
+    with pytest.raises(ValidationError) as err:
+        readers.read_iod(path, edition=2019)
+    msg = str(err.value)
+    assert "duplicated" in msg and "blank" in msg and "not a valid" in msg and "not numbers" in msg
+    assert "rows 4" in msg  # the duplicate is data row 3 → spreadsheet row 4
+
+
+def test_sex_split_keeps_only_all_rows(tmp_path):
+    path = _write(tmp_path, "r.csv", REG_HEADER + ",SEX\nA81001,X,E01011959,7,ALL\nA81001,X,E01011959,3,MALE\n")
+    df = readers.read_gp_registrations(path)
+    assert df["patients"].tolist() == [7]
+
+
+def _gdf_file(tmp_path, name, gdf, driver="GPKG"):
+    path = tmp_path / name
+    gdf.to_file(path, driver=driver)
+    return path
+
+
+def test_boundaries_missing_crs_in_bng_are_reprojected(tmp_path):
+    sq = Polygon([(530000, 180000), (530500, 180000), (530500, 180500), (530000, 180500)])
+    gj = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"LSOA21CD": "E01000001", "LSOA21NM": "A"},
+         "geometry": json.loads(gpd.GeoSeries([sq]).to_json())["features"][0]["geometry"]}]}
+    path = _write(tmp_path, "b.geojson", json.dumps(gj))
+    out = readers.read_boundaries(path, vintage=2021)
+    assert out.crs.to_epsg() == 4326
+    assert -0.2 < out.geometry.iloc[0].centroid.x < -0.05  # central London
+
+
+def test_boundaries_empty_geometry_is_an_error(tmp_path):
+    gdf = gpd.GeoDataFrame({"lsoa21_code": ["E01000001", "E01000002"], "lsoa21_name": ["a", "b"]},
+                           geometry=[Polygon([(0, 51), (0.01, 51), (0.01, 51.01)]), Polygon()], crs=4326)
+    path = _gdf_file(tmp_path, "b.gpkg", gdf)
+    with pytest.raises(ValidationError, match="missing or empty geometries"):
+        readers.read_boundaries(path, vintage=2021)
+
+
+def test_boundaries_invalid_polygon_is_repaired(tmp_path):
+    bowtie = Polygon([(0, 51), (0.01, 51.01), (0.01, 51), (0, 51.01)])
+    gdf = gpd.GeoDataFrame({"lsoa21_code": ["E01000001"], "lsoa21_name": ["a"]}, geometry=[bowtie], crs=4326)
+    out = readers.read_boundaries(_gdf_file(tmp_path, "b.gpkg", gdf), vintage=2021)
+    assert out.is_valid.all() and out.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def test_boundaries_not_a_geofile(tmp_path):
+    path = _write(tmp_path, "b.gpkg", "not a geopackage")
+    with pytest.raises(ValidationError, match="cannot be read as a boundary file"):
+        readers.read_boundaries(path, vintage=2021)
+
+
+def test_paged_arcgis_geojson_pages(tmp_path, data_dir):
+    lsoas = gpd.read_file(data_dir / "boundaries/lsoa11_bgc_by_lad/E07000076.geojson")
+    pages = [json.loads(lsoas.iloc[i:i + 10].to_json()) for i in range(0, len(lsoas), 10)]
+    path = _write(tmp_path, "pages.geojson", json.dumps(pages))
+    out = readers.read_boundaries(path, vintage=2011)
+    assert len(out) == 89 and out.crs.to_epsg() == 4326
+
+
+def test_missing_file_message_names_how_to_get_it(monkeypatch, tmp_path):
+    from geo.paths import MissingDataError, find
+
+    monkeypatch.setenv("CORE20_DATA", str(tmp_path))
+    monkeypatch.setenv("CORE20_RAW", str(tmp_path / "raw"))
+    monkeypatch.setattr("geo.paths.PROJECT_ROOT", tmp_path / "nowhere" / "project")
+    with pytest.raises(MissingDataError) as err:
+        find("imd2025")
+    msg = str(err.value)
+    assert "imd2025_lsoa21_ranks_scores_deciles.csv.gz" in msg and "python -m targeting fetch" in msg
+    assert "gov.uk" in msg
+
+
+def test_data_discovery_order(monkeypatch, tmp_path, data_dir):
+    from geo.paths import find
+
+    assert find("imd2025").is_relative_to(data_dir) or "raw" in str(find("imd2025"))
+    own = tmp_path / "imd"
+    own.mkdir()
+    (own / "imd2025_lsoa21_ranks_scores_deciles.csv.gz").write_bytes(b"x")
+    monkeypatch.setenv("CORE20_DATA", str(tmp_path))
+    assert find("imd2025") == own / "imd2025_lsoa21_ranks_scores_deciles.csv.gz"
+
+
+def test_frame_round_trip_is_text_safe(tmp_path):
+    # names with HTML survive reading unchanged (escaping happens where they are rendered)
+    path = _write(tmp_path, "r.csv", REG_HEADER + '\nA81001,"<img src=x onerror=alert(1)>",E01011959,7\n')
+    df = readers.read_gp_registrations(path)
+    assert df["practice_name"].iloc[0] == "<img src=x onerror=alert(1)>"
+    assert isinstance(df, pd.DataFrame)
