@@ -211,7 +211,8 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
     mye = r.read_mye_single_year(find("mye2020"))
     p.step("Census 2021 and mid-year estimates")
 
-    pairs = bridge_pairs(lk, pop11=mye.set_index("lsoa_code")["all_ages"], pop21=eth.set_index("lsoa_code")["residents"])
+    pairs = bridge_pairs(lk, pop11=mye.set_index("lsoa_code")["all_ages"],
+                         pop21=eth.set_index("lsoa_code")["residents"])
 
     # ---- LSOA 2021 ------------------------------------------------------------------------------
     l21 = icb24[["lsoa_code", "lsoa_name", "sicbl_code", "sicbl_code_nhs", "sicbl_name", "icb_code",

@@ -252,7 +252,8 @@ SOURCES: dict[str, Source] = {
             required=False, attribution=(_NHS,),
         ),
         Source(
-            "hyp_undiagnosed", "gp/hypertension_estimates_2016/phe_hypertension_estimates_2016_undiagnosed_practice.csv.gz",
+            "hyp_undiagnosed",
+            "gp/hypertension_estimates_2016/phe_hypertension_estimates_2016_undiagnosed_practice.csv.gz",
             "PHE hypertension prevalence estimates: undiagnosed, by practice", "PHE", "2016", "practice",
             "https://www.gov.uk/government/publications/hypertension-prevalence-estimates-for-local-populations",
             required=False, attribution=(_MHCLG.replace("(MHCLG)", "(PHE)"),),

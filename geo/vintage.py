@@ -21,7 +21,7 @@ __all__ = ["apportion", "bridge_pairs", "detect_lsoa_vintage", "inherit"]
 
 
 def bridge_pairs(lookup: pd.DataFrame, *, pop11: pd.Series, pop21: pd.Series) -> pd.DataFrame:
-    """Weight each LSOA 2011 → 2021 pair by the population it carries.
+    r"""Weight each LSOA 2011 → 2021 pair by the population it carries.
 
     Parameters
     ----------
@@ -44,7 +44,7 @@ def bridge_pairs(lookup: pd.DataFrame, *, pop11: pd.Series, pop21: pd.Series) ->
     Without output-area detail the overlap population :math:`e_{ij}` of 2011 area *i* and 2021 area *j*
     is estimated as the 2021 population of *j* when *i* splits (or changes irregularly), shared among
     *j*'s parents in proportion to their 2011 population. Then
-    :math:`w^{fwd}_{ij} = e_{ij} / \\sum_j e_{ij}` and :math:`w^{back}_{ij} = e_{ij} / \\sum_i e_{ij}`.
+    :math:`w^{fwd}_{ij} = e_{ij} / \sum_j e_{ij}` and :math:`w^{back}_{ij} = e_{ij} / \sum_i e_{ij}`.
     A zero-population group falls back to equal shares.
     """
     pairs = lookup[["lsoa11_code", "lsoa21_code", "change_code"]].drop_duplicates(["lsoa11_code", "lsoa21_code"])
@@ -75,7 +75,7 @@ def apportion(
     pairs: pd.DataFrame,
     direction: str = "forward",
 ) -> pd.DataFrame:
-    """Move whole-number counts from one LSOA vintage to the other, conserving every total exactly.
+    r"""Move whole-number counts from one LSOA vintage to the other, conserving every total exactly.
 
     Parameters
     ----------
@@ -100,7 +100,7 @@ def apportion(
     Notes
     -----
     Each source value :math:`v` is split into quotas :math:`v w_j`; every target first gets
-    :math:`\\lfloor v w_j \\rfloor` and the remaining :math:`v - \\sum_j \\lfloor v w_j \\rfloor` units go one
+    :math:`\lfloor v w_j \rfloor` and the remaining :math:`v - \sum_j \lfloor v w_j \rfloor` units go one
     each to the targets with the largest fractional remainders (Hamilton's method). Sums over the source
     row are therefore exactly :math:`v`.
     """
@@ -144,7 +144,7 @@ def inherit(
     mean: Iterable[str] = (),
     best: Iterable[str] = (),
 ) -> pd.DataFrame:
-    """Carry LSOA 2011 scores onto LSOA 2021.
+    r"""Carry LSOA 2011 scores onto LSOA 2021.
 
     Parameters
     ----------
@@ -166,7 +166,7 @@ def inherit(
     Notes
     -----
     A split's children inherit the parent's values unchanged. For a merge the score is
-    :math:`\\sum_i w_i s_i` over parents *i*. For an irregular (X) change every column, scores included, is
+    :math:`\sum_i w_i s_i` over parents *i*. For an irregular (X) change every column, scores included, is
     taken from the best-fitting parent, as ONS advises for best-fit lookups.
     """
     mean, best = list(mean), list(best)

@@ -174,7 +174,8 @@ def check_codes(
     if pattern is not None:
         bad = ~blank & ~s.isin(allowed) & ~s.str.match(pattern)
         if bad.any():
-            problems.add(column, f"{int(bad.sum())} value(s) are not a valid {what}", _rows(bad), s[bad].head(3).tolist())
+            problems.add(column, f"{int(bad.sum())} value(s) are not a valid {what}", _rows(bad),
+                         s[bad].head(3).tolist())
     if unique:
         dup = s.duplicated(keep="first") & ~blank
         if dup.any():

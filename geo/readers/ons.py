@@ -100,8 +100,8 @@ def read_boundaries(path: str | Path, *, vintage: int, england_only: bool = True
     missing = geom.isna() | geom.is_empty
     if missing.any():
         problems.add("geometry", f"{int(missing.sum())} missing or empty geometries",
-                     list(np.flatnonzero(missing.values)[:5] + 2), attrs.loc[missing.values, "lsoa_code"].head(3).tolist()
-                     if "lsoa_code" in attrs else [])
+                     list(np.flatnonzero(missing.values)[:5] + 2),
+                     attrs.loc[missing.values, "lsoa_code"].head(3).tolist() if "lsoa_code" in attrs else [])
     problems.raise_if_any()
     crs = gdf.crs
     if crs is None:
