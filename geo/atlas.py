@@ -279,12 +279,13 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
 
     # ---- practices, PCNs, ICBs, QOF ---------------------------------------------------------------
     icbs = _icbs(icb22, icb24)
-    practices, pcns = _practices(reg, icb22, g11)
+    codepoint = readers.read_codepoint(find("codepoint"))
+    practices, pcns = _practices(reg, icb22, g11, codepoint)
     p.step("practices geocoded and placed in ICBs")
     qof = _qof()
     hyp = _hypertension()
     p.step("QOF and modelled prevalence")
-    pw = _postcode_centroids(g21)
+    pw = _postcode_centroids(g21, codepoint)
     g21 = g21.merge(pw, on="lsoa_code", how="left")
     p.step("population-weighted centroids")
     return {"lsoa21": g21, "lsoa11": g11, "practices": practices, "registrations11": reg11.reset_index(drop=True),
@@ -383,7 +384,8 @@ def _icbs(icb22: pd.DataFrame, icb24: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("icb_name").reset_index(drop=True)
 
 
-def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
+               codepoint: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Practices of the registration file, placed in their July 2022 ICB and geocoded from their postcode.
 
     ICB: the map file's CCG code is a Sub-ICB location code in July 2022; it is looked up in the ONS
@@ -410,8 +412,7 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame) ->
         pr.loc[nopcn, "pcn_name"] = pr.loc[nopcn, "practice_code"].map(ep["pcn_name"])
     except MissingDataError:
         pass
-    cp = readers.read_codepoint(find("codepoint"), postcodes=pr["postcode"].dropna())
-    cp = cp.drop_duplicates("postcode").set_index("postcode")
+    cp = codepoint.drop_duplicates("postcode").set_index("postcode")
     pc = normalise_postcode(pr["postcode"].fillna(""))
     pr["easting"] = pc.map(cp["easting"]).astype(float)
     pr["northing"] = pc.map(cp["northing"]).astype(float)
@@ -461,14 +462,13 @@ def _hypertension() -> pd.DataFrame:
     return d.merge(u, on="practice_code", how="outer")
 
 
-def _postcode_centroids(g21: gpd.GeoDataFrame) -> pd.DataFrame:
+def _postcode_centroids(g21: gpd.GeoDataFrame, codepoint: pd.DataFrame) -> pd.DataFrame:
     """Approximate each LSOA's population-weighted centroid by the mean of its postcode units' positions.
 
     Postcode units follow addresses, so their mean lies where people live far better than the polygon's
     centroid does in a rural LSOA. LSOAs with no postcode unit fall back to a point inside the polygon.
     """
-    cp = readers.read_codepoint(find("codepoint"))
-    cp = cp[cp["country_code"].astype(str).str.startswith("E") & (cp["quality"] < 90)]
+    cp = codepoint[codepoint["country_code"].astype(str).str.startswith("E") & (codepoint["quality"] < 90)]
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cp["easting"], cp["northing"]), crs=27700)
     polys = gpd.GeoDataFrame({"lsoa_code": g21["lsoa_code"]}, geometry=g21.geometry.to_crs(27700).values, crs=27700)
     j = gpd.sjoin(pts, polys, predicate="within", how="inner")
