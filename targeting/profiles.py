@@ -1,0 +1,401 @@
+r"""Practice and PCN profiles weighted by where their registered patients live, compared fairly with ICB and England.
+
+Every figure is a registration-weighted sum over the patients' LSOAs (NHS Digital "Patients registered at a GP
+practice", July 2022, with the same month's practice → PCN map):
+
+* ``patients_known_lsoa`` — patients living in an English LSOA of the edition's geography (LSOA 2011 for IMD 2019,
+  LSOA 2021 for IMD 2025); ``NO2011`` (unknown) and Welsh ``W01`` rows are excluded from every rate;
+* ``core20_patients`` / ``core20_pct`` — patients in national IMD deciles 1–2, of ``patients_known_lsoa``;
+* ``plus_patients`` / ``plus_pct`` — patients in LSOAs meeting the PLUS rules (:mod:`targeting.plus`);
+* ``weighted_imd_score`` — :math:`\sum_l s_l p_l / \sum_l p_l` over known LSOAs;
+* ``pct_<group>`` — the patients' estimated ethnic mix: each LSOA's patients split by its Census 2021 shares.
+
+Rates carry Wilson 95% limits and a flag against their ICB and England values (``higher``/``lower``/``similar``:
+the interval lies wholly above, wholly below, or contains the comparator). The flags are neutral — whether
+higher is better depends on the measure — and no table here is sorted into a league.
+
+Derived tables are cached per process, keyed by the atlas object, so repeated calls are fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from targeting.core20 import core20, imd_columns, population_quintiles
+from targeting.plus import plus_mask
+from targeting.stats import significance, wilson_ci
+
+__all__ = [
+    "BROAD_GROUPS",
+    "ENGLAND_CODE",
+    "pcn_profiles",
+    "population_quintiles",
+    "practice_profiles",
+    "qof_prevalence",
+    "registrations_for",
+]
+
+#: Broad Census 2021 ethnic groups reported in the estimated ethnic mix, and ``minority`` (all but White).
+BROAD_GROUPS: tuple[str, ...] = ("asian", "black", "mixed", "white", "other", "minority")
+
+#: ONS code for England, used as the code of the England row / comparator.
+ENGLAND_CODE = "E92000001"
+
+_RATES = (("core20", "core20_patients", "core20_pct"), ("plus", "plus_patients", "plus_pct"),
+          ("minority", "minority_patients", "pct_minority"))
+
+
+def registrations_for(atlas, imd: int) -> pd.DataFrame:
+    """The registrations on an IMD edition's geography: ``registrations11`` (2019) or ``registrations21`` (2025)."""
+    imd_columns(imd)
+    return atlas.registrations11 if imd == 2019 else atlas.registrations21
+
+
+@dataclass
+class _Base:
+    """Registrations as a sparse practice x LSOA matrix, with the per-practice sums that do not depend on PLUS rules.
+
+    Built once per atlas and edition.
+    """
+
+    practices: pd.DataFrame  # one row per practice (positional index)
+    lsoas: pd.DataFrame
+    m: sparse.csr_matrix  # practices x LSOAs: patients living in each known English LSOA
+    registered: np.ndarray  # all patients per practice, known LSOA or not
+    fixed: dict[str, np.ndarray]  # per-practice sums of LSOA attributes that do not depend on PLUS rules
+
+
+_CACHE: dict[tuple, tuple[object, _Base]] = {}
+
+
+def _base(atlas, imd: int) -> _Base:
+    key = (id(atlas), imd)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is atlas:
+        return hit[1]
+    lsoas = atlas.lsoas(imd)
+    reg = registrations_for(atlas, imd)
+    cols = ["practice_code", "practice_name", "pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "icb_name"]
+    prac = pd.DataFrame(atlas.practices[cols]).copy()
+    extra = pd.Index(reg["practice_code"].unique()).difference(prac["practice_code"])
+    if len(extra):
+        prac = pd.concat([prac, pd.DataFrame({"practice_code": extra})], ignore_index=True)
+    prac = prac.reset_index(drop=True)
+    p_pos = pd.Index(prac["practice_code"]).get_indexer(reg["practice_code"])
+    l_pos = pd.Index(lsoas["lsoa_code"]).get_indexer(reg["lsoa_code"])
+    w = reg["patients"].to_numpy(dtype=float)
+    n_p, n_l = len(prac), len(lsoas)
+    known = l_pos >= 0
+    m = sparse.csr_matrix((w[known], (p_pos[known], l_pos[known])), shape=(n_p, n_l))
+    res = lsoas["residents"].to_numpy(dtype=float)
+    c = imd_columns(imd)
+    attrs = {
+        "patients_known_lsoa": np.ones(n_l),
+        "core20_patients": core20(lsoas, imd=imd).to_numpy(dtype=float),
+        "_score_x_patients": np.nan_to_num(lsoas[c["score"]].to_numpy(dtype=float)),
+    }
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for g in BROAD_GROUPS:
+            share = lsoas[f"eth_{g}"].to_numpy(dtype=float) / res
+            attrs[f"{g}_patients"] = np.nan_to_num(share, nan=0.0, posinf=0.0)
+    names = list(attrs)
+    sums = m @ np.column_stack([attrs[k] for k in names])
+    base = _Base(practices=prac, lsoas=lsoas, m=m, registered=np.bincount(p_pos, weights=w, minlength=n_p),
+                 fixed={k: sums[:, i] for i, k in enumerate(names)})
+    if len(_CACHE) > 8:
+        _CACHE.clear()
+    _CACHE[key] = (atlas, base)
+    return base
+
+
+_SUM_COLS = ["registered_patients", "patients_known_lsoa", "core20_patients", "plus_patients", "_score_x_patients",
+             *[f"{g}_patients" for g in BROAD_GROUPS]]
+
+
+def _practice_sums(b: _Base, plus_rules) -> pd.DataFrame:
+    """Per-practice sums (extensive quantities only), aligned to ``b.practices``."""
+    plus = plus_mask(b.lsoas, plus_rules).to_numpy(dtype=float)
+    out = {"registered_patients": b.registered, **b.fixed, "plus_patients": b.m @ plus}
+    return pd.DataFrame(out)[_SUM_COLS]
+
+
+def _finish(sums: pd.DataFrame, comp: pd.DataFrame | None, eng: pd.Series) -> pd.DataFrame:
+    """Turn summed counts into rates with Wilson limits, and compare with the ICB (``comp``) and England."""
+    n = sums["patients_known_lsoa"].to_numpy(dtype=float)
+    nn = np.where(n > 0, n, np.nan)
+    out: dict[str, np.ndarray] = {k: sums[k].to_numpy() for k in _SUM_COLS if not k.startswith("_")}
+    out["weighted_imd_score"] = sums["_score_x_patients"].to_numpy() / nn
+    for g in BROAD_GROUPS:
+        if g != "minority":
+            out[f"pct_{g}"] = 100 * sums[f"{g}_patients"].to_numpy() / nn
+    for key, num, pct in _RATES:
+        x = np.minimum(sums[num].to_numpy(dtype=float), n)
+        lo, hi = wilson_ci(x, n)
+        out[pct] = 100 * x / nn
+        out[f"{pct}_lower"] = 100 * np.asarray(lo)
+        out[f"{pct}_upper"] = 100 * np.asarray(hi)
+        if comp is not None:
+            out[f"{pct}_icb"] = comp[pct].to_numpy()
+            out[f"{key}_vs_icb"] = significance(out[f"{pct}_lower"], out[f"{pct}_upper"], out[f"{pct}_icb"])
+        out[f"{pct}_england"] = np.full(len(n), float(eng[pct]))
+        out[f"{key}_vs_england"] = significance(out[f"{pct}_lower"], out[f"{pct}_upper"], out[f"{pct}_england"])
+    if comp is not None:
+        out["weighted_imd_score_icb"] = comp["weighted_imd_score"].to_numpy()
+    out["weighted_imd_score_england"] = np.full(len(n), float(eng["weighted_imd_score"]))
+    return pd.DataFrame(out, index=sums.index)
+
+
+def _rates_only(sums: pd.DataFrame) -> pd.DataFrame:
+    """Rates (no comparisons) for comparator rows (ICBs, England)."""
+    n = sums["patients_known_lsoa"].where(sums["patients_known_lsoa"] > 0)
+    out = pd.DataFrame(index=sums.index)
+    for _, num, pct in _RATES:
+        out[pct] = 100 * sums[num] / n
+    out["weighted_imd_score"] = sums["_score_x_patients"] / n
+    return out
+
+
+def _england(sums: pd.DataFrame) -> pd.Series:
+    return _rates_only(sums[_SUM_COLS].sum().to_frame().T).iloc[0]
+
+
+def _icb_rates(prac: pd.DataFrame, sums: pd.DataFrame) -> pd.DataFrame:
+    return _rates_only(sums[_SUM_COLS].groupby(prac["icb_code_nhs"].to_numpy()).sum())
+
+
+def _rate_cols(pct: str, key: str) -> list[str]:
+    return [pct, f"{pct}_lower", f"{pct}_upper", f"{pct}_icb", f"{pct}_england", f"{key}_vs_icb",
+            f"{key}_vs_england"]
+
+
+#: Output columns after the identifiers, in order: counts, Core20 and deprivation, PLUS, then ethnic mix.
+_OUT_COLS = [
+    "registered_patients", "patients_known_lsoa", "core20_patients", *_rate_cols("core20_pct", "core20"),
+    "weighted_imd_score", "weighted_imd_score_icb", "weighted_imd_score_england", "imd_quintile",
+    "plus_patients", *_rate_cols("plus_pct", "plus"),
+    *[f"pct_{g}" for g in BROAD_GROUPS if g != "minority"], *_rate_cols("pct_minority", "minority"),
+]
+
+
+def _ordered(out: pd.DataFrame, ids: list[str], imd: int) -> pd.DataFrame:
+    out = out.assign(imd=imd)
+    return out[[*ids, "imd", *_OUT_COLS]].reset_index(drop=True)
+
+
+def practice_profiles(
+    atlas, *, imd: int = 2025, practice_codes=None, plus_rules=None, pcn_code: str | None = None,
+    icb: str | None = None,
+) -> pd.DataFrame:
+    r"""Profile GP practices by where their registered patients live.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas.
+    imd : {2019, 2025}, default 2025
+        IMD edition: 2019 uses ``registrations11`` on LSOA 2011, 2025 ``registrations21`` on LSOA 2021.
+    practice_codes : iterable of str, optional
+        Only these practices (all of England otherwise). Unknown codes raise :class:`LookupError`.
+    plus_rules : rule or sequence of rules, optional
+        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
+    pcn_code, icb : str, optional
+        Only the practices of this PCN (code) or ICB (ONS code, NHS code or name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per practice: ``practice_code``, ``practice_name``, ``pcn_code``, ``pcn_name``, ``icb_code``,
+        ``icb_code_nhs``, ``icb_name``, ``imd`` (edition), ``registered_patients``, ``patients_known_lsoa``,
+        ``core20_patients``, ``plus_patients``, ``core20_pct`` with ``_lower``/``_upper`` (Wilson 95%),
+        ``_icb``, ``_england`` and flags ``core20_vs_icb``/``core20_vs_england``; the same for ``plus_pct`` and
+        ``pct_minority``; ``weighted_imd_score`` (+ ICB and England), ``imd_quintile`` (national quintile of
+        practices cut on cumulative registered population, 1 = most deprived), ``pct_asian``, ``pct_black``,
+        ``pct_mixed``, ``pct_white``, ``pct_other``. Rows in practice-code order.
+
+    Notes
+    -----
+    With :math:`p_{kl}` patients of practice :math:`k` living in LSOA :math:`l` (known English LSOAs only),
+    :math:`n_k = \sum_l p_{kl}`, Core20 share :math:`\sum_l p_{kl} [l \in C] / n_k`, weighted score
+    :math:`\sum_l p_{kl} s_l / n_k`, and estimated ethnic share :math:`\sum_l p_{kl} e_{gl}/r_l / n_k` with
+    :math:`e_{gl}` Census 2021 residents of group :math:`g` and :math:`r_l` all residents. The ethnic mix assumes
+    a practice's patients in an LSOA mirror its residents; it is an estimate, not recorded ethnicity. The Wilson
+    interval treats the patients as a sample of the population the practice could serve; comparisons use the
+    interval against the ICB (all practices placed in that ICB) and England values.
+    """
+    b = _base(atlas, imd)
+    sums = _practice_sums(b, plus_rules)
+    prac = b.practices
+    icb_r = _icb_rates(prac, sums)
+    comp = icb_r.reindex(prac["icb_code_nhs"].to_numpy())
+    out = _finish(sums, comp, _england(sums))
+    out = pd.concat([prac, out], axis=1)
+    out["imd_quintile"] = population_quintiles(out["weighted_imd_score"], out["patients_known_lsoa"])
+    mask = pd.Series(True, index=out.index)
+    if practice_codes is not None:
+        codes = pd.Index([str(c).strip().upper() for c in practice_codes])
+        unknown = codes.difference(out["practice_code"])
+        if len(unknown):
+            raise LookupError(f"Unknown practice code(s): {', '.join(unknown[:5])}")
+        mask &= out["practice_code"].isin(codes)
+    if pcn_code is not None:
+        pc = str(pcn_code).strip().upper()
+        if not (out["pcn_code"] == pc).any():
+            raise LookupError(f"No practice belongs to PCN '{pcn_code}' in the July 2022 practice → PCN map")
+        mask &= out["pcn_code"] == pc
+    if icb is not None:
+        from targeting.areas import resolve_icb
+
+        row = resolve_icb(atlas, icb)
+        mask &= out["icb_code_nhs"] == row["icb_code_nhs"]
+    out = out[mask].sort_values("practice_code")
+    return _ordered(out, ["practice_code", "practice_name", "pcn_code", "pcn_name", "icb_code", "icb_code_nhs",
+                          "icb_name"], imd)
+
+
+def _pcn_table(atlas) -> pd.DataFrame:
+    cols = ["pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "icb_name"]
+    return pd.DataFrame(atlas.pcns[cols])
+
+
+def pcn_profiles(
+    atlas, *, imd: int = 2025, pcn_codes=None, icb: str | None = None, plus_rules=None,
+) -> pd.DataFrame:
+    """Profile PCNs by where their member practices' registered patients live.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas.
+    imd : {2019, 2025}, default 2025
+        IMD edition (and registrations geography), as in :func:`practice_profiles`.
+    pcn_codes : iterable of str, optional
+        Only these PCNs. Unknown codes raise :class:`LookupError`.
+    icb : str, optional
+        Only the PCNs of this ICB (ONS code, NHS code or name; July 2022 PCN → ICB).
+    plus_rules : rule or sequence of rules, optional
+        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per PCN with ``pcn_code``, ``pcn_name``, ``icb_code``, ``icb_code_nhs``, ``icb_name``, ``imd``,
+        ``practices`` and the columns of :func:`practice_profiles` (``imd_quintile`` is the national quintile of
+        PCNs cut on cumulative registered population). Practices not in a PCN (code ``U``, "Unallocated") are
+        left out. Rows in PCN-code order.
+
+    Notes
+    -----
+    A PCN's sums are its member practices' sums (July 2022 map), so every rate is registration-weighted over all
+    the PCN's patients; the comparator is the PCN's ICB (all its practices) and England (all practices).
+    """
+    b = _base(atlas, imd)
+    sums = _practice_sums(b, plus_rules)
+    prac = b.practices
+    eng = _england(sums)
+    icb_r = _icb_rates(prac, sums)
+    in_pcn = prac["pcn_code"].notna() & (prac["pcn_code"] != "U")
+    g = sums[_SUM_COLS][in_pcn.to_numpy()].groupby(prac.loc[in_pcn, "pcn_code"].to_numpy())
+    pcns = _pcn_table(atlas).set_index("pcn_code")
+    pcns = pcns[pcns.index != "U"]
+    psums = g.sum().reindex(pcns.index).fillna(0)
+    n_prac = g.size().reindex(pcns.index).fillna(0).astype(int)
+    comp = icb_r.reindex(pcns["icb_code_nhs"].to_numpy())
+    comp.index = psums.index
+    out = _finish(psums, comp, eng)
+    out["practices"] = n_prac
+    out = pd.concat([pcns, out], axis=1).rename_axis("pcn_code").reset_index()
+    out["imd_quintile"] = population_quintiles(out["weighted_imd_score"], out["patients_known_lsoa"])
+    mask = pd.Series(True, index=out.index)
+    if pcn_codes is not None:
+        codes = pd.Index([str(c).strip().upper() for c in pcn_codes])
+        unknown = codes.difference(out["pcn_code"])
+        if len(unknown):
+            raise LookupError(f"Unknown PCN code(s): {', '.join(unknown[:5])}")
+        mask &= out["pcn_code"].isin(codes)
+    if icb is not None:
+        from targeting.areas import resolve_icb
+
+        row = resolve_icb(atlas, icb)
+        mask &= out["icb_code_nhs"] == row["icb_code_nhs"]
+    out = out[mask].sort_values("pcn_code")
+    res = _ordered(out.drop(columns=["practices"]), ["pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "icb_name"],
+                   imd)
+    res.insert(res.columns.get_loc("imd") + 1, "practices", out["practices"].to_numpy())
+    return res
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# QOF register prevalence
+# ------------------------------------------------------------------------------------------------------------------
+def qof_prevalence(atlas, group: str, year: str | None = None, *, level: str = "practice") -> pd.DataFrame:
+    r"""QOF recorded prevalence of a register at practice, PCN, ICB or England level.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas (its ``qof`` table: raw QOF prevalence files).
+    group : str
+        QOF group code, e.g. ``HYP`` (hypertension), ``MH`` (severe mental illness), ``DM``, ``AST``, ``COPD``,
+        ``LD``.
+    year : str, optional
+        QOF year, e.g. ``"2022-23"`` or ``"2020-21"``; default the latest in the atlas.
+    level : {"practice", "pcn", "icb", "england"}
+        Aggregation level. PCN and ICB use the July 2022 practice map; practices missing from it count only in
+        England.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code``, ``name``, ``register``, ``list_size``, ``prevalence_pct``, ``prevalence_pct_lower``,
+        ``prevalence_pct_upper`` (Wilson 95%), ``qof_year``, ``group_code``, ``list_type`` (the QOF list the
+        register is counted against, e.g. ``TOTAL`` all ages or ``17OV``).
+
+    Notes
+    -----
+    Prevalence :math:`= \sum R / \sum N` over the practices in the unit, with :math:`R` the register and :math:`N`
+    the practice list of the register's age base. This is *recorded* prevalence, not true prevalence.
+    """
+    q = atlas.qof
+    g = str(group).strip().upper().removeprefix("QOF_")
+    years = sorted(q["qof_year"].unique())
+    y = year or years[-1]
+    if y not in years:
+        raise LookupError(f"QOF year {year!r} is not in the data; available: {', '.join(years)}")
+    rows = q[(q["group_code"] == g) & (q["qof_year"] == y)]
+    if rows.empty:
+        avail = sorted(q.loc[q["qof_year"] == y, "group_code"].unique())
+        raise LookupError(f"No QOF register '{group}' in {y}; available: {', '.join(avail)}")
+    list_type = ",".join(sorted(rows["list_type"].unique()))
+    level = level.lower()
+    if level == "practice":
+        prac = atlas.practices.set_index("practice_code")["practice_name"]
+        agg = rows.groupby("practice_code")[["register", "list_size"]].sum()
+        agg["name"] = prac.reindex(agg.index).to_numpy()
+    elif level in ("pcn", "icb"):
+        key, name = ("pcn_code", "pcn_name") if level == "pcn" else ("icb_code_nhs", "icb_name")
+        m = atlas.practices.set_index("practice_code")[[key, name]]
+        r = rows.join(m, on="practice_code", how="inner")
+        if level == "pcn":
+            r = r[r[key] != "U"]
+        agg = r.groupby(key)[["register", "list_size"]].sum()
+        agg["name"] = r.groupby(key)[name].first()
+    elif level == "england":
+        agg = pd.DataFrame({"register": [rows["register"].sum()], "list_size": [rows["list_size"].sum()],
+                            "name": ["England"]}, index=[ENGLAND_CODE])
+    else:
+        raise ValueError(f"level must be practice, pcn, icb or england, not {level!r}")
+    agg = agg.rename_axis("code").reset_index()
+    lo, hi = wilson_ci(agg["register"].astype(float), agg["list_size"].astype(float))
+    n = agg["list_size"].where(agg["list_size"] > 0)
+    agg["prevalence_pct"] = 100 * agg["register"] / n
+    agg["prevalence_pct_lower"] = 100 * lo
+    agg["prevalence_pct_upper"] = 100 * hi
+    agg["qof_year"] = y
+    agg["group_code"] = g
+    agg["list_type"] = list_type
+    return agg[["code", "name", "register", "list_size", "prevalence_pct", "prevalence_pct_lower",
+                "prevalence_pct_upper", "qof_year", "group_code", "list_type"]]
