@@ -93,7 +93,7 @@ def ours(icb_nhs: str) -> dict[str, float]:
 def main() -> None:
     from geo.atlas import load
 
-    atlas, t_load_warm = _timed(load, progress=False)
+    atlas = load(progress=False)
     sizes = atlas.lsoa21.groupby("icb_code_nhs").size().sort_values()
     big = sizes.index[-1]
     name = atlas.icbs.set_index("icb_code_nhs").loc[big, "icb_name"]
