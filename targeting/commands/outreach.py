@@ -1,0 +1,74 @@
+"""``targets``: an outreach plan for a PCN or an ICB, written as targets.csv, patches.geojson and visit sheets."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+from targeting.commands._io import atomic_write, write_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``targets`` command."""
+    p = sub.add_parser("targets", help="outreach plan for connectors and health checks (CSV, GeoJSON, visit sheets)")
+    area = p.add_mutually_exclusive_group(required=True)
+    area.add_argument("--pcn", help="PCN code (its indicative footprint), e.g. U37316")
+    area.add_argument("--icb", help="ICB: ONS code (E54…), NHS code (Q…) or name")
+    p.add_argument("--connectors", type=int, default=3, help="number of connectors (default 3)")
+    p.add_argument("--capacity", type=float, default=100,
+                   help="households per connector per month (default 100)")
+    p.add_argument("--months", type=float, default=12,
+                   help="plan horizon in months; caps each patch and each connector at capacity × months (default 12)")
+    p.add_argument("--weights", help="priority weights, e.g. deprivation=0.5,plus=0.2,undiagnosed=0.2,"
+                                     "registration=0.05,size=0.05 (unnamed ones keep their defaults)")
+    p.add_argument("--score-cut", type=float, help="also target LSOAs with a priority score at or above this (0–100)")
+    p.add_argument("--imd", type=int, choices=[2019, 2025], default=2025,
+                   help="IMD edition for deprivation and Core20 (default 2025; 2019 is carried to LSOA 2021)")
+    p.add_argument("--scenario", action="store_true",
+                   help="also write scenario.csv (share of Core20 and PLUS residents reached in 3, 6, 12 months)")
+    p.add_argument("--out", required=True, type=Path, help="folder for targets.csv, patches.geojson, visit_sheets.html")
+    p.set_defaults(func=_targets)
+
+
+def _targets(args: argparse.Namespace) -> int:
+    # cli.main reports LookupError and data errors; bad numbers and weights (ValueError) are reported here.
+    try:
+        return _run(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from geo.atlas import load
+    from targeting.outreach import plan_outreach, scenario
+    from targeting.visit_sheets import visit_sheets_html
+
+    if args.connectors < 1:
+        raise ValueError(f"--connectors must be at least 1, not {args.connectors}")
+    if args.capacity <= 0:
+        raise ValueError(f"--capacity must be a positive number of households per month, not {args.capacity:g}")
+    atlas = load(progress=False)
+    plan = plan_outreach(atlas, pcn=args.pcn, icb=args.icb, connectors=args.connectors, capacity=args.capacity,
+                         months=args.months, weights=args.weights, score_cut=args.score_cut, imd=args.imd)
+    scen = scenario(plan) if args.scenario else None
+    buf = io.StringIO()
+    write_table(plan.targets_table(), "csv", out=buf)
+    out: Path = args.out
+    written = [atomic_write(out / "targets.csv", buf.getvalue()),
+               atomic_write(out / "patches.geojson", plan.patches_geojson() + "\n"),
+               atomic_write(out / "visit_sheets.html", visit_sheets_html(plan, scenario=scen))]
+    if scen is not None:
+        sbuf = io.StringIO()
+        write_table(scen, "csv", out=sbuf)
+        written.append(atomic_write(out / "scenario.csv", sbuf.getvalue()))
+    t = plan.lsoas
+    print(f"{plan.area['label']}: {int(t['target'].sum())} target neighbourhoods in {len(plan.patches)} patches; "
+          f"{int((t['status'] == 'planned').sum())} planned for {plan.settings['connectors']} connector(s) over "
+          f"{plan.settings['months']:g} months; every Core20 and PLUS household in about {plan.months_to_cover} "
+          f"months.", file=sys.stderr)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0

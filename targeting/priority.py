@@ -1,0 +1,184 @@
+"""A transparent priority score per LSOA for outreach: weighted components, each explained in words and numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "InvalidWeights", "parse_weights", "priority_scores"]
+
+#: Components of the priority score, in the order they are shown.
+COMPONENTS = ("deprivation", "plus", "undiagnosed", "registration", "size")
+
+#: Default weights. Deprivation leads because Core20 is defined by it; PLUS membership and the estimated
+#: undiagnosed hypertension (the clinical area connectors and health checks act on) come next; the registration
+#: gap (a signal of people outside general practice) and the size of the neighbourhood break ties.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "deprivation": 0.40,
+    "plus": 0.20,
+    "undiagnosed": 0.20,
+    "registration": 0.10,
+    "size": 0.10,
+}
+
+#: A relative registration ratio this far below 1 scores the full registration component.
+_REGISTRATION_FULL_AT = 0.5
+
+
+class InvalidWeights(ValueError):
+    """Weights that are unknown, negative, not numbers, or all zero."""
+
+
+def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
+    """Read user weights (``"deprivation=0.5,plus=0.3"`` or a mapping) over :data:`DEFAULT_WEIGHTS`.
+
+    Components that are not named keep their default weight; weights need not add up to 1 (the score divides
+    by their sum).
+
+    Raises
+    ------
+    InvalidWeights
+        Naming the offending item when a component is unknown, a weight is not a number or is negative,
+        or every weight is zero.
+    """
+    weights = dict(DEFAULT_WEIGHTS)
+    if text is None:
+        return weights
+    if isinstance(text, Mapping):
+        items = [(str(k), v) for k, v in text.items()]
+    else:
+        items = []
+        for part in str(text).split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise InvalidWeights(f"weight '{part.strip()}' is not of the form name=number "
+                                     f"(components: {', '.join(COMPONENTS)})")
+            k, v = part.split("=", 1)
+            items.append((k, v))
+    for k, v in items:
+        key = k.strip().lower()
+        if key not in COMPONENTS:
+            raise InvalidWeights(f"unknown weight '{k.strip()}'; components are {', '.join(COMPONENTS)}")
+        try:
+            value = float(v)
+        except (TypeError, ValueError):
+            raise InvalidWeights(f"weight {key}='{v}' is not a number") from None
+        if not np.isfinite(value) or value < 0:
+            raise InvalidWeights(f"weight {key}={v} must be a finite number ≥ 0")
+        weights[key] = value
+    if sum(weights.values()) <= 0:
+        raise InvalidWeights("at least one weight must be above 0")
+    return weights
+
+
+def _fmt_int(x: float) -> str:
+    return f"{round(float(x)):,}"
+
+
+def _scaled(values: pd.Series) -> pd.Series:
+    v = values.astype(float).fillna(0.0).clip(lower=0.0)
+    top = float(v.max()) if len(v) else 0.0
+    return v / top if top > 0 else v * 0.0
+
+
+def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | None = None, *,
+                    imd: int = 2025) -> pd.DataFrame:
+    """Score LSOAs for outreach from transparent components, with each score explained.
+
+    Parameters
+    ----------
+    lsoas
+        One row per LSOA of the area being planned, with ``imd_rank``, ``imd_decile``, ``imd_lsoas`` (how many
+        LSOAs the national ranking has), ``plus`` (bool), ``plus_reasons``, ``pct_minority`` (%),
+        ``expected_undiagnosed`` (with ``expected_undiagnosed_lower``/``_upper`` when known),
+        ``registration_ratio`` (registered patients living there ÷ Census residents, relative to England) and
+        ``households``.
+    weights
+        Overrides of :data:`DEFAULT_WEIGHTS` (mapping or ``"k=v,..."``).
+    imd
+        IMD edition named in the explanation (2019 or 2025).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned to ``lsoas.index``: ``score_<component>`` (0–1), ``points_<component>`` (its share of the
+        0–100 score), ``priority_score`` (0–100), ``priority_rank`` (1 = highest in the area) and ``why`` (the
+        components in plain words).
+
+    Notes
+    -----
+    Each component :math:`c_k \\in [0, 1]`:
+
+    * deprivation :math:`= 1 - (r - 1)/(N - 1)` from the **national** IMD rank :math:`r` of :math:`N` LSOAs
+      (1 for the most deprived LSOA in England, never re-ranked locally);
+    * plus :math:`= 1` if the LSOA meets the area's PLUS rules, else 0;
+    * undiagnosed = estimated people with undiagnosed hypertension ÷ the largest such estimate in the area;
+    * registration :math:`= \\min(1, \\max(0, (1 - g)/0.5))` where :math:`g` is the relative registration
+      ratio, so fewer registered patients than residents (relative to England) scores up to 1 at half;
+    * size = households ÷ the largest household count in the area.
+
+    The score is :math:`100 \\sum_k w_k c_k / \\sum_k w_k`; ``points_k`` is the term :math:`100 w_k c_k / \\sum w`.
+    Undiagnosed and size are scaled within the area planned, so scores compare LSOAs within one plan only.
+    """
+    w = parse_weights(weights)
+    total_w = sum(w.values())
+    n = lsoas["imd_lsoas"].astype(float)
+    comp = pd.DataFrame(index=lsoas.index)
+    comp["score_deprivation"] = (1.0 - (lsoas["imd_rank"].astype(float) - 1.0) / (n - 1.0)).clip(0, 1)
+    comp["score_plus"] = lsoas["plus"].astype(bool).astype(float)
+    comp["score_undiagnosed"] = _scaled(lsoas["expected_undiagnosed"])
+    ratio = lsoas["registration_ratio"].astype(float)
+    comp["score_registration"] = ((1.0 - ratio) / _REGISTRATION_FULL_AT).clip(0, 1).fillna(0.0)
+    comp["score_size"] = _scaled(lsoas["households"])
+    for k in COMPONENTS:
+        comp[f"points_{k}"] = 100.0 * w[k] * comp[f"score_{k}"] / total_w
+    comp["priority_score"] = comp[[f"points_{k}" for k in COMPONENTS]].sum(axis=1).round(2)
+    for k in COMPONENTS:
+        comp[f"score_{k}"] = comp[f"score_{k}"].round(4)
+        comp[f"points_{k}"] = comp[f"points_{k}"].round(2)
+    order = comp["priority_score"].rank(method="first", ascending=False)
+    comp["priority_rank"] = order.astype("int64")
+    comp["why"] = _explain(lsoas, comp, imd=imd)
+    return comp
+
+
+def _deprivation_words(decile: int, rank: int, n: int, imd: int) -> str:
+    if decile == 1:
+        head = "in the most deprived 10% nationally"
+    elif decile == 2:
+        head = "in the most deprived 20% nationally (Core20)"
+    elif decile <= 5:
+        head = f"in the most deprived {decile * 10}% nationally"
+    else:
+        head = f"in the least deprived {(11 - decile) * 10}% nationally"
+    return f"{head} (IMD {imd} decile {decile}, rank {rank:,} of {n:,})"
+
+
+def _explain(lsoas: pd.DataFrame, comp: pd.DataFrame, *, imd: int) -> pd.Series:
+    out = []
+    for idx, row in lsoas.iterrows():
+        parts = [_deprivation_words(int(row["imd_decile"]), int(row["imd_rank"]), int(row["imd_lsoas"]), imd)]
+        pct = row.get("pct_minority")
+        if pd.notna(pct):
+            parts.append(f"{round(float(pct))}% of residents from ethnic minority communities")
+        if bool(row["plus"]):
+            reasons = str(row.get("plus_reasons") or "").strip()
+            parts.append(f"PLUS: {reasons}" if reasons else "meets the area's PLUS rules")
+        und = row.get("expected_undiagnosed")
+        if pd.notna(und):
+            lo, hi = row.get("expected_undiagnosed_lower"), row.get("expected_undiagnosed_upper")
+            rng = f" (95% range {_fmt_int(lo)}–{_fmt_int(hi)})" if pd.notna(lo) and pd.notna(hi) else ""
+            parts.append(f"an estimated {_fmt_int(und)} people with undiagnosed high blood pressure{rng}")
+        ratio = row.get("registration_ratio")
+        if pd.notna(ratio) and ratio < 0.95:
+            parts.append(f"about {round((1 - float(ratio)) * 100)}% fewer patients registered as living here than "
+                         "residents, relative to England")
+        parts.append(f"{_fmt_int(row['households'])} households")
+        c = comp.loc[idx]
+        parts.append(f"score {c['priority_score']:.1f} of 100 = " + " + ".join(
+            f"{k} {c[f'points_{k}']:.1f}" for k in COMPONENTS))
+        out.append("; ".join(parts))
+    return pd.Series(out, index=lsoas.index, dtype=object)
