@@ -281,6 +281,13 @@ def _fetch_one(
     """Fetch one source with retries; never raises for a download problem."""
     url = source_url(src.key)
     target = dest / src.relpath
+    if src.manual and f"CORE20_URL_{src.key.upper()}" not in os.environ:
+        if target.is_file():
+            return FetchResult(src.key, target, True, None, None, "already present (manual download)")
+        return FetchResult(src.key, target, False, None, None,
+                           f"{src.key}: no direct download; get '{src.title}' by hand from {src.page or url}, "
+                           f"then run `python -m targeting fetch --from <folder>` (optional: the tool works "
+                           f"without it)")
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(target)
     if not force:
@@ -534,6 +541,10 @@ def _convert(raw: Path, temps: _TempFiles, relpath: str) -> Path:
     want = PurePosixPath(name.removesuffix(".gz")).suffix  # .csv, .xlsx, .gpkg, .zip
     if kind == "zip":
         _check_zip(raw)
+        if want == ".csv" and _is_xlsx(raw):
+            out = temps.new()
+            _xlsx_to_csv(raw, out, compress=gz)
+            return out
         if want not in (".zip", "") and not (want == ".xlsx" and _is_xlsx(raw)):
             out = temps.new()
             _extract_member(raw, out, relpath, want, compress=gz)
@@ -550,6 +561,46 @@ def _convert(raw: Path, temps: _TempFiles, relpath: str) -> Path:
             shutil.copyfileobj(src, dst, _CHUNK)
         return out
     return raw
+
+
+def _xlsx_to_csv(raw: Path, out: Path, *, compress: bool) -> None:
+    """Write the data sheet of a published workbook as CSV (ONS mid-year estimates come as xlsx).
+
+    The sheet is the one named for persons if there is one, else the largest; the header row is the first
+    row that names an LSOA code (ONS puts titles and notes above it).
+    """
+    import openpyxl
+
+    src = open(raw, "rb")  # noqa: SIM115 - closed in the finally below; openpyxl judges a path by its suffix
+    try:
+        wb = openpyxl.load_workbook(src, read_only=True, data_only=True)
+    except Exception as exc:
+        src.close()  # openpyxl raises many kinds for a damaged workbook
+        raise _FetchError(f"the workbook cannot be read ({exc})") from None
+    try:
+        names = wb.sheetnames
+        sheet = next((n for n in names if "persons" in n.lower()), None) or max(names, key=lambda n: wb[n].max_row or 0)
+        rows = wb[sheet].iter_rows(values_only=True)
+        header = None
+        for row in rows:
+            if any(isinstance(c, str) and "lsoa code" in c.lower() for c in row):
+                header = row
+                break
+        if header is None:
+            raise _FetchError(f"sheet '{sheet}' has no header row naming an LSOA code")
+        width = max(i for i, c in enumerate(header) if c is not None) + 1
+        with (_gzip_writer(out) if compress else open(out, "wb")) as fh:
+            text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+            w = csv.writer(text)
+            w.writerow([str(c).strip() if c is not None else "" for c in header[:width]])
+            for row in rows:
+                if row and row[0] is not None:
+                    w.writerow(["" if c is None else c for c in row[:width]])
+            text.flush()
+            text.detach()
+    finally:
+        wb.close()
+        src.close()
 
 
 def _is_xlsx(path: Path) -> bool:

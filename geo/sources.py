@@ -55,6 +55,9 @@ class Source:
         Lines a figure built from this file must show.
     page
         Landing page where a person can download it by hand.
+    manual
+        The publisher offers no stable direct link (a custom-dataset builder or a landing page); ``fetch``
+        explains how to get it by hand and ingest it with ``fetch --from``.
     """
 
     key: str
@@ -68,6 +71,7 @@ class Source:
     required: bool = True
     attribution: tuple[str, ...] = field(default_factory=tuple)
     page: str = ""
+    manual: bool = False
 
 
 SOURCES: dict[str, Source] = {
@@ -187,7 +191,7 @@ SOURCES: dict[str, Source] = {
             "age6", "census/census2021_age6_lsoa21_ew.csv.gz",
             "Census 2021 usual residents by Age (6 categories) (LSOA)", "ONS", "Census 2021", "LSOA 2021",
             "https://www.ons.gov.uk/datasets/create", required=False, attribution=(_ONS,),
-            page="https://www.ons.gov.uk/datasets/create",
+            page="https://www.ons.gov.uk/datasets/create", manual=True,
         ),
         Source(
             "ts007_msoa", "census/census2021_ts007_age_single_year_msoa21_ew.csv.gz",
@@ -256,13 +260,15 @@ SOURCES: dict[str, Source] = {
             "gp/hypertension_estimates_2016/phe_hypertension_estimates_2016_undiagnosed_practice.csv.gz",
             "PHE hypertension prevalence estimates: undiagnosed, by practice", "PHE", "2016", "practice",
             "https://www.gov.uk/government/publications/hypertension-prevalence-estimates-for-local-populations",
-            required=False, attribution=(_MHCLG.replace("(MHCLG)", "(PHE)"),),
+            required=False, attribution=(_MHCLG.replace("(MHCLG)", "(PHE)"),), manual=True,
+            page="https://www.gov.uk/government/publications/hypertension-prevalence-estimates-for-local-populations",
         ),
         Source(
             "hyp_diagnosed", "gp/hypertension_estimates_2016/phe_hypertension_estimates_2016_diagnosed_practice.csv.gz",
             "PHE hypertension prevalence estimates: diagnosed, by practice", "PHE", "2016", "practice",
             "https://www.gov.uk/government/publications/hypertension-prevalence-estimates-for-local-populations",
-            required=False, attribution=(_MHCLG.replace("(MHCLG)", "(PHE)"),),
+            required=False, attribution=(_MHCLG.replace("(MHCLG)", "(PHE)"),), manual=True,
+            page="https://www.gov.uk/government/publications/hypertension-prevalence-estimates-for-local-populations",
         ),
         Source(
             "codepoint", "postcodes/codepo_gb_2025-04.zip", "OS Code-Point Open", "Ordnance Survey",

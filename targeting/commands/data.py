@@ -42,8 +42,11 @@ def _fetch(args: argparse.Namespace) -> int:
         results = ingest(args.from_dir, dest=args.dest, keys=args.keys or None)
     else:
         results = fetch(args.keys or None, dest=args.dest, force=args.force, timeout=args.timeout)
+    from geo.sources import SOURCES
+
     print(format_results(results), file=sys.stderr)
-    return 0 if all(r.ok for r in results) else 1
+    # optional sources without a direct link (or absent) do not fail the run; a required one does
+    return 0 if all(r.ok or not SOURCES[r.key].required for r in results) else 1
 
 
 def _build(args: argparse.Namespace) -> int:

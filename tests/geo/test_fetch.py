@@ -476,3 +476,43 @@ def test_ingest_refuses_a_corrupt_file(tmp_path, ts011_csv):
     assert not res.ok and "corrupt zip" in res.message
     assert not (tmp_path / "raw" / TS011).exists()
     assert _leftovers(tmp_path / "raw" / "census") == []
+
+
+def _mye_workbook(data_dir: Path, rows: int = 40) -> bytes:
+    """An ONS-style mid-year workbook: title rows above the header, a persons sheet, real rows."""
+    import openpyxl
+
+    df = pd.read_csv(data_dir / "population/ons_mye2020_sape23dt2_lsoa11_syoa_persons_ew.csv.gz", nrows=rows)
+    wb = openpyxl.Workbook()
+    wb.active.title = "Contents"
+    ws = wb.create_sheet("Mid-2020 Persons")
+    ws.append(["Mid-2020 Population Estimates for Lower Layer Super Output Areas in England and Wales"])
+    ws.append(["All Persons"])
+    ws.append([])
+    ws.append([c if not c.isdigit() else int(c) for c in df.columns])
+    for rec in df.itertuples(index=False):
+        ws.append(list(rec))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_ons_workbook_becomes_csv_gz_the_reader_accepts(server, monkeypatch, tmp_path):
+    from geo.readers import read_mye_single_year
+
+    data = _data_dir()
+    _serve(server, monkeypatch, "mye2020", "/sape23dt2.xlsx", Route(_mye_workbook(data)))
+    [res] = fetch_mod.fetch(["mye2020"], dest=tmp_path, progress=False)
+    assert res.ok, res.message
+    df = read_mye_single_year(res.path)
+    raw = pd.read_csv(data / "population/ons_mye2020_sape23dt2_lsoa11_syoa_persons_ew.csv.gz", nrows=40)
+    assert df["lsoa_code"].tolist() == raw["LSOA Code"].tolist()
+    assert df["all_ages"].sum() == raw["All Ages"].sum()
+
+
+def test_manual_source_explains_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("CORE20_URL_AGE6", raising=False)
+    [res] = fetch_mod.fetch(["age6"], dest=tmp_path, progress=False)
+    assert not res.ok
+    assert "by hand" in res.message and "fetch --from" in res.message
+    assert not any(tmp_path.rglob("*.csv.gz"))
