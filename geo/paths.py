@@ -43,7 +43,8 @@ def find(key: str) -> Path:
     Parameters
     ----------
     key
-        A key of :data:`geo.sources.SOURCES`.
+        A key of :data:`geo.sources.SOURCES`. ``CORE20_FILE_<KEY>`` (upper-cased key) names a file to use
+        instead, e.g. a newer GP registrations month with its matching practice map.
 
     Raises
     ------
@@ -51,6 +52,12 @@ def find(key: str) -> Path:
         Naming the file, the folders searched and how to get it.
     """
     src = SOURCES[key]
+    override = os.environ.get(f"CORE20_FILE_{key.upper()}")
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise MissingDataError(f"CORE20_FILE_{key.upper()} names {path}, which is not a file.")
+        return path
     roots = data_roots()
     for root in roots:
         path = root / src.relpath

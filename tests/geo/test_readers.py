@@ -291,3 +291,15 @@ def test_frame_round_trip_is_text_safe(tmp_path):
     df = readers.read_gp_registrations(path)
     assert df["practice_name"].iloc[0] == "<img src=x onerror=alert(1)>"
     assert isinstance(df, pd.DataFrame)
+
+
+def test_file_override_for_a_newer_month(monkeypatch, tmp_path):
+    from geo.paths import MissingDataError, find
+
+    newer = tmp_path / "gp-reg-pat-prac-lsoa-all-2024-01.csv"
+    newer.write_text(REG_HEADER + "\nA81001,X,E01011959,7\n")
+    monkeypatch.setenv("CORE20_FILE_GP_REG_LSOA", str(newer))
+    assert find("gp_reg_lsoa") == newer
+    monkeypatch.setenv("CORE20_FILE_GP_REG_LSOA", str(tmp_path / "missing.csv"))
+    with pytest.raises(MissingDataError, match="CORE20_FILE_GP_REG_LSOA"):
+        find("gp_reg_lsoa")
