@@ -1,0 +1,84 @@
+"""The atlas cache under concurrent builds and failures (synthetic tables: the real build is tested elsewhere)."""
+
+import json
+import threading
+import time
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+import geo.atlas as atlas_mod
+
+
+def _tables(tag: str) -> dict[str, pd.DataFrame]:
+    pts = gpd.GeoDataFrame({"lsoa_code": ["E01000001"], "tag": [tag]}, geometry=[Point(0, 51)], crs=4326)
+    small = pd.DataFrame({"x": [1], "tag": [tag]})
+    return {name: (pts if name in atlas_mod._GEO_TABLES else small) for name in atlas_mod._TABLES}
+
+
+@pytest.fixture
+def fake_build(monkeypatch, tmp_path):
+    monkeypatch.setenv("CORE20_CACHE", str(tmp_path))
+    calls = []
+
+    def slow_tables(progress):
+        calls.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for the other thread to try to build at the same time
+        return _tables(f"build{len(calls)}")
+
+    monkeypatch.setattr(atlas_mod, "_build_tables", slow_tables)
+    monkeypatch.setattr(atlas_mod, "input_hashes", lambda keys=None: {"imd2025": {"sha256": "abc"}})
+    atlas_mod.load.cache_clear()
+    yield tmp_path, calls
+    atlas_mod.load.cache_clear()
+
+
+def test_two_builds_at_once_build_once_and_leave_a_whole_atlas(fake_build):
+    cache, calls = fake_build
+    errors = []
+
+    def run():
+        try:
+            atlas_mod.build(progress=False)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(calls) == 1  # the second waited for the lock, then saw the inputs unchanged
+    meta = json.loads((cache / "atlas" / "build.json").read_text())
+    assert meta["inputs"] == {"imd2025": {"sha256": "abc"}}
+    a = atlas_mod.load(build_if_missing=False)
+    assert a.lsoa21["tag"].iloc[0] == "build1"
+    assert not [p for p in cache.iterdir() if p.name.startswith(".atlas-")]  # no temporary folders left
+
+
+def test_failed_build_keeps_the_previous_atlas(fake_build, monkeypatch):
+    cache, _ = fake_build
+    atlas_mod.build(progress=False)
+    before = (cache / "atlas" / "lsoa21.parquet").read_bytes()
+
+    def broken(progress):
+        raise ValueError("a reader found a bad file")
+
+    monkeypatch.setattr(atlas_mod, "_build_tables", broken)
+    with pytest.raises(ValueError, match="bad file"):
+        atlas_mod.build(force=True, progress=False)
+    assert (cache / "atlas" / "lsoa21.parquet").read_bytes() == before
+    assert not [p for p in cache.iterdir() if p.name.startswith(".atlas-")]
+
+
+def test_changed_input_triggers_rebuild(fake_build, monkeypatch):
+    cache, calls = fake_build
+    atlas_mod.build(progress=False)
+    atlas_mod.build(progress=False)
+    assert len(calls) == 1
+    monkeypatch.setattr(atlas_mod, "input_hashes", lambda keys=None: {"imd2025": {"sha256": "changed"}})
+    atlas_mod.build(progress=False)
+    assert len(calls) == 2
