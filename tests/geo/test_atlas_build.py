@@ -75,7 +75,7 @@ def test_failed_build_keeps_the_previous_atlas(fake_build, monkeypatch):
 
 
 def test_changed_input_triggers_rebuild(fake_build, monkeypatch):
-    cache, calls = fake_build
+    _, calls = fake_build
     atlas_mod.build(progress=False)
     atlas_mod.build(progress=False)
     assert len(calls) == 1
