@@ -1,0 +1,226 @@
+"""Widgets and caches shared by the pages: the atlas, the one search box, the area in the URL, PLUS controls.
+
+Only widgets and caching live here; every figure is computed by ``geo`` and ``targeting``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+AREA_KINDS = ("icb", "pcn", "lad", "practice")
+KIND_WORDS = {"icb": "ICB", "pcn": "PCN", "lad": "Local authority", "practice": "Practice"}
+
+
+@dataclass(frozen=True)
+class Chosen:
+    kind: str
+    code: str
+    name: str
+    icb_nhs: str
+
+
+@st.cache_resource(show_spinner="Loading the national atlas…")
+def get_atlas():
+    from geo.atlas import load
+
+    return load(progress=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def search_areas(text: str) -> pd.DataFrame:
+    from targeting.areas import search
+
+    return search(get_atlas(), text, limit=40)
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def resolve(kind: str, code: str) -> Chosen:
+    """Name and ICB of an area from the URL (raises LookupError for an unknown code)."""
+    from targeting.areas import AreaNotFound, resolve_icb
+
+    a = get_atlas()
+    code = code.strip().upper()
+    if kind == "icb":
+        row = resolve_icb(a, code)
+        return Chosen("icb", str(row["icb_code"]), str(row["icb_name"]), str(row["icb_code_nhs"]))
+    if kind == "pcn":
+        hit = a.pcns[a.pcns["pcn_code"] == code]
+        if hit.empty:
+            raise AreaNotFound(f"No PCN has the code '{code}'.")
+        return Chosen("pcn", code, str(hit["pcn_name"].iloc[0]).title(), str(hit["icb_code_nhs"].iloc[0]))
+    if kind == "practice":
+        hit = a.practices[a.practices["practice_code"] == code]
+        if hit.empty:
+            raise AreaNotFound(f"No practice has the code '{code}'.")
+        return Chosen("practice", code, str(hit["practice_name"].iloc[0]).title(),
+                      str(hit["icb_code_nhs"].iloc[0]))
+    if kind == "lad":
+        hit = a.lsoa21[a.lsoa21["lad_code"] == code]
+        if hit.empty:
+            raise AreaNotFound(f"No local authority has the code '{code}'.")
+        nhs = hit["icb_code_nhs"].mode().iloc[0]
+        return Chosen("lad", code, str(hit["lad_name"].iloc[0]), str(nhs))
+    raise AreaNotFound(f"Unknown kind of area '{kind}'.")
+
+
+def area_from_url() -> tuple[str, str] | None:
+    for kind in AREA_KINDS:
+        value = st.query_params.get(kind)
+        if value:
+            return kind, str(value)
+    return None
+
+
+def set_area(kind: str, code: str) -> None:
+    for k in AREA_KINDS:
+        if k in st.query_params and k != kind:
+            del st.query_params[k]
+    st.query_params[kind] = code
+
+
+def area_picker(*, key: str = "search", kinds: tuple[str, ...] = AREA_KINDS) -> Chosen | None:
+    """The one search box. The chosen area goes into the URL (``?icb=…``, ``?pcn=…``, ``?lad=…``, ``?practice=…``)."""
+    text = st.text_input("Find an ICB, local authority, PCN or practice",
+                         placeholder="part of a name or a code, e.g. Birmingham, E54000055, QHL, U79433, M85110",
+                         key=key)
+    if text and text.strip():
+        res = search_areas(text.strip())
+        res = res[res["kind"].isin(kinds)]
+        if res.empty:
+            st.warning(f"Nothing matches “{text}”. Try part of the name (e.g. 'Solihull') or a code.")
+        else:
+            labels = res["label"].tolist()
+            pick = st.selectbox(f"{len(res)} match{'es' if len(res) != 1 else ''} — choose one", labels,
+                                index=0 if len(res) == 1 else None, placeholder="Choose an area",
+                                key=f"{key}_pick")
+            if pick is not None:
+                row = res[res["label"] == pick].iloc[0]
+                if area_from_url() != (row["kind"], row["code"]):
+                    set_area(str(row["kind"]), str(row["code"]))
+                    st.rerun()
+    found = area_from_url()
+    if found is None:
+        return None
+    if found[0] not in kinds:
+        st.info(f"This page works on {', '.join(KIND_WORDS[k] for k in kinds)}: search for one above.")
+        return None
+    try:
+        return resolve(*found)
+    except LookupError as exc:
+        st.error(f"{exc.args[0] if exc.args else exc} Search for the area above instead.")
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# PLUS
+# --------------------------------------------------------------------------------------------
+def plus_controls(*, key: str = "plus") -> tuple:
+    """PLUS rule choices as a hashable spec: (groups, measures, mode, cut, combine)."""
+    from targeting.plus import CENSUS_MEASURES, ENGLAND_MINORITY_PCT, ETHNIC_GROUPS
+
+    with st.expander("PLUS groups (chosen locally)", expanded=False):
+        groups = st.multiselect("Ethnic groups (Census 2021)", list(ETHNIC_GROUPS), default=["minority"],
+                                format_func=lambda k: ETHNIC_GROUPS[k], key=f"{key}_groups")
+        measures = st.multiselect("Other Census 2021 measures", list(CENSUS_MEASURES), default=[],
+                                  format_func=lambda k: CENSUS_MEASURES[k][2], key=f"{key}_measures")
+        mode = st.radio("Cut", ["share", "top"], horizontal=True, key=f"{key}_mode",
+                        format_func=lambda m: "share at least" if m == "share" else "top % of the area's LSOAs")
+        if mode == "share":
+            cut = st.number_input("Share of residents or households (%)", 0.0, 100.0, float(ENGLAND_MINORITY_PCT),
+                                  step=1.0, key=f"{key}_share",
+                                  help="18.95% is England's share of residents from ethnic minority communities.")
+        else:
+            cut = st.number_input("Top % of LSOAs", 1.0, 100.0, 20.0, step=5.0, key=f"{key}_top")
+        combine = st.radio("Combine", ["any", "all"], horizontal=True, key=f"{key}_combine",
+                           format_func=lambda c: "any rule (OR)" if c == "any" else "all rules (AND)")
+    return tuple(groups), tuple(measures), mode, float(cut), combine
+
+
+def plus_rules(spec: tuple) -> tuple[Any, str]:
+    from targeting.plus import CensusMeasureRule, EthnicGroupRule
+
+    groups, measures, mode, cut, combine = spec
+    kw = {"threshold_pct": cut} if mode == "share" else {"top_pct": cut}
+    rules = [EthnicGroupRule(g, **kw) for g in groups] + [CensusMeasureRule(m, **kw) for m in measures]
+    return rules, combine
+
+
+# --------------------------------------------------------------------------------------------
+# maps
+# --------------------------------------------------------------------------------------------
+@st.cache_data(show_spinner="Preparing the map…", max_entries=32)
+def area_map_payload(kind: str, code: str, imd: int, plus_spec: tuple, with_gaps: bool = True,
+                     initial: str | None = None) -> tuple[str, str]:
+    """(payload JSON, area name) of the Explore map for an area, cached per area and settings."""
+    from targeting import maps
+
+    a = get_atlas()
+    lsoas, bounds, name = maps.area_lsoas(a, kind, code)
+    rules, combine = plus_rules(plus_spec)
+    layers = maps.area_layers(a, lsoas, imd=imd, plus_rules=rules, plus_combine=combine, gaps=with_gaps)
+    icb_nhs = lsoas["icb_code_nhs"].iloc[0]
+    practices = a.practices[a.practices["icb_code_nhs"] == icb_nhs]
+    if kind == "lad":
+        practices = practices[practices["pcn_code"].isin(_lad_pcns(a, code))]
+    footprints = _footprints(a, icb_nhs, imd)
+    show = ["core20"] + (["practices", "footprints"] if kind in ("pcn", "practice") else [])
+    if kind == "pcn" and footprints is not None:
+        footprints = footprints[footprints["pcn_code"] == code]
+    payload = maps.map_payload(lsoas, layers, imd=imd, practices=practices, footprints=footprints, bounds=bounds,
+                               show=show, initial=initial)
+    return payload, name
+
+
+def _lad_pcns(a, lad_code: str) -> set[str]:
+    codes = set(a.lsoa21.loc[a.lsoa21["lad_code"] == lad_code, "lsoa_code"])
+    reg = a.registrations21[a.registrations21["lsoa_code"].isin(codes)]
+    prac = a.practices.set_index("practice_code")["pcn_code"]
+    return set(prac.reindex(reg["practice_code"].unique()).dropna())
+
+
+def _footprints(a, icb_nhs: str, imd: int):
+    """Indicative PCN footprints of an ICB, if the footprints module is there."""
+    try:
+        from targeting.footprints import footprint_polygons
+    except ImportError:
+        return None
+    try:
+        fp = footprint_polygons(a, imd=imd, icb=icb_nhs)
+    except (LookupError, ValueError) as exc:
+        st.caption(f"Indicative PCN footprints unavailable: {exc}")
+        return None
+    return fp if len(fp) else None
+
+
+def source_caption(*parts: str) -> None:
+    st.caption("Source: " + " · ".join(parts))
+
+
+@st.cache_data(show_spinner="Profiling practices and PCNs…", max_entries=64)
+def pcn_profiles(imd: int, plus_spec: tuple, icb: str | None = None, pcn: str | None = None) -> pd.DataFrame:
+    from targeting.profiles import pcn_profiles as _pcn
+
+    rules, _ = plus_rules(plus_spec)
+    return _pcn(get_atlas(), imd=imd, icb=icb, pcn_codes=[pcn] if pcn else None, plus_rules=rules)
+
+
+@st.cache_data(show_spinner="Profiling practices…", max_entries=64)
+def practice_profiles(imd: int, plus_spec: tuple, pcn: str | None = None, practice: str | None = None,
+                      icb: str | None = None) -> pd.DataFrame:
+    from targeting.profiles import practice_profiles as _prac
+
+    rules, _ = plus_rules(plus_spec)
+    return _prac(get_atlas(), imd=imd, pcn_code=pcn, practice_codes=[practice] if practice else None,
+                 plus_rules=rules, icb=icb)
+
+
+def pct_ci(row: pd.Series, col: str) -> str:
+    """"41.2% (95% CI 40.8–41.6)" from a profile row."""
+    v, lo, hi = row.get(col), row.get(f"{col}_lower"), row.get(f"{col}_upper")
+    if v is None or pd.isna(v):
+        return "no data"
+    return f"{v:.1f}% (95% CI {lo:.1f}–{hi:.1f})"

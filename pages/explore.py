@@ -1,0 +1,152 @@
+"""Explore: the map of an area's neighbourhoods, with a panel for the area and the LSOA or practice clicked."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from pages._shared import (
+    KIND_WORDS,
+    area_map_payload,
+    area_picker,
+    get_atlas,
+    pcn_profiles,
+    pct_ci,
+    plus_controls,
+    practice_profiles,
+    source_caption,
+)
+
+st.title("Explore Core20PLUS neighbourhoods")
+
+with st.sidebar:
+    imd = st.radio("IMD edition for Core20", [2025, 2019], horizontal=True, key="imd",
+                   help="Core20 = national IMD deciles 1–2 of the chosen edition, never re-ranked locally. "
+                        "IMD 2019 values are carried from LSOA 2011 to LSOA 2021.")
+    basemap = st.toggle("Street basemap (needs internet)", value=False, key="basemap",
+                        help="The map draws fully without it, e.g. on a locked-down NHS network.")
+    plus_spec = plus_controls(key="explore_plus")
+
+area = area_picker(key="explore_search")
+if area is None:
+    st.info("Type part of a name or a code above: an ICB (e.g. *Birmingham and Solihull* or E54000055), a local "
+            "authority, a PCN or a GP practice. The view goes into the page address, so you can share the link.")
+    st.stop()
+
+layer = st.query_params.get("layer")
+try:
+    payload, name = area_map_payload(area.kind, area.code, int(imd), plus_spec, True, layer)
+except (LookupError, ValueError) as exc:
+    st.error(str(exc.args[0] if exc.args else exc))
+    st.stop()
+
+st.subheader(f"{KIND_WORDS[area.kind]}: {name}")
+
+from streamlit_folium import st_folium  # noqa: E402
+
+from targeting.maps import build_map, lsoa_detail  # noqa: E402
+
+col_map, col_panel = st.columns([3, 1.4], gap="medium")
+with col_map:
+    m = build_map(payload, basemap=basemap)
+    out = st_folium(m, key="explore_map", height=620, use_container_width=True,
+                    returned_objects=["last_active_drawing"])
+    st.caption("Choose the layer and overlays in the map's top-right panel; hover for figures, click an LSOA or a "
+               "practice for details. LSOA boundaries: ONS LSOA (December 2021) BSC, contains OS data © Crown "
+               "copyright and database right 2021. Practices: NHS Digital, July 2022. PCN footprints are indicative.")
+
+clicked = (out or {}).get("last_active_drawing") or {}
+props = clicked.get("properties") or {}
+
+with col_panel:
+    a = get_atlas()
+    if props.get("kind") == "practice":
+        code = html.unescape(str(props.get("c", "")))
+        prof = practice_profiles(int(imd), plus_spec, practice=code)
+        if not prof.empty:
+            r = prof.iloc[0]
+            st.markdown(f"#### {str(r['practice_name']).title()} ({code})")
+            st.write(f"PCN: **{str(r['pcn_name']).title()}** ({r['pcn_code']})")
+            st.metric("Registered patients (July 2022)", f"{int(r['registered_patients']):,}")
+            st.write(f"Patients living in Core20 LSOAs: {pct_ci(r, 'core20_pct')}; ICB {r['core20_pct_icb']:.1f}%, "
+                     f"England {r['core20_pct_england']:.1f}%")
+            st.write(f"Ethnic minority communities (estimated from where patients live): {pct_ci(r, 'pct_minority')}")
+            source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
+    elif props.get("c"):
+        code = html.unescape(str(props["c"]))
+        d = lsoa_detail(a, code, imd=int(imd))
+        r = d["row"]
+        p = "imd25" if int(imd) == 2025 else "imd19"
+        st.markdown(f"#### {r['lsoa_name']} ({r['lsoa_code']})")
+        st.write(f"{r['lad_name']} · {r['icb_name']}")
+        c1, c2 = st.columns(2)
+        c1.metric("IMD 2025 decile", int(r["imd25_decile"]), help=f"national rank {int(r['imd25_rank']):,} of 33,755")
+        c2.metric("IMD 2019 decile", int(r["imd19_decile"]), help="carried from LSOA 2011")
+        st.write("**Core20** (national IMD deciles 1–2)" if r[f"{p}_core20"] else "Not Core20", f"· IMD {imd}")
+        st.write(f"PLUS: {d['plus_reasons'] or 'no PLUS rule met'}")
+        st.write(f"Residents (Census 2021): {int(r['residents']):,} in {int(r['households']):,} households; "
+                 f"ethnic minority communities {r['pct_minority']:.1f}%")
+        st.dataframe(d["ethnic"].rename(columns={"group": "largest groups", "pct": "% of residents"}),
+                     hide_index=True, width="stretch")
+        st.write(f"Registered patients living here (July 2022): {int(r['registered_patients']):,}. "
+                 "Practices most of them use:")
+        st.dataframe(d["practices"].assign(practice_name=d["practices"]["practice_name"].str.title()),
+                     hide_index=True, width="stretch")
+        source_caption("IoD 2025 and IoD 2019 (MHCLG)", "Census 2021 TS021 (ONS)",
+                       "NHS Digital registrations July 2022 (apportioned to LSOA 2021)")
+    elif area.kind == "pcn":
+        prof = pcn_profiles(int(imd), plus_spec, pcn=area.code)
+        if not prof.empty:
+            r = prof.iloc[0]
+            st.metric("Registered patients (July 2022)", f"{int(r['registered_patients']):,}",
+                      help=f"{int(r['practices'])} member practices")
+            st.write(f"Living in Core20 LSOAs: {pct_ci(r, 'core20_pct')} — ICB {r['core20_pct_icb']:.1f}%, "
+                     f"England {r['core20_pct_england']:.1f}%")
+            st.write(f"Living in PLUS LSOAs: {pct_ci(r, 'plus_pct')}")
+            st.write(f"Ethnic minority communities (estimated): {pct_ci(r, 'pct_minority')}")
+        st.markdown("**Member practices**")
+        pr = practice_profiles(int(imd), plus_spec, pcn=area.code)
+        st.dataframe(pr[["practice_code", "practice_name", "registered_patients", "core20_pct", "plus_pct",
+                         "pct_minority"]].round(1), hide_index=True, width="stretch")
+        source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
+        st.caption("Click an LSOA or a practice on the map for its details.")
+    else:
+        lsoas = a.lsoa21
+        if area.kind == "lad":
+            sel = lsoas[lsoas["lad_code"] == area.code]
+        else:
+            sel = lsoas[lsoas["icb_code_nhs"] == area.icb_nhs]
+        p = "imd25" if int(imd) == 2025 else "imd19"
+        core = sel[f"{p}_core20"]
+        st.metric("LSOAs", f"{len(sel):,}")
+        st.metric("Core20 LSOAs", f"{int(core.sum()):,}",
+                  help=f"{sel.loc[core, 'residents'].sum() / max(sel['residents'].sum(), 1) * 100:.1f}% of residents")
+        st.caption("Click an LSOA on the map for its details.")
+        source_caption(f"IMD {imd} (MHCLG); Census 2021 residents (ONS)")
+
+if area.kind in ("icb", "lad", "pcn"):
+    from targeting.lsoas import lsoa_table
+
+    icb_for_table = area.icb_nhs
+    table = lsoa_table(get_atlas(), icb_for_table, imd=int(imd))
+    if area.kind == "lad":
+        table = table[table["lad_name"] == name]
+    table = table.assign(source=f"IMD {imd} (MHCLG); Census 2021 (ONS); NHS Digital registrations July 2022")
+    what = "this local authority" if area.kind == "lad" else "the ICB" if area.kind == "pcn" else "this ICB"
+    with st.expander(f"LSOAs of {what} ({len(table):,} rows)"):
+        st.dataframe(table.drop(columns=["source"]), hide_index=True, width="stretch")
+    st.download_button("Download the LSOA table (CSV)", table.to_csv(index=False).encode("utf-8"),
+                       file_name=f"lsoas_{area.kind}_{area.code}_imd{imd}.csv", mime="text/csv",
+                       key="explore_download")
+
+if area.kind == "icb":
+    prof = pcn_profiles(int(imd), plus_spec, icb=area.icb_nhs)
+    with st.expander(f"PCNs of this ICB ({len(prof)})"):
+        show = prof[["pcn_code", "pcn_name", "practices", "registered_patients", "core20_pct", "core20_pct_lower",
+                     "core20_pct_upper", "plus_pct", "pct_minority", "weighted_imd_score"]]
+        st.dataframe(show.assign(pcn_name=show["pcn_name"].str.title()).round(1), hide_index=True,
+                     use_container_width=True)
+        source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS). "
+                       "In PCN-code order; see Compare places for a fair comparison with intervals.")
+

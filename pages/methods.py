@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("methods")
+st.info("Coming soon.")

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("outreach")
+st.info("Coming soon.")

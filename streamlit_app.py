@@ -1,0 +1,27 @@
+"""Core20PLUS targeting: the Streamlit app. Navigation only; every page is widgets over ``geo`` and ``targeting``."""
+
+from pathlib import Path
+
+import streamlit as st
+
+st.set_page_config(page_title="Core20PLUS targeting", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def _offline_assets() -> Path:
+    # Leaflet comes from installed PyPI packages, copied where Streamlit's static serving finds it.
+    from targeting.maps import install_static_assets
+
+    return install_static_assets(Path(__file__).parent / "static")
+
+
+_offline_assets()
+
+pages = [
+    st.Page("pages/explore.py", title="Explore", icon=":material/map:", default=True),
+    st.Page("pages/outreach.py", title="Plan outreach", icon=":material/directions_walk:", url_path="outreach"),
+    st.Page("pages/compare.py", title="Compare places", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:", url_path="your_data"),
+    st.Page("pages/methods.py", title="Methods & sources", icon=":material/menu_book:", url_path="methods"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,817 @@
+"""Folium maps of an area's LSOAs: choropleth layers switched in the browser, overlays, legends, offline assets.
+
+One map carries the LSOA geometry once (coverage-simplified ``geometry_web``, coordinates rounded to 5 decimal
+places, about 1 m) and, for every layer, one colour class and one value per LSOA. Switching a layer restyles the
+polygons in the browser, so it needs no round trip to Python; panning and zooming never do either.
+
+Leaflet and Leaflet.markercluster come from the PyPI packages ``xstatic-leaflet`` and
+``xstatic-leaflet-markercluster``. :func:`install_static_assets` copies them into the app's ``static/`` folder,
+which Streamlit serves at ``/app/static/``; :func:`standalone_html` inlines them instead, so a saved map opens
+with no internet. No element of a map points at a CDN.
+
+Everything shown in a tooltip or legend that came from data (names, codes, a user's labels) is HTML-escaped in
+Python before it reaches the page, and the JSON embedded in the page escapes ``<``, ``>`` and ``&``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import shutil
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+__all__ = [
+    "ASSET_URL",
+    "ETHNIC_GROUPS",
+    "MapLayer",
+    "area_layers",
+    "area_lsoas",
+    "build_map",
+    "flag_layer",
+    "install_static_assets",
+    "lsoa_detail",
+    "map_payload",
+    "payload_bytes",
+    "standalone_html",
+    "standard_layers",
+    "value_layer",
+]
+
+#: Where Streamlit serves the vendored assets (``server.enableStaticServing``; files in ``static/vendor``).
+ASSET_URL = "/app/static/vendor"
+
+#: Colour-blind-safe palettes. Viridis for the ten IMD deciles (dark = most deprived), ColorBrewer YlGnBu for
+#: sequential classes, ColorBrewer PuOr for values either side of zero, Okabe-Ito for categories.
+VIRIDIS_10 = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b",
+              "#fde725")
+YLGNBU_5 = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+PUOR_5 = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
+NO_DATA = "#d9d9d9"
+
+_IMD_SOURCE = {2025: ("English Indices of Deprivation 2025, MHCLG", "IoD 2025 on LSOA 2021"),
+               2019: ("English Indices of Deprivation 2019, MHCLG",
+                      "IoD 2019 on LSOA 2011, carried to LSOA 2021 (split LSOAs inherit their parent's value)")}
+_CENSUS = ("Census 2021 TS021 ethnic group, ONS", "Census 2021 (March 2021), usual residents")
+
+#: Census 2021 TS021 groups mapped as shares of usual residents: column suffix → label (broad groups first).
+ETHNIC_GROUPS: dict[str, str] = {
+    "minority": "All ethnic minority groups (all but White)",
+    "asian": "Asian, Asian British or Asian Welsh", "black": "Black, Black British, Caribbean or African",
+    "mixed": "Mixed or multiple ethnic groups", "white": "White", "other": "Other ethnic group",
+    "bangladeshi": "Bangladeshi", "chinese": "Chinese", "indian": "Indian", "pakistani": "Pakistani",
+    "other_asian": "Other Asian", "african": "African", "caribbean": "Caribbean", "other_black": "Other Black",
+    "white_and_asian": "White and Asian", "white_and_black_african": "White and Black African",
+    "white_and_black_caribbean": "White and Black Caribbean", "other_mixed": "Other Mixed",
+    "white_british": "White: English, Welsh, Scottish, Northern Irish or British", "irish": "White: Irish",
+    "gypsy_irish_traveller": "White: Gypsy or Irish Traveller", "roma": "White: Roma",
+    "other_white": "White: Other White", "arab": "Arab", "any_other": "Any other ethnic group",
+}
+
+_XSTATIC = {"leaflet": "xstatic.pkg.leaflet", "markercluster": "xstatic.pkg.leaflet_markercluster"}
+_ASSETS = {
+    "leaflet": ["leaflet.js", "leaflet.css", "images/layers.png", "images/layers-2x.png", "images/marker-icon.png",
+                "images/marker-icon-2x.png", "images/marker-shadow.png"],
+    "markercluster": ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"],
+}
+
+
+# --------------------------------------------------------------------------------------------
+# layers
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MapLayer:
+    """One choropleth layer: a value and a colour class per LSOA, with the legend that explains them.
+
+    Attributes
+    ----------
+    key, label, group
+        Identifier, name shown in the layer menu, and the menu group it sits in.
+    values
+        One value per LSOA, in the order of the LSOA frame (NaN = no data).
+    classes
+        Colour class per LSOA (index into ``palette``; -1 = no data).
+    palette, class_labels
+        Colour and legend text of each class.
+    units, source, vintage
+        Shown in the legend and tooltip: what the value measures, who published it and when.
+    decimals
+        Decimal places of the value in tooltips.
+    note
+        A caveat shown under the legend (e.g. how ethnicity was recorded).
+    """
+
+    key: str
+    label: str
+    group: str
+    values: np.ndarray
+    classes: np.ndarray
+    palette: tuple[str, ...]
+    class_labels: tuple[str, ...]
+    units: str
+    source: str
+    vintage: str
+    decimals: int = 1
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _fmt(v: float, decimals: int) -> str:
+    return f"{v:,.{decimals}f}"
+
+
+def value_layer(
+    key: str,
+    label: str,
+    values: pd.Series | np.ndarray,
+    *,
+    units: str,
+    source: str,
+    vintage: str,
+    group: str = "Other",
+    k: int = 5,
+    diverging: bool = False,
+    decimals: int = 1,
+    note: str = "",
+) -> MapLayer:
+    """Classify a numeric value per LSOA into colour-blind-safe classes with :mod:`mapclassify`.
+
+    Parameters
+    ----------
+    key, label, group
+        Layer identifier, menu label and menu group.
+    values
+        One value per LSOA in the order of the map's LSOA frame; NaN for no data.
+    units, source, vintage
+        Legend text.
+    k
+        Number of classes (at most 5).
+    diverging
+        Values either side of zero (e.g. a gap): classes are cut on quantiles of the absolute value on each side
+        of zero and drawn with ColorBrewer PuOr, orange below zero and purple above.
+    decimals, note
+        Tooltip precision and a caveat shown under the legend.
+
+    Notes
+    -----
+    Sequential layers use ``mapclassify.Quantiles`` (equal numbers of LSOAs per class, so a skewed share such as
+    one ethnic group still shows its spread); tied breaks are merged so no class is empty. Class labels give the
+    value range of each class.
+    """
+    import mapclassify
+
+    v = np.asarray(values, dtype=float)
+    classes = np.full(len(v), -1, dtype=int)
+    ok = ~np.isnan(v)
+    if diverging:
+        palette: tuple[str, ...] = PUOR_5
+        labels = ["below zero", "below zero", "0", "above zero", "above zero"]
+        neg, pos = ok & (v < 0), ok & (v > 0)
+        classes[ok & (v == 0)] = 2
+        if neg.any():
+            cut = float(np.median(-v[neg]))
+            classes[neg] = np.where(-v[neg] > cut, 0, 1)
+            labels[0], labels[1] = f"below −{_fmt(cut, decimals)}", f"−{_fmt(cut, decimals)} to 0"
+        if pos.any():
+            cut = float(np.median(v[pos]))
+            classes[pos] = np.where(v[pos] > cut, 4, 3)
+            labels[3], labels[4] = f"0 to {_fmt(cut, decimals)}", f"above {_fmt(cut, decimals)}"
+        return MapLayer(key, label, group, v, classes, palette, tuple(labels), units, source, vintage, decimals, note)
+    finite = v[ok]
+    if finite.size == 0:
+        return MapLayer(key, label, group, v, classes, YLGNBU_5, (), units, source, vintage, decimals, note)
+    kk = int(min(k, 5, max(1, np.unique(finite).size)))
+    if kk > 1:
+        with warnings.catch_warnings():  # heavily tied values (e.g. 0% in most LSOAs) give fewer classes
+            warnings.simplefilter("ignore", UserWarning)
+            bins = np.unique(mapclassify.Quantiles(finite, k=kk).bins)
+    else:
+        bins = np.array([finite.max()])
+    cls = np.searchsorted(bins, finite, side="left")
+    classes[ok] = np.minimum(cls, len(bins) - 1)
+    palette = YLGNBU_5 if len(bins) == 5 else tuple(YLGNBU_5[i] for i in np.linspace(0, 4, len(bins)).round()
+                                                    .astype(int))
+    lows = [float(finite.min()), *bins[:-1]]
+    labels = []
+    for i, (lo, hi) in enumerate(zip(lows, bins, strict=True)):
+        a, b = _fmt(lo, decimals), _fmt(hi, decimals)
+        labels.append(b if a == b else f"{a} – {b}" if i == 0 else f"over {a} – {b}")
+    labels = tuple(labels)
+    return MapLayer(key, label, group, v, classes, palette, labels, units, source, vintage, decimals, note)
+
+
+def flag_layer(key: str, label: str, flags: pd.Series | np.ndarray, *, yes: str, no: str, source: str,
+               vintage: str, group: str = "Other", colour: str = "#d55e00", note: str = "") -> MapLayer:
+    """A yes/no layer (e.g. PLUS neighbourhoods): ``colour`` where true, pale grey where false, grey if missing."""
+    f = pd.Series(flags).astype("boolean").to_numpy(dtype=float, na_value=np.nan)
+    classes = np.where(np.isnan(f), -1, np.nan_to_num(f)).astype(int)
+    return MapLayer(key, label, group, f, classes, ("#f2f2f2", colour), (no, yes), "", source,
+                    vintage, 0, note, {"flag": True})
+
+
+def _decile_layer(lsoas: pd.DataFrame, imd: int) -> MapLayer:
+    p = "imd25" if imd == 2025 else "imd19"
+    d = lsoas[f"{p}_decile"].to_numpy(dtype=float)
+    classes = np.where(np.isnan(d), -1, np.nan_to_num(d, nan=1).astype(int) - 1)
+    labels = ("1 most deprived 10%", "2", "3", "4", "5", "6", "7", "8", "9", "10 least deprived 10%")
+    src, vintage = _IMD_SOURCE[imd]
+    return MapLayer(f"imd{str(imd)[2:]}", f"IMD {imd} national decile", "Deprivation and PLUS", d, classes, VIRIDIS_10,
+                    labels, "national decile (1 = most deprived)", src, vintage, 0,
+                    "Deciles are national: deciles 1–2 are Core20.")
+
+
+def standard_layers(lsoas: pd.DataFrame) -> list[MapLayer]:
+    """The layers every map has: IMD 2025 and IMD 2019 deciles and the Census 2021 share of each ethnic group.
+
+    Parameters
+    ----------
+    lsoas
+        Rows of the atlas ``lsoa21`` table (the map geography).
+    """
+    layers = [_decile_layer(lsoas, 2025), _decile_layer(lsoas, 2019)]
+    note = ("Census 2021 self-described ethnicity of usual residents. Low numbers are not low need; GP-recorded "
+            "ethnicity is poorer and variable. Shown beside deprivation, not instead of it.")
+    for suffix, name in ETHNIC_GROUPS.items():
+        col = f"pct_{suffix}"
+        if col in lsoas.columns:
+            layers.append(value_layer(f"eth_{suffix}", f"{name} (% of residents)", lsoas[col],
+                                      units="% of usual residents", source=_CENSUS[0], vintage=_CENSUS[1],
+                                      group="Ethnic group (Census 2021)", note=note))
+    return layers
+
+
+def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules: Any = None,
+                plus_combine: str = "any", gaps: bool = True, register: str = "HYP") -> list[MapLayer]:
+    """Every layer of the Explore map for an area: deprivation, PLUS, ethnic groups and the two gaps.
+
+    Parameters
+    ----------
+    atlas
+        The loaded atlas.
+    lsoas
+        The area's ``lsoa21`` rows (from :func:`area_lsoas`).
+    imd
+        IMD edition of Core20 (the decile layers of both editions are always there).
+    plus_rules, plus_combine
+        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`), see :func:`targeting.plus.evaluate_plus`.
+    gaps
+        Add the registration gap and the detection gap of ``register`` (national tables, slower the first time).
+    register
+        QOF register of the detection gap (default hypertension).
+    """
+    from targeting.plus import describe_rules, evaluate_plus
+
+    layers = standard_layers(lsoas)
+    plus = evaluate_plus(lsoas, plus_rules, combine=plus_combine)
+    words = describe_rules(plus_rules, combine=plus_combine)
+    layers.insert(2, flag_layer(
+        "plus", "PLUS neighbourhoods", plus["plus"].to_numpy(), yes=f"PLUS: {words}", no="not PLUS",
+        source=_CENSUS[0], vintage=_CENSUS[1], group="Deprivation and PLUS",
+        note="PLUS groups are chosen locally; a PLUS flag marks where a community lives, not a verdict on it."))
+    if gaps:
+        layers.extend(_gap_layers(atlas, lsoas, register))
+    return layers
+
+
+def _gap_layers(atlas: Any, lsoas: pd.DataFrame, register: str) -> list[MapLayer]:
+    from targeting.gaps import lsoa_detection_gap, registration_gap
+
+    out = []
+    codes = lsoas["lsoa_code"]
+    reg = registration_gap(atlas, vintage=2021).set_index("lsoa_code").reindex(codes)
+    out.append(value_layer(
+        "reg_gap", "Registration gap: registered patients vs residents", (reg["relative_ratio"].to_numpy() - 1) * 100,
+        units="% above (+) or below (−) the registered patients the national ratio predicts from Census residents",
+        source="NHS Digital patients registered at a GP practice (July 2022) and ONS Census 2021",
+        vintage="July 2022 registrations, March 2021 residents", group="Gaps", diverging=True, decimals=0,
+        note="Lists are inflated (people who moved or died stay registered for a while); below zero can mean "
+             "people living here who are not registered."))
+    det = lsoa_detection_gap(atlas, register=register, imd=2025).set_index("lsoa_code").reindex(codes)
+    out.append(value_layer(
+        f"det_gap_{register.lower()}", f"Detection gap: people likely undiagnosed ({register})",
+        det["expected_undiagnosed"].to_numpy(), units="people (estimated, shared out by where patients live)",
+        source="QOF 2022-23 registers (NHS Digital) against expected prevalence (PHE 2016 estimates for HYP)",
+        vintage="QOF 2022-23; registrations July 2022", group="Gaps", decimals=0,
+        note="A modelled estimate per practice, apportioned to LSOAs by where its patients live."))
+    return out
+
+
+def lsoa_detail(atlas: Any, code: str, *, imd: int = 2025, plus_rules: Any = None, top: int = 5) -> dict[str, Any]:
+    """What the details panel shows for one LSOA 2021: its figures and the practices most of its patients use.
+
+    Returns
+    -------
+    dict
+        ``row`` (the atlas row as a Series, without geometry), ``plus_reasons`` (str), ``ethnic`` (DataFrame of
+        the largest Census 2021 groups: ``group``, ``pct``), ``practices`` (DataFrame: ``practice_code``,
+        ``practice_name``, ``pcn_name``, ``patients``, ``share_pct`` of the LSOA's registered patients).
+
+    Raises
+    ------
+    LookupError
+        If the code is not an LSOA 2021 in England.
+    """
+    from targeting.plus import evaluate_plus
+
+    t = atlas.lsoa21
+    hit = t[t["lsoa_code"] == str(code).strip().upper()]
+    if hit.empty:
+        raise LookupError(f"'{code}' is not an LSOA 2021 code in England (e.g. E01033620)")
+    row = pd.Series(hit.drop(columns=["geometry", "geometry_web"]).iloc[0])
+    plus = evaluate_plus(hit, plus_rules)
+    detailed = [k for k in ETHNIC_GROUPS if k not in ("minority", "asian", "black", "mixed", "white", "other")]
+    eth = pd.DataFrame({"group": [ETHNIC_GROUPS[k] for k in detailed],
+                        "pct": [float(row[f"pct_{k}"]) for k in detailed]}).sort_values("pct", ascending=False)
+    reg = atlas.registrations21
+    reg = reg[reg["lsoa_code"] == row["lsoa_code"]].nlargest(top, "patients")
+    prac = reg.merge(atlas.practices[["practice_code", "practice_name", "pcn_name"]], on="practice_code",
+                     how="left")
+    total = max(int(row["registered_patients"]), 1)
+    prac = prac.assign(share_pct=(prac["patients"] / total * 100).round(1))
+    return {"row": row, "plus_reasons": str(plus["plus_reasons"].iloc[0]), "ethnic": eth.head(top).reset_index(
+        drop=True), "practices": prac[["practice_code", "practice_name", "pcn_name", "patients", "share_pct"]]}
+
+
+# --------------------------------------------------------------------------------------------
+# areas
+# --------------------------------------------------------------------------------------------
+def area_lsoas(atlas: Any, kind: str, code: str) -> tuple[gpd.GeoDataFrame, list[list[float]] | None, str]:
+    """The LSOA 2021 rows to draw for an area, the bounds to zoom to and the area's name.
+
+    Parameters
+    ----------
+    atlas
+        The loaded atlas.
+    kind
+        ``"icb"``, ``"lad"``, ``"pcn"`` or ``"practice"``.
+    code
+        The area's code (ICB ONS or NHS code, LAD code, PCN code or practice code).
+
+    Returns
+    -------
+    lsoas, bounds, name
+        An ICB or local authority draws its own LSOAs. A PCN or practice draws the LSOAs of its ICB and zooms to
+        where most of its registered patients live (the LSOAs holding the first 80% of its patients, July 2022).
+
+    Raises
+    ------
+    LookupError
+        If the code is unknown.
+    """
+    from targeting.areas import AreaNotFound, lsoas_in, resolve_icb
+
+    t = atlas.lsoa21
+    if kind == "icb":
+        row = resolve_icb(atlas, code)
+        return lsoas_in(atlas, row, imd=2025), None, str(row["icb_name"])
+    if kind == "lad":
+        sub = t[t["lad_code"] == code]
+        if sub.empty:
+            raise AreaNotFound(f"No local authority has the code '{code}'.")
+        return sub, None, str(sub["lad_name"].iloc[0])
+    if kind == "pcn":
+        hit = atlas.pcns[atlas.pcns["pcn_code"] == code]
+        if hit.empty:
+            raise AreaNotFound(f"No PCN has the code '{code}' (July 2022 practice → PCN mapping).")
+        practices = atlas.practices.loc[atlas.practices["pcn_code"] == code, "practice_code"]
+        nhs, name = hit["icb_code_nhs"].iloc[0], str(hit["pcn_name"].iloc[0])
+    elif kind == "practice":
+        hit = atlas.practices[atlas.practices["practice_code"] == code]
+        if hit.empty:
+            raise AreaNotFound(f"No practice has the code '{code}' (July 2022 registrations).")
+        practices = hit["practice_code"]
+        nhs, name = hit["icb_code_nhs"].iloc[0], str(hit["practice_name"].iloc[0])
+    else:
+        raise ValueError(f"unknown area kind '{kind}'; use icb, lad, pcn or practice")
+    lsoas = t[t["icb_code_nhs"] == nhs]
+    reg = atlas.registrations21
+    reg = reg[reg["practice_code"].isin(set(practices))].groupby("lsoa_code")["patients"].sum()
+    reg = reg.sort_values(ascending=False)
+    keep = reg.index[(reg.cumsum() / max(reg.sum(), 1)).shift(fill_value=0) < 0.8]
+    focus = t[t["lsoa_code"].isin(keep)]
+    bounds = None
+    if not focus.empty:
+        x0, y0, x1, y1 = focus["geometry_web"].total_bounds
+        bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
+    return lsoas, bounds, name
+
+
+# --------------------------------------------------------------------------------------------
+# payload
+# --------------------------------------------------------------------------------------------
+def _round_geoms(geoms: Any, decimals: int = 5) -> np.ndarray:
+    arr = np.asarray(geoms)
+    coords = shapely.get_coordinates(arr)
+    return shapely.set_coordinates(shapely.transform(arr, lambda c: c), np.round(coords, decimals))
+
+
+def _script_json(obj: Any) -> str:
+    """JSON safe to embed in a <script> block: no ``</script>``, HTML comments or line separators can break out."""
+    s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _num(v: float, decimals: int) -> float | None:
+    if v is None or np.isnan(v):
+        return None
+    r = round(float(v), decimals)
+    return int(r) if decimals == 0 else r
+
+
+def _legend_html(layer: MapLayer) -> str:
+    e = html.escape
+    rows = "".join(f'<div><i style="background:{c}"></i>{e(lab)}</div>'
+                   for c, lab in zip(layer.palette, layer.class_labels, strict=False))
+    if (layer.classes < 0).any():
+        rows += f'<div><i style="background:{NO_DATA}"></i>no data</div>'
+    units = f'<div class="c20-units">{e(layer.units)}</div>' if layer.units else ""
+    note = f'<div class="c20-note">{e(layer.note)}</div>' if layer.note else ""
+    return (f'<div class="c20-title">{e(layer.label)}</div>{units}{rows}{note}'
+            f'<div class="c20-src">Source: {e(layer.source)} · {e(layer.vintage)}</div>')
+
+
+def _features(lsoas: gpd.GeoDataFrame, imd: int) -> list[dict]:
+    geoms = _round_geoms(lsoas["geometry_web"].values)
+    p = "imd25" if imd == 2025 else "imd19"
+    e = html.escape
+    cols = {c: lsoas[c].to_numpy() for c in ("lsoa_code", "lsoa_name", "lad_name", "imd25_decile", "imd19_decile",
+                                             f"{p}_core20", "residents", "pct_minority", "registered_patients")}
+    feats = []
+    for i, g in enumerate(geoms):
+        feats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
+                      "properties": {"i": i, "c": e(str(cols["lsoa_code"][i])), "n": e(str(cols["lsoa_name"][i])),
+                                     "l": e(str(cols["lad_name"][i])), "d25": int(cols["imd25_decile"][i]),
+                                     "d19": int(cols["imd19_decile"][i]), "k": bool(cols[f"{p}_core20"][i]),
+                                     "r": int(cols["residents"][i]), "m": _num(cols["pct_minority"][i], 1),
+                                     "g": int(cols["registered_patients"][i])}})
+    return feats
+
+
+def _outline(lsoas: gpd.GeoDataFrame, mask: np.ndarray) -> dict | None:
+    if not mask.any():
+        return None
+    u = shapely.coverage_union_all(lsoas["geometry_web"].values[mask])
+    return json.loads(shapely.to_geojson(_round_geoms([u])[0]))
+
+
+def _points(df: pd.DataFrame, label_cols: Sequence[str]) -> list[list[Any]]:
+    e = html.escape
+    out = []
+    for row in df.itertuples(index=False):
+        d = row._asdict()
+        if not (np.isfinite(float(d["lat"])) and np.isfinite(float(d["lon"]))):  # not geocoded: not drawn
+            continue
+        out.append([round(float(d["lat"]), 5), round(float(d["lon"]), 5),
+                    *[e(str(d[c])) if not isinstance(d[c], int | float | np.integer | np.floating) else
+                      (None if pd.isna(d[c]) else (int(d[c]) if float(d[c]).is_integer() else round(float(d[c]), 1)))
+                      for c in label_cols]])
+    return out
+
+
+def _geojson_of(gdf: gpd.GeoDataFrame, label_col: str, extra_cols: Sequence[str] = ()) -> dict:
+    g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    geoms = _round_geoms(g.geometry.values)
+    feats = []
+    for i, geom in enumerate(geoms):
+        props = {"label": html.escape(str(g[label_col].iloc[i]))}
+        for c in extra_cols:
+            v = g[c].iloc[i]
+            props[c] = html.escape(str(v)) if isinstance(v, str) else _num(float(v), 1) if pd.notna(v) else None
+        feats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)), "properties": props})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def map_payload(
+    lsoas: gpd.GeoDataFrame,
+    layers: Sequence[MapLayer],
+    *,
+    initial: str | None = None,
+    imd: int = 2025,
+    practices: pd.DataFrame | None = None,
+    footprints: gpd.GeoDataFrame | None = None,
+    patches: gpd.GeoDataFrame | None = None,
+    bounds: list[list[float]] | None = None,
+    show: Sequence[str] = ("core20",),
+) -> str:
+    """Everything the map draws, as one JSON string safe to embed in a page (cache it per area and settings).
+
+    Parameters
+    ----------
+    lsoas
+        Atlas ``lsoa21`` rows (``geometry_web`` and the standard columns).
+    layers
+        Choropleth layers whose ``values``/``classes`` are aligned with ``lsoas``.
+    initial
+        Key of the layer shown first (default the first).
+    imd
+        IMD edition of the Core20 outline and the tooltip's Core20 line.
+    practices
+        Optional practices with ``lat``, ``lon``, ``practice_code``, ``practice_name``, ``pcn_code``, ``pcn_name``,
+        ``list_size`` (July 2022): clustered markers coloured by PCN.
+    footprints
+        Optional indicative PCN footprints (polygons with ``pcn_name``).
+    patches
+        Optional outreach patches (polygons with ``label`` and optionally ``connector``).
+    bounds
+        ``[[south, west], [north, east]]`` to zoom to (default the LSOAs' extent).
+    show
+        Overlays switched on at first, among ``core20``, ``practices``, ``footprints``, ``patches``.
+    """
+    if not layers:
+        raise ValueError("a map needs at least one layer")
+    n = len(lsoas)
+    for lay in layers:
+        if len(lay.values) != n or len(lay.classes) != n:
+            raise ValueError(f"layer '{lay.key}' has {len(lay.values)} values for {n} LSOAs")
+    if bounds is None:
+        x0, y0, x1, y1 = lsoas["geometry_web"].total_bounds
+        bounds = [[round(float(y0), 5), round(float(x0), 5)], [round(float(y1), 5), round(float(x1), 5)]]
+    keys = [lay.key for lay in layers]
+    payload: dict[str, Any] = {
+        "fc": {"type": "FeatureCollection", "features": _features(lsoas, imd)},
+        "layers": [{"key": lay.key, "label": html.escape(lay.label), "group": html.escape(lay.group),
+                    "units": html.escape(lay.units),
+                    "cls": "".join("-" if c < 0 else str(int(c)) for c in lay.classes),
+                    "pal": list(lay.palette), "val": [_num(v, lay.decimals) for v in lay.values],
+                    "flag": [html.escape(x) for x in lay.class_labels] if lay.extra.get("flag") else None,
+                    "legend": _legend_html(lay)} for lay in layers],
+        "initial": initial if initial in keys else keys[0],
+        "imd": imd, "bounds": bounds, "nodata": NO_DATA, "overlays": {}, "show": list(show),
+    }
+    core = lsoas[f"imd{str(imd)[2:]}_core20"].to_numpy(dtype=bool)
+    outline = _outline(lsoas, core)
+    if outline is not None:
+        payload["overlays"]["core20"] = {"label": f"Core20 outline (IMD {imd} deciles 1–2)", "geom": outline}
+    if practices is not None and len(practices):
+        pcns = list(dict.fromkeys(practices["pcn_code"].astype(str)))
+        pr = practices.assign(pcn_i=practices["pcn_code"].astype(str).map({c: i % len(OKABE_ITO)
+                                                                        for i, c in enumerate(pcns)}))
+        payload["overlays"]["practices"] = {
+            "label": "GP practices, coloured by PCN (July 2022)", "pal": list(OKABE_ITO),
+            "pts": _points(pr, ["pcn_i", "practice_code", "practice_name", "pcn_name", "list_size"])}
+    if footprints is not None and len(footprints):
+        payload["overlays"]["footprints"] = {"label": "Indicative PCN footprints (where patients live)",
+                                             "fc": _geojson_of(footprints, "pcn_name")}
+    if patches is not None and len(patches):
+        extra = [c for c in ("connector", "households", "lsoas") if c in patches.columns]
+        payload["overlays"]["patches"] = {"label": "Outreach patches", "pal": list(OKABE_ITO),
+                                          "fc": _geojson_of(patches, "label", extra)}
+    return _script_json(payload)
+
+
+def payload_bytes(payload: str) -> int:
+    """Size in bytes (UTF-8) of a map payload: what the browser receives for the map's data."""
+    return len(payload.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------------
+# the folium element
+# --------------------------------------------------------------------------------------------
+_CSS = """
+.c20-panel{background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);
+ font:12px/1.35 system-ui,sans-serif;max-width:260px}
+.c20-panel select{max-width:240px;font-size:12px;margin-bottom:4px}
+.c20-panel label{display:block;white-space:nowrap}
+.c20-legend{background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);
+ font:11px/1.2 system-ui,sans-serif;max-width:250px;max-height:60vh;overflow:auto}
+.c20-legend i{display:inline-block;width:13px;height:10px;margin-right:5px;vertical-align:middle;
+ border:1px solid #888}
+.c20-title{font-weight:600}.c20-units{color:#333;margin-bottom:2px}
+.c20-note,.c20-src{color:#555;font-size:11px;margin-top:3px}
+"""
+
+_TEMPLATE = Template("""
+{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+{% macro script(this, kwargs) %}
+(function(){
+  var map = {{ this._parent.get_name() }};
+  var P = {{ this.payload }};
+  var byKey = {}; P.layers.forEach(function(L){ byKey[L.key] = L; });
+  var cur = byKey[P.initial];
+  function style(f){
+    var ch = cur.cls.charAt(f.properties.i);
+    return {fillColor: ch === '-' ? P.nodata : cur.pal[+ch], fillOpacity: 0.72, color: '#4d4d4d',
+            weight: 0.4, opacity: 0.8};
+  }
+  function fmt(v){ return (v === null || v === undefined) ? 'no data' : v.toLocaleString('en-GB'); }
+  function tip(l){
+    var p = l.feature.properties, v = cur.val[p.i];
+    var val = cur.flag ? (v === null ? 'no data' : cur.flag[v]) : fmt(v) + ' ' + cur.units;
+    return '<b>' + p.n + '</b> (' + p.c + ')<br>' + p.l +
+      '<br>IMD 2025 decile ' + p.d25 + ' · IMD 2019 decile ' + p.d19 +
+      (p.k ? '<br><b>Core20</b> (IMD ' + P.imd + ' deciles 1–2)' : '') +
+      '<br>Residents (Census 2021): ' + fmt(p.r) + ' · ethnic minority ' + fmt(p.m) + '%' +
+      '<br>Registered patients (July 2022): ' + fmt(p.g) +
+      '<br><i>' + cur.label + ':</i> ' + val;
+  }
+  var geo = L.geoJson(P.fc, {style: style, onEachFeature: function(f, l){
+    l.bindTooltip(function(){ return tip(l); }, {sticky: true});
+    l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '#000'}); });
+    l.on('mouseout', function(){ geo.resetStyle(l); });
+  }}).addTo(map);
+  var over = {};
+  var O = P.overlays;
+  if (O.core20) {
+    over.core20 = L.geoJson(O.core20.geom, {interactive: false,
+      style: {fill: false, color: '#000', weight: 2.5, opacity: 0.95}});
+  }
+  if (O.footprints) {
+    over.footprints = L.geoJson(O.footprints.fc, {style: {fill: false, color: '#cc79a7', weight: 2, dashArray: '6 4'},
+      onEachFeature: function(f, l){ l.bindTooltip('Indicative footprint: ' + f.properties.label); }});
+  }
+  if (O.patches) {
+    over.patches = L.geoJson(O.patches.fc, {style: function(f){
+        var pal = O.patches.pal;
+        return {color: '#000', weight: 2, fillColor: pal[(f.properties.connector || 1) % pal.length],
+                fillOpacity: 0.45};},
+      onEachFeature: function(f, l){ var p = f.properties; l.bindTooltip('<b>' + p.label + '</b>' +
+        (p.connector !== undefined ? '<br>Connector ' + p.connector : '') +
+        (p.households !== undefined ? '<br>' + fmt(p.households) + ' households' : '')); }});
+  }
+  if (O.practices) {
+    var grp = (L.markerClusterGroup ? L.markerClusterGroup({maxClusterRadius: 40}) : L.featureGroup());
+    O.practices.pts.forEach(function(r){
+      var m = L.circleMarker([r[0], r[1]], {radius: 7, color: '#000', weight: 1, fillColor: O.practices.pal[r[2]],
+                                            fillOpacity: 0.95});
+      m.feature = {type: 'Feature', properties: {kind: 'practice', c: r[3], n: r[4]}};
+      m.bindTooltip('<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' + r[5] + '<br>List size (July 2022): ' + fmt(r[6]));
+      grp.addLayer(m);
+    });
+    over.practices = grp;
+  }
+  var legend = L.control({position: 'bottomright'});
+  var legendDiv;
+  legend.onAdd = function(){ legendDiv = L.DomUtil.create('div', 'c20-legend');
+    legendDiv.innerHTML = cur.legend; L.DomEvent.disableClickPropagation(legendDiv); return legendDiv; };
+  legend.addTo(map);
+  var panel = L.control({position: 'topright'});
+  panel.onAdd = function(){
+    var div = L.DomUtil.create('div', 'c20-panel');
+    var groups = {}, order = [];
+    P.layers.forEach(function(L){ if (!groups[L.group]) { groups[L.group] = []; order.push(L.group); }
+                                  groups[L.group].push(L); });
+    var h = '<label for="c20-layer"><b>Colour LSOAs by</b></label><select id="c20-layer" class="c20-layer">';
+    order.forEach(function(g){ h += '<optgroup label="' + g + '">';
+      groups[g].forEach(function(L){ h += '<option value="' + L.key + '">' + L.label + '</option>'; });
+      h += '</optgroup>'; });
+    h += '</select>';
+    Object.keys(over).forEach(function(k){
+      h += '<label><input type="checkbox" class="c20-overlay" value="' + k + '"' +
+           (P.show.indexOf(k) >= 0 ? ' checked' : '') + '> ' + O[k].label + '</label>'; });
+    div.innerHTML = h;
+    L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+    var sel = div.querySelector('select'); sel.value = cur.key;
+    sel.addEventListener('change', function(){ cur = byKey[sel.value]; geo.setStyle(style);
+      legendDiv.innerHTML = cur.legend; map.getContainer().setAttribute('data-layer', cur.key); });
+    div.querySelectorAll('input.c20-overlay').forEach(function(cb){
+      cb.addEventListener('change', function(){ if (cb.checked) { over[cb.value].addTo(map); }
+                                                else { map.removeLayer(over[cb.value]); } }); });
+    return div;
+  };
+  panel.addTo(map);
+  Object.keys(over).forEach(function(k){ if (P.show.indexOf(k) >= 0) { over[k].addTo(map); } });
+  if (over.core20) { over.core20.bringToFront(); }
+  map.fitBounds(P.bounds);
+  map.getContainer().setAttribute('data-layer', cur.key);
+  map.getContainer().setAttribute('data-lsoas', P.fc.features.length);
+})();
+{% endmacro %}
+""")
+
+
+class _LsoaMap(JSCSSMixin, MacroElement):
+    """The LSOA layers, overlays, layer menu and legend, drawn from one embedded payload."""
+
+    _template = _TEMPLATE
+
+    def __init__(self, payload: str, js: list[tuple[str, str]], css: list[tuple[str, str]]):
+        super().__init__()
+        self._name = "LsoaMap"
+        self.payload = payload
+        self.css = _CSS
+        self.default_js = js
+        self.default_css = css
+
+
+def _asset_links(base: str, cluster: bool) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    js = [("leaflet", f"{base}/leaflet/leaflet.js")]
+    css = [("leaflet_css", f"{base}/leaflet/leaflet.css")]
+    if cluster:
+        js.append(("markerclusterjs", f"{base}/markercluster/leaflet.markercluster.js"))
+        css += [("markerclustercss", f"{base}/markercluster/MarkerCluster.css"),
+                ("markerclusterdefaultcss", f"{base}/markercluster/MarkerCluster.Default.css")]
+    return js, css
+
+
+def build_map(
+    payload: str, *, basemap: bool = False, asset_url: str = ASSET_URL, height: int | str = 620
+) -> folium.Map:
+    """A folium map drawing a :func:`map_payload`, with every script and stylesheet served by the app itself.
+
+    Parameters
+    ----------
+    payload
+        From :func:`map_payload`.
+    basemap
+        Add OpenStreetMap tiles underneath (needs internet; the map draws fully without them).
+    asset_url
+        URL prefix of the vendored Leaflet files (see :func:`install_static_assets`).
+    height
+        Map height in pixels (or a CSS length such as ``"100%"`` for a standalone page).
+    """
+    cluster = '"practices":' in payload
+    m = folium.Map(location=[52.5, -1.5], zoom_start=7, tiles=None, control_scale=True, height=height,
+                   prefer_canvas=False)
+    js, css = _asset_links(asset_url, cluster)
+    # folium's own defaults point at CDNs (jQuery, Bootstrap, awesome-markers); none are needed here.
+    m.default_js = js[:1]
+    m.default_css = css[:1]
+    if basemap:
+        folium.TileLayer("OpenStreetMap", attr="© OpenStreetMap contributors", name="Basemap").add_to(m)
+    _LsoaMap(payload, js, css).add_to(m)
+    return m
+
+
+# --------------------------------------------------------------------------------------------
+# offline assets
+# --------------------------------------------------------------------------------------------
+def _asset_source(pkg: str) -> Path:
+    import importlib
+
+    try:
+        mod = importlib.import_module(_XSTATIC[pkg])
+    except ImportError as exc:  # pragma: no cover - dependency declared in pyproject
+        raise ImportError(f"the PyPI package '{_XSTATIC[pkg].replace('.pkg.', '-').replace('.', '-')}' is needed "
+                          f"for offline maps: pip install -e .") from exc
+    return Path(mod.BASE_DIR)
+
+
+def install_static_assets(static_dir: str | Path) -> Path:
+    """Copy Leaflet and Leaflet.markercluster from their installed PyPI packages into ``static_dir/vendor``.
+
+    Files already there with the same size are left alone, so this is cheap to call at every app start.
+    Returns the ``vendor`` folder.
+    """
+    vendor = Path(static_dir) / "vendor"
+    for pkg, files in _ASSETS.items():
+        src = _asset_source(pkg)
+        for rel in files:
+            s, d = src / rel, vendor / pkg / rel
+            if d.exists() and d.stat().st_size == s.stat().st_size:
+                continue
+            d.parent.mkdir(parents=True, exist_ok=True)
+            tmp = d.with_name(d.name + ".tmp")
+            shutil.copyfile(s, tmp)
+            tmp.replace(d)
+    return vendor
+
+
+def _inline_css(pkg: str, name: str) -> str:
+    src = _asset_source(pkg)
+    text = (src / name).read_text(encoding="utf-8")
+
+    def data_uri(m: re.Match) -> str:
+        p = src / m.group(1)
+        if not p.exists():
+            return m.group(0)
+        return f"url(data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()})"
+
+    return re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, text)
+
+
+def standalone_html(m: folium.Map, *, title: str = "Core20PLUS map") -> str:
+    """The whole map as one HTML file with Leaflet inlined: it opens from disk with no internet."""
+    root = m.get_root()
+    cluster = False
+    for child in [m, *m._children.values()]:
+        if isinstance(child, JSCSSMixin):
+            cluster = cluster or any("markercluster" in n for n, _ in child.default_js)
+            child.default_js, child.default_css = [], []
+    parts = [("leaflet", "leaflet.js", "leaflet.css")]
+    head = [f"<title>{html.escape(title)}</title>"]
+    for pkg, js, css in parts + ([("markercluster", "leaflet.markercluster.js", "MarkerCluster.css")]
+                                 if cluster else []):
+        src = _asset_source(pkg)
+        head.append(f"<style>{_inline_css(pkg, css)}</style>")
+        if pkg == "markercluster":
+            head.append(f"<style>{_inline_css(pkg, 'MarkerCluster.Default.css')}</style>")
+        code = (src / js).read_text(encoding="utf-8").replace("</script", "<\\/script")
+        head.append(f"<script>{code}</script>")
+    root.header.add_child(Element("\n".join(head)), name="c20_inline_assets", index=0)
+    return root.render()
