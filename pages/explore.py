@@ -146,7 +146,7 @@ if area.kind == "icb":
         show = prof[["pcn_code", "pcn_name", "practices", "registered_patients", "core20_pct", "core20_pct_lower",
                      "core20_pct_upper", "plus_pct", "pct_minority", "weighted_imd_score"]]
         st.dataframe(show.assign(pcn_name=show["pcn_name"].str.title()).round(1), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
         source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS). "
                        "In PCN-code order; see Compare places for a fair comparison with intervals.")
 
