@@ -42,11 +42,13 @@ __all__ = [
     "area_layers",
     "area_lsoas",
     "build_map",
+    "category_layer",
     "flag_layer",
     "install_static_assets",
     "lsoa_detail",
     "map_payload",
     "payload_bytes",
+    "plan_map_payload",
     "standalone_html",
     "standard_layers",
     "value_layer",
@@ -63,6 +65,9 @@ YLGNBU_5 = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
 PUOR_5 = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
 NO_DATA = "#d9d9d9"
+#: Shown on every map: the boundaries' licence (ONS LSOA December 2021 BSC).
+ATTRIBUTION = ("LSOA boundaries: ONS (Dec 2021), OGL v3. Contains OS data © Crown copyright and database right "
+               "2021. Contains National Statistics data © Crown copyright 2025")
 
 _IMD_SOURCE = {2025: ("English Indices of Deprivation 2025, MHCLG", "IoD 2025 on LSOA 2021"),
                2019: ("English Indices of Deprivation 2019, MHCLG",
@@ -224,6 +229,18 @@ def flag_layer(key: str, label: str, flags: pd.Series | np.ndarray, *, yes: str,
                     vintage, 0, note, {"flag": True})
 
 
+def category_layer(key: str, label: str, categories: pd.Series | np.ndarray, *, order: Sequence[str],
+                   source: str, vintage: str, group: str = "Other", palette: Sequence[str] = OKABE_ITO,
+                   note: str = "") -> MapLayer:
+    """A layer of named categories (e.g. a plan's status or connector), coloured with Okabe-Ito by ``order``."""
+    cats = pd.Series(categories).astype(object)
+    index = {c: i for i, c in enumerate(order)}
+    classes = np.array([index.get(c, -1) if pd.notna(c) else -1 for c in cats], dtype=int)
+    pal = tuple(palette[i % len(palette)] for i in range(len(order)))
+    return MapLayer(key, label, group, classes.astype(float), classes, pal, tuple(str(o) for o in order), "",
+                    source, vintage, 0, note, {"flag": True})
+
+
 def _decile_layer(lsoas: pd.DataFrame, imd: int) -> MapLayer:
     p = "imd25" if imd == 2025 else "imd19"
     d = lsoas[f"{p}_decile"].to_numpy(dtype=float)
@@ -278,8 +295,13 @@ def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules:
 
     layers = standard_layers(lsoas)
     plus = evaluate_plus(lsoas, plus_rules, combine=plus_combine)
-    words = describe_rules(plus_rules, combine=plus_combine)
+    p = "imd25" if imd == 2025 else "imd19"
     layers.insert(2, flag_layer(
+        "core20", f"Core20 (IMD {imd} national deciles 1–2)", lsoas[f"{p}_core20"].to_numpy(), yes="Core20",
+        no="not Core20", source=_IMD_SOURCE[imd][0], vintage=_IMD_SOURCE[imd][1], group="Deprivation and PLUS",
+        colour="#3e4989", note="The most deprived 20% of England's LSOAs nationally, never re-ranked locally."))
+    words = describe_rules(plus_rules, combine=plus_combine)
+    layers.insert(3, flag_layer(
         "plus", "PLUS neighbourhoods", plus["plus"].to_numpy(), yes=f"PLUS: {words}", no="not PLUS",
         source=_CENSUS[0], vintage=_CENSUS[1], group="Deprivation and PLUS",
         note="PLUS groups are chosen locally; a PLUS flag marks where a community lives, not a verdict on it."))
@@ -553,6 +575,7 @@ def map_payload(
                     "legend": _legend_html(lay)} for lay in layers],
         "initial": initial if initial in keys else keys[0],
         "imd": imd, "bounds": bounds, "nodata": NO_DATA, "overlays": {}, "show": list(show),
+        "attribution": ATTRIBUTION,
     }
     core = lsoas[f"imd{str(imd)[2:]}_core20"].to_numpy(dtype=bool)
     outline = _outline(lsoas, core)
@@ -573,6 +596,47 @@ def map_payload(
         payload["overlays"]["patches"] = {"label": "Outreach patches", "pal": list(OKABE_ITO),
                                           "fc": _geojson_of(patches, "label", extra)}
     return _script_json(payload)
+
+
+def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector", basemap_bounds: Any = None) -> str:
+    """The map of an outreach plan (:func:`targeting.outreach.plan_outreach`): patches, connectors, status, score.
+
+    Layers: the connector each LSOA is planned for, its status (planned / waiting / not a target), its priority
+    score (0–100), then the IMD deciles, Core20 and ethnic groups. Overlays: the patches (on at first), Core20
+    outline and the area's practices.
+    """
+    t = plan.lsoas
+    imd = int(plan.settings.get("imd", 2025)) if hasattr(plan, "settings") else 2025
+    lsoas = atlas.lsoa21.set_index("lsoa_code").loc[list(t["lsoa_code"])].reset_index()
+    src = "Outreach plan from IoD, Census 2021, NHS Digital registrations (July 2022) and QOF 2022-23"
+    vintage = f"IMD {imd}; weights {plan.settings.get('weights', '')}"
+    n = int(plan.settings.get("connectors", 0) or t["connector"].max() or 0)
+    conn = t["connector"].map(lambda c: f"Connector {int(c)}" if pd.notna(c) else None)
+    layers = [
+        category_layer("plan_connector", "Planned connector", conn.to_numpy(),
+                       order=[f"Connector {i}" for i in range(1, n + 1)], source=src, vintage=vintage,
+                       group="Outreach plan", note="Grey: not in this plan (not a target, or waiting for capacity)."),
+        category_layer("plan_status", "Plan status", t["status"].to_numpy(),
+                       order=["planned", "waiting", "not a target"], source=src, vintage=vintage,
+                       group="Outreach plan", palette=("#009E73", "#E69F00", "#f2f2f2")),
+        value_layer("plan_score", "Priority score", t["priority_score"].to_numpy(dtype=float),
+                    units="0–100, from the weighted components (see the table)", source=src, vintage=vintage,
+                    group="Outreach plan", decimals=0),
+        *[lay for lay in standard_layers(lsoas)],
+    ]
+    patches = plan.patches
+    pg = gpd.GeoDataFrame({"label": [f"Patch {p}" for p in patches["patch_id"]],
+                           "connector": patches["connector"].astype(float),
+                           "households": patches["households"].astype(float)},
+                          geometry=patches.geometry.values, crs=patches.crs)
+    pg = pg[pg["connector"].notna()]
+    codes = set(t["lsoa_code"])
+    reg = atlas.registrations21
+    pcodes = reg.loc[reg["lsoa_code"].isin(codes), "practice_code"].unique()
+    practices = atlas.practices[atlas.practices["practice_code"].isin(pcodes)
+                                & (atlas.practices["icb_code_nhs"] == lsoas["icb_code_nhs"].mode().iloc[0])]
+    return map_payload(lsoas, layers, initial=initial, imd=imd, practices=practices, patches=pg,
+                       show=("patches", "core20"))
 
 
 def payload_bytes(payload: str) -> int:
@@ -638,8 +702,7 @@ _TEMPLATE = Template("""
   if (O.patches) {
     over.patches = L.geoJson(O.patches.fc, {style: function(f){
         var pal = O.patches.pal;
-        return {color: '#000', weight: 2, fillColor: pal[(f.properties.connector || 1) % pal.length],
-                fillOpacity: 0.45};},
+        return {fill: false, color: pal[((f.properties.connector || 1) - 1) % pal.length], weight: 4, opacity: 1};},
       onEachFeature: function(f, l){ var p = f.properties; l.bindTooltip('<b>' + p.label + '</b>' +
         (p.connector !== undefined ? '<br>Connector ' + p.connector : '') +
         (p.households !== undefined ? '<br>' + fmt(p.households) + ' households' : '')); }});
@@ -687,6 +750,7 @@ _TEMPLATE = Template("""
   panel.addTo(map);
   Object.keys(over).forEach(function(k){ if (P.show.indexOf(k) >= 0) { over[k].addTo(map); } });
   if (over.core20) { over.core20.bringToFront(); }
+  if (map.attributionControl) { map.attributionControl.addAttribution(P.attribution); }
   map.fitBounds(P.bounds);
   map.getContainer().setAttribute('data-layer', cur.key);
   map.getContainer().setAttribute('data-lsoas', P.fc.features.length);

@@ -1,0 +1,55 @@
+"""``map``: the app's map of an ICB or a PCN as one standalone HTML file that opens offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from targeting.commands._io import atomic_write
+
+#: ``--layer`` choice → the layer shown first.
+LAYER_CHOICES = {"imd": "imd{yy}", "core20": "core20", "plus": "plus", "ethnicity": "eth_minority",
+                 "targets": "plan_connector"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``map`` command."""
+    p = sub.add_parser("map", help="write an area's map as a standalone HTML file (opens with no internet)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--icb", help="ONS code (E54…), NHS code (Q…) or name")
+    where.add_argument("--pcn", help="PCN code (e.g. U79433)")
+    p.add_argument("--layer", choices=list(LAYER_CHOICES), default="imd",
+                   help="layer shown first (all layers can be switched in the file); 'targets' plans outreach")
+    p.add_argument("--imd", type=int, choices=[2019, 2025], default=2025, help="IMD edition of Core20")
+    p.add_argument("--connectors", type=int, default=3, help="connectors for --layer targets (default 3)")
+    p.add_argument("--basemap", action="store_true", help="add OpenStreetMap tiles (need internet to show)")
+    p.add_argument("--out", required=True, help="HTML file to write")
+    p.set_defaults(func=_map)
+
+
+def _map(args: argparse.Namespace) -> int:
+    from geo.atlas import load
+    from targeting import maps
+
+    atlas = load(progress=False)
+    kind, code = ("icb", args.icb) if args.icb else ("pcn", str(args.pcn).strip().upper())
+    initial = LAYER_CHOICES[args.layer].format(yy=str(args.imd)[2:])
+    if args.layer == "targets":
+        from targeting.outreach import plan_outreach
+
+        plan = plan_outreach(atlas, pcn=code if kind == "pcn" else None, icb=code if kind == "icb" else None,
+                             connectors=args.connectors, imd=args.imd)
+        payload = maps.plan_map_payload(atlas, plan, initial=initial)
+        title = f"Outreach plan: {plan.area['name']}"
+    else:
+        lsoas, bounds, name = maps.area_lsoas(atlas, kind, code)
+        layers = maps.area_layers(atlas, lsoas, imd=args.imd)
+        practices = atlas.practices[atlas.practices["icb_code_nhs"] == lsoas["icb_code_nhs"].iloc[0]]
+        show = ("core20", "practices") if kind == "pcn" else ("core20",)
+        payload = maps.map_payload(lsoas, layers, initial=initial, imd=args.imd, practices=practices,
+                                   bounds=bounds, show=show)
+        title = f"Core20PLUS map: {name}"
+    m = maps.build_map(payload, basemap=args.basemap, height="100%")
+    path = atomic_write(args.out, maps.standalone_html(m, title=title))
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {title}", file=sys.stderr)
+    return 0
