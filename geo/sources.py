@@ -146,6 +146,19 @@ SOURCES: dict[str, Source] = {
             page="https://geoportal.statistics.gov.uk/",
         ),
         Source(
+            "oa11_lookup", "lookups/oa11_oac11_lsoa11_msoa11_lad17_rgn11_ew.csv.gz",
+            "Output Area (2011) to LSOA to MSOA to LAD (2017) to Region, with Output Area Classification",
+            "ONS", "2011 (LAD 2017)", "OA 2011",
+            "https://opendata.arcgis.com/datasets/fe6c55f0924b4734adf1cf7104a0173e_0.csv", required=False,
+            attribution=(_ONS,), page="https://geoportal.statistics.gov.uk/",
+        ),
+        Source(
+            "ruc11", "lookups/ruc11_lsoa11_ew.csv.gz", "Rural Urban Classification (2011) of LSOAs in EW", "ONS",
+            "2011", "LSOA 2011",
+            f"{_ARC}/RUC11_LSOA11_EW_LU/FeatureServer/0", kind="arcgis", required=False, attribution=(_ONS,),
+            page="https://geoportal.statistics.gov.uk/",
+        ),
+        Source(
             "ruc21", "lookups/ruc21_lsoa21_ew.csv.gz",
             "Rural Urban Classification (2021) of LSOAs in EW", "ONS", "2021", "LSOA 2021",
             f"{_ARC}/LSOA21_RUC21_EW_LU/FeatureServer/0", kind="arcgis", attribution=(_ONS,),

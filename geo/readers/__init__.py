@@ -25,9 +25,11 @@ from geo.readers.nhs import (
 )
 from geo.readers.ons import (
     read_boundaries,
+    read_icb_boundaries,
     read_lsoa11_lsoa21,
     read_lsoa21_lad,
     read_lsoa_icb,
+    read_oa11_lookup,
     read_ruc,
 )
 from geo.readers.os import read_codepoint
@@ -42,11 +44,13 @@ __all__ = [
     "read_epraccur",
     "read_gp_registrations",
     "read_hypertension_estimates",
+    "read_icb_boundaries",
     "read_iod",
     "read_lsoa11_lsoa21",
     "read_lsoa21_lad",
     "read_lsoa_icb",
     "read_mye_single_year",
+    "read_oa11_lookup",
     "read_practice_map",
     "read_qof_prevalence",
     "read_ruc",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +21,15 @@ from geo.readers._common import (
     require_rows,
 )
 
-__all__ = ["read_boundaries", "read_lsoa11_lsoa21", "read_lsoa21_lad", "read_lsoa_icb", "read_ruc"]
+__all__ = [
+    "read_boundaries",
+    "read_icb_boundaries",
+    "read_lsoa11_lsoa21",
+    "read_lsoa21_lad",
+    "read_lsoa_icb",
+    "read_oa11_lookup",
+    "read_ruc",
+]
 
 
 def _read_geo(path: Path) -> gpd.GeoDataFrame:
@@ -248,4 +257,51 @@ def read_ruc(path: str | Path, *, vintage: int) -> pd.DataFrame:
     check_codes(df, "lsoa_code", problems)
     if "urban_rural" in df:
         df["urban_rural"] = df["urban_rural"].str.strip().str.title()
+    return finish(problems, df)
+
+
+def read_icb_boundaries(path: str | Path) -> gpd.GeoDataFrame:
+    """Read ONS Integrated Care Board boundaries (GeoPackage, GeoJSON or paged ArcGIS GeoJSON) in EPSG:4326.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``icb_code`` (ONS ``E54…``), ``icb_name``, ``geometry`` (valid).
+    """
+    path = Path(path)
+    problems = Problems(path)
+    gdf = _read_geo(path)
+    spec = {"icb_code": ["icb22_code", "ICB22CD", "icb24_code", "ICB24CD", "icb23_code", "ICB23CD"],
+            "icb_name": ["icb22_name", "ICB22NM", "icb24_name", "ICB24NM", "icb23_name", "ICB23NM"]}
+    attrs = pick_columns(pd.DataFrame(gdf.drop(columns="geometry", errors="ignore")), spec, problems)
+    check_codes(attrs, "icb_code", problems, pattern=re.compile(r"^E54\d{6}$"), what="ICB code")
+    require_rows(attrs, problems)
+    problems.raise_if_any()
+    crs = gdf.crs or (27700 if gdf.geometry.total_bounds[2] > 1000 else 4326)
+    out = gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=gdf.geometry.values, crs=crs).to_crs(4326)
+    bad = ~out.geometry.is_valid
+    if bad.any():
+        out.loc[bad, "geometry"] = shapely.make_valid(out.geometry[bad].values, method="structure")
+    return out
+
+
+def read_oa11_lookup(path: str | Path) -> pd.DataFrame:
+    """Read the ONS output area (2011) lookup to LSOA, MSOA, local authority and region.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``oa_code``, ``lsoa_code``, ``lsoa_name``, ``msoa_code``, ``msoa_name``, ``lad_code``, ``lad_name``,
+        ``region_code``, ``region_name`` (whichever the file holds beyond the first two).
+    """
+    problems = Problems(path)
+    raw = read_csv_text(path)
+    spec = {"oa_code": ["OA11CD", "oa11_code"], "lsoa_code": ["LSOA11CD", "lsoa11_code"],
+            "lsoa_name": ["LSOA11NM"], "msoa_code": ["MSOA11CD"], "msoa_name": ["MSOA11NM"],
+            "lad_code": ["LAD17CD", "LAD11CD", "LAD20CD"], "lad_name": ["LAD17NM", "LAD11NM", "LAD20NM"],
+            "region_code": ["RGN11CD"], "region_name": ["RGN11NM"]}
+    df = pick_columns(raw, spec, problems, optional=[k for k in spec if k not in ("oa_code", "lsoa_code")])
+    require_rows(df, problems)
+    check_codes(df, "oa_code", problems, pattern=re.compile(r"^[EW]00\d{6}$"), what="OA code")
+    check_codes(df, "lsoa_code", problems, unique=False)
     return finish(problems, df)

@@ -303,3 +303,13 @@ def test_file_override_for_a_newer_month(monkeypatch, tmp_path):
     monkeypatch.setenv("CORE20_FILE_GP_REG_LSOA", str(tmp_path / "missing.csv"))
     with pytest.raises(MissingDataError, match="CORE20_FILE_GP_REG_LSOA"):
         find("gp_reg_lsoa")
+
+
+def test_icb_boundaries_and_oa_lookup(data_dir):
+    icb = readers.read_icb_boundaries(data_dir / "boundaries/icb22_simplified_en_wgs84.gpkg")
+    assert len(icb) == 42 and icb["icb_code"].is_unique and icb.crs.to_epsg() == 4326
+    assert "NHS Birmingham and Solihull" in icb.set_index("icb_code").loc["E54000055", "icb_name"]
+    oa = readers.read_oa11_lookup(data_dir / "lookups/oa11_oac11_lsoa11_msoa11_lad17_rgn11_ew.csv.gz")
+    assert len(oa) == 227_759 and oa["lsoa_code"].nunique() == 34_753
+    ruc = readers.read_ruc(data_dir / "lookups/ruc11_lsoa11_ew.csv.gz", vintage=2011)
+    assert ruc.set_index("lsoa_code").loc["E01000001", "ruc_code"] == "A1"
