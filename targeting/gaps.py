@@ -113,10 +113,19 @@ def _registers(registers: list[str] | tuple[str, ...] | None) -> list[str]:
 
 def _known_registrations(atlas: Atlas, imd: int) -> pd.DataFrame:
     """Registrations (practice × LSOA) of the edition's vintage, English LSOAs of that vintage only."""
+    return _memo(atlas, ("known", imd), lambda: _known_uncached(atlas, imd))
+
+
+def _known_uncached(atlas: Atlas, imd: int) -> pd.DataFrame:
     table, _ = _edition(imd)
     reg = getattr(atlas, table)
-    lsoas = atlas.lsoas(imd)["lsoa_code"]
-    return reg[reg["lsoa_code"].isin(lsoas) & (reg["patients"] > 0)][["practice_code", "lsoa_code", "patients"]]
+    lsoas = pd.Index(atlas.lsoas(imd)["lsoa_code"])
+    codes = lsoas.get_indexer(reg["lsoa_code"])
+    keep = (codes >= 0) & (reg["patients"].to_numpy() > 0)
+    out = reg.loc[keep, ["practice_code", "lsoa_code", "patients"]].reset_index(drop=True)
+    out["_lsoa"] = codes[keep]  # row position in atlas.lsoas(imd)
+    out["_practice"], _ = pd.factorize(out["practice_code"])
+    return out
 
 
 def _latest_qof(atlas: Atlas) -> tuple[pd.DataFrame, str]:
@@ -127,15 +136,21 @@ def _latest_qof(atlas: Atlas) -> tuple[pd.DataFrame, str]:
     return q[q["qof_year"] == year], year
 
 
-_CACHE: dict[tuple[int, int], tuple[Atlas, pd.DataFrame]] = {}
+_CACHE: dict[tuple[int, Any], tuple[Atlas, Any]] = {}
+
+
+def _memo(atlas: Atlas, key: Any, compute: Any) -> Any:
+    """Per-atlas memo: the atlas tables are read-only, so derived tables are computed once per process."""
+    k = (id(atlas), key)
+    hit = _CACHE.get(k)
+    if hit is None or hit[0] is not atlas:
+        _CACHE[k] = (atlas, compute())
+    return _CACHE[k][1]
 
 
 def _cached(atlas: Atlas, imd: int) -> pd.DataFrame:
-    key = (id(atlas), int(imd))
-    hit = _CACHE.get(key)
-    if hit is None or hit[0] is not atlas:
-        _CACHE[key] = (atlas, _all_practice_gaps(atlas, int(imd)))
-    return _CACHE[key][1]
+    _edition(imd)
+    return _memo(atlas, ("gaps", int(imd)), lambda: _all_practice_gaps(atlas, int(imd)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -154,18 +169,20 @@ def _practice_covariates(atlas: Atlas, imd: int, qof: pd.DataFrame) -> pd.DataFr
     cov["age_50plus"] = lists["50OV"] / total  # reference band: 18-49
 
     reg = _known_registrations(atlas, imd)
-    lsoa = atlas.lsoas(imd)[["lsoa_code", f"{pre}_decile", *_ETHNIC]]
-    m = reg.merge(lsoa, on="lsoa_code", how="inner")
-    known = m.groupby("practice_code")["patients"].sum()
-    dec = m.pivot_table(index="practice_code", columns=f"{pre}_decile", values="patients", aggfunc="sum",
-                        fill_value=0).reindex(columns=range(1, 11), fill_value=0)
-    dec = dec.div(known, axis=0)
+    lsoa = atlas.lsoas(imd)
+    pidx, lidx = reg["_practice"].to_numpy(), reg["_lsoa"].to_numpy()
+    n = reg["patients"].to_numpy(float)
+    k = int(pidx.max()) + 1
+    names = reg["practice_code"].to_numpy()[np.unique(pidx, return_index=True)[1]]
+    known = np.bincount(pidx, weights=n, minlength=k)
+    decile = lsoa[f"{pre}_decile"].to_numpy()[lidx]
+    cols: dict[str, np.ndarray] = {}
     for d in range(1, 10):  # reference: decile 10 (least deprived)
-        cov[f"imd_decile{d}"] = dec[d].reindex(cov.index)
-    w = m[list(_ETHNIC)].mul(m["patients"], axis=0).groupby(m["practice_code"]).sum().div(known, axis=0) / 100
+        cols[f"imd_decile{d}"] = np.bincount(pidx, weights=n * (decile == d), minlength=k) / known
     for c in _ETHNIC:
-        cov[c.replace("pct_", "eth_")] = w[c].reindex(cov.index)
-    return cov
+        share = lsoa[c].to_numpy(float)[lidx] / 100
+        cols[c.replace("pct_", "eth_")] = np.bincount(pidx, weights=n * share, minlength=k) / known
+    return cov.join(pd.DataFrame(cols, index=pd.Index(names, name="practice_code")), how="left")
 
 
 def _poisson_glm(x: np.ndarray, y: np.ndarray, offset: np.ndarray, *, max_iter: int = 100) -> np.ndarray:
@@ -210,18 +227,8 @@ def _isr_register(reg: pd.DataFrame, cov: pd.DataFrame) -> pd.DataFrame:
     beta = _poisson_glm(x_fit, d.loc[fit, "register"].to_numpy(float), np.log(d.loc[fit, "list_size"].to_numpy(float)))
     expected = pd.Series(np.nan, index=d.index)
     expected[ok] = d.loc[ok, "list_size"].to_numpy(float) * np.exp(x_all @ beta)
-    observed = d["register"].astype(float)
-    o_lo, o_hi = byar_ci(observed.to_numpy())
-    out = pd.DataFrame({"recorded": observed, "expected": expected, "denominator": d["list_size"].astype(float)})
-    out["undiagnosed"] = expected - observed
-    out["undiagnosed_lower"] = expected - o_hi
-    out["undiagnosed_upper"] = expected - o_lo
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["ratio"] = observed / expected
-        out["ratio_lower"] = o_lo / expected
-        out["ratio_upper"] = o_hi / expected
-    out["_se_model"] = 0.0
-    return out
+    return pd.DataFrame({"recorded": d["register"].astype(float), "expected": expected,
+                         "denominator": d["list_size"].astype(float), "_se_model": 0.0})
 
 
 def _phe_hypertension(hyp_reg: pd.DataFrame, hyp: pd.DataFrame, adults: pd.Series) -> pd.DataFrame:
@@ -231,33 +238,40 @@ def _phe_hypertension(hyp_reg: pd.DataFrame, hyp: pd.DataFrame, adults: pd.Serie
     # 95% limits -> standard errors; the two models' errors are combined as independent
     se_pct = np.sqrt(((h["diag_upper_pct"] - h["diag_lower_pct"]) / (2 * Z95)) ** 2
                      + ((h["undiag_upper_pct"] - h["undiag_lower_pct"]) / (2 * Z95)) ** 2)
-    d = hyp_reg.set_index("practice_code")[["register"]].copy()
-    d["denominator"] = adults.reindex(d.index).astype(float)
-    d["expected"] = pct.reindex(d.index) / 100 * d["denominator"]
-    d["_se_model"] = se_pct.reindex(d.index) / 100 * d["denominator"]
-    out = pd.DataFrame({"recorded": d["register"].astype(float), "expected": d["expected"],
-                        "denominator": d["denominator"], "_se_model": d["_se_model"]})
-    return _combine_limits(out)
+    d = hyp_reg.set_index("practice_code")[["register"]]
+    denominator = adults.reindex(d.index).astype(float)
+    return pd.DataFrame({"recorded": d["register"].astype(float),
+                         "expected": pct.reindex(d.index) / 100 * denominator, "denominator": denominator,
+                         "_se_model": se_pct.reindex(d.index) / 100 * denominator})
 
 
-def _combine_limits(out: pd.DataFrame) -> pd.DataFrame:
-    """Limits for expected - recorded and recorded / expected from model SE and Byar limits on the count."""
+def _limits(out: pd.DataFrame, fixed_expected: np.ndarray) -> pd.DataFrame:
+    """Add undiagnosed, ratio and their 95% limits to rows of recorded / expected / _se_model.
+
+    Where ``fixed_expected`` (indirect standardisation) the limits are Byar's on the count, E held fixed:
+    ``(E - O_U, E - O_L)`` and ``(O_L / E, O_U / E)``. Elsewhere (a modelled expected with standard error
+    ``_se_model``) the model and count errors are combined in quadrature, the ratio on the log scale.
+    """
     o = out["recorded"].to_numpy(float)
     e = out["expected"].to_numpy(float)
-    o_lo, o_hi = byar_ci(o)
-    se_o = (np.asarray(o_hi) - np.asarray(o_lo)) / (2 * Z95)
+    o_lo, o_hi = (np.asarray(v, dtype=float) for v in byar_ci(np.where(np.isnan(o), 0.0, o)))
+    se_o = (o_hi - o_lo) / (2 * Z95)
     se_e = out["_se_model"].to_numpy(float)
-    se = np.sqrt(se_e**2 + se_o**2)
-    out["undiagnosed"] = e - o
-    out["undiagnosed_lower"] = e - o - Z95 * se
-    out["undiagnosed_upper"] = e - o + Z95 * se
+    half = Z95 * np.sqrt(se_e**2 + se_o**2)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = o / e
         se_log = np.sqrt((se_o / o) ** 2 + (se_e / e) ** 2)
+        r_lo = np.where(o > 0, ratio * np.exp(-Z95 * se_log), 0.0)
+        r_hi = np.where(o > 0, ratio * np.exp(Z95 * se_log), o_hi / e)
+        out["undiagnosed"] = e - o
+        out["undiagnosed_lower"] = np.where(fixed_expected, e - o_hi, e - o - half)
+        out["undiagnosed_upper"] = np.where(fixed_expected, e - o_lo, e - o + half)
         out["ratio"] = ratio
-        out["ratio_lower"] = np.where(o > 0, ratio * np.exp(-Z95 * se_log), 0.0)
-        out["ratio_upper"] = np.where(o > 0, ratio * np.exp(Z95 * se_log), np.asarray(o_hi) / e)
-    out.loc[np.isnan(e), ["ratio_lower", "ratio_upper", "undiagnosed_lower", "undiagnosed_upper"]] = np.nan
+        out["ratio_lower"] = np.where(fixed_expected, o_lo / e, r_lo)
+        out["ratio_upper"] = np.where(fixed_expected, o_hi / e, r_hi)
+    bad = np.isnan(e) | np.isnan(o)
+    out.loc[bad, ["undiagnosed", "undiagnosed_lower", "undiagnosed_upper", "ratio", "ratio_lower",
+                  "ratio_upper"]] = np.nan
     return out
 
 
@@ -265,19 +279,17 @@ def _all_practice_gaps(atlas: Atlas, imd: int) -> pd.DataFrame:
     """Long table: practice_code, register, recorded, expected, … for every supported register."""
     qof, _ = _latest_qof(atlas)
     cov = _practice_covariates(atlas, imd, qof)
+    adults = qof[qof["list_type"] == "16OV"].groupby("practice_code")["list_size"].max()
     frames = []
     for code, spec in REGISTERS.items():
         reg = qof[qof["group_code"] == code][["practice_code", "register", "list_size"]]
         reg = reg.drop_duplicates("practice_code")
         if reg.empty:
             continue
-        if spec.model == "phe2016":
-            adults = qof[qof["list_type"] == "16OV"].groupby("practice_code")["list_size"].max()
-            g = _phe_hypertension(reg, atlas.hypertension, adults)
-        else:
-            g = _isr_register(reg, cov)
+        g = _phe_hypertension(reg, atlas.hypertension, adults) if spec.model == "phe2016" else _isr_register(reg, cov)
         frames.append(g.assign(register=code).rename_axis("practice_code").reset_index())
-    return pd.concat(frames, ignore_index=True)
+    long = pd.concat(frames, ignore_index=True)
+    return _limits(long, long["register"].map(lambda r: REGISTERS[r].model == "isr").to_numpy(bool))
 
 
 def _wide(long: pd.DataFrame, registers: list[str]) -> pd.DataFrame:
@@ -346,8 +358,7 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
     if bad:
         raise GapInputError(f"unknown practice code(s): {', '.join(bad[:10])}"
                             + (f" and {len(bad) - 10} more" if len(bad) > 10 else ""))
-    out = wide.reindex(pd.Index(codes, name="practice_code")).reset_index()
-    return out
+    return wide.reindex(pd.Index(codes, name="practice_code")).reset_index().copy()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -400,19 +411,12 @@ def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 202
         s = g.groupby("pcn_code").agg(recorded=("recorded", "sum"), expected=("expected", "sum"),
                                       denominator=("denominator", "sum"), _se_model=("_se_model", "sum"),
                                       _n=("practice_code", "size"))
-        s = s.reindex(codes)
-        s = _combine_limits(s)
-        if REGISTERS[code].model == "isr":  # E fixed: exact Byar-limits form, as for practices
-            o_lo, o_hi = byar_ci(s["recorded"].to_numpy(float))
-            e = s["expected"].to_numpy(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s["undiagnosed_lower"], s["undiagnosed_upper"] = e - o_hi, e - o_lo
-                s["ratio_lower"], s["ratio_upper"] = o_lo / e, o_hi / e
+        s = _limits(s.reindex(codes), np.full(len(codes), REGISTERS[code].model == "isr"))
         part = s[list(_VALUE_COLS)].add_prefix(f"{code.lower()}_")
         part[f"{code.lower()}_practices_missing"] = (
             out.set_index("pcn_code")["practices"] - s["_n"].fillna(0)).astype("int64")
         out = out.merge(part, left_on="pcn_code", right_index=True, how="left")
-    return out
+    return out.copy()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -421,13 +425,17 @@ def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 202
 def _apportion(atlas: Atlas, values: pd.DataFrame, imd: int) -> pd.DataFrame:
     """Share each practice's values over English LSOAs by where its patients (known LSOA) live."""
     reg = _known_registrations(atlas, imd)
-    share = reg["patients"] / reg.groupby("practice_code")["patients"].transform("sum")
-    m = reg[["practice_code", "lsoa_code"]].assign(_share=share.to_numpy()).merge(values, on="practice_code")
-    cols = [c for c in values.columns if c != "practice_code"]
-    m[cols] = m[cols].mul(m["_share"], axis=0)
-    out = m.groupby("lsoa_code")[cols].sum()
+    pidx, lidx = reg["_practice"].to_numpy(), reg["_lsoa"].to_numpy()
+    n = reg["patients"].to_numpy(float)
+    share = n / np.bincount(pidx, weights=n)[pidx]
     lsoas = atlas.lsoas(imd)["lsoa_code"]
-    return out.reindex(lsoas, fill_value=0.0).rename_axis("lsoa_code").reset_index()
+    # values per practice, aligned to the registration rows through the practice index (fast, no string join)
+    first = np.unique(pidx, return_index=True)[1]
+    names = pd.Index(reg["practice_code"].to_numpy()[first])
+    v = values.drop_duplicates("practice_code").set_index("practice_code").reindex(names)
+    cols = {c: np.bincount(lidx, weights=np.nan_to_num(v[c].to_numpy(float))[pidx] * share, minlength=len(lsoas))
+            for c in v.columns}
+    return pd.DataFrame({"lsoa_code": lsoas.to_numpy(), **cols})
 
 
 def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025) -> pd.DataFrame:
@@ -708,11 +716,11 @@ def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     reg = _known_registrations(atlas, imd)
     reg = reg[reg["lsoa_code"].isin(pts["lsoa_code"])].merge(
         atlas.practices[["practice_code", "pcn_code"]], on="practice_code", how="inner")
+    tot = reg.groupby("lsoa_code")["patients"].sum()  # every patient living there, any practice
     reg = reg[reg["pcn_code"].notna() & (reg["pcn_code"] != UNALLOCATED_PCN)]
     by = reg.groupby(["lsoa_code", "pcn_code"], as_index=False)["patients"].sum()
     by = by.sort_values(["lsoa_code", "patients", "pcn_code"], ascending=[True, False, True])
     top = by.drop_duplicates("lsoa_code").set_index("lsoa_code")
-    tot = reg.groupby("lsoa_code")["patients"].sum()
     pts["pcn_code"] = pts["lsoa_code"].map(top["pcn_code"])
     pts["pcn_share"] = pts["lsoa_code"].map(top["patients"] / tot.reindex(top.index))
 
