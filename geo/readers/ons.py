@@ -302,6 +302,7 @@ def read_oa11_lookup(path: str | Path) -> pd.DataFrame:
             "region_code": ["RGN11CD"], "region_name": ["RGN11NM"]}
     df = pick_columns(raw, spec, problems, optional=[k for k in spec if k not in ("oa_code", "lsoa_code")])
     require_rows(df, problems)
-    check_codes(df, "oa_code", problems, pattern=re.compile(r"^[EW]00\d{6}$"), what="OA code")
-    check_codes(df, "lsoa_code", problems, unique=False)
+    # the UK-wide edition also carries Scottish output areas and data zones (S00…, S01…)
+    check_codes(df, "oa_code", problems, pattern=re.compile(r"^[EWS]00\d{6}$"), what="OA code")
+    check_codes(df, "lsoa_code", problems, pattern=re.compile(r"^[EWS]01\d{6}$"), unique=False)
     return finish(problems, df)
