@@ -302,7 +302,7 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
 
 def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float,
                       months: float | None) -> pd.DataFrame:
-    """Share patches between connectors: balanced, compact, never over capacity.
+    r"""Share patches between connectors: balanced, compact, never over capacity.
 
     Parameters
     ----------
@@ -326,8 +326,8 @@ def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float
     -----
     Capacitated k-means on household-weighted patch centroids. Seeds: the highest-priority patch, then
     repeatedly the patch farthest from every seed. Each pass takes patches in descending priority and gives each
-    to the nearest centre whose load stays within a balancing target :math:`T = 1.1\\,H/N` (:math:`H` = households
-    of the patches that fit), else the nearest within the hard cap :math:`C = \\text{capacity}\\times\\text{months}`;
+    to the nearest centre whose load stays within a balancing target :math:`T = \min(C, 1.1\,H/N)` (:math:`H` = households
+    of the patches that fit), else the nearest within the hard cap :math:`C = \text{capacity}\times\text{months}`;
     a patch that fits nowhere is not assigned. Centres move to the household-weighted centroid of their
     patches; passes repeat until nothing changes (at most 20). Priority order means a patch is only left out
     when every higher-priority patch already fills the connectors. Each connector's round starts at its
@@ -358,7 +358,7 @@ def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float
         if len(room):
             bins[room[np.argmin(bins[room])]] += hh[p]
             fits[p] = True
-    target = max(1.1 * hh[fits].sum() / k, float(hh[fits].max(initial=0.0)))
+    target = min(hard, max(1.1 * hh[fits].sum() / k, float(hh[fits].max(initial=0.0))))
 
     seeds = [int(order[0])]
     while len(seeds) < min(k, n):
@@ -526,11 +526,12 @@ def _resolve_area(atlas: Atlas, pcn: str | None, icb: str | None) -> tuple[dict[
         code = str(pcn).strip().upper()
         hit = atlas.pcns[atlas.pcns["pcn_code"].str.upper() == code]
         if hit.empty:
-            from targeting.areas import search
-
-            near = search(atlas, str(pcn), limit=5)
-            near = near[near["kind"] == "pcn"]
-            hint = ("; did you mean " + ", ".join(near["label"]) + "?") if len(near) else ""
+            text = str(pcn).strip().lower()
+            pcns = atlas.pcns
+            near = pcns[pcns["pcn_name"].str.lower().str.contains(text, regex=False)].head(5) if text else pcns.iloc[:0]
+            hint = ("; did you mean " + ", ".join(f"{n} ({c})" for n, c in zip(near["pcn_name"], near["pcn_code"],
+                                                                                strict=True)) + "?"
+                    if len(near) else "; PCN codes look like U37316")
             raise AreaNotFound(f"No PCN has the code '{str(pcn).strip()}'{hint}")
         row = hit.iloc[0]
         fp = _footprints(atlas)
@@ -561,7 +562,7 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
                   months: float = DEFAULT_MONTHS, weights: Mapping[str, float] | str | None = None,
                   plus_rules=None, plus_combine: str = "any", score_cut: float | None = None, imd: int = 2025,
                   adjacency: pd.DataFrame | None = None) -> OutreachPlan:
-    """Plan outreach for a PCN's indicative footprint or an ICB.
+    r"""Plan outreach for a PCN's indicative footprint or an ICB.
 
     Parameters
     ----------
@@ -598,7 +599,7 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     ``planned`` (has a connector and a visit order), ``waiting`` (a target that does not fit the connectors'
     capacity in the horizon; ``reason`` says why) or ``not a target`` (with the reason). ``months_to_cover``
     assigns every target patch with no horizon cap and takes the month in which the last Core20 or PLUS
-    household is reached, i.e. :math:`\\lceil \\max_c L_c / \\text{capacity} \\rceil` where :math:`L_c` is
+    household is reached, i.e. :math:`\lceil \max_c L_c / \text{capacity} \rceil` where :math:`L_c` is
     connector *c*'s households up to its last Core20/PLUS LSOA.
     """
     if int(connectors) != connectors or connectors < 1:

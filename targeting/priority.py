@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "InvalidWeights", "parse_weights", "priority_scores"]
+__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "WeightsError", "parse_weights", "priority_scores"]
 
 #: Components of the priority score, in the order they are shown.
 COMPONENTS = ("deprivation", "plus", "undiagnosed", "registration", "size")
@@ -27,7 +27,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 _REGISTRATION_FULL_AT = 0.5
 
 
-class InvalidWeights(ValueError):
+class WeightsError(ValueError):
     """Weights that are unknown, negative, not numbers, or all zero."""
 
 
@@ -39,7 +39,7 @@ def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
 
     Raises
     ------
-    InvalidWeights
+    WeightsError
         Naming the offending item when a component is unknown, a weight is not a number or is negative,
         or every weight is zero.
     """
@@ -54,23 +54,23 @@ def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
             if not part.strip():
                 continue
             if "=" not in part:
-                raise InvalidWeights(f"weight '{part.strip()}' is not of the form name=number "
+                raise WeightsError(f"weight '{part.strip()}' is not of the form name=number "
                                      f"(components: {', '.join(COMPONENTS)})")
             k, v = part.split("=", 1)
             items.append((k, v))
     for k, v in items:
         key = k.strip().lower()
         if key not in COMPONENTS:
-            raise InvalidWeights(f"unknown weight '{k.strip()}'; components are {', '.join(COMPONENTS)}")
+            raise WeightsError(f"unknown weight '{k.strip()}'; components are {', '.join(COMPONENTS)}")
         try:
             value = float(v)
         except (TypeError, ValueError):
-            raise InvalidWeights(f"weight {key}='{v}' is not a number") from None
+            raise WeightsError(f"weight {key}='{v}' is not a number") from None
         if not np.isfinite(value) or value < 0:
-            raise InvalidWeights(f"weight {key}={v} must be a finite number ≥ 0")
+            raise WeightsError(f"weight {key}={v} must be a finite number ≥ 0")
         weights[key] = value
     if sum(weights.values()) <= 0:
-        raise InvalidWeights("at least one weight must be above 0")
+        raise WeightsError("at least one weight must be above 0")
     return weights
 
 
@@ -86,7 +86,7 @@ def _scaled(values: pd.Series) -> pd.Series:
 
 def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | None = None, *,
                     imd: int = 2025) -> pd.DataFrame:
-    """Score LSOAs for outreach from transparent components, with each score explained.
+    r"""Score LSOAs for outreach from transparent components, with each score explained.
 
     Parameters
     ----------
@@ -110,17 +110,17 @@ def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | No
 
     Notes
     -----
-    Each component :math:`c_k \\in [0, 1]`:
+    Each component :math:`c_k \in [0, 1]`:
 
     * deprivation :math:`= 1 - (r - 1)/(N - 1)` from the **national** IMD rank :math:`r` of :math:`N` LSOAs
       (1 for the most deprived LSOA in England, never re-ranked locally);
     * plus :math:`= 1` if the LSOA meets the area's PLUS rules, else 0;
     * undiagnosed = estimated people with undiagnosed hypertension ÷ the largest such estimate in the area;
-    * registration :math:`= \\min(1, \\max(0, (1 - g)/0.5))` where :math:`g` is the relative registration
+    * registration :math:`= \min(1, \max(0, (1 - g)/0.5))` where :math:`g` is the relative registration
       ratio, so fewer registered patients than residents (relative to England) scores up to 1 at half;
     * size = households ÷ the largest household count in the area.
 
-    The score is :math:`100 \\sum_k w_k c_k / \\sum_k w_k`; ``points_k`` is the term :math:`100 w_k c_k / \\sum w`.
+    The score is :math:`100 \sum_k w_k c_k / \sum_k w_k`; ``points_k`` is the term :math:`100 w_k c_k / \sum w`.
     Undiagnosed and size are scaled within the area planned, so scores compare LSOAs within one plan only.
     """
     w = parse_weights(weights)
@@ -135,12 +135,16 @@ def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | No
     comp["score_size"] = _scaled(lsoas["households"])
     for k in COMPONENTS:
         comp[f"points_{k}"] = 100.0 * w[k] * comp[f"score_{k}"] / total_w
-    comp["priority_score"] = comp[[f"points_{k}" for k in COMPONENTS]].sum(axis=1).round(2)
+    raw = comp[[f"points_{k}" for k in COMPONENTS]].sum(axis=1)
+    # Rank on the unrounded score; equal scores go to the more deprived LSOA first.
+    order = np.lexsort((lsoas["imd_rank"].to_numpy(), -raw.to_numpy()))
+    rank = np.empty(len(raw), dtype="int64")
+    rank[order] = np.arange(1, len(raw) + 1)
+    comp["priority_score"] = raw.round(2)
     for k in COMPONENTS:
         comp[f"score_{k}"] = comp[f"score_{k}"].round(4)
         comp[f"points_{k}"] = comp[f"points_{k}"].round(2)
-    order = comp["priority_score"].rank(method="first", ascending=False)
-    comp["priority_rank"] = order.astype("int64")
+    comp["priority_rank"] = rank
     comp["why"] = _explain(lsoas, comp, imd=imd)
     return comp
 

@@ -1,0 +1,275 @@
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from targeting.areas import AreaNotFound, lsoas_in, resolve_icb
+from targeting.outreach import TARGET_COLUMNS, assign_connectors, plan_outreach, scenario
+
+BRADFORD_PCN = "U37316"  # BRADFORD CITY 4 PCN: practices in Bradford LAD, NHS West Yorkshire ICB
+WEST_YORKSHIRE = "E54000054"
+
+
+def _majority_pcns(atlas) -> pd.DataFrame:
+    """Independent footprint: for each LSOA 2021, the PCN(s) holding the most of its registered residents."""
+    reg = atlas.registrations21.merge(atlas.practices[["practice_code", "pcn_code"]], on="practice_code")
+    g = reg.groupby(["lsoa_code", "pcn_code"], as_index=False)["patients"].sum()
+    top = g.groupby("lsoa_code")["patients"].transform("max")
+    return g[g["patients"] == top]
+
+
+@pytest.fixture(scope="module")
+def pcn_plans(atlas):
+    return {
+        "default": plan_outreach(atlas, pcn=BRADFORD_PCN),
+        "big": plan_outreach(atlas, pcn=BRADFORD_PCN, connectors=2, capacity=400, months=6),
+    }
+
+
+@pytest.fixture(scope="module")
+def icb_plan(atlas):
+    return plan_outreach(atlas, icb=WEST_YORKSHIRE, connectors=12, capacity=300, months=12)
+
+
+def _all_plans(pcn_plans, icb_plan):
+    return [*pcn_plans.values(), icb_plan]
+
+
+def test_the_bradford_pcn_is_in_bradford_and_west_yorkshire(atlas):
+    practices = atlas.practices[atlas.practices["pcn_code"] == BRADFORD_PCN]
+    assert len(practices) >= 2
+    assert set(practices["icb_code_nhs"]) == {"QWO"}
+    bradford = atlas.lsoa21[atlas.lsoa21["lad_name"] == "Bradford"]
+    pts = practices.to_crs(4326).geometry
+    assert pts.apply(lambda p: bradford.geometry.contains(p).any()).all()
+
+
+def _check_contiguous(plan):
+    for pid, members in plan.lsoas[plan.lsoas["patch_id"].notna()].groupby("patch_id"):
+        merged = shapely.unary_union(members.geometry.buffer(1.0).to_numpy())
+        assert merged.geom_type == "Polygon", f"patch {pid} is not contiguous"
+
+
+def test_every_patch_is_contiguous(pcn_plans, icb_plan):
+    for plan in _all_plans(pcn_plans, icb_plan):
+        _check_contiguous(plan)
+    # The larger capacity really does build multi-LSOA patches.
+    assert (pcn_plans["big"].patches["lsoas"] > 1).any()
+    assert (icb_plan.patches["lsoas"] > 1).any()
+
+
+def test_every_target_lies_in_the_pcn_footprint(atlas, pcn_plans):
+    majority = _majority_pcns(atlas)
+    mine = set(majority.loc[majority["pcn_code"] == BRADFORD_PCN, "lsoa_code"])
+    for plan in pcn_plans.values():
+        assert set(plan.lsoas["lsoa_code"]) <= mine
+        assert set(plan.lsoas.loc[plan.lsoas["target"], "lsoa_code"]) <= mine
+        assert (plan.lsoas["pcn_code"] == BRADFORD_PCN).all()
+        # The area has most of the footprint (ties can go either way).
+        assert len(plan.lsoas) >= 0.95 * len(mine)
+
+
+def test_every_target_lies_in_the_icb(atlas, icb_plan):
+    icb = lsoas_in(atlas, resolve_icb(atlas, WEST_YORKSHIRE), imd=2025)
+    assert len(icb) == 1434
+    assert set(icb_plan.lsoas["lsoa_code"]) == set(icb["lsoa_code"])
+    assert set(icb_plan.patches["lsoa_codes"].str.split(";").explode()) <= set(icb["lsoa_code"])
+
+
+def test_no_connector_is_over_capacity(pcn_plans, icb_plan):
+    for plan in _all_plans(pcn_plans, icb_plan):
+        cap = plan.settings["capacity_per_month"] * plan.settings["months"]
+        loads = plan.lsoas.groupby("connector")["households"].sum()
+        assert (loads <= cap).all()
+        assert (plan.connectors["households"] <= plan.connectors["capacity_households"]).all()
+        assert loads.sum() == plan.connectors["households"].sum()
+        planned = plan.patches[plan.patches["connector"].notna()]
+        assert (planned["households"] <= cap).all()
+
+
+def test_every_core20_lsoa_is_planned_or_listed_with_a_reason(pcn_plans, icb_plan):
+    for plan in _all_plans(pcn_plans, icb_plan):
+        t = plan.lsoas
+        core20 = t[t["core20"]]
+        assert len(core20) > 0
+        assert core20["target"].all()
+        assert core20["status"].isin(["planned", "waiting"]).all()
+        waiting = core20[core20["status"] == "waiting"]
+        assert (waiting["reason"].str.len() > 20).all()
+        planned = core20[core20["status"] == "planned"]
+        assert planned["connector"].notna().all() and planned["visit_order"].notna().all()
+        # Every LSOA that is not planned says why.
+        assert (t.loc[t["status"] != "planned", "reason"].str.len() > 0).all()
+
+
+def test_totals_reconcile_with_the_atlas(atlas, pcn_plans, icb_plan):
+    for plan in _all_plans(pcn_plans, icb_plan):
+        rows = atlas.lsoa21[atlas.lsoa21["lsoa_code"].isin(plan.lsoas["lsoa_code"])]
+        assert len(rows) == len(plan.lsoas) == plan.lsoas["lsoa_code"].nunique()
+        assert plan.lsoas["households"].sum() == rows["households"].sum()
+        assert plan.lsoas["population"].sum() == rows["residents"].sum()
+        assert plan.lsoas["eligible_40_74"].sum() == rows["aged_40_74"].sum()
+        targets = plan.lsoas[plan.lsoas["target"]]
+        assert plan.patches["households"].sum() == targets["households"].sum()
+        assert plan.patches["population"].sum() == targets["population"].sum()
+        assert plan.patches["lsoas"].sum() == len(targets)
+    wy = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == "QWO"]
+    assert icb_plan.lsoas["households"].sum() == wy["households"].sum()
+    assert icb_plan.lsoas["population"].sum() == wy["residents"].sum()
+
+
+def test_core20_and_plus_flags_come_from_the_atlas(atlas, icb_plan):
+    a = atlas.lsoa21.set_index("lsoa_code")
+    t = icb_plan.lsoas.set_index("lsoa_code")
+    assert (t["core20"] == a.loc[t.index, "imd25_core20"]).all()
+    assert (t["imd_decile"] == a.loc[t.index, "imd25_decile"]).all()
+    # West Yorkshire has many Core20 neighbourhoods (IoD 2025 deciles 1–2).
+    assert int(t["core20"].sum()) == int(a.loc[t.index, "imd25_core20"].sum()) > 300
+
+
+def test_visit_orders_run_from_one_and_start_with_the_top_patch(pcn_plans, icb_plan):
+    for plan in _all_plans(pcn_plans, icb_plan):
+        for c, mine in plan.lsoas[plan.lsoas["connector"].notna()].groupby("connector"):
+            assert sorted(mine["visit_order"]) == list(range(1, len(mine) + 1)), c
+            first = mine.sort_values("visit_order").iloc[0]
+            patch = mine[mine["patch_id"] == first["patch_id"]]
+            assert first["priority_score"] == patch["priority_score"].max()
+        top = plan.lsoas.sort_values("priority_rank").iloc[0]
+        if top["target"]:
+            assert top["connector"] == 1 and top["visit_order"] == 1
+
+
+def test_health_check_figures_are_carried_per_lsoa_and_patch(pcn_plans):
+    plan = pcn_plans["big"]
+    t = plan.lsoas
+    assert (t["eligible_40_74"] <= t["population"]).all()
+    assert (t["expected_hypertension_yield"] > 0).all()
+    assert (t["expected_hypertension_yield_lower"] <= t["expected_hypertension_yield"]).all()
+    assert (t["expected_hypertension_yield"] <= t["expected_hypertension_yield_upper"]).all()
+    assert (t["smi_register"] > 0).all() and (t["ld_register"] > 0).all()
+    for col in ("eligible_40_74", "expected_hypertension_yield", "smi_register", "ld_register"):
+        per_patch = t[t["target"]].groupby("patch_id")[col].sum()
+        got = plan.patches.set_index("patch_id")[col]
+        assert np.allclose(got.loc[per_patch.index], per_patch, atol=0.2 * plan.patches["lsoas"].max())
+
+
+def test_months_to_cover_is_at_least_the_arithmetic_bound(pcn_plans, icb_plan):
+    for plan in _all_plans(pcn_plans, icb_plan):
+        t = plan.lsoas
+        hh = t.loc[t["core20"] | t["plus"], "households"].sum()
+        s = plan.settings
+        bound = math.ceil(hh / (s["connectors"] * s["capacity_per_month"]))
+        assert bound <= plan.months_to_cover <= 3 * bound + 12
+
+
+def test_more_connectors_plan_more_neighbourhoods(atlas):
+    few = plan_outreach(atlas, pcn=BRADFORD_PCN, connectors=1)
+    many = plan_outreach(atlas, pcn=BRADFORD_PCN, connectors=6)
+    assert (many.lsoas["status"] == "planned").sum() > (few.lsoas["status"] == "planned").sum()
+    assert many.months_to_cover < few.months_to_cover
+
+
+def test_imd_2019_uses_the_bridged_edition(atlas):
+    plan = plan_outreach(atlas, pcn=BRADFORD_PCN, imd=2019)
+    a = atlas.lsoa21.set_index("lsoa_code").loc[plan.lsoas["lsoa_code"]]
+    assert (plan.lsoas["core20"].to_numpy() == a["imd19_core20"].to_numpy()).all()
+    assert (plan.lsoas["imd_edition"] == 2019).all()
+    assert "IMD 2019" in plan.lsoas["why"].iloc[0]
+
+
+def test_score_cut_adds_targets(atlas, pcn_plans):
+    base = pcn_plans["default"]
+    cut = plan_outreach(atlas, pcn=BRADFORD_PCN, score_cut=0)
+    assert cut.lsoas["target"].all()
+    assert cut.lsoas["target"].sum() >= base.lsoas["target"].sum()
+
+
+def test_scenario_shares_grow_with_time_and_reach_everyone(pcn_plans):
+    plan = pcn_plans["default"]
+    s = scenario(plan, connectors=(1, 3), capacities=(100, 400), months=(3, 6, 12))
+    assert len(s) == 12
+    assert s["share_covered"].between(0, 1).all()
+    for _, g in s.groupby(["connectors", "capacity"]):
+        assert g.sort_values("months")["share_covered"].is_monotonic_increasing
+    assert (s["households_visited"] <= s["connectors"] * s["capacity"] * s["months"]).all()
+    full = scenario(plan, connectors=(40,), capacities=(2000,), months=(12,))
+    assert full["share_covered"].iloc[0] == pytest.approx(1.0)
+
+
+def test_assign_connectors_balances_load_and_keeps_clusters_together():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [20_000, 0], [0, 20_000]])
+    xy = np.vstack([c + rng.normal(0, 500, size=(6, 2)) for c in centres])
+    patches = pd.DataFrame({"patch_id": [f"P{k:02d}" for k in range(18)], "households": 500,
+                            "priority": np.linspace(90, 20, 18), "x": xy[:, 0], "y": xy[:, 1]})
+    a = assign_connectors(patches, connectors=3, capacity=250, months=12)
+    assert a["connector"].notna().all()
+    loads = patches.groupby(a["connector"])["households"].sum()
+    assert (loads == 3000).all()
+    cluster = np.repeat([0, 1, 2], 6)
+    assert all(a["connector"][cluster == k].nunique() == 1 for k in range(3))
+
+
+def test_assign_connectors_leaves_out_the_lowest_priority_when_full():
+    patches = pd.DataFrame({"patch_id": ["A", "B", "C", "D"], "households": [600, 600, 600, 5000],
+                            "priority": [90, 80, 70, 95], "x": [0, 1000, 2000, 3000], "y": 0})
+    a = assign_connectors(patches, connectors=1, capacity=100, months=12)
+    assert a["connector"].isna().tolist() == [False, False, True, True]
+    assert "beyond capacity" in a.loc[2, "reason"]
+    assert "larger than one connector covers" in a.loc[3, "reason"]
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    ({"pcn": "U00000"}, AreaNotFound, "No PCN has the code 'U00000'"),
+    ({"icb": "Nowhere ICB"}, AreaNotFound, "No ICB matches"),
+    ({"pcn": BRADFORD_PCN, "icb": WEST_YORKSHIRE}, ValueError, "exactly one area"),
+    ({"pcn": BRADFORD_PCN, "connectors": 0}, ValueError, "connectors"),
+    ({"pcn": BRADFORD_PCN, "capacity": -5}, ValueError, "capacity"),
+    ({"pcn": BRADFORD_PCN, "weights": "wealth=1"}, ValueError, "unknown weight 'wealth'"),
+])
+def test_bad_requests_get_clear_errors(atlas, kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        plan_outreach(atlas, **kwargs)
+
+
+def test_cli_writes_the_three_files(tmp_path, capsys):
+    from targeting.cli import main
+
+    out = tmp_path / "plan"
+    code = main(["targets", "--pcn", BRADFORD_PCN, "--connectors", "2", "--capacity", "300",
+                 "--weights", "deprivation=0.5,plus=0.3", "--out", str(out)])
+    assert code == 0
+    csv = pd.read_csv(out / "targets.csv")
+    for col in ("lsoa_code", "lsoa_name", "priority_score", "score_deprivation", "points_plus", "core20", "plus",
+                "households", "population", "eligible_40_74", "expected_hypertension_yield", "patch_id",
+                "connector", "visit_order"):
+        assert col in csv.columns
+    assert list(csv.columns) == TARGET_COLUMNS
+    assert set(csv["core20"].astype(str).str.lower()) <= {"true", "false"}
+    geo = json.loads((out / "patches.geojson").read_text())
+    assert geo["type"] == "FeatureCollection"
+    assert len(geo["features"]) == csv["patch_id"].nunique()
+    assert any("Open Government Licence" in s for s in geo["sources"])
+    x, y = geo["features"][0]["geometry"]["coordinates"][0][0][0][:2] if geo["features"][0]["geometry"][
+        "type"] == "MultiPolygon" else geo["features"][0]["geometry"]["coordinates"][0][0][:2]
+    assert -2.0 < x < -1.6 and 53.7 < y < 53.9  # Bradford, in lon/lat
+    html = (out / "visit_sheets.html").read_text()
+    assert "size: A4" in html and "page-break-after" in html
+    assert html.count("<h2>Connector ") == 2
+    assert "not a verdict" in html and "Open Government Licence" in html
+    assert "<svg" in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
+    from targeting.cli import main
+
+    assert main(["targets", "--pcn", BRADFORD_PCN, "--weights", "plus=abc", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "weight plus='abc' is not a number" in err and "Traceback" not in err
+    assert main(["targets", "--pcn", "NOPE1", "--out", str(tmp_path)]) == 2
+    assert "No PCN has the code" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
