@@ -325,13 +325,14 @@ def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float
     Notes
     -----
     Capacitated k-means on household-weighted patch centroids. Seeds: the highest-priority patch, then
-    repeatedly the patch farthest from every seed. Each pass takes patches in descending priority and gives each
-    to the nearest centre whose load stays within a balancing target :math:`T = \min(C, 1.1\,H/N)` (:math:`H` = households
-    of the patches that fit), else the nearest within the hard cap :math:`C = \text{capacity}\times\text{months}`;
-    a patch that fits nowhere is not assigned. Centres move to the household-weighted centroid of their
-    patches; passes repeat until nothing changes (at most 20). Priority order means a patch is only left out
-    when every higher-priority patch already fills the connectors. Each connector's round starts at its
-    highest-priority patch and then goes to the nearest unvisited patch.
+    repeatedly the patch farthest from every seed. Each pass takes patches in descending priority and gives
+    each to the nearest centre whose load stays within a balancing target :math:`T = \min(C, 1.1\,H/N)`
+    (:math:`H` = households of the patches that fit), else the nearest within the hard cap
+    :math:`C = \text{capacity}\times\text{months}`; a patch that fits nowhere is not assigned. Centres move to
+    the household-weighted centroid of their patches; passes repeat until nothing changes (at most 20).
+    Priority order means a patch is only left out when every higher-priority patch already fills the
+    connectors. Each connector's round starts at its highest-priority patch and then goes to the nearest
+    unvisited patch.
     """
     if int(connectors) < 1:
         raise ValueError(f"connectors must be at least 1, not {connectors}")

@@ -75,7 +75,7 @@ def test_large_component_is_split_into_contiguous_patches_under_the_cap():
 
 
 def test_isolated_and_oversized_lsoas_stay_as_patches_of_their_own():
-    frame, adj = _grid(3, [300, 5000, 300])
+    frame, _ = _grid(3, [300, 5000, 300])
     far = gpd.GeoDataFrame({"lsoa_code": ["ISO"], "households": [200], "priority_score": [5.0]},
                            geometry=[box(50_000, 0, 51_000, 1000)], crs=27700)
     frame = pd.concat([frame, far], ignore_index=True)
