@@ -636,7 +636,7 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector", 
     practices = atlas.practices[atlas.practices["practice_code"].isin(pcodes)
                                 & (atlas.practices["icb_code_nhs"] == lsoas["icb_code_nhs"].mode().iloc[0])]
     return map_payload(lsoas, layers, initial=initial, imd=imd, practices=practices, patches=pg,
-                       show=("patches", "core20"))
+                       show=("patches",))
 
 
 def payload_bytes(payload: str) -> int:

@@ -1,0 +1,184 @@
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from targeting import maps
+
+
+def _payload_dict(payload: str) -> dict:
+    return json.loads(payload)
+
+
+@pytest.fixture(scope="module")
+def bsol(atlas):
+    lsoas, bounds, name = maps.area_lsoas(atlas, "icb", "E54000055")
+    return lsoas, bounds, name
+
+
+def test_icb_area_is_birmingham_and_solihull(bsol, atlas):
+    lsoas, bounds, name = bsol
+    assert name == "NHS Birmingham and Solihull Integrated Care Board"
+    assert len(lsoas) == 793  # ONS April 2024 LSOA 2021 → ICB lookup
+    assert bounds is None
+    assert set(lsoas["lad_name"]) == {"Birmingham", "Solihull"}
+
+
+def test_decile_layer_classes_match_the_atlas(bsol):
+    lsoas, _, _ = bsol
+    layers = {lay.key: lay for lay in maps.standard_layers(lsoas)}
+    imd25 = layers["imd25"]
+    assert (imd25.classes == lsoas["imd25_decile"].to_numpy() - 1).all()
+    # Birmingham has many of England's most deprived LSOAs: decile 1 is the largest class
+    assert np.bincount(imd25.classes).argmax() == 0
+    assert imd25.palette == maps.VIRIDIS_10
+    assert "IoD 2025" in imd25.vintage and "MHCLG" in imd25.source
+
+
+def test_ethnic_group_layers_have_quantile_classes(bsol):
+    lsoas, _, _ = bsol
+    lay = {x.key: x for x in maps.standard_layers(lsoas)}["eth_pakistani"]
+    assert lay.classes.min() == 0 and lay.classes.max() == len(lay.class_labels) - 1
+    # highest class holds the LSOAs with the largest shares
+    top = lsoas["pct_pakistani"].to_numpy()[lay.classes == lay.classes.max()]
+    assert top.min() >= np.quantile(lsoas["pct_pakistani"], 0.75)
+    assert "Census 2021" in lay.source
+
+
+def test_value_layer_marks_missing_and_diverging_signs():
+    v = pd.Series([np.nan, -10.0, -1.0, 0.0, 1.0, 10.0])
+    lay = maps.value_layer("x", "X", v, units="u", source="s", vintage="v", diverging=True, decimals=0)
+    assert list(lay.classes) == [-1, 0, 1, 2, 3, 4]
+    seq = maps.value_layer("y", "Y", pd.Series([0.0] * 8 + [5.0, 9.0]), units="u", source="s", vintage="v")
+    assert len(seq.class_labels) == len(set(seq.class_labels)) >= 2  # tied breaks merged, no empty class
+    assert seq.classes[0] == 0 and seq.classes[-1] == len(seq.class_labels) - 1
+
+
+def test_flag_and_category_layers():
+    f = maps.flag_layer("p", "P", pd.Series([True, False, None]), yes="yes", no="no", source="s", vintage="v")
+    assert list(f.classes) == [1, 0, -1]
+    c = maps.category_layer("c", "C", np.array(["b", "a", None]), order=["a", "b"], source="s", vintage="v")
+    assert list(c.classes) == [1, 0, -1]
+
+
+def test_largest_icb_payload_is_under_3_mb_and_rounded(atlas):
+    lsoas, _, _ = maps.area_lsoas(atlas, "icb", "QHM")  # North East and North Cumbria, 1,889 LSOAs
+    assert len(lsoas) == 1889
+    practices = atlas.practices[atlas.practices["icb_code_nhs"] == "QHM"]
+    payload = maps.map_payload(lsoas, maps.standard_layers(lsoas), practices=practices)
+    assert maps.payload_bytes(payload) <= 3_000_000
+    d = _payload_dict(payload)
+    assert len(d["fc"]["features"]) == 1889
+    coords = re.findall(r"-?\d+\.(\d+)", json.dumps(d["fc"]["features"][0]["geometry"]))
+    assert coords and max(len(c) for c in coords) <= 5
+    assert all(len(layer["cls"]) == 1889 for layer in d["layers"])
+    assert "core20" in d["overlays"] and "practices" in d["overlays"]
+
+
+def test_tooltip_strings_are_escaped():
+    g = gpd.GeoDataFrame({
+        "lsoa_code": ["E01999999"], "lsoa_name": ["<script>alert(1)</script> & co"], "lad_name": ["Test"],
+        "imd25_decile": [1], "imd19_decile": [2], "imd25_core20": [True], "imd19_core20": [True],
+        "residents": [1500], "pct_minority": [20.0], "registered_patients": [1600], "icb_code_nhs": ["QXX"],
+        "geometry_web": [box(-1.0, 52.0, -0.99, 52.01)],
+    }, geometry="geometry_web", crs=4326)
+    lay = maps.value_layer("v", "Label </script><b>", pd.Series([1.0]), units="u", source="s", vintage="v")
+    payload = maps.map_payload(g, [lay])
+    assert "<script" not in payload and "</script" not in payload
+    d = _payload_dict(payload)
+    assert d["fc"]["features"][0]["properties"]["n"] == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"
+    assert "&lt;/script&gt;&lt;b&gt;" in d["layers"][0]["label"]
+
+
+def test_payload_rejects_misaligned_layers(bsol):
+    lsoas, _, _ = bsol
+    lay = maps.value_layer("v", "V", pd.Series([1.0, 2.0]), units="u", source="s", vintage="v")
+    with pytest.raises(ValueError, match="2 values for 793 LSOAs"):
+        maps.map_payload(lsoas, [lay])
+
+
+def test_map_uses_only_local_assets(bsol):
+    lsoas, _, _ = bsol
+    m = maps.build_map(maps.map_payload(lsoas, maps.standard_layers(lsoas)[:2]))
+    links = []
+
+    def walk(el):
+        links.extend(u for _, u in getattr(el, "default_js", []))
+        links.extend(u for _, u in getattr(el, "default_css", []))
+        for child in getattr(el, "_children", {}).values():
+            walk(child)
+
+    walk(m)
+    assert links and all(u.startswith(maps.ASSET_URL) for u in links)
+    rendered = m.get_root().render()
+    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", rendered)
+
+
+def test_standalone_html_inlines_leaflet(bsol):
+    lsoas, _, _ = bsol
+    html = maps.standalone_html(maps.build_map(maps.map_payload(lsoas, maps.standard_layers(lsoas)[:2]),
+                                               height="100%"))
+    assert "Leaflet 1.9.3" in html or "leafletjs.com" in html  # the library itself is in the file
+    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", html)
+    assert "E01009331" in html  # an LSOA of Birmingham
+
+
+def test_install_static_assets(tmp_path):
+    vendor = maps.install_static_assets(tmp_path)
+    js = vendor / "leaflet" / "leaflet.js"
+    assert js.stat().st_size > 100_000
+    assert (vendor / "markercluster" / "leaflet.markercluster.js").exists()
+    mtime = js.stat().st_mtime_ns
+    maps.install_static_assets(tmp_path)  # second call leaves identical files alone
+    assert js.stat().st_mtime_ns == mtime
+
+
+def test_pcn_area_zooms_to_where_its_patients_live(atlas):
+    lsoas, bounds, name = maps.area_lsoas(atlas, "pcn", "U79433")
+    assert "BIRMINGHAM EAST CENTRAL" in name.upper()
+    assert set(lsoas["icb_code_nhs"]) == {"QHL"}
+    x0, y0, x1, y1 = lsoas["geometry_web"].total_bounds
+    (s, w), (n, e) = bounds
+    assert y0 <= s < n <= y1 and x0 <= w < e <= x1
+    assert (n - s) < (y1 - y0) / 2  # a PCN is a small part of its ICB
+
+
+def test_unknown_area_raises_lookup_error(atlas):
+    with pytest.raises(LookupError, match="U00000"):
+        maps.area_lsoas(atlas, "pcn", "U00000")
+    with pytest.raises(LookupError):
+        maps.lsoa_detail(atlas, "E01NOTANY")
+
+
+def test_lsoa_detail_of_a_real_lsoa(atlas, bsol):
+    lsoas, _, _ = bsol
+    code = lsoas.sort_values("imd25_rank")["lsoa_code"].iloc[0]  # the most deprived LSOA of the ICB
+    d = maps.lsoa_detail(atlas, code)
+    assert d["row"]["lsoa_code"] == code and d["row"]["imd25_decile"] == 1
+    assert d["practices"]["patients"].sum() <= d["row"]["registered_patients"]
+    assert d["practices"]["share_pct"].between(0, 100).all()
+    assert d["ethnic"]["pct"].is_monotonic_decreasing
+
+
+def test_area_layers_include_plus_core20_and_gaps(atlas, bsol):
+    lsoas, _, _ = bsol
+    keys = [lay.key for lay in maps.area_layers(atlas, lsoas)]
+    assert keys[:4] == ["imd25", "imd19", "core20", "plus"]
+    assert "reg_gap" in keys and "det_gap_hyp" in keys
+    core = {lay.key: lay for lay in maps.area_layers(atlas, lsoas, gaps=False)}["core20"]
+    assert int(core.classes.sum()) == int(lsoas["imd25_core20"].sum())
+
+
+def test_map_command_writes_offline_html(tmp_path, atlas):
+    from targeting.cli import main
+
+    out = tmp_path / "bsol.html"
+    assert main(["map", "--icb", "E54000055", "--layer", "plus", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert '"initial":"plus"' in text
+    assert not re.search(r"""<script[^>]+src=["']https?://""", text)
+    assert main(["map", "--icb", "Atlantis", "--out", str(tmp_path / "x.html")]) == 2
