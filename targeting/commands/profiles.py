@@ -1,0 +1,191 @@
+"""``pcns``, ``practices`` and ``compare``: registration-weighted profiles and fair comparison, as CSV on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from targeting.commands._io import write_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the profile commands."""
+    p = sub.add_parser("pcns", help="one row per PCN of an ICB: Core20, PLUS, deprivation, ethnic mix, gaps")
+    p.add_argument("--icb", required=True, help="ONS code (E54…), NHS code (Q…) or name")
+    _common(p)
+    p.set_defaults(func=_pcns)
+
+    pr = sub.add_parser("practices", help="one row per GP practice of a PCN or an ICB")
+    who = pr.add_mutually_exclusive_group(required=True)
+    who.add_argument("--pcn", help="PCN code (e.g. U67660)")
+    who.add_argument("--icb", help="ONS code (E54…), NHS code (Q…) or name")
+    _common(pr)
+    pr.set_defaults(func=_practices)
+
+    c = sub.add_parser("compare", help="an ICB's PCNs side by side on one measure, with CIs, funnel limits and SII")
+    c.add_argument("--icb", required=True, help="ONS code (E54…), NHS code (Q…) or name")
+    c.add_argument("--metric", required=True,
+                   help="core20_pct, plus_pct, pct_minority, weighted_imd_score, or qof_<GROUP> (e.g. qof_HYP)")
+    c.add_argument("--imd", type=int, choices=[2019, 2025], default=2025, help="IMD edition (default 2025)")
+    c.add_argument("--qof-year", help="QOF year for qof_* metrics, e.g. 2020-21 (default the latest)")
+    c.add_argument("--plus-lsoas", metavar="CSV", help="PLUS = the LSOAs listed in this CSV (instead of the default)")
+    c.set_defaults(func=_compare)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--imd", type=int, choices=[2019, 2025], default=2025,
+                   help="IMD edition: 2019 on LSOA 2011 registrations, 2025 on LSOA 2021 (default)")
+    p.add_argument("--plus-lsoas", metavar="CSV", help="PLUS = the LSOAs listed in this CSV (instead of the default)")
+    p.add_argument("--no-gaps", action="store_true", help="leave out the gap columns (faster)")
+
+
+class _TablesOnly:
+    """The atlas tables without their geometry columns.
+
+    That is all the profile commands need, read in a fraction of the time :func:`geo.atlas.load` takes to decode
+    the polygons (the cold-start budget of ``pcns`` is 1.5 s).
+    """
+
+    def __init__(self, tables: dict[str, pd.DataFrame], meta: dict):
+        self.__dict__.update(tables)
+        self.meta = meta
+
+    def lsoas(self, imd: int) -> pd.DataFrame:
+        """LSOA 2011 for IMD 2019, LSOA 2021 for IMD 2025."""
+        if imd == 2019:
+            return self.lsoa11
+        if imd == 2025:
+            return self.lsoa21
+        raise ValueError(f"IMD edition must be 2019 or 2025, not {imd!r}")
+
+
+def _atlas():
+    """The atlas for these commands: its tables without geometry when the cache is current, else :func:`load`."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from geo.atlas import _GEO_TABLES, _TABLES, ATLAS_VERSION, load
+    from geo.paths import cache_dir
+
+    folder = cache_dir() / "atlas"
+    try:
+        meta = json.loads((folder / "build.json").read_text())
+        if meta.get("version") != ATLAS_VERSION:
+            raise ValueError("stale atlas")
+        tables = {}
+        for name in _TABLES:
+            path = folder / f"{name}.parquet"
+            cols = None
+            if name in _GEO_TABLES:
+                cols = [c for c in pq.read_schema(path).names if not c.startswith("geometry")]
+            tables[name] = pd.read_parquet(path, columns=cols)
+        return _TablesOnly(tables, meta)
+    except (OSError, ValueError, KeyError):
+        return load(progress=False)
+
+
+def _plus_rules(path: str | None):
+    """PLUS rules from a user's LSOA list; problems go to stderr, bad files stop with a clear message."""
+    if not path:
+        return None
+    from targeting.plus import LsoaListRule, read_lsoa_list
+
+    codes, problems = read_lsoa_list(path)
+    for pr in problems:
+        print(f"warning: {path}: {pr.render()}", file=sys.stderr)
+    if not codes:
+        from geo._errors import ValidationError
+
+        raise ValidationError(path, problems)
+    return (LsoaListRule(tuple(codes), label=f"on the list {path}"),)
+
+
+def _source(imd: int, plus_rules) -> str:
+    from targeting.plus import describe_rules
+
+    vintage = "LSOA 2011" if imd == 2019 else "LSOA 2021"
+    return (f"NHS Digital GP registrations by LSOA and practice→PCN map, July 2022 ({vintage}); IoD {imd} (MHCLG); "
+            f"Census 2021 (ONS); PLUS = {describe_rules(plus_rules)}; OGL v3")
+
+
+def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
+    """Apply the default small-number rule to counts derived from a user's own LSOA list."""
+    if not user_data:
+        return table
+    from targeting.suppression import suppress_counts, suppress_rates
+
+    out = table.copy()
+    for c in ("plus_pct", "plus_pct_lower", "plus_pct_upper"):
+        out[c] = suppress_rates(out[c], numerator=table["plus_patients"], denominator=table["patients_known_lsoa"])
+    out["plus_patients"] = suppress_counts(table["plus_patients"])
+    return out
+
+
+def _pcns(args: argparse.Namespace) -> int:
+    from targeting.profiles import pcn_profiles
+
+    atlas = _atlas()
+    rules = _plus_rules(args.plus_lsoas)
+    table = pcn_profiles(atlas, imd=args.imd, icb=args.icb, plus_rules=rules)
+    if not args.no_gaps and not table.empty:
+        from targeting.gaps import pcn_gaps
+
+        gaps = pcn_gaps(atlas, list(table["pcn_code"]), imd=args.imd)
+        table = table.merge(gaps.drop(columns=[c for c in gaps.columns if c in table.columns and c != "pcn_code"]),
+                            on="pcn_code", how="left")
+    table = _suppressed(table, rules is not None)
+    table["source"] = _source(args.imd, rules)
+    write_table(table)
+    return 0
+
+
+def _practices(args: argparse.Namespace) -> int:
+    from targeting.profiles import practice_profiles
+
+    atlas = _atlas()
+    rules = _plus_rules(args.plus_lsoas)
+    table = practice_profiles(atlas, imd=args.imd, pcn_code=args.pcn, icb=args.icb, plus_rules=rules)
+    if not args.no_gaps and not table.empty:
+        from targeting.gaps import practice_gaps
+
+        gaps = practice_gaps(atlas, list(table["practice_code"]), imd=args.imd)
+        table = table.merge(gaps.drop(columns=[c for c in gaps.columns if c in table.columns
+                                               and c != "practice_code"]), on="practice_code", how="left")
+    table = _suppressed(table, rules is not None)
+    table["source"] = _source(args.imd, rules)
+    write_table(table)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from targeting.compare import compare_pcns
+
+    atlas = _atlas()
+    rules = _plus_rules(args.plus_lsoas)
+    table, summary = compare_pcns(atlas, args.icb, metric=args.metric, imd=args.imd, plus_rules=rules,
+                                  qof_year=args.qof_year)
+    s = summary.get("sii") or {}
+    for k in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
+        table[f"icb_{k}"] = s.get(k)
+    table["sii_quantiles"] = s.get("quantiles", "")
+    table["order"] = summary["order"]
+    table["source"] = summary["source"] + ("" if args.metric.lower().startswith("qof_")
+                                           else f"; PLUS = {_source(args.imd, rules).split('PLUS = ')[1]}")
+    if rules is not None and args.metric == "plus_pct":
+        from targeting.suppression import suppress_counts, suppress_rates
+
+        for c in ("value", "lower", "upper"):
+            table[c] = suppress_rates(table[c], numerator=table["numerator"], denominator=table["denominator"])
+        table["numerator"] = suppress_counts(table["numerator"])
+    if s.get("sii") is not None:
+        print(f"{summary['label']} in {summary['icb_name']}: SII {s['sii']:.2f} (95% CI {s['sii_lower']:.2f} to "
+              f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')}; "
+              f"RII {s['rii']:.3f}", file=sys.stderr)
+    else:
+        print(f"SII: {summary.get('sii_note') or (summary.get('sii') or {}).get('note', 'not computed')}",
+              file=sys.stderr)
+    write_table(table)
+    return 0

@@ -1,0 +1,140 @@
+"""Indicative PCN footprints: each LSOA goes to the PCN holding most of its registered residents.
+
+PCNs have no official boundaries. A footprint built from where registered patients live is *indicative*: it
+shows where a PCN's patients mostly live, not an area it is responsible for. Every LSOA keeps the share of its
+registered residents that the chosen PCN holds, so weak assignments (a share well under half) stay visible.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from targeting.profiles import _positions, registrations_for
+
+__all__ = ["FOOTPRINT_LABEL", "footprint_polygons", "pcn_footprints"]
+
+#: The label every footprint carries.
+FOOTPRINT_LABEL = "indicative PCN footprint: LSOAs where this PCN holds the most registered patients (July 2022)"
+
+_CACHE: dict[tuple, tuple[object, pd.DataFrame]] = {}
+
+
+def pcn_footprints(atlas, *, imd: int = 2025) -> pd.DataFrame:
+    r"""Assign each English LSOA to the PCN holding most of its registered residents.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas.
+    imd : {2019, 2025}, default 2025
+        Geography: LSOA 2011 (registrations as published) for 2019, LSOA 2021 (apportioned) for 2025.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per LSOA with registered patients: ``lsoa_code``, ``pcn_code``, ``pcn_name``, ``icb_code``,
+        ``icb_code_nhs`` (the PCN's ICB), ``share`` (0–1: the PCN's patients over all patients registered as living
+        in the LSOA), ``patients`` (the PCN's patients there) and ``lsoa_patients`` (all registered patients living
+        there, any practice).
+
+    Notes
+    -----
+    With :math:`p_{kl}` patients of PCN :math:`k` living in LSOA :math:`l` and :math:`P_l = \sum_k p_{kl}` over all
+    practices (including those not in a PCN), LSOA :math:`l` goes to :math:`\arg\max_k p_{kl}` with share
+    :math:`p_{kl}/P_l`. Practices with no PCN (code ``U``) count in :math:`P_l` but never receive an LSOA. Ties go
+    to the lower PCN code, so the result is deterministic.
+    """
+    cache_key = (id(atlas), imd)
+    hit = _CACHE.get(cache_key)
+    if hit is not None and hit[0] is atlas:
+        return hit[1].copy()
+    lsoas = atlas.lsoas(imd)
+    reg = registrations_for(atlas, imd)
+    codes = pd.Index(lsoas["lsoa_code"])
+    l_pos = _positions(codes, reg["lsoa_code"])
+    pcns = atlas.pcns[atlas.pcns["pcn_code"] != "U"].sort_values("pcn_code").reset_index(drop=True)
+    pcn_of = atlas.practices.set_index("practice_code")["pcn_code"]
+    prac_pcn = pd.Index(pcns["pcn_code"]).get_indexer(pcn_of.to_numpy())
+    p_pos = _positions(pd.Index(pcn_of.index), reg["practice_code"])
+    k_pos = np.where(p_pos >= 0, prac_pcn[p_pos], -1)
+    w = reg["patients"].to_numpy(dtype=float)
+    known = l_pos >= 0
+    total = np.bincount(l_pos[known], weights=w[known], minlength=len(codes))
+    ok = known & (k_pos >= 0)
+    # integer keys on (LSOA, PCN); sorting by (LSOA, -patients, PCN) picks the largest, ties to the lower code
+    key, inv = np.unique(l_pos[ok].astype(np.int64) * len(pcns) + k_pos[ok], return_inverse=True)
+    pats = np.bincount(inv, weights=w[ok])
+    lk, kk = key // len(pcns), key % len(pcns)
+    order = np.lexsort((kk, -pats, lk))
+    lk, kk, pats = lk[order], kk[order], pats[order]
+    first = np.r_[True, lk[1:] != lk[:-1]]
+    lk, kk, pats = lk[first], kk[first], pats[first]
+    lsoa_total = total[lk]
+    out = pd.DataFrame({
+        "lsoa_code": codes[lk], "pcn_code": pcns["pcn_code"].to_numpy()[kk],
+        "pcn_name": pcns["pcn_name"].to_numpy()[kk], "icb_code": pcns["icb_code"].to_numpy()[kk],
+        "icb_code_nhs": pcns["icb_code_nhs"].to_numpy()[kk],
+        "share": np.where(lsoa_total > 0, pats / np.where(lsoa_total > 0, lsoa_total, 1), np.nan),
+        "patients": pats, "lsoa_patients": lsoa_total,
+    })
+    if len(_CACHE) > 8:
+        _CACHE.clear()
+    _CACHE[cache_key] = (atlas, out)
+    return out.copy()
+
+
+def footprint_polygons(atlas, *, imd: int = 2025, icb: str | None = None) -> gpd.GeoDataFrame:
+    """Dissolve each PCN's footprint LSOAs into one (multi)polygon for the web map.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas.
+    imd : {2019, 2025}, default 2025
+        Geography of the footprints (see :func:`pcn_footprints`).
+    icb : str, optional
+        Only the PCNs of this ICB (ONS code, NHS code or name).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per PCN: ``pcn_code``, ``pcn_name``, ``icb_code``, ``icb_code_nhs``, ``lsoas`` (number of LSOAs),
+        ``patients`` (the PCN's patients living in them), ``median_share`` (median of the LSOAs' shares, 0–1),
+        ``label`` (states the footprint is indicative and its source), ``geometry`` (EPSG:4326, from the
+        simplified web geometry, so neighbouring footprints share edges exactly).
+
+    Notes
+    -----
+    The web geometry is a simplified coverage; its polygons are unioned per PCN with
+    :func:`shapely.coverage_union_all` (falling back to :func:`shapely.union_all`), which leaves no slivers
+    between neighbouring LSOAs.
+    """
+    fp = pcn_footprints(atlas, imd=imd)
+    if icb is not None:
+        from targeting.areas import resolve_icb
+
+        row = resolve_icb(atlas, icb)
+        fp = fp[fp["icb_code_nhs"] == row["icb_code_nhs"]]
+    lsoas = atlas.lsoas(imd)
+    geom_col = "geometry_web" if "geometry_web" in lsoas.columns else "geometry"
+    geoms = pd.Series(lsoas[geom_col].to_numpy(), index=lsoas["lsoa_code"].to_numpy())
+    fp = fp.assign(_g=geoms.reindex(fp["lsoa_code"]).to_numpy())
+    rows = []
+    for code, grp in fp.groupby("pcn_code", sort=True):
+        parts = np.asarray(grp["_g"].to_numpy())
+        parts = parts[~pd.isna(parts)]
+        try:
+            geom = shapely.coverage_union_all(parts)
+        except shapely.errors.GEOSException:  # not a valid coverage: fall back to a full union
+            geom = shapely.union_all(shapely.make_valid(parts))
+        first = grp.iloc[0]
+        rows.append({"pcn_code": code, "pcn_name": first["pcn_name"], "icb_code": first["icb_code"],
+                     "icb_code_nhs": first["icb_code_nhs"], "lsoas": len(grp),
+                     "patients": float(grp["patients"].sum()), "median_share": float(grp["share"].median()),
+                     "label": FOOTPRINT_LABEL + f", LSOA {2011 if imd == 2019 else 2021}", "geometry": geom})
+    cols = ["pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "lsoas", "patients", "median_share", "label",
+            "geometry"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs="EPSG:4326")
