@@ -32,10 +32,12 @@ from targeting.stats import byar_ci, significance, wilson_ci
 __all__ = [
     "CORE_REGISTERS",
     "REGISTERS",
+    "SOURCES",
     "GapInputError",
     "Register",
     "access",
     "core20_reach",
+    "detection_model",
     "lsoa_detection_gap",
     "lsoa_register_counts",
     "pcn_gaps",
@@ -81,6 +83,20 @@ REGISTERS: dict[str, Register] = {r.code: r for r in (
 
 #: Registers returned by default: the Core20PLUS5 clinical areas a PCN acts on.
 CORE_REGISTERS: tuple[str, ...] = ("HYP", "MH", "DM", "AST", "COPD", "LD")
+
+#: Source and vintage line for each gap, to print beside every figure and export.
+SOURCES: dict[str, str] = {
+    "detection": "Recorded: QOF 2022-23 disease registers (NHS England). Expected: hypertension from PHE 2016 modelled "
+                 "prevalence by practice; other registers indirectly standardised on a national regression over "
+                 "QOF 2022-23 list ages, IMD deciles (IoD 2019 or 2025) and Census 2021 ethnic group of the LSOAs "
+                 "patients live in (GP registrations July 2022). Method: docs/methods.md.",
+    "registration": "Census 2021 usual residents (ONS) and patients registered at a GP practice by LSOA, July 2022 "
+                    "(NHS Digital), LSOA 2021 (registrations apportioned from LSOA 2011).",
+    "reach": "GP registrations by LSOA, July 2022, and practice → PCN map of the same month (NHS Digital); "
+             "Core20 = national IMD deciles 1–2 (IoD 2019 or 2025).",
+    "access": "Practice locations (ODS postcode, OS Code-Point Open, July 2022 practices, main sites only); "
+              "LSOA population-weighted centroids from postcode units; straight-line distance, EPSG:27700.",
+}
 
 _EDITIONS = {2019: ("registrations11", "imd19"), 2025: ("registrations21", "imd25")}
 _ETHNIC = ("pct_asian", "pct_black", "pct_mixed", "pct_other")
@@ -149,6 +165,10 @@ def _memo(atlas: Atlas, key: Any, compute: Any) -> Any:
 
 
 def _cached(atlas: Atlas, imd: int) -> pd.DataFrame:
+    return _cached_models(atlas, imd)[0]
+
+
+def _cached_models(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     _edition(imd)
     return _memo(atlas, ("gaps", int(imd)), lambda: _all_practice_gaps(atlas, int(imd)))
 
@@ -213,10 +233,11 @@ def _poisson_glm(x: np.ndarray, y: np.ndarray, offset: np.ndarray, *, max_iter: 
     return np.concatenate([[beta[0] - slopes @ mean], slopes])
 
 
-def _isr_register(reg: pd.DataFrame, cov: pd.DataFrame) -> pd.DataFrame:
+def _isr_register(reg: pd.DataFrame, cov: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Expected register sizes by indirect standardisation on a national Poisson regression.
 
-    ``reg``: practice_code, register, list_size (the register's own QOF denominator).
+    ``reg``: practice_code, register, list_size (the register's own QOF denominator). Returns the practice
+    rows and the model's terms (coefficient, quasi-Poisson standard error).
     """
     d = reg.set_index("practice_code")[["register", "list_size"]].join(cov, how="left")
     cols = list(cov.columns)
@@ -224,11 +245,22 @@ def _isr_register(reg: pd.DataFrame, cov: pd.DataFrame) -> pd.DataFrame:
     fit = ok & (d["list_size"] >= _MIN_FIT_LIST)
     x_all = np.column_stack([np.ones(int(ok.sum())), d.loc[ok, cols].to_numpy(float)])
     x_fit = np.column_stack([np.ones(int(fit.sum())), d.loc[fit, cols].to_numpy(float)])
-    beta = _poisson_glm(x_fit, d.loc[fit, "register"].to_numpy(float), np.log(d.loc[fit, "list_size"].to_numpy(float)))
+    y_fit = d.loc[fit, "register"].to_numpy(float)
+    off_fit = np.log(d.loc[fit, "list_size"].to_numpy(float))
+    beta = _poisson_glm(x_fit, y_fit, off_fit)
     expected = pd.Series(np.nan, index=d.index)
     expected[ok] = d.loc[ok, "list_size"].to_numpy(float) * np.exp(x_all @ beta)
-    return pd.DataFrame({"recorded": d["register"].astype(float), "expected": expected,
+    # quasi-Poisson standard errors: inverse Fisher information × Pearson dispersion
+    mu = np.exp(off_fit + x_fit @ beta)
+    dispersion = float(((y_fit - mu) ** 2 / mu).sum() / (len(y_fit) - len(beta)))
+    cov_beta = np.linalg.pinv(np.einsum("ij,i,ik->jk", x_fit, mu, x_fit)) * dispersion
+    terms = pd.DataFrame({"term": ["intercept", *cols], "coefficient": beta,
+                          "se": np.sqrt(np.clip(np.diag(cov_beta), 0, None))})
+    terms["dispersion"] = dispersion
+    terms["practices_fitted"] = int(fit.sum())
+    rows = pd.DataFrame({"recorded": d["register"].astype(float), "expected": expected,
                          "denominator": d["list_size"].astype(float), "_se_model": 0.0})
+    return rows, terms
 
 
 def _phe_hypertension(hyp_reg: pd.DataFrame, hyp: pd.DataFrame, adults: pd.Series) -> pd.DataFrame:
@@ -275,21 +307,27 @@ def _limits(out: pd.DataFrame, fixed_expected: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _all_practice_gaps(atlas: Atlas, imd: int) -> pd.DataFrame:
-    """Long table: practice_code, register, recorded, expected, … for every supported register."""
+def _all_practice_gaps(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Every supported register for every practice, and the indirect-standardisation models' terms.
+
+    The long table has practice_code, register, recorded, expected, denominator, limits.
+    """
     qof, _ = _latest_qof(atlas)
     cov = _practice_covariates(atlas, imd, qof)
     adults = qof[qof["list_type"] == "16OV"].groupby("practice_code")["list_size"].max()
-    frames = []
+    frames, models = [], {}
     for code, spec in REGISTERS.items():
         reg = qof[qof["group_code"] == code][["practice_code", "register", "list_size"]]
         reg = reg.drop_duplicates("practice_code")
         if reg.empty:
             continue
-        g = _phe_hypertension(reg, atlas.hypertension, adults) if spec.model == "phe2016" else _isr_register(reg, cov)
+        if spec.model == "phe2016":
+            g = _phe_hypertension(reg, atlas.hypertension, adults)
+        else:
+            g, models[code] = _isr_register(reg, cov)
         frames.append(g.assign(register=code).rename_axis("practice_code").reset_index())
     long = pd.concat(frames, ignore_index=True)
-    return _limits(long, long["register"].map(lambda r: REGISTERS[r].model == "isr").to_numpy(bool))
+    return _limits(long, long["register"].map(lambda r: REGISTERS[r].model == "isr").to_numpy(bool)), models
 
 
 def _wide(long: pd.DataFrame, registers: list[str]) -> pd.DataFrame:
@@ -359,6 +397,40 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
         raise GapInputError(f"unknown practice code(s): {', '.join(bad[:10])}"
                             + (f" and {len(bad) - 10} more" if len(bad) > 10 else ""))
     return wide.reindex(pd.Index(codes, name="practice_code")).reset_index().copy()
+
+
+def detection_model(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataFrame:
+    r"""The national regression behind a register's expected count, term by term (for the Methods page).
+
+    Parameters
+    ----------
+    atlas
+        The loaded atlas.
+    register
+        A QOF group code standardised indirectly (every one in :data:`REGISTERS` except HYP).
+    imd
+        IMD edition of the decile covariates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``term, coefficient, se, rate_ratio_10pp, dispersion, practices_fitted``: log rate-ratio per unit of
+        each share (0–1), its quasi-Poisson standard error, the rate ratio for 10 percentage points more of
+        the list in that group (:math:`e^{0.1\beta}`), the Pearson dispersion and the number of practices fitted.
+
+    Notes
+    -----
+    Ecological coefficients: they describe practices, not people, and adjust for each other. They are
+    shown for transparency, not as causal effects; only the fitted expected counts are used.
+    """
+    code = _registers([register])[0]
+    models = _cached_models(atlas, imd)[1]
+    if code not in models:
+        raise GapInputError(f"{code} is not indirectly standardised (it uses PHE modelled prevalence)")
+    out = models[code].copy()
+    out.insert(3, "rate_ratio_10pp", np.exp(0.1 * out["coefficient"]))
+    out.loc[out["term"] == "intercept", "rate_ratio_10pp"] = np.nan
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
