@@ -572,19 +572,20 @@ def read_lsoa_list(
     bad: dict[str, list[tuple[int, str]]] = {"format": [], "wales": [], "unknown": [], "dup": [], "blank": []}
     for i, r in enumerate(body):
         rowno = first_row + i
-        v = r[col].strip().upper() if col < len(r) else ""
+        raw_v = r[col].strip() if col < len(r) else ""
+        v = raw_v.upper()
         if not v:
             if any(c.strip() for c in r):
                 bad["blank"].append((rowno, ""))
             continue
         if not _LSOA_RE.match(v):
-            bad["format"].append((rowno, v))
+            bad["format"].append((rowno, raw_v))
         elif v.startswith("W"):
-            bad["wales"].append((rowno, v))
+            bad["wales"].append((rowno, raw_v))
         elif v not in s11 and v not in s21:
-            bad["unknown"].append((rowno, v))
+            bad["unknown"].append((rowno, raw_v))
         elif v in seen:
-            bad["dup"].append((rowno, v))
+            bad["dup"].append((rowno, raw_v))
         else:
             seen[v] = rowno
             codes.append(v)
