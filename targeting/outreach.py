@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.atlas import Atlas
 from targeting.areas import AreaNotFound, lsoas_in, resolve_icb
@@ -551,10 +552,10 @@ def _resolve_area(atlas: Atlas, pcn: str | None, icb: str | None) -> tuple[dict[
     return area, codes, codes
 
 
-def _not_target_reason(row: pd.Series, score_cut: float | None) -> str:
-    bits = [f"not Core20 (IMD {int(row['imd_edition'])} decile {int(row['imd_decile'])})", "meets no PLUS rule"]
+def _not_target_reason(edition: int, decile: int, score: float, score_cut: float | None) -> str:
+    bits = [f"not Core20 (IMD {int(edition)} decile {int(decile)})", "meets no PLUS rule"]
     if score_cut is not None:
-        bits.append(f"priority score {row['priority_score']:.1f} below the cut of {score_cut:g}")
+        bits.append(f"priority score {score:.1f} below the cut of {score_cut:g}")
     return "; ".join(bits)
 
 
@@ -616,7 +617,9 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     inputs = outreach_inputs(atlas, codes, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine,
                              plus_area=plus_area)
     scores = priority_scores(inputs, w, imd=imd)
-    lsoas = pd.concat([inputs, scores], axis=1)
+    # Plain frames while planning (GeoDataFrame indexing is slow); geometry is joined back at the end.
+    geometry = pd.Series(inputs.geometry.to_numpy(), index=inputs["lsoa_code"].to_numpy())
+    lsoas = pd.concat([pd.DataFrame(inputs.drop(columns="geometry")), scores], axis=1)
     lsoas["target"] = lsoas["core20"] | lsoas["plus"]
     if score_cut is not None:
         lsoas["target"] |= lsoas["priority_score"] >= float(score_cut)
@@ -624,32 +627,29 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     lsoas["expected_hypertension_yield_lower"] = lsoas["expected_undiagnosed_lower"].round(1)
     lsoas["expected_hypertension_yield_upper"] = lsoas["expected_undiagnosed_upper"].round(1)
     if adjacency is None:
-        adjacency = lsoa_adjacency(lsoas[lsoas["target"]])
+        tgt = lsoas.loc[lsoas["target"], ["lsoa_code"]]
+        adjacency = lsoa_adjacency(gpd.GeoDataFrame(tgt, geometry=geometry.loc[tgt["lsoa_code"]].to_numpy(),
+                                                    crs=27700))
     else:
         keep = set(codes)
         adjacency = adjacency[adjacency["lsoa_code"].isin(keep) & adjacency["neighbour_code"].isin(keep)]
     lsoas, patches = _plan_core(lsoas, adjacency, connectors=int(connectors), capacity=float(capacity),
                                 months=float(months))
 
-    preason = patches.set_index("patch_id")["reason"]
-    status, reason = [], []
-    for _, r in lsoas.iterrows():
-        if not r["target"]:
-            status.append("not a target")
-            reason.append(_not_target_reason(r, score_cut))
-        elif pd.notna(r["connector"]):
-            status.append("planned")
-            reason.append("")
-        else:
-            status.append("waiting")
-            reason.append(str(preason.get(r["patch_id"], "")))
-    lsoas["status"], lsoas["reason"] = status, reason
+    preason = dict(zip(patches["patch_id"], patches["reason"], strict=True))
+    planned = lsoas["connector"].notna().to_numpy()
+    target = lsoas["target"].to_numpy()
+    lsoas["status"] = np.where(~target, "not a target", np.where(planned, "planned", "waiting"))
+    lsoas["reason"] = [
+        "" if p else (str(preason.get(pid, "")) if t else _not_target_reason(ed, dec, sc, score_cut))
+        for p, t, pid, ed, dec, sc in zip(planned, target, lsoas["patch_id"], lsoas["imd_edition"],
+                                          lsoas["imd_decile"], lsoas["priority_score"], strict=True)]
 
-    geoms = lsoas[lsoas["patch_id"].notna()].dissolve(by="patch_id")[["geometry"]]
-    patches = gpd.GeoDataFrame(patches.merge(geoms, left_on="patch_id", right_index=True, how="left"),
-                               geometry="geometry", crs=27700)
-    codes_by_patch = lsoas[lsoas["patch_id"].notna()].groupby("patch_id")["lsoa_code"].agg(";".join)
-    patches["lsoa_codes"] = patches["patch_id"].map(codes_by_patch)
+    in_patch = lsoas[lsoas["patch_id"].notna()]
+    members = in_patch.groupby("patch_id")["lsoa_code"].agg(list)
+    patches["lsoa_codes"] = patches["patch_id"].map(members.map(";".join))
+    union = [shapely.union_all(geometry.loc[members[pid]].to_numpy()) for pid in patches["patch_id"]]
+    patches = gpd.GeoDataFrame(patches, geometry=union, crs=27700)
     patches["months_of_work"] = (patches["households"] / float(capacity)).round(1)
     patches["status"] = np.where(patches["connector"].notna(), "planned", "waiting")
     patches = patches.sort_values(["connector", "patch_visit", "patch_id"], na_position="last")
@@ -658,6 +658,7 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     cap_total = float(capacity) * float(months)
     conn = _connector_table(lsoas, patches, connectors=int(connectors), cap_total=cap_total, capacity=capacity)
     lsoas = lsoas.sort_values(["connector", "visit_order", "priority_rank"], na_position="last").reset_index(drop=True)
+    lsoas = gpd.GeoDataFrame(lsoas, geometry=geometry.loc[lsoas["lsoa_code"]].to_numpy(), crs=27700)
     mtc = _months_to_cover(lsoas, patches, connectors=int(connectors), capacity=float(capacity))
     settings = {
         "area": area["label"], "connectors": int(connectors), "capacity_per_month": float(capacity),
