@@ -1,4 +1,130 @@
+"""Your data: upload a CSV by LSOA or practice, map it, compare Core20 with the rest, download it suppressed."""
+
+from __future__ import annotations
+
 import streamlit as st
 
-st.title("your_data")
-st.info("Coming soon.")
+from pages._shared import get_atlas
+
+st.title("Your data")
+st.write("Upload a CSV with one row per **LSOA** (2021 or 2011 codes) or per **GP practice**, a **numerator** and "
+         "a **denominator** — for example NHS Health Checks received and people eligible. Column names such as "
+         "`lsoa_code`, `practice_code`, `numerator`, `denominator`, `eligible` are found automatically.")
+st.info("Your file stays in this session on the machine running the app: it is not saved, not sent anywhere, and "
+        "the app collects no usage statistics. Close the tab to discard it.", icon=":material/lock:")
+
+from targeting.suppression import SuppressionRule  # noqa: E402
+from targeting.uploads import (  # noqa: E402
+    MAX_BYTES,
+    UploadError,
+    core20_gap,
+    csv_columns,
+    read_upload,
+    suppressed,
+    upload_icbs,
+)
+
+with st.sidebar:
+    imd = st.radio("IMD edition for Core20", [2025, 2019], horizontal=True, key="yd_imd")
+    st.markdown("**Small-number rule**")
+    low = st.number_input("Hide counts from", 0, 50, 1, key="yd_low")
+    high = st.number_input("to", 0, 100, 7, key="yd_high")
+    round_to = st.selectbox("Round other counts to the nearest", [5, 10, 1], key="yd_round")
+rule = SuppressionRule(low=low, high=max(high, low), round_to=round_to)
+
+up = st.file_uploader("CSV file", type=["csv", "txt"], key="yd_file",
+                      help=f"At most {MAX_BYTES / 1e6:.0f} MB.")
+example = st.toggle("Or try an example file (synthetic uptake for Birmingham and Solihull)", key="yd_example")
+
+data, filename = None, None
+if up is not None:
+    data, filename = up.getvalue(), up.name
+elif example:
+    from targeting.uploads import example_csv
+
+    data, filename = example_csv(get_atlas()), "example_uptake_bsol.csv"
+
+if data is None:
+    st.stop()
+
+label = st.text_input("What the rate measures", value="Uptake", key="yd_label", max_chars=60)
+try:
+    header = csv_columns(data, filename=filename)
+except UploadError as exc:
+    st.error(str(exc))
+    st.stop()
+with st.expander("Columns (found automatically; change them if needed)"):
+    auto = "(find automatically)"
+    c1, c2, c3 = st.columns(3)
+    code_col = c1.selectbox("Code", [auto, *header], key="yd_code_col")
+    num_col = c2.selectbox("Numerator", [auto, *header], key="yd_num_col")
+    den_col = c3.selectbox("Denominator", [auto, *header], key="yd_den_col")
+try:
+    upload = read_upload(data, get_atlas(), filename=filename, code_column=None if code_col == auto else code_col,
+                         numerator_column=None if num_col == auto else num_col,
+                         denominator_column=None if den_col == auto else den_col)
+except UploadError as exc:
+    st.error(str(exc))
+    st.stop()
+
+cols = upload.columns
+st.success(f"**{len(upload.data):,} rows** of {upload.geography} read from `{filename}` (code: `{cols['code']}`, "
+           f"numerator: `{cols['numerator']}`, denominator: `{cols['denominator']}`).")
+if len(upload.invalid):
+    st.warning(f"{len(upload.invalid):,} row(s) could not be used. Each is listed with its reason; fix them in your "
+               "file and upload it again.")
+    st.dataframe(upload.invalid, hide_index=True, width="stretch", key="yd_invalid")
+    st.download_button("Download the invalid rows (CSV)", upload.invalid.to_csv(index=False).encode("utf-8"),
+                       file_name="invalid_rows.csv", mime="text/csv", key="yd_invalid_dl")
+if upload.data.empty:
+    st.stop()
+
+st.subheader(f"Core20 compared with the rest: {label}")
+try:
+    gap = core20_gap(upload, get_atlas(), imd=int(imd))
+except ValueError as exc:
+    st.error(str(exc))
+    st.stop()
+shown = suppressed(gap, rule=rule)
+st.dataframe(shown.rename(columns={"rate": "rate %", "lower": "lower 95% %", "upper": "upper 95% %"}),
+             hide_index=True, width="stretch", key="yd_gap")
+g = gap.set_index("group")
+gap_row = g.loc["Gap (Core20 − rest)"]
+if shown["rate"].astype(str).eq(rule.symbol).any():
+    st.caption("Some rates are withheld because they rest on small numbers.")
+elif gap_row.notna()["rate"]:
+    st.write(f"The rate in Core20 is **{gap_row['rate']:+.1f} percentage points** against the rest "
+             f"(95% CI {gap_row['lower']:+.1f} to {gap_row['upper']:+.1f}).")
+st.caption(f"Core20 here: {gap['group_definition'].iloc[0]}. Rates with Wilson 95% limits; the gap with "
+           f"Newcombe's method. Counts shown with the small-number rule (1–{high} hidden, others rounded to "
+           f"{round_to}). Source: your upload; IMD {imd} (MHCLG).")
+
+st.subheader("Map")
+icbs = upload_icbs(upload, get_atlas())
+if icbs.empty:
+    st.info("None of the rows fall in an English ICB.")
+else:
+    opts = icbs["icb_code_nhs"].tolist()
+    names = dict(zip(icbs["icb_code_nhs"], icbs["icb_name"] + " (" + icbs["rows"].astype(str) + " rows)",
+                     strict=True))
+    icb = st.selectbox("ICB to map", opts, format_func=names.get, key="yd_icb")
+    from streamlit_folium import st_folium
+
+    from targeting.maps import build_map, upload_map_payload
+
+    payload = upload_map_payload(get_atlas(), upload, icb_nhs=icb, imd=int(imd), rule=rule, label=label)
+    st_folium(build_map(payload), key="yd_map", height=560, use_container_width=True, returned_objects=[])
+    st.caption("Withheld (small-number) rates are drawn as no data. IMD deciles and Census 2021 ethnic groups can "
+               "be chosen in the map's panel, so your figures sit beside deprivation.")
+
+st.subheader("Download")
+rows = suppressed(upload.data[["code", "name", "numerator", "denominator", "rate"]], rule=rule)
+rows = rows.assign(geography=upload.geography, source=f"your upload {filename}; suppressed 1–{high}, rounded to "
+                                                        f"{round_to}")
+st.download_button("Download your data with suppression applied (CSV)", rows.to_csv(index=False).encode("utf-8"),
+                   file_name="your_data_suppressed.csv", mime="text/csv", key="yd_dl")
+st.download_button("Download the Core20 comparison (CSV)",
+                   shown.assign(source=f"your upload {filename}; IMD {imd} (MHCLG)").to_csv(index=False)
+                   .encode("utf-8"), file_name="core20_gap.csv", mime="text/csv", key="yd_gap_dl")
+with st.expander("Your rows as they will be downloaded"):
+    st.dataframe(rows, hide_index=True, width="stretch")

@@ -51,6 +51,7 @@ __all__ = [
     "plan_map_payload",
     "standalone_html",
     "standard_layers",
+    "upload_map_payload",
     "value_layer",
 ]
 
@@ -472,16 +473,28 @@ def _features(lsoas: gpd.GeoDataFrame, imd: int) -> list[dict]:
     geoms = _round_geoms(lsoas["geometry_web"].values)
     p = "imd25" if imd == 2025 else "imd19"
     e = html.escape
-    cols = {c: lsoas[c].to_numpy() for c in ("lsoa_code", "lsoa_name", "lad_name", "imd25_decile", "imd19_decile",
-                                             f"{p}_core20", "residents", "pct_minority", "registered_patients")}
+    n = len(lsoas)
+
+    def col(name: str) -> np.ndarray:
+        # LSOA 2011 rows have no IMD 2025 nor some Census columns: those show as "n/a"
+        return lsoas[name].to_numpy() if name in lsoas.columns else np.full(n, np.nan, dtype=object)
+
+    cols = {c: col(c) for c in ("lsoa_code", "lsoa_name", "lad_name", "imd25_decile", "imd19_decile",
+                                f"{p}_core20", "residents", "pct_minority", "registered_patients")}
+
+    def whole(v: Any) -> int | None:
+        return None if v is None or pd.isna(v) else int(v)
+
     feats = []
     for i, g in enumerate(geoms):
         feats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
                       "properties": {"i": i, "c": e(str(cols["lsoa_code"][i])), "n": e(str(cols["lsoa_name"][i])),
-                                     "l": e(str(cols["lad_name"][i])), "d25": int(cols["imd25_decile"][i]),
-                                     "d19": int(cols["imd19_decile"][i]), "k": bool(cols[f"{p}_core20"][i]),
-                                     "r": int(cols["residents"][i]), "m": _num(cols["pct_minority"][i], 1),
-                                     "g": int(cols["registered_patients"][i])}})
+                                     "l": e(str(cols["lad_name"][i])), "d25": whole(cols["imd25_decile"][i]),
+                                     "d19": whole(cols["imd19_decile"][i]), "k": bool(cols[f"{p}_core20"][i] is True
+                                                                                   or cols[f"{p}_core20"][i] == 1),
+                                     "r": whole(cols["residents"][i]),
+                                     "m": _num(float(cols["pct_minority"][i]), 1),
+                                     "g": whole(cols["registered_patients"][i])}})
     return feats
 
 
@@ -530,6 +543,7 @@ def map_payload(
     patches: gpd.GeoDataFrame | None = None,
     bounds: list[list[float]] | None = None,
     show: Sequence[str] = ("core20",),
+    practice_values: MapLayer | None = None,
 ) -> str:
     """Everything the map draws, as one JSON string safe to embed in a page (cache it per area and settings).
 
@@ -554,6 +568,9 @@ def map_payload(
         ``[[south, west], [north, east]]`` to zoom to (default the LSOAs' extent).
     show
         Overlays switched on at first, among ``core20``, ``practices``, ``footprints``, ``patches``.
+    practice_values
+        A layer aligned with ``practices`` (e.g. a user's uptake by practice): practices are coloured by its
+        classes instead of by PCN, their tooltips show its value, and its legend is added to the map's legend.
     """
     if not layers:
         raise ValueError("a map needs at least one layer")
@@ -583,11 +600,23 @@ def map_payload(
         payload["overlays"]["core20"] = {"label": f"Core20 outline (IMD {imd} deciles 1–2)", "geom": outline}
     if practices is not None and len(practices):
         pcns = list(dict.fromkeys(practices["pcn_code"].astype(str)))
-        pr = practices.assign(pcn_i=practices["pcn_code"].astype(str).map({c: i % len(OKABE_ITO)
-                                                                        for i, c in enumerate(pcns)}))
+        if practice_values is None:
+            pr = practices.assign(pcn_i=practices["pcn_code"].astype(str).map({c: i % len(OKABE_ITO)
+                                                                            for i, c in enumerate(pcns)}), val="")
+            pal, label, legend = list(OKABE_ITO), "GP practices, coloured by PCN (July 2022)", ""
+        else:
+            if len(practice_values.values) != len(practices):
+                raise ValueError("practice_values must have one value per practice")
+            pal = [*practice_values.palette, NO_DATA]
+            cls = np.where(practice_values.classes < 0, len(pal) - 1, practice_values.classes)
+            txt = [f"<br>{html.escape(practice_values.label)}: " + (
+                "withheld or no data" if np.isnan(v) else f"{_fmt(v, practice_values.decimals)} "
+                f"{html.escape(practice_values.units)}") for v in practice_values.values]
+            pr = practices.assign(pcn_i=cls, val=txt)
+            label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values)
         payload["overlays"]["practices"] = {
-            "label": "GP practices, coloured by PCN (July 2022)", "pal": list(OKABE_ITO),
-            "pts": _points(pr, ["pcn_i", "practice_code", "practice_name", "pcn_name", "list_size"])}
+            "label": html.escape(label), "pal": pal, "legend": legend,
+            "pts": _points(pr, ["pcn_i", "practice_code", "practice_name", "pcn_name", "list_size", "val"])}
     if footprints is not None and len(footprints):
         payload["overlays"]["footprints"] = {"label": "Indicative PCN footprints (where patients live)",
                                              "fc": _geojson_of(footprints, "pcn_name")}
@@ -639,6 +668,41 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector", 
                        show=("patches",))
 
 
+def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025, rule: Any = None,
+                       label: str = "Your data") -> str:
+    """The map of a user's upload (:func:`targeting.uploads.read_upload`) for one ICB, with suppression applied.
+
+    LSOA uploads colour the ICB's LSOAs (of the upload's vintage) by the rate; practice uploads colour the ICB's
+    practices by their rate over the IMD deciles. Rates built from small numbers (``rule``, default NHS Digital
+    1–7) are withheld: they show as "no data" and are not classified. The upload's data never leaves the page.
+    """
+    from targeting.suppression import DEFAULT_RULE
+
+    rule = rule or DEFAULT_RULE
+    d = upload.data
+    hide = rule.is_small(d["numerator"]) | rule.is_small(d["denominator"]) if rule.enabled else np.zeros(len(d), bool)
+    rate = d["rate"].where(~hide).to_numpy(dtype=float)
+    src = f"Your upload ({html.escape(upload.filename)}), {upload.geography}"
+    note = (f"Rates from {rule.low:g}–{rule.high:g} people are withheld (small-number rule)." if rule.enabled
+            else "No suppression (your own view).")
+    if upload.level == "lsoa":
+        table = atlas.lsoa11 if upload.geography == "LSOA 2011" else atlas.lsoa21
+        lsoas = table[table["icb_code_nhs"] == icb_nhs]
+        vals = pd.Series(rate, index=d["code"].to_numpy()).reindex(lsoas["lsoa_code"]).to_numpy()
+        lay = value_layer("upload", f"{label} (%)", vals, units="% (numerator ÷ denominator)", source=src,
+                          vintage="as uploaded", group="Your data", note=note)
+        layers = [lay, *(standard_layers(lsoas) if upload.geography == "LSOA 2021" else
+                         [_decile_layer(lsoas, 2019)])]
+        return map_payload(lsoas, layers, imd=2019 if upload.geography == "LSOA 2011" else imd, show=("core20",))
+    lsoas = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == icb_nhs]
+    practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
+    vals = pd.Series(rate, index=d["code"].to_numpy()).reindex(practices["practice_code"]).to_numpy()
+    play = value_layer("upload", f"{label} (%)", vals, units="%", source=src, vintage="as uploaded",
+                       group="Your data", note=note)
+    return map_payload(lsoas, standard_layers(lsoas), imd=imd, practices=practices, practice_values=play,
+                       show=("core20", "practices"))
+
+
 def payload_bytes(payload: str) -> int:
     """Size in bytes (UTF-8) of a map payload: what the browser receives for the map's data."""
     return len(payload.encode("utf-8"))
@@ -678,7 +742,7 @@ _TEMPLATE = Template("""
     var p = l.feature.properties, v = cur.val[p.i];
     var val = cur.flag ? (v === null ? 'no data' : cur.flag[v]) : fmt(v) + ' ' + cur.units;
     return '<b>' + p.n + '</b> (' + p.c + ')<br>' + p.l +
-      '<br>IMD 2025 decile ' + p.d25 + ' · IMD 2019 decile ' + p.d19 +
+      '<br>IMD 2025 decile ' + fmt(p.d25) + ' · IMD 2019 decile ' + fmt(p.d19) +
       (p.k ? '<br><b>Core20</b> (IMD ' + P.imd + ' deciles 1–2)' : '') +
       '<br>Residents (Census 2021): ' + fmt(p.r) + ' · ethnic minority ' + fmt(p.m) + '%' +
       '<br>Registered patients (July 2022): ' + fmt(p.g) +
@@ -713,15 +777,20 @@ _TEMPLATE = Template("""
       var m = L.circleMarker([r[0], r[1]], {radius: 7, color: '#000', weight: 1, fillColor: O.practices.pal[r[2]],
                                             fillOpacity: 0.95});
       m.feature = {type: 'Feature', properties: {kind: 'practice', c: r[3], n: r[4]}};
-      m.bindTooltip('<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' + r[5] + '<br>List size (July 2022): ' + fmt(r[6]));
+      m.bindTooltip('<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' + r[5] + '<br>List size (July 2022): ' +
+                    fmt(r[6]) + (r[7] || ''));
       grp.addLayer(m);
     });
     over.practices = grp;
   }
   var legend = L.control({position: 'bottomright'});
   var legendDiv;
+  function legendHtml(){ var h = cur.legend;
+    if (O.practices && O.practices.legend && over.practices && map.hasLayer(over.practices)) {
+      h += '<hr style="margin:4px 0">' + O.practices.legend; }
+    return h; }
   legend.onAdd = function(){ legendDiv = L.DomUtil.create('div', 'c20-legend');
-    legendDiv.innerHTML = cur.legend; L.DomEvent.disableClickPropagation(legendDiv); return legendDiv; };
+    legendDiv.innerHTML = legendHtml(); L.DomEvent.disableClickPropagation(legendDiv); return legendDiv; };
   legend.addTo(map);
   var panel = L.control({position: 'topright'});
   panel.onAdd = function(){
@@ -741,15 +810,17 @@ _TEMPLATE = Template("""
     L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
     var sel = div.querySelector('select'); sel.value = cur.key;
     sel.addEventListener('change', function(){ cur = byKey[sel.value]; geo.setStyle(style);
-      legendDiv.innerHTML = cur.legend; map.getContainer().setAttribute('data-layer', cur.key); });
+      legendDiv.innerHTML = legendHtml(); map.getContainer().setAttribute('data-layer', cur.key); });
     div.querySelectorAll('input.c20-overlay').forEach(function(cb){
       cb.addEventListener('change', function(){ if (cb.checked) { over[cb.value].addTo(map); }
-                                                else { map.removeLayer(over[cb.value]); } }); });
+                                                else { map.removeLayer(over[cb.value]); }
+                                                legendDiv.innerHTML = legendHtml(); }); });
     return div;
   };
   panel.addTo(map);
   Object.keys(over).forEach(function(k){ if (P.show.indexOf(k) >= 0) { over[k].addTo(map); } });
   if (over.core20) { over.core20.bringToFront(); }
+  legendDiv.innerHTML = legendHtml();
   if (map.attributionControl) { map.attributionControl.addAttribution(P.attribution); }
   map.fitBounds(P.bounds);
   map.getContainer().setAttribute('data-layer', cur.key);
