@@ -19,7 +19,7 @@ Derived tables are cached per process, keyed by the atlas object, so repeated ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -94,6 +94,8 @@ class _Base:
     w: np.ndarray  # its patients
     registered: np.ndarray  # all patients per practice, known LSOA or not
     fixed: dict[str, np.ndarray]  # per-practice sums of LSOA attributes that do not depend on PLUS rules
+    plus_cache: dict = field(default_factory=dict)  # per-practice PLUS sums, keyed by the (hashable) rules
+    tables: dict = field(default_factory=dict)  # finished national tables, keyed by level and rules
 
 
 _CACHE: dict[tuple, tuple[object, _Base]] = {}
@@ -149,10 +151,27 @@ _SUM_COLS = ["registered_patients", "patients_known_lsoa", "core20_patients", "p
              *[f"{g}_patients" for g in BROAD_GROUPS]]
 
 
+def _hashable(obj) -> bool:
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
+
+
 def _practice_sums(b: _Base, plus_rules) -> pd.DataFrame:
     """Per-practice sums (extensive quantities only), aligned to ``b.practices``."""
-    plus = plus_mask(b.lsoas, plus_rules).to_numpy(dtype=float)
-    plus_sum = np.bincount(b.p_pos, weights=b.w * plus[b.l_pos], minlength=len(b.practices))
+    if plus_rules is not None and not hasattr(plus_rules, "mask"):
+        plus_rules = tuple(plus_rules)
+    key = ("rules", plus_rules) if _hashable(plus_rules) else None  # ("rules", None): the default rules
+    plus_sum = b.plus_cache.get(key) if key is not None else None
+    if plus_sum is None:
+        plus = plus_mask(b.lsoas, plus_rules).to_numpy(dtype=float)
+        plus_sum = np.bincount(b.p_pos, weights=b.w * plus[b.l_pos], minlength=len(b.practices))
+        if key is not None:
+            if len(b.plus_cache) > 16:
+                b.plus_cache.clear()
+            b.plus_cache[key] = plus_sum
     out = {"registered_patients": b.registered, **b.fixed, "plus_patients": plus_sum}
     return pd.DataFrame(out)[_SUM_COLS]
 
@@ -220,6 +239,42 @@ def _ordered(out: pd.DataFrame, ids: list[str], imd: int) -> pd.DataFrame:
     return out[[*ids, "imd", *_OUT_COLS]].reset_index(drop=True)
 
 
+def _national(atlas, imd: int, plus_rules, level: str) -> pd.DataFrame:
+    """The national practice or PCN table (unordered, all rows), cached per atlas, edition and PLUS rules."""
+    b = _base(atlas, imd)
+    if plus_rules is not None and not hasattr(plus_rules, "mask"):
+        plus_rules = tuple(plus_rules)
+    key = (level, plus_rules) if _hashable(plus_rules) else None
+    if key is not None and key in b.tables:
+        return b.tables[key]
+    sums = _practice_sums(b, plus_rules)
+    prac = b.practices
+    eng = _england(sums)
+    icb_r = _icb_rates(prac, sums)
+    if level == "practice":
+        comp = icb_r.reindex(prac["icb_code_nhs"].to_numpy())
+        comp.index = sums.index
+        out = pd.concat([prac, _finish(sums, comp, eng)], axis=1)
+    else:
+        in_pcn = (prac["pcn_code"].notna() & (prac["pcn_code"] != "U")).to_numpy()
+        g = sums[_SUM_COLS][in_pcn].groupby(prac.loc[in_pcn, "pcn_code"].to_numpy())
+        pcns = _pcn_table(atlas).set_index("pcn_code")
+        pcns = pcns[pcns.index != "U"]
+        psums = g.sum().reindex(pcns.index).fillna(0)
+        n_prac = g.size().reindex(pcns.index).fillna(0).astype(int)
+        comp = icb_r.reindex(pcns["icb_code_nhs"].to_numpy())
+        comp.index = psums.index
+        out = _finish(psums, comp, eng)
+        out["practices"] = n_prac
+        out = pd.concat([pcns, out], axis=1).rename_axis("pcn_code").reset_index()
+    out["imd_quintile"] = population_quintiles(out["weighted_imd_score"], out["patients_known_lsoa"])
+    if key is not None:
+        if len(b.tables) > 16:
+            b.tables.clear()
+        b.tables[key] = out
+    return out
+
+
 def practice_profiles(
     atlas, *, imd: int = 2025, practice_codes=None, plus_rules=None, pcn_code: str | None = None,
     icb: str | None = None,
@@ -260,14 +315,7 @@ def practice_profiles(
     interval treats the patients as a sample of the population the practice could serve; comparisons use the
     interval against the ICB (all practices placed in that ICB) and England values.
     """
-    b = _base(atlas, imd)
-    sums = _practice_sums(b, plus_rules)
-    prac = b.practices
-    icb_r = _icb_rates(prac, sums)
-    comp = icb_r.reindex(prac["icb_code_nhs"].to_numpy())
-    out = _finish(sums, comp, _england(sums))
-    out = pd.concat([prac, out], axis=1)
-    out["imd_quintile"] = population_quintiles(out["weighted_imd_score"], out["patients_known_lsoa"])
+    out = _national(atlas, imd, plus_rules, "practice")
     mask = pd.Series(True, index=out.index)
     if practice_codes is not None:
         codes = pd.Index([str(c).strip().upper() for c in practice_codes])
@@ -326,23 +374,7 @@ def pcn_profiles(
     A PCN's sums are its member practices' sums (July 2022 map), so every rate is registration-weighted over all
     the PCN's patients; the comparator is the PCN's ICB (all its practices) and England (all practices).
     """
-    b = _base(atlas, imd)
-    sums = _practice_sums(b, plus_rules)
-    prac = b.practices
-    eng = _england(sums)
-    icb_r = _icb_rates(prac, sums)
-    in_pcn = prac["pcn_code"].notna() & (prac["pcn_code"] != "U")
-    g = sums[_SUM_COLS][in_pcn.to_numpy()].groupby(prac.loc[in_pcn, "pcn_code"].to_numpy())
-    pcns = _pcn_table(atlas).set_index("pcn_code")
-    pcns = pcns[pcns.index != "U"]
-    psums = g.sum().reindex(pcns.index).fillna(0)
-    n_prac = g.size().reindex(pcns.index).fillna(0).astype(int)
-    comp = icb_r.reindex(pcns["icb_code_nhs"].to_numpy())
-    comp.index = psums.index
-    out = _finish(psums, comp, eng)
-    out["practices"] = n_prac
-    out = pd.concat([pcns, out], axis=1).rename_axis("pcn_code").reset_index()
-    out["imd_quintile"] = population_quintiles(out["weighted_imd_score"], out["patients_known_lsoa"])
+    out = _national(atlas, imd, plus_rules, "pcn")
     mask = pd.Series(True, index=out.index)
     if pcn_codes is not None:
         codes = pd.Index([str(c).strip().upper() for c in pcn_codes])
