@@ -144,10 +144,8 @@ def _cached(atlas: Atlas, key: str, make):
 
 def _footprints(atlas: Atlas) -> pd.DataFrame:
     def make():
-        try:
-            from targeting.footprints import pcn_footprints
-        except ImportError:  # TEMPORARY until targeting.footprints lands
-            return _fallback_footprints(atlas)
+        from targeting.footprints import pcn_footprints
+
         return pcn_footprints(atlas, imd=2025)
 
     return _cached(atlas, "footprints", make)
@@ -178,15 +176,6 @@ def _register(atlas: Atlas, register: str) -> pd.DataFrame:
         return lsoa_register_counts(atlas, register, imd=2025)
 
     return _cached(atlas, f"register:{register}", make)
-
-
-def _fallback_footprints(atlas: Atlas) -> pd.DataFrame:
-    reg = atlas.registrations21.merge(atlas.practices[["practice_code", "pcn_code", "pcn_name"]], on="practice_code")
-    reg = reg[reg["lsoa_code"].str.startswith("E01")]
-    g = reg.groupby(["lsoa_code", "pcn_code", "pcn_name"], as_index=False)["patients"].sum()
-    g["share"] = g["patients"] / g.groupby("lsoa_code")["patients"].transform("sum")
-    g = g.sort_values(["lsoa_code", "patients", "pcn_code"], ascending=[True, False, True])
-    return g.drop_duplicates("lsoa_code")[["lsoa_code", "pcn_code", "pcn_name", "share", "patients"]]
 
 
 def _plus(lsoas: pd.DataFrame, rules, combine: str) -> pd.DataFrame:

@@ -16,6 +16,7 @@ WEST_YORKSHIRE = "E54000054"
 def _majority_pcns(atlas) -> pd.DataFrame:
     """Independent footprint: for each LSOA 2021, the PCN(s) holding the most of its registered residents."""
     reg = atlas.registrations21.merge(atlas.practices[["practice_code", "pcn_code"]], on="practice_code")
+    reg = reg[reg["pcn_code"] != "U"]  # practices outside any PCN never receive an LSOA
     g = reg.groupby(["lsoa_code", "pcn_code"], as_index=False)["patients"].sum()
     top = g.groupby("lsoa_code")["patients"].transform("max")
     return g[g["patients"] == top]
@@ -68,8 +69,12 @@ def test_every_target_lies_in_the_pcn_footprint(atlas, pcn_plans):
         assert set(plan.lsoas["lsoa_code"]) <= mine
         assert set(plan.lsoas.loc[plan.lsoas["target"], "lsoa_code"]) <= mine
         assert (plan.lsoas["pcn_code"] == BRADFORD_PCN).all()
-        # The area has most of the footprint (ties can go either way).
-        assert len(plan.lsoas) >= 0.95 * len(mine)
+        # The area is exactly the indicative footprint of targeting.footprints.
+        from targeting.footprints import pcn_footprints
+
+        fp = pcn_footprints(atlas)
+        assert set(plan.lsoas["lsoa_code"]) == set(fp.loc[fp["pcn_code"] == BRADFORD_PCN, "lsoa_code"])
+        assert len(plan.lsoas) >= 20
 
 
 def test_every_target_lies_in_the_icb(atlas, icb_plan):
