@@ -174,7 +174,9 @@ def inherit(
     p = p.sort_values(["lsoa21_code", "w_back"], ascending=[True, False], kind="stable")
     first = p.drop_duplicates("lsoa21_code").set_index("lsoa21_code")
     out = pd.DataFrame(index=first.index)
-    merged_or_x = p.groupby("lsoa21_code")["change_code"].agg(lambda s: "X" if "X" in set(s) else s.iloc[0])
+    g = p.groupby("lsoa21_code", sort=False)
+    any_x = p["change_code"].eq("X").groupby(p["lsoa21_code"], sort=False).any()
+    merged_or_x = g["change_code"].first().where(~any_x, "X")
     for c in mean:
         wsum = (p[c] * p["w_back"]).groupby(p["lsoa21_code"]).sum(min_count=1)
         wtot = p["w_back"].where(p[c].notna()).groupby(p["lsoa21_code"]).sum()

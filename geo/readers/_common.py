@@ -197,10 +197,14 @@ def to_number(
             continue
         raw = df[col]
         if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-            text = raw.astype(str).str.strip().str.replace(",", "", regex=False)
-            num = pd.to_numeric(text.replace({"": np.nan, "nan": np.nan}), errors="coerce")
-            bad = num.isna() & ~(text.eq("") | text.eq("nan"))
-            blank = text.eq("") | text.eq("nan")
+            num = pd.to_numeric(raw, errors="coerce")  # fast path: clean published numbers
+            if num.isna().any():  # slow path only for columns with blanks, separators or junk
+                text = raw.astype(str).str.strip().str.replace(",", "", regex=False)
+                blank = text.eq("") | text.eq("nan")
+                num = pd.to_numeric(text.mask(blank), errors="coerce")
+                bad = num.isna() & ~blank
+            else:
+                blank = bad = pd.Series(False, index=raw.index)
         else:
             num = pd.to_numeric(raw, errors="coerce")
             bad = pd.Series(False, index=raw.index)

@@ -19,7 +19,11 @@ _COLUMNS = ["postcode", "quality", "easting", "northing", "country_code", "nhs_r
 
 def normalise_postcode(pc: pd.Series) -> pd.Series:
     """Upper-case a postcode and put exactly one space before its inward code ('TS181HU' → 'TS18 1HU')."""
-    s = pc.astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+    s = pc.astype(str).str.upper()
+    if s.str.contains(r"[\t\r\n]", regex=True).any():
+        s = s.str.replace(r"\s+", "", regex=True)
+    else:  # the common case, and much faster than a regular expression on 1.7 million postcodes
+        s = s.str.replace(" ", "", regex=False)
     return s.str[:-3] + " " + s.str[-3:]
 
 
