@@ -330,12 +330,17 @@ def _all_practice_gaps(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, 
     return _limits(long, long["register"].map(lambda r: REGISTERS[r].model == "isr").to_numpy(bool)), models
 
 
-def _wide(long: pd.DataFrame, registers: list[str]) -> pd.DataFrame:
-    parts = []
-    for code in registers:
-        g = long[long["register"] == code].set_index("practice_code")[list(_VALUE_COLS)]
-        parts.append(g.add_prefix(f"{code.lower()}_"))
-    return pd.concat(parts, axis=1)
+def _wide(atlas: Atlas, imd: int) -> pd.DataFrame:
+    """Per-practice table of every register's columns (plus ``<reg>__se``, the model SE), cached."""
+    def build() -> pd.DataFrame:
+        long = _cached(atlas, imd)
+        parts = []
+        for code in long["register"].unique():
+            g = long[long["register"] == code].set_index("practice_code")[[*_VALUE_COLS, "_se_model"]]
+            parts.append(g.rename(columns={"_se_model": "_se"}).add_prefix(f"{code.lower()}_"))
+        return pd.concat(parts, axis=1).copy()
+
+    return _memo(atlas, ("wide", int(imd)), build)
 
 
 def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd: int = 2025,
@@ -387,8 +392,8 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
     put Byar limits on :math:`O`: :math:`(E - O_U, E - O_L)` and :math:`(O_L/E, O_U/E)`. See docs/methods.md.
     """
     regs = _registers(registers)
-    long = _cached(atlas, imd)
-    wide = _wide(long, regs)
+    _edition(imd)
+    wide = _wide(atlas, imd)
     codes = atlas.practices["practice_code"] if practice_codes is None else pd.Series(
         [str(c).strip().upper() for c in practice_codes], dtype=object)
     known = set(atlas.practices["practice_code"]) | set(wide.index)
@@ -396,7 +401,8 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
     if bad:
         raise GapInputError(f"unknown practice code(s): {', '.join(bad[:10])}"
                             + (f" and {len(bad) - 10} more" if len(bad) > 10 else ""))
-    return wide.reindex(pd.Index(codes, name="practice_code")).reset_index().copy()
+    cols = [f"{r.lower()}_{c}" for r in regs for c in _VALUE_COLS]
+    return wide.reindex(index=pd.Index(codes, name="practice_code"), columns=cols).reset_index()
 
 
 def detection_model(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataFrame:
@@ -436,6 +442,12 @@ def detection_model(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataF
 # --------------------------------------------------------------------------------------------------
 # PCN sums
 # --------------------------------------------------------------------------------------------------
+def _pcn_members(atlas: Atlas) -> tuple[pd.DataFrame, set[str]]:
+    members = atlas.practices[["practice_code", "pcn_code"]].dropna()
+    members = members[members["pcn_code"] != UNALLOCATED_PCN].astype(object)
+    return members, set(members["pcn_code"])
+
+
 def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 2025,
              registers: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
     r"""Detection gap per PCN: its member practices' recorded and expected registers summed.
@@ -452,9 +464,11 @@ def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 202
     Returns
     -------
     pandas.DataFrame
-        ``pcn_code``, ``practices`` (member practices), then per register the columns of
+        One row per requested code, in order. ``pcn_code``, ``practices`` (member practices), then per register
+        the columns of
         :func:`practice_gaps` and ``<reg>_practices_missing`` (members without data for that register; their
-        patients are in neither the recorded nor the expected sum).
+        patients are in neither the recorded nor the expected sum). "Unallocated" (``U``) is not a PCN: asked for
+        explicitly, its row is empty (0 practices).
 
     Notes
     -----
@@ -464,31 +478,39 @@ def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 202
     fully correlated, which is conservative.
     """
     regs = _registers(registers)
-    long = _cached(atlas, imd)
-    members = atlas.practices[["practice_code", "pcn_code"]].dropna()
-    members = members[members["pcn_code"] != UNALLOCATED_PCN]
+    _edition(imd)
+    wide = _wide(atlas, imd)
+    members, known = _memo(atlas, "members", lambda: _pcn_members(atlas))
     if pcn_codes is None:
-        codes = sorted(members["pcn_code"].unique())
+        codes = sorted(known)
     else:
         codes = [str(c).strip().upper() for c in pcn_codes]
-        bad = sorted(set(codes) - set(members["pcn_code"]))
+        bad = sorted(set(codes) - known - {UNALLOCATED_PCN})
         if bad:
             raise GapInputError(f"unknown PCN code(s) (or PCNs with no practices): {', '.join(bad[:10])}")
     members = members[members["pcn_code"].isin(codes)]
-    out = pd.DataFrame({"pcn_code": codes}).merge(
-        members.groupby("pcn_code").size().rename("practices").reset_index(), on="pcn_code", how="left")
+    m = wide.reindex(members["practice_code"])
+    sums: dict[str, np.ndarray] = {}
     for code in regs:
-        g = long[long["register"] == code].merge(members, on="practice_code", how="inner")
-        g = g[g["expected"].notna()]
-        s = g.groupby("pcn_code").agg(recorded=("recorded", "sum"), expected=("expected", "sum"),
-                                      denominator=("denominator", "sum"), _se_model=("_se_model", "sum"),
-                                      _n=("practice_code", "size"))
-        s = _limits(s.reindex(codes), np.full(len(codes), REGISTERS[code].model == "isr"))
-        part = s[list(_VALUE_COLS)].add_prefix(f"{code.lower()}_")
-        part[f"{code.lower()}_practices_missing"] = (
-            out.set_index("pcn_code")["practices"] - s["_n"].fillna(0)).astype("int64")
-        out = out.merge(part, left_on="pcn_code", right_index=True, how="left")
-    return out.copy()
+        r = code.lower()
+        valid = m[f"{r}_expected"].notna().to_numpy()
+        for c in ("recorded", "expected", "denominator", "_se"):
+            sums[f"{r}_{c}"] = np.where(valid, m[f"{r}_{c}"].to_numpy(float), 0.0)
+        sums[f"{r}__n"] = valid.astype(float)
+    g = pd.DataFrame(sums).groupby(members["pcn_code"].to_numpy()).sum().reindex(codes, fill_value=0.0)
+    practices = members.groupby("pcn_code").size().reindex(codes, fill_value=0)
+    cols: dict[str, Any] = {"pcn_code": codes, "practices": practices.to_numpy()}
+    for code in regs:
+        r = code.lower()
+        n = g[f"{r}__n"].to_numpy()
+        s = pd.DataFrame({"recorded": g[f"{r}_recorded"].to_numpy(), "expected": g[f"{r}_expected"].to_numpy(),
+                          "denominator": g[f"{r}_denominator"].to_numpy(), "_se_model": g[f"{r}__se"].to_numpy()})
+        s.loc[n == 0, ["recorded", "expected", "denominator"]] = np.nan  # no member practice has data
+        s = _limits(s, np.full(len(codes), REGISTERS[code].model == "isr"))
+        for c in _VALUE_COLS:
+            cols[f"{r}_{c}"] = s[c].to_numpy()
+        cols[f"{r}_practices_missing"] = (practices.to_numpy() - n).astype("int64")
+    return pd.DataFrame(cols)
 
 
 # --------------------------------------------------------------------------------------------------

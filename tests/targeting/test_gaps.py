@@ -344,3 +344,21 @@ def test_bad_input_raises_clear_errors(atlas):
 def test_practice_codes_are_normalised_and_order_kept(atlas):
     p = gaps.practice_gaps(atlas, [" f84039", "A81001"])
     assert list(p["practice_code"]) == ["F84039", "A81001"]
+
+
+def test_detection_model_terms_are_shown_and_plausible(atlas):
+    m = gaps.detection_model(atlas, "COPD").set_index("term")
+    assert m.loc["intercept", "practices_fitted"] > 6300
+    # COPD is recorded more in practices serving deprived and older populations
+    assert m.loc["imd_decile1", "coefficient"] > m.loc["imd_decile5", "coefficient"] > 0
+    assert m.loc["age_50plus", "rate_ratio_10pp"] > 1.1
+    assert (m["dispersion"] > 1).all()  # practices differ more than Poisson chance
+    with pytest.raises(GapInputError, match="PHE"):
+        gaps.detection_model(atlas, "HYP")
+
+
+def test_unallocated_pcn_asked_for_explicitly_gives_an_empty_row(atlas):
+    p = gaps.pcn_gaps(atlas, ["U", "U37286"], registers=["DM"])
+    u = p.set_index("pcn_code").loc["U"]
+    assert u["practices"] == 0 and np.isnan(u["dm_expected"])
+    assert p.set_index("pcn_code").loc["U37286", "dm_expected"] > 0
