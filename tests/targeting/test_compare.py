@@ -1,0 +1,92 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from targeting.compare import METRICS, UnknownMetricError, compare_pcns, funnel_limits
+from targeting.profiles import pcn_profiles, qof_prevalence
+
+
+def test_funnel_limits_reproduce_phe_test_data(data_dir):
+    folder = data_dir / "reference" / "phe_methods"
+    inputs = pd.read_csv(folder / "testdata_funnel_prop_inputs.csv", encoding="utf-8-sig")
+    out = pd.read_csv(folder / "testdata_funnel_prop_outputs.csv", encoding="utf-8-sig")
+    p0 = inputs["numerator"].sum() / inputs["denominator"].sum()
+    assert 100 * p0 == pytest.approx(out["Baseline"].iloc[0], abs=1e-5)
+    lo95, hi95 = funnel_limits(p0, out["Population"], 0.95)
+    lo998, hi998 = funnel_limits(p0, out["Population"], 0.998)
+    assert np.allclose(100 * lo95, out["Lower2s0025limit"], atol=1e-4)
+    assert np.allclose(100 * hi95, out["Upper2s0025limit"], atol=1e-4)
+    assert np.allclose(100 * lo998, out["Lower3s0001limit"], atol=1e-4)
+    assert np.allclose(100 * hi998, out["Upper3s0001limit"], atol=1e-4)
+    lo, hi = funnel_limits(0.5, [0, np.nan])
+    assert np.isnan(lo).all() and np.isnan(hi).all()
+
+
+@pytest.fixture(scope="module")
+def gm_core20(atlas):
+    return compare_pcns(atlas, "QOP", metric="core20_pct", imd=2019)
+
+
+def test_rows_are_ordered_by_deprivation_not_performance(gm_core20):
+    table, summary = gm_core20
+    assert len(table) == 67
+    assert table["weighted_imd_score"].is_monotonic_decreasing
+    assert "not a ranking" in summary["order"]
+    assert not table["value"].is_monotonic_decreasing and not table["value"].is_monotonic_increasing
+
+
+def test_core20_comparison_agrees_with_profiles(atlas, gm_core20):
+    table, summary = gm_core20
+    prof = pcn_profiles(atlas, imd=2019, icb="QOP").set_index("pcn_code")
+    t = table.set_index("pcn_code")
+    assert np.allclose(t["value"], prof.loc[t.index, "core20_pct"])
+    assert np.allclose(t["lower"], prof.loc[t.index, "core20_pct_lower"])
+    assert (t["vs_icb"] == prof.loc[t.index, "core20_vs_icb"]).all()
+    assert summary["icb_value"] == pytest.approx(prof["core20_pct_icb"].iloc[0])
+    assert summary["icb_name"] == "NHS Greater Manchester Integrated Care Board"
+    # funnel limits sit around the ICB value and narrow as the PCN grows
+    assert (t["funnel_lower_998"] <= t["funnel_lower_95"]).all()
+    assert (t["funnel_lower_95"] < summary["icb_value"]).all() and (t["funnel_upper_95"] > summary["icb_value"]).all()
+    width = t["funnel_upper_95"] - t["funnel_lower_95"]
+    assert np.corrcoef(width, t["denominator"])[0, 1] < 0
+    out998 = (t["value"] < t["funnel_lower_998"]) | (t["value"] > t["funnel_upper_998"])
+    assert ((t["funnel"] == "outside 99.8%") == out998).all()
+
+
+def test_sii_of_core20_across_practice_deciles(gm_core20):
+    _, summary = gm_core20
+    s = summary["sii"]
+    assert s["n_quantiles"] == 10 and s["quantiles"] == "deciles"
+    # Core20 share falls steeply from the most to the least deprived practices
+    assert s["sii"] < -50 and s["sii_lower"] <= s["sii"] <= s["sii_upper"]
+    vals = [q["value"] for q in s["by_quantile"]]
+    assert vals[0] > 80 and vals[-1] < 10
+    dens = np.array([q["denominator"] for q in s["by_quantile"]])
+    assert np.allclose(dens / dens.sum(), 0.1, atol=0.03)  # deciles of registered population, not of practices
+
+
+def test_qof_hypertension_comparison(atlas):
+    table, summary = compare_pcns(atlas, "QOP", metric="qof_HYP")
+    icb = qof_prevalence(atlas, "HYP", level="icb").set_index("code").loc["QOP"]
+    assert summary["icb_value"] == pytest.approx(icb["prevalence_pct"])
+    assert round(summary["england_value"], 2) == 14.42
+    assert "2022-23" in summary["label"] and "QOF" in summary["source"]
+    pcn = qof_prevalence(atlas, "HYP", level="pcn").set_index("code")
+    t = table.set_index("pcn_code")
+    assert np.allclose(t["value"], pcn.loc[t.index, "prevalence_pct"])
+    assert summary["sii"]["sii"] is not None
+    _, s20 = compare_pcns(atlas, "QOP", metric="qof_HYP", qof_year="2020-21")
+    assert round(s20["england_value"], 2) == 13.93
+
+
+def test_other_metrics(atlas):
+    imd_t, imd_s = compare_pcns(atlas, "QOP", metric="weighted_imd_score")
+    assert imd_s["sii"] is None and "circular" in imd_s["sii_note"]
+    assert imd_t["lower"].isna().all() and (imd_t["vs_icb"] == "not compared").all()
+    eth, eth_s = compare_pcns(atlas, "QOP", metric="pct_minority")
+    assert eth["value"].between(0, 100).all() and eth_s["unit"] == "%"
+    assert set(METRICS) == {"core20_pct", "plus_pct", "pct_minority", "weighted_imd_score"}
+    with pytest.raises(UnknownMetricError, match="qof_"):
+        compare_pcns(atlas, "QOP", metric="league_position")
+    with pytest.raises(LookupError):
+        compare_pcns(atlas, "QOP", metric="qof_NOPE")
