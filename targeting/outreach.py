@@ -121,7 +121,7 @@ class OutreachPlan:
         doc["description"] = ("Contiguous patches of Core20 and PLUS neighbourhoods for connectors. PCN "
                               "footprints are indicative. The plan starts conversations with communities; "
                               "it is not a verdict on them.")
-        doc["settings"] = {k: v for k, v in self.settings.items() if k != "plus_rules_object"}
+        doc["settings"] = self.settings
         doc["sources"] = self.sources
         return json.dumps(doc)
 
@@ -407,7 +407,8 @@ def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float
             reasons.append("")
         elif hh[p] > hard:
             reasons.append(f"patch of {int(hh[p]):,} households is larger than one connector covers in "
-                           f"{months:g} months at {capacity:g} a month")
+                           f"{months:g} months at {capacity:g} a month; raise the capacity or the months, or share "
+                           "it between connectors street by street")
         else:
             reasons.append(f"beyond capacity: {k} connector(s) × {capacity:g} households a month × {months:g} months "
                            "are taken by higher-priority patches")

@@ -69,6 +69,11 @@ def _run(args: argparse.Namespace) -> int:
           f"{int((t['status'] == 'planned').sum())} planned for {plan.settings['connectors']} connector(s) over "
           f"{plan.settings['months']:g} months; every Core20 and PLUS household in about {plan.months_to_cover} "
           f"months.", file=sys.stderr)
+    targets = t[t["target"]]
+    if len(targets) and not (t["status"] == "planned").any():
+        print(f"warning: no target neighbourhood fits one connector's {plan.settings['capacity_per_connector']:,.0f} "
+              f"households (capacity × months); the smallest has {int(targets['households'].min()):,}. "
+              "Raise --capacity or --months.", file=sys.stderr)
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -278,3 +278,18 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     assert main(["targets", "--pcn", "NOPE1", "--out", str(tmp_path)]) == 2
     assert "No PCN has the code" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_an_area_with_no_core20_or_plus_neighbourhood_gives_an_empty_plan(atlas):
+    from targeting.visit_sheets import visit_sheets_html
+
+    code = "U02049"  # SOUTH TANDRIDGE PCN, Surrey: no Core20 LSOA in its footprint
+    plan = plan_outreach(atlas, pcn=code)
+    rows = atlas.lsoa21.set_index("lsoa_code").loc[plan.lsoas["lsoa_code"]]
+    assert not rows["imd25_core20"].any()
+    assert (plan.lsoas["status"] == "not a target").all()
+    assert plan.patches.empty and plan.months_to_cover is None
+    assert (plan.connectors["households"] == 0).all()
+    assert "There are no Core20 or PLUS households" in visit_sheets_html(plan)
+    assert json.loads(plan.patches_geojson())["features"] == []
+    assert (scenario(plan, connectors=(1,), capacities=(100,))["share_covered"] == 0).all()
