@@ -1,6 +1,7 @@
 """Gaps a PCN or ICB can act on: detection, registration, Core20 reach and distance to a practice.
 
-Every gap has a documented model (``docs/methods.md``), states its limits and carries a 95% interval.
+Every gap has a documented model (``docs/methods.md``) and states its limits. Detection, registration and reach
+carry 95% intervals; access is a measured (straight-line) distance, not an estimate, so it has none.
 
 * :func:`practice_gaps`, :func:`pcn_gaps`: **detection gap** per QOF register, recorded (QOF 2022-23) against
   expected. Hypertension: PHE 2016 modelled prevalence (diagnosed + undiagnosed, adults 16+) × the practice's
@@ -33,6 +34,7 @@ __all__ = [
     "CORE_REGISTERS",
     "REGISTERS",
     "SOURCES",
+    "UNALLOCATED_PCN",
     "GapInputError",
     "Register",
     "access",
@@ -267,7 +269,8 @@ def _phe_hypertension(hyp_reg: pd.DataFrame, hyp: pd.DataFrame, adults: pd.Serie
     """Expected hypertension = PHE modelled % (diagnosed + undiagnosed) of adults 16+ × QOF 16+ list."""
     h = hyp.set_index("practice_code")
     pct = h["diag_estimate_pct"] + h["undiag_estimate_pct"]
-    # 95% limits -> standard errors; the two models' errors are combined as independent
+    # 95% limits -> standard errors; the workbooks give no correlation between the two models, so their
+    # errors are combined as independent
     se_pct = np.sqrt(((h["diag_upper_pct"] - h["diag_lower_pct"]) / (2 * Z95)) ** 2
                      + ((h["undiag_upper_pct"] - h["undiag_lower_pct"]) / (2 * Z95)) ** 2)
     d = hyp_reg.set_index("practice_code")[["register"]]
