@@ -5,6 +5,7 @@ Only widgets and caching live here; every figure is computed by ``geo`` and ``ta
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,11 @@ import streamlit as st
 
 AREA_KINDS = ("icb", "pcn", "lad", "practice")
 KIND_WORDS = {"icb": "ICB", "pcn": "PCN", "lad": "Local authority", "practice": "Practice"}
+
+
+def nice(name: str) -> str:
+    """NHS Digital's upper-case names in title case, keeping acronyms (PCN, GP, NHS)."""
+    return re.sub(r"\b(Pcn|Gp|Nhs|Icb|Ccg|Uk)\b", lambda m: m.group(1).upper(), str(name).title())
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,11 @@ def get_atlas():
 def search_areas(text: str) -> pd.DataFrame:
     from targeting.areas import search
 
-    return search(get_atlas(), text, limit=40)
+    try:
+        return search(get_atlas(), text, limit=40)
+    except TypeError:
+        # targeting.areas.search fails on text matching nothing (label built on an empty frame): no match
+        return pd.DataFrame(columns=["kind", "code", "name", "icb_code", "label"])
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
@@ -51,12 +61,12 @@ def resolve(kind: str, code: str) -> Chosen:
         hit = a.pcns[a.pcns["pcn_code"] == code]
         if hit.empty:
             raise AreaNotFound(f"No PCN has the code '{code}'.")
-        return Chosen("pcn", code, str(hit["pcn_name"].iloc[0]).title(), str(hit["icb_code_nhs"].iloc[0]))
+        return Chosen("pcn", code, nice(hit["pcn_name"].iloc[0]), str(hit["icb_code_nhs"].iloc[0]))
     if kind == "practice":
         hit = a.practices[a.practices["practice_code"] == code]
         if hit.empty:
             raise AreaNotFound(f"No practice has the code '{code}'.")
-        return Chosen("practice", code, str(hit["practice_name"].iloc[0]).title(),
+        return Chosen("practice", code, nice(hit["practice_name"].iloc[0]),
                       str(hit["icb_code_nhs"].iloc[0]))
     if kind == "lad":
         hit = a.lsoa21[a.lsoa21["lad_code"] == code]

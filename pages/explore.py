@@ -41,7 +41,7 @@ except (LookupError, ValueError) as exc:
     st.error(str(exc.args[0] if exc.args else exc))
     st.stop()
 
-st.subheader(f"{KIND_WORDS[area.kind]}: {name}")
+st.subheader(f"{KIND_WORDS[area.kind]}: {area.name}")
 
 from streamlit_folium import st_folium  # noqa: E402
 
