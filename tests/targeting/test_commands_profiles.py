@@ -1,0 +1,94 @@
+import io
+
+import pandas as pd
+import pytest
+
+from targeting.cli import main
+
+ISSUE_COLUMNS = ["pcn_code", "pcn_name", "icb_code", "registered_patients", "patients_known_lsoa", "core20_patients",
+                 "core20_pct", "weighted_imd_score"]
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def _data(data_dir):
+    return data_dir
+
+
+def test_pcns_prints_one_row_per_pcn_with_gap_columns(capsys, _data):
+    code, out, err = _run(capsys, ["pcns", "--icb", "QOP", "--imd", "2019"])
+    assert code == 0, err
+    df = pd.read_csv(io.StringIO(out))
+    assert set(ISSUE_COLUMNS) <= set(df.columns)
+    assert len(df) == 67 and df["pcn_code"].is_unique and (df["imd"] == 2019).all()
+    assert {"hyp_undiagnosed", "hyp_undiagnosed_lower", "hyp_undiagnosed_upper"} <= set(df.columns)
+    assert df["source"].str.contains("July 2022").all() and df["source"].str.contains("IoD 2019").all()
+    assert set(df["core20_vs_england"]) <= {"higher", "lower", "similar", "not compared"}
+    assert not df.columns.duplicated().any()
+
+
+def test_pcns_without_gaps_matches_the_api(capsys, atlas):
+    from targeting.profiles import pcn_profiles
+
+    code, out, _ = _run(capsys, ["pcns", "--icb", "Greater Manchester", "--no-gaps"])
+    assert code == 0
+    df = pd.read_csv(io.StringIO(out))
+    api = pcn_profiles(atlas, icb="QOP")
+    assert list(df.columns) == [*api.columns, "source"]
+    assert (df["core20_pct"] - api["core20_pct"]).abs().max() < 1e-9
+
+
+def test_practices_by_pcn_and_by_icb(capsys, _data):
+    code, out, _ = _run(capsys, ["practices", "--pcn", "U67660", "--no-gaps"])
+    assert code == 0
+    df = pd.read_csv(io.StringIO(out))
+    assert len(df) == 9 and (df["pcn_code"] == "U67660").all()
+    assert {"practice_code", "practice_name", "core20_pct", "weighted_imd_score"} <= set(df.columns)
+    code, out, _ = _run(capsys, ["practices", "--icb", "QOP"])
+    df = pd.read_csv(io.StringIO(out))
+    assert code == 0 and len(df) == 424 and "hyp_undiagnosed" in df.columns
+
+
+def test_compare_prints_pcns_and_the_sii(capsys, _data):
+    code, out, err = _run(capsys, ["compare", "--icb", "QOP", "--metric", "qof_HYP"])
+    assert code == 0
+    df = pd.read_csv(io.StringIO(out))
+    assert len(df) == 67
+    assert df["weighted_imd_score"].is_monotonic_decreasing
+    assert {"value", "lower", "upper", "icb_value", "england_value", "funnel_lower_95", "icb_sii"} <= set(df.columns)
+    assert "SII" in err and "Greater Manchester" in err
+
+
+def test_bad_input_gives_a_clear_message_not_a_traceback(capsys, _data):
+    code, out, err = _run(capsys, ["practices", "--pcn", "U99999", "--no-gaps"])
+    assert code == 2 and out == "" and err.startswith("error: ") and "U99999" in err
+    code, _, err = _run(capsys, ["compare", "--icb", "QOP", "--metric", "rank"])
+    assert code == 2 and "Unknown metric" in err and "Traceback" not in err
+    code, _, err = _run(capsys, ["pcns", "--icb", "Atlantis"])
+    assert code == 2 and "No ICB matches" in err
+    with pytest.raises(SystemExit):
+        main(["practices", "--pcn", "U67660", "--icb", "QOP"])  # one or the other
+
+
+def test_user_lsoa_list_drives_plus_with_suppression(capsys, tmp_path, _data):
+    f = tmp_path / "sites.csv"
+    f.write_text("lsoa_code\nE01004803\nE01004854\nW01000001\nnonsense\n", encoding="utf-8")
+    code, out, err = _run(capsys, ["pcns", "--icb", "QOP", "--imd", "2019", "--plus-lsoas", str(f), "--no-gaps"])
+    assert code == 0
+    assert "W01000001" in err and "row" in err and "nonsense" in err
+    df = pd.read_csv(io.StringIO(out), dtype=str)
+    plus = df["plus_patients"]
+    # counts from a user's list are rounded to 5 or shown as *
+    shown = plus[plus != "*"].astype(float)
+    assert (shown % 5 == 0).all()
+    assert (shown > 0).any()
+    assert df["source"].str.contains("sites.csv").all()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code\nnot-a-code\n", encoding="utf-8")
+    code, out, err = _run(capsys, ["pcns", "--icb", "QOP", "--plus-lsoas", str(bad), "--no-gaps"])
+    assert code == 2 and out == "" and "bad.csv" in err
