@@ -208,7 +208,8 @@ def test_registration_gap_national_ratio_and_weighted_mean(atlas):
 
 
 def test_registration_gap_birmingham_lsoa_by_hand(atlas, data_dir, reg_raw):
-    # Birmingham 096F (E01009290, unchanged 2011 -> 2021): residents from Census 2021 TS021, registered
+    # Birmingham 096F (E01009290, Bournbrook & Selly Park: a student area beside the University of Birmingham,
+    # unchanged 2011 -> 2021): residents from Census 2021 TS021, registered
     # from NHS Digital July 2022, national ratio from the same raw files
     eth = pd.read_csv(data_dir / "census/census2021_ts021_ethnic_group_broad_lsoa21_ew.csv.gz")
     res = eth.set_index("geography code")["Ethnic group: Total: All usual residents"]
@@ -362,3 +363,14 @@ def test_unallocated_pcn_asked_for_explicitly_gives_an_empty_row(atlas):
     u = p.set_index("pcn_code").loc["U"]
     assert u["practices"] == 0 and np.isnan(u["dm_expected"])
     assert p.set_index("pcn_code").loc["U37286", "dm_expected"] > 0
+
+
+def test_registration_gap_flags_army_garrison_lsoas(atlas, data_dir):
+    # Tidworth (Wiltshire): soldiers register with Defence Medical Services, not NHS practices
+    w = pd.read_csv(data_dir / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
+    tidworth = set(w.loc[w["ward24_name"].str.startswith("Tidworth"), "lsoa21_code"])
+    r = gaps.registration_gap(atlas)
+    t = r[r["lsoa_code"].isin(tidworth)]
+    assert len(t) >= 6
+    assert t["flag"].sum() >= 5
+    assert t["registered_patients"].sum() < 0.8 * t["residents"].sum() * t["national_ratio"].iloc[0]
