@@ -1,4 +1,121 @@
+"""Compare places: an ICB's PCNs side by side with intervals, a funnel plot and the SII — not a league table."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title("compare")
-st.info("Coming soon.")
+from pages._shared import area_picker, get_atlas, nice, plus_controls, plus_rules
+
+st.title("Compare places")
+st.write("The PCNs of an ICB side by side on one measure, each with its 95% confidence interval, against the ICB "
+         "and England. PCNs are listed **from most to least deprived**, never ranked by their result: this is not "
+         "a league table. Differences mostly reflect the populations a PCN serves; use them to ask questions and "
+         "to share resources proportionately to need, not to blame.")
+
+with st.sidebar:
+    imd = st.radio("IMD edition", [2025, 2019], horizontal=True, key="cmp_imd")
+    plus_spec = plus_controls(key="cmp_plus")
+
+area = area_picker(key="compare_search")
+if area is None:
+    st.info("Search for an ICB (or a PCN or practice, to see it among its ICB's PCNs).")
+    st.stop()
+
+from targeting.compare import METRICS, compare_pcns, funnel_limits  # noqa: E402
+
+QOF = {"qof_HYP": "QOF recorded prevalence: hypertension (%)", "qof_DM": "QOF recorded prevalence: diabetes (%)",
+       "qof_MH": "QOF recorded prevalence: severe mental illness (%)", "qof_COPD": "QOF recorded prevalence: COPD (%)",
+       "qof_AST": "QOF recorded prevalence: asthma (%)", "qof_LD": "QOF recorded prevalence: learning disability (%)"}
+labels = {k: v[2] for k, v in METRICS.items()} | QOF
+metric = st.selectbox("Measure", list(labels), format_func=labels.get, key="cmp_metric")
+
+
+@st.cache_data(show_spinner="Comparing PCNs…", max_entries=32)
+def _compare(icb: str, metric: str, imd: int, spec: tuple) -> tuple[pd.DataFrame, dict]:
+    rules, _ = plus_rules(spec)
+    return compare_pcns(get_atlas(), icb, metric=metric, imd=imd, plus_rules=rules)
+
+
+try:
+    table, summary = _compare(area.icb_nhs, metric, int(imd), plus_spec)
+except (LookupError, ValueError) as exc:
+    st.error(str(exc.args[0] if exc.args else exc))
+    st.stop()
+
+st.subheader(f"PCNs of {summary['icb_name']}")
+highlight = area.code if area.kind == "pcn" else None
+unit = summary.get("unit", "")
+t = table.assign(pcn=table["pcn_name"].map(nice), chosen=table["pcn_code"].eq(highlight) if highlight else False,
+                 order=np.arange(len(table)))
+src = f"Source: {summary.get('source', '')}. Order: {summary.get('order', '')}."
+
+dot_base = alt.Chart(t).encode(y=alt.Y("pcn:N", sort=alt.SortField("order"), title=None))
+dots = dot_base.mark_point(filled=True, size=60).encode(
+    x=alt.X("value:Q", title=f"{summary['label']}"),
+    color=alt.condition("datum.chosen", alt.value("#D55E00"), alt.value("#0072B2")),
+    tooltip=[alt.Tooltip("pcn:N", title="PCN"), alt.Tooltip("value:Q", format=".1f"),
+             alt.Tooltip("lower:Q", format=".1f", title="lower 95%"),
+             alt.Tooltip("upper:Q", format=".1f", title="upper 95%"),
+             alt.Tooltip("core20_pct:Q", format=".1f", title="% patients in Core20"),
+             alt.Tooltip("vs_icb:N", title="vs ICB"), alt.Tooltip("vs_england:N", title="vs England")])
+bars = dot_base.mark_rule(color="#555").encode(x="lower:Q", x2="upper:Q")
+refs = pd.DataFrame({"ref": [f"ICB {summary['icb_value']:.1f}", f"England {summary['england_value']:.1f}"],
+                     "value": [summary["icb_value"], summary["england_value"]]})
+rules_ = alt.Chart(refs).mark_rule(strokeDash=[5, 3]).encode(
+    x="value:Q", color=alt.Color("ref:N", scale=alt.Scale(range=["#009E73", "#CC79A7"]), title=None))
+st.altair_chart((bars + dots + rules_).properties(height=max(220, 18 * len(t))), width="stretch")
+st.caption("Dots with 95% intervals (Wilson), most deprived PCN at the top; dashed lines: ICB and England. " + src)
+
+if t["lower"].notna().any():
+    st.markdown("**Funnel plot**: is a PCN further from the ICB value than chance alone would give for its size?")
+    n = np.linspace(max(t["denominator"].min() * 0.8, 1), t["denominator"].max() * 1.1, 120)
+    p0 = float(summary["icb_value"]) / 100
+    lo95, hi95 = funnel_limits(p0, n, 0.95)
+    lo998, hi998 = funnel_limits(p0, n, 0.998)
+    limits = pd.concat([pd.DataFrame({"n": n, "lo": np.asarray(lo) * 100, "hi": np.asarray(hi) * 100, "limit": lab})
+                        for lo, hi, lab in ((lo95, hi95, "95%"), (lo998, hi998, "99.8%"))])
+    band = alt.Chart(limits).mark_line(strokeDash=[4, 3]).encode(x=alt.X("n:Q", title="patients (denominator)"),
+                                                                 y="lo:Q", detail="limit:N",
+                                                                 color=alt.Color("limit:N", title="limits"))
+    band_hi = alt.Chart(limits).mark_line(strokeDash=[4, 3]).encode(x="n:Q", y="hi:Q", detail="limit:N",
+                                                                    color="limit:N")
+    pts = alt.Chart(t).mark_point(filled=True, size=60).encode(
+        x="denominator:Q", y=alt.Y("value:Q", title=summary["label"]),
+        color=alt.condition("datum.chosen", alt.value("#D55E00"), alt.value("#0072B2")),
+        tooltip=["pcn:N", alt.Tooltip("value:Q", format=".1f"), "denominator:Q", "funnel:N"])
+    centre = alt.Chart(refs.iloc[[0]]).mark_rule(color="#009E73").encode(y="value:Q")
+    st.altair_chart((band + band_hi + centre + pts).properties(height=360), width="stretch")
+    st.caption("Funnel limits around the ICB value at each PCN's size (95% and 99.8%). " + src)
+
+sii = summary.get("sii")
+if sii and sii.get("by_quantile"):
+    st.markdown("**Slope index of inequality (SII)** across the ICB's deprivation gradient")
+    q = pd.DataFrame(sii["by_quantile"])
+    chart = alt.Chart(q).mark_bar(color="#56B4E9").encode(
+        x=alt.X("quantile:O", title=f"{sii.get('quantiles', 'deciles')} of registered patients by practice "
+                                    "deprivation (1 = most deprived)"),
+        y=alt.Y("value:Q", title=summary["label"]), tooltip=["quantile:O", alt.Tooltip("value:Q", format=".1f")])
+    st.altair_chart(chart.properties(height=280), width="stretch")
+    if not sii.get("note") and pd.notna(sii.get("sii")):
+        st.write(f"SII = **{sii['sii']:.1f}** {unit} (95% CI {sii['sii_lower']:.1f} to {sii['sii_upper']:.1f}): the "
+                 "modelled difference between the least and the most deprived ends of the ICB's population "
+                 "(positive = higher in less deprived practices).")
+    else:
+        st.caption(f"SII not available: {sii.get('note', '')}")
+    st.caption(src)
+
+st.markdown("**Table** (click a column heading to sort)")
+cols = ["pcn_code", "pcn", "practices", "weighted_imd_score", "imd_quintile", "core20_pct", "numerator", "denominator",
+        "value", "lower", "upper", "icb_value", "england_value", "vs_icb", "vs_england", "funnel"]
+shown = t[[c for c in cols if c in t.columns]]
+st.dataframe(shown.round(1), hide_index=True, width="stretch")
+download = shown.assign(metric=summary["label"], imd=imd, source=summary.get("source", ""),
+                        order=summary.get("order", ""))
+st.download_button("Download the comparison (CSV)", download.to_csv(index=False).encode("utf-8"),
+                   file_name=f"compare_{summary['icb_code_nhs']}_{metric}_imd{imd}.csv", mime="text/csv",
+                   key="compare_download")
+st.caption("Not a league table: 'higher'/'lower' only say whether the 95% interval excludes the comparator; "
+           "whether higher is better depends on the measure. " + src)

@@ -1,4 +1,73 @@
+"""Methods & sources: definitions, methods, vintages, licences with attributions, and the data's limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
-st.title("methods")
-st.info("Coming soon.")
+st.title("Methods & sources")
+
+st.markdown("""
+**Core20** is the most deprived 20% of England's population by the national Index of Multiple Deprivation: the
+LSOAs in national IMD deciles 1–2 of the edition chosen (IoD 2025 on LSOA 2021, or IoD 2019 on LSOA 2011). It is
+never re-ranked within an ICB; any local ranking is labelled as local.
+**PLUS** groups are chosen by each ICS — for example ethnic minority communities, inclusion health groups,
+coastal communities — and can be combined. Ethnicity is always shown beside deprivation: inequalities come from
+structural causes, including racism, not from ethnicity itself.
+""")
+
+st.subheader("Data limitations")
+st.markdown("""
+- **Ethnicity recording** in GP records is poor, variable and shows signs of systematic bias. The tool uses
+  Census 2021 self-described ethnicity of residents (TS021, 19 groups), and estimates a practice's mix from where
+  its patients live. "Not stated" is never a category of its own, and low recorded numbers are not low need.
+- **List inflation**: practice lists include people who have moved away or died, so there are more registered
+  patients than residents nationally; the registration gap is measured against the national ratio.
+- **Registration month**: patients by LSOA are NHS Digital's **July 2022** extract (LSOA 2011, apportioned to
+  LSOA 2021 with totals conserved), with the same month's practice → PCN map. Practices and PCNs have changed
+  since.
+- **Indicative footprints**: PCNs have no official boundaries. A footprint built from where registered patients
+  live is indicative: where a PCN's patients mostly live, not an area it is responsible for.
+- **Modelled gaps**: detection gaps compare QOF 2022-23 registers with modelled expected prevalence (PHE 2016
+  estimates for hypertension); they are estimates with intervals, not counts of people.
+- **Small numbers**: counts of 1–7 are shown as `*` and other counts rounded to the nearest 5 in anything
+  exported from your own data; rates from 1–7 people are withheld.
+- **Outreach plans** are a starting point for conversations with communities and voluntary-sector partners, not a
+  verdict on the people who live in a neighbourhood.
+""")
+
+methods = Path(__file__).resolve().parents[1] / "docs" / "methods.md"
+st.subheader("Methods")
+if methods.exists():
+    with st.expander("Gap methods, statistics and suppression (docs/methods.md)", expanded=False):
+        st.markdown(methods.read_text(encoding="utf-8"))
+else:
+    st.caption("docs/methods.md is not in this copy of the tool.")
+st.markdown("""
+Confidence intervals follow OHID / PHE Fingertips conventions: Wilson score intervals for proportions, Byar's
+method for counts (exact below 10), Dobson for directly standardised rates. The slope index of inequality (SII)
+orders groups from most to least deprived by relative rank (midpoint of cumulative population share), fits a
+population-weighted regression and simulates its limits. A gap between two proportions (Your data) uses
+Newcombe's hybrid score interval. Counts are apportioned and summed; rates and scores are averaged with
+population weights.
+""")
+
+st.subheader("Sources, editions and licences")
+from geo.sources import OGL, OS_ATTRIBUTION, SOURCES  # noqa: E402
+
+rows = [{"dataset": s.title, "publisher": s.publisher, "edition": s.edition, "geography": s.geography,
+         "licence": OGL, "attribution": " ".join(s.attribution), "where to get it": s.page or s.url}
+        for s in SOURCES.values()]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.markdown(f"All data under the {OGL}. {OS_ATTRIBUTION}. Contains National Statistics data © Crown copyright "
+            "and database right 2025. Contains Royal Mail data © Royal Mail copyright and database right 2025. "
+            "Contains information from NHS England and NHS Digital, licensed under the Open Government Licence.")
+st.caption("Maps: Leaflet (BSD-2-Clause), served by this app from the xstatic-leaflet packages; no map tiles are "
+           "loaded unless you switch the street basemap on.")
+
+st.subheader("Privacy")
+st.markdown("Files you upload on **Your data** stay in your session on the machine running the app. The app "
+            "sends no usage statistics (`browser.gatherUsageStats = false`) and makes no calls to other sites "
+            "with your data.")
