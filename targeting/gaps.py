@@ -347,7 +347,7 @@ def _wide(atlas: Atlas, imd: int) -> pd.DataFrame:
 
 
 def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd: int = 2025,
-                  registers: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+                  registers: list[str] | tuple[str, ...] | None = None, strict: bool = False) -> pd.DataFrame:
     r"""Detection gap per practice: recorded QOF register against expected, with 95% limits.
 
     Parameters
@@ -355,13 +355,15 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
     atlas
         The loaded atlas.
     practice_codes
-        Practices to return (default: every practice in ``atlas.practices``). Practices without QOF 2022-23
-        data get NaN.
+        Practices to return, in order (default: every practice in ``atlas.practices``). Practices without QOF
+        2022-23 data, or unknown to the atlas (e.g. from a user's newer registrations), get NaN.
     imd
         IMD edition whose deciles enter the indirect standardisation (2019: LSOA 2011, 2025: LSOA 2021).
         Hypertension does not depend on it.
     registers
         QOF group codes (see :data:`REGISTERS`); default :data:`CORE_REGISTERS` (HYP, MH, DM, AST, COPD, LD).
+    strict
+        Raise :class:`GapInputError` for practice codes unknown to both the atlas and QOF instead of NaN rows.
 
     Returns
     -------
@@ -375,7 +377,7 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
     Raises
     ------
     GapInputError
-        Unknown practice codes, registers or IMD edition.
+        Unsupported registers or IMD edition; unknown practice codes with ``strict=True``.
 
     Notes
     -----
@@ -401,7 +403,7 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
         [str(c).strip().upper() for c in practice_codes], dtype=object)
     known = set(atlas.practices["practice_code"]) | set(wide.index)
     bad = sorted(set(codes) - known)
-    if bad:
+    if bad and strict:
         raise GapInputError(f"unknown practice code(s): {', '.join(bad[:10])}"
                             + (f" and {len(bad) - 10} more" if len(bad) > 10 else ""))
     cols = [f"{r.lower()}_{c}" for r in regs for c in _VALUE_COLS]
@@ -445,24 +447,36 @@ def detection_model(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataF
 # --------------------------------------------------------------------------------------------------
 # PCN sums
 # --------------------------------------------------------------------------------------------------
-def _pcn_members(atlas: Atlas) -> tuple[pd.DataFrame, set[str]]:
-    members = atlas.practices[["practice_code", "pcn_code"]].dropna()
+def _pcn_members(table: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
+    """Practice → PCN pairs ("Unallocated" dropped) and the set of PCN codes."""
+    missing = [c for c in ("practice_code", "pcn_code") if c not in table.columns]
+    if missing:
+        raise GapInputError(f"PCN membership table lacks column(s) {missing}; it needs practice_code and pcn_code")
+    members = table[["practice_code", "pcn_code"]].dropna().astype(str)
+    members = members.assign(practice_code=members["practice_code"].str.strip().str.upper(),
+                             pcn_code=members["pcn_code"].str.strip().str.upper()).drop_duplicates("practice_code")
     members = members[members["pcn_code"] != UNALLOCATED_PCN].astype(object)
     return members, set(members["pcn_code"])
 
 
 def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 2025,
-             registers: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+             registers: list[str] | tuple[str, ...] | None = None, membership: pd.DataFrame | None = None,
+             strict: bool = False) -> pd.DataFrame:
     r"""Detection gap per PCN: its member practices' recorded and expected registers summed.
 
     Parameters
     ----------
     atlas
-        The loaded atlas; PCN membership is ``atlas.practices.pcn_code`` (July 2022).
+        The loaded atlas.
     pcn_codes
-        PCNs to return (default: every PCN with member practices, "Unallocated" excluded).
+        PCNs to return, in order (default: every PCN with member practices, "Unallocated" excluded).
     imd, registers
         As in :func:`practice_gaps`.
+    membership
+        ``practice_code``, ``pcn_code`` pairs (e.g. a user's newer practice → PCN map). Default: the atlas's
+        July 2022 map, ``atlas.practices.pcn_code``.
+    strict
+        Raise :class:`GapInputError` for PCN codes with no member practice instead of returning an empty row.
 
     Returns
     -------
@@ -470,8 +484,8 @@ def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 202
         One row per requested code, in order. ``pcn_code``, ``practices`` (member practices), then per register
         the columns of
         :func:`practice_gaps` and ``<reg>_practices_missing`` (members without data for that register; their
-        patients are in neither the recorded nor the expected sum). "Unallocated" (``U``) is not a PCN: asked for
-        explicitly, its row is empty (0 practices).
+        patients are in neither the recorded nor the expected sum). A code with no member practice — including
+        "Unallocated" (``U``), which is not a PCN — gets an empty row (0 practices).
 
     Notes
     -----
@@ -483,13 +497,16 @@ def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 202
     regs = _registers(registers)
     _edition(imd)
     wide = _wide(atlas, imd)
-    members, known = _memo(atlas, "members", lambda: _pcn_members(atlas))
+    if membership is None:
+        members, known = _memo(atlas, "members", lambda: _pcn_members(atlas.practices))
+    else:
+        members, known = _pcn_members(membership)
     if pcn_codes is None:
         codes = sorted(known)
     else:
         codes = [str(c).strip().upper() for c in pcn_codes]
-        bad = sorted(set(codes) - known - {UNALLOCATED_PCN})
-        if bad:
+        bad = sorted(set(codes) - known)
+        if bad and strict:
             raise GapInputError(f"unknown PCN code(s) (or PCNs with no practices): {', '.join(bad[:10])}")
     members = members[members["pcn_code"].isin(codes)]
     m = wide.reindex(members["practice_code"])

@@ -327,13 +327,15 @@ def test_dersimonian_laird_is_zero_without_extra_spread():
 
 def test_bad_input_raises_clear_errors(atlas):
     with pytest.raises(GapInputError, match="ZZZ999"):
-        gaps.practice_gaps(atlas, ["A81001", "ZZZ999"])
+        gaps.practice_gaps(atlas, ["A81001", "ZZZ999"], strict=True)
     with pytest.raises(GapInputError, match="XYZ"):
         gaps.practice_gaps(atlas, registers=["XYZ"])
     with pytest.raises(GapInputError, match="2019 or 2025"):
         gaps.practice_gaps(atlas, imd=2015)
     with pytest.raises(GapInputError, match="U99999"):
-        gaps.pcn_gaps(atlas, ["U99999"])
+        gaps.pcn_gaps(atlas, ["U99999"], strict=True)
+    with pytest.raises(GapInputError, match="pcn_code"):
+        gaps.pcn_gaps(atlas, membership=pd.DataFrame({"practice_code": ["A81001"]}))
     with pytest.raises(GapInputError, match="vintage"):
         gaps.registration_gap(atlas, vintage=2001)
     with pytest.raises(GapInputError, match="NOPE"):
@@ -374,3 +376,22 @@ def test_registration_gap_flags_army_garrison_lsoas(atlas, data_dir):
     assert len(t) >= 6
     assert t["flag"].sum() >= 5
     assert t["registered_patients"].sum() < 0.8 * t["residents"].sum() * t["national_ratio"].iloc[0]
+
+
+def test_unknown_codes_give_empty_rows_not_errors(atlas):
+    # a user's newer registrations or PCN map may hold codes the atlas does not know
+    p = gaps.practice_gaps(atlas, ["A81001", "ZZZ999"])
+    assert list(p["practice_code"]) == ["A81001", "ZZZ999"]
+    assert p["hyp_expected"].isna().tolist() == [False, True]
+    c = gaps.pcn_gaps(atlas, ["U99999"])
+    assert c["practices"].tolist() == [0] and c["dm_expected"].isna().all()
+
+
+def test_pcn_gaps_with_a_users_own_membership(atlas, pg):
+    # two Tower Hamlets practices grouped as a new "PCN"
+    mine = pd.DataFrame({"practice_code": ["F84039", "f84087 "], "pcn_code": ["NEW1", "NEW1"]})
+    c = gaps.pcn_gaps(atlas, membership=mine, registers=["DM"]).set_index("pcn_code").loc["NEW1"]
+    both = pg[pg["practice_code"].isin(["F84039", "F84087"])]
+    assert c["practices"] == 2
+    assert c["dm_recorded"] == both["dm_recorded"].sum()
+    assert c["dm_expected"] == pytest.approx(both["dm_expected"].sum())
