@@ -130,11 +130,19 @@ def _registers(registers: list[str] | tuple[str, ...] | None) -> list[str]:
 
 
 def _known_registrations(atlas: Atlas, imd: int) -> pd.DataFrame:
-    """Registrations (practice × LSOA) of the edition's vintage, English LSOAs of that vintage only."""
-    return _memo(atlas, ("known", imd), lambda: _known_uncached(atlas, imd))
+    """Registrations (practice × LSOA) of the edition's vintage, English LSOAs of that vintage only.
+
+    ``_lsoa`` is the row position in ``atlas.lsoas(imd)``; ``_practice`` indexes :func:`_known_practices`.
+    """
+    return _memo(atlas, ("known", imd), lambda: _known_uncached(atlas, imd))[0]
 
 
-def _known_uncached(atlas: Atlas, imd: int) -> pd.DataFrame:
+def _known_practices(atlas: Atlas, imd: int) -> np.ndarray:
+    """Practice code of each ``_practice`` index of :func:`_known_registrations`."""
+    return _memo(atlas, ("known", imd), lambda: _known_uncached(atlas, imd))[1]
+
+
+def _known_uncached(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, np.ndarray]:
     table, _ = _edition(imd)
     reg = getattr(atlas, table)
     lsoas = pd.Index(atlas.lsoas(imd)["lsoa_code"])
@@ -142,8 +150,8 @@ def _known_uncached(atlas: Atlas, imd: int) -> pd.DataFrame:
     keep = (codes >= 0) & (reg["patients"].to_numpy() > 0)
     out = reg.loc[keep, ["practice_code", "lsoa_code", "patients"]].reset_index(drop=True)
     out["_lsoa"] = codes[keep]  # row position in atlas.lsoas(imd)
-    out["_practice"], _ = pd.factorize(out["practice_code"])
-    return out
+    out["_practice"], names = pd.factorize(out["practice_code"])
+    return out, np.asarray(names, dtype=object)
 
 
 def _latest_qof(atlas: Atlas) -> tuple[pd.DataFrame, str]:
@@ -195,7 +203,7 @@ def _practice_covariates(atlas: Atlas, imd: int, qof: pd.DataFrame) -> pd.DataFr
     pidx, lidx = reg["_practice"].to_numpy(), reg["_lsoa"].to_numpy()
     n = reg["patients"].to_numpy(float)
     k = int(pidx.max()) + 1
-    names = reg["practice_code"].to_numpy()[np.unique(pidx, return_index=True)[1]]
+    names = _known_practices(atlas, imd)
     known = np.bincount(pidx, weights=n, minlength=k)
     decile = lsoa[f"{pre}_decile"].to_numpy()[lidx]
     cols: dict[str, np.ndarray] = {}
@@ -223,7 +231,7 @@ def _poisson_glm(x: np.ndarray, y: np.ndarray, offset: np.ndarray, *, max_iter: 
         mu = np.exp(eta)
         z = eta - offset + (y - mu) / mu
         # einsum, not BLAS matmul: tiny matrices, and no thread contention with other processes
-        xtwx = np.einsum("ij,i,ik->jk", xs, mu, xs)
+        xtwx = np.einsum("ij,ik->jk", xs * mu[:, None], xs)
         xtwz = np.einsum("ij,i->j", xs, mu * z)
         new = np.linalg.solve(xtwx, xtwz)
         done = np.max(np.abs(new - beta)) < 1e-9
@@ -255,7 +263,7 @@ def _isr_register(reg: pd.DataFrame, cov: pd.DataFrame) -> tuple[pd.DataFrame, p
     # quasi-Poisson standard errors: inverse Fisher information × Pearson dispersion
     mu = np.exp(off_fit + x_fit @ beta)
     dispersion = float(((y_fit - mu) ** 2 / mu).sum() / (len(y_fit) - len(beta)))
-    cov_beta = np.linalg.pinv(np.einsum("ij,i,ik->jk", x_fit, mu, x_fit)) * dispersion
+    cov_beta = np.linalg.pinv(np.einsum("ij,ik->jk", x_fit * mu[:, None], x_fit)) * dispersion
     terms = pd.DataFrame({"term": ["intercept", *cols], "coefficient": beta,
                           "se": np.sqrt(np.clip(np.diag(cov_beta), 0, None))})
     terms["dispersion"] = dispersion
@@ -289,7 +297,9 @@ def _limits(out: pd.DataFrame, fixed_expected: np.ndarray) -> pd.DataFrame:
     """
     o = out["recorded"].to_numpy(float)
     e = out["expected"].to_numpy(float)
-    o_lo, o_hi = (np.asarray(v, dtype=float) for v in byar_ci(np.where(np.isnan(o), 0.0, o)))
+    # registers repeat the same counts many times: compute Byar's limits once per distinct count
+    uniq, inverse = np.unique(np.where(np.isnan(o), 0.0, o), return_inverse=True)
+    o_lo, o_hi = (np.asarray(v, dtype=float)[inverse] for v in byar_ci(uniq))
     se_o = (o_hi - o_lo) / (2 * Z95)
     se_e = out["_se_model"].to_numpy(float)
     half = Z95 * np.sqrt(se_e**2 + se_o**2)
@@ -330,7 +340,8 @@ def _all_practice_gaps(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, 
             g, models[code] = _isr_register(reg, cov)
         frames.append(g.assign(register=code).rename_axis("practice_code").reset_index())
     long = pd.concat(frames, ignore_index=True)
-    return _limits(long, long["register"].map(lambda r: REGISTERS[r].model == "isr").to_numpy(bool)), models
+    isr = [c for c, spec in REGISTERS.items() if spec.model == "isr"]
+    return _limits(long, long["register"].isin(isr).to_numpy(bool)), models
 
 
 def _wide(atlas: Atlas, imd: int) -> pd.DataFrame:
@@ -544,8 +555,7 @@ def _apportion(atlas: Atlas, values: pd.DataFrame, imd: int) -> pd.DataFrame:
     share = n / np.bincount(pidx, weights=n)[pidx]
     lsoas = atlas.lsoas(imd)["lsoa_code"]
     # values per practice, aligned to the registration rows through the practice index (fast, no string join)
-    first = np.unique(pidx, return_index=True)[1]
-    names = pd.Index(reg["practice_code"].to_numpy()[first])
+    names = pd.Index(_known_practices(atlas, imd))
     v = values.drop_duplicates("practice_code").set_index("practice_code").reindex(names)
     cols = {c: np.bincount(lidx, weights=np.nan_to_num(v[c].to_numpy(float))[pidx] * share, minlength=len(lsoas))
             for c in v.columns}
