@@ -45,6 +45,7 @@ __all__ = [
     "CensusMeasureRule",
     "EthnicGroupRule",
     "LsoaListRule",
+    "MissingColumnError",
     "Rule",
     "RuralRule",
     "describe_rules",
@@ -121,10 +122,14 @@ class Rule(Protocol):
 # ------------------------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------------------------
+class MissingColumnError(ValueError):
+    """A rule needs an LSOA column the table lacks (e.g. a Census 2021 measure on LSOA 2011)."""
+
+
 def _need(lsoas: pd.DataFrame, cols: Iterable[str], rule: str) -> None:
     missing = [c for c in cols if c not in lsoas.columns]
     if missing:
-        raise ValueError(
+        raise MissingColumnError(
             f"The PLUS rule '{rule}' needs the LSOA column(s) {', '.join(missing)}, which this table lacks. "
             f"Census 2021 measures and the rural-urban class are on LSOA 2021: use IMD 2025 for this rule.")
 

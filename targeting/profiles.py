@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from targeting.core20 import core20, imd_columns, population_quintiles
-from targeting.plus import plus_mask
+from targeting.plus import MissingColumnError, plus_mask
 
 __all__ = [
     "BROAD_GROUPS",
@@ -96,6 +96,7 @@ class _Base:
     fixed: dict[str, np.ndarray]  # per-practice sums of LSOA attributes that do not depend on PLUS rules
     plus_cache: dict = field(default_factory=dict)  # per-practice PLUS sums, keyed by the (hashable) rules
     tables: dict = field(default_factory=dict)  # finished national tables, keyed by level and rules
+    alt: object = None  # for IMD 2019: a callable giving the LSOA 2021 base (for rules on LSOA 2021 only)
 
 
 _CACHE: dict[tuple, tuple[object, _Base]] = {}
@@ -140,7 +141,8 @@ def _base(atlas, imd: int) -> _Base:
     pk, lk, wk = p_pos[known], l_pos[known], w[known]
     fixed = {k: np.bincount(pk, weights=wk * v[lk], minlength=n_p) for k, v in attrs.items()}
     base = _Base(practices=prac, lsoas=lsoas, p_pos=pk, l_pos=lk, w=wk,
-                 registered=np.bincount(p_pos, weights=w, minlength=n_p), fixed=fixed)
+                 registered=np.bincount(p_pos, weights=w, minlength=n_p), fixed=fixed,
+                 alt=(lambda: _base(atlas, 2025)) if imd == 2019 else None)
     if len(_CACHE) > 8:
         _CACHE.clear()
     _CACHE[key] = (atlas, base)
@@ -166,8 +168,20 @@ def _practice_sums(b: _Base, plus_rules) -> pd.DataFrame:
     key = ("rules", plus_rules) if _hashable(plus_rules) else None  # ("rules", None): the default rules
     plus_sum = b.plus_cache.get(key) if key is not None else None
     if plus_sum is None:
-        plus = plus_mask(b.lsoas, plus_rules).to_numpy(dtype=float)
-        plus_sum = np.bincount(b.p_pos, weights=b.w * plus[b.l_pos], minlength=len(b.practices))
+        try:
+            plus = plus_mask(b.lsoas, plus_rules).to_numpy(dtype=float)
+            plus_sum = np.bincount(b.p_pos, weights=b.w * plus[b.l_pos], minlength=len(b.practices))
+        except MissingColumnError:
+            if b.alt is None:
+                raise
+            # Census 2021 measures other than ethnicity exist on LSOA 2021 only: count the same patients through
+            # the registrations apportioned to LSOA 2021 (same practices, same known-LSOA total)
+            alt = b.alt()
+            plus = plus_mask(alt.lsoas, plus_rules).to_numpy(dtype=float)
+            plus_sum = np.bincount(alt.p_pos, weights=alt.w * plus[alt.l_pos], minlength=len(alt.practices))
+            if not alt.practices["practice_code"].equals(b.practices["practice_code"]):
+                plus_sum = pd.Series(plus_sum, index=alt.practices["practice_code"]) \
+                    .reindex(b.practices["practice_code"]).fillna(0).to_numpy()
         if key is not None:
             if len(b.plus_cache) > 16:
                 b.plus_cache.clear()

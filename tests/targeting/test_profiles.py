@@ -176,3 +176,16 @@ def test_inline_wilson_matches_stats_module():
     assert np.allclose(lo, lo2) and np.allclose(hi, hi2)
     lo, hi = _wilson(np.array([0.0]), np.array([0.0]))
     assert np.isnan(lo[0]) and np.isnan(hi[0])
+
+
+def test_census_rules_on_imd_2019_count_the_same_patients_through_lsoa_2021(atlas):
+    from targeting.plus import CensusMeasureRule, MissingColumnError, plus_mask
+
+    rule = [CensusMeasureRule("overcrowded_hh", threshold_pct=15)]
+    with pytest.raises(MissingColumnError):
+        plus_mask(atlas.lsoa11, rule)
+    p19 = pcn_profiles(atlas, imd=2019, plus_rules=rule, icb="QOP")
+    p25 = pcn_profiles(atlas, imd=2025, plus_rules=rule, icb="QOP")
+    assert np.allclose(p19["plus_patients"], p25["plus_patients"])
+    assert np.allclose(p19["patients_known_lsoa"], p25["patients_known_lsoa"])
+    assert not np.allclose(p19["core20_pct"], p25["core20_pct"])  # deprivation still follows the edition
