@@ -381,6 +381,8 @@ def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float
             if m.any() and hh[m].sum() > 0:
                 centres[c] = np.average(xy[m], axis=0, weights=hh[m])
 
+    assign = _improve(assign, hh, xy, centres, hard=hard, target=target)
+
     # Number connectors by their highest-priority patch, so connector 1 holds the top patch.
     first = {c: min(np.flatnonzero(assign == c), key=lambda q: np.flatnonzero(order == q)[0])
              for c in range(k) if (assign == c).any()}
@@ -414,6 +416,63 @@ def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float
                            "are taken by higher-priority patches")
     result["reason"] = reasons
     return result
+
+
+def _improve(assign: np.ndarray, hh: np.ndarray, xy: np.ndarray, centres: np.ndarray, *, hard: float,
+             target: float, passes: int = 10) -> np.ndarray:
+    r"""Local search: move or swap assigned patches between connectors while it shortens travel within caps.
+
+    The cost is :math:`\sum_p h_p \lVert x_p - c_{a(p)} \rVert` (households × distance to the connector's
+    centre). A move or swap never lifts a connector above the hard cap, nor above the balancing target unless
+    its load falls, so balance is kept. Which patches are planned never changes.
+    """
+    assign = assign.copy()
+    k = len(centres)
+    on = np.flatnonzero(assign >= 0)
+    if len(on) < 2 or k < 2:
+        return assign
+    for _ in range(passes):
+        changed = False
+        load = np.bincount(assign[on], weights=hh[on], minlength=k)
+        d = np.linalg.norm(xy[:, None, :] - centres[None, :, :], axis=2)  # patch × connector
+        for p in on:
+            a = assign[p]
+            here = d[p, a]
+            # Moves
+            gain = hh[p] * (here - d[p])
+            room = load + hh[p] <= min(hard, target)
+            room[a] = False
+            if (gain * room).max(initial=0) > 1e-6:
+                b = int(np.argmax(np.where(room, gain, -np.inf)))
+                assign[p] = b
+                load[a] -= hh[p]
+                load[b] += hh[p]
+                changed = True
+                continue
+            # Swaps with a patch q of another connector
+            others = on[assign[on] != a]
+            if not len(others):
+                continue
+            bq = assign[others]
+            delta = hh[p] * (d[p, bq] - here) + hh[others] * (d[others, a] - d[others, bq])
+            new_a = load[a] - hh[p] + hh[others]
+            new_b = load[bq] - hh[others] + hh[p]
+            ok = (new_a <= min(hard, max(target, load[a]))) & (new_b <= np.minimum(hard, np.maximum(target, load[bq])))
+            delta = np.where(ok, delta, np.inf)
+            j = int(np.argmin(delta))
+            if delta[j] < -1e-6:
+                q, b = others[j], bq[j]
+                assign[p], assign[q] = b, a
+                load[a] += hh[q] - hh[p]
+                load[b] += hh[p] - hh[q]
+                changed = True
+        for c in range(k):
+            m = assign == c
+            if m.any() and hh[m].sum() > 0:
+                centres[c] = np.average(xy[m], axis=0, weights=hh[m])
+        if not changed:
+            break
+    return assign
 
 
 def _order_in_patches(lsoas: pd.DataFrame) -> pd.Series:
