@@ -21,8 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import stats as _st
 from scipy.spatial import cKDTree
 
@@ -785,17 +787,38 @@ def core20_reach(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
                             "share_of_core20", "reach_index", "reach_lower", "reach_upper", "flag"]]
 
 
-def _centroids(atlas: Atlas, imd: int) -> pd.DataFrame:
-    """Population-weighted centroid (27700) per LSOA of the edition's vintage, with how it was obtained."""
-    l21 = atlas.lsoa21[["lsoa_code", "pw_e", "pw_n"]]
+def _centroids(atlas: Atlas, imd: int, codes: pd.Series) -> pd.DataFrame:
+    """Population-weighted centroid (27700) of each LSOA in ``codes`` (edition's vintage), and how it was got.
+
+    LSOA 2021: the atlas's centroid (mean position of the LSOA's postcode units). LSOA 2011: an unchanged LSOA
+    keeps its code, so its 2021 centroid applies; for a changed one, the resident-weighted mean of the 2021
+    centroids that fall inside its polygon (a split's children); failing that, a point inside the polygon.
+    """
+    l21 = atlas.lsoa21[["lsoa_code", "pw_e", "pw_n", "residents"]]
     if imd == 2025:
-        return l21.assign(centroid="population-weighted")
-    # LSOA 2011: an unchanged LSOA keeps its code, so its 2021 centroid applies; others use the label point.
-    l11 = atlas.lsoa11[["lsoa_code", "label_e", "label_n"]].merge(l21, on="lsoa_code", how="left")
-    same = l11["pw_e"].notna()
-    return pd.DataFrame({"lsoa_code": l11["lsoa_code"], "pw_e": l11["pw_e"].where(same, l11["label_e"]),
-                         "pw_n": l11["pw_n"].where(same, l11["label_n"]),
-                         "centroid": np.where(same, "population-weighted", "point inside polygon")})
+        out = pd.DataFrame({"lsoa_code": codes.to_numpy()}).merge(l21, on="lsoa_code", how="left")
+        return out.drop(columns="residents").assign(centroid="population-weighted")
+    l11 = atlas.lsoa11[atlas.lsoa11["lsoa_code"].isin(codes)]
+    out = pd.DataFrame({"lsoa_code": l11["lsoa_code"].to_numpy()}).merge(l21, on="lsoa_code", how="left")
+    out["centroid"] = np.where(out["pw_e"].notna(), "population-weighted", "point inside polygon")
+    changed = out["pw_e"].isna().to_numpy()
+    if changed.any():
+        polys = gpd.GeoSeries(l11["geometry"].to_numpy()[changed], crs=l11.crs).to_crs(27700)
+        pts = shapely.points(l21["pw_e"].to_numpy(float), l21["pw_n"].to_numpy(float))
+        poly_i, pt_i = shapely.STRtree(pts).query(polys.to_numpy(), predicate="contains")
+        w = l21["residents"].to_numpy(float)[pt_i]
+        m = len(polys)
+        tot = np.bincount(poly_i, weights=w, minlength=m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            e = np.bincount(poly_i, weights=w * l21["pw_e"].to_numpy(float)[pt_i], minlength=m) / tot
+            n = np.bincount(poly_i, weights=w * l21["pw_n"].to_numpy(float)[pt_i], minlength=m) / tot
+        found = tot > 0
+        label = l11[["label_e", "label_n"]].to_numpy(float)[changed]
+        rows = np.flatnonzero(changed)
+        out.loc[rows, "pw_e"] = np.where(found, e, label[:, 0])
+        out.loc[rows, "pw_n"] = np.where(found, n, label[:, 1])
+        out.loc[rows, "centroid"] = np.where(found, "population-weighted (LSOA 2021 parts)", "point inside polygon")
+    return out.drop(columns="residents")
 
 
 def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
@@ -814,9 +837,10 @@ def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``lsoa_code, lsoa_name, nearest_practice_code, nearest_practice_m, pcn_code, pcn_share,
-        nearest_pcn_practice_code, nearest_pcn_practice_m, centroid``. ``pcn_code`` is the PCN whose practices
-        hold most of the LSOA's registered patients (``pcn_share`` of them); distances are straight lines in
-        metres (EPSG:27700) from the LSOA's population-weighted centroid.
+        nearest_pcn_practice_code, nearest_pcn_practice_m, centroid, centroid_e, centroid_n``. ``pcn_code`` is
+        the PCN whose practices hold most of the LSOA's registered patients (``pcn_share`` of them); distances
+        are straight lines in metres (EPSG:27700) from the LSOA's population-weighted centroid
+        (``centroid_e``, ``centroid_n``; ``centroid`` says how it was obtained, see Notes).
 
     Notes
     -----
@@ -824,12 +848,14 @@ def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     location (July 2022 main sites; branch surgeries are not in the data), so a practice across the ICB border
     counts. The majority PCN: :math:`\arg\max_k \sum_{p \in k} n_{pl}` over all PCNs ("Unallocated"
     excluded). Straight-line distance understates travel, most in rural areas and across rivers.
+    For IMD 2019 (LSOA 2011) an unchanged LSOA uses its 2021 centroid; a changed one the resident-weighted mean
+    of the 2021 centroids inside its polygon, else a point inside the polygon.
     """
     _, pre = _edition(imd)
     row = _icb_row(atlas, icb)
     lsoas = lsoas_in(atlas, row, imd=imd)
     lsoas = lsoas[lsoas[f"{pre}_core20"].astype(bool)][["lsoa_code", "lsoa_name"]]
-    pts = lsoas.merge(_centroids(atlas, imd), on="lsoa_code", how="left")
+    pts = lsoas.merge(_centroids(atlas, imd, lsoas["lsoa_code"]), on="lsoa_code", how="left")
     prac = atlas.practices[atlas.practices["easting"].notna() & atlas.practices["northing"].notna()]
     tree = cKDTree(prac[["easting", "northing"]].to_numpy(float))
     xy = pts[["pw_e", "pw_n"]].to_numpy(float)
@@ -854,6 +880,8 @@ def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     best = cand.sort_values(["lsoa_code", "d"]).drop_duplicates("lsoa_code").set_index("lsoa_code")
     pts["nearest_pcn_practice_code"] = pts["lsoa_code"].map(best["practice_code"])
     pts["nearest_pcn_practice_m"] = pts["lsoa_code"].map(best["d"])
+    pts = pts.rename(columns={"pw_e": "centroid_e", "pw_n": "centroid_n"})
     return pts[["lsoa_code", "lsoa_name", "nearest_practice_code", "nearest_practice_m", "pcn_code", "pcn_share",
-                "nearest_pcn_practice_code", "nearest_pcn_practice_m", "centroid"]].sort_values(
+                "nearest_pcn_practice_code", "nearest_pcn_practice_m", "centroid", "centroid_e",
+                "centroid_n"]].sort_values(
         "lsoa_code").reset_index(drop=True)

@@ -296,11 +296,22 @@ def test_access_covers_every_core20_lsoa_and_pcn_distance_is_never_shorter(atlas
     assert (a["centroid"] == "population-weighted").all()
 
 
-def test_access_2019_uses_lsoa_2011(atlas):
-    a = gaps.access(atlas, "E54000023", imd=2019)
-    assert "E01021988" in set(a["lsoa_code"])
-    assert a["centroid"].isin(["population-weighted", "point inside polygon"]).all()
+def test_access_2019_uses_lsoa_2011(atlas, data_dir):
+    a = gaps.access(atlas, "QHL", imd=2019)
+    assert set(a["lsoa_code"]) <= set(atlas.lsoa11["lsoa_code"])
+    assert a["centroid"].isin(["population-weighted", "population-weighted (LSOA 2021 parts)",
+                               "point inside polygon"]).all()
     assert a["nearest_practice_m"].notna().all()
+    # Birmingham LSOA 2011 E01008914 was split in 2021 (ONS change code S): its centroid is the
+    # resident-weighted mean of its two children's centroids
+    lk = pd.read_csv(data_dir / "lookups/lsoa11_lsoa21_lad22_ew.csv.gz")
+    kids = lk.loc[lk["lsoa11_code"] == "E01008914", "lsoa21_code"]
+    assert (lk.loc[lk["lsoa11_code"] == "E01008914", "change_code"] == "S").all() and len(kids) == 2
+    k = atlas.lsoa21.set_index("lsoa_code").loc[list(kids)]
+    row = a.set_index("lsoa_code").loc["E01008914"]
+    assert row["centroid"] == "population-weighted (LSOA 2021 parts)"
+    assert row["centroid_e"] == pytest.approx(np.average(k["pw_e"], weights=k["residents"]))
+    assert row["centroid_n"] == pytest.approx(np.average(k["pw_n"], weights=k["residents"]))
 
 
 # ------------------------------------------------------------------------------------------------
