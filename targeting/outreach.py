@@ -382,6 +382,15 @@ def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float
                 centres[c] = np.average(xy[m], axis=0, weights=hh[m])
 
     assign = _improve(assign, hh, xy, centres, hard=hard, target=target)
+    # Swaps can open room: offer it to the patches still waiting, in priority order.
+    load = np.bincount(assign[assign >= 0], weights=hh[assign >= 0], minlength=k)
+    for p in order:
+        if assign[p] < 0:
+            room = np.flatnonzero(load + hh[p] <= hard)
+            if len(room):
+                c = room[np.argmin(np.linalg.norm(centres[room] - xy[p], axis=1))]
+                assign[p] = c
+                load[c] += hh[p]
 
     # Number connectors by their highest-priority patch, so connector 1 holds the top patch.
     first = {c: min(np.flatnonzero(assign == c), key=lambda q: np.flatnonzero(order == q)[0])
@@ -707,8 +716,9 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     cap_total = float(capacity) * float(months)
     conn = _connector_table(lsoas, patches, connectors=int(connectors), cap_total=cap_total, capacity=capacity)
     lsoas = lsoas.sort_values(["connector", "visit_order", "priority_rank"], na_position="last").reset_index(drop=True)
-    lsoas = gpd.GeoDataFrame(lsoas, geometry=geometry.loc[lsoas["lsoa_code"]].to_numpy(), crs=27700)
     mtc = _months_to_cover(lsoas, patches, connectors=int(connectors), capacity=float(capacity))
+    lsoas = gpd.GeoDataFrame(lsoas.drop(columns=["_in_patch"]), geometry=geometry.loc[lsoas["lsoa_code"]].to_numpy(),
+                             crs=27700)
     settings = {
         "area": area["label"], "connectors": int(connectors), "capacity_per_month": float(capacity),
         "months": float(months), "capacity_per_connector": cap_total, "weights": w,

@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from targeting.areas import AreaNotFound, lsoas_in, resolve_icb
 from targeting.outreach import TARGET_COLUMNS, assign_connectors, plan_outreach, scenario
@@ -293,3 +295,21 @@ def test_an_area_with_no_core20_or_plus_neighbourhood_gives_an_empty_plan(atlas)
     assert "There are no Core20 or PLUS households" in visit_sheets_html(plan)
     assert json.loads(plan.patches_geojson())["features"] == []
     assert (scenario(plan, connectors=(1,), capacities=(100,))["share_covered"] == 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(100, 3000), st.floats(0, 100), st.floats(0, 30_000), st.floats(0, 30_000)),
+                min_size=1, max_size=40),
+       st.integers(1, 6), st.sampled_from([50, 100, 250]), st.sampled_from([3, 6, 12]))
+def test_assign_connectors_never_overfills_and_leaves_out_only_what_fits_nowhere(rows, k, capacity, months):
+    patches = pd.DataFrame(rows, columns=["households", "priority", "x", "y"])
+    patches.insert(0, "patch_id", [f"P{i:03d}" for i in range(len(rows))])
+    a = assign_connectors(patches, connectors=k, capacity=capacity, months=months)
+    hard = capacity * months
+    loads = patches.groupby(a["connector"])["households"].sum().reindex(range(1, k + 1), fill_value=0)
+    assert (loads <= hard).all()
+    left = patches[a["connector"].isna()]
+    assert (left["households"].to_numpy()[:, None] > (hard - loads.to_numpy())[None, :]).all()
+    assert (a.loc[a["connector"].isna(), "reason"].str.len() > 0).all()
+    for _, g in a[a["connector"].notna()].groupby("connector"):
+        assert sorted(g["patch_visit"]) == list(range(1, len(g) + 1))
