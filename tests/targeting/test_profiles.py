@@ -134,6 +134,10 @@ def test_icb_filter_and_unknown_codes(atlas):
     assert len(gm) == 67 and (gm["icb_code_nhs"] == "QOP").all()
     assert gm["pcn_code"].is_monotonic_increasing
     assert len(practice_profiles(atlas, icb="Greater Manchester")) == 424
+    # Surrey Heartlands and Sussex are listed under their 2022 and 2024 ONS codes: either way it is one ICB
+    surrey = pcn_profiles(atlas, icb="QXU")
+    assert len(surrey) == 24 and (surrey["icb_code_nhs"] == "QXU").all()
+    assert len(pcn_profiles(atlas, icb="Sussex")) == len(pcn_profiles(atlas, icb="E54000064")) == 38
     with pytest.raises(LookupError, match="XXX"):
         pcn_profiles(atlas, pcn_codes=["XXX"])
     with pytest.raises(LookupError, match="Unknown practice"):
