@@ -75,9 +75,13 @@ def _atlas():
     """The atlas for these commands: its tables without geometry when the cache is current, else :func:`load`."""
     import json
 
-    from geo.atlas import _GEO_TABLES, _TABLES, ATLAS_VERSION, load
-    from geo.paths import cache_dir
+    from geo.atlas import load
 
+    try:
+        from geo.atlas import _GEO_TABLES, _TABLES, ATLAS_VERSION
+        from geo.paths import cache_dir
+    except ImportError:  # the atlas module changed shape: take the ordinary (slower) path
+        return load(progress=False)
     folder = cache_dir() / "atlas"
     try:
         meta = json.loads((folder / "build.json").read_text())
