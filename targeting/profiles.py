@@ -324,7 +324,9 @@ def practice_profiles(
     practice_codes : iterable of str, optional
         Only these practices (all of England otherwise). Unknown codes raise :class:`LookupError`.
     plus_rules : rule or sequence of rules, optional
-        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
+        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`). They are evaluated over every LSOA in
+        England, so a top-N% rule means the national top N%; to rank within an ICB, evaluate the rule on the
+        ICB's LSOAs and pass the result as a :class:`targeting.plus.LsoaListRule`.
     pcn_code, icb : str, optional
         Only the practices of this PCN (code) or ICB (ONS code, NHS code or name).
 
@@ -391,7 +393,8 @@ def pcn_profiles(
     icb : str, optional
         Only the PCNs of this ICB (ONS code, NHS code or name; July 2022 PCN → ICB).
     plus_rules : rule or sequence of rules, optional
-        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
+        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`), evaluated over every LSOA in England
+        (see :func:`practice_profiles`).
 
     Returns
     -------
