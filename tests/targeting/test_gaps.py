@@ -6,6 +6,8 @@ Hand computations read the raw published CSVs in ../shared/data, not the atlas, 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from targeting import gaps
 from targeting.gaps import GapInputError
@@ -406,3 +408,19 @@ def test_pcn_gaps_with_a_users_own_membership(atlas, pg):
     assert c["practices"] == 2
     assert c["dm_recorded"] == both["dm_recorded"].sum()
     assert c["dm_expected"] == pytest.approx(both["dm_expected"].sum())
+
+
+@settings(max_examples=60, deadline=None)
+@given(o=st.lists(st.integers(0, 50_000), min_size=1, max_size=20),
+       e_scale=st.floats(0.05, 20), se_frac=st.floats(0, 0.3), isr=st.booleans())
+def test_limits_always_bracket_the_estimate(o, e_scale, se_frac, isr):
+    obs = np.array(o, dtype=float)
+    exp_ = np.maximum(obs, 1.0) * e_scale
+    t = pd.DataFrame({"recorded": obs, "expected": exp_, "_se_model": 0.0 if isr else se_frac * exp_})
+    out = gaps._limits(t, np.full(len(obs), isr))
+    assert (out["undiagnosed_lower"] <= out["undiagnosed"] + 1e-9).all()
+    assert (out["undiagnosed"] <= out["undiagnosed_upper"] + 1e-9).all()
+    assert (out["ratio_lower"] <= out["ratio"] + 1e-12).all() and (out["ratio"] <= out["ratio_upper"] + 1e-12).all()
+    assert (out["ratio_lower"] >= 0).all()
+    zero = obs == 0
+    assert (out.loc[zero, "ratio"] == 0).all() and (out.loc[zero, "ratio_upper"] > 0).all()
