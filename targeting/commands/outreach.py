@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--imd", type=int, choices=[2019, 2025], default=2025,
                    help="IMD edition for deprivation and Core20 (default 2025; 2019 is carried to LSOA 2021)")
     p.add_argument("--scenario", action="store_true",
-                   help="also write scenario.csv (share of Core20 and PLUS residents reached in 3, 6, 12 months)")
+                   help="also write scenario.csv: share of Core20 and PLUS residents reached in 3, 6 and 12 months "
+                        "with half, the same, twice and four times the connectors, and half to twice the capacity")
     p.add_argument("--out", required=True, type=Path, help="folder for targets.csv, patches.geojson, visit_sheets.html")
     p.set_defaults(func=_targets)
 
@@ -56,7 +57,11 @@ def _run(args: argparse.Namespace) -> int:
     atlas = load(progress=False)
     plan = plan_outreach(atlas, pcn=args.pcn, icb=args.icb, connectors=args.connectors, capacity=args.capacity,
                          months=args.months, weights=args.weights, score_cut=args.score_cut, imd=args.imd)
-    scen = scenario(plan) if args.scenario else None
+    scen = None
+    if args.scenario:  # around the plan's own resources: half, the same, double and four times
+        n, cap = args.connectors, args.capacity
+        scen = scenario(plan, connectors=sorted({max(1, n // 2), n, 2 * n, 4 * n}),
+                        capacities=sorted({cap / 2, cap, 2 * cap}), months=(3, 6, 12))
     buf = io.StringIO()
     write_table(plan.targets_table(), "csv", out=buf)
     out: Path = args.out

@@ -247,7 +247,7 @@ def test_cli_writes_the_three_files(tmp_path, capsys):
 
     out = tmp_path / "plan"
     code = main(["targets", "--pcn", BRADFORD_PCN, "--connectors", "2", "--capacity", "300",
-                 "--weights", "deprivation=0.5,plus=0.3", "--out", str(out)])
+                 "--weights", "deprivation=0.5,plus=0.3", "--scenario", "--out", str(out)])
     assert code == 0
     csv = pd.read_csv(out / "targets.csv")
     for col in ("lsoa_code", "lsoa_name", "priority_score", "score_deprivation", "points_plus", "core20", "plus",
@@ -269,6 +269,9 @@ def test_cli_writes_the_three_files(tmp_path, capsys):
     assert "not a verdict" in html and "Open Government Licence" in html
     assert "<svg" in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "wrote" in capsys.readouterr().err
+    scen = pd.read_csv(out / "scenario.csv")
+    assert set(scen["connectors"]) == {1, 2, 4, 8} and set(scen["capacity"]) == {150, 300, 600}
+    assert set(scen["months"]) == {3, 6, 12} and scen["share_covered"].between(0, 1).all()
 
 
 def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
