@@ -47,6 +47,9 @@ def test_expected_hypertension_exceeds_recorded_nationally(pg):
     assert 0.4 < ratio < 0.7
     assert (pg.loc[ok, "hyp_undiagnosed"] > 0).mean() > 0.99
     assert ok.sum() > 6200  # PHE 2016 codes cover 6,298 of the 6,378 QOF 2022-23 practices
+    # expected share of adults close to the surveys: ONS 32% (HSE 2015-2019), HSE 2021 30%
+    share = pg.loc[ok, "hyp_expected"].sum() / pg.loc[ok, "hyp_denominator"].sum()
+    assert 0.28 < share < 0.36
 
 
 def test_hypertension_expected_by_hand_for_a_tower_hamlets_practice(pg, data_dir, qof_raw):
