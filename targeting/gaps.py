@@ -235,7 +235,10 @@ def _poisson_glm(x: np.ndarray, y: np.ndarray, offset: np.ndarray, *, max_iter: 
         # einsum, not BLAS matmul: tiny matrices, and no thread contention with other processes
         xtwx = np.einsum("ij,ik->jk", xs * mu[:, None], xs)
         xtwz = np.einsum("ij,i->j", xs, mu * z)
-        new = np.linalg.solve(xtwx, xtwz)
+        try:
+            new = np.linalg.solve(xtwx, xtwz)
+        except np.linalg.LinAlgError:  # a covariate constant or collinear in this data: minimum-norm step
+            new = np.linalg.lstsq(xtwx, xtwz, rcond=None)[0]
         done = np.max(np.abs(new - beta)) < 1e-9
         beta = new
         if done:

@@ -427,3 +427,16 @@ def test_limits_always_bracket_the_estimate(o, e_scale, se_frac, isr):
     assert (out["ratio_lower"] >= 0).all()
     zero = obs == 0
     assert (out.loc[zero, "ratio"] == 0).all() and (out.loc[zero, "ratio_upper"] > 0).all()
+
+
+def test_poisson_regression_survives_collinear_covariates():
+    rng = np.random.default_rng(3)
+    n = 500
+    a = rng.uniform(0, 1, n)
+    x = np.column_stack([np.ones(n), a, 1 - a])  # collinear with the intercept
+    denom = np.full(n, 5000.0)
+    y = rng.poisson(denom * np.exp(-3 + 0.5 * a)).astype(float)
+    got = gaps._poisson_glm(x, y, np.log(denom))
+    fitted = np.exp(np.log(denom) + x @ got)
+    assert np.all(np.isfinite(got))
+    assert fitted.sum() == pytest.approx(y.sum(), rel=1e-6)
