@@ -280,6 +280,9 @@ def _isr_register(reg: pd.DataFrame, cov: pd.DataFrame) -> tuple[pd.DataFrame, p
 
 def _phe_hypertension(hyp_reg: pd.DataFrame, hyp: pd.DataFrame, adults: pd.Series) -> pd.DataFrame:
     """Expected hypertension = PHE modelled % (diagnosed + undiagnosed) of adults 16+ × QOF 16+ list."""
+    need = ["practice_code", *(f"{k}_{v}_pct" for k in ("diag", "undiag") for v in ("estimate", "lower", "upper"))]
+    if any(c not in hyp.columns for c in need):  # atlas built without the PHE workbooks: no expected count
+        hyp = pd.DataFrame({c: pd.Series(dtype=object if c == "practice_code" else float) for c in need})
     h = hyp.set_index("practice_code")
     pct = h["diag_estimate_pct"] + h["undiag_estimate_pct"]
     # 95% limits -> standard errors; the workbooks give no correlation between the two models, so their

@@ -440,3 +440,12 @@ def test_poisson_regression_survives_collinear_covariates():
     fitted = np.exp(np.log(denom) + x @ got)
     assert np.all(np.isfinite(got))
     assert fitted.sum() == pytest.approx(y.sum(), rel=1e-6)
+
+
+def test_missing_phe_estimates_leave_hypertension_empty_not_crashing(atlas):
+    from dataclasses import replace
+
+    bare = replace(atlas, hypertension=pd.DataFrame(columns=["practice_code"]))
+    p = gaps.practice_gaps(bare, ["F84039"], registers=["HYP", "DM"])
+    assert np.isnan(p.loc[0, "hyp_expected"]) and p.loc[0, "hyp_recorded"] == 1993
+    assert p.loc[0, "dm_expected"] > 0
