@@ -9,10 +9,10 @@ import pandas as pd
 
 from geo.atlas import Atlas
 
-__all__ = ["Area", "AreaNotFound", "lsoas_in", "resolve_icb", "search"]
+__all__ = ["Area", "AreaNotFound", "display_name", "lsoas_in", "resolve_icb", "search"]
 
 
-class AreaNotFound(LookupError):
+class AreaNotFound(LookupError):  # noqa: N818 - reads better in messages and callers
     """No area matches what was typed (the message suggests close matches)."""
 
 
@@ -28,6 +28,17 @@ class Area:
 
 def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
+
+
+def display_name(name: str) -> str:
+    """Title-case a name NHS files publish in capitals ('BRADFORD SOUTH PCN' → 'Bradford South PCN')."""
+    name = str(name)
+    if not name.isupper():
+        return name
+    out = name.title()
+    for word in ("Pcn", "Nhs", "Icb", "Gp", "Ccg"):
+        out = re.sub(rf"\b{word}\b", word.upper(), out)
+    return re.sub(r"'S\b", "'s", out)
 
 
 def resolve_icb(atlas: Atlas, text: str) -> pd.Series:
@@ -49,6 +60,9 @@ def resolve_icb(atlas: Atlas, text: str) -> pd.Series:
         hit = icbs[names == low]
         if hit.empty and low:
             hit = icbs[names.str.contains(re.escape(low), regex=True)]
+    if len(hit) > 1 and hit["icb_code_nhs"].nunique() == 1:
+        # Surrey Heartlands and Sussex changed ONS code in 2023: one ICB, two rows; prefer the current code
+        hit = hit.sort_values("lsoa21_count", na_position="first").tail(1)
     if len(hit) == 1:
         return hit.iloc[0]
     if len(hit) > 1:
@@ -93,10 +107,11 @@ def search(atlas: Atlas, text: str, *, limit: int = 20) -> pd.DataFrame:
     code_hit = allx["code"].str.lower().eq(t) | allx["alt"].str.lower().eq(t)
     name_hit = allx["name"].str.lower().str.contains(re.escape(t), regex=True)
     out = allx[code_hit | name_hit].copy()
+    if out.empty:
+        return pd.DataFrame(columns=["kind", "code", "name", "icb_code", "label"])
     out["_rank"] = (~code_hit[out.index]).astype(int) * 10 + out["kind"].map({"icb": 0, "lad": 1, "pcn": 2,
                                                                                "practice": 3})
     out = out.sort_values(["_rank", "name"]).head(limit)
     kinds = {"icb": "ICB", "lad": "Local authority", "pcn": "PCN", "practice": "Practice"}
-    out["label"] = out["kind"].map(kinds) + ": " + out["name"].str.title().where(out["kind"] != "icb", out["name"]) \
-        + " (" + out["code"] + ")"
+    out["label"] = out["kind"].map(kinds) + ": " + out["name"].map(display_name) + " (" + out["code"] + ")"
     return out[["kind", "code", "name", "icb_code", "label"]].reset_index(drop=True)

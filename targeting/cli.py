@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MissingDataError, ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except LookupError as exc:
+    except (LookupError, ValueError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

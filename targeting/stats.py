@@ -37,7 +37,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _st
+
+
+class _LazyScipyStats:
+    """scipy.stats imported on first use: it costs about a second, which a cold command line should not pay."""
+
+    def __getattr__(self, name: str) -> Any:
+        from scipy import stats
+
+        return getattr(stats, name)
+
+
+_st = _LazyScipyStats()
 
 __all__ = [
     "ESP2013",

@@ -1,0 +1,42 @@
+import pytest
+
+from targeting.areas import AreaNotFound, lsoas_in, resolve_icb, search
+
+
+@pytest.mark.parametrize("text", ["E54000055", "QHL", "Birmingham and Solihull", "nhs birmingham and solihull icb",
+                                  "  birmingham   AND solihull "])
+def test_resolve_icb_by_code_or_name(atlas, text):
+    assert resolve_icb(atlas, text)["icb_code"] == "E54000055"
+
+
+@pytest.mark.parametrize("text", ["QXU", "Surrey Heartlands", "E54000052", "E54000063"])
+def test_icb_that_changed_ons_code_resolves_by_either(atlas, text):
+    row = resolve_icb(atlas, text)
+    assert row["icb_code_nhs"] == "QXU"
+    # 2011 LSOAs by the July 2022 lookup, 2021 LSOAs by the April 2024 lookup (same ICB, new ONS code)
+    assert len(lsoas_in(atlas, row, imd=2019)) == 618
+    assert len(lsoas_in(atlas, row, imd=2025)) == 624
+
+
+def test_unknown_or_ambiguous(atlas):
+    with pytest.raises(AreaNotFound, match="No ICB matches"):
+        resolve_icb(atlas, "<script>alert(1)</script>")
+    with pytest.raises(AreaNotFound, match="matches"):
+        resolve_icb(atlas, "London")
+
+
+def test_search_finds_each_kind(atlas):
+    kinds = set(search(atlas, "bradford")["kind"])
+    assert {"lad", "pcn", "practice"} <= kinds
+    top = search(atlas, "QHL").iloc[0]
+    assert (top["kind"], top["code"]) == ("icb", "E54000055")
+    assert search(atlas, "").empty
+    assert search(atlas, ".*(").empty  # regex characters are taken literally
+
+
+def test_display_name():
+    from targeting.areas import display_name
+
+    assert display_name("BRADFORD SOUTH PCN") == "Bradford South PCN"
+    assert display_name("ST JOHN'S SURGERY") == "St John's Surgery"
+    assert display_name("NHS West Yorkshire ICB") == "NHS West Yorkshire ICB"
