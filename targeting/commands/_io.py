@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["atomic_write", "write_table"]
+__all__ = ["atomic_write", "tidy_numbers", "write_table"]
 
 
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
@@ -37,8 +37,22 @@ def write_table(df: pd.DataFrame, fmt: str = "csv", out=None) -> None:
         out.write(df.to_json(drop_id=True, na="null"))
         out.write("\n")
         return
-    frame = df.copy()
+    frame = tidy_numbers(df)
     for c in frame.columns:
         if frame[c].dtype == bool:
             frame[c] = frame[c].map({True: "true", False: "false"})
     frame.to_csv(out, index=False, lineterminator="\n")
+
+
+def tidy_numbers(df: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """Whole-number float columns become integers (counts), other floats are rounded for reading."""
+    frame = df.copy()
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_float_dtype(col) and not isinstance(col.dtype, pd.SparseDtype):
+            finite = col.dropna()
+            if len(finite) and (finite % 1 == 0).all() and finite.abs().max() < 2**53:
+                frame[c] = col.astype("Int64")
+            else:
+                frame[c] = col.round(decimals)
+    return frame
