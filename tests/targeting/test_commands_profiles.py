@@ -40,7 +40,7 @@ def test_pcns_without_gaps_matches_the_api(capsys, atlas):
     df = pd.read_csv(io.StringIO(out))
     api = pcn_profiles(atlas, icb="QOP")
     assert list(df.columns) == [*api.columns, "source"]
-    assert (df["core20_pct"] - api["core20_pct"]).abs().max() < 1e-9
+    assert (df["core20_pct"] - api["core20_pct"]).abs().max() <= 0.0005  # printed to 3 decimals
 
 
 def test_practices_by_pcn_and_by_icb(capsys, _data):
