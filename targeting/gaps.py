@@ -18,19 +18,21 @@ carry 95% intervals; access is a measured (straight-line) distance, not an estim
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from scipy import stats as _st
-from scipy.spatial import cKDTree
 
-from geo.atlas import Atlas
-from targeting.areas import lsoas_in, resolve_icb
+from geo.paths import cache_dir
 from targeting.stats import byar_ci, significance, wilson_ci
+
+if TYPE_CHECKING:  # geopandas, shapely and scipy.spatial are imported where used: CLI start-up stays fast
+    from geo.atlas import Atlas
 
 __all__ = [
     "CORE_REGISTERS",
@@ -49,7 +51,7 @@ __all__ = [
     "registration_gap",
 ]
 
-Z95 = float(_st.norm.ppf(0.975))
+Z95 = 1.959963984540054  # two-sided 95% standard normal quantile
 
 #: PCN code NHS Digital gives practices not in any PCN ("Unallocated"); never treated as a PCN here.
 UNALLOCATED_PCN = "U"
@@ -182,7 +184,57 @@ def _cached(atlas: Atlas, imd: int) -> pd.DataFrame:
 
 def _cached_models(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     _edition(imd)
-    return _memo(atlas, ("gaps", int(imd)), lambda: _all_practice_gaps(atlas, int(imd)))
+    return _memo(atlas, ("gaps", int(imd)), lambda: _disk_cached(atlas, int(imd)))
+
+
+def _disk_key(atlas: Atlas, imd: int) -> str | None:
+    """Key of the on-disk copy: the atlas build, this code and targeting.stats, the edition, two inputs' sizes.
+
+    None (no disk cache) for an atlas without build metadata.
+    """
+    meta = getattr(atlas, "meta", None)
+    if not isinstance(meta, dict) or not meta:
+        return None
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode())
+    import targeting.stats as limits_code
+
+    for code in (Path(__file__), Path(limits_code.__file__)):  # this module and the Byar/Wilson code it uses
+        h.update(code.read_bytes())
+    h.update(f"{imd}|{len(atlas.qof)}|{len(atlas.hypertension)}".encode())
+    return h.hexdigest()[:24]
+
+
+def _disk_cached(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """:func:`_all_practice_gaps`, kept on disk beside the atlas so a new process starts in milliseconds.
+
+    The copy is keyed on the atlas build and this file's code; any failure to read or write it falls back to
+    computing (the cache is an optimisation, never a source of truth).
+    """
+    key = _disk_key(atlas, imd)
+    folder = cache_dir() / "gaps" if key else None
+    if folder is not None:
+        try:
+            long = pd.read_parquet(folder / f"long_{imd}_{key}.parquet")
+            terms = pd.read_parquet(folder / f"terms_{imd}_{key}.parquet")
+            return long, {str(r): g.drop(columns="register").reset_index(drop=True)
+                          for r, g in terms.groupby("register", sort=False)}
+        except (OSError, ValueError, KeyError):
+            pass
+    long, models = _all_practice_gaps(atlas, imd)
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            terms = pd.concat([m.assign(register=r) for r, m in models.items()], ignore_index=True)
+            for stem, table in (("long", long), ("terms", terms)):
+                tmp = folder / f".{stem}_{imd}_{key}.{os.getpid()}.tmp"
+                table.to_parquet(tmp, index=False)
+                os.replace(tmp, folder / f"{stem}_{imd}_{key}.parquet")
+                for old in folder.glob(f"{stem}_{imd}_*.parquet"):  # copies from older code or atlas builds
+                    if old.name != f"{stem}_{imd}_{key}.parquet":
+                        old.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return long, models
 
 
 # --------------------------------------------------------------------------------------------------
@@ -725,6 +777,8 @@ def _dersimonian_laird(y: np.ndarray, v: np.ndarray) -> float:
 # Core20 reach and access
 # --------------------------------------------------------------------------------------------------
 def _icb_row(atlas: Atlas, icb: Any) -> pd.Series:
+    from targeting.areas import resolve_icb
+
     if isinstance(icb, pd.Series):
         return icb
     return resolve_icb(atlas, str(icb))
@@ -764,6 +818,8 @@ def core20_reach(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     :math:`\sum_k n_k I_k / N = 1`. Limits: Wilson 95% limits of :math:`p_k` divided by :math:`P` (the ICB
     proportion treated as fixed). 1 = the PCN serves Core20 residents in proportion to its size.
     """
+    from targeting.areas import lsoas_in
+
     _, pre = _edition(imd)
     row = _icb_row(atlas, icb)
     prac = _icb_practices(atlas, row)
@@ -800,6 +856,9 @@ def _centroids(atlas: Atlas, imd: int, codes: pd.Series) -> pd.DataFrame:
     keeps its code, so its 2021 centroid applies; for a changed one, the resident-weighted mean of the 2021
     centroids that fall inside its polygon (a split's children); failing that, a point inside the polygon.
     """
+    import geopandas as gpd
+    import shapely
+
     l21 = atlas.lsoa21[["lsoa_code", "pw_e", "pw_n", "residents"]]
     if imd == 2025:
         out = pd.DataFrame({"lsoa_code": codes.to_numpy()}).merge(l21, on="lsoa_code", how="left")
@@ -857,6 +916,10 @@ def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     For IMD 2019 (LSOA 2011) an unchanged LSOA uses its 2021 centroid; a changed one the resident-weighted mean
     of the 2021 centroids inside its polygon, else a point inside the polygon.
     """
+    from scipy.spatial import cKDTree
+
+    from targeting.areas import lsoas_in
+
     _, pre = _edition(imd)
     row = _icb_row(atlas, icb)
     lsoas = lsoas_in(atlas, row, imd=imd)

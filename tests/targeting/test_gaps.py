@@ -445,7 +445,18 @@ def test_poisson_regression_survives_collinear_covariates():
 def test_missing_phe_estimates_leave_hypertension_empty_not_crashing(atlas):
     from dataclasses import replace
 
-    bare = replace(atlas, hypertension=pd.DataFrame(columns=["practice_code"]))
+    bare = replace(atlas, hypertension=pd.DataFrame(columns=["practice_code"]), meta={})  # meta={}: no disk copy
     p = gaps.practice_gaps(bare, ["F84039"], registers=["HYP", "DM"])
     assert np.isnan(p.loc[0, "hyp_expected"]) and p.loc[0, "hyp_recorded"] == 1993
     assert p.loc[0, "dm_expected"] > 0
+
+
+def test_disk_copy_round_trips(atlas, pg, tmp_path, monkeypatch):
+    monkeypatch.setattr(gaps, "cache_dir", lambda: tmp_path)
+    long, models = gaps._disk_cached(atlas, 2025)  # computes and writes
+    assert len(list((tmp_path / "gaps").glob("*.parquet"))) == 2
+    long2, models2 = gaps._disk_cached(atlas, 2025)  # reads
+    pd.testing.assert_frame_equal(long.reset_index(drop=True), long2.reset_index(drop=True))
+    pd.testing.assert_frame_equal(models["DM"], models2["DM"])
+    dm = long[(long["register"] == "DM") & (long["practice_code"] == "F84039")]
+    assert dm["expected"].iloc[0] == pytest.approx(pg.set_index("practice_code").loc["F84039", "dm_expected"])
