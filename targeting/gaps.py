@@ -607,12 +607,18 @@ def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 202
 # --------------------------------------------------------------------------------------------------
 # LSOA apportionment
 # --------------------------------------------------------------------------------------------------
-def _apportion(atlas: Atlas, values: pd.DataFrame, imd: int) -> pd.DataFrame:
-    """Share each practice's values over English LSOAs by where its patients (known LSOA) live."""
+def _apportion(atlas: Atlas, values: pd.DataFrame, imd: int, lsoa_weight: np.ndarray | None = None) -> pd.DataFrame:
+    """Share each practice's values over English LSOAs by where its patients (known LSOA) live.
+
+    ``lsoa_weight`` (one per LSOA of the vintage) multiplies the patient counts before the shares are taken.
+    """
     reg = _known_registrations(atlas, imd)
     pidx, lidx = reg["_practice"].to_numpy(), reg["_lsoa"].to_numpy()
     n = reg["patients"].to_numpy(float)
-    share = n / np.bincount(pidx, weights=n)[pidx]
+    if lsoa_weight is not None:
+        n = n * lsoa_weight[lidx]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.nan_to_num(n / np.bincount(pidx, weights=n)[pidx])
     lsoas = atlas.lsoas(imd)["lsoa_code"]
     # values per practice, aligned to the registration rows through the practice index (fast, no string join)
     names = pd.Index(_known_practices(atlas, imd))
@@ -622,7 +628,8 @@ def _apportion(atlas: Atlas, values: pd.DataFrame, imd: int) -> pd.DataFrame:
     return pd.DataFrame({"lsoa_code": lsoas.to_numpy(), **cols})
 
 
-def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025) -> pd.DataFrame:
+def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025,
+                       age_weighted: bool = False) -> pd.DataFrame:
     r"""People likely undiagnosed per LSOA: each practice's gap shared out by where its patients live.
 
     Parameters
@@ -633,6 +640,10 @@ def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025) 
         QOF group code (see :data:`REGISTERS`).
     imd
         2025: LSOA 2021 (``registrations21``); 2019: LSOA 2011 (``registrations11``).
+    age_weighted
+        Weight each LSOA's patients by its share of residents aged 40–74 (Census 2021 on LSOA 2021, ONS
+        mid-2020 on LSOA 2011), so a practice's gap leans towards its older neighbourhoods, where most
+        undiagnosed hypertension, diabetes and COPD is. Default False: by patients alone.
 
     Returns
     -------
@@ -649,7 +660,9 @@ def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025) 
 
     so :math:`\sum_l G_l = \sum_p G_p` over practices with registrations. Limits are apportioned the same way
     (clipped at 0), i.e. treated as fully correlated across practices: a conservative interval. The patients'
-    age is not known per LSOA, so an LSOA gets its share of the whole list.
+    age is not known per LSOA, so by default an LSOA gets its share of the whole list; with ``age_weighted``
+    :math:`n_{pl}` becomes :math:`n_{pl} a_l`, :math:`a_l` the LSOA's share of residents aged 40–74 (the total
+    is still conserved).
     """
     code = _registers([register])[0]
     long = _cached(atlas, imd)
@@ -660,7 +673,12 @@ def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025) 
         "expected_undiagnosed_lower": g["undiagnosed_lower"].clip(lower=0),
         "expected_undiagnosed_upper": g["undiagnosed_upper"].clip(lower=0),
     })
-    return _apportion(atlas, vals, imd)
+    weight = None
+    if age_weighted:
+        t = atlas.lsoas(imd)
+        total = t["age_total_2021"] if "age_total_2021" in t.columns else t["pop_mid2020"]
+        weight = (t["aged_40_74"] / total.where(total > 0)).fillna(0).to_numpy(float)
+    return _apportion(atlas, vals, imd, weight)
 
 
 def lsoa_register_counts(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataFrame:

@@ -460,3 +460,16 @@ def test_disk_copy_round_trips(atlas, pg, tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(models["DM"], models2["DM"])
     dm = long[(long["register"] == "DM") & (long["practice_code"] == "F84039")]
     assert dm["expected"].iloc[0] == pytest.approx(pg.set_index("practice_code").loc["F84039", "dm_expected"])
+
+
+def test_age_weighted_apportionment_conserves_and_leans_older(atlas):
+    plain = gaps.lsoa_detection_gap(atlas, register="HYP")
+    aged = gaps.lsoa_detection_gap(atlas, register="HYP", age_weighted=True)
+    assert aged["expected_undiagnosed"].sum() == pytest.approx(plain["expected_undiagnosed"].sum(), rel=1e-9)
+    t = atlas.lsoa21.set_index("lsoa_code")
+    share = (t["aged_40_74"] / t["age_total_2021"]).reindex(plain["lsoa_code"]).to_numpy()
+    moved = aged["expected_undiagnosed"].to_numpy() - plain["expected_undiagnosed"].to_numpy()
+    # the student area of Birmingham 096F (few residents aged 40-74) loses; older LSOAs gain
+    assert moved[plain["lsoa_code"].to_numpy() == "E01009290"][0] < 0
+    assert np.corrcoef(share, moved)[0, 1] > 0.3
+    assert len(gaps.lsoa_detection_gap(atlas, register="HYP", imd=2019, age_weighted=True)) == 32_844
