@@ -482,32 +482,55 @@ def _postcode_centroids(g21: gpd.GeoDataFrame, codepoint: pd.DataFrame) -> pd.Da
     return out
 
 
-def _load_uncached(folder: Path) -> Atlas:
+def _load_uncached(folder: Path, *, geometry: bool = True) -> Atlas:
     meta = json.loads((folder / "build.json").read_text())
     t: dict[str, pd.DataFrame] = {}
     for name in _TABLES:
         path = folder / f"{name}.parquet"
-        t[name] = gpd.read_parquet(path) if name in _GEO_TABLES else pd.read_parquet(path)
-    return Atlas(**t, meta=meta)
+        if name not in _GEO_TABLES:
+            t[name] = pd.read_parquet(path)
+        elif geometry:
+            t[name] = gpd.read_parquet(path)
+        else:  # attributes only: decoding ~70,000 polygons is most of the load time
+            import pyarrow.parquet as pq
+
+            cols = [c for c in pq.read_schema(path).names if not c.startswith("geometry")]
+            t[name] = pd.read_parquet(path, columns=cols)
+    return Atlas(**t, meta={**meta, "geometry": geometry})
 
 
-_CACHE: dict[str, Atlas] = {}
+_CACHE: dict[tuple[str, bool], Atlas] = {}
 
 
-def load(*, build_if_missing: bool = True, progress: bool = True) -> Atlas:
+def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool = True) -> Atlas:
     """Load the atlas, building it first if it is missing or any input changed.
 
+    Parameters
+    ----------
+    build_if_missing
+        Build the atlas when there is none (else raise :class:`MissingDataError`).
+    progress
+        Show the build's progress bar.
+    geometry
+        Decode the LSOA polygons and practice points. ``False`` gives plain DataFrames without geometry
+        columns in a fraction of the time, for tables and command lines that draw nothing.
+
+    Notes
+    -----
     The loaded atlas is kept in memory for the process; treat its tables as read-only.
     """
     meta = _current_meta()
-    key = str(_atlas_dir())
+    folder = str(_atlas_dir())
     if meta is None or meta.get("version") != ATLAS_VERSION:
         if not build_if_missing:
             raise MissingDataError(f"No atlas at {_atlas_dir()}; run `python -m targeting build`.")
         build(progress=progress)
-        _CACHE.pop(key, None)
+        _cache_clear()
+    if (folder, True) in _CACHE:  # a full atlas serves a geometry-free request too
+        return _CACHE[(folder, True)]
+    key = (folder, geometry)
     if key not in _CACHE:
-        _CACHE[key] = _load_uncached(_atlas_dir())
+        _CACHE[key] = _load_uncached(_atlas_dir(), geometry=geometry)
     return _CACHE[key]
 
 

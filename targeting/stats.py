@@ -90,8 +90,14 @@ def _confidence(confidence: float) -> float:
 
 
 def _z(confidence: float) -> float:
-    """Two-sided standard normal quantile for a confidence level (fraction)."""
-    return float(_st.norm.ppf(1 - (1 - confidence) / 2))
+    """Two-sided standard normal quantile for a confidence level (fraction).
+
+    The standard library's ``NormalDist.inv_cdf`` (Wichura's AS241, accurate to about 1e-16) agrees with
+    ``scipy.stats.norm.ppf`` and spares a cold command line the second it takes to import scipy.stats.
+    """
+    from statistics import NormalDist
+
+    return float(NormalDist().inv_cdf(1 - (1 - confidence) / 2))
 
 
 def _as_float(a: ArrayLike) -> FloatArray:
@@ -248,11 +254,14 @@ def byar_ci(x: ArrayLike, confidence: float = 0.95, *, exact_below: float = 10) 
         b_upper = (xa + 1) * (1 - 1 / (9 * (xa + 1)) + z / (3 * np.sqrt(xa + 1))) ** 3
     b_lower = np.where(b_lower < 0, np.nan, b_lower)
     b_lower = np.where(xa == 0, 0.0, b_lower)
-    safe = np.where(np.isnan(xa) | (xa <= 0), 1.0, xa)
-    e_lower = np.where(xa == 0, 0.0, _st.chi2.ppf(alpha / 2, 2 * safe) / 2)
-    safe_u = np.where(np.isnan(xa), 0.0, xa)
-    e_upper = _st.chi2.ppf(1 - alpha / 2, 2 * safe_u + 2) / 2
     exact = xa < exact_below
+    e_lower = np.full_like(xa, np.nan)
+    e_upper = np.full_like(xa, np.nan)
+    if exact.any():  # chi-square quantiles only where the exact method applies (scipy is slow to import)
+        xe = xa[exact]
+        safe = np.where(xe <= 0, 1.0, xe)
+        e_lower[exact] = np.where(xe == 0, 0.0, _st.chi2.ppf(alpha / 2, 2 * safe) / 2)
+        e_upper[exact] = _st.chi2.ppf(1 - alpha / 2, 2 * xe + 2) / 2
     lower = np.where(exact, e_lower, b_lower)
     upper = np.where(exact, e_upper, b_upper)
     lower = np.where(np.isnan(xa), np.nan, lower)

@@ -73,7 +73,7 @@ def _lsoas(args: argparse.Namespace) -> int:
     from geo.atlas import load
     from targeting.lsoas import lsoa_table
 
-    atlas = load()
+    atlas = load(geometry=args.format == "geojson")
     table = lsoa_table(atlas, args.icb, imd=args.imd, geometry=args.format == "geojson")
     write_table(table, args.format)
     return 0

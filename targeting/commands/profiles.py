@@ -41,55 +41,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-gaps", action="store_true", help="leave out the gap columns (faster)")
 
 
-class _TablesOnly:
-    """The atlas tables without their geometry columns, each read from the cache on first use.
-
-    That is all the profile commands need, read in a fraction of the time :func:`geo.atlas.load` takes to decode
-    every polygon (the cold-start budget of ``pcns`` is 1.5 s).
-    """
-
-    def __init__(self, folder, tables: tuple[str, ...], geo_tables: tuple[str, ...], meta: dict):
-        self._folder, self._names, self._geo, self.meta = folder, tables, geo_tables, meta
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        if name.startswith("_") or name not in self._names:
-            raise AttributeError(name)
-        import pyarrow.parquet as pq
-
-        path = self._folder / f"{name}.parquet"
-        cols = [c for c in pq.read_schema(path).names if not c.startswith("geometry")] if name in self._geo else None
-        table = pd.read_parquet(path, columns=cols)
-        setattr(self, name, table)
-        return table
-
-    def lsoas(self, imd: int) -> pd.DataFrame:
-        """LSOA 2011 for IMD 2019, LSOA 2021 for IMD 2025."""
-        if imd == 2019:
-            return self.lsoa11
-        if imd == 2025:
-            return self.lsoa21
-        raise ValueError(f"IMD edition must be 2019 or 2025, not {imd!r}")
-
-
 def _atlas():
-    """The atlas for these commands: its tables without geometry when the cache is current, else :func:`load`."""
-    import json
-
+    """The atlas without geometry: the profile commands draw nothing, and decoding polygons is most of a cold start."""
     from geo.atlas import load
 
-    try:
-        from geo.atlas import _GEO_TABLES, _TABLES, ATLAS_VERSION
-        from geo.paths import cache_dir
-    except ImportError:  # the atlas module changed shape: take the ordinary (slower) path
-        return load(progress=False)
-    folder = cache_dir() / "atlas"
-    try:
-        meta = json.loads((folder / "build.json").read_text())
-        if meta.get("version") != ATLAS_VERSION or not all((folder / f"{n}.parquet").is_file() for n in _TABLES):
-            raise ValueError("stale atlas")
-    except (OSError, ValueError):
-        return load(progress=False)
-    return _TablesOnly(folder, tuple(_TABLES), tuple(_GEO_TABLES), meta)
+    return load(progress=False, geometry=False)
 
 
 def _plus_rules(path: str | None):
