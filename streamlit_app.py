@@ -4,7 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="Core20PLUS targeting", layout="wide")
+# An emoji icon becomes an inline favicon; a :material/...: icon would be fetched from Google Fonts (not offline).
+st.set_page_config(page_title="Core20PLUS targeting", page_icon="🗺️", layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
@@ -18,10 +19,10 @@ def _offline_assets() -> Path:
 _offline_assets()
 
 pages = [
-    st.Page("pages/explore.py", title="Explore", icon=":material/map:", default=True),
-    st.Page("pages/outreach.py", title="Plan outreach", icon=":material/directions_walk:", url_path="outreach"),
-    st.Page("pages/compare.py", title="Compare places", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:", url_path="your_data"),
-    st.Page("pages/methods.py", title="Methods & sources", icon=":material/menu_book:", url_path="methods"),
+    st.Page("pages/explore.py", title="Explore", default=True),
+    st.Page("pages/outreach.py", title="Plan outreach", url_path="outreach"),
+    st.Page("pages/compare.py", title="Compare places", url_path="compare"),
+    st.Page("pages/your_data.py", title="Your data", url_path="your_data"),
+    st.Page("pages/methods.py", title="Methods & sources", url_path="methods"),
 ]
 st.navigation(pages).run()

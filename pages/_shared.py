@@ -176,6 +176,8 @@ def area_map_payload(kind: str, code: str, imd: int, plus_spec: tuple, with_gaps
     practices = a.practices[a.practices["icb_code_nhs"] == icb_nhs]
     if kind == "lad":
         practices = practices[practices["pcn_code"].isin(_lad_pcns(a, code))]
+    elif kind == "pcn":
+        practices = practices[practices["pcn_code"] == code]
     footprints = _footprints(a, icb_nhs, imd)
     show = ["core20"] + (["practices", "footprints"] if kind in ("pcn", "practice") else [])
     if kind == "pcn" and footprints is not None:

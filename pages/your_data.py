@@ -11,7 +11,7 @@ st.write("Upload a CSV with one row per **LSOA** (2021 or 2011 codes) or per **G
          "a **denominator** — for example NHS Health Checks received and people eligible. Column names such as "
          "`lsoa_code`, `practice_code`, `numerator`, `denominator`, `eligible` are found automatically.")
 st.info("Your file stays in this session on the machine running the app: it is not saved, not sent anywhere, and "
-        "the app collects no usage statistics. Close the tab to discard it.", icon=":material/lock:")
+        "the app collects no usage statistics. Close the tab to discard it.", icon="🔒")
 
 from targeting.suppression import SuppressionRule  # noqa: E402
 from targeting.uploads import (  # noqa: E402

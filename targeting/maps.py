@@ -67,8 +67,8 @@ PUOR_5 = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
 NO_DATA = "#d9d9d9"
 #: Shown on every map: the boundaries' licence (ONS LSOA December 2021 BSC).
-ATTRIBUTION = ("LSOA boundaries: ONS (Dec 2021), OGL v3. Contains OS data © Crown copyright and database right "
-               "2021. Contains National Statistics data © Crown copyright 2025")
+ATTRIBUTION = ("LSOA boundaries © ONS (Dec 2021), OGL v3 · Contains OS data © Crown copyright and database right "
+               "2021")
 
 _IMD_SOURCE = {2025: ("English Indices of Deprivation 2025, MHCLG", "IoD 2025 on LSOA 2021"),
                2019: ("English Indices of Deprivation 2019, MHCLG",
@@ -359,7 +359,7 @@ def lsoa_detail(atlas: Any, code: str, *, imd: int = 2025, plus_rules: Any = Non
     plus = evaluate_plus(hit, plus_rules)
     detailed = [k for k in ETHNIC_GROUPS if k not in ("minority", "asian", "black", "mixed", "white", "other")]
     eth = pd.DataFrame({"group": [ETHNIC_GROUPS[k] for k in detailed],
-                        "pct": [float(row[f"pct_{k}"]) for k in detailed]}).sort_values("pct", ascending=False)
+                        "pct": [round(float(row[f"pct_{k}"]), 1) for k in detailed]}).sort_values("pct", ascending=False)
     reg = atlas.registrations21
     reg = reg[reg["lsoa_code"] == row["lsoa_code"]].nlargest(top, "patients")
     prac = reg.merge(atlas.practices[["practice_code", "practice_name", "pcn_name"]], on="practice_code",
@@ -722,6 +722,8 @@ _CSS = """
  border:1px solid #888}
 .c20-title{font-weight:600}.c20-units{color:#333;margin-bottom:2px}
 .c20-note,.c20-src{color:#555;font-size:11px;margin-top:3px}
+.leaflet-tooltip{font:12px/1.35 system-ui,sans-serif}
+.leaflet-control-attribution{font-size:10px !important;line-height:1.3}
 """
 
 _TEMPLATE = Template("""
@@ -729,6 +731,8 @@ _TEMPLATE = Template("""
 {% macro script(this, kwargs) %}
 (function(){
   var map = {{ this._parent.get_name() }};
+  // with no tile layer the map has no maxZoom, which Leaflet.markercluster requires
+  if (map.options.maxZoom === undefined) { map.setMaxZoom(18); }
   var P = {{ this.payload }};
   var byKey = {}; P.layers.forEach(function(L){ byKey[L.key] = L; });
   var cur = byKey[P.initial];

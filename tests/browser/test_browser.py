@@ -1,0 +1,116 @@
+"""The app in headless Chromium with every non-localhost request blocked: what a user on a locked-down network sees."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+MAP = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def _search(page, text: str, option: str) -> None:
+    box = page.get_by_label("Find an ICB, local authority, PCN or practice")
+    box.fill(text)
+    box.press("Enter")
+    sel = page.get_by_test_id("stSelectbox").filter(has_text="match").first
+    sel.wait_for()
+    if option not in sel.inner_text():
+        sel.click()
+        page.get_by_role("option", name=option).click()
+
+
+def _map(page, min_paths: int):
+    frame = page.frame_locator(MAP).first
+    frame.locator("path.leaflet-interactive").nth(min_paths - 1).wait_for(state="attached")
+    return frame
+
+
+def test_search_an_icb_and_see_its_lsoas_drawn_offline(app_url, page, snap):
+    page.goto(app_url)
+    _search(page, "Birmingham and Solihull", "ICB: NHS Birmingham and Solihull Integrated Care Board (E54000055)")
+    page.wait_for_url(re.compile(r"icb=E54000055"))
+    frame = _map(page, 793)
+    assert frame.locator("path.leaflet-interactive").count() >= 793  # every LSOA 2021 of the ICB, drawn as SVG
+    page.get_by_text("ICB: NHS Birmingham and Solihull Integrated Care Board").wait_for()
+    legend = frame.locator(".c20-legend")
+    assert "IMD 2025 national decile" in legend.inner_text()
+    assert "Source:" in legend.inner_text()
+    snap(page, "01_icb_map")
+    assert page.blocked == []  # nothing was even asked of the internet
+
+
+def test_switch_layer_click_lsoa_and_download(app_url, page, snap):
+    page.goto(f"{app_url}/?icb=E54000055")
+    frame = _map(page, 793)
+    frame.locator("select.c20-layer").select_option("eth_minority")
+    assert frame.locator(".leaflet-container").get_attribute("data-layer") == "eth_minority"
+    assert "All ethnic minority groups" in frame.locator(".c20-legend").inner_text()
+    snap(page, "02_layer_ethnic_minority")
+
+    # click an LSOA in the middle of the map: the details panel opens with its code
+    box = frame.locator(".leaflet-container").bounding_box()
+    frame.locator(".leaflet-container").click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.55})
+    page.get_by_text("Practices most of them use").wait_for()
+    heading = page.locator("h4").filter(has_text=re.compile(r"\(E01\d{6}\)")).first
+    assert re.search(r"\(E01\d{6}\)", heading.inner_text())
+    snap(page, "03_lsoa_clicked")
+
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download the LSOA table (CSV)").click()
+    path = dl.value.path()
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.startswith("lsoa_code,lsoa_name,")
+    assert text.count("\n") == 794  # header + 793 LSOAs
+    assert page.blocked == []
+
+
+def test_find_a_pcn_by_part_of_its_name_and_see_practices(app_url, page, snap):
+    page.goto(app_url)
+    _search(page, "Birmingham East", "PCN: Birmingham East Central Pcn (U79433)")
+    page.wait_for_url(re.compile(r"pcn=U79433"))
+    frame = _map(page, 793)
+    # the practices overlay is on for a PCN: clustered markers, or circle markers beyond the ICB's 793 LSOAs
+    frame.locator(".leaflet-container").wait_for()
+    for _ in range(120):
+        if frame.locator(".marker-cluster").count() or frame.locator("path.leaflet-interactive").count() > 800:
+            break
+        page.wait_for_timeout(250)
+    else:
+        raise AssertionError("no practice markers drawn")
+    page.get_by_text("Member practices").wait_for()
+    snap(page, "04_pcn")
+    assert page.blocked == []
+
+
+def test_outreach_plan_for_three_connectors_prints_visit_sheets(app_url, page, snap):
+    page.goto(f"{app_url}/outreach?pcn=U79433")
+    page.get_by_text("Target neighbourhoods").wait_for()
+    _map(page, 10)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Printable visit sheets (HTML)").click()
+    html = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "Connector 3" in html
+    snap(page, "05_outreach")
+    assert page.blocked == []
+
+
+def test_upload_your_own_uptake_file(app_url, page, snap, atlas, tmp_path):
+    t = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == "QHL"].head(200)
+    rows = ["lsoa_code,numerator,denominator"] + [f"{c},{40 + i % 30},{100 + i % 50}"
+                                                  for i, c in enumerate(t["lsoa_code"])]
+    rows += ["E01XXXXXX,1,2", f"{t['lsoa_code'].iloc[0]},3,2"]
+    f = tmp_path / "uptake.csv"
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    page.goto(f"{app_url}/your_data")
+    page.locator('input[type="file"]').set_input_files(str(f))
+    page.get_by_text("200 rows").wait_for()
+    page.get_by_text("2 row(s) could not be used").wait_for()
+    _map(page, 700)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download your data with suppression applied (CSV)").click()
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert text.splitlines()[0].startswith("code,name,numerator,denominator,rate")
+    snap(page, "06_your_data")
+    assert page.blocked == []
