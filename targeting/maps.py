@@ -359,7 +359,8 @@ def lsoa_detail(atlas: Any, code: str, *, imd: int = 2025, plus_rules: Any = Non
     plus = evaluate_plus(hit, plus_rules)
     detailed = [k for k in ETHNIC_GROUPS if k not in ("minority", "asian", "black", "mixed", "white", "other")]
     eth = pd.DataFrame({"group": [ETHNIC_GROUPS[k] for k in detailed],
-                        "pct": [round(float(row[f"pct_{k}"]), 1) for k in detailed]}).sort_values("pct", ascending=False)
+                        "pct": [round(float(row[f"pct_{k}"]), 1) for k in detailed]})
+    eth = eth.sort_values("pct", ascending=False)
     reg = atlas.registrations21
     reg = reg[reg["lsoa_code"] == row["lsoa_code"]].nlargest(top, "patients")
     prac = reg.merge(atlas.practices[["practice_code", "practice_name", "pcn_name"]], on="practice_code",
