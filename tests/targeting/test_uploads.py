@@ -1,0 +1,155 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from targeting import uploads
+from targeting.suppression import SuppressionRule
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def bsol(atlas):
+    return atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == "QHL"]
+
+
+def test_example_file_reads_every_birmingham_lsoa_and_lists_the_bad_rows(atlas):
+    u = uploads.read_upload(uploads.example_csv(atlas), atlas, filename="ex.csv")
+    assert (u.level, u.geography) == ("lsoa", "LSOA 2021")
+    assert len(u.data) == 793  # every LSOA 2021 of Birmingham and Solihull
+    assert u.columns == {"code": "lsoa_code", "numerator": "health_checks", "denominator": "eligible"}
+    assert list(u.invalid["row"]) == [795, 796]
+    assert "not an LSOA code" in u.invalid["reason"].iloc[0]
+    assert "repeats row 2" in u.invalid["reason"].iloc[1]
+    assert "more than denominator" in u.invalid["reason"].iloc[1]
+    icbs = uploads.upload_icbs(u, atlas)
+    assert icbs.iloc[0].to_dict() == {"icb_code_nhs": "QHL", "rows": 793,
+                                      "icb_name": "NHS Birmingham and Solihull Integrated Care Board"}
+
+
+def test_every_invalid_row_has_its_reason(atlas, bsol):
+    codes = list(bsol["lsoa_code"].iloc[:3])
+    rows = ["LSOA21CD,Numerator,Denominator",
+            f"{codes[0]},10,20",           # ok (line 2)
+            "W01000001,1,2",               # Welsh
+            "E01999999,1,2",               # well-formed, unknown
+            "ABC,1,2",                     # malformed
+            ",1,2",                        # empty code
+            f"{codes[0]},1,2",             # repeat
+            f"{codes[1]},x,2",             # not a number
+            f"{codes[2]},-1,2",            # negative
+            "E01000001,2.5,4",             # fractional (City of London 001A)
+            "E01000002,1,0",               # denominator 0
+            "E01000003,9,4",               # numerator > denominator
+            "",                            # blank line: not a row
+            "E01000005,3,4"]               # ok
+    u = uploads.read_upload(_csv(rows), atlas, filename="mine.csv")
+    assert list(u.data["code"]) == [codes[0], "E01000005"]
+    assert list(u.data["row"]) == [2, 14]
+    reasons = dict(zip(u.invalid["row"], u.invalid["reason"], strict=True))
+    assert len(reasons) == 10  # nothing silently dropped: 12 data rows, 2 valid, 10 listed
+    assert "Welsh" in reasons[3]
+    assert "not a LSOA 2021 code" in reasons[4]
+    assert "not an LSOA code" in reasons[5]
+    assert "is empty" in reasons[6]
+    assert "repeats row 2" in reasons[7]
+    assert "'x' is not a number" in reasons[8]
+    assert "negative" in reasons[9]
+    assert "not a whole number" in reasons[10]
+    assert "denominator (Denominator) is 0" in reasons[11]
+    assert "numerator 9 is more than denominator 4" in reasons[12]
+
+
+def test_lsoa_2011_codes_are_recognised_and_need_imd_2019(atlas):
+    only11 = sorted(set(atlas.lsoa11["lsoa_code"]) - set(atlas.lsoa21["lsoa_code"]))[:50]
+    u = uploads.read_upload(_csv(["lsoa11cd,num,den", *[f"{c},3,10" for c in only11]]), atlas)
+    assert u.geography == "LSOA 2011" and len(u.data) == 50
+    with pytest.raises(ValueError, match="IMD 2019"):
+        uploads.core20_gap(u, atlas, imd=2025)
+    gap = uploads.core20_gap(u, atlas, imd=2019)
+    core = atlas.lsoa11.set_index("lsoa_code").loc[only11, "imd19_core20"]
+    assert gap.loc[0, "units"] == int(core.sum())
+
+
+def test_practice_level_upload(atlas):
+    prac = atlas.practices[atlas.practices["icb_code_nhs"] == "QHL"].sort_values("practice_code").head(60)
+    rows = ["practice_code,numerator,denominator", *[f"{c},{50 + i},{200}" for i, c in
+                                                      enumerate(prac["practice_code"])], "Z99999,1,2"]
+    u = uploads.read_upload(_csv(rows), atlas)
+    assert u.level == "practice" and len(u.data) == 60
+    assert "not a GP practice (July 2022) code" in u.invalid["reason"].iloc[0]
+    gap = uploads.core20_gap(u, atlas)
+    assert gap.loc[0, "units"] + gap.loc[1, "units"] == 60
+    assert gap.loc[0, "units"] > 0  # Birmingham has practices in England's most deprived fifth
+    assert "most deprived fifth" in gap.loc[0, "group_definition"]
+
+
+def test_core20_gap_matches_newcombe(atlas, bsol):
+    core = bsol[bsol["imd25_core20"]]["lsoa_code"].iloc[0]
+    rest = bsol[~bsol["imd25_core20"]]["lsoa_code"].iloc[0]
+    # Newcombe (1998) table II example (e): 56/70 vs 48/80, method 10 interval 0.0524 to 0.3339
+    u = uploads.read_upload(_csv(["lsoa_code,numerator,denominator", f"{core},56,70", f"{rest},48,80"]), atlas)
+    gap = uploads.core20_gap(u, atlas).set_index("group")
+    assert gap.loc["Core20", "rate"] == pytest.approx(80.0)
+    assert gap.loc["Rest", "rate"] == pytest.approx(60.0)
+    g = gap.loc["Gap (Core20 − rest)"]
+    assert g["rate"] == pytest.approx(20.0)
+    assert g["lower"] == pytest.approx(5.24, abs=0.01)
+    assert g["upper"] == pytest.approx(33.39, abs=0.01)
+
+
+def test_core20_gap_on_the_example_sums_real_core20_lsoas(atlas, bsol):
+    u = uploads.read_upload(uploads.example_csv(atlas), atlas)
+    gap = uploads.core20_gap(u, atlas).set_index("group")
+    flags = bsol.set_index("lsoa_code")["imd25_core20"].reindex(u.data["code"]).to_numpy()
+    assert gap.loc["Core20", "units"] == int(flags.sum())
+    assert gap.loc["Core20", "numerator"] == u.data.loc[flags, "numerator"].sum()
+    assert gap.loc["All", "denominator"] == u.data["denominator"].sum()
+    for grp in ("Core20", "Rest", "All"):
+        assert gap.loc[grp, "lower"] < gap.loc[grp, "rate"] < gap.loc[grp, "upper"]
+    # the example draws uptake at 40% in Core20 and 50% elsewhere
+    g = gap.loc["Gap (Core20 − rest)"]
+    assert g["lower"] < -7 and g["upper"] < 0
+    dec = uploads.decile_table(u, atlas)
+    assert dec["denominator"].sum() == u.data["denominator"].sum()
+    assert list(dec["decile"]) == list(range(1, 11))
+
+
+def test_suppression_on_screen_and_in_downloads(atlas, bsol):
+    core = bsol[bsol["imd25_core20"]]["lsoa_code"].iloc[:2].tolist()
+    rest = bsol[~bsol["imd25_core20"]]["lsoa_code"].iloc[0]
+    u = uploads.read_upload(_csv(["lsoa_code,numerator,denominator", f"{core[0]},3,5", f"{core[1]},1,2",
+                                  f"{rest},123,456"]), atlas)
+    rows = uploads.suppressed(u.data)
+    assert list(rows["numerator"]) == ["*", "*", 125]
+    assert list(rows["denominator"]) == ["*", "*", 455]
+    assert rows["rate"].iloc[0] == "*" and rows["rate"].iloc[2] == pytest.approx(27.0)
+    gap = uploads.suppressed(uploads.core20_gap(u, atlas)).set_index("group")
+    assert gap.loc["Core20", "numerator"] == "*" and gap.loc["Core20", "rate"] == "*"
+    assert gap.loc["Gap (Core20 − rest)", "rate"] == "*"  # the gap would reveal the withheld Core20 rate
+    off = uploads.suppressed(u.data, rule=SuppressionRule(enabled=False))
+    assert list(off["numerator"]) == [3, 1, 123]
+
+
+def test_file_level_problems_raise_clear_errors(atlas):
+    with pytest.raises(uploads.UploadError, match="larger than"):
+        uploads.read_upload(b"lsoa_code,numerator,denominator\n" + b"E01000001,1,2\n" * 100, atlas, max_bytes=100)
+    with pytest.raises(uploads.UploadError, match="Columns in the file: code, value"):
+        uploads.read_upload(b"code,value\nE01000001,1\n", atlas, filename="f.csv")
+    with pytest.raises(uploads.UploadError, match="Excel"):
+        uploads.read_upload(b"PK\x03\x04rest-of-a-zip", atlas)
+    with pytest.raises(uploads.UploadError, match="empty"):
+        uploads.read_upload(b"", atlas)
+    with pytest.raises(uploads.UploadError, match="no data rows"):
+        uploads.read_upload(b"lsoa_code,numerator,denominator\n", atlas)
+
+
+def test_semicolons_bom_and_chosen_columns(atlas):
+    data = "\ufeffArea;Got;Offered\nE01000001;4;10\nE01000005;20;30\n".encode()
+    assert uploads.csv_columns(data) == ["Area", "Got", "Offered"]
+    u = uploads.read_upload(data, atlas, code_column="Area", numerator_column="Got", denominator_column="Offered")
+    assert list(u.data["code"]) == ["E01000001", "E01000005"]
+    assert np.allclose(u.data["rate"], [40.0, 200 / 3])
+    assert isinstance(u.data, pd.DataFrame) and u.invalid.empty
