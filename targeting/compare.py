@@ -60,9 +60,9 @@ def funnel_limits(p0: float, n, confidence: float = 0.95) -> tuple[np.ndarray, n
     score test gives :math:`p_0 \pm z\sqrt{p_0(1-p_0)/n}` with :math:`z` the two-sided normal quantile
     (1.96 for 95%, 3.09 for 99.8%). This matches the PHEindicatormethods funnel test data for proportions.
     """
-    from scipy import stats as _st
+    from statistics import NormalDist
 
-    z = float(_st.norm.ppf(1 - (1 - confidence) / 2))
+    z = float(NormalDist().inv_cdf(1 - (1 - confidence) / 2))
     na = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = z * np.sqrt(p0 * (1 - p0) / na)
@@ -198,6 +198,10 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
             icb_v = float(pcn[f"{metric}_icb"].iloc[0])
             eng_v = float(pcn[f"{metric}_england"].iloc[0])
             summary["sii"] = _sii(prac[num_col], prac[den_col], deciles, k, seed)
+            if metric == "core20_pct":
+                summary["sii_note"] = ("read with care: Core20 is defined by the same deprivation index that orders "
+                                       "the practices, so a steep gradient is expected by construction; the SII "
+                                       "can pass ±100 because the fitted line runs past the observed deciles")
     summary["icb_value"], summary["england_value"] = icb_v, eng_v
 
     out = pcn[["pcn_code", "pcn_name", "practices", "weighted_imd_score", "imd_quintile", "core20_pct"]].copy()
