@@ -19,10 +19,10 @@ def _offline_assets() -> Path:
 _offline_assets()
 
 pages = [
-    st.Page("pages/explore.py", title="Explore", default=True),
-    st.Page("pages/outreach.py", title="Plan outreach", url_path="outreach"),
-    st.Page("pages/compare.py", title="Compare places", url_path="compare"),
-    st.Page("pages/your_data.py", title="Your data", url_path="your_data"),
-    st.Page("pages/methods.py", title="Methods & sources", url_path="methods"),
+    st.Page("app_pages/explore.py", title="Explore", default=True),
+    st.Page("app_pages/outreach.py", title="Plan outreach", url_path="outreach"),
+    st.Page("app_pages/compare.py", title="Compare places", url_path="compare"),
+    st.Page("app_pages/your_data.py", title="Your data", url_path="your_data"),
+    st.Page("app_pages/methods.py", title="Methods & sources", url_path="methods"),
 ]
 st.navigation(pages).run()

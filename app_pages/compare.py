@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._shared import area_picker, get_atlas, nice, plus_controls, plus_rules
+from app_pages._shared import area_picker, get_atlas, nice, plus_controls, plus_rules
 
 st.title("Compare places")
 st.write("The PCNs of an ICB side by side on one measure, each with its 95% confidence interval, against the ICB "

@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from pages._shared import (
+from app_pages._shared import (
     KIND_WORDS,
     area_map_payload,
     area_picker,

@@ -6,7 +6,7 @@ import io
 
 import streamlit as st
 
-from pages._shared import area_picker, get_atlas, plus_controls, plus_rules
+from app_pages._shared import area_picker, get_atlas, plus_controls, plus_rules
 
 st.title("Plan outreach")
 st.write("Which Core20 and PLUS neighbourhoods to visit first, grouped into walkable patches and shared between "

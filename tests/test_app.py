@@ -72,7 +72,7 @@ def test_switching_imd_edition_keeps_the_area(app):
 
 def test_your_data_example_flow(app):
     app.run()
-    app.switch_page("pages/your_data.py").run()
+    app.switch_page("app_pages/your_data.py").run()
     assert not app.exception
     app.toggle(key="yd_example").set_value(True).run()
     assert not app.exception
@@ -91,7 +91,7 @@ def test_your_data_example_flow(app):
 
 def test_methods_page_lists_sources_and_limitations(app):
     app.run()
-    app.switch_page("pages/methods.py").run()
+    app.switch_page("app_pages/methods.py").run()
     assert not app.exception
     text = _texts(app)
     assert "Open Government Licence" in text
@@ -102,7 +102,7 @@ def test_methods_page_lists_sources_and_limitations(app):
 def test_compare_page_flow(app):
     app.query_params["icb"] = "E54000055"
     app.run()
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     assert not app.exception
     text = _texts(app)
     assert "Birmingham and Solihull" in text
@@ -113,7 +113,7 @@ def test_compare_page_flow(app):
 def test_outreach_page_flow(app):
     app.query_params["pcn"] = "U79433"
     app.run()
-    app.switch_page("pages/outreach.py").run()
+    app.switch_page("app_pages/outreach.py").run()
     assert not app.exception
     text = _texts(app)
     assert "Birmingham East Central" in text.title() or "BIRMINGHAM EAST CENTRAL" in text

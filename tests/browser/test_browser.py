@@ -114,3 +114,27 @@ def test_upload_your_own_uptake_file(app_url, page, snap, atlas, tmp_path):
     assert text.splitlines()[0].startswith("code,name,numerator,denominator,rate")
     snap(page, "06_your_data")
     assert page.blocked == []
+
+
+def test_compare_the_icbs_pcns(app_url, page, snap):
+    page.goto(f"{app_url}/compare?icb=E54000055")
+    page.get_by_text("PCNs of NHS Birmingham and Solihull Integrated Care Board").wait_for()
+    # a shared link opens the page inside the app's navigation, even as the first visit to a fresh server
+    nav = page.get_by_test_id("stSidebarNav").inner_text()
+    assert "Plan outreach" in nav and "Methods & sources" in nav
+    page.get_by_test_id("stVegaLiteChart").first.wait_for()
+    assert page.get_by_test_id("stVegaLiteChart").count() == 3  # dot plot, funnel plot, SII
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download the comparison (CSV)").click()
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert text.splitlines()[0].startswith("pcn_code,pcn,practices,weighted_imd_score")
+    snap(page, "07_compare")
+    assert page.blocked == []
+
+
+def test_methods_and_sources(app_url, page, snap):
+    page.goto(f"{app_url}/methods")
+    page.get_by_text("Data limitations").wait_for()
+    page.get_by_text("All data under the Open Government Licence v3.0").wait_for()
+    snap(page, "08_methods")
+    assert page.blocked == []
