@@ -164,7 +164,7 @@ def plus_rules(spec: tuple) -> tuple[Any, str]:
 # --------------------------------------------------------------------------------------------
 @st.cache_data(show_spinner="Preparing the map…", max_entries=32)
 def area_map_payload(kind: str, code: str, imd: int, plus_spec: tuple, with_gaps: bool = True,
-                     initial: str | None = None) -> tuple[str, str]:
+                     initial: str | None = None, connectors: int = 0) -> tuple[str, str]:
     """(payload JSON, area name) of the Explore map for an area, cached per area and settings."""
     from targeting import maps
 
@@ -182,8 +182,15 @@ def area_map_payload(kind: str, code: str, imd: int, plus_spec: tuple, with_gaps
     show = ["core20"] + (["practices", "footprints"] if kind in ("pcn", "practice") else [])
     if kind == "pcn" and footprints is not None:
         footprints = footprints[footprints["pcn_code"] == code]
+    patches = None
+    if connectors and kind == "pcn":
+        from targeting.outreach import plan_outreach
+
+        plan = plan_outreach(a, pcn=code, connectors=connectors, imd=imd, plus_rules=rules, plus_combine=combine)
+        patches = maps.plan_patches(plan)
+        show.append("patches")
     payload = maps.map_payload(lsoas, layers, imd=imd, practices=practices, footprints=footprints, bounds=bounds,
-                               show=show, initial=initial)
+                               show=show, initial=initial, patches=patches)
     return payload, name
 
 

@@ -27,6 +27,8 @@ with st.sidebar:
     basemap = st.toggle("Street basemap (needs internet)", value=False, key="basemap",
                         help="The map draws fully without it, e.g. on a locked-down NHS network.")
     plus_spec = plus_controls(key="explore_plus")
+    patches = st.toggle("Outreach patches on a PCN's map", value=False, key="explore_patches",
+                        help="Draw the patches of a default plan for 3 connectors (see Plan outreach to change it).")
 
 area = area_picker(key="explore_search")
 if area is None:
@@ -36,7 +38,8 @@ if area is None:
 
 layer = st.query_params.get("layer")
 try:
-    payload, name = area_map_payload(area.kind, area.code, int(imd), plus_spec, True, layer)
+    payload, name = area_map_payload(area.kind, area.code, int(imd), plus_spec, True, layer,
+                                     3 if patches and area.kind == "pcn" else 0)
 except (LookupError, ValueError) as exc:
     st.error(str(exc.args[0] if exc.args else exc))
     st.stop()

@@ -49,6 +49,7 @@ __all__ = [
     "map_payload",
     "payload_bytes",
     "plan_map_payload",
+    "plan_patches",
     "standalone_html",
     "standard_layers",
     "upload_map_payload",
@@ -628,6 +629,16 @@ def map_payload(
     return _script_json(payload)
 
 
+def plan_patches(plan: Any) -> gpd.GeoDataFrame:
+    """The planned patches of an outreach plan as a map overlay: ``label``, ``connector``, ``households``."""
+    patches = plan.patches
+    pg = gpd.GeoDataFrame({"label": [f"Patch {p}" for p in patches["patch_id"]],
+                           "connector": patches["connector"].astype(float),
+                           "households": patches["households"].astype(float)},
+                          geometry=patches.geometry.values, crs=patches.crs)
+    return pg[pg["connector"].notna()]
+
+
 def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector", basemap_bounds: Any = None) -> str:
     """The map of an outreach plan (:func:`targeting.outreach.plan_outreach`): patches, connectors, status, score.
 
@@ -654,12 +665,7 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector", 
                     group="Outreach plan", decimals=0),
         *[lay for lay in standard_layers(lsoas)],
     ]
-    patches = plan.patches
-    pg = gpd.GeoDataFrame({"label": [f"Patch {p}" for p in patches["patch_id"]],
-                           "connector": patches["connector"].astype(float),
-                           "households": patches["households"].astype(float)},
-                          geometry=patches.geometry.values, crs=patches.crs)
-    pg = pg[pg["connector"].notna()]
+    pg = plan_patches(plan)
     codes = set(t["lsoa_code"])
     reg = atlas.registrations21
     pcodes = reg.loc[reg["lsoa_code"].isin(codes), "practice_code"].unique()

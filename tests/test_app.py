@@ -119,3 +119,11 @@ def test_outreach_page_flow(app):
     assert "Birmingham East Central" in text.title() or "BIRMINGHAM EAST CENTRAL" in text
     keys = {b.key for b in app.get("download_button")}
     assert {"outreach_csv", "outreach_geojson", "outreach_sheets"} <= keys
+
+
+def test_explore_pcn_with_outreach_patches(app):
+    app.query_params["pcn"] = "U79433"
+    app.run()
+    app.toggle(key="explore_patches").set_value(True).run()
+    assert not app.exception
+    assert app.subheader[0].value == "PCN: Birmingham East Central PCN"

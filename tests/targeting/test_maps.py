@@ -182,3 +182,18 @@ def test_map_command_writes_offline_html(tmp_path, atlas):
     assert '"initial":"plus"' in text
     assert not re.search(r"""<script[^>]+src=["']https?://""", text)
     assert main(["map", "--icb", "Atlantis", "--out", str(tmp_path / "x.html")]) == 2
+
+
+def test_plan_map_has_connectors_and_patches(atlas):
+    from targeting.outreach import plan_outreach
+
+    plan = plan_outreach(atlas, pcn="U79433", connectors=3)
+    patches = maps.plan_patches(plan)
+    assert set(patches["connector"]) == {1.0, 2.0, 3.0}
+    d = _payload_dict(maps.plan_map_payload(atlas, plan))
+    assert d["initial"] == "plan_connector"
+    assert len(d["fc"]["features"]) == len(plan.lsoas)
+    assert len(d["overlays"]["patches"]["fc"]["features"]) == len(patches)
+    conn = next(lay for lay in d["layers"] if lay["key"] == "plan_connector")
+    planned = (plan.lsoas["status"] == "planned").to_numpy()
+    assert all((c != "-") == p for c, p in zip(conn["cls"], planned, strict=True))
