@@ -127,3 +127,17 @@ def test_explore_pcn_with_outreach_patches(app):
     app.toggle(key="explore_patches").set_value(True).run()
     assert not app.exception
     assert app.subheader[0].value == "PCN: Birmingham East Central PCN"
+
+
+def test_explore_a_local_authority_and_a_practice(app, atlas):
+    app.query_params["lad"] = "E08000025"
+    app.run()
+    assert not app.exception
+    assert app.subheader[0].value == "Local authority: Birmingham"
+    n = int((atlas.lsoa21["lad_code"] == "E08000025").sum())
+    assert {m.label: m.value for m in app.metric}["LSOAs"] == f"{n:,}"
+    app2 = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app2.query_params["practice"] = "M85013"
+    app2.run()
+    assert not app2.exception
+    assert app2.subheader[0].value.startswith("Practice: Church Lane")

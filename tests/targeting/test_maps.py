@@ -182,6 +182,10 @@ def test_map_command_writes_offline_html(tmp_path, atlas):
     assert '"initial":"plus"' in text
     assert not re.search(r"""<script[^>]+src=["']https?://""", text)
     assert main(["map", "--icb", "Atlantis", "--out", str(tmp_path / "x.html")]) == 2
+    plan = tmp_path / "plan.html"
+    assert main(["map", "--pcn", "U79433", "--layer", "targets", "--out", str(plan)]) == 0
+    text = plan.read_text(encoding="utf-8")
+    assert '"initial":"plan_connector"' in text and '"patches":' in text
 
 
 def test_plan_map_has_connectors_and_patches(atlas):
