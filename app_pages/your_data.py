@@ -86,7 +86,8 @@ except ValueError as exc:
     st.error(str(exc))
     st.stop()
 shown = suppressed(gap, rule=rule)
-st.dataframe(shown.rename(columns={"rate": "rate %", "lower": "lower 95% %", "upper": "upper 95% %"}),
+st.dataframe(shown.where(shown.notna(), "").rename(columns={"rate": "rate %", "lower": "lower 95% %",
+                                                           "upper": "upper 95% %"}),
              hide_index=True, width="stretch", key="yd_gap")
 g = gap.set_index("group")
 gap_row = g.loc["Gap (Core20 − rest)"]

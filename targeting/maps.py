@@ -617,7 +617,7 @@ def map_payload(
             pr = practices.assign(pcn_i=cls, val=txt)
             label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values)
         payload["overlays"]["practices"] = {
-            "label": html.escape(label), "pal": pal, "legend": legend,
+            "label": html.escape(label), "pal": pal, "legend": legend, "cluster": practice_values is None,
             "pts": _points(pr, ["pcn_i", "practice_code", "practice_name", "pcn_name", "list_size", "val"])}
     if footprints is not None and len(footprints):
         payload["overlays"]["footprints"] = {"label": "Indicative PCN footprints (where patients live)",
@@ -783,7 +783,9 @@ _TEMPLATE = Template("""
         (p.households !== undefined ? '<br>' + fmt(p.households) + ' households' : '')); }});
   }
   if (O.practices) {
-    var grp = (L.markerClusterGroup ? L.markerClusterGroup({maxClusterRadius: 40}) : L.featureGroup());
+    // a user's values by practice are shown unclustered, so every practice's colour is visible
+    var grp = (O.practices.cluster && L.markerClusterGroup) ? L.markerClusterGroup({maxClusterRadius: 40})
+                                                            : L.featureGroup();
     O.practices.pts.forEach(function(r){
       var m = L.circleMarker([r[0], r[1]], {radius: 7, color: '#000', weight: 1, fillColor: O.practices.pal[r[2]],
                                             fillOpacity: 0.95});
