@@ -121,6 +121,8 @@ class MapLayer:
         Decimal places of the value in tooltips.
     note
         A caveat shown under the legend (e.g. how ethnicity was recorded).
+    extra
+        Hints for the page: ``{"flag": True}`` means each value is a class index, shown by its class label.
     """
 
     key: str
@@ -639,7 +641,7 @@ def plan_patches(plan: Any) -> gpd.GeoDataFrame:
     return pg[pg["connector"].notna()]
 
 
-def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector", basemap_bounds: Any = None) -> str:
+def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") -> str:
     """The map of an outreach plan (:func:`targeting.outreach.plan_outreach`): patches, connectors, status, score.
 
     Layers: the connector each LSOA is planned for, its status (planned / waiting / not a target), its priority
@@ -663,7 +665,7 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector", 
         value_layer("plan_score", "Priority score", t["priority_score"].to_numpy(dtype=float),
                     units="0–100, from the weighted components (see the table)", source=src, vintage=vintage,
                     group="Outreach plan", decimals=0),
-        *[lay for lay in standard_layers(lsoas)],
+        *standard_layers(lsoas),
     ]
     pg = plan_patches(plan)
     codes = set(t["lsoa_code"])
