@@ -11,6 +11,7 @@ from app_pages._shared import (
     area_map_payload,
     area_picker,
     get_atlas,
+    nice,
     pcn_profiles,
     pct_ci,
     plus_controls,
@@ -69,8 +70,8 @@ with col_panel:
         prof = practice_profiles(int(imd), plus_spec, practice=code)
         if not prof.empty:
             r = prof.iloc[0]
-            st.markdown(f"#### {str(r['practice_name']).title()} ({code})")
-            st.write(f"PCN: **{str(r['pcn_name']).title()}** ({r['pcn_code']})")
+            st.markdown(f"#### {nice(r['practice_name'])} ({code})")
+            st.write(f"PCN: **{nice(r['pcn_name'])}** ({r['pcn_code']})")
             st.metric("Registered patients (July 2022)", f"{int(r['registered_patients']):,}")
             st.write(f"Patients living in Core20 LSOAs: {pct_ci(r, 'core20_pct')}; ICB {r['core20_pct_icb']:.1f}%, "
                      f"England {r['core20_pct_england']:.1f}%")
@@ -94,7 +95,8 @@ with col_panel:
                      hide_index=True, width="stretch")
         st.write(f"Registered patients living here (July 2022): {int(r['registered_patients']):,}. "
                  "Practices most of them use:")
-        st.dataframe(d["practices"].assign(practice_name=d["practices"]["practice_name"].str.title()),
+        st.dataframe(d["practices"].assign(practice_name=d["practices"]["practice_name"].map(nice),
+                                           pcn_name=d["practices"]["pcn_name"].map(nice)),
                      hide_index=True, width="stretch")
         source_caption("IoD 2025 and IoD 2019 (MHCLG)", "Census 2021 TS021 (ONS)",
                        "NHS Digital registrations July 2022 (apportioned to LSOA 2021)")
@@ -148,7 +150,7 @@ if area.kind == "icb":
     with st.expander(f"PCNs of this ICB ({len(prof)})"):
         show = prof[["pcn_code", "pcn_name", "practices", "registered_patients", "core20_pct", "core20_pct_lower",
                      "core20_pct_upper", "plus_pct", "pct_minority", "weighted_imd_score"]]
-        st.dataframe(show.assign(pcn_name=show["pcn_name"].str.title()).round(1), hide_index=True,
+        st.dataframe(show.assign(pcn_name=show["pcn_name"].map(nice)).round(1), hide_index=True,
                      width="stretch")
         source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS). "
                        "In PCN-code order; see Compare places for a fair comparison with intervals.")

@@ -80,7 +80,19 @@ def test_find_a_pcn_by_part_of_its_name_and_see_practices(app_url, page, snap):
     else:
         raise AssertionError("no practice markers drawn")
     page.get_by_text("Member practices").wait_for()
+    frame.locator("select.c20-layer").wait_for()  # the map is laid out (controls visible)
+    page.wait_for_timeout(1000)
     snap(page, "04_pcn")
+    # click a practice (a circle marker: black 1 px outline; LSOAs have grey 0.4 px ones): its panel opens
+    marker = frame.locator('path.leaflet-interactive[stroke="#000"][stroke-width="1"]')
+    for _ in range(40):
+        if marker.count():
+            break
+        frame.locator(".marker-cluster").first.click()  # zoom into a cluster until markers show
+        page.wait_for_timeout(500)
+    marker.first.dispatch_event("click")  # wherever the marker sits on screen
+    page.get_by_text("PCN: Birmingham East Central PCN (U79433)").wait_for()
+    snap(page, "04b_practice_clicked")
     assert page.blocked == []
 
 
