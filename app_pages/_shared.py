@@ -40,11 +40,7 @@ def get_atlas():
 def search_areas(text: str) -> pd.DataFrame:
     from targeting.areas import search
 
-    try:
-        return search(get_atlas(), text, limit=40)
-    except TypeError:
-        # targeting.areas.search fails on text matching nothing (label built on an empty frame): no match
-        return pd.DataFrame(columns=["kind", "code", "name", "icb_code", "label"])
+    return search(get_atlas(), text, limit=40)
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
