@@ -47,7 +47,7 @@ from geo.vintage import apportion, bridge_pairs, detect_lsoa_vintage, inherit
 
 __all__ = ["ATLAS_VERSION", "Atlas", "build", "input_hashes", "load"]
 
-ATLAS_VERSION = "1"
+ATLAS_VERSION = "2"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
            "hypertension")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
@@ -418,7 +418,7 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
     pr["northing"] = pc.map(cp["northing"]).astype(float)
     lon, lat = bng_to_lonlat(pr["easting"].to_numpy(), pr["northing"].to_numpy())
     pr["lon"], pr["lat"] = np.round(lon, 6), np.round(lat, 6)
-    geom = gpd.points_from_xy(pr["lon"], pr["lat"], crs=4326)
+    geom = gpd.points_from_xy(pr["lon"], pr["lat"], crs=4326)  # a practice with no coordinates gets an empty point
     gpr = gpd.GeoDataFrame(pr, geometry=geom, crs=4326)
     located = gpr[gpr["easting"].notna()]
     hit = gpd.sjoin(located[["practice_code", "geometry"]], g11[["icb_code", "geometry"]], predicate="within",

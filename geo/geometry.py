@@ -23,8 +23,10 @@ def to_bng(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame | gpd.GeoS
 
 def bng_to_lonlat(easting: np.ndarray | pd.Series, northing: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Convert British National Grid eastings and northings to WGS84 longitude and latitude."""
-    lon, lat = _TO_LONLAT.transform(np.asarray(easting, dtype=float), np.asarray(northing, dtype=float))
-    return np.asarray(lon), np.asarray(lat)
+    e, n = np.asarray(easting, dtype=float), np.asarray(northing, dtype=float)
+    lon, lat = _TO_LONLAT.transform(e, n)
+    bad = ~(np.isfinite(e) & np.isfinite(n))  # pyproj turns a missing coordinate into inf; keep it missing
+    return np.where(bad, np.nan, lon), np.where(bad, np.nan, lat)
 
 
 def lonlat_to_bng(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -97,6 +97,9 @@ def test_practices_located_and_placed(atlas):
     assert densham["postcode"] == "TS18 1HU"
     assert densham["easting"] == 444136 and densham["northing"] == 518701
     assert densham["icb_code_nhs"] == "QHM"
+    # a practice whose postcode is not in Code-Point has missing coordinates, never infinite ones
+    assert p["lon"].replace([float("inf"), float("-inf")], float("nan")).isna().sum() == p["lon"].isna().sum()
+    assert p.loc[p["easting"].isna(), "lon"].isna().all()
 
 
 def test_practice_icbs_agree_with_strategy_unit(atlas, data_dir):
