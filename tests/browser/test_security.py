@@ -1,0 +1,116 @@
+"""Hostile strings in a user's upload and in official names are shown as text, never run, in a real browser."""
+
+import copy
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+XSS = '<img src=x onerror="window.__xss=(window.__xss||0)+1"><script>window.__xss=(window.__xss||0)+1</script>'
+
+
+def _no_script_ran(page) -> None:
+    for frame in page.frames:
+        assert frame.evaluate("() => window.__xss === undefined"), f"injected script ran in {frame.url}"
+
+
+@pytest.fixture
+def offline_page(browser):
+    """A page for files opened from disk: every network request is refused, dialogs are recorded."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "about:"))
+              else r.abort())
+    pg = ctx.new_page()
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    ctx.close()
+
+
+def test_hostile_upload_is_shown_as_text(app_url, page, snap, atlas, tmp_path):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    t = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == "QHL"].head(60)
+    rows = [f'lsoa_code,numerator,denominator,"{XSS.replace(chr(34), chr(39))}"']
+    rows += [f"{c},{20 + i % 9},{60 + i % 7},x" for i, c in enumerate(t["lsoa_code"])]
+    rows += [f'"{XSS}",1,2,x', f'E01008881,"{XSS}",2,x']
+    f = tmp_path / "uptake <b>bold<img src=x onerror=alert(1)>.csv"
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    page.goto(f"{app_url}/your_data")
+    page.locator('input[type="file"]').set_input_files(str(f))
+    page.get_by_text("could not be used").first.wait_for()
+    page.wait_for_timeout(2500)  # let the map frame and tables render
+    snap(page, "09_hostile_upload")
+    _no_script_ran(page)
+    assert dialogs == []
+    assert page.locator("img[src='x']").count() == 0
+    for frame in page.frames:
+        assert frame.locator("img[src='x']").count() == 0
+
+
+def test_hostile_official_names_in_a_map(atlas, offline_page, tmp_path):
+    from targeting import maps
+
+    lsoas, bounds, _ = maps.area_lsoas(atlas, "lad", "E07000076")  # Tendring, with Jaywick
+    lsoas = lsoas.copy()
+    lsoas["lsoa_name"] = XSS
+    lsoas["lad_name"] = XSS
+    x0, y0, x1, y1 = lsoas["geometry_web"].total_bounds
+    pr = atlas.practices.dropna(subset=["lat"])
+    pr = pr[pr["lon"].between(x0, x1) & pr["lat"].between(y0, y1)].copy()
+    pr["practice_name"] = XSS
+    pr["pcn_name"] = XSS
+    payload = maps.map_payload(lsoas, maps.standard_layers(lsoas), practices=pr, bounds=bounds,
+                               show=("core20", "practices"))
+    html = maps.standalone_html(maps.build_map(payload, height="100%"), title=XSS)
+    path = tmp_path / "map.html"
+    path.write_text(html, encoding="utf-8")
+    pg = offline_page
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("path.leaflet-interactive")
+    shown = []
+    paths = pg.locator("path.leaflet-interactive")
+    n = min(paths.count(), 12)
+    for i in range(n):  # real mouse moves, so Leaflet opens each tooltip as a person would see it
+        box = paths.nth(i).bounding_box()
+        if box and box["width"] > 2 and box["height"] > 2:
+            pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            pg.wait_for_timeout(50)
+            shown.append(pg.evaluate("() => [...document.querySelectorAll('.leaflet-tooltip')]"
+                                     ".map(e => e.textContent).join(' ')"))
+    icons = pg.locator(".leaflet-marker-icon:not(.marker-cluster)")
+    for i in range(min(icons.count(), 5)):
+        box = icons.nth(i).bounding_box()
+        if not box or not (0 < box["x"] < 1190 and 0 < box["y"] < 890):
+            continue
+        pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        pg.wait_for_timeout(50)
+        shown.append(pg.evaluate("() => [...document.querySelectorAll('.leaflet-tooltip')]"
+                                 ".map(e => e.textContent).join(' ')"))
+    shown = " ".join(shown)
+    assert n > 0
+    assert "<img src=x" in shown  # the name is displayed, as text
+    _no_script_ran(pg)
+    assert pg.dialogs == []
+    assert pg.locator("img[src='x']").count() == 0
+
+
+def test_hostile_names_in_visit_sheets(atlas, offline_page, tmp_path):
+    from targeting.outreach import plan_outreach
+    from targeting.visit_sheets import visit_sheets_html
+
+    plan = copy.deepcopy(plan_outreach(atlas, pcn="U37316", connectors=3))
+    plan.lsoas["lsoa_name"] = XSS
+    plan.lsoas["why"] = XSS
+    html = visit_sheets_html(plan)
+    path = tmp_path / "visit_sheets.html"
+    path.write_text(html, encoding="utf-8")
+    pg = offline_page
+    pg.goto(path.as_uri())
+    pg.wait_for_load_state("load")
+    assert "<img src=x" in pg.evaluate("() => document.body.innerText")
+    _no_script_ran(pg)
+    assert pg.dialogs == [] and pg.locator("img[src='x']").count() == 0
+    pg.screenshot(path=str(Path(__file__).parent / "screenshots" / "10_hostile_visit_sheets.png"), full_page=False)
+
