@@ -114,3 +114,29 @@ def test_hostile_names_in_visit_sheets(atlas, offline_page, tmp_path):
     assert pg.dialogs == [] and pg.locator("img[src='x']").count() == 0
     pg.screenshot(path=str(Path(__file__).parent / "screenshots" / "10_hostile_visit_sheets.png"), full_page=False)
 
+
+
+def test_two_sessions_do_not_see_each_others_upload(app_url, browser, atlas, tmp_path):
+    t = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == "QHL"].head(50)
+    f = tmp_path / "session_a_private.csv"
+    f.write_text("lsoa_code,numerator,denominator\n" + "\n".join(f"{c},{10 + i % 5},{40 + i % 9}" for i, c in
+                                                                    enumerate(t["lsoa_code"])) + "\n")
+    a = browser.new_context()
+    b = browser.new_context()
+    try:
+        pa, pb = a.new_page(), b.new_page()
+        pa.set_default_timeout(120_000)
+        pb.set_default_timeout(120_000)
+        pa.goto(f"{app_url}/your_data")
+        pa.locator('input[type="file"]').set_input_files(str(f))
+        pa.get_by_text("50 rows").first.wait_for()
+        assert pa.get_by_text("session_a_private.csv").count() > 0
+        pb.goto(f"{app_url}/your_data")
+        pb.locator('input[type="file"]').wait_for(state="attached")
+        pb.wait_for_timeout(2000)
+        body = pb.evaluate("() => document.body.innerText")
+        assert "session_a_private" not in body
+        assert "50 rows" not in body
+    finally:
+        a.close()
+        b.close()
