@@ -203,6 +203,8 @@ def read_upload(
                           "lsoa_code,numerator,denominator.")
     header = [c.strip().lstrip("\ufeff") for c in rows[0]]
     body = rows[1:]
+    if not any(any(c.strip() for c in r) for r in body):  # blank lines are not rows
+        body = []
     if len(body) > max_rows:
         raise UploadError(f"{filename}: {len(body):,} rows is more than the {max_rows:,} allowed.")
     if not body:

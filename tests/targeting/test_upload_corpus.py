@@ -1,0 +1,73 @@
+"""Malformed uploads, each with the behaviour it must get: a clear message naming the file, or rows listed with
+their reasons. Nothing crashes and nothing is silently dropped."""
+
+import pytest
+
+from targeting import uploads
+
+HEAD = "lsoa_code,numerator,denominator\n"
+
+
+def _ok_rows(atlas, n=5):
+    codes = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == "QHL"]["lsoa_code"].head(n)
+    return "".join(f"{c},{3 + i},{10 + i}\n" for i, c in enumerate(codes))
+
+
+def test_a_200_mb_upload_is_refused_before_parsing(atlas):
+    big = HEAD.encode() + b"E01008881,1,2\n" * (200_000_000 // 14)
+    assert len(big) > 199_000_000
+    with pytest.raises(uploads.UploadError, match="larger than") as err:
+        uploads.read_upload(big, atlas, filename="huge.csv")
+    assert "huge.csv" in str(err.value)
+
+
+def test_too_many_rows(atlas):
+    data = HEAD + "E01008881,1,2\n" * 30
+    with pytest.raises(uploads.UploadError, match="rows"):
+        uploads.read_upload(data.encode(), atlas, filename="many.csv", max_rows=10)
+
+
+@pytest.mark.parametrize("case,transform,expect_rows", [
+    ("cp1252", lambda t: (t.replace("lsoa_code", "lsoa_code") + "E01000001,1,2\n").encode("cp1252"), None),
+    ("utf8-bom", lambda t: b"\xef\xbb\xbf" + t.encode(), None),
+    ("semicolons", lambda t: t.replace(",", ";").encode(), None),
+    ("crlf", lambda t: t.replace("\n", "\r\n").encode(), None),
+    ("quoted", lambda t: "\n".join(",".join(f'"{x}"' for x in ln.split(",")) for ln in t.splitlines()).encode(),
+     None),
+])
+def test_encodings_and_delimiters_are_read(atlas, case, transform, expect_rows):
+    text = HEAD + _ok_rows(atlas)
+    u = uploads.read_upload(transform(text), atlas, filename=f"{case}.csv")
+    assert len(u.data) >= 4
+
+
+@pytest.mark.parametrize("line,numerator,reason", [
+    ('E01008881,"1,234",2000', 1234, None),            # a thousands separator is read (documented correction)
+    ("e01008881 ,1,2", 1, None),                        # lower case and spaces are tidied, not rejected
+    ("E01008881,1e3,2000", 1000, None),                 # scientific notation is a number
+    ("<script>alert(1)</script>,1,2", None, "is not an LSOA code"),
+    ("E01008881,NaN,2", None, "'NaN' is not a number"),
+    ("E01008881,inf,2", None, "'inf' is not a number"),
+])
+def test_awkward_values(atlas, line, numerator, reason):
+    u = uploads.read_upload((HEAD + line + "\n").encode(), atlas, filename="awkward.csv")
+    if reason is None:
+        assert u.invalid.empty and u.data["numerator"].tolist() == [numerator]
+    else:
+        assert u.data.empty and len(u.invalid) == 1  # never dropped: listed with its reason and row
+        assert reason in u.invalid["reason"].iloc[0] and u.invalid["row"].iloc[0] == 2
+
+
+def test_duplicated_header_is_named(atlas):
+    data = "lsoa_code,numerator,numerator,denominator\nE01008881,1,1,2\n"
+    try:
+        u = uploads.read_upload(data.encode(), atlas, filename="dup.csv")
+    except uploads.UploadError as exc:
+        assert "numerator" in str(exc)
+    else:
+        assert len(u.data) + len(u.invalid) == 1
+
+
+def test_header_only_and_blank_lines(atlas):
+    with pytest.raises(uploads.UploadError, match="no data rows"):
+        uploads.read_upload(b"lsoa_code,numerator,denominator\n\n\n", atlas, filename="blank.csv")
