@@ -454,6 +454,20 @@ def _script_json(obj: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def _nums(values: Any, decimals: int) -> list[float | int | None]:
+    """Round a column of values for the payload in one pass (NaN → null; whole numbers when decimals is 0)."""
+    arr = np.round(np.asarray(values, dtype=float), decimals)
+    ok = np.isfinite(arr)
+    out = arr.astype(object)
+    if decimals == 0:
+        out[ok] = arr[ok].astype(np.int64)
+    out[~ok] = None
+    return out.tolist()
+
+
+_GEOM_TOKEN = re.compile(r'"@@geom:(\d+)@@"')
+
+
 def _num(v: float, decimals: int) -> float | None:
     if v is None or np.isnan(v):
         return None
@@ -474,7 +488,6 @@ def _legend_html(layer: MapLayer) -> str:
 
 
 def _features(lsoas: gpd.GeoDataFrame, imd: int) -> list[dict]:
-    geoms = _round_geoms(lsoas["geometry_web"].values)
     p = "imd25" if imd == 2025 else "imd19"
     e = html.escape
     n = len(lsoas)
@@ -490,8 +503,10 @@ def _features(lsoas: gpd.GeoDataFrame, imd: int) -> list[dict]:
         return None if v is None or pd.isna(v) else int(v)
 
     feats = []
-    for i, g in enumerate(geoms):
-        feats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
+    for i in range(n):
+        # geometry JSON is spliced in after serialising (see map_payload): parsing 2,000 polygons only to
+        # write them out again was most of the payload's cost
+        feats.append({"type": "Feature", "geometry": f"@@geom:{i}@@",
                       "properties": {"i": i, "c": e(str(cols["lsoa_code"][i])), "n": e(str(cols["lsoa_name"][i])),
                                      "l": e(str(cols["lad_name"][i])), "d25": whole(cols["imd25_decile"][i]),
                                      "d19": whole(cols["imd19_decile"][i]), "k": bool(cols[f"{p}_core20"][i] is True
@@ -591,7 +606,7 @@ def map_payload(
         "layers": [{"key": lay.key, "label": html.escape(lay.label), "group": html.escape(lay.group),
                     "units": html.escape(lay.units),
                     "cls": "".join("-" if c < 0 else str(int(c)) for c in lay.classes),
-                    "pal": list(lay.palette), "val": [_num(v, lay.decimals) for v in lay.values],
+                    "pal": list(lay.palette), "val": _nums(lay.values, lay.decimals),
                     "flag": [html.escape(x) for x in lay.class_labels] if lay.extra.get("flag") else None,
                     "legend": _legend_html(lay)} for lay in layers],
         "initial": initial if initial in keys else keys[0],
@@ -628,7 +643,8 @@ def map_payload(
         extra = [c for c in ("connector", "households", "lsoas") if c in patches.columns]
         payload["overlays"]["patches"] = {"label": "Outreach patches", "pal": list(OKABE_ITO),
                                           "fc": _geojson_of(patches, "label", extra)}
-    return _script_json(payload)
+    geom_json = shapely.to_geojson(_round_geoms(lsoas["geometry_web"].values))
+    return _GEOM_TOKEN.sub(lambda m: geom_json[int(m.group(1))], _script_json(payload))
 
 
 def plan_patches(plan: Any) -> gpd.GeoDataFrame:
