@@ -465,6 +465,12 @@ def _nums(values: Any, decimals: int) -> list[float | int | None]:
     return out.tolist()
 
 
+def _class_string(classes: Any) -> str:
+    """One character per LSOA: its colour class (0–9), or '-' for no data."""
+    arr = np.asarray(classes)
+    return "".join(np.where(arr < 0, "-", np.clip(arr, 0, 9).astype(int).astype(str)).tolist())
+
+
 _GEOM_TOKEN = re.compile(r'"@@geom:(\d+)@@"')
 
 
@@ -605,7 +611,7 @@ def map_payload(
         "fc": {"type": "FeatureCollection", "features": _features(lsoas, imd)},
         "layers": [{"key": lay.key, "label": html.escape(lay.label), "group": html.escape(lay.group),
                     "units": html.escape(lay.units),
-                    "cls": "".join("-" if c < 0 else str(int(c)) for c in lay.classes),
+                    "cls": _class_string(lay.classes),
                     "pal": list(lay.palette), "val": _nums(lay.values, lay.decimals),
                     "flag": [html.escape(x) for x in lay.class_labels] if lay.extra.get("flag") else None,
                     "legend": _legend_html(lay)} for lay in layers],
