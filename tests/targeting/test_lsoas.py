@@ -39,11 +39,13 @@ def test_imd2019_lists_lsoa_2011(capsys, data_dir):
     assert len(expected) == 773 and set(df["lsoa_code"]) == expected
     imd = pd.read_csv(data_dir / "imd/imd2019_lsoa11_file7_assembled.csv.gz").set_index("LSOA code (2011)")
     row = df.set_index("lsoa_code").loc["E01009318"]
-    assert row["imd_rank"] == imd.loc["E01009318", "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"]
+    rank = "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
+    assert row["imd_rank"] == imd.loc["E01009318", rank]
 
 
 def test_figures_for_a_known_lsoa(capsys, data_dir):
     code, out, _ = _run(capsys, ["lsoas", "--icb", "E54000023"])  # Suffolk and North East Essex: Jaywick
+    assert code == 0
     df = pd.read_csv(io.StringIO(out)).set_index("lsoa_code")
     jay = df.loc["E01021988"]
     assert (jay["imd_rank"], jay["imd_decile"], str(jay["core20"]).lower()) == (1, 1, "true")
