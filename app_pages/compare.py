@@ -100,7 +100,8 @@ if sii and sii.get("by_quantile"):
         y=alt.Y("value:Q", title=summary["label"]), tooltip=["quantile:O", alt.Tooltip("value:Q", format=".1f")])
     st.altair_chart(chart.properties(height=280), width="stretch")
     if not sii.get("note") and pd.notna(sii.get("sii")):
-        st.write(f"SII = **{sii['sii']:.1f}** {unit} (95% CI {sii['sii_lower']:.1f} to {sii['sii_upper']:.1f}): the "
+        sii_unit = "percentage points" if unit == "%" else unit
+        st.write(f"SII = **{sii['sii']:.1f}** {sii_unit} (95% CI {sii['sii_lower']:.1f} to {sii['sii_upper']:.1f}): the "
                  "modelled difference between the least and the most deprived ends of the ICB's population "
                  "(positive = higher in less deprived practices).")
     else:

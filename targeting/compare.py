@@ -198,10 +198,11 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
             icb_v = float(pcn[f"{metric}_icb"].iloc[0])
             eng_v = float(pcn[f"{metric}_england"].iloc[0])
             summary["sii"] = _sii(prac[num_col], prac[den_col], deciles, k, seed)
-            if metric == "core20_pct":
-                summary["sii_note"] = ("read with care: Core20 is defined by the same deprivation index that orders "
-                                       "the practices, so a steep gradient is expected by construction; the SII "
-                                       "can pass ±100 because the fitted line runs past the observed deciles")
+            if metric == "core20_pct" and isinstance(summary["sii"], dict):
+                # the bars by decile still show how concentrated Core20 patients are; a slope would be circular
+                summary["sii"]["note"] = ("not given for the Core20 share: Core20 is defined by the same "
+                                          "deprivation index that orders the practices, so the gradient is "
+                                          "circular (and a fitted slope can pass ±100 points)")
     summary["icb_value"], summary["england_value"] = icb_v, eng_v
 
     out = pcn[["pcn_code", "pcn_name", "practices", "weighted_imd_score", "imd_quintile", "core20_pct"]].copy()

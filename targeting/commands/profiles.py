@@ -130,7 +130,7 @@ def _compare(args: argparse.Namespace) -> int:
                                   qof_year=args.qof_year)
     s = summary.get("sii") or {}
     for k in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
-        table[f"icb_{k}"] = s.get(k)
+        table[f"icb_{k}"] = None if s.get("note") else s.get(k)  # withheld where the SII is circular
     table["sii_quantiles"] = s.get("quantiles", "")
     table["order"] = summary["order"]
     table["source"] = summary["source"] + ("" if args.metric.lower().startswith("qof_")
@@ -141,10 +141,10 @@ def _compare(args: argparse.Namespace) -> int:
         for c in ("value", "lower", "upper"):
             table[c] = suppress_rates(table[c], numerator=table["numerator"], denominator=table["denominator"])
         table["numerator"] = suppress_counts(table["numerator"])
-    if s.get("sii") is not None:
+    if s.get("sii") is not None and not s.get("note"):
         print(f"{summary['label']} in {summary['icb_name']}: SII {s['sii']:.2f} (95% CI {s['sii_lower']:.2f} to "
-              f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')}; "
-              f"RII {s['rii']:.3f}", file=sys.stderr)
+              f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')} "
+              f"(positive = higher in less deprived practices); RII {s['rii']:.3f}", file=sys.stderr)
     else:
         print(f"SII: {summary.get('sii_note') or (summary.get('sii') or {}).get('note', 'not computed')}",
               file=sys.stderr)
