@@ -101,7 +101,8 @@ if sii and sii.get("by_quantile"):
     st.altair_chart(chart.properties(height=280), width="stretch")
     if not sii.get("note") and pd.notna(sii.get("sii")):
         sii_unit = "percentage points" if unit == "%" else unit
-        st.write(f"SII = **{sii['sii']:.1f}** {sii_unit} (95% CI {sii['sii_lower']:.1f} to {sii['sii_upper']:.1f}): the "
+        lo, hi = sii["sii_lower"], sii["sii_upper"]
+        st.write(f"SII = **{sii['sii']:.1f}** {sii_unit} (95% CI {lo:.1f} to {hi:.1f}): the "
                  "modelled difference between the least and the most deprived ends of the ICB's population "
                  "(positive = higher in less deprived practices).")
     else:
