@@ -155,7 +155,8 @@ def _detection_gap(atlas: Atlas) -> pd.DataFrame:
     def make():
         from targeting.gaps import lsoa_detection_gap
 
-        return lsoa_detection_gap(atlas, register="HYP", imd=2025)
+        # shared out by residents aged 40-74, where hypertension is found, not by every registered patient
+        return lsoa_detection_gap(atlas, register="HYP", imd=2025, age_weighted=True)
 
     return _cached(atlas, "hyp", make)
 

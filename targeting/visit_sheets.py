@@ -168,7 +168,10 @@ Priority weights: {weights}{' · score cut ' + escape(f"{s['score_cut']:g}") if 
 estimated people with undiagnosed high blood pressure, registration gap (fewer registered patients than residents)
 and size (households). Health-check figures: residents aged 40–74 (NHS Health Check ages; people with existing
 cardiovascular disease are not eligible, so this is an upper bound); expected hypertension case-finding yield =
-estimated undiagnosed hypertension; SMI and learning-disability registers shared out to where patients live.</p>
+estimated undiagnosed hypertension; SMI and learning-disability registers shared out to where patients live.
+The hypertension figures are modelled (PHE 2016 expected prevalence minus QOF 2022-23 registers, per practice,
+shared out by residents aged 40–74): they also count people diagnosed but not on a GP register, and are a guide
+to where case-finding may find most, not a count of people.</p>
 <h2>Sources and vintages</h2>{_sources_html(plan)}
 </section>"""
 
@@ -193,7 +196,8 @@ def _connector_section(plan: OutreachPlan, row: pd.Series) -> str:
 <p>{int(row['patches'])} patch(es), {int(row['lsoas'])} neighbourhoods, {_num(row['households'])} households
 (about {row['months_of_work']:g} months at {plan.settings['capacity_per_month']:g} a month; {row['load_pct']:g}% of
 the {plan.settings['capacity_per_connector']:,.0f}-household capacity). Health checks: {_num(row['eligible_40_74'])}
-residents aged 40–74; about {_num(row['expected_hypertension_yield'])} people with undiagnosed high blood pressure;
+residents aged 40–74; about {_num(row['expected_hypertension_yield'])} people with undiagnosed high blood pressure
+(modelled);
 SMI register about {_num(row['smi_register'])}; learning disability register about {_num(row['ld_register'])}.</p>
 {map_svg}
 <p class="small">Map: numbers are the visit order; colours are patches; grey shows other neighbourhoods. Boundaries:
