@@ -19,7 +19,7 @@ class Problem:
 
     def render(self) -> str:
         """Return the problem as one line of text."""
-        text = f"column '{self.column}': {self.message}"
+        text = self.message if self.column == "(file)" else f"column '{self.column}': {self.message}"
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:5])
             more = f" and {len(self.rows) - 5} more" if len(self.rows) > 5 else ""

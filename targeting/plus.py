@@ -539,15 +539,15 @@ def read_lsoa_list(
     try:
         raw = Path(path_or_buffer).read_bytes() if isinstance(path_or_buffer, str | Path) else path_or_buffer.read()
     except OSError as exc:
-        return [], [Problem("file", f"cannot read {name}: {exc.strerror or exc}")]
+        return [], [Problem("(file)", f"cannot read {name}: {exc.strerror or exc}")]
     text = raw.decode("utf-8-sig", errors="replace") if isinstance(raw, bytes) else raw.lstrip("\ufeff")
     try:
         rows = [r for r in csv.reader(io.StringIO(text))]
     except csv.Error as exc:
-        return [], [Problem("file", f"{name} is not a readable CSV: {exc}")]
+        return [], [Problem("(file)", f"{name} is not a readable CSV: {exc}")]
     problems: list[Problem] = []
     if not any(any(c.strip() for c in r) for r in rows):
-        return [], [Problem("file", f"{name} has no LSOA codes")]
+        return [], [Problem("(file)", f"{name} has no LSOA codes")]
     header = [c.strip().lower() for c in rows[0]]
     has_header = not any(_LSOA_RE.match(c.strip().upper()) for c in rows[0])
     col = 0

@@ -55,12 +55,12 @@ def _plus_rules(path: str | None):
     from targeting.plus import LsoaListRule, read_lsoa_list
 
     codes, problems = read_lsoa_list(path)
-    for pr in problems:
-        print(f"warning: {path}: {pr.render()}", file=sys.stderr)
     if not codes:
         from geo._errors import ValidationError
 
         raise ValidationError(path, problems)
+    for pr in problems:
+        print(f"warning: {path}: {pr.render()}", file=sys.stderr)
     return (LsoaListRule(tuple(codes), label=f"on the list {path}"),)
 
 
@@ -76,12 +76,18 @@ def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
     """Apply the default small-number rule to counts derived from a user's own LSOA list."""
     if not user_data:
         return table
+    from targeting.commands._io import tidy_numbers
     from targeting.suppression import suppress_counts, suppress_rates
 
+    table = tidy_numbers(table)  # round before the suppressed columns turn into text
     out = table.copy()
     for c in ("plus_pct", "plus_pct_lower", "plus_pct_upper"):
         out[c] = suppress_rates(out[c], numerator=table["plus_patients"], denominator=table["patients_known_lsoa"])
     out["plus_patients"] = suppress_counts(table["plus_patients"])
+    hidden = out["plus_pct"].astype(str).eq("*")
+    for c in ("plus_vs_icb", "plus_vs_england"):  # a flag would hint at the figure it compares
+        if c in out:
+            out[c] = out[c].astype(object).where(~hidden, "*")
     return out
 
 
