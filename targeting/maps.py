@@ -674,13 +674,20 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
     imd = int(plan.settings.get("imd", 2025)) if hasattr(plan, "settings") else 2025
     lsoas = atlas.lsoa21.set_index("lsoa_code").loc[list(t["lsoa_code"])].reset_index()
     src = "Outreach plan from IoD, Census 2021, NHS Digital registrations (July 2022) and QOF 2022-23"
-    vintage = f"IMD {imd}; weights {plan.settings.get('weights', '')}"
+    w = plan.settings.get("weights", "")
+    w = ", ".join(f"{k} {v:g}" for k, v in w.items()) if isinstance(w, dict) else str(w)
+    vintage = f"IMD {imd}; priority weights {w}"
     n = int(plan.settings.get("connectors", 0) or t["connector"].max() or 0)
-    conn = t["connector"].map(lambda c: f"Connector {int(c)}" if pd.notna(c) else None)
+    waiting = "Target, waiting for capacity"
+    conn = pd.Series([f"Connector {int(c)}" if pd.notna(c) else (waiting if st == "waiting" else None)
+                      for c, st in zip(t["connector"], t["status"], strict=True)])
+    order = [f"Connector {i}" for i in range(1, n + 1)]
     layers = [
-        category_layer("plan_connector", "Planned connector", conn.to_numpy(),
-                       order=[f"Connector {i}" for i in range(1, n + 1)], source=src, vintage=vintage,
-                       group="Outreach plan", note="Grey: not in this plan (not a target, or waiting for capacity)."),
+        category_layer("plan_connector", "Planned connector", conn.to_numpy(), order=[*order, waiting],
+                       source=src, vintage=vintage, group="Outreach plan",
+                       palette=(*(OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)), "#fdd0a2"),
+                       note="Pale orange: a Core20 or PLUS target that waits for capacity. Grey: not a target. "
+                            "With more than 9 connectors, colours repeat."),
         category_layer("plan_status", "Plan status", t["status"].to_numpy(),
                        order=["planned", "waiting", "not a target"], source=src, vintage=vintage,
                        group="Outreach plan", palette=("#009E73", "#E69F00", "#f2f2f2")),

@@ -200,4 +200,6 @@ def test_plan_map_has_connectors_and_patches(atlas):
     assert len(d["overlays"]["patches"]["fc"]["features"]) == len(patches)
     conn = next(lay for lay in d["layers"] if lay["key"] == "plan_connector")
     planned = (plan.lsoas["status"] == "planned").to_numpy()
-    assert all((c != "-") == p for c, p in zip(conn["cls"], planned, strict=True))
+    waiting = (plan.lsoas["status"] == "waiting").to_numpy()
+    assert all((c != "-") == (p or w) for c, p, w in zip(conn["cls"], planned, waiting, strict=True))
+    assert {int(c) for c, w in zip(conn["cls"], waiting, strict=True) if w} <= {3}  # its own colour after 1-3
