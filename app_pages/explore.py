@@ -91,13 +91,20 @@ with col_panel:
         st.write(f"PLUS: {d['plus_reasons'] or 'no PLUS rule met'}")
         st.write(f"Residents (Census 2021): {int(r['residents']):,} in {int(r['households']):,} households; "
                  f"ethnic minority communities {r['pct_minority']:.1f}%")
-        st.dataframe(d["ethnic"].rename(columns={"group": "largest groups", "pct": "% of residents"}),
-                     hide_index=True, width="stretch")
+        st.dataframe(d["ethnic"], hide_index=True, width="stretch", column_config={
+            "group": st.column_config.TextColumn("Largest groups (Census 2021)", width="large"),
+            "pct": st.column_config.NumberColumn("% of residents", format="%.1f", width="small")})
         st.write(f"Registered patients living here (July 2022): {int(r['registered_patients']):,}. "
                  "Practices most of them use:")
         st.dataframe(d["practices"].assign(practice_name=d["practices"]["practice_name"].map(nice),
                                            pcn_name=d["practices"]["pcn_name"].map(nice)),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", column_config={
+                         "practice_code": st.column_config.TextColumn("Code", width="small"),
+                         "practice_name": st.column_config.TextColumn("Practice", width="medium"),
+                         "pcn_name": st.column_config.TextColumn("PCN", width="medium"),
+                         "patients": st.column_config.NumberColumn("Patients here", format="%d"),
+                         "share_pct": st.column_config.NumberColumn("% of residents' registrations",
+                                                                    format="%.1f")})
         source_caption("IoD 2025 and IoD 2019 (MHCLG)", "Census 2021 TS021 (ONS)",
                        "NHS Digital registrations July 2022 (apportioned to LSOA 2021)")
     elif area.kind == "pcn":
@@ -113,7 +120,14 @@ with col_panel:
         st.markdown("**Member practices**")
         pr = practice_profiles(int(imd), plus_spec, pcn=area.code)
         st.dataframe(pr[["practice_code", "practice_name", "registered_patients", "core20_pct", "plus_pct",
-                         "pct_minority"]].round(1), hide_index=True, width="stretch")
+                         "pct_minority"]].assign(practice_name=pr["practice_name"].map(nice)).round(1),
+                     hide_index=True, width="stretch", column_config={
+                         "practice_code": st.column_config.TextColumn("Code", width="small"),
+                         "practice_name": st.column_config.TextColumn("Practice", width="medium"),
+                         "registered_patients": st.column_config.NumberColumn("Patients", format="%d"),
+                         "core20_pct": st.column_config.NumberColumn("% Core20", format="%.1f"),
+                         "plus_pct": st.column_config.NumberColumn("% PLUS", format="%.1f"),
+                         "pct_minority": st.column_config.NumberColumn("% ethnic minority (est.)", format="%.1f")})
         source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
         st.caption("Click an LSOA or a practice on the map for its details.")
     else:
