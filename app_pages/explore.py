@@ -138,9 +138,16 @@ with col_panel:
             sel = lsoas[lsoas["icb_code_nhs"] == area.icb_nhs]
         p = "imd25" if int(imd) == 2025 else "imd19"
         core = sel[f"{p}_core20"]
-        st.metric("LSOAs", f"{len(sel):,}")
-        st.metric("Core20 LSOAs", f"{int(core.sum()):,}",
-                  help=f"{sel.loc[core, 'residents'].sum() / max(sel['residents'].sum(), 1) * 100:.1f}% of residents")
+        res = max(int(sel["residents"].sum()), 1)
+        c1, c2 = st.columns(2)
+        c1.metric("LSOAs", f"{len(sel):,}")
+        c2.metric("Core20 LSOAs", f"{int(core.sum()):,}", help="national IMD deciles 1–2, never re-ranked locally")
+        st.write(f"Residents (Census 2021): {res:,}, of whom **{sel.loc[core, 'residents'].sum() / res * 100:.1f}%** "
+                 f"live in Core20 neighbourhoods (England 20%).")
+        minority = sel["eth_minority"].sum() / res * 100
+        core_min = sel.loc[core, "eth_minority"].sum() / max(int(sel.loc[core, "residents"].sum()), 1) * 100
+        st.write(f"Ethnic minority communities: {minority:.1f}% of residents; {core_min:.1f}% in its Core20 "
+                 "neighbourhoods (deprivation beside ethnicity: both shape need).")
         st.caption("Click an LSOA on the map for its details.")
         source_caption(f"IMD {imd} (MHCLG); Census 2021 residents (ONS)")
 
