@@ -74,7 +74,8 @@ c1.metric("Target neighbourhoods", int(t["target"].sum()), help="Core20 or PLUS 
 c2.metric("Patches", len(plan.patches))
 c3.metric("Planned LSOAs", int((t["status"] == "planned").sum()),
           help=f"{int((t['status'] == 'waiting').sum())} waiting for capacity")
-c4.metric("Months to visit every Core20/PLUS household", plan.months_to_cover or "–")
+c4.metric("Months to cover all", plan.months_to_cover or "–",
+          help="Months for the connectors to visit every Core20 and PLUS household at this capacity")
 planned = t[t["status"] == "planned"]
 if t["target"].any() and planned.empty:
     st.warning("No target neighbourhood fits one connector's capacity over the horizon. Raise the households per "
@@ -90,12 +91,19 @@ st.caption("LSOAs coloured by the connector planned to visit them (switch to sta
            "ethnic groups in the map's panel); patches outlined. PCN footprints are indicative.")
 
 st.markdown("**Connectors**")
-st.dataframe(plan.connectors, hide_index=True, width="stretch")
+_nice_cols = {c: c.replace("_", " ").replace("pct", "%").replace("40 74", "40–74") for c in plan.connectors.columns}
+st.dataframe(plan.connectors.rename(columns=_nice_cols).round(1), hide_index=True, width="stretch")
 st.markdown("**Neighbourhoods in visit order** (every LSOA of the area, with why it is or is not a target)")
 table = plan.targets_table()
-st.dataframe(table[["lsoa_code", "lsoa_name", "status", "connector", "patch_id", "visit_order", "priority_score",
-                    "imd_decile", "core20", "plus", "households", "eligible_40_74", "why", "reason"]],
-             hide_index=True, width="stretch")
+shown = table[["lsoa_code", "lsoa_name", "status", "connector", "patch_id", "visit_order", "priority_score",
+               "imd_decile", "core20", "plus", "households", "eligible_40_74", "why", "reason"]]
+st.dataframe(shown.astype({"connector": "Int64", "visit_order": "Int64"}), hide_index=True, width="stretch",
+             column_config={"lsoa_code": "LSOA", "lsoa_name": "Name", "patch_id": "Patch",
+                            "visit_order": "Visit", "priority_score": st.column_config.NumberColumn("Priority",
+                                                                                              format="%.1f"),
+                            "imd_decile": "IMD decile", "eligible_40_74": "Aged 40–74",
+                            "why": st.column_config.TextColumn("Why (in words)", width="large"),
+                            "reason": "Not planned because"})
 
 from targeting.visit_sheets import visit_sheets_html  # noqa: E402
 
