@@ -753,9 +753,9 @@ _CSS = """
 .c20-panel{background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);
  font:12px/1.35 system-ui,sans-serif;max-width:260px}
 .c20-panel select{max-width:240px;font-size:12px;margin-bottom:4px}
-.c20-panel label{display:block;white-space:nowrap}
+.c20-panel label{display:block;white-space:normal;padding-left:18px;text-indent:-18px}
 .c20-legend{background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);
- font:11px/1.2 system-ui,sans-serif;max-width:250px;max-height:60vh;overflow:auto}
+ font:11px/1.2 system-ui,sans-serif;max-width:230px;max-height:42vh;overflow:auto;opacity:.94}
 .c20-legend i{display:inline-block;width:13px;height:10px;margin-right:5px;vertical-align:middle;
  border:1px solid #888}
 .c20-title{font-weight:600}.c20-units{color:#333;margin-bottom:2px}
