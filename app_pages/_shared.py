@@ -5,7 +5,6 @@ Only widgets and caching live here; every figure is computed by ``geo`` and ``ta
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +16,10 @@ KIND_WORDS = {"icb": "ICB", "pcn": "PCN", "lad": "Local authority", "practice": 
 
 
 def nice(name: str) -> str:
-    """NHS Digital's upper-case names in title case, keeping acronyms (PCN, GP, NHS)."""
-    return re.sub(r"\b(Pcn|Gp|Nhs|Icb|Ccg|Uk)\b", lambda m: m.group(1).upper(), str(name).title())
+    """NHS Digital's upper-case names in title case, keeping acronyms (PCN, GP, NHS, SWB…)."""
+    from targeting.areas import display_name
+
+    return display_name(name)
 
 
 @dataclass(frozen=True)

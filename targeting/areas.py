@@ -30,15 +30,27 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
 
 
+_KEEP_TITLE = {"ST", "DR", "MR", "MRS", "MS", "MT", "RD"}
+
+
 def display_name(name: str) -> str:
-    """Title-case a name NHS files publish in capitals ('BRADFORD SOUTH PCN' → 'Bradford South PCN')."""
+    """Title-case a name NHS files publish in capitals, keeping acronyms.
+
+    'BRADFORD SOUTH PCN' → 'Bradford South PCN'; 'SWB I3 PCN' → 'SWB I3 PCN' (a word with no vowel or with a
+    digit is taken as an acronym); "ST JOHN'S SURGERY" → "St John's Surgery". Mixed-case names are left alone.
+    """
     name = str(name)
     if not name.isupper():
         return name
-    out = name.title()
-    for word in ("Pcn", "Nhs", "Icb", "Gp", "Ccg"):
-        out = re.sub(rf"\b{word}\b", word.upper(), out)
-    return re.sub(r"'S\b", "'s", out)
+
+    def word(w: str) -> str:
+        core = re.sub(r"[^A-Z0-9]", "", w)
+        if core in ("PCN", "NHS", "ICB", "GP", "CCG", "UK") or (
+                core and core not in _KEEP_TITLE and (not re.search(r"[AEIOUY]", core) or re.search(r"\d", core))):
+            return w
+        return re.sub(r"'S\b", "'s", w.title())
+
+    return " ".join(word(w) for w in name.split(" "))
 
 
 def resolve_icb(atlas: Atlas, text: str) -> pd.Series:

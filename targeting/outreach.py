@@ -599,9 +599,11 @@ def _resolve_area(atlas: Atlas, pcn: str | None, icb: str | None) -> tuple[dict[
         codes = sorted(fp.loc[fp["pcn_code"] == row["pcn_code"], "lsoa_code"].unique())
         icb_row = atlas.icbs[atlas.icbs["icb_code_nhs"] == row["icb_code_nhs"]]
         icb_rows = lsoas_in(atlas, icb_row.iloc[0], imd=2025) if len(icb_row) else atlas.lsoa21.iloc[:0]
-        area = {"kind": "pcn", "code": row["pcn_code"], "name": row["pcn_name"], "icb_code": row["icb_code"],
-                "icb_name": row["icb_name"],
-                "label": f"{row['pcn_name']} ({row['pcn_code']}), indicative footprint"}
+        from targeting.areas import display_name
+
+        name = display_name(row["pcn_name"])
+        area = {"kind": "pcn", "code": row["pcn_code"], "name": name, "icb_code": row["icb_code"],
+                "icb_name": row["icb_name"], "label": f"{name} ({row['pcn_code']}), indicative footprint"}
         return area, codes, sorted(set(icb_rows["lsoa_code"]) | set(codes))
     row = resolve_icb(atlas, icb)
     rows = lsoas_in(atlas, row, imd=2025)

@@ -40,3 +40,5 @@ def test_display_name():
     assert display_name("BRADFORD SOUTH PCN") == "Bradford South PCN"
     assert display_name("ST JOHN'S SURGERY") == "St John's Surgery"
     assert display_name("NHS West Yorkshire ICB") == "NHS West Yorkshire ICB"
+    assert display_name("SWB I3 PCN") == "SWB I3 PCN"
+    assert display_name("DR KHAN & PARTNERS") == "Dr Khan & Partners"
