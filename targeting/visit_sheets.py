@@ -149,7 +149,8 @@ def _cover(plan: OutreachPlan) -> str:
         if plan.area["kind"] == "pcn" else "integrated care board"
     mtc = plan.months_to_cover
     cover_txt = (f"Visiting every Core20 and PLUS household ({_num(t.loc[t['core20'] | t['plus'], 'households'].sum())}"
-                 f" households) with {s['connectors']} connector(s) at {s['capacity_per_month']:g} households a "
+                 f" households) with {_count(s['connectors'], 'connector')} at {s['capacity_per_month']:g} "
+                 "households a "
                  f"month would take about <b>{mtc} months</b>." if mtc else "There are no Core20 or PLUS "
                  "households in this area.")
     return f"""<section class="sheet">
@@ -176,6 +177,11 @@ to where case-finding may find most, not a count of people.</p>
 </section>"""
 
 
+def _count(n: float, one: str, many: str | None = None) -> str:
+    n = int(n)
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def _connector_section(plan: OutreachPlan, row: pd.Series) -> str:
     c = int(row["connector"])
     t = plan.lsoas
@@ -193,9 +199,10 @@ def _connector_section(plan: OutreachPlan, row: pd.Series) -> str:
             f"<td class='small'>{escape(str(r['why']))}</td></tr>")
     return f"""<section class="sheet">
 <h2>Connector {c} · {escape(str(plan.area['name']))}</h2>
-<p>{int(row['patches'])} patch(es), {int(row['lsoas'])} neighbourhoods, {_num(row['households'])} households
-(about {row['months_of_work']:g} months at {plan.settings['capacity_per_month']:g} a month; {row['load_pct']:g}% of
-the {plan.settings['capacity_per_connector']:,.0f}-household capacity). Health checks: {_num(row['eligible_40_74'])}
+<p>{_count(row['patches'], 'patch', 'patches')}, {_count(row['lsoas'], 'neighbourhood')},
+{_num(row['households'])} households (about {row['months_of_work']:g} months at
+{plan.settings['capacity_per_month']:g} a month; {row['load_pct']:g}% of the
+{plan.settings['capacity_per_connector']:,.0f}-household capacity). Health checks: {_num(row['eligible_40_74'])}
 residents aged 40–74; about {_num(row['expected_hypertension_yield'])} people with undiagnosed high blood pressure
 (modelled);
 SMI register about {_num(row['smi_register'])}; learning disability register about {_num(row['ld_register'])}.</p>
