@@ -94,8 +94,13 @@ gap_row = g.loc["Gap (Core20 − rest)"]
 if shown["rate"].astype(str).eq(rule.symbol).any():
     st.caption("Some rates are withheld because they rest on small numbers.")
 elif gap_row.notna()["rate"]:
-    st.write(f"The rate in Core20 is **{gap_row['rate']:+.1f} percentage points** against the rest "
-             f"(95% CI {gap_row['lower']:+.1f} to {gap_row['upper']:+.1f}).")
+    diff = round(float(gap_row["rate"]), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    lo, hi = gap_row["lower"], gap_row["upper"]
+    if lo > 0 or hi < 0:
+        how = f"{abs(diff):.1f} percentage points {'higher' if diff > 0 else 'lower'}"
+    else:
+        how = f"similar ({diff:+.1f} percentage points, the interval includes no difference)"
+    st.write(f"The rate in Core20 is **{how}** against the rest (95% CI {lo:+.1f} to {hi:+.1f}).")
 st.caption(f"Core20 here: {gap['group_definition'].iloc[0]}. Rates with Wilson 95% limits; the gap with "
            f"Newcombe's method. Counts shown with the small-number rule (1–{high} hidden, others rounded to "
            f"{round_to}). Source: your upload; IMD {imd} (MHCLG).")
