@@ -79,7 +79,13 @@ def resolve_icb(atlas: Atlas, text: str) -> pd.Series:
         return hit.iloc[0]
     if len(hit) > 1:
         raise AreaNotFound(f"'{t}' matches {len(hit)} ICBs: " + "; ".join(hit["icb_name"].head(5)))
-    raise AreaNotFound(f"No ICB matches '{t}'. Use an ONS code (E54…), an NHS code (Q…) or part of the name, "
+    import difflib
+
+    short = icbs["icb_name"].str.replace(" Integrated Care Board", "", regex=False).str.removeprefix("NHS ")
+    close = difflib.get_close_matches(t.lower(), [n.lower() for n in short], n=2, cutoff=0.6)
+    hint = (" Did you mean " + " or ".join(f"'{short[short.str.lower() == c].iloc[0]}'" for c in close) + "?"
+            if close else "")
+    raise AreaNotFound(f"No ICB matches '{t}'.{hint} Use an ONS code (E54…), an NHS code (Q…) or part of the name, "
                        f"e.g. E54000055, QHL or 'Birmingham and Solihull'.")
 
 

@@ -18,6 +18,11 @@ def test_icb_that_changed_ons_code_resolves_by_either(atlas, text):
     assert len(lsoas_in(atlas, row, imd=2025)) == 624
 
 
+def test_misspelt_name_gets_a_suggestion(atlas):
+    with pytest.raises(AreaNotFound, match="Did you mean 'West Yorkshire'"):
+        resolve_icb(atlas, "West Yorksire")
+
+
 def test_unknown_or_ambiguous(atlas):
     with pytest.raises(AreaNotFound, match="No ICB matches"):
         resolve_icb(atlas, "<script>alert(1)</script>")
