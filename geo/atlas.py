@@ -32,18 +32,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo import readers
-from geo.geometry import bng_to_lonlat, simplify_for_web
 from geo.paths import MissingDataError, cache_dir, find
 from geo.readers.census import BROAD_GROUPS, DETAILED_GROUPS
 from geo.readers.os import normalise_postcode
 from geo.sources import SOURCES
 from geo.vintage import apportion, bridge_pairs, detect_lsoa_vintage, inherit
+
+if TYPE_CHECKING:  # geopandas is imported where polygons are handled, so a geometry-free load skips it
+    import geopandas as gpd
 
 __all__ = ["ATLAS_VERSION", "Atlas", "build", "input_hashes", "load"]
 
@@ -153,6 +155,8 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
     The build writes into a temporary folder beside the cache and swaps it in with an atomic rename while
     holding an exclusive lock, so a reader never sees a half-written atlas and two builds cannot interleave.
     """
+    import geopandas as gpd
+
     hashes = input_hashes()
     target = _atlas_dir()
     with _lock(cache_dir() / ".atlas.lock"):
@@ -360,6 +364,10 @@ def _aged_40_74_lsoa21() -> pd.DataFrame:
 
 
 def _with_geometry(attrs: pd.DataFrame, bounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    from geo.geometry import simplify_for_web
+
     b = bounds.set_index("lsoa_code")
     missing = ~attrs["lsoa_code"].isin(b.index)
     if missing.any():
@@ -392,6 +400,10 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
     LSOA → Sub-ICB → ICB (July 2022) lookup. A practice whose Sub-ICB code is unknown there is placed by
     its ePCN Sub-ICB, then by the ICB of the LSOA its postcode falls in.
     """
+    import geopandas as gpd
+
+    from geo.geometry import bng_to_lonlat
+
     pm = readers.read_practice_map(find("gp_reg_map"))
     lists = reg.groupby("practice_code").agg(practice_name=("practice_name", "first"),
                                              list_size=("patients", "sum")).reset_index()
@@ -468,6 +480,8 @@ def _postcode_centroids(g21: gpd.GeoDataFrame, codepoint: pd.DataFrame) -> pd.Da
     Postcode units follow addresses, so their mean lies where people live far better than the polygon's
     centroid does in a rural LSOA. LSOAs with no postcode unit fall back to a point inside the polygon.
     """
+    import geopandas as gpd
+
     cp = codepoint[codepoint["country_code"].astype(str).str.startswith("E") & (codepoint["quality"] < 90)]
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cp["easting"], cp["northing"]), crs=27700)
     polys = gpd.GeoDataFrame({"lsoa_code": g21["lsoa_code"]}, geometry=g21.geometry.to_crs(27700).values, crs=27700)
@@ -490,6 +504,8 @@ def _load_uncached(folder: Path, *, geometry: bool = True) -> Atlas:
         if name not in _GEO_TABLES:
             t[name] = pd.read_parquet(path)
         elif geometry:
+            import geopandas as gpd
+
             t[name] = gpd.read_parquet(path)
         else:  # attributes only: decoding ~70,000 polygons is most of the load time
             import pyarrow.parquet as pq

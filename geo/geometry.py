@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -12,8 +14,12 @@ __all__ = ["BNG", "WGS84", "bng_to_lonlat", "lonlat_to_bng", "simplify_for_web",
 
 BNG = 27700
 WGS84 = 4326
-_TO_LONLAT = Transformer.from_crs(BNG, WGS84, always_xy=True)
-_TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
+
+
+@functools.cache
+def _transformer(src: int, dst: int) -> Transformer:
+    # built on first use: creating a pyproj transformer costs ~0.1 s that a command drawing nothing should not pay
+    return Transformer.from_crs(src, dst, always_xy=True)
 
 
 def to_bng(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame | gpd.GeoSeries:
@@ -24,14 +30,14 @@ def to_bng(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame | gpd.GeoS
 def bng_to_lonlat(easting: np.ndarray | pd.Series, northing: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Convert British National Grid eastings and northings to WGS84 longitude and latitude."""
     e, n = np.asarray(easting, dtype=float), np.asarray(northing, dtype=float)
-    lon, lat = _TO_LONLAT.transform(e, n)
+    lon, lat = _transformer(BNG, WGS84).transform(e, n)
     bad = ~(np.isfinite(e) & np.isfinite(n))  # pyproj turns a missing coordinate into inf; keep it missing
     return np.where(bad, np.nan, lon), np.where(bad, np.nan, lat)
 
 
 def lonlat_to_bng(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Convert WGS84 longitude and latitude to British National Grid eastings and northings."""
-    e, n = _TO_BNG.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    e, n = _transformer(WGS84, BNG).transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return np.asarray(e), np.asarray(n)
 
 

@@ -6,33 +6,28 @@ tool's canonical column names. Problems are collected and raised together as one
 :class:`geo._errors.ValidationError` naming the file, the column and the first offending rows.
 """
 
+import importlib
+from typing import Any
+
 from geo._errors import ValidationError
-from geo.readers.census import (
-    read_age6,
-    read_census_table,
-    read_mye_single_year,
-    read_ts007_msoa,
-    read_ts021,
-)
-from geo.readers.iod import read_iod
-from geo.readers.nhs import (
-    read_epcn,
-    read_epraccur,
-    read_gp_registrations,
-    read_hypertension_estimates,
-    read_practice_map,
-    read_qof_prevalence,
-)
-from geo.readers.ons import (
-    read_boundaries,
-    read_icb_boundaries,
-    read_lsoa11_lsoa21,
-    read_lsoa21_lad,
-    read_lsoa_icb,
-    read_oa11_lookup,
-    read_ruc,
-)
-from geo.readers.os import read_codepoint
+
+# Each reader is imported on first use, so a command that reads only the cached atlas does not pay for
+# geopandas, openpyxl and the rest at start-up.
+_WHERE = {
+    "read_age6": "census", "read_census_table": "census", "read_mye_single_year": "census",
+    "read_ts007_msoa": "census", "read_ts021": "census", "read_iod": "iod", "read_epcn": "nhs",
+    "read_epraccur": "nhs", "read_gp_registrations": "nhs", "read_hypertension_estimates": "nhs",
+    "read_practice_map": "nhs", "read_qof_prevalence": "nhs", "read_boundaries": "ons",
+    "read_icb_boundaries": "ons", "read_lsoa11_lsoa21": "ons", "read_lsoa21_lad": "ons", "read_lsoa_icb": "ons",
+    "read_oa11_lookup": "ons", "read_ruc": "ons", "read_codepoint": "os",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"geo.readers.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'geo.readers' has no attribute '{name}'")
+
 
 __all__ = [
     "ValidationError",
