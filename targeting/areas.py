@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo.atlas import Atlas
 
-__all__ = ["Area", "AreaNotFound", "display_name", "lsoas_in", "resolve_icb", "search"]
+__all__ = ["Area", "AreaNotFound", "display_name", "lsoas_in", "resolve_icb", "resolve_pcn", "search"]
 
 
 class AreaNotFound(LookupError):  # noqa: N818 - reads better in messages and callers
@@ -97,6 +97,30 @@ def lsoas_in(atlas: Atlas, icb: pd.Series, *, imd: int) -> pd.DataFrame:
     """
     table = atlas.lsoas(imd)
     return table[table["icb_code_nhs"] == icb["icb_code_nhs"]]
+
+
+def resolve_pcn(atlas: Atlas, text: str) -> str:
+    """Return a PCN code for a PCN code or a unique part of a PCN's name ('Bradford City 4' → 'U37316').
+
+    Raises
+    ------
+    AreaNotFound
+        When nothing matches, or several PCNs do (their names and codes are listed).
+    """
+    t = _clean(text)
+    pcns = atlas.pcns
+    if t.upper() in set(pcns["pcn_code"]):
+        return t.upper()
+    names = pcns["pcn_name"].fillna("").str.lower()
+    hit = pcns[names == t.lower()]
+    if hit.empty:
+        hit = pcns[names.str.contains(re.escape(t.lower()), regex=True)] if t else hit
+    if len(hit) == 1:
+        return str(hit["pcn_code"].iloc[0])
+    if len(hit) > 1:
+        listed = "; ".join(f"{display_name(n)} ({c})" for c, n in zip(hit["pcn_code"], hit["pcn_name"], strict=True))
+        raise AreaNotFound(f"'{t}' matches {len(hit)} PCNs: {listed[:400]}")
+    raise AreaNotFound(f"No PCN matches '{t}' (PCN codes look like U37316; July 2022 practice → PCN map).")
 
 
 def search(atlas: Atlas, text: str, *, limit: int = 20) -> pd.DataFrame:

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     pr = sub.add_parser("practices", help="one row per GP practice of a PCN or an ICB")
     who = pr.add_mutually_exclusive_group(required=True)
-    who.add_argument("--pcn", help="PCN code (e.g. U67660)")
+    who.add_argument("--pcn", help="PCN code (e.g. U67660) or a unique part of its name")
     who.add_argument("--icb", help="ONS code (E54…), NHS code (Q…) or name")
     _common(pr)
     pr.set_defaults(func=_practices)
@@ -110,11 +110,13 @@ def _pcns(args: argparse.Namespace) -> int:
 
 
 def _practices(args: argparse.Namespace) -> int:
+    from targeting.areas import resolve_pcn
     from targeting.profiles import practice_profiles
 
     atlas = _atlas()
     rules = _plus_rules(args.plus_lsoas)
-    table = practice_profiles(atlas, imd=args.imd, pcn_code=args.pcn, icb=args.icb, plus_rules=rules)
+    pcn = resolve_pcn(atlas, args.pcn) if args.pcn else None
+    table = practice_profiles(atlas, imd=args.imd, pcn_code=pcn, icb=args.icb, plus_rules=rules)
     if not args.no_gaps and not table.empty:
         from targeting.gaps import practice_gaps
 

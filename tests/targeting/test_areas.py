@@ -47,3 +47,14 @@ def test_display_name():
     assert display_name("NHS West Yorkshire ICB") == "NHS West Yorkshire ICB"
     assert display_name("SWB I3 PCN") == "SWB I3 PCN"
     assert display_name("DR KHAN & PARTNERS") == "Dr Khan & Partners"
+
+
+def test_resolve_pcn_by_code_or_name(atlas):
+    from targeting.areas import resolve_pcn
+
+    assert resolve_pcn(atlas, "u37316") == "U37316"
+    assert resolve_pcn(atlas, "Bradford City 4") == "U37316"
+    with pytest.raises(AreaNotFound, match="matches .* PCNs"):
+        resolve_pcn(atlas, "Bradford City")
+    with pytest.raises(AreaNotFound, match="No PCN matches"):
+        resolve_pcn(atlas, "Atlantis")
