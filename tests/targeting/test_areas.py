@@ -54,7 +54,7 @@ def test_resolve_pcn_by_code_or_name(atlas):
 
     assert resolve_pcn(atlas, "u37316") == "U37316"
     assert resolve_pcn(atlas, "Bradford City 4") == "U37316"
-    with pytest.raises(AreaNotFound, match="matches .* PCNs"):
+    with pytest.raises(AreaNotFound, match=r"matches .* PCNs"):
         resolve_pcn(atlas, "Bradford City")
     with pytest.raises(AreaNotFound, match="No PCN matches"):
         resolve_pcn(atlas, "Atlantis")
