@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=_build)
 
     sources = sub.add_parser("sources", help="list the catalogued sources and where each was found")
+    sources.add_argument("--markdown", action="store_true", help="print the catalogue as a Markdown table")
     sources.set_defaults(func=_sources)
 
     ls = sub.add_parser("lsoas", help="one row per LSOA of an ICB")
@@ -58,7 +59,11 @@ def _build(args: argparse.Namespace) -> int:
 
 def _sources(args: argparse.Namespace) -> int:
     from geo.paths import MissingDataError, find
-    from geo.sources import SOURCES
+    from geo.sources import SOURCES, catalogue_markdown
+
+    if args.markdown:
+        print(catalogue_markdown(), end="")
+        return 0
 
     for key, src in SOURCES.items():
         try:

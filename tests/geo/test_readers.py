@@ -314,3 +314,11 @@ def test_icb_boundaries_and_oa_lookup(data_dir):
     assert len(oa) == 227_759 and ew["lsoa_code"].nunique() == 34_753
     ruc = readers.read_ruc(data_dir / "lookups/ruc11_lsoa11_ew.csv.gz", vintage=2011)
     assert ruc.set_index("lsoa_code").loc["E01000001", "ruc_code"] == "A1"
+
+
+def test_data_catalogue_readme_is_current():
+    from geo.paths import PROJECT_ROOT
+    from geo.sources import catalogue_markdown
+
+    committed = (PROJECT_ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert committed == catalogue_markdown(), "run: python -m targeting sources --markdown > data/README.md"
