@@ -52,7 +52,8 @@ t = table.assign(pcn=table["pcn_name"].map(nice), chosen=table["pcn_code"].eq(hi
                  order=np.arange(len(table)))
 src = f"Source: {summary.get('source', '')}. Order: {summary.get('order', '')}."
 
-dot_base = alt.Chart(t).encode(y=alt.Y("pcn:N", sort=alt.SortField("order"), title=None))
+dot_base = alt.Chart(t).encode(y=alt.Y("pcn:N", sort=alt.SortField("order"), title=None,
+                                       axis=alt.Axis(labelLimit=320, labelOverlap=False)))
 dots = dot_base.mark_point(filled=True, size=60).encode(
     x=alt.X("value:Q", title=f"{summary['label']}"),
     color=alt.condition("datum.chosen", alt.value("#D55E00"), alt.value("#0072B2")),
@@ -66,7 +67,7 @@ refs = pd.DataFrame({"ref": [f"ICB {summary['icb_value']:.1f}", f"England {summa
                      "value": [summary["icb_value"], summary["england_value"]]})
 rules_ = alt.Chart(refs).mark_rule(strokeDash=[5, 3]).encode(
     x="value:Q", color=alt.Color("ref:N", scale=alt.Scale(range=["#009E73", "#CC79A7"]), title=None))
-st.altair_chart((bars + dots + rules_).properties(height=max(220, 18 * len(t))), width="stretch")
+st.altair_chart((bars + dots + rules_).properties(height=max(220, 20 * len(t))), width="stretch")
 st.caption("Dots with 95% intervals (Wilson), most deprived PCN at the top; dashed lines: ICB and England. " + src)
 
 if t["lower"].notna().any():
