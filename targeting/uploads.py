@@ -88,11 +88,16 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower().lstrip("\ufeff"))
 
 
-def _find(columns: list[str], wanted: tuple[str, ...]) -> str | None:
-    normed = {_norm(c): c for c in columns}
+def _find(columns: list[str], wanted: tuple[str, ...], *, exclude: tuple[str | None, ...] = ()) -> str | None:
+    normed = {_norm(c): c for c in columns if c not in exclude}
     for w in wanted:
         if _norm(w) in normed:
             return normed[_norm(w)]
+    # then a column whose name holds one of the words ('checks_done' → checks), longest words first
+    for w in sorted((w for w in wanted if len(w) > 2), key=len, reverse=True):
+        for c in columns:
+            if c not in exclude and _norm(w) in re.split(r"[^a-z0-9]+", str(c).lower()):
+                return c
     return None
 
 
@@ -215,8 +220,8 @@ def read_upload(
     code_col = code_column or (_find(header, _CODE_NAMES[level]) if level else
                                _find(header, _CODE_NAMES["lsoa"]) or _find(header, _CODE_NAMES["practice"])) \
         or _find(header, _GENERIC_CODE)
-    num_col = numerator_column or _find(header, _NUM_NAMES)
-    den_col = denominator_column or _find(header, _DEN_NAMES)
+    num_col = numerator_column or _find(header, _NUM_NAMES, exclude=(code_col,))
+    den_col = denominator_column or _find(header, _DEN_NAMES, exclude=(code_col, num_col))
     missing = [what for what, col in (("a code column (e.g. lsoa_code or practice_code)", code_col),
                                       ("a numerator column (e.g. numerator)", num_col),
                                       ("a denominator column (e.g. denominator)", den_col)) if col is None]

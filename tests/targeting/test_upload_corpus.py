@@ -71,3 +71,10 @@ def test_duplicated_header_is_named(atlas):
 def test_header_only_and_blank_lines(atlas):
     with pytest.raises(uploads.UploadError, match="no data rows"):
         uploads.read_upload(b"lsoa_code,numerator,denominator\n\n\n", atlas, filename="blank.csv")
+
+
+def test_columns_found_by_a_word_in_their_name(atlas):
+    data = "LSOA21CD,checks_done,eligible_people\nE01008881,4,10\n"
+    u = uploads.read_upload(data.encode(), atlas, filename="words.csv")
+    assert (u.columns["numerator"], u.columns["denominator"]) == ("checks_done", "eligible_people")
+    assert u.data["rate"].tolist() == [40.0]
