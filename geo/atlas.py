@@ -496,23 +496,43 @@ def _postcode_centroids(g21: gpd.GeoDataFrame, codepoint: pd.DataFrame) -> pd.Da
     return out
 
 
+def _read_table(folder: Path, name: str, *, geometry: bool) -> pd.DataFrame:
+    path = folder / f"{name}.parquet"
+    if name not in _GEO_TABLES:
+        return pd.read_parquet(path)
+    if geometry:
+        import geopandas as gpd
+
+        return gpd.read_parquet(path)
+    import pyarrow.parquet as pq  # attributes only: decoding ~70,000 polygons is most of the load time
+
+    cols = [c for c in pq.read_schema(path).names if not c.startswith("geometry")]
+    return pd.read_parquet(path, columns=cols)
+
+
+class _LazyAtlas(Atlas):
+    """An atlas without geometry whose tables are read from the cache on first use.
+
+    A command line that answers one question touches a few tables; reading only those is most of a cold start.
+    """
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        folder = self.__dict__.get("_folder")
+        if name in _TABLES and folder is not None:
+            table = _read_table(folder, name, geometry=False)
+            setattr(self, name, table)
+            return table
+        raise AttributeError(name)
+
+
 def _load_uncached(folder: Path, *, geometry: bool = True) -> Atlas:
-    meta = json.loads((folder / "build.json").read_text())
-    t: dict[str, pd.DataFrame] = {}
-    for name in _TABLES:
-        path = folder / f"{name}.parquet"
-        if name not in _GEO_TABLES:
-            t[name] = pd.read_parquet(path)
-        elif geometry:
-            import geopandas as gpd
-
-            t[name] = gpd.read_parquet(path)
-        else:  # attributes only: decoding ~70,000 polygons is most of the load time
-            import pyarrow.parquet as pq
-
-            cols = [c for c in pq.read_schema(path).names if not c.startswith("geometry")]
-            t[name] = pd.read_parquet(path, columns=cols)
-    return Atlas(**t, meta={**meta, "geometry": geometry})
+    meta = {**json.loads((folder / "build.json").read_text()), "geometry": geometry}
+    if not geometry:
+        lazy = _LazyAtlas.__new__(_LazyAtlas)
+        lazy._folder = folder
+        lazy.meta = meta
+        return lazy
+    return Atlas(**{name: _read_table(folder, name, geometry=True) for name in _TABLES}, meta=meta)
 
 
 _CACHE: dict[tuple[str, bool], Atlas] = {}

@@ -118,3 +118,14 @@ def test_build_is_skipped_when_inputs_unchanged(atlas):
     before = (cache_dir() / "atlas" / "lsoa21.parquet").stat().st_mtime_ns
     build(progress=False)
     assert (cache_dir() / "atlas" / "lsoa21.parquet").stat().st_mtime_ns == before
+
+
+def test_geometry_free_load_reads_tables_on_first_use(atlas):
+    import geo.atlas as atlas_mod
+
+    light = atlas_mod._load_uncached(cache_dir() / "atlas", geometry=False)
+    assert "lsoa11" not in light.__dict__  # nothing read yet
+    t = light.lsoa21
+    assert "geometry" not in t.columns and len(t) == 33_755
+    assert "lsoa21" in light.__dict__ and "registrations11" not in light.__dict__
+    assert light.lsoas(2019)["imd19_core20"].sum() == atlas.lsoa11["imd19_core20"].sum()
