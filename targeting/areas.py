@@ -53,7 +53,7 @@ def display_name(name: str) -> str:
     return " ".join(word(w) for w in name.split(" "))
 
 
-def resolve_icb(atlas: Atlas, text: str) -> pd.Series:
+def resolve_icb(atlas: Atlas, text: str | pd.Series) -> pd.Series:
     """Return the ICB row (``icb_code``, ``icb_code_nhs``, ``icb_name``) for an ONS code, NHS code or name.
 
     Raises
@@ -61,6 +61,8 @@ def resolve_icb(atlas: Atlas, text: str) -> pd.Series:
     AreaNotFound
         With the closest names when nothing matches exactly or uniquely.
     """
+    if isinstance(text, pd.Series):  # already an ICB row
+        return text
     t = _clean(text)
     icbs = atlas.icbs
     u = t.upper()

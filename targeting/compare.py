@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from targeting.areas import resolve_icb
 from targeting.core20 import population_quantiles
-from targeting.profiles import _icb_row, pcn_profiles, practice_profiles, qof_prevalence
+from targeting.profiles import pcn_profiles, practice_profiles, qof_prevalence
 from targeting.stats import significance, sii, wilson_ci
 
 __all__ = ["METRICS", "UnknownMetricError", "compare_pcns", "funnel_limits"]
@@ -148,7 +149,7 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     population (positive = higher in less deprived practices); the RII is their ratio. Both use the practices, not
     the PCNs, so a gradient within PCNs counts too.
     """
-    row = _icb_row(atlas, icb)
+    row = resolve_icb(atlas, icb)
     group = _qof_group(metric)
     if group is None and metric not in METRICS:
         raise UnknownMetricError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)} or qof_<GROUP> "

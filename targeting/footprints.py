@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from targeting.profiles import _icb_row, _positions, registrations_for
+from targeting.areas import resolve_icb
+from targeting.profiles import _positions, registrations_for
 
 __all__ = ["FOOTPRINT_LABEL", "footprint_polygons", "pcn_footprints"]
 
@@ -114,7 +115,7 @@ def footprint_polygons(atlas, *, imd: int = 2025, icb: str | None = None) -> gpd
     """
     fp = pcn_footprints(atlas, imd=imd)
     if icb is not None:
-        row = _icb_row(atlas, icb)
+        row = resolve_icb(atlas, icb)
         fp = fp[fp["icb_code_nhs"] == row["icb_code_nhs"]]
     lsoas = atlas.lsoas(imd)
     geom_col = "geometry_web" if "geometry_web" in lsoas.columns else "geometry"

@@ -794,14 +794,6 @@ def _dersimonian_laird(y: np.ndarray, v: np.ndarray) -> float:
 # --------------------------------------------------------------------------------------------------
 # Core20 reach and access
 # --------------------------------------------------------------------------------------------------
-def _icb_row(atlas: Atlas, icb: Any) -> pd.Series:
-    from targeting.areas import resolve_icb
-
-    if isinstance(icb, pd.Series):
-        return icb
-    return resolve_icb(atlas, str(icb))
-
-
 def _icb_practices(atlas: Atlas, row: pd.Series) -> pd.DataFrame:
     p = atlas.practices
     p = p[(p["icb_code_nhs"] == row["icb_code_nhs"]) & p["pcn_code"].notna() & (p["pcn_code"] != UNALLOCATED_PCN)]
@@ -836,10 +828,10 @@ def core20_reach(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     :math:`\sum_k n_k I_k / N = 1`. Limits: Wilson 95% limits of :math:`p_k` divided by :math:`P` (the ICB
     proportion treated as fixed). 1 = the PCN serves Core20 residents in proportion to its size.
     """
-    from targeting.areas import lsoas_in
+    from targeting.areas import lsoas_in, resolve_icb
 
     _, pre = _edition(imd)
-    row = _icb_row(atlas, icb)
+    row = resolve_icb(atlas, icb)
     prac = _icb_practices(atlas, row)
     core = lsoas_in(atlas, row, imd=imd)
     core = set(core.loc[core[f"{pre}_core20"].astype(bool), "lsoa_code"])
@@ -936,10 +928,10 @@ def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     """
     from scipy.spatial import cKDTree
 
-    from targeting.areas import lsoas_in
+    from targeting.areas import lsoas_in, resolve_icb
 
     _, pre = _edition(imd)
-    row = _icb_row(atlas, icb)
+    row = resolve_icb(atlas, icb)
     lsoas = lsoas_in(atlas, row, imd=imd)
     lsoas = lsoas[lsoas[f"{pre}_core20"].astype(bool)][["lsoa_code", "lsoa_name"]]
     pts = lsoas.merge(_centroids(atlas, imd, lsoas["lsoa_code"]), on="lsoa_code", how="left")

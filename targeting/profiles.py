@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from targeting.areas import resolve_icb
 from targeting.core20 import core20, imd_columns, population_quintiles
 from targeting.plus import MissingColumnError, plus_mask
 
@@ -45,26 +46,6 @@ ENGLAND_CODE = "E92000001"
 
 _RATES = (("core20", "core20_patients", "core20_pct"), ("plus", "plus_patients", "plus_pct"),
           ("minority", "minority_patients", "pct_minority"))
-
-
-def _icb_row(atlas, text: str) -> pd.Series:
-    """:func:`targeting.areas.resolve_icb`, accepting an ICB listed under both its 2022 and 2024 ONS codes.
-
-    Surrey Heartlands (QXU) and Sussex (QNX) changed ONS code in 2023, so their NHS code or name matches two rows
-    of ``atlas.icbs``; both are the same ICB, and everything here filters on the NHS code.
-    """
-    from targeting.areas import AreaNotFound, resolve_icb
-
-    try:
-        return resolve_icb(atlas, text)
-    except AreaNotFound:
-        icbs = atlas.icbs
-        t = str(text).strip()
-        names = icbs["icb_name"].str.lower()
-        hit = icbs[(icbs["icb_code_nhs"] == t.upper()) | names.str.contains(t.lower(), regex=False)]
-        if len(hit) and hit["icb_code_nhs"].nunique() == 1:
-            return hit.iloc[-1]
-        raise
 
 
 def registrations_for(atlas, imd: int) -> pd.DataFrame:
@@ -365,7 +346,7 @@ def practice_profiles(
             raise LookupError(f"No practice belongs to PCN '{pcn_code}' in the July 2022 practice → PCN map")
         mask &= out["pcn_code"] == pc
     if icb is not None:
-        row = _icb_row(atlas, icb)
+        row = resolve_icb(atlas, icb)
         mask &= out["icb_code_nhs"] == row["icb_code_nhs"]
     out = out[mask].sort_values("practice_code")
     return _ordered(out, ["practice_code", "practice_name", "pcn_code", "pcn_name", "icb_code", "icb_code_nhs",
@@ -418,7 +399,7 @@ def pcn_profiles(
             raise LookupError(f"Unknown PCN code(s): {', '.join(unknown[:5])}")
         mask &= out["pcn_code"].isin(codes)
     if icb is not None:
-        row = _icb_row(atlas, icb)
+        row = resolve_icb(atlas, icb)
         mask &= out["icb_code_nhs"] == row["icb_code_nhs"]
     out = out[mask].sort_values("pcn_code")
     res = _ordered(out.drop(columns=["practices"]), ["pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "icb_name"],
