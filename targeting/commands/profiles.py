@@ -97,16 +97,7 @@ def _pcns(args: argparse.Namespace) -> int:
     atlas = _atlas()
     rules = _plus_rules(args.plus_lsoas)
     table = pcn_profiles(atlas, imd=args.imd, icb=args.icb, plus_rules=rules)
-    if not args.no_gaps and not table.empty:
-        from targeting.gaps import pcn_gaps
-
-        gaps = pcn_gaps(atlas, list(table["pcn_code"]), imd=args.imd)
-        table = table.merge(gaps.drop(columns=[c for c in gaps.columns if c in table.columns and c != "pcn_code"]),
-                            on="pcn_code", how="left")
-    table = _suppressed(table, rules is not None)
-    table["source"] = _source(args.imd, rules)
-    write_table(table)
-    return 0
+    return _finish(atlas, table, "pcn_code", args, rules)
 
 
 def _practices(args: argparse.Namespace) -> int:
@@ -117,12 +108,17 @@ def _practices(args: argparse.Namespace) -> int:
     rules = _plus_rules(args.plus_lsoas)
     pcn = resolve_pcn(atlas, args.pcn) if args.pcn else None
     table = practice_profiles(atlas, imd=args.imd, pcn_code=pcn, icb=args.icb, plus_rules=rules)
-    if not args.no_gaps and not table.empty:
-        from targeting.gaps import practice_gaps
+    return _finish(atlas, table, "practice_code", args, rules)
 
-        gaps = practice_gaps(atlas, list(table["practice_code"]), imd=args.imd)
-        table = table.merge(gaps.drop(columns=[c for c in gaps.columns if c in table.columns
-                                               and c != "practice_code"]), on="practice_code", how="left")
+
+def _finish(atlas, table: pd.DataFrame, key: str, args: argparse.Namespace, rules) -> int:
+    """Add the gap columns (unless --no-gaps), suppress what came from the user's list, and print."""
+    if not args.no_gaps and not table.empty:
+        from targeting.gaps import pcn_gaps, practice_gaps
+
+        gaps = (pcn_gaps if key == "pcn_code" else practice_gaps)(atlas, list(table[key]), imd=args.imd)
+        table = table.merge(gaps.drop(columns=[c for c in gaps.columns if c in table.columns and c != key]),
+                            on=key, how="left")
     table = _suppressed(table, rules is not None)
     table["source"] = _source(args.imd, rules)
     write_table(table)
