@@ -27,6 +27,7 @@ import pandas as pd
 from targeting.areas import resolve_icb
 from targeting.core20 import core20, imd_columns, population_quintiles
 from targeting.plus import MissingColumnError, plus_mask
+from targeting.stats import significance
 
 __all__ = [
     "BROAD_GROUPS",
@@ -54,8 +55,9 @@ def registrations_for(atlas, imd: int) -> pd.DataFrame:
     return atlas.registrations11 if imd == 2019 else atlas.registrations21
 
 
-# Wilson limits and flags are inlined (same formula as targeting.stats.wilson_ci / significance, checked in the
-# tests) so that profiles do not import scipy.stats, which alone takes longer than the CLI's cold-start budget.
+# Wilson limits are inlined (same formula as targeting.stats.wilson_ci, checked in the tests) because QOF has
+# practices whose register exceeds the list size (e.g. Y05750 LD 2020-21), which wilson_ci refuses; here such a
+# rate just gets no interval.
 _Z95 = 1.959963984540054
 
 
@@ -70,15 +72,6 @@ def _wilson(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hi = np.where(x == n, 1.0, hi)
     bad = ~(n > 0)
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
-
-
-def _flag(lo: np.ndarray, hi: np.ndarray, comp: np.ndarray) -> np.ndarray:
-    """``higher`` / ``lower`` / ``similar`` (interval vs comparator), ``not compared`` if anything is missing."""
-    lo, hi, comp = (np.asarray(a, dtype=float) for a in (lo, hi, comp))
-    with np.errstate(invalid="ignore"):
-        out = np.where(lo > comp, "higher", np.where(hi < comp, "lower", "similar")).astype(object)
-    out[np.isnan(lo) | np.isnan(hi) | np.isnan(comp)] = "not compared"
-    return out
 
 
 @dataclass
@@ -208,9 +201,9 @@ def _finish(sums: pd.DataFrame, comp: pd.DataFrame | None, eng: pd.Series) -> pd
         out[f"{pct}_upper"] = 100 * np.asarray(hi)
         if comp is not None:
             out[f"{pct}_icb"] = comp[pct].to_numpy()
-            out[f"{key}_vs_icb"] = _flag(out[f"{pct}_lower"], out[f"{pct}_upper"], out[f"{pct}_icb"])
+            out[f"{key}_vs_icb"] = significance(out[f"{pct}_lower"], out[f"{pct}_upper"], out[f"{pct}_icb"])
         out[f"{pct}_england"] = np.full(len(n), float(eng[pct]))
-        out[f"{key}_vs_england"] = _flag(out[f"{pct}_lower"], out[f"{pct}_upper"], out[f"{pct}_england"])
+        out[f"{key}_vs_england"] = significance(out[f"{pct}_lower"], out[f"{pct}_upper"], out[f"{pct}_england"])
     if comp is not None:
         out["weighted_imd_score_icb"] = comp["weighted_imd_score"].to_numpy()
     out["weighted_imd_score_england"] = np.full(len(n), float(eng["weighted_imd_score"]))
