@@ -188,7 +188,7 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        load.cache_clear()
+        _CACHE.clear()  # tables loaded in this process describe the old atlas
         if progress:
             print(f"Atlas built in {time.perf_counter() - t0:.1f}s → {target}", file=sys.stderr)
     return target
@@ -560,8 +560,7 @@ def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool
     if meta is None or meta.get("version") != ATLAS_VERSION:
         if not build_if_missing:
             raise MissingDataError(f"No atlas at {_atlas_dir()}; run `python -m targeting build`.")
-        build(progress=progress)
-        _cache_clear()
+        build(progress=progress)  # clears the in-process cache
     if (folder, True) in _CACHE:  # a full atlas serves a geometry-free request too
         return _CACHE[(folder, True)]
     key = (folder, geometry)
