@@ -29,15 +29,16 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from geo import readers
+from geo.editions import Edition, core20_rule
 from geo.paths import MissingDataError, cache_dir, find
 from geo.readers.census import BROAD_GROUPS, DETAILED_GROUPS
 from geo.readers.os import normalise_postcode
@@ -47,11 +48,13 @@ from geo.vintage import apportion, bridge_pairs, detect_lsoa_vintage, inherit
 if TYPE_CHECKING:  # geopandas is imported where polygons are handled, so a geometry-free load skips it
     import geopandas as gpd
 
-__all__ = ["ATLAS_VERSION", "Atlas", "build", "input_hashes", "load"]
+__all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "input_hashes", "load"]
 
-ATLAS_VERSION = "2"  # bump whenever the build code changes what it writes
+T = TypeVar("T")
+
+ATLAS_VERSION = "3"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
-           "hypertension")
+           "hypertension", "lsoa_bridge")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
 _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa11_lsoa21", "lsoa11_icb22",
            "lsoa21_icb24", "lsoa21_lad24", "ruc21", "ts021", "ts011", "ts038", "ts052", "ts044", "ts054",
@@ -61,9 +64,13 @@ _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa
 ETHNIC_GROUPS: list[str] = list(BROAD_GROUPS) + list(DETAILED_GROUPS)
 
 
-@dataclass
+@dataclass(eq=False)
 class Atlas:
-    """The loaded national atlas. Every table carries its vintage in ``meta``."""
+    """The loaded national atlas. Every table carries its vintage in ``meta``.
+
+    The atlas owns its IMD editions (:meth:`edition`) and the state derived from it (:meth:`memo`): nothing
+    about an atlas is cached anywhere else, so a new atlas never sees an old one's results.
+    """
 
     lsoa21: gpd.GeoDataFrame
     lsoa11: gpd.GeoDataFrame
@@ -74,15 +81,62 @@ class Atlas:
     icbs: pd.DataFrame
     qof: pd.DataFrame
     hypertension: pd.DataFrame
+    lsoa_bridge: pd.DataFrame
     meta: dict = field(default_factory=dict)
 
-    def lsoas(self, imd: int) -> gpd.GeoDataFrame:
+    def edition(self, imd: int | str | Edition = 2025) -> Edition:
+        """Return an IMD edition (2019 or 2025) bound to this atlas: its columns, LSOA table and registrations.
+
+        Raises
+        ------
+        ValueError
+            If ``imd`` names no edition the atlas carries.
+        """
+        return Edition.of(imd, self)
+
+    def lsoas(self, imd: int | str | Edition) -> gpd.GeoDataFrame:
         """Return the LSOA table that matches an IMD edition: LSOA 2011 for 2019, LSOA 2021 for 2025."""
-        if imd == 2019:
-            return self.lsoa11
-        if imd == 2025:
-            return self.lsoa21
-        raise ValueError(f"IMD edition must be 2019 or 2025, not {imd!r}")
+        return self.edition(imd).lsoas
+
+    def memo(self, key: Hashable, make: Callable[[], T], *, persist: str | None = None) -> T:
+        """Return the value derived from this atlas under ``key``, computing it with ``make()`` the first time.
+
+        Parameters
+        ----------
+        key
+            Identifies the derived value (e.g. ``("footprints", 2025)``).
+        make
+            Computes it from the atlas tables.
+        persist
+            A file stem: the value (a DataFrame) is also kept beside the atlas cache, so a new process reads it
+            instead of computing it. Include everything the value depends on besides the atlas in the stem (e.g.
+            a hash of the model code). A rebuilt atlas starts with none; any read or write failure falls back to
+            computing.
+
+        Notes
+        -----
+        Derived tables (footprints, gap models, profile bases…) live on the atlas instance and die with it.
+        Treat what is returned as read-only.
+        """
+        store = self.__dict__.setdefault("_memo", {})
+        if key not in store:
+            store[key] = self._persisted(persist, make) if persist else make()
+        return store[key]
+
+    def _persisted(self, stem: str, make: Callable[[], T]) -> T:
+        folder = self.meta.get("folder") if isinstance(self.meta, dict) else None
+        if not folder:
+            return make()
+        path = Path(folder) / "derived" / f"{stem}.parquet"
+        with contextlib.suppress(OSError, ValueError):
+            return pd.read_parquet(path)  # type: ignore[return-value]
+        value = make()
+        with contextlib.suppress(OSError, ValueError):
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            value.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
+            os.replace(tmp, path)
+        return value
 
 
 class _Progress:
@@ -188,7 +242,6 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        _CACHE.clear()  # tables loaded in this process describe the old atlas
         if progress:
             print(f"Atlas built in {time.perf_counter() - t0:.1f}s → {target}", file=sys.stderr)
     return target
@@ -229,7 +282,7 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
     i19 = i19.rename(columns={"imd_score": "imd19_score", "imd_rank": "imd19_rank", "imd_decile": "imd19_decile",
                               "bridge": "imd19_bridge"})
     i19["imd19_quintile"] = (i19["imd19_decile"] + 1) // 2
-    i19["imd19_core20"] = i19["imd19_decile"] <= 2
+    i19["imd19_core20"] = core20_rule(i19["imd19_decile"])
     l21 = l21.merge(i19, on="lsoa_code", how="left")
     l21 = l21.merge(_eth_cols(eth), on="lsoa_code", how="left")
     l21 = l21.merge(pd.DataFrame({"lsoa_code": hh["area_code"], "households": hh["total_all_households"],
@@ -294,15 +347,14 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
     p.step("population-weighted centroids")
     return {"lsoa21": g21, "lsoa11": g11, "practices": practices, "registrations11": reg11.reset_index(drop=True),
             "registrations21": reg21.reset_index(drop=True), "pcns": pcns, "icbs": icbs, "qof": qof,
-            "hypertension": hyp}
+            "hypertension": hyp, "lsoa_bridge": pairs.reset_index(drop=True)}
 
 
 def _imd_cols(imd: pd.DataFrame, prefix: str) -> pd.DataFrame:
     out = pd.DataFrame({"lsoa_code": imd["lsoa_code"], f"{prefix}_score": imd["imd_score"],
                         f"{prefix}_rank": imd["imd_rank"], f"{prefix}_decile": imd["imd_decile"]})
     out[f"{prefix}_quintile"] = (out[f"{prefix}_decile"] + 1) // 2
-    # Core20: national deciles 1–2 of the edition; never re-ranked locally
-    out[f"{prefix}_core20"] = out[f"{prefix}_decile"] <= 2
+    out[f"{prefix}_core20"] = core20_rule(out[f"{prefix}_decile"])  # national, never re-ranked locally
     for dom in ("income", "employment", "health"):
         if f"{dom}_score" in imd:
             out[f"{prefix}_{dom}_score"] = imd[f"{dom}_score"]
@@ -526,16 +578,13 @@ class _LazyAtlas(Atlas):
 
 
 def _load_uncached(folder: Path, *, geometry: bool = True) -> Atlas:
-    meta = {**json.loads((folder / "build.json").read_text()), "geometry": geometry}
+    meta = {**json.loads((folder / "build.json").read_text()), "geometry": geometry, "folder": str(folder)}
     if not geometry:
         lazy = _LazyAtlas.__new__(_LazyAtlas)
         lazy._folder = folder
         lazy.meta = meta
         return lazy
     return Atlas(**{name: _read_table(folder, name, geometry=True) for name in _TABLES}, meta=meta)
-
-
-_CACHE: dict[tuple[str, bool], Atlas] = {}
 
 
 def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool = True) -> Atlas:
@@ -549,29 +598,16 @@ def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool
         Show the build's progress bar.
     geometry
         Decode the LSOA polygons and practice points. ``False`` gives plain DataFrames without geometry
-        columns in a fraction of the time, for tables and command lines that draw nothing.
+        columns, read table by table on first use, for tables and command lines that draw nothing.
 
     Notes
     -----
-    The loaded atlas is kept in memory for the process; treat its tables as read-only.
+    Each call returns a new :class:`Atlas`; keep it for the life of the process (the app holds one in
+    ``st.cache_resource``). Treat its tables as read-only.
     """
     meta = _current_meta()
-    folder = str(_atlas_dir())
     if meta is None or meta.get("version") != ATLAS_VERSION:
         if not build_if_missing:
             raise MissingDataError(f"No atlas at {_atlas_dir()}; run `python -m targeting build`.")
-        build(progress=progress)  # clears the in-process cache
-    if (folder, True) in _CACHE:  # a full atlas serves a geometry-free request too
-        return _CACHE[(folder, True)]
-    key = (folder, geometry)
-    if key not in _CACHE:
-        _CACHE[key] = _load_uncached(_atlas_dir(), geometry=geometry)
-    return _CACHE[key]
-
-
-def _cache_clear() -> None:
-    _CACHE.clear()
-
-
-load.cache_clear = _cache_clear  # type: ignore[attr-defined]
-
+        build(progress=progress)
+    return _load_uncached(_atlas_dir(), geometry=geometry)

@@ -19,9 +19,9 @@ import pandas as pd
 from targeting.areas import resolve_icb
 from targeting.core20 import population_quantiles
 from targeting.profiles import pcn_profiles, practice_profiles, qof_prevalence
-from targeting.stats import significance, sii, wilson_ci
+from targeting.stats import funnel_limits, significance, sii, wilson_ci
 
-__all__ = ["METRICS", "UnknownMetricError", "compare_pcns", "funnel_limits"]
+__all__ = ["METRICS", "UnknownMetricError", "compare_pcns"]
 
 
 class UnknownMetricError(LookupError):
@@ -36,41 +36,6 @@ METRICS: dict[str, tuple[str | None, str, str]] = {
     "weighted_imd_score": (None, "patients_known_lsoa", "registration-weighted IMD score"),
 }
 _QOF_PREFIX = "qof_"
-
-
-def funnel_limits(p0: float, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    r"""Funnel-plot control limits for a proportion around a baseline.
-
-    Parameters
-    ----------
-    p0 : float
-        Baseline proportion (0–1), e.g. the ICB value.
-    n : array_like
-        Denominators at which to compute the limits.
-    confidence : float, default 0.95
-        0.95 (about 2 standard deviations) or 0.998 (about 3), as in Fingertips.
-
-    Returns
-    -------
-    lower, upper : numpy.ndarray
-        Limits as proportions, clipped to [0, 1].
-
-    Notes
-    -----
-    The limits are the observed proportions whose Wilson score interval just reaches :math:`p_0`; inverting the
-    score test gives :math:`p_0 \pm z\sqrt{p_0(1-p_0)/n}` with :math:`z` the two-sided normal quantile
-    (1.96 for 95%, 3.09 for 99.8%). This matches the PHEindicatormethods funnel test data for proportions.
-    """
-    from statistics import NormalDist
-
-    z = float(NormalDist().inv_cdf(1 - (1 - confidence) / 2))
-    na = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = z * np.sqrt(p0 * (1 - p0) / na)
-    lo = np.clip(p0 - half, 0.0, 1.0)
-    hi = np.clip(p0 + half, 0.0, 1.0)
-    bad = ~(na > 0)
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
 def _qof_group(metric: str) -> str | None:
@@ -183,9 +148,10 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     else:
         num_col, den_col, label = METRICS[metric]
         den = pcn[den_col].to_numpy(dtype=float)
-        vintage = "LSOA 2011" if imd == 2019 else "LSOA 2021"
+        ed = atlas.edition(imd)
         summary.update(label=label, unit="%" if num_col else "score",
-                       source=f"NHS Digital GP registrations by LSOA, July 2022 ({vintage}); IoD {imd}; Census 2021")
+                       source=f"NHS Digital GP registrations by LSOA, July 2022 ({ed.lsoa_label}); {ed.title}; "
+                              "Census 2021")
         if num_col is None:
             proportion = False
             num = np.full(len(pcn), np.nan)

@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-__all__ = ["EDITIONS", "core20", "imd_columns", "local_quintile", "population_quantiles", "population_quintiles"]
+from geo.editions import Edition
 
-#: IMD editions the atlas carries, and the prefix of their columns.
-EDITIONS: dict[int, str] = {2019: "imd19", 2025: "imd25"}
+__all__ = ["core20", "imd_columns", "local_quintile", "population_quantiles", "population_quintiles"]
 
 
-def imd_columns(imd: int) -> dict[str, str]:
+def imd_columns(imd: int | Edition) -> dict[str, str]:
     """Column names of an IMD edition in the atlas LSOA tables: ``score``, ``decile``, ``rank``, ``core20``.
 
     Raises
@@ -26,10 +25,8 @@ def imd_columns(imd: int) -> dict[str, str]:
     ValueError
         If the edition is not 2019 or 2025.
     """
-    if imd not in EDITIONS:
-        raise ValueError(f"IMD edition must be 2019 or 2025, not {imd!r}")
-    p = EDITIONS[imd]
-    return {"score": f"{p}_score", "decile": f"{p}_decile", "rank": f"{p}_rank", "core20": f"{p}_core20"}
+    ed = Edition.of(imd)
+    return {"score": ed.score, "decile": ed.decile, "rank": ed.rank, "core20": ed.core20}
 
 
 def _require(lsoas: pd.DataFrame, cols: list[str], what: str) -> None:
@@ -39,7 +36,7 @@ def _require(lsoas: pd.DataFrame, cols: list[str], what: str) -> None:
                          f"pass an atlas LSOA table (lsoa11 or lsoa21)")
 
 
-def core20(lsoas: pd.DataFrame, *, imd: int) -> pd.Series:
+def core20(lsoas: pd.DataFrame, *, imd: int | Edition) -> pd.Series:
     r"""Flag the LSOAs in the national Core20 of an IMD edition.
 
     Parameters
@@ -61,10 +58,9 @@ def core20(lsoas: pd.DataFrame, *, imd: int) -> pd.Series:
     changes the flag: it is not re-ranked within the area. IoD 2019 deciles 1–2 hold 19.93% of England's
     mid-2015 population.
     """
-    cols = imd_columns(imd)
-    _require(lsoas, [cols["decile"]], "Core20")
-    decile = lsoas[cols["decile"]]
-    return (decile.notna() & (decile <= 2)).astype(bool).rename("core20")
+    ed = Edition.of(imd)
+    _require(lsoas, [ed.decile], "Core20")
+    return ed.core20_of(lsoas)
 
 
 def population_quantiles(values: ArrayLike, weights: ArrayLike, n: int = 5, *, descending: bool = True) -> np.ndarray:
@@ -130,7 +126,7 @@ def population_quintiles(values: ArrayLike, weights: ArrayLike, *, descending: b
     return population_quantiles(values, weights, 5, descending=descending)
 
 
-def local_quintile(lsoas: pd.DataFrame, *, imd: int, weight: str = "residents") -> pd.Series:
+def local_quintile(lsoas: pd.DataFrame, *, imd: int | Edition, weight: str = "residents") -> pd.Series:
     """Population-weighted quintiles of deprivation *within the given LSOAs* — a local ranking, not Core20.
 
     Parameters

@@ -13,15 +13,12 @@ import pandas as pd
 import shapely
 
 from targeting.areas import resolve_icb
-from targeting.profiles import _positions, registrations_for
+from targeting.profiles import _positions
 
 __all__ = ["FOOTPRINT_LABEL", "footprint_polygons", "pcn_footprints"]
 
 #: The label every footprint carries.
 FOOTPRINT_LABEL = "indicative PCN footprint: LSOAs where this PCN holds the most registered patients (July 2022)"
-
-_CACHE: dict[tuple, tuple[object, pd.DataFrame]] = {}
-
 
 def pcn_footprints(atlas, *, imd: int = 2025) -> pd.DataFrame:
     r"""Assign each English LSOA to the PCN holding most of its registered residents.
@@ -48,12 +45,13 @@ def pcn_footprints(atlas, *, imd: int = 2025) -> pd.DataFrame:
     :math:`p_{kl}/P_l`. Practices with no PCN (code ``U``) count in :math:`P_l` but never receive an LSOA. Ties go
     to the lower PCN code, so the result is deterministic.
     """
-    cache_key = (id(atlas), imd)
-    hit = _CACHE.get(cache_key)
-    if hit is not None and hit[0] is atlas:
-        return hit[1].copy()
-    lsoas = atlas.lsoas(imd)
-    reg = registrations_for(atlas, imd)
+    ed = atlas.edition(imd)
+    return atlas.memo(("footprints", ed.year), lambda: _footprints(atlas, ed)).copy()
+
+
+def _footprints(atlas, ed) -> pd.DataFrame:
+    lsoas = ed.lsoas
+    reg = ed.registrations
     codes = pd.Index(lsoas["lsoa_code"])
     l_pos = _positions(codes, reg["lsoa_code"])
     pcns = atlas.pcns[atlas.pcns["pcn_code"] != "U"].sort_values("pcn_code").reset_index(drop=True)
@@ -81,10 +79,7 @@ def pcn_footprints(atlas, *, imd: int = 2025) -> pd.DataFrame:
         "share": np.where(lsoa_total > 0, pats / np.where(lsoa_total > 0, lsoa_total, 1), np.nan),
         "patients": pats, "lsoa_patients": lsoa_total,
     })
-    if len(_CACHE) > 8:
-        _CACHE.clear()
-    _CACHE[cache_key] = (atlas, out)
-    return out.copy()
+    return out
 
 
 def footprint_polygons(atlas, *, imd: int = 2025, icb: str | None = None) -> gpd.GeoDataFrame:
@@ -117,7 +112,8 @@ def footprint_polygons(atlas, *, imd: int = 2025, icb: str | None = None) -> gpd
     if icb is not None:
         row = resolve_icb(atlas, icb)
         fp = fp[fp["icb_code_nhs"] == row["icb_code_nhs"]]
-    lsoas = atlas.lsoas(imd)
+    ed = atlas.edition(imd)
+    lsoas = ed.lsoas
     geom_col = "geometry_web" if "geometry_web" in lsoas.columns else "geometry"
     geoms = pd.Series(lsoas[geom_col].to_numpy(), index=lsoas["lsoa_code"].to_numpy())
     fp = fp.assign(_g=geoms.reindex(fp["lsoa_code"]).to_numpy())
@@ -133,7 +129,7 @@ def footprint_polygons(atlas, *, imd: int = 2025, icb: str | None = None) -> gpd
         rows.append({"pcn_code": code, "pcn_name": first["pcn_name"], "icb_code": first["icb_code"],
                      "icb_code_nhs": first["icb_code_nhs"], "lsoas": len(grp),
                      "patients": float(grp["patients"].sum()), "median_share": float(grp["share"].median()),
-                     "label": FOOTPRINT_LABEL + f", LSOA {2011 if imd == 2019 else 2021}", "geometry": geom})
+                     "label": f"{FOOTPRINT_LABEL}, {ed.lsoa_label}", "geometry": geom})
     cols = ["pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "lsoas", "patients", "median_share", "label",
             "geometry"]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs="EPSG:4326")

@@ -35,11 +35,11 @@ def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = Fals
     """
     row = resolve_icb(atlas, icb)
     t = lsoas_in(atlas, row, imd=imd)
-    p = "imd19" if imd == 2019 else "imd25"
+    ed = atlas.edition(imd)
     out = pd.DataFrame({
         "lsoa_code": t["lsoa_code"], "lsoa_name": t["lsoa_name"], "lad_name": t["lad_name"],
-        "icb_code": t["icb_code"], "imd_score": t[f"{p}_score"], "imd_rank": t[f"{p}_rank"],
-        "imd_decile": t[f"{p}_decile"], "core20": t[f"{p}_core20"].astype(bool),
+        "icb_code": t["icb_code"], "imd_score": t[ed.score], "imd_rank": t[ed.rank],
+        "imd_decile": t[ed.decile], "core20": t[ed.core20].astype(bool),
         "population": t["residents"].astype("Int64"), "ethnic_minority_pct": t["pct_minority"].round(1),
         "registered_patients": t["registered_patients"],
     })

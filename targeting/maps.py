@@ -35,6 +35,8 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
+from geo.editions import Edition
+
 __all__ = [
     "ASSET_URL",
     "ETHNIC_GROUPS",
@@ -71,9 +73,11 @@ NO_DATA = "#d9d9d9"
 ATTRIBUTION = ("LSOA boundaries © ONS (Dec 2021), OGL v3 · Contains OS data © Crown copyright and database right "
                "2021")
 
-_IMD_SOURCE = {2025: ("English Indices of Deprivation 2025, MHCLG", "IoD 2025 on LSOA 2021"),
-               2019: ("English Indices of Deprivation 2019, MHCLG",
-                      "IoD 2019 on LSOA 2011, carried to LSOA 2021 (split LSOAs inherit their parent's value)")}
+def _imd_source(imd: int | Edition) -> tuple[str, str]:
+    """Source and vintage of an edition's values on the LSOA 2021 map."""
+    ed = Edition.of(imd)
+    how = "" if ed.lsoa_vintage == 2021 else ", carried to LSOA 2021 (split LSOAs inherit their parent's value)"
+    return ed.source, f"{ed.title} on {ed.lsoa_label}{how}"
 _CENSUS = ("Census 2021 TS021 ethnic group, ONS", "Census 2021 (March 2021), usual residents")
 
 #: Census 2021 TS021 groups mapped as shares of usual residents: column suffix → label (broad groups first).
@@ -246,12 +250,12 @@ def category_layer(key: str, label: str, categories: pd.Series | np.ndarray, *, 
 
 
 def _decile_layer(lsoas: pd.DataFrame, imd: int) -> MapLayer:
-    p = "imd25" if imd == 2025 else "imd19"
-    d = lsoas[f"{p}_decile"].to_numpy(dtype=float)
+    ed = Edition.of(imd)
+    d = lsoas[ed.decile].to_numpy(dtype=float)
     classes = np.where(np.isnan(d), -1, np.nan_to_num(d, nan=1).astype(int) - 1)
     labels = ("1 most deprived 10%", "2", "3", "4", "5", "6", "7", "8", "9", "10 least deprived 10%")
-    src, vintage = _IMD_SOURCE[imd]
-    return MapLayer(f"imd{str(imd)[2:]}", f"IMD {imd} national decile", "Deprivation and PLUS", d, classes, VIRIDIS_10,
+    src, vintage = _imd_source(ed)
+    return MapLayer(ed.layer_key, f"IMD {ed.year} national decile", "Deprivation and PLUS", d, classes, VIRIDIS_10,
                     labels, "national decile (1 = most deprived)", src, vintage, 0,
                     "Deciles are national: deciles 1–2 are Core20.")
 
@@ -299,10 +303,10 @@ def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules:
 
     layers = standard_layers(lsoas)
     plus = evaluate_plus(lsoas, plus_rules, combine=plus_combine)
-    p = "imd25" if imd == 2025 else "imd19"
+    ed = Edition.of(imd)
     layers.insert(2, flag_layer(
-        "core20", f"Core20 (IMD {imd} national deciles 1–2)", lsoas[f"{p}_core20"].to_numpy(), yes="Core20",
-        no="not Core20", source=_IMD_SOURCE[imd][0], vintage=_IMD_SOURCE[imd][1], group="Deprivation and PLUS",
+        "core20", f"Core20 (IMD {ed.year} national deciles 1–2)", lsoas[ed.core20].to_numpy(), yes="Core20",
+        no="not Core20", source=_imd_source(ed)[0], vintage=_imd_source(ed)[1], group="Deprivation and PLUS",
         colour="#3e4989", note="The most deprived 20% of England's LSOAs nationally, never re-ranked locally."))
     words = describe_rules(plus_rules, combine=plus_combine)
     layers.insert(3, flag_layer(

@@ -55,7 +55,7 @@ TARGET_COLUMNS = [
 ]
 
 _SOURCES = [
-    "Index of Multiple Deprivation: MHCLG English Indices of Deprivation {imd} (national ranks, LSOA {geo})",
+    "Index of Multiple Deprivation: MHCLG English Indices of Deprivation {imd} (national ranks, {geo})",
     "Residents, households, ethnic group (TS021), age: ONS Census 2021 (LSOA 2021; ages 40–74 from 6 bands by "
     "LSOA split by single years of the MSOA)",
     "Where patients live, PCN membership: NHS Digital Patients Registered at a GP Practice, July 2022 "
@@ -130,16 +130,8 @@ class OutreachPlan:
 # Inputs from the other modules (national tables, cached per atlas)
 # --------------------------------------------------------------------------------------------------------------
 
-_NATIONAL: dict[tuple[int, str], tuple[Atlas, Any]] = {}
-
-
 def _cached(atlas: Atlas, key: str, make):
-    hit = _NATIONAL.get((id(atlas), key))
-    if hit is not None and hit[0] is atlas:
-        return hit[1]
-    value = make()
-    _NATIONAL[(id(atlas), key)] = (atlas, value)
-    return value
+    return atlas.memo(("outreach", key), make)
 
 
 def _footprints(atlas: Atlas) -> pd.DataFrame:
@@ -245,9 +237,7 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
         ``registration_ratio``, ``smi_register``, ``ld_register``, ``x``/``y`` (population-weighted centroid,
         EPSG:27700) and full geometry in EPSG:27700.
     """
-    if imd not in (2019, 2025):
-        raise ValueError(f"IMD edition must be 2019 or 2025, not {imd!r}")
-    p = "imd25" if imd == 2025 else "imd19"
+    ed = atlas.edition(imd)
     t = atlas.lsoa21
     codes = pd.Index(pd.unique(pd.Series(list(lsoa_codes), dtype=object)))
     unknown = codes.difference(t["lsoa_code"])
@@ -258,9 +248,9 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
     out = pd.DataFrame({
         "lsoa_code": rows["lsoa_code"].to_numpy(), "lsoa_name": rows["lsoa_name"].to_numpy(),
         "lad_name": rows["lad_name"].to_numpy(), "icb_code": rows["icb_code"].to_numpy(),
-        "imd_edition": imd, "imd_rank": rows[f"{p}_rank"].to_numpy(), "imd_decile": rows[f"{p}_decile"].to_numpy(),
-        "imd_lsoas": int(atlas.lsoa21[f"{p}_rank"].max()) if imd == 2025 else int(atlas.lsoa11["imd19_rank"].max()),
-        "core20": rows[f"{p}_core20"].astype(bool).to_numpy(),
+        "imd_edition": ed.year, "imd_rank": rows[ed.rank].to_numpy(), "imd_decile": rows[ed.decile].to_numpy(),
+        "imd_lsoas": ed.lsoa_count,
+        "core20": rows[ed.core20].astype(bool).to_numpy(),
         "households": rows["households"].to_numpy(), "population": rows["residents"].to_numpy(),
         "pct_minority": rows["pct_minority"].round(1).to_numpy(),
         "eligible_40_74": rows["aged_40_74"].to_numpy(),
@@ -730,8 +720,7 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     }
     return OutreachPlan(area=area, lsoas=lsoas, patches=patches, connectors=conn, settings=settings,
                         months_to_cover=mtc, adjacency=adjacency.reset_index(drop=True),
-                        sources=[s.format(imd=imd, geo="2011 carried to 2021" if imd == 2019 else "2021")
-                                 for s in _SOURCES])
+                        sources=[s.format(imd=imd, geo=atlas.edition(imd).on_lsoa21) for s in _SOURCES])
 
 
 def _describe_rules(rules, combine: str) -> str:

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from targeting.areas import resolve_icb
-from targeting.core20 import core20, imd_columns, population_quintiles
+from targeting.core20 import population_quintiles
 from targeting.plus import MissingColumnError, plus_mask
-from targeting.stats import significance
+from targeting.stats import significance, wilson_ci
 
 __all__ = [
     "BROAD_GROUPS",
@@ -51,27 +51,12 @@ _RATES = (("core20", "core20_patients", "core20_pct"), ("plus", "plus_patients",
 
 def registrations_for(atlas, imd: int) -> pd.DataFrame:
     """The registrations on an IMD edition's geography: ``registrations11`` (2019) or ``registrations21`` (2025)."""
-    imd_columns(imd)
-    return atlas.registrations11 if imd == 2019 else atlas.registrations21
-
-
-# Wilson limits are inlined (same formula as targeting.stats.wilson_ci, checked in the tests) because QOF has
-# practices whose register exceeds the list size (e.g. Y05750 LD 2020-21), which wilson_ci refuses; here such a
-# rate just gets no interval.
-_Z95 = 1.959963984540054
+    return atlas.edition(imd).registrations
 
 
 def _wilson(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson 95% limits for x/n (proportions 0–1; NaN where n is 0)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        root = _Z95 * np.sqrt(_Z95**2 + 4 * x * (1 - x / n))
-        denom = 2 * (n + _Z95**2)
-        lo = np.clip((2 * x + _Z95**2 - root) / denom, 0.0, 1.0)
-        hi = np.clip((2 * x + _Z95**2 + root) / denom, 0.0, 1.0)
-    lo = np.where(x == 0, 0.0, lo)
-    hi = np.where(x == n, 1.0, hi)
-    bad = ~(n > 0)
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+    """Wilson 95% limits for x/n; a rate above 1 (a QOF register above its list size) gets no interval."""
+    return wilson_ci(x, n, strict=False)
 
 
 @dataclass
@@ -93,9 +78,6 @@ class _Base:
     alt: object = None  # for IMD 2019: a callable giving the LSOA 2021 base (for rules on LSOA 2021 only)
 
 
-_CACHE: dict[tuple, tuple[object, _Base]] = {}
-
-
 def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     """Position of each value in ``index`` (-1 if absent); factorising first is ~5x faster than a direct lookup."""
     codes, uniques = pd.factorize(values)
@@ -104,12 +86,13 @@ def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
 
 
 def _base(atlas, imd: int) -> _Base:
-    key = (id(atlas), imd)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is atlas:
-        return hit[1]
-    lsoas = atlas.lsoas(imd)
-    reg = registrations_for(atlas, imd)
+    ed = atlas.edition(imd)
+    return atlas.memo(("profiles.base", ed.year), lambda: _make_base(atlas, ed))
+
+
+def _make_base(atlas, ed) -> _Base:
+    lsoas = ed.lsoas
+    reg = ed.registrations
     cols = ["practice_code", "practice_name", "pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "icb_name"]
     prac = pd.DataFrame(atlas.practices[cols]).copy()
     extra = pd.Index(reg["practice_code"].unique()).difference(prac["practice_code"])
@@ -122,11 +105,10 @@ def _base(atlas, imd: int) -> _Base:
     n_p, n_l = len(prac), len(lsoas)
     known = l_pos >= 0
     res = lsoas["residents"].to_numpy(dtype=float)
-    c = imd_columns(imd)
     attrs = {
         "patients_known_lsoa": np.ones(n_l),
-        "core20_patients": core20(lsoas, imd=imd).to_numpy(dtype=float),
-        "_score_x_patients": np.nan_to_num(lsoas[c["score"]].to_numpy(dtype=float)),
+        "core20_patients": ed.core20_of(lsoas).to_numpy(dtype=float),
+        "_score_x_patients": np.nan_to_num(lsoas[ed.score].to_numpy(dtype=float)),
     }
     with np.errstate(invalid="ignore", divide="ignore"):
         for g in BROAD_GROUPS:
@@ -136,10 +118,7 @@ def _base(atlas, imd: int) -> _Base:
     fixed = {k: np.bincount(pk, weights=wk * v[lk], minlength=n_p) for k, v in attrs.items()}
     base = _Base(practices=prac, lsoas=lsoas, p_pos=pk, l_pos=lk, w=wk,
                  registered=np.bincount(p_pos, weights=w, minlength=n_p), fixed=fixed,
-                 alt=(lambda: _base(atlas, 2025)) if imd == 2019 else None)
-    if len(_CACHE) > 8:
-        _CACHE.clear()
-    _CACHE[key] = (atlas, base)
+                 alt=(lambda: _base(atlas, 2025)) if ed.lsoa_vintage != 2021 else None)
     return base
 
 

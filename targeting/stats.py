@@ -52,10 +52,13 @@ _st = _LazyScipyStats()
 
 __all__ = [
     "ESP2013",
+    "Z95",
+    "Z_95_SE",
     "SIIResult",
     "byar_ci",
     "compare_proportion",
     "dobson_ci",
+    "funnel_limits",
     "rate_ci",
     "significance",
     "sii",
@@ -74,6 +77,9 @@ ESP2013: tuple[int, ...] = (
 
 #: z used to turn a 95% confidence interval back into a standard error (Fingertips convention).
 Z_95_SE = 1.96
+
+#: Two-sided 95% standard normal quantile, exact (for limits computed here).
+Z95 = 1.959963984540054
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +139,7 @@ def _check_nonneg(name: str, a: FloatArray) -> None:
 # --------------------------------------------------------------------------------------------
 # Wilson score interval for proportions
 # --------------------------------------------------------------------------------------------
-def wilson_ci(x: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> tuple[Any, Any]:
+def wilson_ci(x: ArrayLike, n: ArrayLike, confidence: float = 0.95, *, strict: bool = True) -> tuple[Any, Any]:
     r"""Wilson score confidence interval for a proportion ``x / n``.
 
     Parameters
@@ -144,6 +150,9 @@ def wilson_ci(x: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> tuple[Any
         Denominator: number of people in the population, ``n >= x``.
     confidence : float, default 0.95
         Confidence level as a fraction (0.95) or percentage (95). Fingertips uses 95% and 99.8%.
+    strict : bool, default True
+        Raise where ``x > n``. With ``strict=False`` such a rate gets NaN limits instead: QOF has practices
+        whose register exceeds their list size (e.g. Y05750's learning disability register in 2020-21).
 
     Returns
     -------
@@ -154,7 +163,7 @@ def wilson_ci(x: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> tuple[Any
     Raises
     ------
     ValueError
-        If ``x < 0``, ``n < 0`` or ``x > n``.
+        If ``x < 0``, ``n < 0`` or (when ``strict``) ``x > n``.
 
     Notes
     -----
@@ -176,9 +185,10 @@ def wilson_ci(x: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> tuple[Any
     _check_nonneg("x", xa)
     _check_nonneg("n", na)
     with np.errstate(invalid="ignore"):
-        if np.any(xa > na):
-            raise ValueError("x must not exceed n in a proportion")
-    z = _z(c)
+        over = xa > na
+    if strict and np.any(over):
+        raise ValueError("x must not exceed n in a proportion")
+    z = Z95 if c == 0.95 else _z(c)
     with np.errstate(invalid="ignore", divide="ignore"):
         root = z * np.sqrt(z**2 + 4 * xa * (1 - xa / na))
         denom = 2 * (na + z**2)
@@ -189,9 +199,42 @@ def wilson_ci(x: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> tuple[Any
     upper = np.where(bad, np.nan, np.clip(upper, 0.0, 1.0))
     lower = np.where(xa == 0, 0.0, lower)
     upper = np.where(xa == na, 1.0, upper)
-    lower = np.where(bad | np.isnan(xa), np.nan, lower)
-    upper = np.where(bad | np.isnan(xa), np.nan, upper)
+    lower = np.where(bad | np.isnan(xa) | over, np.nan, lower)
+    upper = np.where(bad | np.isnan(xa) | over, np.nan, upper)
     return _out(lower, index, "lower"), _out(upper, index, "upper")
+
+
+def funnel_limits(p0: float, n: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    r"""Funnel-plot control limits for a proportion around a baseline.
+
+    Parameters
+    ----------
+    p0 : float
+        Baseline proportion (0–1), e.g. the ICB value.
+    n : array_like
+        Denominators at which to compute the limits.
+    confidence : float, default 0.95
+        0.95 (about 2 standard deviations) or 0.998 (about 3), as in Fingertips.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        Limits as proportions, clipped to [0, 1].
+
+    Notes
+    -----
+    The limits are the observed proportions whose Wilson score interval just reaches :math:`p_0`; inverting the
+    score test gives :math:`p_0 \pm z\sqrt{p_0(1-p_0)/n}` with :math:`z` the two-sided normal quantile
+    (1.96 for 95%, 3.09 for 99.8%). This matches the PHEindicatormethods funnel test data for proportions.
+    """
+    z = _z(_confidence(confidence))
+    na = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = z * np.sqrt(p0 * (1 - p0) / na)
+    lo = np.clip(p0 - half, 0.0, 1.0)
+    hi = np.clip(p0 + half, 0.0, 1.0)
+    bad = ~(na > 0)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
 # --------------------------------------------------------------------------------------------

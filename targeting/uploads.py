@@ -303,12 +303,13 @@ def _groups(upload: Upload, atlas: Any, imd: int) -> pd.Series:
     """Core20 flag per valid row (LSOA: national deciles 1–2; practice: most deprived fifth by patients)."""
     d = upload.data
     if upload.level == "lsoa":
+        ed = atlas.edition(imd)
         if upload.geography == "LSOA 2011":
-            if imd != 2019:
+            if ed.lsoa_vintage != 2011:
                 raise ValueError("LSOA 2011 codes carry IMD 2019 only: choose IMD 2019 for this file")
-            t = atlas.lsoa11.set_index("lsoa_code")["imd19_core20"]
+            t = atlas.lsoa11.set_index("lsoa_code")[ed.core20]
         else:
-            t = atlas.lsoa21.set_index("lsoa_code")[f"imd{str(imd)[2:]}_core20"]
+            t = atlas.lsoa21.set_index("lsoa_code")[ed.core20]
         return t.reindex(d["code"]).fillna(False).astype(bool).set_axis(d.index)
     from targeting.profiles import practice_profiles
 

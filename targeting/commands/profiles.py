@@ -65,10 +65,12 @@ def _plus_rules(path: str | None):
 
 
 def _source(imd: int, plus_rules) -> str:
+    from geo.editions import Edition
     from targeting.plus import describe_rules
 
-    vintage = "LSOA 2011" if imd == 2019 else "LSOA 2021"
-    return (f"NHS Digital GP registrations by LSOA and practice→PCN map, July 2022 ({vintage}); IoD {imd} (MHCLG); "
+    ed = Edition.of(imd)
+    return (f"NHS Digital GP registrations by LSOA and practice→PCN map, July 2022 ({ed.lsoa_label}); "
+            f"{ed.title} (MHCLG); "
             f"Census 2021 (ONS); PLUS = {describe_rules(plus_rules)}; OGL v3")
 
 

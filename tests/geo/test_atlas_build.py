@@ -30,9 +30,7 @@ def fake_build(monkeypatch, tmp_path):
 
     monkeypatch.setattr(atlas_mod, "_build_tables", slow_tables)
     monkeypatch.setattr(atlas_mod, "input_hashes", lambda keys=None: {"imd2025": {"sha256": "abc"}})
-    atlas_mod.load.cache_clear()
     yield tmp_path, calls
-    atlas_mod.load.cache_clear()
 
 
 def test_two_builds_at_once_build_once_and_leave_a_whole_atlas(fake_build):

@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from targeting.compare import METRICS, UnknownMetricError, compare_pcns, funnel_limits
+from targeting.compare import METRICS, UnknownMetricError, compare_pcns
 from targeting.profiles import pcn_profiles, qof_prevalence
+from targeting.stats import funnel_limits
 
 
 def test_funnel_limits_reproduce_phe_test_data(data_dir):

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from targeting import gaps
-from targeting.gaps import GapInputError
+from targeting.gaps import GapInputError, detection, registration
 
 
 @pytest.fixture(scope="module")
@@ -329,7 +329,7 @@ def test_poisson_regression_recovers_known_coefficients():
     beta = np.array([-3.0, 0.8, -1.5])
     denom = rng.integers(2000, 20000, n).astype(float)
     y = rng.poisson(denom * np.exp(x @ beta)).astype(float)
-    got = gaps._poisson_glm(x, y, np.log(denom))
+    got = detection._poisson_glm(x, y, np.log(denom))
     assert np.allclose(got, beta, atol=0.05)
     assert np.exp(np.log(denom) + x @ got).sum() == pytest.approx(y.sum(), rel=1e-9)
 
@@ -338,7 +338,7 @@ def test_dersimonian_laird_is_zero_without_extra_spread():
     rng = np.random.default_rng(2)
     e = np.full(5000, 1500.0)
     o = rng.poisson(e).astype(float)
-    assert gaps._dersimonian_laird(np.log(o / e), 1 / o) < 1e-4
+    assert registration._dersimonian_laird(np.log(o / e), 1 / o) < 1e-4
 
 
 def test_bad_input_raises_clear_errors(atlas):
@@ -420,7 +420,7 @@ def test_limits_always_bracket_the_estimate(o, e_scale, se_frac, isr):
     obs = np.array(o, dtype=float)
     exp_ = np.maximum(obs, 1.0) * e_scale
     t = pd.DataFrame({"recorded": obs, "expected": exp_, "_se_model": 0.0 if isr else se_frac * exp_})
-    out = gaps._limits(t, np.full(len(obs), isr))
+    out = detection._limits(t, np.full(len(obs), isr))
     assert (out["undiagnosed_lower"] <= out["undiagnosed"] + 1e-9).all()
     assert (out["undiagnosed"] <= out["undiagnosed_upper"] + 1e-9).all()
     assert (out["ratio_lower"] <= out["ratio"] + 1e-12).all() and (out["ratio"] <= out["ratio_upper"] + 1e-12).all()
@@ -436,7 +436,7 @@ def test_poisson_regression_survives_collinear_covariates():
     x = np.column_stack([np.ones(n), a, 1 - a])  # collinear with the intercept
     denom = np.full(n, 5000.0)
     y = rng.poisson(denom * np.exp(-3 + 0.5 * a)).astype(float)
-    got = gaps._poisson_glm(x, y, np.log(denom))
+    got = detection._poisson_glm(x, y, np.log(denom))
     fitted = np.exp(np.log(denom) + x @ got)
     assert np.all(np.isfinite(got))
     assert fitted.sum() == pytest.approx(y.sum(), rel=1e-6)
@@ -451,11 +451,16 @@ def test_missing_phe_estimates_leave_hypertension_empty_not_crashing(atlas):
     assert p.loc[0, "dm_expected"] > 0
 
 
-def test_disk_copy_round_trips(atlas, pg, tmp_path, monkeypatch):
-    monkeypatch.setattr(gaps, "cache_dir", lambda: tmp_path)
-    long, models = gaps._disk_cached(atlas, 2025)  # computes and writes
-    assert len(list((tmp_path / "gaps").glob("*.parquet"))) == 2
-    long2, models2 = gaps._disk_cached(atlas, 2025)  # reads
+def test_gap_models_are_kept_beside_the_atlas_for_a_new_process(atlas, pg, tmp_path):
+    from dataclasses import replace
+
+    from targeting.gaps import detection
+
+    first = replace(atlas, meta={**atlas.meta, "folder": str(tmp_path)})
+    long, models = detection._cached_models(first, 2025)  # computes and keeps a copy
+    assert len(list((tmp_path / "derived").glob("gaps-2025-*.parquet"))) == 1
+    second = replace(atlas, meta={**atlas.meta, "folder": str(tmp_path)})  # a new atlas, as in a new process
+    long2, models2 = detection._cached_models(second, 2025)  # reads the copy
     pd.testing.assert_frame_equal(long.reset_index(drop=True), long2.reset_index(drop=True))
     pd.testing.assert_frame_equal(models["DM"], models2["DM"])
     dm = long[(long["register"] == "DM") & (long["practice_code"] == "F84039")]
