@@ -47,31 +47,10 @@ def search_areas(text: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=200)
 def resolve(kind: str, code: str) -> Chosen:
     """Name and ICB of an area from the URL (raises LookupError for an unknown code)."""
-    from targeting.areas import AreaNotFound, resolve_icb
+    from targeting.areas import resolve_area
 
-    a = get_atlas()
-    code = code.strip().upper()
-    if kind == "icb":
-        row = resolve_icb(a, code)
-        return Chosen("icb", str(row["icb_code"]), str(row["icb_name"]), str(row["icb_code_nhs"]))
-    if kind == "pcn":
-        hit = a.pcns[a.pcns["pcn_code"] == code]
-        if hit.empty:
-            raise AreaNotFound(f"No PCN has the code '{code}'.")
-        return Chosen("pcn", code, nice(hit["pcn_name"].iloc[0]), str(hit["icb_code_nhs"].iloc[0]))
-    if kind == "practice":
-        hit = a.practices[a.practices["practice_code"] == code]
-        if hit.empty:
-            raise AreaNotFound(f"No practice has the code '{code}'.")
-        return Chosen("practice", code, nice(hit["practice_name"].iloc[0]),
-                      str(hit["icb_code_nhs"].iloc[0]))
-    if kind == "lad":
-        hit = a.lsoa21[a.lsoa21["lad_code"] == code]
-        if hit.empty:
-            raise AreaNotFound(f"No local authority has the code '{code}'.")
-        nhs = hit["icb_code_nhs"].mode().iloc[0]
-        return Chosen("lad", code, str(hit["lad_name"].iloc[0]), str(nhs))
-    raise AreaNotFound(f"Unknown kind of area '{kind}'.")
+    area = resolve_area(get_atlas(), kind, code)
+    return Chosen(area.kind, area.code, area.name, str(area.icb_code_nhs))
 
 
 def area_from_url() -> tuple[str, str] | None:

@@ -65,8 +65,8 @@ props = clicked.get("properties") or {}
 
 with col_panel:
     a = get_atlas()
-    if props.get("kind") == "practice":
-        code = html.unescape(str(props.get("c", "")))
+    if props.get("kind") == "practice" or (area.kind == "practice" and not props.get("c")):
+        code = html.unescape(str(props.get("c", ""))) if props.get("kind") == "practice" else area.code
         prof = practice_profiles(int(imd), plus_spec, practice=code)
         if not prof.empty:
             r = prof.iloc[0]
@@ -81,13 +81,14 @@ with col_panel:
         code = html.unescape(str(props["c"]))
         d = lsoa_detail(a, code, imd=int(imd))
         r = d["row"]
-        p = "imd25" if int(imd) == 2025 else "imd19"
+        ed = a.edition(int(imd))
         st.markdown(f"#### {r['lsoa_name']} ({r['lsoa_code']})")
         st.write(f"{r['lad_name']} · {r['icb_name']}")
         c1, c2 = st.columns(2)
-        c1.metric("IMD 2025 decile", int(r["imd25_decile"]), help=f"national rank {int(r['imd25_rank']):,} of 33,755")
+        c1.metric("IMD 2025 decile", int(r["imd25_decile"]),
+                  help=f"national rank {int(r['imd25_rank']):,} of {a.edition(2025).lsoa_count:,}")
         c2.metric("IMD 2019 decile", int(r["imd19_decile"]), help="carried from LSOA 2011")
-        st.write("**Core20** (national IMD deciles 1–2)" if r[f"{p}_core20"] else "Not Core20", f"· IMD {imd}")
+        st.write("**Core20** (national IMD deciles 1–2)" if r[ed.core20] else "Not Core20", f"· IMD {imd}")
         st.write(f"PLUS: {d['plus_reasons'] or 'no PLUS rule met'}")
         st.write(f"Residents (Census 2021): {int(r['residents']):,} in {int(r['households']):,} households; "
                  f"ethnic minority communities {r['pct_minority']:.1f}%")
@@ -131,23 +132,17 @@ with col_panel:
         source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
         st.caption("Click an LSOA or a practice on the map for its details.")
     else:
-        lsoas = a.lsoa21
-        if area.kind == "lad":
-            sel = lsoas[lsoas["lad_code"] == area.code]
-        else:
-            sel = lsoas[lsoas["icb_code_nhs"] == area.icb_nhs]
-        p = "imd25" if int(imd) == 2025 else "imd19"
-        core = sel[f"{p}_core20"]
-        res = max(int(sel["residents"].sum()), 1)
+        from targeting.areas import area_summary, resolve_area
+
+        sm = area_summary(a, resolve_area(a, area.kind, area.code), imd=int(imd))
         c1, c2 = st.columns(2)
-        c1.metric("LSOAs", f"{len(sel):,}")
-        c2.metric("Core20 LSOAs", f"{int(core.sum()):,}", help="national IMD deciles 1–2, never re-ranked locally")
-        st.write(f"Residents (Census 2021): {res:,}, of whom **{sel.loc[core, 'residents'].sum() / res * 100:.1f}%** "
+        c1.metric("LSOAs", f"{sm['lsoas']:,}")
+        c2.metric("Core20 LSOAs", f"{sm['core20_lsoas']:,}", help="national IMD deciles 1–2, never re-ranked locally")
+        st.write(f"Residents (Census 2021): {sm['residents']:,}, of whom **{sm['core20_residents_pct']:.1f}%** "
                  f"live in Core20 neighbourhoods (England 20%).")
-        minority = sel["eth_minority"].sum() / res * 100
-        core_min = sel.loc[core, "eth_minority"].sum() / max(int(sel.loc[core, "residents"].sum()), 1) * 100
-        st.write(f"Ethnic minority communities: {minority:.1f}% of residents; {core_min:.1f}% in its Core20 "
-                 "neighbourhoods (deprivation beside ethnicity: both shape need).")
+        st.write(f"Ethnic minority communities: {sm['minority_pct']:.1f}% of residents; "
+                 f"{sm['core20_minority_pct']:.1f}% in its Core20 neighbourhoods (deprivation beside ethnicity: both "
+                 "shape need).")
         st.caption("Click an LSOA on the map for its details.")
         source_caption(f"IMD {imd} (MHCLG); Census 2021 residents (ONS)")
 

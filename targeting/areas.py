@@ -9,7 +9,11 @@ import pandas as pd
 
 from geo.atlas import Atlas
 
-__all__ = ["Area", "AreaNotFound", "display_name", "lsoas_in", "resolve_icb", "resolve_pcn", "search"]
+__all__ = ["AREA_KINDS", "Area", "AreaNotFound", "area_lsoa_rows", "area_summary", "display_name", "lsoas_in",
+           "resolve_area", "resolve_icb", "resolve_pcn", "search"]
+
+#: The kinds of area a person can choose, in the order the app and the command line offer them.
+AREA_KINDS: tuple[str, ...] = ("icb", "lad", "pcn", "practice")
 
 
 class AreaNotFound(LookupError):  # noqa: N818 - reads better in messages and callers
@@ -18,12 +22,24 @@ class AreaNotFound(LookupError):  # noqa: N818 - reads better in messages and ca
 
 @dataclass(frozen=True)
 class Area:
-    """An area a user chose: its kind (icb, pcn, practice, lad), code, name and ICB."""
+    """An area a user chose: its kind (icb, lad, pcn, practice), code, display name and ICB.
+
+    ``icb_code`` is the ONS code (E54…), ``icb_code_nhs`` the NHS code (Q…) and ``icb_name`` the name of the ICB
+    the area sits in (for a local authority, the ICB holding most of its LSOAs).
+    """
 
     kind: str
     code: str
     name: str
     icb_code: str | None = None
+    icb_code_nhs: str | None = None
+    icb_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """E.g. ``PCN: Bradford City 4 PCN (U37316)``."""
+        kinds = {"icb": "ICB", "lad": "Local authority", "pcn": "PCN", "practice": "Practice"}
+        return f"{kinds.get(self.kind, self.kind)}: {self.name} ({self.code})"
 
 
 def _clean(text: str) -> str:
@@ -109,20 +125,123 @@ def resolve_pcn(atlas: Atlas, text: str) -> str:
     AreaNotFound
         When nothing matches, or several PCNs do (their names and codes are listed).
     """
+    return resolve_area(atlas, "pcn", text).code
+
+
+def _named(table: pd.DataFrame, code_col: str, name_col: str, text: str, what: str, example: str) -> pd.Series:
+    """The one row whose code is ``text`` or whose name is or uniquely contains it; else a helpful error."""
     t = _clean(text)
-    pcns = atlas.pcns
-    if t.upper() in set(pcns["pcn_code"]):
-        return t.upper()
-    names = pcns["pcn_name"].fillna("").str.lower()
-    hit = pcns[names == t.lower()]
+    if not t:
+        raise AreaNotFound(f"No {what} given: use a code such as {example} or part of a name.")
+    hit = table[table[code_col].astype(str).str.upper() == t.upper()]
     if hit.empty:
-        hit = pcns[names.str.contains(re.escape(t.lower()), regex=True)] if t else hit
+        names = table[name_col].fillna("").astype(str).str.lower()
+        hit = table[names == t.lower()]
+        if hit.empty:
+            hit = table[names.str.contains(re.escape(t.lower()), regex=True)]
     if len(hit) == 1:
-        return str(hit["pcn_code"].iloc[0])
+        return hit.iloc[0]
     if len(hit) > 1:
-        listed = "; ".join(f"{display_name(n)} ({c})" for c, n in zip(hit["pcn_code"], hit["pcn_name"], strict=True))
-        raise AreaNotFound(f"'{t}' matches {len(hit)} PCNs: {listed[:400]}")
-    raise AreaNotFound(f"No PCN matches '{t}' (PCN codes look like U37316; July 2022 practice → PCN map).")
+        listed = "; ".join(f"{display_name(n)} ({c})" for c, n in zip(hit[code_col], hit[name_col], strict=True))
+        raise AreaNotFound(f"'{t}' matches {len(hit)} {what}s: {listed[:400]}")
+    import difflib
+
+    names = table[name_col].fillna("").astype(str)
+    close = difflib.get_close_matches(t.lower(), names.str.lower().tolist(), n=3, cutoff=0.6)
+    hint = ""
+    if close:
+        rows = table[names.str.lower().isin(close)].head(3)
+        hint = " Did you mean " + " or ".join(f"{display_name(n)} ({c})" for c, n in
+                                              zip(rows[code_col], rows[name_col], strict=True)) + "?"
+    raise AreaNotFound(f"No {what} matches '{t}'.{hint} Use a code such as {example} or part of the name.")
+
+
+def resolve_area(atlas: Atlas, kind: str, text: str) -> Area:
+    """Find an ICB, local authority, PCN or practice by code or by (part of) its name.
+
+    Parameters
+    ----------
+    atlas
+        The loaded atlas.
+    kind
+        ``"icb"``, ``"lad"``, ``"pcn"`` or ``"practice"``.
+    text
+        A code (ICB: ONS E54… or NHS Q…; local authority: E06–E09…; PCN: U…; practice: ODS code) or a unique
+        part of the name.
+
+    Returns
+    -------
+    Area
+        With the ICB it sits in (practices and PCNs: their July 2022 ICB; a local authority: the ICB holding most
+        of its LSOAs, April 2024).
+
+    Raises
+    ------
+    AreaNotFound
+        Naming what was typed, listing several matches, or suggesting close names ("did you mean").
+    """
+    icb_names = atlas.icbs.drop_duplicates("icb_code_nhs", keep="last").set_index("icb_code_nhs")["icb_name"]
+    if kind == "icb":
+        row = resolve_icb(atlas, text)
+        return Area("icb", str(row["icb_code"]), str(row["icb_name"]), str(row["icb_code"]),
+                    str(row["icb_code_nhs"]), str(row["icb_name"]))
+    if kind == "pcn":
+        pcns = atlas.pcns[atlas.pcns["pcn_code"] != "U"]
+        row = _named(pcns, "pcn_code", "pcn_name", text, "PCN", "U37316")
+        return Area("pcn", str(row["pcn_code"]), display_name(row["pcn_name"]), _str(row.get("icb_code")),
+                    _str(row.get("icb_code_nhs")), _str(row.get("icb_name")))
+    if kind == "practice":
+        row = _named(atlas.practices, "practice_code", "practice_name", text, "practice", "B83052")
+        return Area("practice", str(row["practice_code"]), display_name(row["practice_name"]),
+                    _str(row.get("icb_code")), _str(row.get("icb_code_nhs")), _str(row.get("icb_name")))
+    if kind == "lad":
+        lads = atlas.lsoa21.groupby(["lad_code", "lad_name"], as_index=False).agg(
+            icb_code=("icb_code", lambda s: s.mode().iat[0]), icb_code_nhs=("icb_code_nhs", lambda s: s.mode().iat[0]))
+        row = _named(lads, "lad_code", "lad_name", text, "local authority", "E08000025")
+        return Area("lad", str(row["lad_code"]), str(row["lad_name"]), str(row["icb_code"]),
+                    str(row["icb_code_nhs"]), _str(icb_names.get(row["icb_code_nhs"])))
+    raise AreaNotFound(f"Unknown kind of area '{kind}': use one of {', '.join(AREA_KINDS)}.")
+
+
+def _str(v: object) -> str | None:
+    return None if v is None or (isinstance(v, float) and v != v) else str(v)
+
+
+def area_lsoa_rows(atlas: Atlas, area: Area) -> pd.DataFrame:
+    """The LSOA 2021 rows of an ICB or local authority (April 2024 ICBs; LAD 2024)."""
+    t = atlas.lsoa21
+    if area.kind == "lad":
+        return t[t["lad_code"] == area.code]
+    if area.kind == "icb":
+        return t[t["icb_code_nhs"] == area.icb_code_nhs]
+    raise ValueError(f"an area summary covers an ICB or a local authority, not a {area.kind}")
+
+
+def area_summary(atlas: Atlas, area: Area, *, imd: int = 2025) -> dict[str, float | int | str]:
+    """Deprivation beside ethnicity for an ICB or local authority, on LSOA 2021.
+
+    Returns
+    -------
+    dict
+        ``lsoas``, ``core20_lsoas``, ``residents`` (Census 2021 usual residents), ``core20_residents``,
+        ``core20_residents_pct``, ``minority_pct`` (ethnic minority communities: every group but White, % of
+        residents), ``core20_minority_pct`` (the same within its Core20 LSOAs), ``england_lsoas`` (LSOAs the
+        edition ranks) and ``source``.
+    """
+    ed = atlas.edition(imd)
+    sel = area_lsoa_rows(atlas, area)
+    core = sel[ed.core20].fillna(False).astype(bool)
+    res = int(sel["residents"].sum())
+    core_res = int(sel.loc[core, "residents"].sum())
+
+    def pct(x: float, n: float) -> float:
+        return float(100 * x / n) if n > 0 else float("nan")
+
+    return {"lsoas": len(sel), "core20_lsoas": int(core.sum()), "residents": res, "core20_residents": core_res,
+            "core20_residents_pct": pct(core_res, res), "minority_pct": pct(sel["eth_minority"].sum(), res),
+            "core20_minority_pct": pct(sel.loc[core, "eth_minority"].sum(), core_res),
+            "england_lsoas": ed.lsoa_count,
+            "source": f"{ed.source} ({ed.title} on {ed.on_lsoa21}); Census 2021 TS021 usual residents (ONS)"}
 
 
 def search(atlas: Atlas, text: str, *, limit: int = 20) -> pd.DataFrame:

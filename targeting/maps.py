@@ -404,31 +404,19 @@ def area_lsoas(atlas: Any, kind: str, code: str) -> tuple[gpd.GeoDataFrame, list
     LookupError
         If the code is unknown.
     """
-    from targeting.areas import AreaNotFound, lsoas_in, resolve_icb
+    from targeting.areas import lsoas_in, resolve_area, resolve_icb
 
     t = atlas.lsoa21
+    area = resolve_area(atlas, kind, code)
     if kind == "icb":
-        row = resolve_icb(atlas, code)
-        return lsoas_in(atlas, row, imd=2025), None, str(row["icb_name"])
+        return lsoas_in(atlas, resolve_icb(atlas, area.code), imd=2025), None, area.name
     if kind == "lad":
-        sub = t[t["lad_code"] == code]
-        if sub.empty:
-            raise AreaNotFound(f"No local authority has the code '{code}'.")
-        return sub, None, str(sub["lad_name"].iloc[0])
+        return t[t["lad_code"] == area.code], None, area.name
     if kind == "pcn":
-        hit = atlas.pcns[atlas.pcns["pcn_code"] == code]
-        if hit.empty:
-            raise AreaNotFound(f"No PCN has the code '{code}' (July 2022 practice → PCN mapping).")
-        practices = atlas.practices.loc[atlas.practices["pcn_code"] == code, "practice_code"]
-        nhs, name = hit["icb_code_nhs"].iloc[0], str(hit["pcn_name"].iloc[0])
-    elif kind == "practice":
-        hit = atlas.practices[atlas.practices["practice_code"] == code]
-        if hit.empty:
-            raise AreaNotFound(f"No practice has the code '{code}' (July 2022 registrations).")
-        practices = hit["practice_code"]
-        nhs, name = hit["icb_code_nhs"].iloc[0], str(hit["practice_name"].iloc[0])
+        practices = atlas.practices.loc[atlas.practices["pcn_code"] == area.code, "practice_code"]
     else:
-        raise ValueError(f"unknown area kind '{kind}'; use icb, lad, pcn or practice")
+        practices = pd.Series([area.code])
+    nhs, name = area.icb_code_nhs, area.name
     lsoas = t[t["icb_code_nhs"] == nhs]
     reg = atlas.registrations21
     reg = reg[reg["practice_code"].isin(set(practices))].groupby("lsoa_code")["patients"].sum()
@@ -498,7 +486,7 @@ def _legend_html(layer: MapLayer) -> str:
 
 
 def _features(lsoas: gpd.GeoDataFrame, imd: int) -> list[dict]:
-    p = "imd25" if imd == 2025 else "imd19"
+    ed = Edition.of(imd)
     e = html.escape
     n = len(lsoas)
 
@@ -507,7 +495,7 @@ def _features(lsoas: gpd.GeoDataFrame, imd: int) -> list[dict]:
         return lsoas[name].to_numpy() if name in lsoas.columns else np.full(n, np.nan, dtype=object)
 
     cols = {c: col(c) for c in ("lsoa_code", "lsoa_name", "lad_name", "imd25_decile", "imd19_decile",
-                                f"{p}_core20", "residents", "pct_minority", "registered_patients")}
+                                ed.core20, "residents", "pct_minority", "registered_patients")}
 
     def whole(v: Any) -> int | None:
         return None if v is None or pd.isna(v) else int(v)
@@ -519,8 +507,8 @@ def _features(lsoas: gpd.GeoDataFrame, imd: int) -> list[dict]:
         feats.append({"type": "Feature", "geometry": f"@@geom:{i}@@",
                       "properties": {"i": i, "c": e(str(cols["lsoa_code"][i])), "n": e(str(cols["lsoa_name"][i])),
                                      "l": e(str(cols["lad_name"][i])), "d25": whole(cols["imd25_decile"][i]),
-                                     "d19": whole(cols["imd19_decile"][i]), "k": bool(cols[f"{p}_core20"][i] is True
-                                                                                   or cols[f"{p}_core20"][i] == 1),
+                                     "d19": whole(cols["imd19_decile"][i]), "k": bool(cols[ed.core20][i] is True
+                                                                                   or cols[ed.core20][i] == 1),
                                      "r": whole(cols["residents"][i]),
                                      "m": _num(float(cols["pct_minority"][i]), 1),
                                      "g": whole(cols["registered_patients"][i])}})
@@ -623,7 +611,7 @@ def map_payload(
         "imd": imd, "bounds": bounds, "nodata": NO_DATA, "overlays": {}, "show": list(show),
         "attribution": ATTRIBUTION,
     }
-    core = lsoas[f"imd{str(imd)[2:]}_core20"].to_numpy(dtype=bool)
+    core = lsoas[Edition.of(imd).core20].to_numpy(dtype=bool)
     outline = _outline(lsoas, core)
     if outline is not None:
         payload["overlays"]["core20"] = {"label": f"Core20 outline (IMD {imd} deciles 1–2)", "geom": outline}

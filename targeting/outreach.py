@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo.atlas import Atlas
-from targeting.areas import AreaNotFound, lsoas_in, resolve_icb
+from targeting.areas import AreaNotFound, lsoas_in, resolve_area, resolve_icb
 from targeting.patches import build_patches, lsoa_adjacency
 from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS, parse_weights, priority_scores
 
@@ -574,26 +574,13 @@ def _resolve_area(atlas: Atlas, pcn: str | None, icb: str | None) -> tuple[dict[
     if (pcn is None) == (icb is None):
         raise ValueError("choose exactly one area: a PCN code or an ICB code")
     if pcn is not None:
-        code = str(pcn).strip().upper()
-        hit = atlas.pcns[atlas.pcns["pcn_code"].str.upper() == code]
-        if hit.empty:
-            text = str(pcn).strip().lower()
-            pcns = atlas.pcns
-            near = pcns[pcns["pcn_name"].str.lower().str.contains(text, regex=False)].head(5) if text else pcns.iloc[:0]
-            hint = ("; did you mean " + ", ".join(f"{n} ({c})" for n, c in zip(near["pcn_name"], near["pcn_code"],
-                                                                                strict=True)) + "?"
-                    if len(near) else "; PCN codes look like U37316")
-            raise AreaNotFound(f"No PCN has the code '{str(pcn).strip()}'{hint}")
-        row = hit.iloc[0]
+        found = resolve_area(atlas, "pcn", pcn)
         fp = _footprints(atlas)
-        codes = sorted(fp.loc[fp["pcn_code"] == row["pcn_code"], "lsoa_code"].unique())
-        icb_row = atlas.icbs[atlas.icbs["icb_code_nhs"] == row["icb_code_nhs"]]
+        codes = sorted(fp.loc[fp["pcn_code"] == found.code, "lsoa_code"].unique())
+        icb_row = atlas.icbs[atlas.icbs["icb_code_nhs"] == found.icb_code_nhs]
         icb_rows = lsoas_in(atlas, icb_row.iloc[0], imd=2025) if len(icb_row) else atlas.lsoa21.iloc[:0]
-        from targeting.areas import display_name
-
-        name = display_name(row["pcn_name"])
-        area = {"kind": "pcn", "code": row["pcn_code"], "name": name, "icb_code": row["icb_code"],
-                "icb_name": row["icb_name"], "label": f"{name} ({row['pcn_code']}), indicative footprint"}
+        area = {"kind": "pcn", "code": found.code, "name": found.name, "icb_code": found.icb_code,
+                "icb_name": found.icb_name, "label": f"{found.name} ({found.code}), indicative footprint"}
         return area, codes, sorted(set(icb_rows["lsoa_code"]) | set(codes))
     row = resolve_icb(atlas, icb)
     rows = lsoas_in(atlas, row, imd=2025)

@@ -27,9 +27,8 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import pandas as pd
 
@@ -307,47 +306,43 @@ class RuralRule:
         return text.where(met, "")
 
 
-@lru_cache(maxsize=1)
-def _bridge() -> pd.DataFrame:
-    from geo.paths import find
-    from geo.readers import read_lsoa11_lsoa21
-
-    return read_lsoa11_lsoa21(find("lsoa11_lsoa21"))[["lsoa11_code", "lsoa21_code"]]
-
-
 @dataclass(frozen=True)
 class LsoaListRule:
     """LSOAs on a user's own list (read with :func:`read_lsoa_list`).
 
-    Codes may be LSOA 2011 or 2021. A code that is not on the table being evaluated (a 2011 code that split, or
-    a 2021 code that was created by a split) is carried across the ONS 2011↔2021 lookup, so its successors or
-    predecessors are included; nothing is silently dropped.
+    Codes may be LSOA 2011 or 2021. Built with :meth:`across_vintages`, a code is also carried across the ONS
+    2011↔2021 lookup (a 2011 code that split gives its 2021 children, a 2021 code its 2011 parents), so the rule
+    meets the same places on either geography and nothing is silently dropped.
     """
 
     codes: tuple[str, ...]
     label: str = "on your LSOA list"
+    linked: tuple[str, ...] = ()  # the codes' successors and predecessors across the vintage lookup
     _set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Normalise the codes."""
         codes = tuple(dict.fromkeys(str(c).strip().upper() for c in self.codes if str(c).strip()))
         object.__setattr__(self, "codes", codes)
-        object.__setattr__(self, "_set", frozenset(codes))
+        object.__setattr__(self, "linked", tuple(sorted(set(self.linked) - set(codes))))
+        object.__setattr__(self, "_set", frozenset(codes) | frozenset(self.linked))
         if not str(self.label).strip():
             object.__setattr__(self, "label", "on your LSOA list")
+
+    @classmethod
+    def across_vintages(cls, codes: Iterable[str], bridge: pd.DataFrame, *,
+                        label: str = "on your LSOA list") -> LsoaListRule:
+        """A list rule whose codes are carried across the LSOA 2011↔2021 lookup (``atlas.lsoa_bridge``)."""
+        codes = tuple(str(c).strip().upper() for c in codes)
+        s = set(codes)
+        linked = set(bridge.loc[bridge["lsoa11_code"].isin(s), "lsoa21_code"]) | \
+            set(bridge.loc[bridge["lsoa21_code"].isin(s), "lsoa11_code"])
+        return cls(codes, label=label, linked=tuple(linked))
 
     def mask(self, lsoas: pd.DataFrame) -> pd.Series:
         """LSOAs on the list (directly or across the vintage lookup)."""
         _need(lsoas, ["lsoa_code"], self.label)
-        code = lsoas["lsoa_code"]
-        hit = code.isin(self._set)
-        missing = self._set - set(code[hit])
-        if missing and len(lsoas) > 0:
-            br = _bridge()
-            linked = set(br.loc[br["lsoa11_code"].isin(missing), "lsoa21_code"]) | \
-                set(br.loc[br["lsoa21_code"].isin(missing), "lsoa11_code"])
-            hit = hit | code.isin(linked)
-        return hit.astype(bool)
+        return lsoas["lsoa_code"].isin(self._set).astype(bool)
 
     def reasons(self, lsoas: pd.DataFrame, met: pd.Series) -> pd.Series:
         """The list's label where met."""
@@ -504,15 +499,9 @@ def describe_rules(rules=None, *, combine: str = "any") -> str:
 # ------------------------------------------------------------------------------------------------------------------
 # a user's list of LSOAs
 # ------------------------------------------------------------------------------------------------------------------
-def _known_codes() -> tuple[frozenset[str], frozenset[str]]:
-    from geo.atlas import load
-
-    a = load(progress=False)
-    return frozenset(a.lsoa11["lsoa_code"]), frozenset(a.lsoa21["lsoa_code"])
-
-
 def read_lsoa_list(
     path_or_buffer: str | Path | IO[str] | IO[bytes],
+    atlas: Any = None,
     *,
     lsoa11: Iterable[str] | None = None,
     lsoa21: Iterable[str] | None = None,
@@ -523,8 +512,10 @@ def read_lsoa_list(
     ----------
     path_or_buffer : path or file-like
         The user's CSV. A header row is optional; the column is the one named ``lsoa…``/``code``, else the first.
+    atlas : geo.atlas.Atlas, optional
+        Gives the known English LSOA 2011 and 2021 codes.
     lsoa11, lsoa21 : iterable of str, optional
-        Known English LSOA 2011 / 2021 codes; default: those of the atlas.
+        Known English LSOA 2011 / 2021 codes, instead of the atlas's.
 
     Returns
     -------
@@ -568,9 +559,10 @@ def read_lsoa_list(
         colname = "column 1"
     first_row = 2 if has_header else 1
     if lsoa11 is None or lsoa21 is None:
-        k11, k21 = _known_codes()
-        lsoa11 = k11 if lsoa11 is None else lsoa11
-        lsoa21 = k21 if lsoa21 is None else lsoa21
+        if atlas is None:
+            raise ValueError("read_lsoa_list needs the atlas (or lsoa11 and lsoa21) to check the codes")
+        lsoa11 = atlas.lsoa11["lsoa_code"] if lsoa11 is None else lsoa11
+        lsoa21 = atlas.lsoa21["lsoa_code"] if lsoa21 is None else lsoa21
     s11, s21 = frozenset(lsoa11), frozenset(lsoa21)
     codes: list[str] = []
     seen: dict[str, int] = {}

@@ -384,7 +384,7 @@ def decile_table(upload: Upload, atlas: Any, *, imd: int = 2025) -> pd.DataFrame
     if upload.level != "lsoa":
         raise ValueError("deciles need LSOA-level data")
     t = atlas.lsoa11 if upload.geography == "LSOA 2011" else atlas.lsoa21
-    col = "imd19_decile" if (upload.geography == "LSOA 2011" or imd == 2019) else "imd25_decile"
+    col = atlas.edition(2019 if upload.geography == "LSOA 2011" else imd).decile
     dec = t.set_index("lsoa_code")[col].reindex(upload.data["code"]).to_numpy()
     g = upload.data.assign(decile=dec).groupby("decile")[["numerator", "denominator"]].sum()
     g = g.reindex(range(1, 11), fill_value=0)

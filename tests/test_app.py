@@ -59,7 +59,7 @@ def test_unknown_code_in_the_url_is_a_clear_message(app):
     app.query_params["pcn"] = "U00000"
     app.run()
     assert not app.exception
-    assert "No PCN has the code 'U00000'" in _texts(app)
+    assert "No PCN matches 'U00000'" in _texts(app)
 
 
 def test_switching_imd_edition_keeps_the_area(app):

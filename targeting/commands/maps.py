@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("map", help="write an area's map as a standalone HTML file (opens with no internet)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--icb", help="ONS code (E54…), NHS code (Q…) or name")
-    where.add_argument("--pcn", help="PCN code (e.g. U79433)")
+    where.add_argument("--pcn", help="PCN code or a unique part of its name (e.g. U79433)")
     p.add_argument("--layer", choices=list(LAYER_CHOICES), default="imd",
                    help="layer shown first (all layers can be switched in the file); 'targets' plans outreach")
     p.add_argument("--imd", type=int, choices=[2019, 2025], default=2025, help="IMD edition of Core20")

@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``targets`` command."""
     p = sub.add_parser("targets", help="outreach plan for connectors and health checks (CSV, GeoJSON, visit sheets)")
     area = p.add_mutually_exclusive_group(required=True)
-    area.add_argument("--pcn", help="PCN code (its indicative footprint), e.g. U37316")
+    area.add_argument("--pcn", help="PCN code or a unique part of its name (its indicative footprint), e.g. U37316")
     area.add_argument("--icb", help="ICB: ONS code (E54…), NHS code (Q…) or name")
     p.add_argument("--connectors", type=int, default=3, help="number of connectors (default 3)")
     p.add_argument("--capacity", type=float, default=100,

@@ -48,20 +48,20 @@ def _atlas():
     return load(progress=False, geometry=False)
 
 
-def _plus_rules(path: str | None):
+def _plus_rules(path: str | None, atlas):
     """PLUS rules from a user's LSOA list; problems go to stderr, bad files stop with a clear message."""
     if not path:
         return None
     from targeting.plus import LsoaListRule, read_lsoa_list
 
-    codes, problems = read_lsoa_list(path)
+    codes, problems = read_lsoa_list(path, atlas)
     if not codes:
         from geo._errors import ValidationError
 
         raise ValidationError(path, problems)
     for pr in problems:
         print(f"warning: {path}: {pr.render()}", file=sys.stderr)
-    return (LsoaListRule(tuple(codes), label=f"on the list {path}"),)
+    return (LsoaListRule.across_vintages(codes, atlas.lsoa_bridge, label=f"on the list {path}"),)
 
 
 def _source(imd: int, plus_rules) -> str:
@@ -97,7 +97,7 @@ def _pcns(args: argparse.Namespace) -> int:
     from targeting.profiles import pcn_profiles
 
     atlas = _atlas()
-    rules = _plus_rules(args.plus_lsoas)
+    rules = _plus_rules(args.plus_lsoas, atlas)
     table = pcn_profiles(atlas, imd=args.imd, icb=args.icb, plus_rules=rules)
     return _finish(atlas, table, "pcn_code", args, rules)
 
@@ -107,7 +107,7 @@ def _practices(args: argparse.Namespace) -> int:
     from targeting.profiles import practice_profiles
 
     atlas = _atlas()
-    rules = _plus_rules(args.plus_lsoas)
+    rules = _plus_rules(args.plus_lsoas, atlas)
     pcn = resolve_pcn(atlas, args.pcn) if args.pcn else None
     table = practice_profiles(atlas, imd=args.imd, pcn_code=pcn, icb=args.icb, plus_rules=rules)
     return _finish(atlas, table, "practice_code", args, rules)
@@ -131,7 +131,7 @@ def _compare(args: argparse.Namespace) -> int:
     from targeting.compare import compare_pcns
 
     atlas = _atlas()
-    rules = _plus_rules(args.plus_lsoas)
+    rules = _plus_rules(args.plus_lsoas, atlas)
     table, summary = compare_pcns(atlas, args.icb, metric=args.metric, imd=args.imd, plus_rules=rules,
                                   qof_year=args.qof_year)
     s = summary.get("sii") or {}

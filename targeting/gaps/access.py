@@ -23,7 +23,7 @@ def _centroids(atlas: Atlas, imd: int, codes: pd.Series) -> pd.DataFrame:
     import shapely
 
     l21 = atlas.lsoa21[["lsoa_code", "pw_e", "pw_n", "residents"]]
-    if imd == 2025:
+    if atlas.edition(imd).lsoa_vintage == 2021:
         out = pd.DataFrame({"lsoa_code": codes.to_numpy()}).merge(l21, on="lsoa_code", how="left")
         return out.drop(columns="residents").assign(centroid="population-weighted")
     l11 = atlas.lsoa11[atlas.lsoa11["lsoa_code"].isin(codes)]

@@ -230,7 +230,7 @@ def test_assign_connectors_leaves_out_the_lowest_priority_when_full():
 
 
 @pytest.mark.parametrize("kwargs, exc, words", [
-    ({"pcn": "U00000"}, AreaNotFound, "No PCN has the code 'U00000'"),
+    ({"pcn": "U00000"}, AreaNotFound, "No PCN matches 'U00000'"),
     ({"icb": "Nowhere ICB"}, AreaNotFound, "No ICB matches"),
     ({"pcn": BRADFORD_PCN, "icb": WEST_YORKSHIRE}, ValueError, "exactly one area"),
     ({"pcn": BRADFORD_PCN, "connectors": 0}, ValueError, "connectors"),
@@ -281,7 +281,7 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "weight plus='abc' is not a number" in err and "Traceback" not in err
     assert main(["targets", "--pcn", "NOPE1", "--out", str(tmp_path)]) == 2
-    assert "No PCN has the code" in capsys.readouterr().err
+    assert "No PCN matches" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 
 

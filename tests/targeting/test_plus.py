@@ -156,7 +156,7 @@ def test_read_lsoa_list_reports_every_unused_row(atlas):
         "e01021988 ,duplicate\n"  # row 7
         "E01034473,2021 child\n"  # row 8: LSOA 2021 only
     )
-    codes, problems = read_lsoa_list(io.StringIO(text))
+    codes, problems = read_lsoa_list(io.StringIO(text), atlas)
     assert codes == ["E01021988", "E01000010", "E01034473"]
     by_msg = {p.message.split(" ")[0]: p for p in problems}
     assert {p.rows for p in problems} == {(4,), (5,), (6,), (7,)}
@@ -180,13 +180,14 @@ def test_read_lsoa_list_without_header_and_empty(tmp_path):
 
 
 def test_lsoa_list_rule_crosses_the_vintage_bridge(atlas):
-    rule = LsoaListRule(("E01000010", "E01021988"), label="outreach sites")
+    rule = LsoaListRule.across_vintages(("E01000010", "E01021988"), atlas.lsoa_bridge, label="outreach sites")
     l21 = atlas.lsoa21
     hits = set(l21.loc[plus_mask(l21, rule), "lsoa_code"])
     # E01000010 (LSOA 2011) split into E01034473 and E01034474 in 2021
     assert hits == {"E01034473", "E01034474", "E01021988"}
     l11 = atlas.lsoa11
-    back = set(l11.loc[plus_mask(l11, LsoaListRule(("E01034473",))), "lsoa_code"])
+    back = set(l11.loc[plus_mask(l11, LsoaListRule.across_vintages(("E01034473",), atlas.lsoa_bridge)),
+                       "lsoa_code"])
     assert back == {"E01000010"}
     out = evaluate_plus(l21, rule)
     assert set(out.loc[out["plus"], "plus_reasons"]) == {"outreach sites"}
