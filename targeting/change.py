@@ -43,6 +43,7 @@ __all__ = [
     "LSOA_COLUMNS",
     "PCN_COLUMNS",
     "change_summary",
+    "change_table",
     "describe_change",
     "icb_change",
     "lsoa_change",
@@ -311,3 +312,33 @@ def icb_change(atlas, icb: str | pd.Series | None = None) -> pd.DataFrame:
         row = resolve_icb(atlas, icb)
         out = out[out["icb_code_nhs"] == row["icb_code_nhs"]]
     return out.sort_values("icb_code_nhs").reset_index(drop=True)
+
+
+#: Shown with every change table: files, editions and geographies.
+SOURCE = ("IoD 2019 (MHCLG, LSOA 2011, carried to LSOA 2021 by the ONS 2011→2021 lookup) and IoD 2025 (MHCLG, "
+          "LSOA 2021); Census 2021 residents (ONS); NHS Digital GP registrations by LSOA and practice→PCN map, "
+          "July 2022; PLUS = default rule; OGL v3")
+
+
+def change_table(atlas, icb: str | pd.Series, *, level: str = "lsoa") -> pd.DataFrame:
+    """The table ``python -m targeting change`` prints and the app downloads, with a ``source`` column.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas.
+    icb : str or pandas.Series
+        ONS code, NHS code or name of the ICB.
+    level : {"lsoa", "pcn", "icb"}
+        :func:`lsoa_change`, :func:`pcn_change` or :func:`icb_change` of the ICB.
+    """
+    row = resolve_icb(atlas, icb)
+    if level == "lsoa":
+        out = lsoa_change(atlas, row)
+    elif level == "pcn":
+        out = pcn_change(atlas, row)
+    elif level == "icb":
+        out = icb_change(atlas, row)
+    else:
+        raise ValueError(f"level must be lsoa, pcn or icb, not {level!r}")
+    return out.assign(source=SOURCE)

@@ -1,0 +1,161 @@
+"""IoD 2019 → 2025 Core20 change, checked against the raw IoD files and the profiles on the real data."""
+
+import io
+from contextlib import redirect_stdout
+
+import pandas as pd
+import pytest
+
+from targeting.change import (
+    CHANGE_CLASSES,
+    LSOA_COLUMNS,
+    PCN_COLUMNS,
+    change_summary,
+    change_table,
+    describe_change,
+    icb_change,
+    lsoa_change,
+    pcn_change,
+)
+from targeting.cli import main
+
+DECILE = "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"
+RANK = "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
+
+
+@pytest.fixture(scope="module")
+def raw(data_dir):
+    """The raw IoD 2019 (LSOA 2011) and IoD 2025 (LSOA 2021) files and the ONS lookup, read with plain pandas."""
+    i19 = pd.read_csv(data_dir / "imd" / "imd2019_lsoa11_file7_assembled.csv.gz",
+                      usecols=["LSOA code (2011)", RANK, DECILE])
+    i25 = pd.read_csv(data_dir / "imd" / "imd2025_lsoa21_ranks_scores_deciles.csv.gz",
+                      usecols=["LSOA code (2021)", RANK, DECILE])
+    lk = pd.read_csv(data_dir / "lookups" / "lsoa11_lsoa21_lad22_ew.csv.gz",
+                     usecols=["lsoa11_code", "lsoa21_code", "change_code"])
+    return i19, i25, lk
+
+
+@pytest.fixture(scope="module")
+def national(atlas):
+    return lsoa_change(atlas)
+
+
+def _run(argv: list[str]) -> pd.DataFrame:
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(argv) == 0
+    return pd.read_csv(io.StringIO(buf.getvalue()))
+
+
+def test_england_unchanged_lsoas_entering_and_leaving_match_the_raw_files(national, raw):
+    i19, i25, lk = raw
+    u = lk[(lk["change_code"] == "U") & lk["lsoa21_code"].str.startswith("E")]
+    d19 = u["lsoa11_code"].map(i19.set_index("LSOA code (2011)")[DECILE])
+    d25 = u["lsoa21_code"].map(i25.set_index("LSOA code (2021)")[DECILE])
+    assert d19.notna().all() and d25.notna().all()
+    entered = int(((d25 <= 2) & (d19 > 2)).sum())
+    left = int(((d19 <= 2) & (d25 > 2)).sum())
+    stayed_in = int(((d19 <= 2) & (d25 <= 2)).sum())
+    t = national[national["lsoa_change_code"] == "U"]
+    assert len(t) == len(u)
+    counts = t["change"].value_counts()
+    assert (counts["entered"], counts["left"], counts["stayed in"]) == (entered, left, stayed_in)
+    assert (entered, left) == (802, 717)  # England, LSOAs whose code did not change
+
+
+def test_every_england_lsoa_has_the_ons_change_code_and_both_ranks(national, raw):
+    i19, i25, lk = raw
+    en = lk[lk["lsoa21_code"].str.startswith("E")].drop_duplicates("lsoa21_code").set_index("lsoa21_code")
+    assert len(national) == len(en) == 33_755
+    assert national["lsoa_change_code"].to_numpy().tolist() == \
+        en["change_code"].reindex(national["lsoa_code"]).to_numpy().tolist()
+    assert national["lsoa_change_code"].value_counts().to_dict() == {"U": 31_810, "S": 1_842, "M": 97, "X": 6}
+    published = i25.set_index("LSOA code (2021)").reindex(national["lsoa_code"])
+    assert (national["imd2025_rank"].to_numpy() == published[RANK].to_numpy()).all()
+    assert (national["imd2025_decile"].to_numpy() == published[DECILE].to_numpy()).all()
+    # a split's children inherit the parent's IoD 2019 rank
+    s = lk[lk["change_code"] == "S"].merge(i19, left_on="lsoa11_code", right_on="LSOA code (2011)")
+    got = national.set_index("lsoa_code").loc[s["lsoa21_code"], "imd2019_rank"].to_numpy()
+    assert (got == s[RANK].to_numpy()).all()
+    assert set(national["change"]) == set(CHANGE_CLASSES)
+    assert list(national.columns) == LSOA_COLUMNS
+
+
+def test_jaywick_stays_in_core20(national):
+    j = national.set_index("lsoa_code").loc["E01021988"]
+    assert j["lad_name"] == "Tendring"
+    assert (j["imd2019_rank"], j["imd2025_rank"]) == (1, 1)  # most deprived LSOA in England in both editions
+    assert j["change"] == "stayed in" and j["lsoa_change_code"] == "U"
+
+
+@pytest.fixture(scope="module")
+def bsol_pcns():
+    return _run(["change", "--icb", "E54000055", "--level", "pcn"])
+
+
+@pytest.mark.parametrize("imd", [2019, 2025])
+def test_bsol_pcn_table_reconciles_with_pcns_to_the_patient(bsol_pcns, imd):
+    prof = _run(["pcns", "--icb", "QHL", "--imd", str(imd), "--no-gaps"]).set_index("pcn_code")
+    t = bsol_pcns.set_index("pcn_code")
+    assert len(t) == len(prof) > 20
+    assert list(t.index) == list(prof.index)
+    for ours, theirs in ((f"core20_patients_{imd}", "core20_patients"),
+                         (f"patients_known_lsoa_{imd}", "patients_known_lsoa"),
+                         (f"plus_patients_{imd}", "plus_patients"), ("registered_patients", "registered_patients")):
+        assert (t[ours] == prof[theirs]).all(), ours
+    for ours, theirs in ((f"core20_pct_{imd}", "core20_pct"), (f"core20_pct_lower_{imd}", "core20_pct_lower"),
+                         (f"core20_pct_upper_{imd}", "core20_pct_upper"), (f"plus_pct_{imd}", "plus_pct")):
+        assert (t[ours] - prof[theirs]).abs().max() <= 1e-3, ours  # both printed to 3 decimals
+
+
+def test_bsol_pcn_moves_close_the_sum(bsol_pcns):
+    t = bsol_pcns
+    assert (t["core20_patients_2025"] == t["core20_patients_2019"] + t["patients_entered"] - t["patients_left"]
+            + t["bridge_patients"]).all()
+    assert ((t["difference_pp"] - (t["core20_pct_2025"] - t["core20_pct_2019"])).abs() < 2e-3).all()
+    assert (t["plus_patients_entered"] <= t["patients_entered"]).all()
+    assert list(t.columns[5:-3]) == PCN_COLUMNS
+
+
+def test_bsol_icb_row_counts_its_own_lsoas(atlas):
+    row = icb_change(atlas, "QHL").iloc[0]
+    lsoas = lsoa_change(atlas, "QHL")
+    s = change_summary(lsoas)
+    assert len(lsoas) == 793
+    assert (row["lsoas_entered"], row["lsoas_left"]) == (s["entered_lsoas"], s["left_lsoas"]) == (12, 26)
+    assert row["residents_entered"] == s["entered_residents"]
+    assert row["core20_patients_2025"] == row["core20_patients_2019"] + row["patients_entered"] \
+        - row["patients_left"] + row["bridge_patients"]
+    # Birmingham and Solihull's practices are the PCNs' practices plus any outside a PCN
+    pcns = pcn_change(atlas, "QHL")
+    assert pcns["core20_patients_2025"].sum() <= row["core20_patients_2025"]
+
+
+def test_england_totals_add_up(atlas, national):
+    icbs = icb_change(atlas)
+    assert icbs["lsoas_entered"].sum() == (national["change"] == "entered").sum()
+    assert icbs["lsoas_left"].sum() == (national["change"] == "left").sum()
+    assert icbs["icb_code_nhs"].nunique() == 42
+
+
+def test_change_in_words():
+    s = {"entered_lsoas": 12, "entered_residents": 14_210, "left_lsoas": 5, "left_residents": 6_020}
+    assert describe_change(s) == "12 neighbourhoods (14,210 residents) newly Core20; 5 (6,020) no longer"
+    s = {"entered_lsoas": 1, "entered_residents": 1_500, "left_lsoas": 0, "left_residents": 0}
+    assert describe_change(s) == "1 neighbourhood (1,500 residents) newly Core20; 0 (0) no longer"
+
+
+def test_empty_area_summary():
+    empty = pd.DataFrame(columns=LSOA_COLUMNS)
+    s = change_summary(empty)
+    assert s["lsoas"] == 0 and s["entered_lsoas"] == 0 and s["residents"] == 0
+
+
+def test_cli_lsoa_level_and_bad_input(atlas, capsys):
+    t = _run(["change", "--icb", "Birmingham and Solihull"])
+    assert list(t.columns) == [*LSOA_COLUMNS, "source"]
+    assert len(t) == 793 and t["source"].str.contains("IoD 2025").all()
+    assert main(["change", "--icb", "Atlantis"]) == 2
+    assert "No ICB matches 'Atlantis'" in capsys.readouterr().err
+    with pytest.raises(ValueError):
+        change_table(atlas, "QHL", level="region")
