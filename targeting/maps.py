@@ -45,6 +45,7 @@ __all__ = [
     "area_lsoas",
     "build_map",
     "category_layer",
+    "core20_change_layer",
     "flag_layer",
     "install_static_assets",
     "lsoa_detail",
@@ -260,6 +261,38 @@ def _decile_layer(lsoas: pd.DataFrame, imd: int) -> MapLayer:
                     "Deciles are national: deciles 1–2 are Core20.")
 
 
+#: Fill patterns drawn over a class's colour, so a class reads without colour vision (SVG in the map, CSS in
+#: the legend): diagonal stripes and dots.
+_PATTERN_CSS = {
+    "stripes": "repeating-linear-gradient(45deg,{c} 0 3px,#fff 3px 4.5px)",
+    "dots": "radial-gradient(circle,#fff 1.2px,transparent 1.6px) 0 0/5px 5px,{c}",
+}
+
+
+def core20_change_layer(lsoas: pd.DataFrame) -> MapLayer:
+    """Core20 change from IoD 2019 to IoD 2025 in four classes, with patterns as well as colours.
+
+    Entered (newly Core20) is striped vermilion, left (no longer Core20) dotted blue, stayed in dark blue-purple,
+    stayed out pale grey; the tooltip and legend name each class in words.
+    """
+    from targeting.change import CHANGE_CLASSES, CHANGE_LABELS
+
+    c19 = lsoas["imd19_core20"].astype("boolean").to_numpy(dtype=bool, na_value=False)
+    c25 = lsoas["imd25_core20"].astype("boolean").to_numpy(dtype=bool, na_value=False)
+    missing = (lsoas["imd19_core20"].isna() | lsoas["imd25_core20"].isna()).to_numpy()
+    cls = np.where(c25 & ~c19, 0, np.where(c19 & ~c25, 1, np.where(c19, 2, 3)))
+    cls = np.where(missing, -1, cls)
+    return MapLayer("core20_change", "Core20 change 2019 → 2025", "Deprivation and PLUS", cls.astype(float), cls,
+                    ("#D55E00", "#0072B2", "#3e4989", "#f2f2f2"),
+                    tuple(CHANGE_LABELS[c] + (" (striped)" if i == 0 else " (dotted)" if i == 1 else "")
+                          for i, c in enumerate(CHANGE_CLASSES)), "",
+                    "English Indices of Deprivation 2019 and 2025, MHCLG",
+                    "IoD 2019 on LSOA 2011 carried to LSOA 2021 (ONS change codes); IoD 2025 on LSOA 2021", 0,
+                    "Ranks are relative: leaving Core20 means other areas overtook this one in 2025, not that it "
+                    "became less deprived; the indicators also changed between editions.",
+                    {"flag": True, "patterns": ("stripes", "dots", None, None)})
+
+
 def standard_layers(lsoas: pd.DataFrame) -> list[MapLayer]:
     """The layers every map has: IMD 2025 and IMD 2019 deciles and the Census 2021 share of each ethnic group.
 
@@ -313,6 +346,7 @@ def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules:
         "plus", "PLUS neighbourhoods", plus["plus"].to_numpy(), yes=f"PLUS: {words}", no="not PLUS",
         source=_CENSUS[0], vintage=_CENSUS[1], group="Deprivation and PLUS",
         note="PLUS groups are chosen locally; a PLUS flag marks where a community lives, not a verdict on it."))
+    layers.insert(4, core20_change_layer(lsoas))
     if gaps:
         layers.extend(_gap_layers(atlas, lsoas, register))
     return layers
@@ -473,10 +507,15 @@ def _num(v: float, decimals: int) -> float | None:
     return int(r) if decimals == 0 else r
 
 
+def _swatch(colour: str, pattern: str | None) -> str:
+    return _PATTERN_CSS[pattern].format(c=colour) if pattern in _PATTERN_CSS else colour
+
+
 def _legend_html(layer: MapLayer) -> str:
     e = html.escape
-    rows = "".join(f'<div><i style="background:{c}"></i>{e(lab)}</div>'
-                   for c, lab in zip(layer.palette, layer.class_labels, strict=False))
+    pats = layer.extra.get("patterns") or ()
+    rows = "".join(f'<div><i style="background:{_swatch(c, pats[i] if i < len(pats) else None)}"></i>{e(lab)}</div>'
+                   for i, (c, lab) in enumerate(zip(layer.palette, layer.class_labels, strict=False)))
     if (layer.classes < 0).any():
         rows += f'<div><i style="background:{NO_DATA}"></i>no data</div>'
     units = f'<div class="c20-units">{e(layer.units)}</div>' if layer.units else ""
@@ -606,6 +645,7 @@ def map_payload(
                     "cls": _class_string(lay.classes),
                     "pal": list(lay.palette), "val": _nums(lay.values, lay.decimals),
                     "flag": [html.escape(x) for x in lay.class_labels] if lay.extra.get("flag") else None,
+                    "pat": list(lay.extra["patterns"]) if lay.extra.get("patterns") else None,
                     "legend": _legend_html(lay)} for lay in layers],
         "initial": initial if initial in keys else keys[0],
         "imd": imd, "bounds": bounds, "nodata": NO_DATA, "overlays": {}, "show": list(show),
@@ -768,8 +808,27 @@ _TEMPLATE = Template("""
   var cur = byKey[P.initial];
   function style(f){
     var ch = cur.cls.charAt(f.properties.i);
-    return {fillColor: ch === '-' ? P.nodata : cur.pal[+ch], fillOpacity: 0.72, color: '#4d4d4d',
-            weight: 0.4, opacity: 0.8};
+    var fill = ch === '-' ? P.nodata : (cur.pat && cur.pat[+ch]) ? 'url(#c20-' + cur.key + '-' + ch + ')'
+                                                                   : cur.pal[+ch];
+    return {fillColor: fill, fillOpacity: 0.72, color: '#4d4d4d', weight: 0.4, opacity: 0.8};
+  }
+  function patterns(){
+    // SVG fill patterns (stripes, dots) for layers whose classes must read without colour
+    var svg = map.getPanes().overlayPane.querySelector('svg');
+    if (!svg || svg.querySelector('defs.c20-defs')) { return; }
+    var ns = 'http://www.w3.org/2000/svg', defs = document.createElementNS(ns, 'defs');
+    defs.setAttribute('class', 'c20-defs');
+    function el(tag, attrs, parent){ var e = document.createElementNS(ns, tag);
+      Object.keys(attrs).forEach(function(k){ e.setAttribute(k, attrs[k]); }); parent.appendChild(e); return e; }
+    P.layers.forEach(function(Ly){ if (!Ly.pat) { return; }
+      Ly.pat.forEach(function(kind, k){ if (!kind) { return; }
+        var pt = el('pattern', {id: 'c20-' + Ly.key + '-' + k, patternUnits: 'userSpaceOnUse', width: 7, height: 7,
+                                patternTransform: kind === 'stripes' ? 'rotate(45)' : ''}, defs);
+        el('rect', {width: 7, height: 7, fill: Ly.pal[k]}, pt);
+        if (kind === 'stripes') { el('rect', {x: 0, y: 0, width: 2.5, height: 7, fill: '#fff'}, pt); }
+        else { el('circle', {cx: 3.5, cy: 3.5, r: 1.6, fill: '#fff'}, pt); }
+      }); });
+    svg.insertBefore(defs, svg.firstChild);
   }
   function fmt(v){ return (v === null || v === undefined) ? 'no data' : v.toLocaleString('en-GB'); }
   function tip(l){
@@ -787,6 +846,7 @@ _TEMPLATE = Template("""
     l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '#000'}); });
     l.on('mouseout', function(){ geo.resetStyle(l); });
   }}).addTo(map);
+  patterns();
   var over = {};
   var O = P.overlays;
   if (O.core20) {

@@ -8,8 +8,8 @@ import sys
 from targeting.commands._io import atomic_write
 
 #: ``--layer`` choice → the layer shown first.
-LAYER_CHOICES = {"imd": "imd{yy}", "core20": "core20", "plus": "plus", "ethnicity": "eth_minority",
-                 "targets": "plan_connector"}
+LAYER_CHOICES = {"imd": "imd{yy}", "core20": "core20", "plus": "plus", "change": "core20_change",
+                 "ethnicity": "eth_minority", "targets": "plan_connector"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -203,3 +203,20 @@ def test_plan_map_has_connectors_and_patches(atlas):
     waiting = (plan.lsoas["status"] == "waiting").to_numpy()
     assert all((c != "-") == (p or w) for c, p, w in zip(conn["cls"], planned, waiting, strict=True))
     assert {int(c) for c, w in zip(conn["cls"], waiting, strict=True) if w} <= {3}  # its own colour after 1-3
+
+
+def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
+    from targeting.change import lsoa_change
+
+    lsoas = maps.area_lsoas(atlas, "icb", "E54000055")[0]
+    layers = {lay.key: lay for lay in maps.area_layers(atlas, lsoas, gaps=False)}
+    lay = layers["core20_change"]
+    change = lsoa_change(atlas, "QHL").set_index("lsoa_code")["change"].reindex(lsoas["lsoa_code"])
+    order = ["entered", "left", "stayed in", "stayed out"]
+    assert [order[c] for c in lay.classes] == change.tolist()
+    assert (lay.classes == 0).sum() == 12 and (lay.classes == 1).sum() == 26  # Birmingham and Solihull
+    assert lay.class_labels[0].startswith("Entered") and "striped" in lay.class_labels[0]
+    legend = maps._legend_html(lay)
+    assert "repeating-linear-gradient" in legend and "radial-gradient" in legend and "Source:" in legend
+    payload = maps.map_payload(lsoas, list(layers.values()))
+    assert '"pat":["stripes","dots",null,null]' in payload
