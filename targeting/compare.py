@@ -34,6 +34,8 @@ METRICS: dict[str, tuple[str | None, str, str]] = {
     "pct_minority": ("minority_patients", "patients_known_lsoa",
                      "% of patients estimated from ethnic minority communities (Census 2021 shares of their LSOAs)"),
     "weighted_imd_score": (None, "patients_known_lsoa", "registration-weighted IMD score"),
+    "core20_change_pp": (None, "patients_known_lsoa",
+                         "change in % of patients living in Core20 LSOAs, IoD 2019 → IoD 2025 (percentage points)"),
 }
 _QOF_PREFIX = "qof_"
 
@@ -152,7 +154,12 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         summary.update(label=label, unit="%" if num_col else "score",
                        source=f"NHS Digital GP registrations by LSOA, July 2022 ({ed.lsoa_label}); {ed.title}; "
                               "Census 2021")
-        if num_col is None:
+        if metric == "core20_change_pp":
+            proportion = False
+            change = _change_columns(atlas, row, pcn, summary)
+            num, den, values = change["num"], change["den"], change["value"]
+            icb_v, eng_v = change["icb"], change["england"]
+        elif num_col is None:
             proportion = False
             num = np.full(len(pcn), np.nan)
             icb_v = float(pcn["weighted_imd_score_icb"].iloc[0])
@@ -183,7 +190,7 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         lo, hi = wilson_ci(np.nan_to_num(x), np.nan_to_num(den))
         out["lower"], out["upper"] = 100 * np.asarray(lo), 100 * np.asarray(hi)
     else:
-        out["value"] = pcn["weighted_imd_score"].to_numpy()
+        out["value"] = values if metric == "core20_change_pp" else pcn["weighted_imd_score"].to_numpy()
         out["lower"] = out["upper"] = np.nan
     out["icb_value"], out["england_value"] = icb_v, eng_v
     out["vs_icb"] = significance(out["lower"], out["upper"], out["icb_value"])
@@ -199,5 +206,30 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         out["funnel_lower_95"].isna() | v.isna(), "not compared",
         np.where((v < out["funnel_lower_998"]) | (v > out["funnel_upper_998"]), "outside 99.8%",
                  np.where((v < out["funnel_lower_95"]) | (v > out["funnel_upper_95"]), "outside 95%", "within")))
+    if metric == "core20_change_pp":
+        for c in ("patients_entered", "patients_left", "lsoas_entered", "lsoas_left"):
+            out[c] = change[c]
     out = out.sort_values(["weighted_imd_score", "pcn_code"], ascending=[False, True]).reset_index(drop=True)
     return out, summary
+
+
+def _change_columns(atlas, row: pd.Series, pcn: pd.DataFrame, summary: dict) -> dict:
+    """The Core20 change measure (IoD 2025 − IoD 2019, percentage points) of an ICB's PCNs and comparators."""
+    from targeting.change import pcn_change
+
+    ch = pcn_change(atlas, row).set_index("pcn_code").reindex(pcn["pcn_code"])
+    p19 = pcn_profiles(atlas, imd=2019, icb=row["icb_code_nhs"])
+    p25 = pcn_profiles(atlas, imd=2025, icb=row["icb_code_nhs"])
+    summary.update(
+        label=METRICS["core20_change_pp"][2], unit="percentage points",
+        source="IoD 2019 (LSOA 2011) and IoD 2025 (LSOA 2021), MHCLG; NHS Digital GP registrations by LSOA, "
+               "July 2022 (as published on LSOA 2011 for 2019, apportioned to LSOA 2021 for 2025)",
+        sii=None, sii_note="not computed: the change is defined by the deprivation indices that order the practices, "
+                           "and a difference of the same patients classified twice has no sampling interval")
+    out = {"num": (ch["core20_patients_2025"] - ch["core20_patients_2019"]).to_numpy(dtype=float),
+           "den": ch["patients_known_lsoa_2025"].to_numpy(dtype=float), "value": ch["difference_pp"].to_numpy(),
+           "icb": float(p25["core20_pct_icb"].iloc[0] - p19["core20_pct_icb"].iloc[0]),
+           "england": float(p25["core20_pct_england"].iloc[0] - p19["core20_pct_england"].iloc[0])}
+    for c in ("patients_entered", "patients_left", "lsoas_entered", "lsoas_left"):
+        out[c] = ch[c].to_numpy()
+    return out

@@ -91,3 +91,18 @@ def test_other_metrics(atlas):
         compare_pcns(atlas, "QOP", metric="league_position")
     with pytest.raises(LookupError):
         compare_pcns(atlas, "QOP", metric="qof_NOPE")
+
+
+def test_core20_change_measure_matches_the_change_tables(atlas):
+    from targeting.change import icb_change, pcn_change
+
+    table, summary = compare_pcns(atlas, "QHL", metric="core20_change_pp")
+    ch = pcn_change(atlas, "QHL").set_index("pcn_code").reindex(table["pcn_code"])
+    assert np.allclose(table["value"], ch["difference_pp"])
+    assert (table["patients_entered"].to_numpy() == ch["patients_entered"].to_numpy()).all()
+    icb = icb_change(atlas, "QHL").iloc[0]
+    assert summary["icb_value"] == pytest.approx(icb["difference_pp"], abs=1e-9)
+    assert summary["icb_value"] == pytest.approx(-1.2195, abs=1e-4)  # 814,215 of 1,589,147 minus 833,595 of same
+    assert summary["sii"] is None and "not computed" in summary["sii_note"]
+    assert table["lower"].isna().all() and (table["funnel"] == "not compared").all()
+    assert table["weighted_imd_score"].is_monotonic_decreasing  # most deprived first, never by the change
