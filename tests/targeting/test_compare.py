@@ -86,7 +86,7 @@ def test_other_metrics(atlas):
     assert imd_t["lower"].isna().all() and (imd_t["vs_icb"] == "not compared").all()
     eth, eth_s = compare_pcns(atlas, "QOP", metric="pct_minority")
     assert eth["value"].between(0, 100).all() and eth_s["unit"] == "%"
-    assert set(METRICS) == {"core20_pct", "plus_pct", "pct_minority", "weighted_imd_score"}
+    assert set(METRICS) == {"core20_pct", "plus_pct", "pct_minority", "weighted_imd_score", "core20_change_pp"}
     with pytest.raises(UnknownMetricError, match="qof_"):
         compare_pcns(atlas, "QOP", metric="league_position")
     with pytest.raises(LookupError):
