@@ -213,6 +213,20 @@ def practice_profiles(imd: int, plus_spec: tuple, pcn: str | None = None, practi
                  plus_rules=rules, icb=icb)
 
 
+@st.cache_data(show_spinner="Comparing IoD 2019 and IoD 2025…", max_entries=32)
+def change_csv(icb: str, level: str) -> tuple[pd.DataFrame, str]:
+    """The Core20 change table of an ICB (``targeting.change.change_table``) and the CSV the command line prints."""
+    import io
+
+    from targeting.change import change_table
+    from targeting.commands._io import write_table
+
+    table = change_table(get_atlas(), icb, level=level)
+    buf = io.StringIO()
+    write_table(table, out=buf)
+    return table, buf.getvalue()
+
+
 def pct_ci(row: pd.Series, col: str) -> str:
     """"41.2% (95% CI 40.8–41.6)" from a profile row."""
     v, lo, hi = row.get(col), row.get(f"{col}_lower"), row.get(f"{col}_upper")

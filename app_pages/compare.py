@@ -112,7 +112,8 @@ if sii and sii.get("by_quantile"):
 
 st.markdown("**Table** (click a column heading to sort)")
 cols = ["pcn_code", "pcn", "practices", "weighted_imd_score", "imd_quintile", "core20_pct", "numerator", "denominator",
-        "value", "lower", "upper", "icb_value", "england_value", "vs_icb", "vs_england", "funnel"]
+        "value", "lower", "upper", "icb_value", "england_value", "vs_icb", "vs_england", "funnel", "patients_entered",
+        "patients_left", "lsoas_entered", "lsoas_left"]
 shown = t[[c for c in cols if c in t.columns]]
 st.dataframe(shown.round(1), hide_index=True, width="stretch")
 download = shown.assign(metric=summary["label"], imd=imd, source=summary.get("source", ""),

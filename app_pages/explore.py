@@ -10,6 +10,7 @@ from app_pages._shared import (
     KIND_WORDS,
     area_map_payload,
     area_picker,
+    change_csv,
     get_atlas,
     nice,
     pcn_profiles,
@@ -89,6 +90,12 @@ with col_panel:
                   help=f"national rank {int(r['imd25_rank']):,} of {a.edition(2025).lsoa_count:,}")
         c2.metric("IMD 2019 decile", int(r["imd19_decile"]), help="carried from LSOA 2011")
         st.write("**Core20** (national IMD deciles 1–2)" if r[ed.core20] else "Not Core20", f"· IMD {imd}")
+        ch = change_csv(str(r["icb_code_nhs"]), "lsoa")[0].set_index("lsoa_code")
+        if r["lsoa_code"] in ch.index:
+            c = ch.loc[r["lsoa_code"]]
+            bridged = "" if c["lsoa_change_code"] == "U" else "; IoD 2019 carried across the bridge"
+            st.write(f"Core20 change 2019 → 2025: **{c['change']}** (ONS LSOA 2011 → 2021 change code "
+                     f"{c['lsoa_change_code']}{bridged})")
         st.write(f"PLUS: {d['plus_reasons'] or 'no PLUS rule met'}")
         st.write(f"Residents (Census 2021): {int(r['residents']):,} in {int(r['households']):,} households; "
                  f"ethnic minority communities {r['pct_minority']:.1f}%")
@@ -118,6 +125,13 @@ with col_panel:
                      f"England {r['core20_pct_england']:.1f}%")
             st.write(f"Living in PLUS LSOAs: {pct_ci(r, 'plus_pct')}")
             st.write(f"Ethnic minority communities (estimated): {pct_ci(r, 'pct_minority')}")
+            ch = change_csv(area.icb_nhs, "pcn")[0].set_index("pcn_code")
+            if area.code in ch.index:
+                c = ch.loc[area.code]
+                st.write(f"**Core20 change 2019 → 2025**: {c['core20_pct_2019']:.1f}% → {c['core20_pct_2025']:.1f}% "
+                         f"of patients ({c['difference_pp']:+.1f} points); {int(c['patients_entered']):,} patients "
+                         f"live in neighbourhoods newly Core20, {int(c['patients_left']):,} in neighbourhoods no "
+                         "longer Core20.")
         st.markdown("**Member practices**")
         pr = practice_profiles(int(imd), plus_spec, pcn=area.code)
         st.dataframe(pr[["practice_code", "practice_name", "registered_patients", "core20_pct", "plus_pct",
@@ -134,7 +148,8 @@ with col_panel:
     else:
         from targeting.areas import area_summary, resolve_area
 
-        sm = area_summary(a, resolve_area(a, area.kind, area.code), imd=int(imd))
+        chosen = resolve_area(a, area.kind, area.code)
+        sm = area_summary(a, chosen, imd=int(imd))
         c1, c2 = st.columns(2)
         c1.metric("LSOAs", f"{sm['lsoas']:,}")
         c2.metric("Core20 LSOAs", f"{sm['core20_lsoas']:,}", help="national IMD deciles 1–2, never re-ranked locally")
@@ -143,8 +158,15 @@ with col_panel:
         st.write(f"Ethnic minority communities: {sm['minority_pct']:.1f}% of residents; "
                  f"{sm['core20_minority_pct']:.1f}% in its Core20 neighbourhoods (deprivation beside ethnicity: both "
                  "shape need).")
+        from targeting.areas import area_lsoa_rows
+        from targeting.change import change_summary, describe_change
+
+        ch = change_csv(area.icb_nhs, "lsoa")[0]
+        ch = ch[ch["lsoa_code"].isin(set(area_lsoa_rows(a, chosen)["lsoa_code"]))]
+        st.write(f"**Core20 change 2019 → 2025**: {describe_change(change_summary(ch))}. Ranks are "
+                 "relative: leaving Core20 does not mean a neighbourhood became less deprived.")
         st.caption("Click an LSOA on the map for its details.")
-        source_caption(f"IMD {imd} (MHCLG); Census 2021 residents (ONS)")
+        source_caption(f"IMD {imd} and IoD 2019 → 2025 (MHCLG); Census 2021 residents (ONS)")
 
 if area.kind in ("icb", "lad", "pcn"):
     from targeting.lsoas import lsoa_table
@@ -160,6 +182,13 @@ if area.kind in ("icb", "lad", "pcn"):
     st.download_button("Download the LSOA table (CSV)", table.to_csv(index=False).encode("utf-8"),
                        file_name=f"lsoas_{area.kind}_{area.code}_imd{imd}.csv", mime="text/csv",
                        key="explore_download")
+    c1, c2 = st.columns(2)
+    for col, level, what in ((c1, "lsoa", "LSOA"), (c2, "pcn", "PCN")):
+        col.download_button(f"Download the Core20 change 2019 → 2025 by {what} (CSV)",
+                            change_csv(area.icb_nhs, level)[1].encode("utf-8"),
+                            file_name=f"core20_change_{level}_{area.icb_nhs}.csv", mime="text/csv",
+                            key=f"explore_change_{level}", help="The same file as `python -m targeting change "
+                            f"--icb {area.icb_nhs} --level {level}`, for the whole ICB.")
 
 if area.kind == "icb":
     prof = pcn_profiles(int(imd), plus_spec, icb=area.icb_nhs)
