@@ -150,3 +150,34 @@ def test_methods_and_sources(app_url, page, snap):
     page.get_by_text("All data under the Open Government Licence v3.0").wait_for()
     snap(page, "08_methods")
     assert page.blocked == []
+
+
+def test_core20_change_layer_legend_panel_and_download(app_url, page, snap):
+    import io
+    from contextlib import redirect_stdout
+
+    from targeting.cli import main
+
+    page.goto(f"{app_url}/?icb=E54000055&layer=core20_change")
+    frame = _map(page, 793)
+    assert frame.locator(".leaflet-container").get_attribute("data-layer") == "core20_change"
+    legend = frame.locator(".c20-legend").inner_text()
+    for words in ("Core20 change 2019 → 2025", "Entered: newly Core20 under IoD 2025 (striped)",
+                  "no longer under IoD 2025 (dotted)", "Stayed in Core20", "Stayed out of Core20", "Source:",
+                  "Ranks are relative"):
+        assert words in legend
+    # entered and left neighbourhoods are filled with SVG patterns, not colour alone: 12 and 26 in the ICB
+    assert frame.locator("defs.c20-defs pattern").count() == 2
+    assert frame.locator('path.leaflet-interactive[fill="url(#c20-core20_change-0)"]').count() == 12
+    assert frame.locator('path.leaflet-interactive[fill="url(#c20-core20_change-1)"]').count() == 26
+    page.get_by_text("12 neighbourhoods (20,768 residents) newly Core20; 26 (43,294) no longer").wait_for()
+    snap(page, "09_core20_change")
+
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download the Core20 change 2019 → 2025 by PCN (CSV)").click()
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["change", "--icb", "QHL", "--level", "pcn"]) == 0
+    assert text == buf.getvalue()  # the app and the command line write the same file
+    assert page.blocked == []
