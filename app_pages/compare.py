@@ -68,7 +68,9 @@ refs = pd.DataFrame({"ref": [f"ICB {summary['icb_value']:.1f}", f"England {summa
 rules_ = alt.Chart(refs).mark_rule(strokeDash=[5, 3]).encode(
     x="value:Q", color=alt.Color("ref:N", scale=alt.Scale(range=["#009E73", "#CC79A7"]), title=None))
 st.altair_chart((bars + dots + rules_).properties(height=max(220, 20 * len(t))), width="stretch")
-st.caption("Dots with 95% intervals (Wilson), most deprived PCN at the top; dashed lines: ICB and England. " + src)
+st.caption(("Dots with 95% intervals (Wilson)" if t["lower"].notna().any() else
+            "Dots (no sampling interval for this measure)")
+           + ", most deprived PCN at the top; dashed lines: ICB and England. " + src)
 
 if t["lower"].notna().any():
     st.markdown("**Funnel plot**: is a PCN further from the ICB value than chance alone would give for its size?")
