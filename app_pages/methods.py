@@ -18,6 +18,24 @@ coastal communities — and can be combined. Ethnicity is always shown beside de
 structural causes, including racism, not from ethnicity itself.
 """)
 
+st.subheader("IoD 2019 → IoD 2025: Core20 change")
+st.markdown("""
+IoD 2025 replaces IoD 2019 as the national definition of Core20. The **Core20 change 2019 → 2025** map layer,
+the change in the area panel and `python -m targeting change` show which neighbourhoods entered or left Core20.
+MHCLG's guidance, in plain words:
+- **Ranks are relative.** Core20 is the most deprived 20% of neighbourhoods compared with each other. Leaving
+  Core20 means other neighbourhoods overtook this one in the 2025 ranking; it does **not** mean the area became
+  less deprived in absolute terms, and its residents' needs may be the same.
+- **The indicators changed.** Indicators, some definitions and data sources changed between the editions, so
+  compare ranks and deciles, never scores, and read a change as partly a change of measuring stick.
+- **The geography changed.** IoD 2019 is on LSOA 2011 and IoD 2025 on LSOA 2021. IoD 2019 values reach LSOA
+  2021 through the ONS 2011 → 2021 lookup: unchanged (U) areas keep them, split (S) areas pass them to their
+  children, merged (M) or irregular (X) areas take their best-fitting parent's. Each row shows its change code.
+
+Each edition's Core20 patients are those of the PCN profiles (IoD 2019 on the July 2022 registrations as
+published on LSOA 2011; IoD 2025 on the same registrations apportioned to LSOA 2021), with 95% Wilson limits.
+""")
+
 st.subheader("Data limitations")
 st.markdown("""
 - **Ethnicity recording** in GP records is poor, variable and shows signs of systematic bias. The tool uses
