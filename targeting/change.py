@@ -32,9 +32,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geo.editions import Edition
 from targeting.areas import lsoas_in, resolve_icb
 from targeting.plus import plus_mask
-from targeting.profiles import pcn_profiles, practice_profiles, registrations_for
+from targeting.profiles import pcn_profiles, practice_profiles
 from targeting.stats import wilson_ci
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "CHANGE_LABELS",
     "LSOA_COLUMNS",
     "PCN_COLUMNS",
+    "change_of",
     "change_summary",
     "change_table",
     "describe_change",
@@ -67,7 +69,6 @@ LSOA_COLUMNS: list[str] = [
     "imd2025_rank", "imd2025_decile", "core20_2019", "core20_2025", "change", "population", "registered_patients",
 ]
 
-_CHANGE_CODE = {"unchanged": "U", "split": "S", "merged": "M", "irregular (best fit)": "X"}
 
 _PCT = ("pct", "pct_lower", "pct_upper")
 
@@ -82,27 +83,42 @@ PCN_COLUMNS: list[str] = [
 ]
 
 
-def _classes(c19: np.ndarray, c25: np.ndarray) -> np.ndarray:
-    return np.where(c25 & ~c19, "entered", np.where(c19 & ~c25, "left",
-                                                    np.where(c19, "stayed in", "stayed out"))).astype(object)
+def change_of(lsoas: pd.DataFrame) -> pd.Series:
+    """The Core20 change class of LSOA 2021 rows carrying both editions' deciles (IoD 2019 bridged).
+
+    Returns
+    -------
+    pandas.Series of str
+        Aligned to ``lsoas.index``, named ``change``: one of :data:`CHANGE_CLASSES`. A missing decile counts as
+        not Core20 (every English LSOA 2021 has both).
+    """
+    c19 = Edition.of(2019).core20_of(lsoas).to_numpy()
+    c25 = Edition.of(2025).core20_of(lsoas).to_numpy()
+    cls = np.where(c25 & ~c19, "entered", np.where(c19 & ~c25, "left", np.where(c19, "stayed in", "stayed out")))
+    return pd.Series(cls.astype(object), index=lsoas.index, name="change")
 
 
 def _national_lsoas(atlas) -> pd.DataFrame:
+    return atlas.memo(("change.lsoas",), lambda: _make_national_lsoas(atlas))
+
+
+def _make_national_lsoas(atlas) -> pd.DataFrame:
     """Every LSOA 2021 of England with both editions, its change class and its ONS change code."""
     t = atlas.lsoa21
-    c19 = t["imd19_core20"].fillna(False).to_numpy(dtype=bool)
-    c25 = t["imd25_core20"].fillna(False).to_numpy(dtype=bool)
+    e19, e25 = atlas.edition(2019), atlas.edition(2025)
+    # one ONS change code per LSOA 2021 in the lookup (U, S, M or X), kept by the atlas with the bridge weights
+    code = atlas.lsoa_bridge.drop_duplicates("lsoa21_code").set_index("lsoa21_code")["change_code"]
     return pd.DataFrame({
         "lsoa_code": t["lsoa_code"].to_numpy(), "lsoa_name": t["lsoa_name"].to_numpy(),
         "lad_name": t["lad_name"].to_numpy(), "icb_code": t["icb_code"].to_numpy(),
         "icb_code_nhs": t["icb_code_nhs"].to_numpy(),
-        # the atlas records how IoD 2019 arrived on each LSOA 2021 from the ONS change code, one per LSOA 2021
-        "lsoa_change_code": t["imd19_bridge"].map(_CHANGE_CODE).to_numpy(),
-        "imd2019_rank": t["imd19_rank"].astype("Int64").to_numpy(),
-        "imd2019_decile": t["imd19_decile"].astype("Int64").to_numpy(),
-        "imd2025_rank": t["imd25_rank"].astype("Int64").to_numpy(),
-        "imd2025_decile": t["imd25_decile"].astype("Int64").to_numpy(),
-        "core20_2019": c19, "core20_2025": c25, "change": _classes(c19, c25),
+        "lsoa_change_code": t["lsoa_code"].map(code).to_numpy(),
+        "imd2019_rank": t[e19.rank].astype("Int64").to_numpy(),
+        "imd2019_decile": t[e19.decile].astype("Int64").to_numpy(),
+        "imd2025_rank": t[e25.rank].astype("Int64").to_numpy(),
+        "imd2025_decile": t[e25.decile].astype("Int64").to_numpy(),
+        "core20_2019": e19.core20_of(t).to_numpy(), "core20_2025": e25.core20_of(t).to_numpy(),
+        "change": change_of(t).to_numpy(),
         "population": t["residents"].astype("Int64").to_numpy(),
         "registered_patients": t["registered_patients"].astype("int64").to_numpy(),
     })
@@ -166,19 +182,23 @@ def describe_change(summary: dict[str, int]) -> str:
 
 
 def _unit_counts(atlas, key: str) -> pd.DataFrame:
+    return atlas.memo(("change.moves", key), lambda: _make_unit_counts(atlas, key))
+
+
+def _make_unit_counts(atlas, key: str) -> pd.DataFrame:
     """Patients entering and leaving Core20 (all and PLUS) per practice attribute ``key``, on LSOA 2021."""
     lsoas = atlas.lsoa21
-    reg = registrations_for(atlas, 2025)
+    reg = atlas.edition(2025).registrations  # the LSOA 2021 registrations: the geography with both editions
     pos = pd.Index(lsoas["lsoa_code"]).get_indexer(reg["lsoa_code"])
     known = pos >= 0
     reg, pos = reg[known], pos[known]
-    c19 = lsoas["imd19_core20"].fillna(False).to_numpy(dtype=bool)[pos]
-    c25 = lsoas["imd25_core20"].fillna(False).to_numpy(dtype=bool)[pos]
+    change = change_of(lsoas).to_numpy()[pos]
+    entered, left = change == "entered", change == "left"
     plus = plus_mask(lsoas, None).to_numpy(dtype=bool)[pos]
     w = reg["patients"].to_numpy(dtype=np.int64)
     unit = reg["practice_code"].map(atlas.practices.set_index("practice_code")[key]).to_numpy()
-    frame = pd.DataFrame({"unit": unit, "entered": w * (c25 & ~c19), "left": w * (c19 & ~c25),
-                          "plus_entered": w * (c25 & ~c19 & plus), "plus_left": w * (c19 & ~c25 & plus)})
+    frame = pd.DataFrame({"unit": unit, "entered": w * entered, "left": w * left,
+                          "plus_entered": w * (entered & plus), "plus_left": w * (left & plus)})
     return frame.dropna(subset=["unit"]).groupby("unit").sum()
 
 

@@ -275,18 +275,15 @@ def core20_change_layer(lsoas: pd.DataFrame) -> MapLayer:
     Entered (newly Core20) is striped vermilion, left (no longer Core20) dotted blue, stayed in dark blue-purple,
     stayed out pale grey; the tooltip and legend name each class in words.
     """
-    from targeting.change import CHANGE_CLASSES, CHANGE_LABELS
+    from targeting.change import CHANGE_CLASSES, CHANGE_LABELS, change_of
 
-    c19 = lsoas["imd19_core20"].astype("boolean").to_numpy(dtype=bool, na_value=False)
-    c25 = lsoas["imd25_core20"].astype("boolean").to_numpy(dtype=bool, na_value=False)
-    missing = (lsoas["imd19_core20"].isna() | lsoas["imd25_core20"].isna()).to_numpy()
-    cls = np.where(c25 & ~c19, 0, np.where(c19 & ~c25, 1, np.where(c19, 2, 3)))
-    cls = np.where(missing, -1, cls)
+    index = {c: i for i, c in enumerate(CHANGE_CLASSES)}
+    cls = change_of(lsoas).map(index).to_numpy(dtype=int)
     return MapLayer("core20_change", "Core20 change 2019 → 2025", "Deprivation and PLUS", cls.astype(float), cls,
                     ("#D55E00", "#0072B2", "#3e4989", "#f2f2f2"),
                     tuple(CHANGE_LABELS[c] + (" (striped)" if i == 0 else " (dotted)" if i == 1 else "")
                           for i, c in enumerate(CHANGE_CLASSES)), "",
-                    "English Indices of Deprivation 2019 and 2025, MHCLG",
+                    f"{Edition.of(2019).source} and {Edition.of(2025).source}",
                     "IoD 2019 on LSOA 2011 carried to LSOA 2021 (ONS change codes); IoD 2025 on LSOA 2021", 0,
                     "Ranks are relative: leaving Core20 means other areas overtook this one in 2025, not that it "
                     "became less deprived; the indicators also changed between editions.",
