@@ -158,12 +158,9 @@ with col_panel:
         st.write(f"Ethnic minority communities: {sm['minority_pct']:.1f}% of residents; "
                  f"{sm['core20_minority_pct']:.1f}% in its Core20 neighbourhoods (deprivation beside ethnicity: both "
                  "shape need).")
-        from targeting.areas import area_lsoa_rows
-        from targeting.change import change_summary, describe_change
+        from targeting.change import area_change_summary, describe_change
 
-        ch = change_csv(area.icb_nhs, "lsoa")[0]
-        ch = ch[ch["lsoa_code"].isin(set(area_lsoa_rows(a, chosen)["lsoa_code"]))]
-        st.write(f"**Core20 change 2019 → 2025**: {describe_change(change_summary(ch))}. Ranks are "
+        st.write(f"**Core20 change 2019 → 2025**: {describe_change(area_change_summary(a, chosen))}. Ranks are "
                  "relative: leaving Core20 does not mean a neighbourhood became less deprived.")
         st.caption("Click an LSOA on the map for its details.")
         source_caption(f"IMD {imd} and IoD 2019 → 2025 (MHCLG); Census 2021 residents (ONS)")

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from geo.editions import Edition
-from targeting.areas import lsoas_in, resolve_icb
+from targeting.areas import Area, area_lsoa_rows, lsoas_in, resolve_icb
 from targeting.plus import plus_mask
 from targeting.profiles import pcn_profiles, practice_profiles
 from targeting.stats import wilson_ci
@@ -43,6 +43,7 @@ __all__ = [
     "CHANGE_LABELS",
     "LSOA_COLUMNS",
     "PCN_COLUMNS",
+    "area_change_summary",
     "change_of",
     "change_summary",
     "change_table",
@@ -168,6 +169,16 @@ def change_summary(lsoas: pd.DataFrame) -> dict[str, int]:
         out[f"{k}_lsoas"] = int(m.sum())
         out[f"{k}_residents"] = int(res[m].sum())
     return out
+
+
+def area_change_summary(atlas, area: Area) -> dict[str, int]:
+    """Return :func:`change_summary` of the LSOA 2021 of an ICB or a local authority.
+
+    The LSOAs are those of :func:`targeting.areas.area_lsoa_rows` (a local authority may straddle ICBs).
+    """
+    codes = set(area_lsoa_rows(atlas, area)["lsoa_code"])
+    t = _national_lsoas(atlas)
+    return change_summary(t[t["lsoa_code"].isin(codes)])
 
 
 def _plural(n: int, one: str, many: str) -> str:
