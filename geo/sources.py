@@ -262,6 +262,20 @@ SOURCES: dict[str, Source] = {
             "https://files.digital.nhs.uk/AC/3C964F/QOF2021_v2.zip", required=False, attribution=(_NHS,),
         ),
         Source(
+            "qof_2122", "gp/qof/QOF_2021-22_PREVALENCE_2122.csv.gz",
+            "Quality and Outcomes Framework 2021-22: prevalence", "NHS Digital", "QOF 2021-22", "practice",
+            "https://files.digital.nhs.uk/90/6F833F/QOF_2122_V2.zip", required=False, attribution=(_NHS,),
+        ),
+        Source(
+            "qof_2122_dm", "gp/qof/qof_2021-22_practice_prevalence_derived.csv",
+            "Quality and Outcomes Framework 2021-22: diabetes achievement DM019 and DM020 by practice",
+            "NHS Digital", "QOF 2021-22", "practice",
+            "https://files.digital.nhs.uk/8A/57C8D5/qof-2122-prev-ach-pca-hd-prac.xlsx", required=False,
+            attribution=(_NHS,), manual=True,
+            page="https://digital.nhs.uk/data-and-information/publications/statistical/"
+            "quality-and-outcomes-framework-achievement-prevalence-and-exceptions-data/2021-22",
+        ),
+        Source(
             "qof_geo_2223", "gp/qof/QOF_2022-23_MAPPING_NHS_GEOGRAPHIES_2223.csv.gz",
             "Quality and Outcomes Framework 2022-23: mapping to NHS geographies", "NHS Digital",
             "QOF 2022-23", "practice",

@@ -26,6 +26,7 @@ __all__ = [
     "read_gp_registrations",
     "read_hypertension_estimates",
     "read_practice_map",
+    "read_qof_dm_achievement",
     "read_qof_prevalence",
 ]
 
@@ -246,3 +247,37 @@ def read_hypertension_estimates(path: str | Path) -> pd.DataFrame:
         if bad.any():
             problems.add("estimate", "percentages must lie in 0..100", list(np.flatnonzero(bad)[:5] + 2))
     return finish(problems, df)
+
+
+def read_qof_dm_achievement(path: str | Path) -> pd.DataFrame:
+    """Read the QOF 2021-22 diabetes achievement rates per practice (DM019 blood pressure, DM020 HbA1c).
+
+    The file is one row per practice with its code and the two achievement rates, as a fraction (0–1) or a
+    percentage (0–100): the table NHS Digital publishes in its 2021-22 practice workbooks
+    (``qof-2122-prev-ach-pca-hd-prac.xlsx``) reduced to one row per practice, e.g. columns
+    ``OrganisationCode, DM019-BP, DM020-HbA1c``. A blank rate (a practice without the indicator) is kept as NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``practice_code``, ``dm019`` and ``dm020`` (fractions 0–1).
+    """
+    problems = Problems(path)
+    raw = read_csv_text(path)
+    spec = {"practice_code": ["OrganisationCode", "PRACTICE_CODE", "Practice code", "ORG_CODE"],
+            "dm019": ["DM019-BP", "DM019", "DM019_ACHIEVEMENT"],
+            "dm020": ["DM020-HbA1c", "DM020", "DM020_ACHIEVEMENT"]}
+    df = pick_columns(raw, spec, problems)
+    problems.raise_if_any()
+    require_rows(df, problems)
+    check_codes(df, "practice_code", problems, pattern=_PRACTICE_RE, what="practice code")
+    to_number(df, ["dm019", "dm020"], problems, allow_blank=True)
+    if not problems.items:
+        for col in ("dm019", "dm020"):
+            if df[col].max() > 1:  # published as a percentage
+                df[col] = df[col] / 100
+            bad = ~df[col].between(0, 1) & df[col].notna()
+            if bad.any():
+                problems.add(col, "achievement must lie in 0..1 (or 0..100 as a percentage)",
+                             list(np.flatnonzero(bad)[:5] + 2), df.loc[bad, col].head(3).tolist())
+    return finish(problems, df[["practice_code", "dm019", "dm020"]])

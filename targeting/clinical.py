@@ -1,0 +1,495 @@
+r"""The "5" of Core20PLUS5: where a practice, PCN or ICB stands on each clinical area, in one table.
+
+One row per clinical area and measure (:data:`AREAS`: five for adults, five for children and young people, and
+learning disability as a PLUS group), from the data the tool holds:
+
+* QOF 2022-23 registers and **recorded** prevalence (HYP, MH, COPD, AST, DM, EP, CAN, LD) with Wilson 95% limits:
+  people on a GP register ÷ the practice list of the register's age base. Recorded prevalence is not true
+  prevalence: it counts people diagnosed and coded, so a low figure may mean under-diagnosis, not less illness;
+* QOF 2021-22 diabetes achievement DM019 (blood pressure ≤ 140/80) and DM020 (HbA1c ≤ 58 mmol/mol);
+* the detection gap of :mod:`targeting.gaps`: recorded ÷ expected (PHE 2016 model for hypertension, indirect
+  standardisation for the others) and the estimated number of people with undiagnosed hypertension;
+* indicators a user brings as Fingertips exports (:mod:`targeting.fingertips`), slotted into their area.
+
+Each row is compared with its ICB and England (``higher``/``lower``/``similar``: neutral, since whether higher
+is better depends on the measure) and carries the **Core20 gradient**: the slope index of inequality (SII)
+across the ICB's practices grouped by the deprivation of where their patients live (deciles of the ICB's
+registered population, quintiles under 30 practices; :func:`targeting.compare.compare_pcns` does the same),
+where the measure is a proportion and the ICB has at least :data:`MIN_SII_PRACTICES` practices with data.
+A positive SII means higher in less deprived practices.
+
+Measures the tool does not hold are rows with status ``bring your own data`` naming the official publication
+that holds them (cancer screening coverage and flu vaccination on Fingertips, NHS England's SMI physical health
+checks, maternity statistics, …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from targeting.areas import display_name, resolve_icb, resolve_pcn
+from targeting.stats import significance, wilson_ci
+
+__all__ = [
+    "AREAS",
+    "BRING_YOUR_OWN",
+    "CAVEAT",
+    "COLUMNS",
+    "MIN_SII_PRACTICES",
+    "ClinicalArea",
+    "for_output",
+    "summary",
+]
+
+#: The columns of the summary as the command line prints it, in order.
+COLUMNS: tuple[str, ...] = ("area", "measure", "source", "period", "value", "lower", "upper", "icb_value",
+                            "england_value", "vs_icb", "vs_england", "sii", "sii_lower", "sii_upper", "status")
+
+#: Fewest practices with data in the ICB for an SII (PHE recommends at least 5 quantiles; 10 practices give 5).
+MIN_SII_PRACTICES = 10
+
+#: Said beside every recorded prevalence.
+CAVEAT = ("Recorded prevalence is not true prevalence: it counts people diagnosed and coded on a GP register, so a "
+          "low figure can mean under-diagnosis rather than less illness.")
+
+AVAILABLE = "available"
+BYOD = "bring your own data"
+
+
+@dataclass(frozen=True)
+class ClinicalArea:
+    """A Core20PLUS5 clinical area: its key, name, who it is for and what NHS England asks."""
+
+    key: str
+    name: str
+    group: str  # "adults", "children and young people" or "PLUS group"
+    aim: str
+
+
+#: The clinical areas in display order.
+AREAS: dict[str, ClinicalArea] = {a.key: a for a in (
+    ClinicalArea("maternity", "Maternity", "adults",
+                 "continuity of carer for ethnic minority women and the most deprived"),
+    ClinicalArea("smi", "Severe mental illness", "adults", "annual physical health checks for people with SMI"),
+    ClinicalArea("respiratory", "Chronic respiratory disease", "adults",
+                 "COPD: flu, COVID and pneumococcal vaccination uptake"),
+    ClinicalArea("cancer", "Early cancer diagnosis", "adults", "75% of cancers diagnosed at stage 1 or 2 by 2028"),
+    ClinicalArea("hypertension", "Hypertension", "adults", "case-finding and optimal management (blood pressure "
+                                                          "treated to target), with lipid management"),
+    ClinicalArea("asthma", "Asthma", "children and young people", "less reliance on reliever medication, fewer "
+                                                                   "attacks"),
+    ClinicalArea("diabetes", "Diabetes", "children and young people", "more children and young people with type 2 "
+                                                                       "diabetes receiving annual health checks"),
+    ClinicalArea("epilepsy", "Epilepsy", "children and young people", "access to epilepsy specialist nurses"),
+    ClinicalArea("oral_health", "Oral health", "children and young people", "fewer tooth extractions in hospital "
+                                                                             "for children under 10"),
+    ClinicalArea("cyp_mental_health", "Mental health", "children and young people",
+                 "more children and young people from deprived and ethnic minority communities accessing services"),
+    ClinicalArea("learning_disability", "Learning disability", "PLUS group",
+                 "annual health checks for people aged 14+ with a learning disability"),
+)}
+
+
+@dataclass(frozen=True)
+class _Byod:
+    area: str
+    measure: str
+    publication: str
+    url: str
+    words: tuple[str, ...]  # an uploaded indicator whose name holds one of these replaces the row
+
+
+#: Measures the tool does not hold, with the official publication that does.
+BRING_YOUR_OWN: tuple[_Byod, ...] = (
+    _Byod("maternity", "Continuity of carer, bookings and outcomes for ethnic minority and deprived women",
+          "maternity data: NHS England Maternity Services Monthly Statistics (MSDS); Fingertips Child and Maternal "
+          "Health profile", "https://fingertips.phe.org.uk/profile/child-health-profiles",
+          ("matern", "pregnan", "antenatal", "booking", "birth", "delivery", "breastfe", "postnatal")),
+    _Byod("smi", "Physical health checks for people with severe mental illness (% of register)",
+          "NHS England: Physical health checks for people with severe mental illness (quarterly, by sub-ICB)",
+          "https://www.england.nhs.uk/statistics/statistical-work-areas/serious-mental-illness-smi/",
+          ("physical health check", "severe mental", "serious mental", "smi")),
+    _Byod("respiratory", "Flu vaccination uptake (65+, at-risk groups including COPD)",
+          "Fingertips flu vaccination: UKHSA seasonal influenza vaccine uptake by GP practice",
+          "https://fingertips.phe.org.uk/", ("flu", "influenza", "pneumococcal", "vaccin")),
+    _Byod("cancer", "Cancer screening coverage (breast, cervical, bowel) by practice",
+          "Fingertips cancer screening coverage by practice (Cancer Services profile)",
+          "https://fingertips.phe.org.uk/profile/cancerservices", ("screening",)),
+    _Byod("cancer", "Cancers diagnosed at stage 1 or 2",
+          "NHS England National Disease Registration Service: case-mix adjusted early stage (by sub-ICB)",
+          "https://digital.nhs.uk/ndrs/data/data-outputs/cancer-data-hub", ("stage",)),
+    _Byod("hypertension", "Hypertension treated to target (QOF HYP008/HYP009 achievement, CVDPREVENT)",
+          "QOF achievement (NHS England) or CVDPREVENT audit by practice", "https://www.cvdprevent.nhs.uk/",
+          ("treated to target", "blood pressure", "hyp008", "hyp009")),
+    _Byod("asthma", "Children's asthma: hospital admissions (under 19s)",
+          "Fingertips Child and Maternal Health profile", "https://fingertips.phe.org.uk/profile/child-health-profiles",
+          ("asthma",)),
+    _Byod("diabetes", "Children and young people with diabetes: care processes and HbA1c",
+          "National Paediatric Diabetes Audit (RCPCH)", "https://www.rcpch.ac.uk/work-we-do/quality-improvement-"
+          "patient-safety/national-paediatric-diabetes-audit", ("paediatric", "children", "young people", "npda")),
+    _Byod("epilepsy", "Children and young people with epilepsy: specialist nurse access",
+          "Epilepsy12 national audit (RCPCH)", "https://www.rcpch.ac.uk/work-we-do/clinical-audits/epilepsy12",
+          ("epilep",)),
+    _Byod("oral_health", "Tooth decay in 5-year-olds; hospital tooth extractions under 10",
+          "OHID National Dental Epidemiology Programme; Fingertips Oral Health profile",
+          "https://fingertips.phe.org.uk/profile/oral-health", ("dental", "tooth", "teeth", "decay", "oral")),
+    _Byod("cyp_mental_health", "Children and young people accessing NHS mental health services",
+          "NHS England Mental Health Services Monthly Statistics (MHSDS)",
+          "https://digital.nhs.uk/data-and-information/publications/statistical/mental-health-services-monthly-"
+          "statistics", ("mental health", "self-harm", "self harm", "emotional")),
+    _Byod("learning_disability", "Learning disability annual health checks (aged 14+)",
+          "NHS England / NHS Digital: Learning Disabilities Health Check Scheme",
+          "https://digital.nhs.uk/data-and-information/publications/statistical/learning-disabilities-health-check-"
+          "scheme", ("learning disab", "health check")),
+)
+
+# QOF register → (area, what the register counts and the list it is a share of)
+_QOF: tuple[tuple[str, str, str], ...] = (
+    ("MH", "smi", "Severe mental illness register (schizophrenia, bipolar disorder, other psychoses), all ages"),
+    ("COPD", "respiratory", "COPD register, all ages"),
+    ("CAN", "cancer", "Cancer register (diagnosed since April 2003), all ages"),
+    ("HYP", "hypertension", "Hypertension register, all ages"),
+    ("AST", "asthma", "Asthma register, aged 6+ (not children only)"),
+    ("DM", "diabetes", "Diabetes register, aged 17+ (adults: QOF does not count children's diabetes)"),
+    ("EP", "epilepsy", "Epilepsy register, aged 18+ (adults: QOF does not count children's epilepsy)"),
+    ("LD", "learning_disability", "Learning disability register, all ages"),
+)
+_QOF_SOURCE = "NHS Digital QOF 2022-23 prevalence (registers and list sizes); practice → PCN map July 2022 (NHS Digital)"
+_DM_ACH = (("dm019", "DM019: people with diabetes whose last blood pressure is 140/80 mmHg or less (%, aged 17+)"),
+           ("dm020", "DM020: people with diabetes whose last HbA1c is 58 mmol/mol or less (%, aged 17+)"))
+
+
+@dataclass(frozen=True)
+class _Unit:
+    level: str  # practice, pcn or icb
+    code: str
+    name: str
+    icb: pd.Series  # the ICB row (icb_code, icb_code_nhs, icb_name)
+    practices: pd.Index  # member practice codes (July 2022 map)
+
+
+def _unit(atlas: Any, *, practice: str | None, pcn: str | None, icb: str | None) -> _Unit:
+    given = [x for x in (practice, pcn, icb) if x]
+    if len(given) != 1:
+        raise ValueError("give exactly one of practice, pcn or icb")
+    prac = atlas.practices
+    if pcn:
+        code = resolve_pcn(atlas, pcn)
+        row = atlas.pcns[atlas.pcns["pcn_code"] == code].iloc[0]
+        members = pd.Index(prac.loc[prac["pcn_code"] == code, "practice_code"])
+        return _Unit("pcn", code, display_name(row["pcn_name"]), resolve_icb(atlas, row["icb_code_nhs"]), members)
+    if icb:
+        row = resolve_icb(atlas, icb)
+        members = pd.Index(prac.loc[prac["icb_code_nhs"] == row["icb_code_nhs"], "practice_code"])
+        return _Unit("icb", str(row["icb_code_nhs"]), str(row["icb_name"]), row, members)
+    code = str(practice).strip().upper()
+    hit = prac[prac["practice_code"] == code]
+    if hit.empty:
+        raise LookupError(f"No practice has the code '{practice}' in the July 2022 GP registrations")
+    return _Unit("practice", code, display_name(hit["practice_name"].iloc[0]),
+                 resolve_icb(atlas, hit["icb_code_nhs"].iloc[0]), pd.Index([code]))
+
+
+def _icb_practices(atlas: Any, icb: pd.Series) -> pd.Index:
+    prac = atlas.practices
+    return pd.Index(prac.loc[prac["icb_code_nhs"] == icb["icb_code_nhs"], "practice_code"])
+
+
+def _row(area: str, measure: str, source: str, period: str, **kw: Any) -> dict[str, Any]:
+    out = {"area_key": area, "area": AREAS[area].name, "group": AREAS[area].group, "measure": measure,
+           "source": source, "period": period, "value": np.nan, "lower": np.nan, "upper": np.nan,
+           "icb_value": np.nan, "england_value": np.nan, "sii": np.nan, "sii_lower": np.nan, "sii_upper": np.nan,
+           "status": AVAILABLE, "unit": "%", "numerator": np.nan, "denominator": np.nan, "note": "",
+           "user_data": False, "where": ""}
+    out.update(kw)
+    return out
+
+
+class _Gradient:
+    """The ICB's practices in deprivation groups (once per summary), and the SII of a proportion across them."""
+
+    def __init__(self, atlas: Any, icb: pd.Series, imd: int, seed: int):
+        from targeting.compare import _practice_deciles
+        from targeting.profiles import practice_profiles
+
+        prof = practice_profiles(atlas, imd=imd, icb=icb["icb_code_nhs"])
+        self.codes = pd.Index(prof["practice_code"])
+        self.groups, self.k = _practice_deciles(prof)
+        self.seed = seed
+        self.imd = imd
+
+    def sii(self, num: pd.Series, den: pd.Series) -> dict[str, float]:
+        """SII (percentage points) of Σnum/Σden across the groups; NaN with too few practices with data."""
+        from targeting.compare import _sii
+
+        n = num.reindex(self.codes).fillna(0)
+        d = den.reindex(self.codes).fillna(0)
+        nan = {"sii": np.nan, "sii_lower": np.nan, "sii_upper": np.nan}
+        if int((d > 0).sum()) < MIN_SII_PRACTICES:
+            return nan
+        res = _sii(n, d, self.groups, self.k, self.seed)
+        if res.get("sii") is None or not np.isfinite(res.get("sii", np.nan)):
+            return nan
+        return {k: float(res[k]) for k in nan}
+
+
+def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
+    from targeting.profiles import qof_prevalence
+
+    rows = []
+    for group, area, what in _QOF:
+        try:
+            prac = qof_prevalence(atlas, group, "2022-23", level="practice").set_index("code")
+            eng = qof_prevalence(atlas, group, "2022-23", level="england").iloc[0]
+        except LookupError:
+            rows.append(_row(area, f"{what}: recorded prevalence", f"{_QOF_SOURCE}: not in this data", "2022-23",
+                             status=BYOD, where="https://digital.nhs.uk/data-and-information/publications/"
+                             "statistical/quality-and-outcomes-framework-achievement-prevalence-and-exceptions-data"))
+            continue
+        mine = prac.reindex(unit.practices).dropna(subset=["register"])
+        icb_p = prac.reindex(_icb_practices(atlas, unit.icb)).dropna(subset=["register"])
+        x, n = float(mine["register"].sum()), float(mine["list_size"].sum())
+        lo, hi = _wilson(x, n)
+        icb_v = 100 * icb_p["register"].sum() / icb_p["list_size"].sum() if unit.level != "icb" else np.nan
+        missing = len(unit.practices) - len(mine)
+        note = CAVEAT + (f" {missing} member practice(s) have no QOF 2022-23 data." if missing else "")
+        rows.append(_row(area, f"{what}: recorded prevalence (% of list {eng['list_type']})",
+                         f"{_QOF_SOURCE}; recorded, not true, prevalence", "2022-23",
+                         value=100 * x / n if n else np.nan, lower=lo, upper=hi, icb_value=icb_v,
+                         england_value=float(eng["prevalence_pct"]), numerator=x, denominator=n, note=note,
+                         **grad.sii(prac["register"], prac["list_size"])))
+    return rows
+
+
+def _wilson(x: float, n: float) -> tuple[float, float]:
+    """Wilson 95% limits in %, or NaN where the register exceeds the list (QOF allows it; Wilson does not)."""
+    if not n > 0 or x > n:
+        return np.nan, np.nan
+    lo, hi = wilson_ci(x, n)
+    return 100 * float(lo), 100 * float(hi)
+
+
+def _gap_table(atlas: Any, codes: pd.Index, label: str, imd: int) -> pd.Series:
+    """pcn_gaps for any group of practices: one row of summed recorded and expected counts with limits."""
+    from targeting.gaps import pcn_gaps
+
+    members = pd.DataFrame({"practice_code": list(codes), "pcn_code": label})
+    return pcn_gaps(atlas, [label], imd=imd, registers=[g for g, *_ in _QOF if g != "CAN"],
+                    membership=members).iloc[0]
+
+
+def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
+    from targeting.gaps import REGISTERS
+    from targeting.gaps import SOURCES as GAP_SOURCES
+
+    mine = _gap_table(atlas, unit.practices, "UNIT", imd)
+    icb = _gap_table(atlas, _icb_practices(atlas, unit.icb), "ICB", imd) if unit.level != "icb" else None
+    eng = _memo_england_gaps(atlas, imd)
+    rows = []
+    for group, area, _ in _QOF:
+        if group not in REGISTERS:
+            continue
+        r = group.lower()
+        how = ("PHE 2016 modelled prevalence" if REGISTERS[group].model == "phe2016"
+               else "indirect standardisation: age, IMD deciles and ethnic mix")
+        v, lo, hi = (float(mine[f"{r}_ratio{s}"]) for s in ("", "_lower", "_upper"))
+        rows.append(_row(area, f"{REGISTERS[group].name}: recorded ÷ expected ({how}; ratio)",
+                         GAP_SOURCES["detection"], "2022-23", value=v, lower=lo, upper=hi, unit="ratio",
+                         icb_value=float(icb[f"{r}_ratio"]) if icb is not None else np.nan,
+                         england_value=float(eng[f"{r}_ratio"]), numerator=float(mine[f"{r}_recorded"]),
+                         denominator=float(mine[f"{r}_expected"]),
+                         note="Below 1: fewer people on the register than expected for the population, a possible "
+                              "detection gap. Not a proportion, so no SII."))
+        if group == "HYP":
+            rows.append(_row(area, "Hypertension: estimated people with undiagnosed hypertension (count)",
+                             GAP_SOURCES["detection"], "2022-23 (model: PHE 2016)",
+                             value=float(mine["hyp_undiagnosed"]), lower=float(mine["hyp_undiagnosed_lower"]),
+                             upper=float(mine["hyp_undiagnosed_upper"]), unit="people",
+                             note="Expected (PHE 2016 model × QOF 2022-23 list aged 16+) minus recorded; counts "
+                                  "of different areas are not compared."))
+    return rows
+
+
+def _memo_england_gaps(atlas: Any, imd: int) -> pd.Series:
+    key = (id(atlas), imd)
+    hit = _ENGLAND_GAPS.get(key)
+    if hit is None or hit[0] is not atlas:
+        hit = (atlas, _gap_table(atlas, pd.Index(atlas.practices["practice_code"]), "ENGLAND", imd))
+        _ENGLAND_GAPS.clear()
+        _ENGLAND_GAPS[key] = hit
+    return hit[1]
+
+
+_ENGLAND_GAPS: dict[tuple[int, int], tuple[Any, pd.Series]] = {}
+
+
+@lru_cache(maxsize=2)
+def _dm_achievement(path_ach: str, path_reg: str) -> pd.DataFrame:
+    from geo import readers
+
+    ach = readers.read_qof_dm_achievement(path_ach).set_index("practice_code")
+    reg = readers.read_qof_prevalence(path_reg)
+    reg = reg[reg["group_code"] == "DM"].set_index("practice_code")["register"]
+    return ach.join(reg.rename("register"), how="inner")
+
+
+def _dm_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
+    from geo.paths import MissingDataError, find
+    from geo.sources import SOURCES
+
+    try:
+        t = _dm_achievement(str(find("qof_2122_dm")), str(find("qof_2122")))
+    except MissingDataError:
+        src = SOURCES["qof_2122_dm"]
+        return [_row("diabetes", label, f"{src.publisher} {src.title} ({src.url}): file not found",
+                     "2021-22", status=BYOD, where=src.page) for _, label in _DM_ACH]
+    rows = []
+    src = ("NHS Digital QOF 2021-22 achievement by practice (DM019, DM020) and diabetes registers; practice → PCN "
+           "map July 2022. Approximate: the indicators' own denominators are not in the file, so practices are "
+           "weighted by their diabetes register")
+    for col, label in _DM_ACH:
+        ok = t[t[col].notna()]
+        num = ok[col] * ok["register"]
+        den = ok["register"].astype(float)
+
+        def pooled(codes: pd.Index, num: pd.Series = num, den: pd.Series = den) -> tuple[float, float]:
+            return float(num.reindex(codes).sum()), float(den.reindex(codes).sum())
+
+        x, n = pooled(unit.practices)
+        ix, iN = pooled(_icb_practices(atlas, unit.icb))
+        lo, hi = _wilson(x, n)
+        rows.append(_row("diabetes", label, src, "2021-22", value=100 * x / n if n else np.nan, lower=lo, upper=hi,
+                         icb_value=100 * ix / iN if unit.level != "icb" and iN else np.nan,
+                         england_value=100 * float(num.sum()) / float(den.sum()), numerator=x, denominator=n,
+                         note="Limits approximate (diabetes register as the denominator).", **grad.sii(num, den)))
+    return rows
+
+
+def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list) -> list[dict[str, Any]]:
+    from targeting.fingertips import aggregate, clinical_area
+
+    rows = []
+    for ind in indicators:
+        area = getattr(ind, "area", None) or clinical_area(ind.name)
+        if area not in AREAS:
+            continue  # not one of the areas: the caller lists it as unplaced
+        icb_codes = _icb_practices(atlas, unit.icb)
+        if unit.level == "practice":
+            p = ind.practices[ind.practices["code"] == unit.code]
+            mine = {"value": np.nan, "lower": np.nan, "upper": np.nan, "count": np.nan, "denominator": np.nan,
+                    "note": "the practice has no row in the file"}
+            if len(p):
+                mine = {**p.iloc[0][["value", "lower", "upper", "count", "denominator"]].astype(float).to_dict(),
+                        "note": f"the file's own row (row {int(p['row'].iloc[0])})"}
+        else:
+            mine = aggregate(ind, unit.practices, pcn_code=unit.code if unit.level == "pcn" else None,
+                             icb_code=str(unit.icb["icb_code"]) if unit.level == "icb" else None)
+        icb = aggregate(ind, icb_codes, icb_code=str(unit.icb["icb_code"])) if unit.level != "icb" else None
+        eng = ind.england or {}
+        gradient = {"sii": np.nan, "sii_lower": np.nan, "sii_upper": np.nan}
+        if ind.proportion:
+            p = ind.practices[ind.practices["value"].notna()].set_index("code")
+            gradient = grad.sii(p["count"], p["denominator"])
+        note = mine.get("note", "")
+        if not eng:
+            note += "; the file has no England row"
+        rows.append(_row(area, f"{ind.label} ({ind.unit})", ind.source, ind.period, value=mine["value"],
+                         lower=mine["lower"], upper=mine["upper"], unit=ind.unit,
+                         icb_value=icb["value"] if icb else np.nan, england_value=eng.get("value", np.nan),
+                         numerator=mine.get("count", np.nan), denominator=mine.get("denominator", np.nan),
+                         note=note.strip("; "), user_data=True, **gradient))
+    return rows
+
+
+def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, icb: str | None = None,
+            fingertips: list | tuple = (), imd: int = 2025, seed: int = 20240401) -> pd.DataFrame:
+    r"""The Core20PLUS5 clinical-area summary of a practice, a PCN or an ICB.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas.
+    practice, pcn, icb : str
+        Exactly one: a practice code; a PCN code or unique part of its name; an ICB's ONS code, NHS code or name.
+    fingertips : sequence of targeting.fingertips.FingertipsIndicator
+        Indicators from Fingertips exports (:func:`targeting.fingertips.select`). Each goes into the area its name
+        belongs to (or ``indicator.area`` if set) and replaces the "bring your own data" row it answers.
+    imd : {2019, 2025}
+        IMD edition of the practices' deprivation groups (SII) and of the indirect standardisation.
+    seed : int
+        Seed of the SII simulations, so results are reproducible.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area and measure, areas in :data:`AREAS` order: the :data:`COLUMNS` (``value``, limits and
+        comparators in the measure's unit: % for proportions, a ratio for recorded ÷ expected, people for counts;
+        ``sii`` in percentage points), then ``area_key``, ``group``, ``unit``, ``numerator``, ``denominator`` (the
+        summed register and list, or count and denominator), ``note``, ``user_data`` (built from a user's file:
+        suppress before showing, see :func:`for_output`) and ``where`` (where to get the data, for rows to bring).
+        ``attrs`` holds ``level``, ``code``, ``name``, ``icb_name``, ``caveat`` and ``unplaced`` (uploaded
+        indicators that fit no area).
+
+    Notes
+    -----
+    Recorded prevalence :math:`p = \sum_k R_k / \sum_k N_k` over the unit's practices (July 2022 practice → PCN
+    map) with Wilson 95% limits; the ICB and England values pool all their practices the same way. A register can
+    exceed its list in QOF (e.g. a practice whose list moved during the year); such a pooled rate gets no limits.
+    Flags: the interval wholly above (``higher``) or below (``lower``) the comparator, else ``similar``.
+    """
+    unit = _unit(atlas, practice=practice, pcn=pcn, icb=icb)
+    grad = _Gradient(atlas, unit.icb, imd, seed)
+    rows = _qof_rows(atlas, unit, grad) + _gap_rows(atlas, unit, imd) + _dm_rows(atlas, unit, grad)
+    from targeting.fingertips import clinical_area
+
+    placed = [i for i in fingertips if (getattr(i, "area", None) or clinical_area(i.name)) in AREAS]
+    rows += _fingertips_rows(atlas, unit, grad, placed)
+    answered = [(getattr(i, "area", None) or clinical_area(i.name), i.name.lower()) for i in placed]
+    for b in BRING_YOUR_OWN:
+        if any(a == b.area and any(w in name for w in b.words) for a, name in answered):
+            continue
+        rows.append(_row(b.area, b.measure, b.publication, "", status=BYOD, where=b.url, unit="",
+                         note=f"Not held by the tool: get it from {b.publication} ({b.url}) and upload the "
+                              "Fingertips export (practice level) where there is one."))
+    out = pd.DataFrame(rows)
+    order = {k: i for i, k in enumerate(AREAS)}
+    out["_a"] = out["area_key"].map(order)
+    out["_s"] = (out["status"] == BYOD).astype(int)
+    out = out.sort_values(["_a", "_s"], kind="stable").drop(columns=["_a", "_s"]).reset_index(drop=True)
+    out["vs_icb"] = significance(out["lower"], out["upper"], out["icb_value"])
+    out["vs_england"] = significance(out["lower"], out["upper"], out["england_value"])
+    out.loc[out["status"] == BYOD, ["vs_icb", "vs_england"]] = ""
+    out = out[[*COLUMNS, "area_key", "group", "unit", "numerator", "denominator", "note", "user_data", "where"]]
+    out.attrs.update(level=unit.level, code=unit.code, name=unit.name, icb_name=str(unit.icb["icb_name"]),
+                     icb_code=str(unit.icb["icb_code_nhs"]), caveat=CAVEAT, imd=imd,
+                     unplaced=[i.label for i in fingertips if i not in placed])
+    return out
+
+
+def for_output(table: pd.DataFrame, rule: Any = None) -> pd.DataFrame:
+    """The summary's :data:`COLUMNS` ready to print or download, with the small-number rule applied to user data.
+
+    Rows built from a user's file (``user_data``) whose count or denominator is small (default rule: 1–7) have
+    their value, limits and comparison flags withheld (``*``); the tool's own published figures are left as they
+    are. App and command line both write this table.
+    """
+    from targeting.suppression import DEFAULT_RULE, suppress_rates
+
+    rule = rule or DEFAULT_RULE
+    out = table[list(COLUMNS)].copy()
+    user = table["user_data"].astype(bool).to_numpy()
+    if user.any():
+        out[["value", "lower", "upper"]] = out[["value", "lower", "upper"]].astype(float).round(3)
+        out = out.astype({c: object for c in ("value", "lower", "upper", "vs_icb", "vs_england")})
+        sub = table[user]
+        shown = suppress_rates(sub["value"], numerator=sub["numerator"],
+                               denominator=sub["denominator"], rule=rule)
+        hidden = shown.astype(str).eq(rule.symbol).to_numpy()
+        idx = sub.index[hidden]
+        out.loc[idx, ["value", "lower", "upper", "vs_icb", "vs_england"]] = rule.symbol
+    return out
