@@ -109,9 +109,11 @@ BRING_YOUR_OWN: tuple[_Byod, ...] = (
     _Byod("maternity", "Continuity of carer, bookings and outcomes for ethnic minority and deprived women",
           "maternity data: NHS England Maternity Services Monthly Statistics (MSDS); Fingertips Child and Maternal "
           "Health profile", "https://fingertips.phe.org.uk/profile/child-health-profiles",
-          ("matern", "pregnan", "antenatal", "booking", "birth", "delivery", "breastfe", "postnatal")),
+          ("matern", "pregnan", "antenatal", "booking", "birth weight", "births", "delivery", "breastfe",
+           "postnatal")),
     _Byod("smi", "Physical health checks for people with severe mental illness (% of register)",
-          "NHS England: Physical health checks for people with severe mental illness (quarterly, by sub-ICB)",
+          "NHS England SMI physical health checks: Physical health checks for people with severe mental illness "
+          "(quarterly, by sub-ICB)",
           "https://www.england.nhs.uk/statistics/statistical-work-areas/serious-mental-illness-smi/",
           ("physical health check", "severe mental", "serious mental", "smi")),
     _Byod("respiratory", "Flu vaccination uptake (65+, at-risk groups including COPD)",
@@ -159,7 +161,10 @@ _QOF: tuple[tuple[str, str, str], ...] = (
     ("EP", "epilepsy", "Epilepsy register, aged 18+ (adults: QOF does not count children's epilepsy)"),
     ("LD", "learning_disability", "Learning disability register, all ages"),
 )
-_QOF_SOURCE = "NHS Digital QOF 2022-23 prevalence (registers and list sizes); practice → PCN map July 2022 (NHS Digital)"
+_LIST_AGES = {"TOTAL": "of all ages", "06OV": "aged 6+", "16OV": "aged 16+", "17OV": "aged 17+", "18OV": "aged 18+",
+              "50OV": "aged 50+"}
+_QOF_SOURCE = ("NHS Digital QOF 2022-23 prevalence (registers and list sizes); practice → PCN map July 2022 "
+               "(NHS Digital)")
 _DM_ACH = (("dm019", "DM019: people with diabetes whose last blood pressure is 140/80 mmHg or less (%, aged 17+)"),
            ("dm020", "DM020: people with diabetes whose last HbA1c is 58 mmol/mol or less (%, aged 17+)"))
 
@@ -258,7 +263,8 @@ def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
         icb_v = 100 * icb_p["register"].sum() / icb_p["list_size"].sum() if unit.level != "icb" else np.nan
         missing = len(unit.practices) - len(mine)
         note = CAVEAT + (f" {missing} member practice(s) have no QOF 2022-23 data." if missing else "")
-        rows.append(_row(area, f"{what}: recorded prevalence (% of list {eng['list_type']})",
+        ages = _LIST_AGES.get(str(eng["list_type"]), str(eng["list_type"]))
+        rows.append(_row(area, f"{what}: recorded prevalence (% of patients {ages})",
                          f"{_QOF_SOURCE}; recorded, not true, prevalence", "2022-23",
                          value=100 * x / n if n else np.nan, lower=lo, upper=hi, icb_value=icb_v,
                          england_value=float(eng["prevalence_pct"]), numerator=x, denominator=n, note=note,
@@ -361,10 +367,10 @@ def _dm_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
             return float(num.reindex(codes).sum()), float(den.reindex(codes).sum())
 
         x, n = pooled(unit.practices)
-        ix, iN = pooled(_icb_practices(atlas, unit.icb))
+        ix, i_n = pooled(_icb_practices(atlas, unit.icb))
         lo, hi = _wilson(x, n)
         rows.append(_row("diabetes", label, src, "2021-22", value=100 * x / n if n else np.nan, lower=lo, upper=hi,
-                         icb_value=100 * ix / iN if unit.level != "icb" and iN else np.nan,
+                         icb_value=100 * ix / i_n if unit.level != "icb" and i_n else np.nan,
                          england_value=100 * float(num.sum()) / float(den.sum()), numerator=x, denominator=n,
                          note="Limits approximate (diabetes register as the denominator).", **grad.sii(num, den)))
     return rows

@@ -123,6 +123,7 @@ class FingertipsIndicator:
     multiplier: float
     proportion: bool
     notes: list[str] = field(default_factory=list)
+    area: str | None = None  # a clinical area chosen by the user; default: by the indicator's name
 
     @property
     def unit(self) -> str:
@@ -319,8 +320,9 @@ def select(export: FingertipsExport, *, indicator: str | None = None, period: st
     r = r[_category(r) == cat]
     dup = r["area_code"].duplicated(keep="first")
     if dup.any():
+        rows = ", ".join(map(str, r.loc[dup, "row"].head(5)))
         raise ValidationError(fn, [_problem("Area Code", "the same area appears twice for one indicator, period, sex, "
-                                                         f"age and category (rows {', '.join(map(str, r.loc[dup, 'row'].head(5)))})")])
+                                                         f"age and category (rows {rows})")])
 
     def part(kind: str) -> pd.DataFrame:
         t = r[r["kind"] == kind]
@@ -369,7 +371,7 @@ def _limits(ind: FingertipsIndicator, x: float, n: float) -> tuple[float, float]
 
 def aggregate(ind: FingertipsIndicator, practice_codes: list[str] | pd.Series, *, pcn_code: str | None = None,
               icb_code: str | None = None) -> dict[str, Any]:
-    """The value of a group of practices: the file's own PCN (or ICB) row if present, else their counts summed.
+    r"""The value of a group of practices: the file's own PCN (or ICB) row if present, else their counts summed.
 
     Parameters
     ----------
@@ -404,7 +406,7 @@ def aggregate(ind: FingertipsIndicator, practice_codes: list[str] | pd.Series, *
                        method=f"published {what} row", note=f"the file's own {what} row (row {int(row['row'])})")
             return out
     p = ind.practices[ind.practices["code"].isin(codes)]
-    out["practices"] = int(len(p))
+    out["practices"] = len(p)
     valued = p[p["value"].notna()]
     if valued.empty:
         out["note"] = "none of the member practices has a value in the file"
@@ -425,8 +427,11 @@ def aggregate(ind: FingertipsIndicator, practice_codes: list[str] | pd.Series, *
 
 
 def to_upload(ind: FingertipsIndicator, atlas: Any) -> Any:
-    """The practice rows as a :class:`targeting.uploads.Upload` (practice level), for the Your data page's map and
-    Core20 comparison. Needs counts; rows whose code the atlas does not know are listed as invalid."""
+    """The practice rows as a :class:`targeting.uploads.Upload` (practice level), for the Your data page.
+
+    The map and the Core20 comparison then work as for any upload. Needs counts; rows whose code the atlas does
+    not know, or without a value, are listed as invalid with the reason.
+    """
     from targeting.uploads import Upload
 
     if not ind.has_counts:
@@ -454,7 +459,8 @@ def to_upload(ind: FingertipsIndicator, atlas: Any) -> Any:
 _AREA_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("smi", ("severe mental", "serious mental", "smi", "psychos", "schizophren", "bipolar")),
     ("learning_disability", ("learning disab",)),
-    ("maternity", ("matern", "pregnan", "antenatal", "booking", "birth", "delivery", "breastfe", "postnatal")),
+    ("maternity", ("matern", "pregnan", "antenatal", "booking", "birth weight", "births", "delivery", "breastfe",
+                   "postnatal")),
     ("cancer", ("cancer", "screening", "two week wait", "stage at diagnosis", "tumour")),
     ("hypertension", ("hypertens", "blood pressure")),
     ("respiratory", ("copd", "obstructive pulmonary", "flu", "influenza", "pneumococcal", "respiratory")),

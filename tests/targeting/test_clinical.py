@@ -1,0 +1,160 @@
+"""The Core20PLUS5 clinical-area summary on the real data (QOF 2022-23, July 2022 practice → PCN map).
+
+Expected prevalences are computed here independently, with pandas, from the raw NHS Digital files in the shared
+data folder: ``QOF_2022-23_PREVALENCE_2223.csv.gz`` (registers and list sizes) and ``gp-reg-pat-prac-map`` of
+July 2022 (which practices make up a PCN). The Fingertips export used below is built by the tests in the
+published layout with real practice codes and values of our own (see ``tests/_fingertips_fixture.py``).
+"""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from _fingertips_fixture import PUBLISHED_HEADER, _line, export_csv
+
+from targeting import clinical, fingertips
+from targeting.cli import main
+
+PCN = "U37316"  # Bradford City 4 PCN, NHS West Yorkshire ICB
+
+
+@pytest.fixture(scope="module")
+def raw_qof(data_dir):
+    q = pd.read_csv(data_dir / "gp/qof/QOF_2022-23_PREVALENCE_2223.csv.gz", dtype={"PRACTICE_CODE": str})
+    m = pd.read_csv(data_dir / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str)
+    return q, m
+
+
+@pytest.fixture(scope="module")
+def bradford(atlas):
+    export = fingertips.read_fingertips(export_csv(atlas), filename="bowel_screening.csv")
+    return clinical.summary(atlas, pcn=PCN, fingertips=[fingertips.select(export)])
+
+
+def _measure(table, area, starts):
+    rows = table[(table["area"] == area) & table["measure"].str.startswith(starts)]
+    assert len(rows) == 1, (area, starts, table["measure"].tolist())
+    return rows.iloc[0]
+
+
+@pytest.mark.parametrize(("group", "area", "starts"), [
+    ("HYP", "Hypertension", "Hypertension register"),
+    ("MH", "Severe mental illness", "Severe mental illness register"),
+    ("COPD", "Chronic respiratory disease", "COPD register"),
+])
+def test_pcn_prevalence_is_its_practices_registers_over_lists_to_the_patient(bradford, raw_qof, group, area, starts):
+    q, m = raw_qof
+    members = m.loc[m["PCN_CODE"] == PCN, "PRACTICE_CODE"]
+    rows = q[(q["GROUP_CODE"] == group) & q["PRACTICE_CODE"].isin(members)]
+    register, listed = int(rows["REGISTER"].sum()), int(rows["PRACTICE_LIST_SIZE"].sum())
+    row = _measure(bradford, area, starts)
+    assert row["numerator"] == register and row["denominator"] == listed
+    assert row["value"] == pytest.approx(100 * register / listed, abs=1e-12)
+    assert row["lower"] < row["value"] < row["upper"]
+    assert row["period"] == "2022-23" and "QOF 2022-23" in row["source"] and "not true" in row["source"]
+    assert "not true prevalence" in row["note"]
+    icb = q[(q["GROUP_CODE"] == group) & q["PRACTICE_CODE"].isin(m.loc[m["STP_CODE"] == "QWO", "PRACTICE_CODE"])]
+    assert row["icb_value"] == pytest.approx(100 * icb["REGISTER"].sum() / icb["PRACTICE_LIST_SIZE"].sum(), rel=0.02)
+    england = q[q["GROUP_CODE"] == group]
+    assert row["england_value"] == pytest.approx(100 * england["REGISTER"].sum() / england["PRACTICE_LIST_SIZE"].sum())
+    # a proportion in an ICB of ~300 practices: the Core20 gradient is there
+    assert np.isfinite(row["sii"]) and row["sii_lower"] <= row["sii"] <= row["sii_upper"]
+
+
+def test_england_hypertension_is_14_42_percent(bradford):
+    row = _measure(bradford, "Hypertension", "Hypertension register")
+    assert round(row["england_value"], 2) == 14.42
+    assert row["value"] < row["england_value"] and row["vs_england"] == "lower"  # 10.6%: a young population
+
+
+def test_every_area_is_there_and_rows_are_available_or_say_where_to_get_the_data(bradford):
+    assert list(dict.fromkeys(bradford["area_key"])) == list(clinical.AREAS)
+    assert set(bradford["status"]) == {"available", "bring your own data"}
+    byod = bradford[bradford["status"] == "bring your own data"]
+    assert byod["where"].str.startswith("https://").all() and byod["source"].str.len().gt(10).all()
+    assert byod["value"].isna().all()
+    sources = " ".join(byod["source"])
+    for publication in ("NHS England SMI physical health checks", "Fingertips flu vaccination", "maternity data"):
+        assert publication.lower() in sources.lower()
+    # the cancer screening row was answered by the uploaded bowel screening export; without it, it is asked for
+    assert any(b.publication.startswith("Fingertips cancer screening coverage by practice")
+               for b in clinical.BRING_YOUR_OWN if b.area == "cancer")
+    maternity = bradford[bradford["area_key"] == "maternity"]
+    assert (maternity["status"] == "bring your own data").all()
+    assert bradford.attrs["name"] == "Bradford City 4 PCN" and bradford.attrs["icb_code"] == "QWO"
+
+
+def test_detection_ratios_match_gaps_and_diabetes_achievement_is_there(bradford, atlas):
+    from targeting.gaps import pcn_gaps
+
+    g = pcn_gaps(atlas, [PCN]).iloc[0]
+    hyp = _measure(bradford, "Hypertension", "Hypertension: recorded ÷ expected")
+    assert hyp["value"] == pytest.approx(g["hyp_ratio"]) and np.isnan(hyp["sii"]) and hyp["unit"] == "ratio"
+    und = _measure(bradford, "Hypertension", "Hypertension: estimated people with undiagnosed")
+    assert und["value"] == pytest.approx(g["hyp_undiagnosed"]) and und["vs_icb"] == "not compared"
+    for code in ("DM019", "DM020"):
+        row = _measure(bradford, "Diabetes", code)
+        assert 0 < row["value"] < 100 and row["period"] == "2021-22" and 0 < row["england_value"] < 100
+
+
+def test_fingertips_indicator_is_slotted_and_aggregated_with_a_gradient(bradford, atlas):
+    row = _measure(bradford, "Early cancer diagnosis", "Cancer screening coverage: bowel cancer")
+    assert row["status"] == "available" and bool(row["user_data"])
+    export = fingertips.read_fingertips(export_csv(atlas))
+    ind = fingertips.select(export)
+    p = ind.practices.set_index("code")
+    members = atlas.practices.loc[atlas.practices["pcn_code"] == PCN, "practice_code"]
+    assert row["numerator"] == p.loc[members, "count"].sum()
+    assert row["value"] == pytest.approx(100 * p.loc[members, "count"].sum() / p.loc[members, "denominator"].sum())
+    assert row["england_value"] == 70.3 and np.isfinite(row["icb_value"]) and np.isfinite(row["sii"])
+    # the screening row it answers is gone; the stage-at-diagnosis row is still asked for
+    cancer = bradford[bradford["area_key"] == "cancer"]
+    assert not cancer["measure"].str.contains("screening coverage \\(breast").any()
+    assert cancer["measure"].str.contains("stage 1 or 2").any()
+
+
+def test_small_numbers_from_user_data_are_withheld_on_output(atlas):
+    members = atlas.practices.loc[atlas.practices["pcn_code"] == PCN, "practice_code"]
+    lines = [PUBLISHED_HEADER] + [_line(c, "x", "GPs", 50.0, 0 if i else 5, 10) for i, c in enumerate(members)]
+    text = "\n".join(",".join(map(str, r)) for r in lines)
+    ind = fingertips.select(fingertips.read_fingertips(text, filename="tiny.csv"))
+    t = clinical.summary(atlas, pcn=PCN, fingertips=[ind])
+    out = clinical.for_output(t)
+    assert list(out.columns) == list(clinical.COLUMNS)
+    row = out[t["user_data"].to_numpy()].iloc[0]
+    assert row["value"] == "*" and row["lower"] == "*" and row["vs_england"] == "*"
+    assert t.loc[t["user_data"], "numerator"].iloc[0] == 5  # 5 people: 1–7 are withheld
+    own = out[~t["user_data"].to_numpy()]
+    assert not own["value"].astype(str).eq("*").any()
+
+
+def test_icb_and_practice_summaries(atlas):
+    icb = clinical.summary(atlas, icb="NHS West Yorkshire")
+    hyp = _measure(icb, "Hypertension", "Hypertension register")
+    assert np.isnan(hyp["icb_value"]) and hyp["vs_icb"] == "not compared" and icb.attrs["level"] == "icb"
+    prac = clinical.summary(atlas, practice="B83052")
+    mh = _measure(prac, "Severe mental illness", "Severe mental illness register")
+    assert prac.attrs["level"] == "practice" and mh["denominator"] > 20_000
+    with pytest.raises(LookupError):
+        clinical.summary(atlas, pcn="U00000")
+
+
+def test_cli_prints_the_columns_and_reads_fingertips_files(atlas, tmp_path, capsys):
+    good = tmp_path / "bowel.csv"
+    good.write_text(export_csv(atlas), encoding="utf-8")
+    code = main(["clinical", "--pcn", PCN, "--fingertips", str(good)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    df = pd.read_csv(io.StringIO(out))
+    assert list(df.columns) == list(clinical.COLUMNS)
+    assert df["measure"].str.contains("bowel cancer").any() and "not true prevalence" in err
+    hyp = df[df["measure"].str.startswith("Hypertension register")].iloc[0]
+    assert hyp["england_value"] == pytest.approx(14.423, abs=5e-4)
+
+    bad = tmp_path / "broken.csv"
+    bad.write_text(export_csv(atlas).replace("70.3,", "seventy,", 1), encoding="utf-8")
+    code = main(["clinical", "--pcn", PCN, "--fingertips", str(bad)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert "broken.csv" in err and "'Value'" in err and "rows 2" in err
