@@ -22,6 +22,7 @@ pages = [
     st.Page("app_pages/explore.py", title="Explore", default=True),
     st.Page("app_pages/outreach.py", title="Plan outreach", url_path="outreach"),
     st.Page("app_pages/compare.py", title="Compare places", url_path="compare"),
+    st.Page("app_pages/core20plus5.py", title="Core20PLUS5", url_path="core20plus5"),
     st.Page("app_pages/your_data.py", title="Your data", url_path="your_data"),
     st.Page("app_pages/methods.py", title="Methods & sources", url_path="methods"),
 ]

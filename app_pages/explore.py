@@ -145,6 +145,12 @@ with col_panel:
                          "pct_minority": st.column_config.NumberColumn("% ethnic minority (est.)", format="%.1f")})
         source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
         st.caption("Click an LSOA or a practice on the map for its details.")
+        st.markdown("#### Core20PLUS5")
+        from app_pages._clinical import clinical_table, render_lines
+
+        render_lines(clinical_table("pcn", area.code, int(imd)), compact=True)
+        st.page_link("app_pages/core20plus5.py", label="Every measure, and your Fingertips data", icon="➡️",
+                     query_params={"pcn": area.code})
     else:
         from targeting.areas import area_summary, resolve_area
 

@@ -47,6 +47,14 @@ elif example:
 if data is None:
     st.stop()
 
+from targeting.fingertips import is_fingertips  # noqa: E402
+
+if is_fingertips(data):  # a Fingertips "Export data" CSV, read as published
+    from app_pages._clinical import fingertips_section
+
+    fingertips_section(data, filename, rule=rule, imd=int(imd))
+    st.stop()
+
 label = st.text_input("What the rate measures", value="Uptake", key="yd_label", max_chars=60)
 try:
     header = csv_columns(data, filename=filename)

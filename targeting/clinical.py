@@ -210,7 +210,7 @@ def _row(area: str, measure: str, source: str, period: str, **kw: Any) -> dict[s
            "source": source, "period": period, "value": np.nan, "lower": np.nan, "upper": np.nan,
            "icb_value": np.nan, "england_value": np.nan, "sii": np.nan, "sii_lower": np.nan, "sii_upper": np.nan,
            "status": AVAILABLE, "unit": "%", "numerator": np.nan, "denominator": np.nan, "note": "",
-           "user_data": False, "where": ""}
+           "user_data": False, "where": "", "short": measure.split(":")[0]}
     out.update(kw)
     return out
 
@@ -268,6 +268,7 @@ def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
                          f"{_QOF_SOURCE}; recorded, not true, prevalence", "2022-23",
                          value=100 * x / n if n else np.nan, lower=lo, upper=hi, icb_value=icb_v,
                          england_value=float(eng["prevalence_pct"]), numerator=x, denominator=n, note=note,
+                         short=f"QOF {group} recorded prevalence",
                          **grad.sii(prac["register"], prac["list_size"])))
     return rows
 
@@ -308,7 +309,7 @@ def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
                          GAP_SOURCES["detection"], "2022-23", value=v, lower=lo, upper=hi, unit="ratio",
                          icb_value=float(icb[f"{r}_ratio"]) if icb is not None else np.nan,
                          england_value=float(eng[f"{r}_ratio"]), numerator=float(mine[f"{r}_recorded"]),
-                         denominator=float(mine[f"{r}_expected"]),
+                         denominator=float(mine[f"{r}_expected"]), short=f"QOF {group} recorded ÷ expected",
                          note="Below 1: fewer people on the register than expected for the population, a possible "
                               "detection gap. Not a proportion, so no SII."))
         if group == "HYP":
@@ -316,6 +317,7 @@ def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
                              GAP_SOURCES["detection"], "2022-23 (model: PHE 2016)",
                              value=float(mine["hyp_undiagnosed"]), lower=float(mine["hyp_undiagnosed_lower"]),
                              upper=float(mine["hyp_undiagnosed_upper"]), unit="people",
+                             short="People with undiagnosed hypertension (estimate)",
                              note="Expected (PHE 2016 model × QOF 2022-23 list aged 16+) minus recorded; counts "
                                   "of different areas are not compared."))
     return rows
@@ -372,7 +374,8 @@ def _dm_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
         rows.append(_row("diabetes", label, src, "2021-22", value=100 * x / n if n else np.nan, lower=lo, upper=hi,
                          icb_value=100 * ix / i_n if unit.level != "icb" and i_n else np.nan,
                          england_value=100 * float(num.sum()) / float(den.sum()), numerator=x, denominator=n,
-                         note="Limits approximate (diabetes register as the denominator).", **grad.sii(num, den)))
+                         note="Limits approximate (diabetes register as the denominator).", short=label.split(":")[0],
+                         **grad.sii(num, den)))
     return rows
 
 
@@ -408,7 +411,7 @@ def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list)
                          lower=mine["lower"], upper=mine["upper"], unit=ind.unit,
                          icb_value=icb["value"] if icb else np.nan, england_value=eng.get("value", np.nan),
                          numerator=mine.get("count", np.nan), denominator=mine.get("denominator", np.nan),
-                         note=note.strip("; "), user_data=True, **gradient))
+                         note=note.strip("; "), user_data=True, short=ind.name, **gradient))
     return rows
 
 
@@ -437,7 +440,8 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
         comparators in the measure's unit: % for proportions, a ratio for recorded ÷ expected, people for counts;
         ``sii`` in percentage points), then ``area_key``, ``group``, ``unit``, ``numerator``, ``denominator`` (the
         summed register and list, or count and denominator), ``note``, ``user_data`` (built from a user's file:
-        suppress before showing, see :func:`for_output`) and ``where`` (where to get the data, for rows to bring).
+        suppress before showing, see :func:`for_output`), ``where`` (where to get the data, for rows to bring) and
+        ``short`` (a short name of the measure).
         ``attrs`` holds ``level``, ``code``, ``name``, ``icb_name``, ``caveat`` and ``unplaced`` (uploaded
         indicators that fit no area).
 
@@ -470,7 +474,8 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
     out["vs_icb"] = significance(out["lower"], out["upper"], out["icb_value"])
     out["vs_england"] = significance(out["lower"], out["upper"], out["england_value"])
     out.loc[out["status"] == BYOD, ["vs_icb", "vs_england"]] = ""
-    out = out[[*COLUMNS, "area_key", "group", "unit", "numerator", "denominator", "note", "user_data", "where"]]
+    out = out[[*COLUMNS, "area_key", "group", "unit", "numerator", "denominator", "note", "user_data", "where",
+               "short"]]
     out.attrs.update(level=unit.level, code=unit.code, name=unit.name, icb_name=str(unit.icb["icb_name"]),
                      icb_code=str(unit.icb["icb_code_nhs"]), caveat=CAVEAT, imd=imd,
                      unplaced=[i.label for i in fingertips if i not in placed])

@@ -1,0 +1,255 @@
+"""Core20PLUS5 widgets shared by Explore, the Core20PLUS5 page and Your data: the summary lines and Fingertips picks.
+
+Only widgets and caching live here; the summary is :func:`targeting.clinical.summary` and the Fingertips reading is
+:mod:`targeting.fingertips`. Uploaded exports stay in the session (``st.session_state``), never on disk.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._shared import get_atlas
+
+_SESSION_KEY = "fingertips_exports"  # {filename: bytes}, shared by Your data and the Core20PLUS5 page
+
+
+def md_text(text: str) -> str:
+    """Text from a file (indicator names, file names) shown as itself in Markdown: no links, emphasis or maths."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~])", r"\\\1", str(text))
+
+
+def remember_export(filename: str, data: bytes) -> None:
+    """Keep a Fingertips export for this session, so the Core20PLUS5 summary can use it."""
+    st.session_state.setdefault(_SESSION_KEY, {})[filename] = data
+
+
+def remembered_exports() -> dict[str, bytes]:
+    """The Fingertips exports given in this session."""
+    return dict(st.session_state.get(_SESSION_KEY, {}))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _read(data: bytes, filename: str):
+    from targeting.fingertips import read_fingertips
+
+    return read_fingertips(data, filename=filename)
+
+
+def pick_indicator(data: bytes, filename: str, *, key: str):
+    """Selectors for indicator, period, sex, age and category (from what the file holds) and the clinical area.
+
+    Returns the selected :class:`targeting.fingertips.FingertipsIndicator`, or ``None`` after showing the file's
+    problem (file, field and row).
+    """
+    from geo._errors import ValidationError
+    from targeting.clinical import AREAS
+    from targeting.fingertips import FingertipsExport, choices, clinical_area, select
+
+    try:
+        export = _read(data, filename)
+    except ValidationError as exc:
+        st.error(str(exc))
+        return None
+    ch = choices(export)
+    c1, c2, c3 = st.columns([3, 1, 1])
+    ind = c1.selectbox("Indicator", ch["indicator"], key=f"{key}_ind")
+    sub = FingertipsExport(filename, export.rows[export.rows["indicator_id"] == ind.split(": ", 1)[0]])
+    ch = choices(sub)
+    period = c2.selectbox("Period", ch["period"], key=f"{key}_period")
+    sex = c3.selectbox("Sex", ch["sex"], key=f"{key}_sex")
+    rows = sub.rows[(sub.rows["period"] == period) & (sub.rows["sex"] == sex)]
+    ch2 = choices(FingertipsExport(filename, rows)) if len(rows) else ch
+    c4, c5, c6 = st.columns([1, 2, 2])
+    age = c4.selectbox("Age", ch2["age"], key=f"{key}_age")
+    rows = rows[rows["age"] == age]
+    cats = choices(FingertipsExport(filename, rows))["category"] if len(rows) else [""]
+    category = c5.selectbox("Category", cats, key=f"{key}_cat", format_func=lambda c: c or "all (no category)")
+    try:
+        chosen = select(export, indicator=ind, period=period, sex=sex, age=age, category=category)
+    except ValidationError as exc:
+        st.error(str(exc))
+        return None
+    guess = clinical_area(chosen.name)
+    keys = [*AREAS, ""]
+    area = c6.selectbox("Core20PLUS5 area", keys, index=keys.index(guess or ""), key=f"{key}_area",
+                        format_func=lambda k: AREAS[k].name if k else "none of the areas")
+    chosen.area = area or None
+    if not chosen.has_counts:
+        st.warning(f"{md_text(filename)}: {' '.join(chosen.notes)}")
+    return chosen
+
+
+def spec(ind) -> tuple:
+    """What identifies a chosen indicator, hashable for the cache: file, indicator, period, sex, age, category, area."""
+    return (ind.filename, ind.indicator_id, ind.period, ind.sex, ind.age, ind.category, ind.area or "")
+
+
+@st.cache_data(show_spinner="Summarising the Core20PLUS5 areas…", max_entries=32)
+def _summary(kind: str, code: str, imd: int, specs: tuple, blobs: tuple) -> pd.DataFrame:
+    from targeting.clinical import summary
+    from targeting.fingertips import select
+
+    inds = []
+    for (filename, ind, period, sex, age, category, area), data in zip(specs, blobs, strict=True):
+        chosen = select(_read(data, filename), indicator=ind, period=period, sex=sex, age=age, category=category)
+        chosen.area = area or None
+        inds.append(chosen)
+    return summary(get_atlas(), **{kind: code}, fingertips=inds, imd=imd)
+
+
+def clinical_table(kind: str, code: str, imd: int, indicators: list | tuple = ()) -> pd.DataFrame:
+    """The summary of a practice, PCN or ICB (cached), with the chosen Fingertips indicators of this session."""
+    files = remembered_exports()
+    specs = tuple(spec(i) for i in indicators if i.filename in files)
+    return _summary(kind, code, imd, specs, tuple(files[s[0]] for s in specs))
+
+
+def _fmt(v, unit: str) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "–"
+    if isinstance(v, str):
+        return md_text(v)
+    if unit == "people":
+        return f"{v:,.0f}"
+    if unit == "ratio":
+        return f"{v:.2f}"
+    return f"{v:.1f}{'%' if unit == '%' else ''}"
+
+
+def render_lines(table: pd.DataFrame, *, compact: bool = False) -> None:
+    """One line per clinical area: its headline measure with CI, ICB, England and the gradient; or where to get it."""
+    from targeting.clinical import AREAS, CAVEAT, for_output
+
+    shown = for_output(table)
+    lines = []
+    for key, area in AREAS.items():
+        rows = table[table["area_key"] == key]
+        avail = rows[rows["status"] == "available"]
+        if avail.empty:
+            b = rows.iloc[0]
+            if compact:
+                lines.append(f"- **{area.name}**: *no data in the tool* — [where to get it]({b['where']})")
+                continue
+            lines.append(f"- **{area.name}** — *no data in the tool*: {md_text(b['measure'])}. Get it from "
+                         f"[{md_text(b['source'])}]({b['where']}).")
+            continue
+        user = avail[avail["user_data"].astype(bool)]
+        r = (user if len(user) else avail).iloc[0]
+        s = shown.loc[r.name]
+        u = r["unit"]
+        measure = r["short"] if compact else r["measure"]
+        text = f"- **{area.name}** — {md_text(measure)}: **{_fmt(s['value'], u)}**"
+        if not isinstance(s["value"], str) and pd.notna(r["lower"]):
+            text += f" (95% CI {_fmt(s['lower'], u)}–{_fmt(s['upper'], u)})"
+        if pd.notna(r["icb_value"]):
+            text += f" · ICB {_fmt(r['icb_value'], u)}"
+        if pd.notna(r["england_value"]):
+            text += f" · England {_fmt(r['england_value'], u)}"
+        if pd.notna(r["sii"]):
+            text += f" · gradient (SII) {r['sii']:+.1f} points"
+            if not compact:
+                text += f" ({r['sii_lower']:+.1f} to {r['sii_upper']:+.1f})"
+        text += f" · *{md_text(str(r['period']))}*"
+        more = len(rows) - 1
+        if more and not compact:
+            text += f" · {more} more measure{'s' if more > 1 else ''} in the table below"
+        lines.append(text)
+    st.markdown("\n".join(lines))
+    st.caption(f"{CAVEAT} ICB and England values pool all their practices. Gradient: slope index of inequality "
+               "across the ICB's practices grouped by the deprivation of where their patients live (percentage "
+               "points; positive = higher in less deprived practices), for proportions in ICBs with at least 10 "
+               "practices with data. Higher or lower is not better or worse in itself. Sources: NHS Digital QOF "
+               "2022-23 and 2021-22; PHE 2016 hypertension estimates; practice → PCN map July 2022; your "
+               "Fingertips exports (OHID), small numbers withheld. OGL v3.")
+
+
+def render_table(table: pd.DataFrame, *, key: str, filename: str) -> None:
+    """Every measure as a table, and the download (the same CSV as ``python -m targeting clinical``)."""
+    from targeting.clinical import for_output
+    from targeting.commands._io import write_table
+
+    out = for_output(table)
+    st.dataframe(out.astype(str).replace({"nan": "", "None": "", "<NA>": ""}), hide_index=True, width="stretch",
+                 key=f"{key}_table")
+    buf = io.StringIO()
+    write_table(out, out=buf)
+    st.download_button("Download the Core20PLUS5 summary (CSV)", buf.getvalue().encode("utf-8"), file_name=filename,
+                       mime="text/csv", key=f"{key}_download")
+
+
+def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
+    """Your data, for a Fingertips export: choose, map the practices, aggregate to PCNs and the ICB, slot the area."""
+    from targeting.clinical import AREAS
+    from targeting.fingertips import aggregate, to_upload
+    from targeting.uploads import core20_gap, suppressed, upload_icbs
+
+    remember_export(filename, data)
+    st.success(f"{md_text(filename)} is a **Fingertips export**, read as published. Choose what to show from "
+               "what the file holds.")
+    ind = pick_indicator(data, filename, key="yd_ft")
+    if ind is None:
+        st.stop()
+    a = get_atlas()
+    area = AREAS[ind.area].name if ind.area else None
+    st.markdown(f"**{md_text(ind.label)}**, {md_text(ind.period)} ({md_text(ind.unit)}): "
+                f"{len(ind.practices):,} GP practice rows, {len(ind.pcns):,} PCN rows"
+                + (f", England {ind.england['value']:.1f}" if ind.england and pd.notna(ind.england['value']) else "")
+                + ". " + (f"Core20PLUS5 area: **{area}** — it is added to the summary on the Core20PLUS5 page for "
+                          "any PCN or ICB in this session."
+                          if area else "It fits none of the Core20PLUS5 areas (choose one above to add it)."))
+    st.page_link("app_pages/core20plus5.py", label="Open the Core20PLUS5 summary (keeps this session's files)",
+                 icon="➡️")
+    known = ind.practices["code"].isin(a.practices["practice_code"])
+    if (~known).any():
+        st.warning(f"{int((~known).sum())} practice code(s) are not in the July 2022 GP registrations (closed, merged "
+                   "or new) and cannot be mapped or summed: " + ", ".join(ind.practices.loc[~known, "code"].head(10)))
+    prac = a.practices.set_index("practice_code")
+    in_file = ind.practices[known]
+    icbs = prac.loc[in_file["code"], "icb_code_nhs"].value_counts()
+    if icbs.empty:
+        st.info("None of the practices is in an English ICB of July 2022.")
+        st.stop()
+    names = a.icbs.drop_duplicates("icb_code_nhs").set_index("icb_code_nhs")["icb_name"]
+    icb = st.selectbox("ICB", list(icbs.index), key="yd_ft_icb",
+                       format_func=lambda c: f"{names.get(c, c)} ({icbs[c]} practices in the file)")
+    members = prac[prac["icb_code_nhs"] == icb]
+    rows = []
+    for pcn, grp in members[members["pcn_code"] != "U"].groupby("pcn_code"):
+        g = aggregate(ind, grp.index, pcn_code=str(pcn))
+        rows.append({"pcn_code": pcn, "pcn_name": grp["pcn_name"].iloc[0], **{k: g[k] for k in (
+            "value", "lower", "upper", "count", "denominator")}, "method": g["method"], "note": g["note"]})
+    icb_row = aggregate(ind, members.index, icb_code=str(a.icbs.set_index("icb_code_nhs")["icb_code"].get(icb, "")))
+    rows.append({"pcn_code": icb, "pcn_name": f"{names.get(icb, icb)} (ICB)", **{k: icb_row[k] for k in (
+        "value", "lower", "upper", "count", "denominator")}, "method": icb_row["method"], "note": icb_row["note"]})
+    agg = pd.DataFrame(rows)
+    st.subheader("PCNs and the ICB")
+    shown = suppressed(agg, rule=rule, numerator="count", denominator="denominator",
+                       rates=("value", "lower", "upper"))
+    st.dataframe(shown.astype(str).replace({"nan": "", "None": ""}), hide_index=True, width="stretch",
+                 key="yd_ft_pcns")
+    summed = "Count and Denominator of member practices summed (July 2022 practice → PCN map); "
+    st.caption(f"{summed if ind.has_counts else ''}a PCN row published in the file is used as it is. Small "
+               f"numbers withheld. Source: {ind.source}.")
+    st.download_button("Download the PCN and ICB values (CSV)", shown.assign(source=ind.source).to_csv(index=False)
+                       .encode("utf-8"), file_name="fingertips_pcns.csv", mime="text/csv", key="yd_ft_dl")
+    if not ind.has_counts or not ind.proportion:
+        st.info("The map and the Core20 comparison need a percentage with Count and Denominator for each practice; "
+                "this indicator has " + ("no counts." if not ind.has_counts else f"values {ind.unit}."))
+        return
+    upload = to_upload(ind, a)
+    st.subheader("Core20 compared with the rest")
+    gap = suppressed(core20_gap(upload, a, imd=imd), rule=rule)
+    st.dataframe(gap.astype(str).replace({"nan": "", "None": ""}), hide_index=True, width="stretch", key="yd_ft_gap")
+    st.subheader("Map")
+    if icb in set(upload_icbs(upload, a)["icb_code_nhs"]):
+        from streamlit_folium import st_folium
+
+        from targeting.maps import build_map, upload_map_payload
+
+        payload = upload_map_payload(a, upload, icb_nhs=icb, imd=imd, rule=rule, label=ind.name[:60])
+        st_folium(build_map(payload), key="yd_ft_map", height=520, use_container_width=True, returned_objects=[])
+        st.caption("Practices coloured by the indicator, over the IMD deciles. Rates from small numbers are withheld.")

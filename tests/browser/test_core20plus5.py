@@ -1,0 +1,78 @@
+"""The Core20PLUS5 section of a PCN in the browser (offline), and Fingertips exports brought in.
+
+The Fingertips export is built by the tests in the published layout, with real practice codes from the atlas and
+values of our own (tests/_fingertips_fixture.py): not real Fingertips figures.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from _fingertips_fixture import export_csv
+
+pytestmark = pytest.mark.browser
+
+
+def _panel(page):
+    heading = page.get_by_role("heading", name="Core20PLUS5")
+    heading.wait_for()
+    return heading.locator("xpath=ancestor::div[@data-testid='stColumn'][1]")
+
+
+def test_pcn_panel_shows_the_core20plus5_section(app_url, page, snap):
+    page.goto(f"{app_url}/?pcn=U37316")
+    panel = _panel(page)
+    panel.get_by_text("Learning disability").first.wait_for()
+    text = panel.inner_text()
+    for area in ("Maternity", "Severe mental illness", "Chronic respiratory disease", "Early cancer diagnosis",
+                 "Hypertension", "Asthma", "Diabetes", "Epilepsy", "Oral health", "Mental health"):
+        assert area in text, area
+    # Bradford City 4: 10.6% recorded hypertension against England's 14.4%, with the ICB and the gradient
+    hyp = re.search(r"Hypertension — [^\n]*", text).group(0)
+    assert "10.6%" in hyp and "England 14.4%" in hyp and "ICB 14.3%" in hyp and "gradient (SII)" in hyp
+    assert "Maternity: no data in the tool" in text  # and where to get it:
+    assert panel.get_by_role("link", name="where to get it").first.get_attribute("href").startswith("https://")
+    assert "Recorded prevalence is not true prevalence" in text and "QOF 2022-23" in text
+    assert panel.get_by_text("Every measure, and your Fingertips data").is_visible()
+    page.get_by_role("heading", name="Core20PLUS5").evaluate("e => e.scrollIntoView()")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(_shot("10_core20plus5_pcn_panel")))
+    snap(page, "10_core20plus5_pcn_page")
+    assert page.blocked == []
+
+
+def test_core20plus5_page_slots_a_fingertips_export(app_url, page, snap, atlas, tmp_path):
+    f = tmp_path / "bowel_screening_export.csv"
+    f.write_text(export_csv(atlas), encoding="utf-8")
+    page.goto(f"{app_url}/core20plus5?pcn=U37316")
+    page.get_by_text("PCN: Bradford City 4 PCN").wait_for()
+    page.locator('input[type="file"]').set_input_files(str(f))
+    line = page.locator("li").filter(has_text="Early cancer diagnosis").filter(has_text="bowel cancer").first
+    line.wait_for()
+    assert "ICB" in line.inner_text() and "England 70.3%" in line.inner_text()
+    assert page.get_by_label("Core20PLUS5 area").first.is_visible()
+    line.evaluate("e => e.scrollIntoView()")
+    page.screenshot(path=str(_shot("11_core20plus5_fingertips")))
+    assert page.blocked == []
+
+
+def test_your_data_reads_a_fingertips_export(app_url, page, atlas, tmp_path):
+    f = tmp_path / "bowel_screening_export.csv"
+    f.write_text(export_csv(atlas), encoding="utf-8")
+    page.goto(f"{app_url}/your_data")
+    page.locator('input[type="file"]').set_input_files(str(f))
+    page.get_by_text("is a Fingertips export").wait_for()
+    page.get_by_text("PCNs and the ICB").wait_for()
+    page.get_by_text("Core20PLUS5 area: Early cancer diagnosis").wait_for()
+    table = page.get_by_test_id("stDataFrame").first
+    table.wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(_shot("12_your_data_fingertips")))
+    assert page.blocked == []
+
+
+def _shot(name: str) -> Path:
+    """Where an element or viewport screenshot goes (beside the full-page ones of the ``snap`` fixture)."""
+    shots = Path(__file__).resolve().parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    return shots / f"{name}.png"
