@@ -33,7 +33,7 @@ def test_pcn_panel_shows_the_core20plus5_section(app_url, page, snap):
     assert "Maternity: no data in the tool" in text  # and where to get it:
     assert panel.get_by_role("link", name="where to get it").first.get_attribute("href").startswith("https://")
     assert "Recorded prevalence is not true prevalence" in text and "QOF 2022-23" in text
-    assert panel.get_by_text("Every measure, and your Fingertips data").is_visible()
+    panel.get_by_text("Every measure, and your Fingertips data").wait_for()
     page.get_by_role("heading", name="Core20PLUS5").evaluate("e => e.scrollIntoView()")
     page.wait_for_timeout(500)
     page.screenshot(path=str(_shot("10_core20plus5_pcn_panel")))
