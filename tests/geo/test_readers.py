@@ -90,6 +90,29 @@ def test_nhs_files(data_dir):
     assert cp.iloc[0][["postcode", "easting", "northing"]].tolist() == ["TS18 1HU", 444136, 518701]
 
 
+def test_qof_2021_22_diabetes_achievement(data_dir):
+    path = data_dir / "gp/qof/qof_2021-22_practice_prevalence_derived.csv"
+    dm = readers.read_qof_dm_achievement(path)
+    assert len(dm) == 6_470 and dm["practice_code"].is_unique
+    raw = pd.read_csv(path).set_index("OrganisationCode")
+    a84006 = dm.set_index("practice_code").loc["A84006"]
+    assert a84006["dm019"] == raw.loc["A84006", "DM019-BP"] and a84006["dm020"] == raw.loc["A84006", "DM020-HbA1c"]
+    for col in ("dm019", "dm020"):
+        assert dm[col].dropna().between(0, 1).all() and dm[col].isna().sum() == 4  # 4 practices without a rate
+    with pytest.raises(ValidationError, match=r"column 'dm019': achievement must lie in 0..1.*rows 3"):
+        readers.read_qof_dm_achievement(_tmp_csv("OrganisationCode,DM019-BP,DM020-HbA1c\nA84006,0.5,0.6\n"
+                                                 "A84005,150,0.5\n"))
+
+
+def _tmp_csv(text: str):
+    import tempfile
+    from pathlib import Path
+
+    f = Path(tempfile.mkdtemp()) / "dm.csv"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
 # ---------------------------------------------------------------- the malformed corpus
 
 IOD_HEADER = ("LSOA code (2011),LSOA name (2011),Index of Multiple Deprivation (IMD) Score,"
