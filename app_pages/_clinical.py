@@ -52,7 +52,7 @@ def pick_indicator(data: bytes, filename: str, *, key: str):
     try:
         export = _read(data, filename)
     except ValidationError as exc:
-        st.error(str(exc))
+        st.error(md_text(str(exc)))
         return None
     ch = choices(export)
     c1, c2, c3 = st.columns([3, 1, 1])
@@ -71,7 +71,7 @@ def pick_indicator(data: bytes, filename: str, *, key: str):
     try:
         chosen = select(export, indicator=ind, period=period, sex=sex, age=age, category=category)
     except ValidationError as exc:
-        st.error(str(exc))
+        st.error(md_text(str(exc)))
         return None
     guess = clinical_area(chosen.name)
     keys = [*AREAS, ""]
@@ -222,7 +222,8 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
         g = aggregate(ind, grp.index, pcn_code=str(pcn))
         rows.append({"pcn_code": pcn, "pcn_name": grp["pcn_name"].iloc[0], **{k: g[k] for k in (
             "value", "lower", "upper", "count", "denominator")}, "method": g["method"], "note": g["note"]})
-    icb_row = aggregate(ind, members.index, icb_code=str(a.icbs.set_index("icb_code_nhs")["icb_code"].get(icb, "")))
+    ons = a.icbs.drop_duplicates("icb_code_nhs", keep="last").set_index("icb_code_nhs")["icb_code"]
+    icb_row = aggregate(ind, members.index, icb_code=str(ons.get(icb, "")))
     rows.append({"pcn_code": icb, "pcn_name": f"{names.get(icb, icb)} (ICB)", **{k: icb_row[k] for k in (
         "value", "lower", "upper", "count", "denominator")}, "method": icb_row["method"], "note": icb_row["note"]})
     agg = pd.DataFrame(rows)
