@@ -13,9 +13,10 @@ lsoa21
     40–74, disability, overcrowding, rural/urban, registered patients, and two geometries.
 lsoa11
     LSOA 2011 in England (for IMD 2019 analyses): the same where it can be carried, ICB (July 2022).
-practices, registrations11, registrations21, pcns, icbs, qof, hypertension
+practices, registrations11, registrations21, pcns, icbs, qof, qof_achievement, hypertension
     Practices with locations and list sizes; patients per practice × LSOA (2011 as published, 2021
-    apportioned); PCNs; ICB names and codes; QOF registers; PHE modelled hypertension prevalence.
+    apportioned); PCNs; ICB names and codes; QOF registers (2022-23, 2021-22, 2020-21); QOF 2021-22 diabetes
+    achievement (DM019, DM020); PHE modelled hypertension prevalence.
 """
 
 from __future__ import annotations
@@ -52,14 +53,14 @@ __all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "input_hashes", "load"]
 
 T = TypeVar("T")
 
-ATLAS_VERSION = "3"  # bump whenever the build code changes what it writes
+ATLAS_VERSION = "4"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
-           "hypertension", "lsoa_bridge")
+           "qof_achievement", "hypertension", "lsoa_bridge")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
 _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa11_lsoa21", "lsoa11_icb22",
            "lsoa21_icb24", "lsoa21_lad24", "ruc21", "ts021", "ts011", "ts038", "ts052", "ts044", "ts054",
            "age6", "ts007_msoa", "mye2020", "gp_reg_lsoa", "gp_reg_map", "epcn", "codepoint", "qof_2223",
-           "hyp_undiagnosed", "hyp_diagnosed")
+           "qof_2122", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed")
 
 ETHNIC_GROUPS: list[str] = list(BROAD_GROUPS) + list(DETAILED_GROUPS)
 
@@ -80,6 +81,7 @@ class Atlas:
     pcns: pd.DataFrame
     icbs: pd.DataFrame
     qof: pd.DataFrame
+    qof_achievement: pd.DataFrame
     hypertension: pd.DataFrame
     lsoa_bridge: pd.DataFrame
     meta: dict = field(default_factory=dict)
@@ -347,7 +349,7 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
     p.step("population-weighted centroids")
     return {"lsoa21": g21, "lsoa11": g11, "practices": practices, "registrations11": reg11.reset_index(drop=True),
             "registrations21": reg21.reset_index(drop=True), "pcns": pcns, "icbs": icbs, "qof": qof,
-            "hypertension": hyp, "lsoa_bridge": pairs.reset_index(drop=True)}
+            "qof_achievement": _qof_achievement(), "hypertension": hyp, "lsoa_bridge": pairs.reset_index(drop=True)}
 
 
 def _imd_cols(imd: pd.DataFrame, prefix: str) -> pd.DataFrame:
@@ -505,7 +507,7 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
 
 def _qof() -> pd.DataFrame:
     frames = []
-    for key in ("qof_2223", "qof_2021"):
+    for key in ("qof_2223", "qof_2122", "qof_2021"):
         try:
             q = readers.read_qof_prevalence(find(key))
         except MissingDataError:
@@ -513,6 +515,22 @@ def _qof() -> pd.DataFrame:
         frames.append(q.assign(qof_year=SOURCES[key].edition.replace("QOF ", "")))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["practice_code", "group_code", "register", "list_type", "list_size", "qof_year"])
+
+
+def _qof_achievement() -> pd.DataFrame:
+    """QOF achievement rates by practice, one row per practice and indicator.
+
+    Columns ``practice_code``, ``indicator`` (DM019, DM020), ``achievement`` (0–1) and ``qof_year``; empty when
+    the optional file is absent.
+    """
+    try:
+        dm = readers.read_qof_dm_achievement(find("qof_2122_dm"))
+    except MissingDataError:
+        return pd.DataFrame({"practice_code": pd.Series(dtype=str), "indicator": pd.Series(dtype=str),
+                             "achievement": pd.Series(dtype=float), "qof_year": pd.Series(dtype=str)})
+    long = dm.melt(id_vars="practice_code", var_name="indicator", value_name="achievement").dropna()
+    long["indicator"] = long["indicator"].str.upper()
+    return long.assign(qof_year=SOURCES["qof_2122_dm"].edition.replace("QOF ", "")).reset_index(drop=True)
 
 
 def _hypertension() -> pd.DataFrame:

@@ -26,13 +26,12 @@ checks, maternity statistics, …).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from targeting.areas import display_name, resolve_icb, resolve_pcn
+from targeting.areas import resolve_area, resolve_icb
 from targeting.stats import significance, wilson_ci
 
 __all__ = [
@@ -179,25 +178,20 @@ class _Unit:
 
 
 def _unit(atlas: Any, *, practice: str | None, pcn: str | None, icb: str | None) -> _Unit:
-    given = [x for x in (practice, pcn, icb) if x]
+    given = [(k, v) for k, v in (("practice", practice), ("pcn", pcn), ("icb", icb)) if v]
     if len(given) != 1:
         raise ValueError("give exactly one of practice, pcn or icb")
+    area = resolve_area(atlas, *given[0])
+    row = resolve_icb(atlas, area.icb_code_nhs or area.code)
     prac = atlas.practices
-    if pcn:
-        code = resolve_pcn(atlas, pcn)
-        row = atlas.pcns[atlas.pcns["pcn_code"] == code].iloc[0]
-        members = pd.Index(prac.loc[prac["pcn_code"] == code, "practice_code"])
-        return _Unit("pcn", code, display_name(row["pcn_name"]), resolve_icb(atlas, row["icb_code_nhs"]), members)
-    if icb:
-        row = resolve_icb(atlas, icb)
-        members = pd.Index(prac.loc[prac["icb_code_nhs"] == row["icb_code_nhs"], "practice_code"])
-        return _Unit("icb", str(row["icb_code_nhs"]), str(row["icb_name"]), row, members)
-    code = str(practice).strip().upper()
-    hit = prac[prac["practice_code"] == code]
-    if hit.empty:
-        raise LookupError(f"No practice has the code '{practice}' in the July 2022 GP registrations")
-    return _Unit("practice", code, display_name(hit["practice_name"].iloc[0]),
-                 resolve_icb(atlas, hit["icb_code_nhs"].iloc[0]), pd.Index([code]))
+    if area.kind == "pcn":
+        members = prac.loc[prac["pcn_code"] == area.code, "practice_code"]
+    elif area.kind == "icb":
+        members = prac.loc[prac["icb_code_nhs"] == row["icb_code_nhs"], "practice_code"]
+    else:
+        members = pd.Series([area.code])
+    code = str(row["icb_code_nhs"]) if area.kind == "icb" else area.code
+    return _Unit(area.kind, code, area.name, row, pd.Index(members))
 
 
 def _icb_practices(atlas: Any, icb: pd.Series) -> pd.Index:
@@ -274,10 +268,10 @@ def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
 
 
 def _wilson(x: float, n: float) -> tuple[float, float]:
-    """Wilson 95% limits in %, or NaN where the register exceeds the list (QOF allows it; Wilson does not)."""
-    if not n > 0 or x > n:
+    """Wilson 95% limits in %; NaN where the register exceeds the list (QOF allows it; Wilson does not)."""
+    if not n > 0:
         return np.nan, np.nan
-    lo, hi = wilson_ci(x, n)
+    lo, hi = wilson_ci(x, n, strict=False)
     return 100 * float(lo), 100 * float(hi)
 
 
@@ -324,38 +318,30 @@ def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
 
 
 def _memo_england_gaps(atlas: Any, imd: int) -> pd.Series:
-    key = (id(atlas), imd)
-    hit = _ENGLAND_GAPS.get(key)
-    if hit is None or hit[0] is not atlas:
-        hit = (atlas, _gap_table(atlas, pd.Index(atlas.practices["practice_code"]), "ENGLAND", imd))
-        _ENGLAND_GAPS.clear()
-        _ENGLAND_GAPS[key] = hit
-    return hit[1]
+    """England's summed detection figures (every practice), once per atlas and edition."""
+    return atlas.memo(("clinical", "england_gaps", int(imd)),
+                      lambda: _gap_table(atlas, pd.Index(atlas.practices["practice_code"]), "ENGLAND", imd))
 
 
-_ENGLAND_GAPS: dict[tuple[int, int], tuple[Any, pd.Series]] = {}
-
-
-@lru_cache(maxsize=2)
-def _dm_achievement(path_ach: str, path_reg: str) -> pd.DataFrame:
-    from geo import readers
-
-    ach = readers.read_qof_dm_achievement(path_ach).set_index("practice_code")
-    reg = readers.read_qof_prevalence(path_reg)
-    reg = reg[reg["group_code"] == "DM"].set_index("practice_code")["register"]
-    return ach.join(reg.rename("register"), how="inner")
+def _dm_achievement(atlas: Any) -> pd.DataFrame:
+    """Per practice: DM019 and DM020 (0–1) with the 2021-22 diabetes register as the weight (empty if absent)."""
+    ach = atlas.qof_achievement
+    ach = ach[ach["qof_year"] == "2021-22"].pivot_table(index="practice_code", columns="indicator",
+                                                       values="achievement")
+    q = atlas.qof
+    reg = q[(q["qof_year"] == "2021-22") & (q["group_code"] == "DM")].set_index("practice_code")["register"]
+    out = ach.rename(columns=str.lower).join(reg.rename("register"), how="inner")
+    return out if {"dm019", "dm020"} <= set(out.columns) else pd.DataFrame()
 
 
 def _dm_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
-    from geo.paths import MissingDataError, find
     from geo.sources import SOURCES
 
-    try:
-        t = _dm_achievement(str(find("qof_2122_dm")), str(find("qof_2122")))
-    except MissingDataError:
+    t = atlas.memo(("clinical", "dm_achievement"), lambda: _dm_achievement(atlas))
+    if t.empty:
         src = SOURCES["qof_2122_dm"]
-        return [_row("diabetes", label, f"{src.publisher} {src.title} ({src.url}): file not found",
-                     "2021-22", status=BYOD, where=src.page) for _, label in _DM_ACH]
+        return [_row("diabetes", label, f"{src.publisher} {src.title} ({src.url}): not in the atlas; add the file "
+                     "and rebuild", "2021-22", status=BYOD, where=src.page) for _, label in _DM_ACH]
     rows = []
     src = ("NHS Digital QOF 2021-22 achievement by practice (DM019, DM020) and diabetes registers; practice → PCN "
            "map July 2022. Approximate: the indicators' own denominators are not in the file, so practices are "
