@@ -60,7 +60,7 @@ _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
 _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa11_lsoa21", "lsoa11_icb22",
            "lsoa21_icb24", "lsoa21_lad24", "ruc21", "ts021", "ts011", "ts038", "ts052", "ts044", "ts054",
            "age6", "ts007_msoa", "mye2020", "gp_reg_lsoa", "gp_reg_map", "epcn", "codepoint", "qof_2223",
-           "qof_2122", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed")
+           "qof_2122", "qof_2021", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed")
 
 ETHNIC_GROUPS: list[str] = list(BROAD_GROUPS) + list(DETAILED_GROUPS)
 
