@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 
 from targeting.suppression import (
     DEFAULT_RULE,
+    ROUND1_RULE,
     SuppressionRule,
+    protect_linked,
+    publish_grouped,
+    published_rates,
     suppress_counts,
     suppress_frame,
     suppress_rates,
@@ -164,3 +168,116 @@ def test_property_counts_never_show_small_values(values: list[float]) -> None:
             assert v == "*"
         else:
             assert v != "*" and (v == 0 or v >= 10) and v % 5 == 0 and abs(v - true) <= 2.5
+
+
+# ------------------------------------------------------------------------------------------------
+# linked tables: rows, group totals and the grand total published together (Your data)
+# ------------------------------------------------------------------------------------------------
+
+_BOUND = 25  # enumerate hidden cells over 0.._BOUND (fewer candidates than reality: a conservative test)
+
+
+def _candidates(shown: object, rule: SuppressionRule, upper: int = _BOUND) -> np.ndarray:
+    """Every true count (0..upper) consistent with one published cell."""
+    v = np.arange(upper + 1, dtype=float)
+    if shown == rule.symbol:
+        return v
+    return v[~rule.is_small(v) & (rule.round(v) == float(shown))]
+
+
+def _consistent(values: np.ndarray, shown: object, rule: SuppressionRule) -> np.ndarray:
+    if shown == rule.symbol:
+        return np.ones(len(values), dtype=bool)
+    return ~rule.is_small(values) & (rule.round(values) == float(shown))
+
+
+def _ambiguity(rows: list[int], groups: list[str], rule: SuppressionRule, dens: list[int] | None = None):
+    """Publish the table, enumerate every table consistent with it, return {cell: candidate values} for hidden cells."""
+    frame = pd.DataFrame({"numerator": rows})
+    labels = ("Core20", "Rest")
+    out_rows, totals = publish_grouped(frame, pd.Series(groups), ("numerator",), labels=labels, rule=rule)
+    pub_rows = out_rows["numerator"].tolist()
+    uppers = [_BOUND] * len(rows)
+    if dens is not None:  # numerator <= denominator, and the denominators are published too
+        d_rows, _ = publish_grouped(pd.DataFrame({"d": dens}), pd.Series(groups), ("d",), labels=labels, rule=rule)
+        uppers = [int(_candidates(d, rule, 3 * _BOUND).max()) for d in d_rows["d"]]
+    cands = [_candidates(c, rule, min(u, _BOUND)) for c, u in zip(pub_rows, uppers, strict=True)]
+    grid = np.stack([g.ravel() for g in np.meshgrid(*cands, indexing="ij")], axis=1)
+    ok = np.ones(len(grid), dtype=bool)
+    g = np.asarray(groups)
+    sums = {lab: grid[:, g == lab].sum(axis=1) for lab in labels}
+    sums["All"] = grid.sum(axis=1)
+    for lab, s_ in sums.items():
+        ok &= _consistent(s_, totals.loc[lab, "numerator"], rule)
+    assert ok.any(), "the true table must be consistent with what is published"
+    hidden = {}
+    for i, c in enumerate(pub_rows):
+        if c == rule.symbol:
+            hidden[f"row{i}"] = set(grid[ok, i].astype(int))
+    for lab, s_ in sums.items():
+        if totals.loc[lab, "numerator"] == rule.symbol:
+            hidden[lab] = set(s_[ok].astype(int))
+    return hidden, pub_rows, totals
+
+
+def _assert_ambiguous(hidden: dict, rule: SuppressionRule, context: object) -> None:
+    for cell, values in hidden.items():
+        assert len(values) >= 3, (cell, sorted(values), context)
+        assert any(not (rule.low <= v <= rule.high) for v in values), (cell, sorted(values), context)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=4),
+    core=st.lists(st.booleans(), min_size=4, max_size=4),
+    rule=st.sampled_from([DEFAULT_RULE, ROUND1_RULE]),
+)
+def test_property_every_hidden_cell_stays_ambiguous(rows: list[int], core: list[bool], rule: SuppressionRule) -> None:
+    groups = ["Core20" if c else "Rest" for c in core[: len(rows)]]
+    hidden, pub, totals = _ambiguity(rows, groups, rule)
+    _assert_ambiguous(hidden, rule, (rows, groups, pub, totals["numerator"].tolist()))
+    # every small true count is hidden, in the rows and in the totals
+    for true, shown in zip(rows, pub, strict=True):
+        if 1 <= true <= 7:
+            assert shown == "*"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pairs=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=1, max_size=3),
+    core=st.lists(st.booleans(), min_size=3, max_size=3),
+    rule=st.sampled_from([DEFAULT_RULE, ROUND1_RULE]),
+)
+def test_property_ambiguous_within_published_denominators(pairs, core, rule: SuppressionRule) -> None:
+    nums = [min(a, b) for a, b in pairs]
+    dens = [max(a, b) for a, b in pairs]
+    groups = ["Core20" if c else "Rest" for c in core[: len(nums)]]
+    hidden, pub, _ = _ambiguity(nums, groups, rule, dens)
+    _assert_ambiguous(hidden, rule, (nums, dens, groups, pub))
+
+
+@pytest.mark.parametrize("rule", [DEFAULT_RULE, ROUND1_RULE])
+def test_issue13_core20_not_recoverable_by_subtraction(rule: SuppressionRule) -> None:
+    """Issue 13: one Core20 LSOA 3/40, nine 0/40, ten others 12/60; Core20 was '*' but All − Rest gave 3."""
+    rows = pd.DataFrame({"numerator": [3] + [0] * 9 + [12] * 10, "denominator": [40] * 10 + [60] * 10})
+    group = pd.Series(["Core20"] * 10 + ["Rest"] * 10)
+    out, totals = publish_grouped(rows, group, labels=("Core20", "Rest"), rule=rule)
+    rates = published_rates(totals["numerator"], totals["denominator"], rule)
+    assert totals.loc["Core20", "numerator"] == "*"
+    assert totals.loc["Rest", "numerator"] == "*"  # secondary: else All − Rest = Core20
+    assert rates.loc["Rest", "rate"] == "*" and rates.loc["Core20", "lower"] == "*"
+    # the All rate comes from the published counts, so rate × denominator is the published numerator
+    all_n = totals.loc["All", "numerator"]
+    assert all_n == (125 if rule.round_to == 5 else 123)
+    assert rates.loc["All", "rate"] == round(all_n / 1000 * 100, 1)
+    # and the rows cannot be summed to give Rest exactly: one Rest row is hidden too
+    assert (out["numerator"].iloc[10:] == "*").sum() >= 1
+
+
+def test_protect_linked_hides_a_total_recoverable_from_its_parts() -> None:
+    # cells: a, b (parts of T1), T1; c (only part of T2), T2; grand = T1 + T2
+    v = [10, 20, 30, 3, 3, 33]
+    hidden = protect_linked(v, [([0, 1], 2), ([3], 4), ([2, 4], 5)])
+    assert hidden[3] and hidden[4]  # primary
+    assert hidden[2]  # T2 alone would be grand − T1
+    assert hidden[:2].any()  # T1 hidden but its parts would add up to it
