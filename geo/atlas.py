@@ -22,15 +22,12 @@ practices, registrations11, registrations21, pcns, icbs, qof, qof_achievement, h
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -40,6 +37,7 @@ import pandas as pd
 
 from geo import readers
 from geo.editions import Edition, core20_rule
+from geo.files import atomic_path, file_lock, remove_stale, replace_folder, staging_folder
 from geo.paths import MissingDataError, cache_dir, find
 from geo.readers.census import BROAD_GROUPS, DETAILED_GROUPS
 from geo.readers.os import normalise_postcode
@@ -135,9 +133,8 @@ class Atlas:
         value = make()
         with contextlib.suppress(OSError, ValueError):
             path.parent.mkdir(exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            value.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                value.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
         return value
 
 
@@ -175,17 +172,6 @@ def _atlas_dir() -> Path:
     return cache_dir() / "atlas"
 
 
-@contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _current_meta() -> dict | None:
     meta = _atlas_dir() / "build.json"
     if not meta.is_file():
@@ -215,7 +201,8 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
 
     hashes = input_hashes()
     target = _atlas_dir()
-    with _lock(cache_dir() / ".atlas.lock"):
+    with file_lock(cache_dir() / ".atlas.lock", waiting="Waiting for another build to finish…"):
+        remove_stale(cache_dir(), ".atlas-")  # folders of a build that was killed (we hold the lock)
         meta = _current_meta()
         if not force and meta and meta.get("version") == ATLAS_VERSION and meta.get("inputs") == hashes:
             if progress:
@@ -223,7 +210,7 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
             return target
         t0 = time.perf_counter()
         tables = _build_tables(_Progress(progress, 12))
-        tmp = Path(tempfile.mkdtemp(prefix=".atlas-", dir=cache_dir()))
+        tmp = staging_folder(cache_dir(), ".atlas-")
         try:
             for name, df in tables.items():
                 if isinstance(df, gpd.GeoDataFrame):
@@ -234,13 +221,7 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "counts": {k: len(v) for k, v in tables.items()}}
             (tmp / "build.json").write_text(json.dumps(meta, indent=1))
-            old = None
-            if target.exists():
-                old = target.with_name(f".atlas-old-{os.getpid()}")
-                os.replace(target, old)
-            os.replace(tmp, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+            replace_folder(tmp, target)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -16,7 +16,7 @@ Guarantees
 * ``dest/manifest.json`` maps each source key to ``{"path", "sha256", "size", "url", "fetched_at"}``
   (UTC, ISO 8601); it is merged with earlier entries and replaced atomically. A file whose sha256 already
   matches its entry is not downloaded again unless ``force``.
-* An exclusive :func:`fcntl.flock` on ``dest/.fetch.lock`` is held for the whole run, so two fetches at
+* An exclusive lock (:func:`geo.files.file_lock`) on ``dest/.fetch.lock`` is held for the whole run, so two fetches at
   once wait for each other instead of mixing their files.
 
 Format conversion
@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import gzip
 import hashlib
 import http.client
@@ -66,6 +65,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from geo.files import atomic_write, file_lock
 from geo.paths import raw_dir
 from geo.sources import SOURCES, Source, source_url
 
@@ -739,20 +739,10 @@ def _glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
-@contextlib.contextmanager
-def _locked(dest: Path) -> Iterator[None]:
+def _locked(dest: Path) -> contextlib.AbstractContextManager[None]:
     """Hold an exclusive lock on ``dest/.fetch.lock``, waiting (and saying so) if it is taken."""
     path = dest / _LOCK
-    with open(path, "a+b") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"Waiting for another fetch to finish (lock {path})…", file=sys.stderr, flush=True)
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return file_lock(path, waiting=f"Waiting for another fetch to finish (lock {path})…")
 
 
 def _read_manifest(dest: Path) -> dict[str, Any]:
@@ -766,11 +756,7 @@ def _read_manifest(dest: Path) -> dict[str, Any]:
 
 def _write_manifest(dest: Path, manifest: dict[str, Any]) -> None:
     """Write the manifest atomically."""
-    target = dest / _MANIFEST
-    with _TempFiles(target) as temps:
-        tmp = temps.new()
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+    atomic_write(dest / _MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 # -------------------------------------------------------------------------------------- progress

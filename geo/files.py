@@ -1,0 +1,238 @@
+"""Writing files safely: atomic files, atomic output folders, an inter-process lock and injection-safe CSV.
+
+One home for what the build, ``fetch``, the command line and the app's downloads all need:
+
+* :func:`atomic_write` writes a temporary file beside the target and renames it into place, so a reader
+  never sees half a file;
+* :func:`atomic_path` does the same for a writer that wants a path (parquet, a GeoPackage);
+* :func:`output_folder` writes a set of files into a temporary folder and moves them in only when every one
+  was written, removing files the tool wrote there before that the new set does not include;
+* :func:`replace_folder` swaps a finished folder (the atlas) for the old one;
+* :func:`remove_stale` removes temporary folders or files a killed run left behind;
+* :func:`file_lock` holds an exclusive lock (the ``filelock`` package) across processes;
+* :func:`csv_text` / :func:`escape_formulas` write CSV whose text cells cannot run as spreadsheet formulas
+  (OWASP "CSV injection": a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets
+  a leading ``'``). Numbers are numbers, so -0.5 in a numeric column is left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "atomic_path",
+    "atomic_write",
+    "csv_text",
+    "escape_formulas",
+    "file_lock",
+    "output_folder",
+    "remove_stale",
+    "replace_folder",
+    "staging_folder",
+]
+
+#: First characters that make a spreadsheet treat a text cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _umask_mode(path: str | Path, mode: int = 0o666) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)  # mkstemp/mkdtemp make 0600/0700; an output should read like any other
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path``; renamed onto ``path`` if the block ends without an error.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+
+    Yields
+    ------
+    pathlib.Path
+        Where to write (same folder and extension, hidden name).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        _umask_mode(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically; return the path.
+
+    Raises
+    ------
+    IsADirectoryError
+        If ``path`` is a folder.
+    OSError
+        If the folder cannot be written (nothing at ``path`` changes).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give a file name")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+@contextlib.contextmanager
+def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[Path]:
+    """Write a set of output files as a unit.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The output folder (created if missing).
+    known : iterable of str
+        Every file name this kind of output can contain. A known name in ``folder`` that the new set does
+        not write is removed (it belongs to an earlier run with other settings); any other file in
+        ``folder`` is never touched.
+
+    Yields
+    ------
+    pathlib.Path
+        A temporary folder inside ``folder``: write the files there. When the block ends without an error
+        they are moved into ``folder`` (each with an atomic rename); on an error nothing in ``folder``
+        changes and the temporary folder is removed.
+
+    Raises
+    ------
+    NotADirectoryError
+        If ``folder`` exists and is a file.
+    OSError
+        If ``folder`` cannot be written.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file, not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder, ".out-")
+    tmp = Path(tempfile.mkdtemp(prefix=".out-", dir=folder))
+    try:
+        yield tmp
+        new = sorted(p.name for p in tmp.iterdir())
+        for name in set(known) - set(new):
+            (folder / name).unlink(missing_ok=True)
+        for name in new:
+            _umask_mode(tmp / name)
+            os.replace(tmp / name, folder / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def staging_folder(parent: Path, prefix: str) -> Path:
+    """A new empty hidden folder ``prefix<random>`` in ``parent`` to build a folder in before :func:`replace_folder`."""
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Swap the finished folder ``new`` in for ``target`` (two renames; the old copy is then removed)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f"{new.name}-old")
+        os.replace(target, old)
+    os.replace(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_stale(folder: Path, prefix: str, *, older_than: float = 0.0, keep: Iterable[Path] = ()) -> list[Path]:
+    """Remove temporary files or folders named ``prefix*`` in ``folder`` (left by a killed run).
+
+    Call it while holding the lock that guards ``folder`` (or with ``older_than`` seconds, so a run in
+    progress keeps its own). Returns what was removed.
+    """
+    keep = {Path(k).resolve() for k in keep}
+    removed = []
+    now = time.time()
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(f"{prefix}*"):
+        try:
+            if path.resolve() in keep or now - path.lstat().st_mtime < older_than:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
+@contextlib.contextmanager
+def file_lock(path: str | Path, *, waiting: str | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` across processes (``filelock.FileLock``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The lock file (created if missing, left in place).
+    waiting : str, optional
+        Printed on stderr if another process holds the lock, before waiting for it.
+    """
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if waiting:
+            print(waiting, file=sys.stderr, flush=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def escape_formulas(df: Any) -> Any:
+    """A copy of a DataFrame whose text cells (and column names) cannot start a spreadsheet formula.
+
+    Only ``str`` values are changed (prefixed with ``'``); numbers, booleans and missing values are not,
+    so a negative number in a numeric column stays a number.
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or str(s.dtype) in ("string", "str"):
+            out[col] = s.map(_escape)
+    out.columns = [_escape(c) for c in out.columns]
+    return out
+
+
+def csv_text(df: Any, **kwargs: Any) -> str:
+    """CSV text of a DataFrame with formula cells escaped (:func:`escape_formulas`); no index by default."""
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("lineterminator", "\n")
+    return escape_formulas(df).to_csv(**kwargs)
