@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Problem", "Problems", "ValidationError"]
+__all__ = ["Problem", "Problems", "ValidationError", "plain"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: object, limit: int | None = None, *, newlines: bool = False) -> str:
+    r"""Text safe to echo to a terminal or a page: control characters shown as escapes, optionally shortened.
+
+    Parameters
+    ----------
+    text : object
+        Anything; ``str(text)`` is used.
+    limit : int, optional
+        Longest result; longer text is cut and ends with ``…``.
+    newlines : bool, default False
+        Keep line breaks (``\n``) as they are (for multi-line messages).
+
+    Returns
+    -------
+    str
+        ``ESC`` becomes ``\x1b``, a carriage return ``\r`` and so on, so ANSI escapes and bidi overrides in a
+        user's code cannot recolour, move or rewrite what the terminal shows.
+    """
+    s = str(text)
+    if limit is not None and len(s) > limit:
+        s = s[: max(limit - 1, 0)] + "…"
+    s = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+    if not newlines:
+        s = s.replace("\n", "\\n")
+    return s
 
 
 @dataclass(frozen=True)

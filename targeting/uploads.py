@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo._errors import plain
 from targeting.suppression import DEFAULT_RULE, SuppressionRule, suppress_frame
 
 __all__ = [
     "MAX_BYTES",
+    "MAX_FIELD",
     "MAX_ROWS",
     "Upload",
     "UploadError",
@@ -37,6 +39,8 @@ __all__ = [
 #: Largest file accepted (bytes) and most data rows: an LSOA file for all England has ~34,000 rows.
 MAX_BYTES = 10_000_000
 MAX_ROWS = 100_000
+#: Longest field (characters): a code, a count or a column name is never more than a few dozen.
+MAX_FIELD = 200
 
 _CODE_NAMES = {
     "lsoa": ("lsoa_code", "lsoa21cd", "lsoa11cd", "lsoa21", "lsoa11", "lsoa", "lsoa code", "lsoacd"),
@@ -112,6 +116,15 @@ def _decode(data: bytes | str, filename: str, max_bytes: int) -> str:
         return data
     if data[:4] == b"PK\x03\x04":
         raise UploadError(f"{filename}: this looks like an Excel or zip file. Save it as CSV (comma-separated) first.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 1 and data[:200].count(0) > len(data[:200]) // 4):
+        try:  # Excel's "Unicode text" and some exports: UTF-16 with (or without) a byte-order mark
+            return data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else
+                               ("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"))
+        except UnicodeDecodeError:
+            raise UploadError(f"{filename}: cannot read the text (it looks like UTF-16 but does not decode). "
+                              "Save it as CSV UTF-8.") from None
+    if b"\x00" in data[:4096]:
+        raise UploadError(f"{filename}: this is not a text file. Save it as CSV (comma-separated) first.")
     for enc in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(enc)
@@ -124,17 +137,38 @@ def _number(text: str) -> tuple[float | None, str | None]:
     t = str(text).strip().replace(",", "")
     if t == "":
         return None, "is empty"
+    # the reasons never repeat the value: a reason is shown and downloaded, and a count in it would not be suppressed
     try:
         v = float(t)
     except ValueError:
-        return None, f"'{text}' is not a number"
+        return None, "is not a number"
     if not np.isfinite(v):
-        return None, f"'{text}' is not a number"
+        return None, "is not a number"
     if v < 0:
-        return None, f"{text} is negative"
+        return None, "is negative"
     if not float(v).is_integer():
-        return None, f"{text} is not a whole number of people"
+        return None, "is not a whole number of people"
     return v, None
+
+
+def _parse(text: str, delim: str, filename: str, max_rows: int = MAX_ROWS) -> list[list[str]]:
+    """Rows of the CSV; a field longer than :data:`MAX_FIELD` or a broken quote is one clear error."""
+    rows = []
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    try:
+        for row in reader:
+            for j, cell in enumerate(row):
+                if len(cell) > MAX_FIELD:
+                    raise UploadError(f"{filename}: row {reader.line_num}, column {j + 1} holds {len(cell):,} "
+                                      f"characters; fields longer than {MAX_FIELD} are not accepted (a code or a "
+                                      "count is never that long). Check the file is a CSV of codes and counts.")
+            rows.append(row)
+            if len(rows) > max_rows + 2:  # enough to say the file is too long
+                break
+    except csv.Error as exc:  # e.g. a field over the csv module's own limit, or a NUL byte
+        raise UploadError(f"{filename}: row {reader.line_num} cannot be read as CSV ({exc}). Check the file is a "
+                          "CSV of codes and counts.") from None
+    return rows
 
 
 def csv_columns(data: bytes | str, *, filename: str = "upload.csv", max_bytes: int = MAX_BYTES) -> list[str]:
@@ -202,7 +236,7 @@ def read_upload(
         delim = dialect.delimiter
     except csv.Error:
         delim = ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    rows = _parse(text, delim, filename, max_rows)
     if not rows or not any(c.strip() for c in rows[0]):
         raise UploadError(f"{filename}: no header row. The first row must name the columns, e.g. "
                           "lsoa_code,numerator,denominator.")
@@ -211,7 +245,8 @@ def read_upload(
     if not any(any(c.strip() for c in r) for r in body):  # blank lines are not rows
         body = []
     if len(body) > max_rows:
-        raise UploadError(f"{filename}: {len(body):,} rows is more than the {max_rows:,} allowed.")
+        raise UploadError(f"{filename}: more than the {max_rows:,} data rows allowed. Upload one row per LSOA or "
+                          "practice.")
     if not body:
         raise UploadError(f"{filename}: the file has a header but no data rows.")
 
@@ -230,7 +265,7 @@ def read_upload(
             missing.append(f"the column '{given}'")
     if missing:
         raise UploadError(f"{filename}: cannot find {', '.join(missing)}. Columns in the file: "
-                          f"{', '.join(header) or 'none'}.")
+                          f"{', '.join(plain(h, 60) for h in header) or 'none'}.")
     idx = {c: header.index(c) for c in (code_col, num_col, den_col)}
 
     codes = [(r[idx[code_col]].strip().upper() if len(r) > idx[code_col] else "") for r in body]
@@ -262,10 +297,10 @@ def read_upload(
             continue  # blank line: nothing to lose
         reasons = []
         if not code:
-            reasons.append(f"{code_col} is empty")
+            reasons.append(f"{plain(code_col, 60)} is empty")
         elif not pattern.match(code):
-            reasons.append(f"{code_col} '{code}' is not " + ("an LSOA code like E01033620" if level == "lsoa"
-                                                              else "a GP practice code like M85110"))
+            reasons.append(f"{plain(code_col, 60)} '{plain(code, 40)}' is not "
+                           + ("an LSOA code like E01033620" if level == "lsoa" else "a GP practice code like M85110"))
         elif code.startswith("W01"):
             reasons.append(f"'{code}' is a Welsh LSOA: England's IMD does not cover Wales")
         elif code not in names:
@@ -279,15 +314,15 @@ def read_upload(
             raw = r[idx[col]] if len(r) > idx[col] else ""
             v, why = _number(raw)
             if why:
-                reasons.append(f"{what} ({col}) {why}")
+                reasons.append(f"{what} ({plain(col, 60)}) {why}")
             vals[what] = v
         if vals["denominator"] == 0:
             reasons.append(f"denominator ({den_col}) is 0")
         if vals["numerator"] is not None and vals["denominator"] is not None \
                 and vals["numerator"] > vals["denominator"]:
-            reasons.append(f"numerator {vals['numerator']:g} is more than denominator {vals['denominator']:g}")
+            reasons.append(f"numerator ({num_col}) is more than denominator ({den_col})")
         if reasons:
-            bad.append({"row": line, "code": code, "reason": "; ".join(reasons)})
+            bad.append({"row": line, "code": plain(code, 40), "reason": "; ".join(reasons)})
         else:
             seen[code] = line
             good.append({"row": line, "code": code, "name": names[code], "numerator": vals["numerator"],

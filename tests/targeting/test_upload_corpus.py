@@ -46,8 +46,8 @@ def test_encodings_and_delimiters_are_read(atlas, case, transform, expect_rows):
     ("e01008881 ,1,2", 1, None),                        # lower case and spaces are tidied, not rejected
     ("E01008881,1e3,2000", 1000, None),                 # scientific notation is a number
     ("<script>alert(1)</script>,1,2", None, "is not an LSOA code"),
-    ("E01008881,NaN,2", None, "'NaN' is not a number"),
-    ("E01008881,inf,2", None, "'inf' is not a number"),
+    ("E01008881,NaN,2", None, "numerator (numerator) is not a number"),
+    ("E01008881,inf,2", None, "numerator (numerator) is not a number"),
 ])
 def test_awkward_values(atlas, line, numerator, reason):
     u = uploads.read_upload((HEAD + line + "\n").encode(), atlas, filename="awkward.csv")
