@@ -17,12 +17,11 @@ from targeting.suppression import SuppressionRule  # noqa: E402
 from targeting.uploads import (  # noqa: E402
     MAX_BYTES,
     UploadError,
-    core20_gap,
     csv_columns,
     read_upload,
-    suppressed,
     upload_icbs,
 )
+from targeting.yourdata import GAP_LABEL, your_data_tables  # noqa: E402
 
 with st.sidebar:
     imd = st.radio("IMD edition for Core20", [2025, 2019], horizontal=True, key="yd_imd")
@@ -56,6 +55,7 @@ if is_fingertips(data):  # a Fingertips "Export data" CSV, read as published
     st.stop()
 
 label = st.text_input("What the rate measures", value="Uptake", key="yd_label", max_chars=60)
+# the label is shown as plain text only (st.text, map legends escape it): never Markdown or HTML
 try:
     header = csv_columns(data, filename=filename)
 except UploadError as exc:
@@ -71,47 +71,46 @@ try:
     upload = read_upload(data, get_atlas(), filename=filename, code_column=None if code_col == auto else code_col,
                          numerator_column=None if num_col == auto else num_col,
                          denominator_column=None if den_col == auto else den_col)
+    tables = your_data_tables(upload, get_atlas(), imd=int(imd), rule=rule)
 except UploadError as exc:
     st.error(str(exc))
     st.stop()
+except ValueError as exc:  # e.g. LSOA 2011 codes with IMD 2025
+    st.error(str(exc))
+    st.stop()
+files = tables.files()
 
 cols = upload.columns
-st.success(f"**{len(upload.data):,} rows** of {upload.geography} read from `{filename}` (code: `{cols['code']}`, "
-           f"numerator: `{cols['numerator']}`, denominator: `{cols['denominator']}`).")
+st.success(f"{len(upload.data):,} rows of {upload.geography} read (code: {cols['code']}, numerator: "
+           f"{cols['numerator']}, denominator: {cols['denominator']}).")
 if len(upload.invalid):
     st.warning(f"{len(upload.invalid):,} row(s) could not be used. Each is listed with its reason; fix them in your "
                "file and upload it again.")
-    st.dataframe(upload.invalid, hide_index=True, width="stretch", key="yd_invalid")
-    st.download_button("Download the invalid rows (CSV)", upload.invalid.to_csv(index=False).encode("utf-8"),
+    st.dataframe(tables.invalid, hide_index=True, width="stretch", key="yd_invalid")
+    st.download_button("Download the invalid rows (CSV)", files["invalid_rows.csv"],
                        file_name="invalid_rows.csv", mime="text/csv", key="yd_invalid_dl")
 if upload.data.empty:
     st.stop()
 
-st.subheader(f"Core20 compared with the rest: {label}")
-try:
-    gap = core20_gap(upload, get_atlas(), imd=int(imd))
-except ValueError as exc:
-    st.error(str(exc))
-    st.stop()
-shown = suppressed(gap, rule=rule)
-st.dataframe(shown.where(shown.notna(), "").rename(columns={"rate": "rate %", "lower": "lower 95% %",
-                                                           "upper": "upper 95% %"}),
+st.subheader("Core20 compared with the rest")
+st.text(f"Measure: {label}")
+shown = tables.gap
+st.dataframe(shown.drop(columns=["source"]).where(shown.notna(), "")
+             .rename(columns={"rate": "rate %", "lower": "lower 95% %", "upper": "upper 95% %"}),
              hide_index=True, width="stretch", key="yd_gap")
-g = gap.set_index("group")
-gap_row = g.loc["Gap (Core20 − rest)"]
-if shown["rate"].astype(str).eq(rule.symbol).any():
-    st.caption("Some rates are withheld because they rest on small numbers.")
-elif gap_row.notna()["rate"]:
-    diff = round(float(gap_row["rate"]), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
-    lo, hi = gap_row["lower"], gap_row["upper"]
+gap_row = shown.set_index("group").loc[GAP_LABEL]
+if tables.gap_withheld():
+    st.caption("Some rates are withheld because they rest on small numbers, or would let a withheld count be "
+               "worked out by subtraction.")
+elif gap_row["rate"] is not None:
+    diff, lo, hi = float(gap_row["rate"]), float(gap_row["lower"]), float(gap_row["upper"])
     if lo > 0 or hi < 0:
         how = f"{abs(diff):.1f} percentage points {'higher' if diff > 0 else 'lower'}"
     else:
         how = f"similar ({diff:+.1f} percentage points, the interval includes no difference)"
     st.write(f"The rate in Core20 is **{how}** against the rest (95% CI {lo:+.1f} to {hi:+.1f}).")
-st.caption(f"Core20 here: {gap['group_definition'].iloc[0]}. Rates with Wilson 95% limits; the gap with "
-           f"Newcombe's method. Counts shown with the small-number rule (1–{high} hidden, others rounded to "
-           f"{round_to}). Source: your upload; IMD {imd} (MHCLG).")
+st.caption(f"Core20 here: {shown['group_definition'].iloc[0]}. Rates with Wilson 95% limits; the gap with "
+           f"Newcombe's method. Small-number rule: {rule.describe()}. Source: your upload; IMD {imd} (MHCLG).")
 
 st.subheader("Map")
 icbs = upload_icbs(upload, get_atlas())
@@ -126,19 +125,17 @@ else:
 
     from targeting.maps import build_map, upload_map_payload
 
-    payload = upload_map_payload(get_atlas(), upload, icb_nhs=icb, imd=int(imd), rule=rule, label=label)
+    payload = upload_map_payload(get_atlas(), upload, icb_nhs=icb, imd=int(imd), rule=rule, label=label,
+                                 published=tables.rows)
     st_folium(build_map(payload), key="yd_map", height=560, use_container_width=True, returned_objects=[])
     st.caption("Withheld (small-number) rates are drawn as no data. IMD deciles and Census 2021 ethnic groups can "
                "be chosen in the map's panel, so your figures sit beside deprivation.")
 
 st.subheader("Download")
-rows = suppressed(upload.data[["code", "name", "numerator", "denominator", "rate"]], rule=rule)
-rows = rows.assign(geography=upload.geography, source=f"your upload {filename}; suppressed 1–{high}, rounded to "
-                                                        f"{round_to}")
-st.download_button("Download your data with suppression applied (CSV)", rows.to_csv(index=False).encode("utf-8"),
+st.download_button("Download your data with suppression applied (CSV)", files["your_data_suppressed.csv"],
                    file_name="your_data_suppressed.csv", mime="text/csv", key="yd_dl")
-st.download_button("Download the Core20 comparison (CSV)",
-                   shown.assign(source=f"your upload {filename}; IMD {imd} (MHCLG)").to_csv(index=False)
-                   .encode("utf-8"), file_name="core20_gap.csv", mime="text/csv", key="yd_gap_dl")
+st.download_button("Download the Core20 comparison (CSV)", files["core20_gap.csv"], file_name="core20_gap.csv",
+                   mime="text/csv", key="yd_gap_dl")
+st.caption("The same files as `python -m targeting yourdata --file <your file> --out <folder>` writes.")
 with st.expander("Your rows as they will be downloaded"):
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(tables.rows, hide_index=True, width="stretch")

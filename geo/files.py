@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 __all__ = [
     "FORMULA_PREFIXES",
     "atomic_path",
@@ -226,7 +228,9 @@ def escape_formulas(df: Any) -> Any:
     for col in out.columns:
         s = out[col]
         if s.dtype == object or str(s.dtype) in ("string", "str"):
-            out[col] = s.map(_escape)
+            escaped = [_escape(v) for v in s]
+            if any(e is not v for e, v in zip(escaped, s, strict=True)):  # map() would turn ints + None to floats
+                out[col] = pd.Series(escaped, index=s.index, dtype=object)
     out.columns = [_escape(c) for c in out.columns]
     return out
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 #: Modules under ``targeting.commands`` that add sub-commands, in help order.
-COMMAND_MODULES = ["data", "outreach", "profiles", "change", "clinical", "maps"]
+COMMAND_MODULES = ["data", "outreach", "profiles", "change", "clinical", "maps", "yourdata"]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -663,9 +663,10 @@ def map_payload(
                 raise ValueError("practice_values must have one value per practice")
             pal = [*practice_values.palette, NO_DATA]
             cls = np.where(practice_values.classes < 0, len(pal) - 1, practice_values.classes)
-            txt = [f"<br>{html.escape(practice_values.label)}: " + (
+            # plain text: _points escapes it once, and the page adds the line break
+            txt = [f"{practice_values.label}: " + (
                 "withheld or no data" if np.isnan(v) else f"{_fmt(v, practice_values.decimals)} "
-                f"{html.escape(practice_values.units)}") for v in practice_values.values]
+                f"{practice_values.units}") for v in practice_values.values]
             pr = practices.assign(pcn_i=cls, val=txt)
             label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values)
         payload["overlays"]["practices"] = {
@@ -736,21 +737,25 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
 
 
 def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025, rule: Any = None,
-                       label: str = "Your data") -> str:
+                       label: str = "Your data", published: pd.DataFrame | None = None) -> str:
     """The map of a user's upload (:func:`targeting.uploads.read_upload`) for one ICB, with suppression applied.
 
     LSOA uploads colour the ICB's LSOAs (of the upload's vintage) by the rate; practice uploads colour the ICB's
     practices by their rate over the IMD deciles. Rates built from small numbers (``rule``, default NHS Digital
     1–7) are withheld: they show as "no data" and are not classified. The upload's data never leaves the page.
+    The rates are those of :func:`targeting.yourdata.your_data_tables` (``published``, computed if not given):
+    from the published counts, with the same primary and secondary suppression as the downloads.
     """
     from targeting.suppression import DEFAULT_RULE
+    from targeting.yourdata import your_data_tables
 
     rule = rule or DEFAULT_RULE
-    d = upload.data
-    hide = rule.is_small(d["numerator"]) | rule.is_small(d["denominator"]) if rule.enabled else np.zeros(len(d), bool)
-    rate = d["rate"].where(~hide).to_numpy(dtype=float)
+    if published is None:
+        published = your_data_tables(upload, atlas, imd=imd, rule=rule).rows
+    d = published
+    rate = pd.to_numeric(d["rate"].where(d["rate"].ne(rule.symbol)), errors="coerce").to_numpy(dtype=float)
     src = f"Your upload ({html.escape(upload.filename)}), {upload.geography}"
-    note = (f"Rates from {rule.low:g}–{rule.high:g} people are withheld (small-number rule)." if rule.enabled
+    note = (f"Small-number rule: {rule.describe()}." if rule.enabled
             else "No suppression (your own view).")
     if upload.level == "lsoa":
         table = atlas.lsoa11 if upload.geography == "LSOA 2011" else atlas.lsoa21
@@ -871,7 +876,7 @@ _TEMPLATE = Template("""
                                             fillOpacity: 0.95});
       m.feature = {type: 'Feature', properties: {kind: 'practice', c: r[3], n: r[4]}};
       m.bindTooltip('<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' + r[5] + '<br>List size (July 2022): ' +
-                    fmt(r[6]) + (r[7] || ''));
+                    fmt(r[6]) + (r[7] ? '<br>' + r[7] : ''));
       grp.addLayer(m);
     });
     over.practices = grp;

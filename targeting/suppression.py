@@ -94,6 +94,14 @@ class SuppressionRule:
         with np.errstate(invalid="ignore"):
             return (v > self.low - 1) & (v < self.high + 1)
 
+    def describe(self) -> str:
+        """The rule in words, for a download's source column or a caption."""
+        if not self.enabled:
+            return "no suppression"
+        rounding = f"others rounded to the nearest {self.round_to}" if self.round_to > 1 else "others shown exactly"
+        return (f"counts {self.low:g}–{self.high:g} withheld ({self.symbol}) with secondary suppression so none "
+                f"can be recovered by subtraction, {rounding}; rates from the published counts")
+
     def round(self, values: Any) -> np.ndarray:
         """Round to the nearest ``round_to`` (halves up); NaN stays NaN."""
         v = _float(values)
