@@ -27,17 +27,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code; errors are printed as one clear message."""
-    from geo._errors import ValidationError
+    from geo._errors import ValidationError, plain
     from geo.paths import MissingDataError
 
     args = _parser().parse_args(argv)
+    # messages may echo what a user typed or a file holds: control characters (ANSI escapes) are neutralised
     try:
         return int(args.func(args) or 0)
     except (MissingDataError, ValidationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {plain(exc, newlines=True)}", file=sys.stderr)
         return 2
     except (LookupError, ValueError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        print(f"error: {plain(exc.args[0] if exc.args else exc, 2000, newlines=True)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output folder that is a file, read-only, or a full disk
+        text = f"{exc.filename}: {exc.strerror}" if exc.strerror and exc.filename else str(exc)
+        print(f"error: {plain(text, 2000)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -166,6 +166,10 @@ def _parse(text: str, delim: str, filename: str, max_rows: int = MAX_ROWS) -> li
             if len(rows) > max_rows + 2:  # enough to say the file is too long
                 break
     except csv.Error as exc:  # e.g. a field over the csv module's own limit, or a NUL byte
+        if "field larger" in str(exc):
+            raise UploadError(f"{filename}: row {reader.line_num} holds a field of more than {MAX_FIELD} characters "
+                              "(a code or a count is never that long). Check the file is a CSV of codes and "
+                              "counts.") from None
         raise UploadError(f"{filename}: row {reader.line_num} cannot be read as CSV ({exc}). Check the file is a "
                           "CSV of codes and counts.") from None
     return rows
