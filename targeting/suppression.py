@@ -47,6 +47,7 @@ __all__ = [
     "published_rates",
     "suppress_counts",
     "suppress_frame",
+    "suppress_rate_columns",
     "suppress_rates",
     "suppress_with_totals",
 ]
@@ -569,4 +570,47 @@ def published_rates(
         vals = col.round(decimals)
         out[name] = [rule.symbol if w else (None if np.isnan(r) else float(r))
                      for w, r in zip(withheld, vals, strict=True)]
+    return out
+
+
+def suppress_rate_columns(
+    table: pd.DataFrame,
+    numerator: str,
+    denominator: str,
+    rates: tuple[str, str, str],
+    rule: SuppressionRule = DEFAULT_RULE,
+    *,
+    public_denominator: bool = True,
+) -> pd.DataFrame:
+    """A table whose user-derived numerator is published and whose rate and limits come from it.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Unrounded ``numerator`` and ``denominator`` columns, and the ``rates`` columns to replace.
+    numerator, denominator : str
+        Column names. The numerator is suppressed and rounded (:func:`suppress_counts`).
+    rates : (str, str, str)
+        Names of the rate (%), lower and upper limit columns, recomputed by :func:`published_rates`.
+    rule : SuppressionRule, default :data:`DEFAULT_RULE`
+        The rule to apply.
+    public_denominator : bool, default True
+        The denominator is published data shown as it is (e.g. registered patients): it is not rounded,
+        but a rate on a small one is still withheld. If False it is suppressed and rounded too.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; the rate columns hold ``rule.symbol``, None or a float with one decimal, so a rate times
+        the denominator gives back only the published numerator.
+    """
+    out = table.copy()
+    out[numerator] = suppress_counts(table[numerator], rule)
+    if public_denominator:
+        den = table[denominator].astype(object).where(~rule.is_small(table[denominator]), rule.symbol)
+    else:
+        den = out[denominator] = suppress_counts(table[denominator], rule)
+    rate, lower, upper = rates
+    pub = published_rates(out[numerator], den, rule)
+    out[rate], out[lower], out[upper] = pub["rate"], pub["lower"], pub["upper"]
     return out

@@ -79,13 +79,13 @@ def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
     if not user_data:
         return table
     from targeting.commands._io import tidy_numbers
-    from targeting.suppression import suppress_counts, suppress_rates
+    from targeting.suppression import suppress_rate_columns
 
-    table = tidy_numbers(table)  # round before the suppressed columns turn into text
-    out = table.copy()
-    for c in ("plus_pct", "plus_pct_lower", "plus_pct_upper"):
-        out[c] = suppress_rates(out[c], numerator=table["plus_patients"], denominator=table["patients_known_lsoa"])
-    out["plus_patients"] = suppress_counts(table["plus_patients"])
+    # the rates come from the published (rounded) count: a rate from the exact count, printed beside a count
+    # rounded to 5, would give the exact count back (rate × patients)
+    out = suppress_rate_columns(table, "plus_patients", "patients_known_lsoa",
+                                ("plus_pct", "plus_pct_lower", "plus_pct_upper"))
+    out = tidy_numbers(out)
     hidden = out["plus_pct"].astype(str).eq("*")
     for c in ("plus_vs_icb", "plus_vs_england"):  # a flag would hint at the figure it compares
         if c in out:
@@ -142,11 +142,9 @@ def _compare(args: argparse.Namespace) -> int:
     table["source"] = summary["source"] + ("" if args.metric.lower().startswith("qof_")
                                            else f"; PLUS = {_source(args.imd, rules).split('PLUS = ')[1]}")
     if rules is not None and args.metric == "plus_pct":
-        from targeting.suppression import suppress_counts, suppress_rates
+        from targeting.suppression import suppress_rate_columns
 
-        for c in ("value", "lower", "upper"):
-            table[c] = suppress_rates(table[c], numerator=table["numerator"], denominator=table["denominator"])
-        table["numerator"] = suppress_counts(table["numerator"])
+        table = suppress_rate_columns(table, "numerator", "denominator", ("value", "lower", "upper"))
     if s.get("sii") is not None and not s.get("note"):
         print(f"{summary['label']} in {summary['icb_name']}: SII {s['sii']:.2f} (95% CI {s['sii_lower']:.2f} to "
               f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')} "

@@ -88,6 +88,13 @@ def test_user_lsoa_list_drives_plus_with_suppression(capsys, tmp_path, _data):
     assert (shown % 5 == 0).all()
     assert (shown > 0).any()
     assert df["source"].str.contains("sites.csv").all()
+    # issue 13: the rate was printed to 3 decimals from the exact count, so rate × patients gave the count back.
+    # Now it is the published count over the patients, to one decimal.
+    rated = df[(plus != "*") & (df["plus_pct"] != "*") & df["plus_pct"].notna()]
+    assert len(rated)
+    for _, r in rated.iterrows():
+        assert float(r["plus_pct"]) == round(float(r["plus_patients"]) / float(r["patients_known_lsoa"]) * 100, 1)
+        assert len(r["plus_pct"].split(".")[-1]) <= 1
     bad = tmp_path / "bad.csv"
     bad.write_text("code\nnot-a-code\n", encoding="utf-8")
     code, out, err = _run(capsys, ["pcns", "--icb", "QOP", "--plus-lsoas", str(bad), "--no-gaps"])
