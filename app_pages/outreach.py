@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import streamlit as st
 
 from app_pages._shared import area_picker, get_atlas, plus_controls, plus_rules
@@ -105,16 +103,15 @@ st.dataframe(shown.astype({"connector": "Int64", "visit_order": "Int64"}), hide_
                             "why": st.column_config.TextColumn("Why (in words)", width="large"),
                             "reason": "Not planned because"})
 
-from targeting.visit_sheets import visit_sheets_html  # noqa: E402
+from targeting.output import plan_files  # noqa: E402
 
-buf = io.StringIO()
-table.to_csv(buf, index=False, lineterminator="\n")
+files = plan_files(plan)  # the same bytes as `targets --out`
 d1, d2, d3 = st.columns(3)
-d1.download_button("targets.csv", buf.getvalue().encode("utf-8"), file_name="targets.csv", mime="text/csv",
+d1.download_button("targets.csv", files["targets.csv"], file_name="targets.csv", mime="text/csv",
                    key="outreach_csv")
-d2.download_button("patches.geojson", plan.patches_geojson().encode("utf-8"), file_name="patches.geojson",
+d2.download_button("patches.geojson", files["patches.geojson"], file_name="patches.geojson",
                    mime="application/geo+json", key="outreach_geojson")
-d3.download_button("Printable visit sheets (HTML)", visit_sheets_html(plan).encode("utf-8"),
+d3.download_button("Printable visit sheets (HTML)", files["visit_sheets.html"],
                    file_name="visit_sheets.html", mime="text/html", key="outreach_sheets",
                    help="Open in a browser and print: one A4 section per connector, maps included, no internet needed.")
 with st.expander("Sources and settings"):

@@ -28,6 +28,9 @@ __all__ = [
     "DEFAULT_CAPACITY",
     "DEFAULT_CONNECTORS",
     "DEFAULT_MONTHS",
+    "MAX_CAPACITY",
+    "MAX_CONNECTORS",
+    "MAX_MONTHS",
     "TARGET_COLUMNS",
     "OutreachPlan",
     "assign_connectors",
@@ -42,6 +45,11 @@ DEFAULT_CAPACITY = 100
 DEFAULT_CONNECTORS = 3
 #: Plan horizon in months: a patch holds at most capacity × months households, and so does a connector's load.
 DEFAULT_MONTHS = 12
+#: Limits on a plan's settings, so any input gives bounded work (a plan's arrays grow with connectors):
+#: a PCN or an ICB never has hundreds of connectors, 100,000 households a month, or a 10-year horizon.
+MAX_CONNECTORS = 200
+MAX_CAPACITY = 100_000
+MAX_MONTHS = 120
 
 #: Columns of ``targets.csv`` in order (one row per LSOA of the area).
 TARGET_COLUMNS = [
@@ -597,6 +605,34 @@ def _not_target_reason(edition: int, decile: int, score: float, score_cut: float
     return "; ".join(bits)
 
 
+def check_settings(connectors: Any, capacity: Any, months: Any, score_cut: Any = None) -> None:
+    """Refuse plan settings outside their limits, with one clear sentence (shared by the app and the CLI).
+
+    Raises
+    ------
+    ValueError
+        Naming the setting, its value and the allowed range (:data:`MAX_CONNECTORS`, :data:`MAX_CAPACITY`,
+        :data:`MAX_MONTHS`; a score cut lies in 0–100).
+    """
+    def num(v: Any) -> float:
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return float("nan")
+
+    c = num(connectors)
+    if not np.isfinite(c) or c != int(c) or not 1 <= c <= MAX_CONNECTORS:
+        raise ValueError(f"connectors must be a whole number from 1 to {MAX_CONNECTORS}, not {connectors}")
+    if not 0 < num(capacity) <= MAX_CAPACITY:  # NaN fails every comparison
+        raise ValueError(f"capacity must be a number of households per connector per month above 0 and at most "
+                         f"{MAX_CAPACITY:,}, not {capacity}")
+    if not 0 < num(months) <= MAX_MONTHS:
+        raise ValueError(f"months must be above 0 and at most {MAX_MONTHS}, not {months}")
+    if score_cut is not None and not 0 <= num(score_cut) <= 100:
+        raise ValueError(f"the score cut must be a number from 0 to 100 (priority scores lie in 0–100), "
+                         f"not {score_cut}")
+
+
 def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = None,
                   connectors: int = DEFAULT_CONNECTORS, capacity: float = DEFAULT_CAPACITY,
                   months: float = DEFAULT_MONTHS, weights: Mapping[str, float] | str | None = None,
@@ -642,12 +678,7 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     household is reached, i.e. :math:`\lceil \max_c L_c / \text{capacity} \rceil` where :math:`L_c` is
     connector *c*'s households up to its last Core20/PLUS LSOA.
     """
-    if int(connectors) != connectors or connectors < 1:
-        raise ValueError(f"connectors must be a whole number ≥ 1, not {connectors}")
-    if capacity is None or not np.isfinite(capacity) or capacity <= 0:
-        raise ValueError(f"capacity must be a positive number of households per connector per month, not {capacity}")
-    if months is None or not np.isfinite(months) or months <= 0:
-        raise ValueError(f"months must be a positive number, not {months}")
+    check_settings(connectors, capacity, months, score_cut)
     w = parse_weights(weights)
     area, codes, plus_area = _resolve_area(atlas, pcn, icb)
     if not codes:

@@ -499,6 +499,10 @@ def describe_rules(rules=None, *, combine: str = "any") -> str:
 # ------------------------------------------------------------------------------------------------------------------
 # a user's list of LSOAs
 # ------------------------------------------------------------------------------------------------------------------
+#: Largest LSOA list read (bytes): every LSOA code in England, one a line, is about 0.4 MB.
+MAX_LIST_BYTES = 5_000_000
+
+
 def read_lsoa_list(
     path_or_buffer: str | Path | IO[str] | IO[bytes],
     atlas: Any = None,
@@ -527,10 +531,19 @@ def read_lsoa_list(
         dropped silently.
     """
     name = getattr(path_or_buffer, "name", None) or str(path_or_buffer)
-    try:
-        raw = Path(path_or_buffer).read_bytes() if isinstance(path_or_buffer, str | Path) else path_or_buffer.read()
+    try:  # a bounded read: /dev/zero or a huge file stops at the limit instead of filling the memory
+        if isinstance(path_or_buffer, str | Path):
+            if Path(path_or_buffer).is_dir():
+                return [], [Problem("(file)", f"{name} is a folder, not a CSV file")]
+            with open(path_or_buffer, "rb") as fh:
+                raw = fh.read(MAX_LIST_BYTES + 1)
+        else:
+            raw = path_or_buffer.read(MAX_LIST_BYTES + 1)
     except OSError as exc:
         return [], [Problem("(file)", f"cannot read {name}: {exc.strerror or exc}")]
+    if len(raw) > MAX_LIST_BYTES:
+        return [], [Problem("(file)", f"{name} is larger than {MAX_LIST_BYTES / 1e6:.0f} MB; a list of every LSOA "
+                                      "in England is under 1 MB")]
     text = raw.decode("utf-8-sig", errors="replace") if isinstance(raw, bytes) else raw.lstrip("\ufeff")
     try:
         rows = [r for r in csv.reader(io.StringIO(text))]

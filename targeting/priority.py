@@ -58,10 +58,14 @@ def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
                                      f"(components: {', '.join(COMPONENTS)})")
             k, v = part.split("=", 1)
             items.append((k, v))
+    seen: set[str] = set()
     for k, v in items:
         key = k.strip().lower()
         if key not in COMPONENTS:
             raise WeightsError(f"unknown weight '{k.strip()}'; components are {', '.join(COMPONENTS)}")
+        if key in seen:
+            raise WeightsError(f"weight '{key}' is given twice; give each component once")
+        seen.add(key)
         try:
             value = float(v)
         except (TypeError, ValueError):

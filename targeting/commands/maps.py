@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from targeting.commands._io import atomic_write
 
@@ -31,6 +32,13 @@ def _map(args: argparse.Namespace) -> int:
     from geo.atlas import load
     from targeting import maps
 
+    if args.layer == "targets":
+        from targeting.outreach import check_settings
+
+        check_settings(args.connectors, 100, 12)
+    out = Path(args.out)
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; give the HTML file to write, e.g. {out / 'map.html'}")
     atlas = load(progress=False)
     kind, code = ("icb", args.icb) if args.icb else ("pcn", str(args.pcn).strip().upper())
     initial = LAYER_CHOICES[args.layer].format(yy=str(args.imd)[2:])

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
-
-from targeting.commands._io import atomic_write, write_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,26 +31,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _targets(args: argparse.Namespace) -> int:
+    from geo._errors import plain
+
     # cli.main reports LookupError and data errors; bad numbers and weights (ValueError) are reported here.
     try:
         return _run(args)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {plain(exc, 2000)}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot write the plan to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: cannot write the plan to {args.out}: {plain(exc.strerror or exc, 300)}", file=sys.stderr)
         return 2
 
 
 def _run(args: argparse.Namespace) -> int:
     from geo.atlas import load
-    from targeting.outreach import plan_outreach, scenario
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.output import write_plan
+    from targeting.outreach import check_settings, plan_outreach, scenario
 
-    if args.connectors < 1:
-        raise ValueError(f"--connectors must be at least 1, not {args.connectors}")
-    if args.capacity <= 0:
-        raise ValueError(f"--capacity must be a positive number of households per month, not {args.capacity:g}")
+    check_settings(args.connectors, args.capacity, args.months, args.score_cut)  # before the slow load
     atlas = load(progress=False)
     plan = plan_outreach(atlas, pcn=args.pcn, icb=args.icb, connectors=args.connectors, capacity=args.capacity,
                          months=args.months, weights=args.weights, score_cut=args.score_cut, imd=args.imd)
@@ -62,16 +58,7 @@ def _run(args: argparse.Namespace) -> int:
         n, cap = args.connectors, args.capacity
         scen = scenario(plan, connectors=sorted({max(1, n // 2), n, 2 * n, 4 * n}),
                         capacities=sorted({cap / 2, cap, 2 * cap}), months=(3, 6, 12))
-    buf = io.StringIO()
-    write_table(plan.targets_table(), "csv", out=buf)
-    out: Path = args.out
-    written = [atomic_write(out / "targets.csv", buf.getvalue()),
-               atomic_write(out / "patches.geojson", plan.patches_geojson() + "\n"),
-               atomic_write(out / "visit_sheets.html", visit_sheets_html(plan, scenario=scen))]
-    if scen is not None:
-        sbuf = io.StringIO()
-        write_table(scen, "csv", out=sbuf)
-        written.append(atomic_write(out / "scenario.csv", sbuf.getvalue()))
+    written = write_plan(plan, args.out, scenario=scen)
     t = plan.lsoas
     print(f"{plan.area['label']}: {int(t['target'].sum())} target neighbourhoods in {len(plan.patches)} patches; "
           f"{int((t['status'] == 'planned').sum())} planned for {plan.settings['connectors']} connector(s) over "

@@ -108,7 +108,7 @@ def _practices(args: argparse.Namespace) -> int:
 
     atlas = _atlas()
     rules = _plus_rules(args.plus_lsoas, atlas)
-    pcn = resolve_pcn(atlas, args.pcn) if args.pcn else None
+    pcn = resolve_pcn(atlas, args.pcn) if args.pcn is not None else None  # "" is an error, not all of England
     table = practice_profiles(atlas, imd=args.imd, pcn_code=pcn, icb=args.icb, plus_rules=rules)
     return _finish(atlas, table, "practice_code", args, rules)
 

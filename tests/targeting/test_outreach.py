@@ -254,7 +254,7 @@ def test_cli_writes_the_three_files(tmp_path, capsys):
                 "households", "population", "eligible_40_74", "expected_hypertension_yield", "patch_id",
                 "connector", "visit_order"):
         assert col in csv.columns
-    assert list(csv.columns) == TARGET_COLUMNS
+    assert list(csv.columns) == [*TARGET_COLUMNS, "area", "settings"]
     assert set(csv["core20"].astype(str).str.lower()) <= {"true", "false"}
     geo = json.loads((out / "patches.geojson").read_text())
     assert geo["type"] == "FeatureCollection"

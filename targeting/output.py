@@ -1,0 +1,81 @@
+"""The files the tool writes, built once for the app's downloads and the command line alike.
+
+:func:`table_csv` is how every table becomes CSV (whole-number floats as integers, booleans as true/false,
+formula cells escaped by :func:`geo.files.csv_text`). :func:`plan_files` builds an outreach plan's files, each
+naming its area and settings, and :func:`write_plan` writes them into a folder as a unit
+(:func:`geo.files.output_folder`): a failed run leaves the folder as it was, and a file of an earlier plan that
+this plan does not write (``scenario.csv``) is removed rather than left beside files it does not describe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geo.files import csv_text, output_folder
+
+__all__ = ["PLAN_FILES", "plan_files", "plan_settings_text", "table_csv", "tidy_numbers", "write_plan"]
+
+#: Every file an outreach plan can write, in order.
+PLAN_FILES = ("targets.csv", "patches.geojson", "visit_sheets.html", "scenario.csv")
+
+
+def tidy_numbers(df: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """Whole-number float columns become integers (counts), other floats are rounded for reading."""
+    frame = df.copy()
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_float_dtype(col) and not isinstance(col.dtype, pd.SparseDtype):
+            finite = col.dropna()
+            if len(finite) and (finite % 1 == 0).all() and finite.abs().max() < 2**53:
+                frame[c] = col.astype("Int64")
+            else:
+                frame[c] = col.round(decimals)
+    return frame
+
+
+def table_csv(df: pd.DataFrame) -> str:
+    """CSV text of a table: tidy numbers, booleans as ``true``/``false``, formula cells escaped."""
+    frame = tidy_numbers(df)
+    for c in frame.columns:
+        if frame[c].dtype == bool:
+            frame[c] = frame[c].map({True: "true", False: "false"})
+    return csv_text(frame)
+
+
+def plan_settings_text(plan: Any) -> str:
+    """A plan's settings in one line (written into every table of the plan)."""
+    s = plan.settings
+    weights = ",".join(f"{k}={v:g}" for k, v in s["weights"].items())
+    cut = f"; score cut {s['score_cut']:g}" if s.get("score_cut") is not None else ""
+    return (f"{s['connectors']} connector(s), {s['capacity_per_month']:g} households per connector per month, "
+            f"{s['months']:g} months; weights {weights}; IMD {s['imd']}{cut}; PLUS = {s['plus_rules']}")
+
+
+def plan_files(plan: Any, scenario: pd.DataFrame | None = None) -> dict[str, bytes]:
+    """File name → bytes of an outreach plan: targets, patches, visit sheets and (if given) the scenario table.
+
+    Each table carries ``area`` and ``settings`` columns, the GeoJSON its ``name`` and ``settings``, and the
+    visit sheets their heading, so a file read on its own still says what it describes.
+    """
+    from targeting.visit_sheets import visit_sheets_html
+
+    area, settings = plan.area["label"], plan_settings_text(plan)
+    files = {"targets.csv": table_csv(plan.targets_table().assign(area=area, settings=settings)),
+             "patches.geojson": plan.patches_geojson() + "\n",
+             "visit_sheets.html": visit_sheets_html(plan, scenario=scenario)}
+    if scenario is not None:
+        files["scenario.csv"] = table_csv(scenario.assign(area=area, settings=settings))
+    return {k: v.encode("utf-8") for k, v in files.items()}
+
+
+def write_plan(plan: Any, out: str | Path, scenario: pd.DataFrame | None = None) -> list[Path]:
+    """Write :func:`plan_files` into the folder ``out`` as a unit; return the paths written."""
+    out = Path(out)
+    files = plan_files(plan, scenario)
+    with output_folder(out, known=PLAN_FILES) as tmp:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+    return [out / name for name in files]
