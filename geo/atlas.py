@@ -38,6 +38,7 @@ import pandas as pd
 from geo import readers
 from geo.editions import Edition, core20_rule
 from geo.files import atomic_path, file_lock, remove_stale, replace_folder, staging_folder
+from geo.inputs import check_coverage, check_rows
 from geo.paths import MissingDataError, cache_dir, find
 from geo.readers.census import BROAD_GROUPS, DETAILED_GROUPS
 from geo.readers.os import normalise_postcode
@@ -232,23 +233,25 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
 
 def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
     r = readers
-    imd19 = r.read_iod(find("imd2019"), edition=2019)
-    imd25 = r.read_iod(find("imd2025"), edition=2025)
+    # the small inputs first, so a cut or wrong file stops the build in seconds, not after the big ones
+    pm = _checked("gp_reg_map", r.read_practice_map(find("gp_reg_map")))
+    imd19 = _checked("imd2019", r.read_iod(find("imd2019"), edition=2019))
+    imd25 = _checked("imd2025", r.read_iod(find("imd2025"), edition=2025))
     p.step("IoD 2019 and 2025")
-    b21 = r.read_boundaries(find("lsoa21_boundaries"), vintage=2021)
-    b11 = r.read_boundaries(find("lsoa11_boundaries"), vintage=2011)
+    b21 = _checked("lsoa21_boundaries", r.read_boundaries(find("lsoa21_boundaries"), vintage=2021))
+    b11 = _checked("lsoa11_boundaries", r.read_boundaries(find("lsoa11_boundaries"), vintage=2011))
     p.step("LSOA boundaries")
-    lk = r.read_lsoa11_lsoa21(find("lsoa11_lsoa21"))
-    icb22 = r.read_lsoa_icb(find("lsoa11_icb22"), vintage=2011)
-    icb24 = r.read_lsoa_icb(find("lsoa21_icb24"), vintage=2021)
-    lad24 = r.read_lsoa21_lad(find("lsoa21_lad24"))
-    ruc = r.read_ruc(find("ruc21"), vintage=2021)
+    lk = _checked("lsoa11_lsoa21", r.read_lsoa11_lsoa21(find("lsoa11_lsoa21")))
+    icb22 = _checked("lsoa11_icb22", r.read_lsoa_icb(find("lsoa11_icb22"), vintage=2011))
+    icb24 = _checked("lsoa21_icb24", r.read_lsoa_icb(find("lsoa21_icb24"), vintage=2021))
+    lad24 = _checked("lsoa21_lad24", r.read_lsoa21_lad(find("lsoa21_lad24")))
+    ruc = _checked("ruc21", r.read_ruc(find("ruc21"), vintage=2021))
     p.step("ONS lookups")
-    eth = r.read_ts021(find("ts021"))
-    hh = r.read_census_table(find("ts011"))
+    eth = _checked("ts021", r.read_ts021(find("ts021")))
+    hh = _checked("ts011", r.read_census_table(find("ts011")))
     extra = _census_extras()
     age = _aged_40_74_lsoa21()
-    mye = r.read_mye_single_year(find("mye2020"))
+    mye = _checked("mye2020", r.read_mye_single_year(find("mye2020")))
     p.step("Census 2021 and mid-year estimates")
 
     pairs = bridge_pairs(lk, pop11=mye.set_index("lsoa_code")["all_ages"],
@@ -277,7 +280,7 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
     p.step("LSOA 2021 attributes")
 
     # ---- registrations ----------------------------------------------------------------------------
-    reg = r.read_gp_registrations(find("gp_reg_lsoa"))
+    reg = _checked("gp_reg_lsoa", r.read_gp_registrations(find("gp_reg_lsoa")))
     vintage = detect_lsoa_vintage(reg["lsoa_code"], lsoa11=lk["lsoa11_code"], lsoa21=lk["lsoa21_code"])
     reg_counts = reg[["practice_code", "lsoa_code", "patients"]]
     if vintage == 2011:
@@ -319,8 +322,8 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
 
     # ---- practices, PCNs, ICBs, QOF ---------------------------------------------------------------
     icbs = _icbs(icb22, icb24)
-    codepoint = readers.read_codepoint(find("codepoint"))
-    practices, pcns = _practices(reg, icb22, g11, codepoint)
+    codepoint = _checked("codepoint", readers.read_codepoint(find("codepoint")))
+    practices, pcns = _practices(reg, icb22, g11, codepoint, pm)
     p.step("practices geocoded and placed in ICBs")
     qof = _qof()
     hyp = _hypertension()
@@ -331,6 +334,24 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
     return {"lsoa21": g21, "lsoa11": g11, "practices": practices, "registrations11": reg11.reset_index(drop=True),
             "registrations21": reg21.reset_index(drop=True), "pcns": pcns, "icbs": icbs, "qof": qof,
             "qof_achievement": _qof_achievement(), "hypertension": hyp, "lsoa_bridge": pairs.reset_index(drop=True)}
+
+
+def _checked(key: str, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` if its row count fits the catalogued edition of ``key``; else a ValidationError naming the file."""
+    check_rows(key, df, find(key))
+    if key in _NEEDS:
+        missing = [c for c in _NEEDS[key] if c not in df.columns]
+        if missing:
+            from geo._errors import Problem, ValidationError
+
+            raise ValidationError(find(key), [Problem(c, "this column is needed by the build and was not found "
+                                                         "in the file") for c in missing])
+    return df
+
+
+#: Columns the build uses from a reader whose file may legitimately lack them (IoD Files 1, 2, 6).
+_NEEDS = {"imd2019": ("imd_score", "imd_rank", "imd_decile", "lad_code", "lad_name", "pop_total"),
+          "imd2025": ("imd_score", "imd_rank", "imd_decile")}
 
 
 def _imd_cols(imd: pd.DataFrame, prefix: str) -> pd.DataFrame:
@@ -428,7 +449,7 @@ def _icbs(icb22: pd.DataFrame, icb24: pd.DataFrame) -> pd.DataFrame:
 
 
 def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
-               codepoint: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+               codepoint: pd.DataFrame, pm: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Practices of the registration file, placed in their July 2022 ICB and geocoded from their postcode.
 
     ICB: the map file's CCG code is a Sub-ICB location code in July 2022; it is looked up in the ONS
@@ -439,7 +460,9 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
 
     from geo.geometry import bng_to_lonlat
 
-    pm = readers.read_practice_map(find("gp_reg_map"))
+    # every registered practice must be in the map: a map cut short would move practices out of their PCN
+    check_coverage("gp_reg_map", pm["practice_code"], reg["practice_code"], find("gp_reg_map"),
+                   what="practices of the registration file")
     lists = reg.groupby("practice_code").agg(practice_name=("practice_name", "first"),
                                              list_size=("patients", "sum")).reset_index()
     pr = lists.merge(pm.drop(columns=["practice_name"]), on="practice_code", how="left")

@@ -67,6 +67,7 @@ from typing import IO, Any
 
 from geo.files import atomic_write, file_lock
 from geo.paths import raw_dir
+from geo.readers._common import expand_limit
 from geo.sources import SOURCES, Source, source_url
 
 __all__ = ["FetchResult", "ProgressCallback", "fetch", "format_results", "ingest"]
@@ -82,6 +83,10 @@ _ARCGIS_PAGE_SIZE = 2000  # ArcGIS servers cap pages at their maxRecordCount any
 _ARCGIS_MAX_PAGES = 10_000
 _BACKOFF = 1.0  # seconds before the first retry; doubles each time
 _SQLITE_HEADER = b"SQLite format 3\x00"
+#: Seconds allowed for one file, all attempts included (the largest, Code-Point Open, is about 20 MB).
+DEFAULT_DEADLINE = 1800.0
+#: Largest download accepted (bytes): the largest catalogued file is under 200 MB.
+MAX_DOWNLOAD = 2_000_000_000
 
 # An internal progress reporter also receives the unit ("B" or "features").
 _Report = Callable[[str, int, int | None, str], None]
@@ -134,6 +139,7 @@ def fetch(
     retries: int = 2,
     progress: ProgressCallback | bool | None = True,
     force: bool = False,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> list[FetchResult]:
     """Download catalogued sources into ``dest``, checking each file before it replaces anything.
 
@@ -153,6 +159,9 @@ def fetch(
         ``progress(key, done, total)``.
     force
         Download even when the file's sha256 already matches the manifest.
+    deadline
+        Seconds allowed for each file in all (every attempt, every page of a layer): a server that keeps a
+        download alive by sending a byte now and then still fails when this runs out.
 
     Returns
     -------
@@ -172,7 +181,7 @@ def fetch(
     with _locked(dest):
         manifest = _read_manifest(dest)
         for src in sources:
-            result = _fetch_one(src, dest, manifest, timeout, retries, force, report)
+            result = _fetch_one(src, dest, manifest, timeout, retries, force, report, deadline)
             finish(src.key)
             results.append(result)
             if result.ok:
@@ -277,8 +286,10 @@ def _fetch_one(
     retries: int,
     force: bool,
     report: _Report,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> FetchResult:
     """Fetch one source with retries; never raises for a download problem."""
+    ends = time.monotonic() + deadline
     url = source_url(src.key)
     target = dest / src.relpath
     if src.manual and f"CORE20_URL_{src.key.upper()}" not in os.environ:
@@ -301,15 +312,15 @@ def _fetch_one(
         try:
             with _TempFiles(target) as temps:
                 if src.kind == "arcgis" and _served_name(url) is None:
-                    produced = _fetch_arcgis(src, url, temps, timeout, report)
+                    produced = _fetch_arcgis(src, url, temps, timeout, report, ends)
                 else:
                     raw = temps.new()
-                    _download(url, raw, timeout, lambda d, t: report(src.key, d, t, "B"))
+                    _download(url, raw, timeout, lambda d, t: report(src.key, d, t, "B"), ends)
                     produced = _convert(raw, temps, src.relpath)
-                digest, size = _commit(produced, target, src.relpath)
+                digest, size, rows = _commit(produced, target, src.relpath, src.key)
             break
         except _FetchError as exc:
-            if exc.retry and attempt < retries:
+            if exc.retry and attempt < retries and time.monotonic() < ends:
                 time.sleep(_BACKOFF * 2**attempt)
                 attempt += 1
                 continue
@@ -318,7 +329,7 @@ def _fetch_one(
         except Exception as exc:  # a bug or a local problem (disk full…): report it, go on
             problem = f"{type(exc).__name__}: {exc}"
             return FetchResult(src.key, target, False, None, None, f"{src.key}: {problem} — {url}")
-    manifest[src.key] = _entry(src.relpath, digest, size, url)
+    manifest[src.key] = _entry(src.relpath, digest, size, url, rows)
     note = f" after {attempt} retr{'y' if attempt == 1 else 'ies'}" if attempt else ""
     return FetchResult(src.key, target, True, digest, size, f"downloaded{note} to {target}")
 
@@ -346,60 +357,103 @@ def _ingest_one(
     try:
         if target.exists() and found.resolve() == target.resolve():
             _verify(target, src.relpath)
+            rows = _check_schema(target, src.key)
             digest, size = _sha256(target)
         else:
             with _TempFiles(target) as temps:
                 raw = temps.new()
                 shutil.copyfile(found, raw)
-                digest, size = _commit(_convert(raw, temps, src.relpath), target, src.relpath)
+                digest, size, rows = _commit(_convert(raw, temps, src.relpath), target, src.relpath, src.key)
     except _FetchError as exc:
         return FetchResult(src.key, target, False, None, None, f"{src.key}: {exc} — {found}")
     except Exception as exc:  # unreadable file, disk full…: report it, go on
         problem = f"{type(exc).__name__}: {exc}"
         return FetchResult(src.key, target, False, None, None, f"{src.key}: {problem} — {found}")
-    manifest[src.key] = {**_entry(src.relpath, digest, size, source_url(src.key)), "from": str(found)}
+    manifest[src.key] = {**_entry(src.relpath, digest, size, source_url(src.key), rows), "from": str(found)}
     return FetchResult(src.key, target, True, digest, size, f"copied from {found}")
 
 
-def _commit(produced: Path, target: Path, relpath: str) -> tuple[str, int]:
-    """Check ``produced``, hash it and move it atomically onto ``target``."""
+def _commit(produced: Path, target: Path, relpath: str, key: str) -> tuple[str, int, int | None]:
+    """Check ``produced`` (format, then the build's own reader and row count), hash it, move it onto ``target``.
+
+    Returns the sha256, the size and the data rows the reader found (None if the build does not read it).
+    """
     _verify(produced, relpath)
+    rows = _check_schema(produced, key)
     digest, size = _sha256(produced)
-    os.replace(produced, target)
-    return digest, size
+    os.replace(produced, target)  # same folder: an atomic rename of a file that passed every check
+    return digest, size, rows
 
 
-def _entry(relpath: str, digest: str, size: int, url: str) -> dict[str, Any]:
-    """Return one manifest record."""
+def _check_schema(path: Path, key: str) -> int | None:
+    """Read ``path`` as the build would (:func:`geo.inputs.read_input`); a refusal is a :class:`_FetchError`."""
+    from geo._errors import ValidationError
+    from geo.inputs import read_input
+
+    try:
+        df = read_input(key, path)
+    except ValidationError as exc:
+        problems = "; ".join(p.render() for p in exc.problems) or str(exc)
+        # a cut or garbled body may come right on a second try
+        raise _FetchError(f"the file fails the build's checks: {problems}", retry=True) from None
+    except (OSError, ValueError, KeyError, IndexError, TypeError, UnicodeError) as exc:
+        raise _FetchError(f"the file cannot be read as the build reads it ({type(exc).__name__}: {exc})",
+                          retry=True) from None
+    return None if df is None else len(df)
+
+
+def _entry(relpath: str, digest: str, size: int, url: str, rows: int | None = None) -> dict[str, Any]:
+    """Return one manifest record (``rows``: data rows the build's reader found, where it reads the file)."""
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return {"path": relpath, "sha256": digest, "size": size, "url": url, "fetched_at": now}
+    entry = {"path": relpath, "sha256": digest, "size": size, "url": url, "fetched_at": now}
+    if rows is not None:
+        entry["rows"] = rows
+    return entry
 
 
 # ------------------------------------------------------------------------------------------ HTTP
 
 
-def _download(url: str, out: Path, timeout: float, on_chunk: Callable[[int, int | None], None]) -> int:
+def _download(url: str, out: Path, timeout: float, on_chunk: Callable[[int, int | None], None],
+              ends: float | None = None) -> int:
     """Stream ``url`` into the file ``out``; return the byte count."""
     with open(out, "wb") as fh:
-        return _stream(url, fh, timeout, on_chunk)
+        return _stream(url, fh, timeout, on_chunk, ends)
 
 
 def _stream(
-    url: str, sink: IO[bytes], timeout: float, on_chunk: Callable[[int, int | None], None] | None = None
+    url: str, sink: IO[bytes], timeout: float, on_chunk: Callable[[int, int | None], None] | None = None,
+    ends: float | None = None,
 ) -> int:
-    """Copy the body of ``url`` into ``sink``, mapping every failure to a :class:`_FetchError`."""
+    """Copy the body of ``url`` into ``sink``, mapping every failure to a :class:`_FetchError`.
+
+    ``ends`` is the :func:`time.monotonic` time the whole file must be done by; ``read1`` returns whatever has
+    arrived, so a server dripping a byte at a time is caught by it, not only by the per-read ``timeout``.
+    Without a Content-Length the body is complete when the server closes the connection (or, chunked, sends
+    the last chunk); a body cut short there is caught by the checks of :func:`_commit`.
+    """
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     done = 0
     total: int | None = None
     try:
+        if ends is not None and time.monotonic() >= ends:
+            raise _FetchError("the deadline for this file ran out before the download started")
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             length = resp.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
-            while chunk := resp.read(_CHUNK):
+            if total is not None and total > MAX_DOWNLOAD:
+                raise _FetchError(f"the server announces {total:,} bytes, more than the {MAX_DOWNLOAD:,} allowed")
+            read = getattr(resp, "read1", resp.read)
+            while chunk := read(_CHUNK):
                 sink.write(chunk)
                 done += len(chunk)
                 if on_chunk is not None:
                     on_chunk(done, total)
+                if done > MAX_DOWNLOAD:
+                    raise _FetchError(f"more than {MAX_DOWNLOAD:,} bytes: not the catalogued file")
+                if ends is not None and time.monotonic() > ends:
+                    raise _FetchError(f"not finished by the deadline ({done:,} bytes so far): the server is too "
+                                      "slow or stalling")
     except urllib.error.HTTPError as exc:
         exc.close()
         transient = exc.code >= 500 or exc.code in (408, 429)
@@ -421,10 +475,10 @@ def _stream(
     return done
 
 
-def _get_json(url: str, timeout: float) -> Any:
+def _get_json(url: str, timeout: float, ends: float | None = None) -> Any:
     """Return the JSON body of ``url``; an ArcGIS ``{"error": …}`` reply is a :class:`_FetchError`."""
     buf = io.BytesIO()
-    _stream(url, buf, timeout)
+    _stream(url, buf, timeout, None, ends)
     try:
         data = json.loads(buf.getvalue())
     except ValueError as exc:
@@ -438,9 +492,10 @@ def _get_json(url: str, timeout: float) -> Any:
 # ---------------------------------------------------------------------------------------- ArcGIS
 
 
-def _fetch_arcgis(src: Source, url: str, temps: _TempFiles, timeout: float, report: _Report) -> Path:
+def _fetch_arcgis(src: Source, url: str, temps: _TempFiles, timeout: float, report: _Report,
+                  ends: float | None = None) -> Path:
     """Query a FeatureServer layer page by page and write it in the catalogue's form."""
-    features = _arcgis_features(src.key, url.rstrip("/"), timeout, report)
+    features = _arcgis_features(src.key, url.rstrip("/"), timeout, report, ends)
     out = temps.new()
     relpath = src.relpath.lower()
     if relpath.endswith(".gpkg"):
@@ -452,11 +507,12 @@ def _fetch_arcgis(src: Source, url: str, temps: _TempFiles, timeout: float, repo
     return out
 
 
-def _arcgis_features(key: str, base: str, timeout: float, report: _Report) -> list[dict[str, Any]]:
+def _arcgis_features(key: str, base: str, timeout: float, report: _Report,
+                     ends: float | None = None) -> list[dict[str, Any]]:
     """Return every feature of the layer at ``base``, following ``exceededTransferLimit``."""
     try:
         total: int | None = int(_get_json(f"{base}/query?where=1%3D1&returnCountOnly=true&f=json",
-                                          timeout)["count"])
+                                          timeout, ends)["count"])
     except (_FetchError, KeyError, TypeError, ValueError):
         total = None  # the count only feeds the progress bar and a final check
     features: list[dict[str, Any]] = []
@@ -464,7 +520,7 @@ def _arcgis_features(key: str, base: str, timeout: float, report: _Report) -> li
         page = _get_json(
             f"{base}/query?where=1%3D1&outFields=*&f=geojson"
             f"&resultOffset={len(features)}&resultRecordCount={_ARCGIS_PAGE_SIZE}",
-            timeout,
+            timeout, ends,
         )
         if not isinstance(page, dict):
             raise _FetchError("the layer query did not return a GeoJSON object", retry=True)
@@ -659,10 +715,15 @@ def _verify(path: Path, relpath: str) -> None:
     if name.endswith((".zip", ".xlsx")):
         _check_zip(path)
     elif name.endswith(".gz"):
+        limit = expand_limit(path.stat().st_size)
+        out = 0
         try:
             with gzip.open(path, "rb") as fh:
-                while fh.read(1 << 20):
-                    pass
+                while chunk := fh.read(1 << 20):
+                    out += len(chunk)
+                    if out > limit:
+                        raise _FetchError(f"the gzip expands to more than {limit:,} bytes from "
+                                          f"{path.stat().st_size:,}: a decompression bomb or not the data file")
         except (OSError, EOFError, zlib.error) as exc:
             raise _FetchError(f"corrupt gzip: {exc}", retry=True) from None
     elif name.endswith(".gpkg"):
@@ -674,9 +735,14 @@ def _verify(path: Path, relpath: str) -> None:
 
 
 def _check_zip(path: Path) -> None:
-    """Raise a :class:`_FetchError` unless every member of the zip decompresses with a good CRC."""
+    """Raise a :class:`_FetchError` unless every member of the zip decompresses with a good CRC (and sane size)."""
     try:
         with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            expanded = sum(i.file_size for i in infos)
+            if expanded > expand_limit(path.stat().st_size):
+                raise _FetchError(f"the zip expands to {expanded:,} bytes from {path.stat().st_size:,}: a "
+                                  "decompression bomb or not the data file")
             bad = zf.testzip()
     except NotImplementedError as exc:
         raise _FetchError(f"the zip uses an unsupported compression method ({exc})") from None

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo._errors import Problem, ValidationError
+from geo.readers._common import expand_limit
 
 __all__ = ["normalise_postcode", "read_codepoint"]
 
@@ -57,6 +58,11 @@ def read_codepoint(path: str | Path, *, postcodes: Iterable[str] | None = None) 
         if not members:
             raise ValidationError(path, [Problem("(file)", "no Data/CSV/*.csv members: not a Code-Point Open zip")])
         for name in members:
+            info = zf.getinfo(name)
+            if info.file_size > expand_limit(info.compress_size):
+                raise ValidationError(path, [Problem("(file)", f"member {name} expands to {info.file_size:,} bytes "
+                                                               f"from {info.compress_size:,}: a damaged file or a "
+                                                               "decompression bomb")])
             raw = zf.read(name)
             df = pd.read_csv(io.BytesIO(raw), header=None, names=_COLUMNS, usecols=[0, 1, 2, 3, 4],
                              dtype={0: str, 4: str}, encoding="latin-1")

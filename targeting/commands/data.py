@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dest", type=Path, help="target folder (default data/raw/)")
     p.add_argument("--force", action="store_true", help="download again even if unchanged")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a stalled download fails")
+    p.add_argument("--deadline", type=float, default=1800.0,
+                   help="seconds allowed for each file in all, retries included (default 1800)")
     p.set_defaults(func=_fetch)
 
     b = sub.add_parser("build", help="build the national atlas cache (only if an input changed)")
@@ -42,7 +44,12 @@ def _fetch(args: argparse.Namespace) -> int:
     if args.from_dir:
         results = ingest(args.from_dir, dest=args.dest, keys=args.keys or None)
     else:
-        results = fetch(args.keys or None, dest=args.dest, force=args.force, timeout=args.timeout)
+        for name in ("timeout", "deadline"):
+            value = getattr(args, name)
+            if not 0 < value <= 86_400:  # NaN fails too
+                raise ValueError(f"--{name} must be a number of seconds above 0 and at most 86400, not {value}")
+        results = fetch(args.keys or None, dest=args.dest, force=args.force, timeout=args.timeout,
+                        deadline=args.deadline)
     from geo.sources import SOURCES
 
     print(format_results(results), file=sys.stderr)
