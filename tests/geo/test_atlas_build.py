@@ -80,3 +80,61 @@ def test_changed_input_triggers_rebuild(fake_build, monkeypatch):
     monkeypatch.setattr(atlas_mod, "input_hashes", lambda keys=None: {"imd2025": {"sha256": "changed"}})
     atlas_mod.build(progress=False)
     assert len(calls) == 2
+
+
+def test_a_killed_builds_temporary_folders_are_removed(fake_build):
+    cache, _ = fake_build
+    stale = cache / ".atlas-k1ll3d"
+    (stale / "deep").mkdir(parents=True)
+    (stale / "deep" / "lsoa21.parquet").write_bytes(b"x" * 1000)
+    (cache / ".atlas-old-4242").mkdir()
+    mine = cache / "my.atlas-notes"  # not the build's own name pattern: left alone
+    mine.write_text("keep")
+    atlas_mod.build(progress=False)
+    assert not [p for p in cache.iterdir() if p.name.startswith(".atlas-")]
+    assert mine.read_text() == "keep"
+    (cache / ".atlas-again").mkdir()
+    atlas_mod.build(progress=False)  # up to date: nothing rebuilt, but the leftovers still go
+    assert not (cache / ".atlas-again").exists()
+
+
+# ---------------------------------------------------------------- real inputs the build must refuse (issue 13)
+
+def _real(data_dir, relpath):
+    path = data_dir / relpath
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("how", ["cut mid-line", "half its rows"])
+def test_build_refuses_a_cut_practice_map_naming_the_file(data_dir, tmp_path, monkeypatch, capsys, how):
+    from targeting.cli import main
+
+    body = _real(data_dir, "gp/gp-reg-pat-prac-map_2022-07.csv")
+    if how == "cut mid-line":
+        bad = body[: len(body) - 30]  # the last line loses its end, as an interrupted copy leaves it
+    else:
+        lines = body.splitlines(keepends=True)
+        bad = b"".join(lines[: len(lines) // 2])
+    path = tmp_path / "gp-reg-pat-prac-map_2022-07.csv"
+    path.write_bytes(bad)
+    monkeypatch.setenv("CORE20_FILE_GP_REG_MAP", str(path))
+    monkeypatch.setenv("CORE20_CACHE", str(tmp_path / "cache"))
+    atlas_mod.load.cache_clear()
+    code = main(["build", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and str(path) in err
+    assert ("cut short" in err) if how == "cut mid-line" else ("3,422 data rows" in err and "6,845" in err)
+    assert not (tmp_path / "cache" / "atlas").exists()
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".atlas-")]
+
+
+def test_an_imd_file_without_the_score_column_is_named(data_dir):
+    from geo._errors import ValidationError
+    from geo.readers import read_iod
+
+    imd = read_iod(data_dir / "imd/imd2025_lsoa21_ranks_scores_deciles.csv.gz", edition=2025)
+    with pytest.raises(ValidationError, match=r"column 'imd_score': this column is needed by the build") as info:
+        atlas_mod._checked("imd2025", imd.drop(columns=["imd_score"]))
+    assert "imd2025_lsoa21_ranks_scores_deciles.csv.gz" in str(info.value)
