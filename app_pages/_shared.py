@@ -15,6 +15,21 @@ AREA_KINDS = ("icb", "pcn", "lad", "practice")
 KIND_WORDS = {"icb": "ICB", "pcn": "PCN", "lad": "Local authority", "practice": "Practice"}
 
 
+def plain_md(text: object) -> str:
+    """Text safe inside Streamlit's Markdown (st.error, st.success…): shown as typed, never as Markdown or HTML.
+
+    Every Markdown punctuation character is backslash-escaped and ``<``/``>`` become entities, so a file's
+    column called ``![x](http://…)`` cannot make the browser fetch an image, nor ``<b>`` turn bold.
+    """
+    import re
+
+    from geo._errors import plain
+
+    s = plain(text, 2000, newlines=True)
+    s = re.sub(r"([\\`*_{}\[\]()#+\-.!|~:$])", r"\\\1", s)
+    return s.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def nice(name: str) -> str:
     """NHS Digital's upper-case names in title case, keeping acronyms (PCN, GP, NHS, SWB…)."""
     from targeting.areas import display_name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shared import get_atlas
+from app_pages._shared import get_atlas, plain_md
 
 st.title("Your data")
 st.write("Upload a CSV with one row per **LSOA** (2021 or 2011 codes) or per **GP practice**, a **numerator** and "
@@ -59,7 +59,7 @@ label = st.text_input("What the rate measures", value="Uptake", key="yd_label", 
 try:
     header = csv_columns(data, filename=filename)
 except UploadError as exc:
-    st.error(str(exc))
+    st.error(plain_md(exc))
     st.stop()
 with st.expander("Columns (found automatically; change them if needed)"):
     auto = "(find automatically)"
@@ -73,16 +73,16 @@ try:
                          denominator_column=None if den_col == auto else den_col)
     tables = your_data_tables(upload, get_atlas(), imd=int(imd), rule=rule)
 except UploadError as exc:
-    st.error(str(exc))
+    st.error(plain_md(exc))
     st.stop()
 except ValueError as exc:  # e.g. LSOA 2011 codes with IMD 2025
-    st.error(str(exc))
+    st.error(plain_md(exc))
     st.stop()
 files = tables.files()
 
 cols = upload.columns
-st.success(f"{len(upload.data):,} rows of {upload.geography} read (code: {cols['code']}, numerator: "
-           f"{cols['numerator']}, denominator: {cols['denominator']}).")
+st.success(plain_md(f"{len(upload.data):,} rows of {upload.geography} read (code: {cols['code']}, numerator: "
+                    f"{cols['numerator']}, denominator: {cols['denominator']})."))
 if len(upload.invalid):
     st.warning(f"{len(upload.invalid):,} row(s) could not be used. Each is listed with its reason; fix them in your "
                "file and upload it again.")

@@ -754,7 +754,7 @@ def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025
         published = your_data_tables(upload, atlas, imd=imd, rule=rule).rows
     d = published
     rate = pd.to_numeric(d["rate"].where(d["rate"].ne(rule.symbol)), errors="coerce").to_numpy(dtype=float)
-    src = f"Your upload ({html.escape(upload.filename)}), {upload.geography}"
+    src = f"Your upload ({upload.filename}), {upload.geography}"  # plain text: the legend escapes it once
     note = (f"Small-number rule: {rule.describe()}." if rule.enabled
             else "No suppression (your own view).")
     if upload.level == "lsoa":

@@ -141,3 +141,16 @@ def test_explore_a_local_authority_and_a_practice(app, atlas):
     app2.run()
     assert not app2.exception
     assert app2.subheader[0].value.startswith("Practice: Church Lane")
+
+
+def test_your_data_label_is_plain_text(app):
+    """Issue 13: a Markdown image in the label made the browser fetch its URL."""
+    app.run()
+    app.switch_page("app_pages/your_data.py").run()
+    app.toggle(key="yd_example").set_value(True).run()
+    label = "![x](http://127.0.0.1:9/x.png) <img src=x> **bold**"
+    app.text_input(key="yd_label").set_value(label).run()
+    assert not app.exception
+    assert any(label in t.value for t in app.text)  # shown, as typed, in a plain-text element
+    markdown = [m.value for m in app.markdown] + [s.value for s in app.subheader] + [c.value for c in app.caption]
+    assert not any("![" in m or "<img" in m for m in markdown)

@@ -508,9 +508,8 @@ def _mye_workbook(data_dir: Path, rows: int = 40) -> bytes:
 
 
 def test_ons_workbook_becomes_csv_gz_the_reader_accepts(server, monkeypatch, tmp_path):
-    from geo.readers import read_mye_single_year
-
     import geo.inputs
+    from geo.readers import read_mye_single_year
 
     data = _data_dir()
     _serve(server, monkeypatch, "mye2020", "/sape23dt2.xlsx", Route(_mye_workbook(data)))

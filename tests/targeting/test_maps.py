@@ -220,3 +220,18 @@ def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
     assert "repeating-linear-gradient" in legend and "radial-gradient" in legend and "Source:" in legend
     payload = maps.map_payload(lsoas, list(layers.values()))
     assert '"pat":["stripes","dots",null,null]' in payload
+
+
+def test_practice_upload_tooltip_is_escaped_once(atlas):
+    """Issue 13: a practice upload's tooltip showed a literal <br> and a twice-escaped label."""
+    from targeting import uploads
+
+    codes = atlas.practices.loc[atlas.practices["icb_code_nhs"] == "QHL", "practice_code"].iloc[:12].tolist()
+    data = ("practice_code,numerator,denominator\n" + "".join(f"{c},40,100\n" for c in codes)).encode()
+    u = uploads.read_upload(data, atlas, filename="a&b <i>.csv")
+    d = _payload_dict(maps.upload_map_payload(atlas, u, icb_nhs="QHL", label="Uptake <b>&</b>"))
+    vals = [p[-1] for p in d["overlays"]["practices"]["pts"] if p[3] in codes]
+    assert vals and all(v == "Uptake &lt;b&gt;&amp;&lt;/b&gt; (%): 40.0 %" for v in vals), vals[:2]
+    assert not any("&amp;lt;" in v or "&lt;br&gt;" in v for v in vals)
+    legend = d["overlays"]["practices"]["legend"]
+    assert "a&amp;b &lt;i&gt;.csv" in legend and "&amp;amp;" not in legend
