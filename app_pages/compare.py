@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._shared import area_picker, get_atlas, nice, plus_controls, plus_rules
+from geo.files import csv_text
 
 st.title("Compare places")
 st.write("The PCNs of an ICB side by side on one measure, each with its 95% confidence interval, against the ICB "
@@ -120,7 +121,7 @@ shown = t[[c for c in cols if c in t.columns]]
 st.dataframe(shown.round(1), hide_index=True, width="stretch")
 download = shown.assign(metric=summary["label"], imd=imd, source=summary.get("source", ""),
                         order=summary.get("order", ""))
-st.download_button("Download the comparison (CSV)", download.to_csv(index=False).encode("utf-8"),
+st.download_button("Download the comparison (CSV)", csv_text(download).encode("utf-8"),
                    file_name=f"compare_{summary['icb_code_nhs']}_{metric}_imd{imd}.csv", mime="text/csv",
                    key="compare_download")
 st.caption("Not a league table: 'higher'/'lower' only say whether the 95% interval excludes the comparator; "

@@ -19,6 +19,7 @@ from app_pages._shared import (
     practice_profiles,
     source_caption,
 )
+from geo.files import csv_text
 
 st.title("Explore Core20PLUS neighbourhoods")
 
@@ -182,7 +183,7 @@ if area.kind in ("icb", "lad", "pcn"):
     what = "this local authority" if area.kind == "lad" else "the ICB" if area.kind == "pcn" else "this ICB"
     with st.expander(f"LSOAs of {what} ({len(table):,} rows)"):
         st.dataframe(table.drop(columns=["source"]), hide_index=True, width="stretch")
-    st.download_button("Download the LSOA table (CSV)", table.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download the LSOA table (CSV)", csv_text(table).encode("utf-8"),
                        file_name=f"lsoas_{area.kind}_{area.code}_imd{imd}.csv", mime="text/csv",
                        key="explore_download")
     c1, c2 = st.columns(2)

@@ -59,8 +59,10 @@ def _plus_rules(path: str | None, atlas):
         from geo._errors import ValidationError
 
         raise ValidationError(path, problems)
-    for pr in problems:
-        print(f"warning: {path}: {pr.render()}", file=sys.stderr)
+    from geo._errors import plain
+
+    for pr in problems:  # the codes come from the user's file: control characters are neutralised
+        print(f"warning: {plain(path, 200)}: {plain(pr.render(), 500)}", file=sys.stderr)
     return (LsoaListRule.across_vintages(codes, atlas.lsoa_bridge, label=f"on the list {path}"),)
 
 

@@ -99,3 +99,10 @@ def test_user_lsoa_list_drives_plus_with_suppression(capsys, tmp_path, _data):
     bad.write_text("code\nnot-a-code\n", encoding="utf-8")
     code, out, err = _run(capsys, ["pcns", "--icb", "QOP", "--plus-lsoas", str(bad), "--no-gaps"])
     assert code == 2 and out == "" and "bad.csv" in err
+
+
+def test_codes_from_a_users_list_are_echoed_without_terminal_escapes(capsys, tmp_path, _data):
+    f = tmp_path / "sites.csv"
+    f.write_text("lsoa_code\nE01004803\n\x1b[2J\x1b[31mEVIL\n", encoding="utf-8")
+    code, _, err = _run(capsys, ["pcns", "--icb", "QOP", "--plus-lsoas", str(f), "--no-gaps"])
+    assert code == 0 and "\x1b" not in err and "\\x1b[31mEVIL" in err

@@ -67,6 +67,10 @@ def test_bad_outputs_and_inputs_of_other_commands(tmp_path, capsys, data_dir):
     assert code == 2 and err.startswith("error: ") and "Traceback" not in err
     code, err = _run(capsys, ["targets", "--pcn", BRADFORD_PCN, "--out", str(blocker)])
     assert code == 2 and "is a file, not a folder" in err
+    for argv in (["targets", "--pcn", BRADFORD_PCN, "--out", "/proc/no-plan-here"],
+                 ["map", "--pcn", BRADFORD_PCN, "--out", "/proc/no-map.html"]):  # folders nobody may write in
+        code, err = _run(capsys, argv)
+        assert code == 2 and err.startswith("error: ") and "Traceback" not in err and len(err.splitlines()) == 1
     code, err = _run(capsys, ["practices", "--pcn", "", "--no-gaps"])
     assert code == 2 and "No PCN given" in err
     code, err = _run(capsys, ["pcns", "--icb", "QHL", "--plus-lsoas", "/dev/zero", "--no-gaps"])
