@@ -8,7 +8,7 @@ Guarantees
 ----------
 * Nothing partial or corrupt ever sits at a catalogued path: each file is written to a hidden temporary
   file in the same folder (``.<random>.part.<name>``), checked, then moved into place with
-  :func:`os.replace`. On any failure the temporary file is removed and an earlier good file is left as it
+  :func:`geo.files.move_into_place`. On any failure the temporary file is removed and an earlier good file is left as it
   was. Temporary files left by a killed run are removed by the next run.
 * Checks: the byte count equals ``Content-Length``; a ``.zip``/``.xlsx`` opens and passes
   :meth:`zipfile.ZipFile.testzip`; a ``.gz`` decompresses to the end; a ``.gpkg`` starts with the SQLite
@@ -65,7 +65,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from geo.files import atomic_write, file_lock
+from geo.files import atomic_write, file_lock, move_into_place
 from geo.paths import raw_dir
 from geo.readers._common import expand_limit
 from geo.sources import SOURCES, Source, source_url
@@ -381,7 +381,7 @@ def _commit(produced: Path, target: Path, relpath: str, key: str) -> tuple[str, 
     _verify(produced, relpath)
     rows = _check_schema(produced, key)
     digest, size = _sha256(produced)
-    os.replace(produced, target)  # same folder: an atomic rename of a file that passed every check
+    move_into_place(produced, target)  # same folder: an atomic rename of a file that passed every check
     return digest, size, rows
 
 

@@ -4,7 +4,8 @@ One home for what the build, ``fetch``, the command line and the app's downloads
 
 * :func:`atomic_write` writes a temporary file beside the target and renames it into place, so a reader
   never sees half a file;
-* :func:`atomic_path` does the same for a writer that wants a path (parquet, a GeoPackage);
+* :func:`atomic_path` does the same for a writer that wants a path (parquet, a GeoPackage), and
+  :func:`move_into_place` renames a temporary file that was written and checked elsewhere (``fetch``);
 * :func:`output_folder` writes a set of files into a temporary folder and moves them in only when every one
   was written, removing files the tool wrote there before that the new set does not include;
 * :func:`replace_folder` swaps a finished folder (the atlas) for the old one;
@@ -36,6 +37,7 @@ __all__ = [
     "csv_text",
     "escape_formulas",
     "file_lock",
+    "move_into_place",
     "output_folder",
     "remove_stale",
     "replace_folder",
@@ -80,6 +82,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def move_into_place(tmp: Path, target: Path) -> None:
+    """Rename a finished, checked temporary file (in ``target``'s folder) onto ``target`` in one atomic step."""
+    if tmp.parent.resolve() != target.parent.resolve():
+        raise ValueError(f"{tmp} must be in the folder of {target} for the rename to be atomic")
+    os.replace(tmp, target)
 
 
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
