@@ -157,7 +157,9 @@ def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[
 def staging_folder(parent: Path, prefix: str) -> Path:
     """A new empty hidden folder ``prefix<random>`` in ``parent`` to build a folder in before :func:`replace_folder`."""
     parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    _umask_mode(path, 0o777)  # mkdtemp makes 0700; the swapped-in folder should read like any other
+    return path
 
 
 def replace_folder(new: Path, target: Path) -> None:
