@@ -123,7 +123,7 @@ def test_upload_your_own_uptake_file(app_url, page, snap, atlas, tmp_path):
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download your data with suppression applied (CSV)").click()
     text = Path(dl.value.path()).read_text(encoding="utf-8")
-    assert text.splitlines()[0].startswith("code,name,numerator,denominator,rate")
+    assert text.splitlines()[0].startswith("code,name,group,numerator,denominator,rate")
     snap(page, "06_your_data")
     assert page.blocked == []
 

@@ -49,6 +49,24 @@ def test_hostile_upload_is_shown_as_text(app_url, page, snap, atlas, tmp_path):
         assert frame.locator("img[src='x']").count() == 0
 
 
+def test_a_markdown_image_in_the_label_fetches_nothing(app_url, page, atlas, tmp_path):
+    """Issue 13: a Markdown image in the label made the browser fetch its URL."""
+    t = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == "QHL"].head(30)
+    f = tmp_path / "uptake.csv"
+    f.write_text("lsoa_code,numerator,denominator\n" + "".join(f"{c},20,60\n" for c in t["lsoa_code"]))
+    page.goto(f"{app_url}/your_data")
+    page.locator('input[type="file"]').set_input_files(str(f))
+    page.get_by_text("30 rows").first.wait_for()
+    box = page.get_by_label("What the rate measures")
+    box.fill("![x](http://label.example/x.png) <img src=x>")
+    box.press("Enter")
+    page.get_by_text("http://label.example/x.png").first.wait_for()  # shown as text
+    page.wait_for_timeout(2500)
+    assert not [u for u in page.blocked if "label.example" in u]
+    for frame in page.frames:
+        assert frame.locator("img[src='x'], img[src*='label.example']").count() == 0
+
+
 def test_hostile_official_names_in_a_map(atlas, offline_page, tmp_path):
     from targeting import maps
 

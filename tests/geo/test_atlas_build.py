@@ -121,7 +121,6 @@ def test_build_refuses_a_cut_practice_map_naming_the_file(data_dir, tmp_path, mo
     path.write_bytes(bad)
     monkeypatch.setenv("CORE20_FILE_GP_REG_MAP", str(path))
     monkeypatch.setenv("CORE20_CACHE", str(tmp_path / "cache"))
-    atlas_mod.load.cache_clear()
     code = main(["build", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and str(path) in err
