@@ -39,8 +39,8 @@ __all__ = [
 #: Largest file accepted (bytes) and most data rows: an LSOA file for all England has ~34,000 rows.
 MAX_BYTES = 10_000_000
 MAX_ROWS = 100_000
-#: Longest field (characters): a code, a count or a column name is never more than a few dozen.
-MAX_FIELD = 200
+#: Longest field (characters): a code, a count or a column name is a few dozen; a note column may be longer.
+MAX_FIELD = 1000
 
 _CODE_NAMES = {
     "lsoa": ("lsoa_code", "lsoa21cd", "lsoa11cd", "lsoa21", "lsoa11", "lsoa", "lsoa code", "lsoacd"),

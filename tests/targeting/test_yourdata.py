@@ -76,7 +76,7 @@ def test_cli_bad_inputs_are_one_line_and_exit_2(atlas, tmp_path, capsys):
     big.write_text("lsoa_code,numerator,denominator\n" + "E" * 500_000 + ",1,2\n")
     code = main(["yourdata", "--file", str(big), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert code == 2 and "row 2 holds a field of more than 200 characters" in err and "Traceback" not in err
+    assert code == 2 and "row 2 holds a field of more than 1000 characters" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
     mid = tmp_path / "mid.csv"
     mid.write_text("lsoa_code,numerator,denominator\nE01009488,1,2\n" + "E01009489,1," + "9" * 5000 + "\n")
