@@ -81,8 +81,8 @@ except ValueError as exc:  # e.g. LSOA 2011 codes with IMD 2025
 files = tables.files()
 
 cols = upload.columns
-st.success(plain_md(f"{len(upload.data):,} rows of {upload.geography} read (code: {cols['code']}, numerator: "
-                    f"{cols['numerator']}, denominator: {cols['denominator']})."))
+st.success(plain_md(f"{len(upload.data):,} rows of {upload.geography} read from {filename} (code: {cols['code']}, "
+                    f"numerator: {cols['numerator']}, denominator: {cols['denominator']})."))
 if len(upload.invalid):
     st.warning(f"{len(upload.invalid):,} row(s) could not be used. Each is listed with its reason; fix them in your "
                "file and upload it again.")
