@@ -7,19 +7,19 @@ Only widgets and caching live here; the summary is :func:`targeting.clinical.sum
 from __future__ import annotations
 
 import io
-import re
 
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import get_atlas
+from app_pages._shared import get_atlas, plain_md
+from geo.files import csv_text
 
 _SESSION_KEY = "fingertips_exports"  # {filename: bytes}, shared by Your data and the Core20PLUS5 page
 
 
 def md_text(text: str) -> str:
     """Text from a file (indicator names, file names) shown as itself in Markdown: no links, emphasis or maths."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~])", r"\\\1", str(text))
+    return plain_md(text)  # the one escaper (app_pages._shared): also neutralises control characters
 
 
 def remember_export(filename: str, data: bytes) -> None:
@@ -235,7 +235,7 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     summed = "Count and Denominator of member practices summed (July 2022 practice → PCN map); "
     st.caption(f"{summed if ind.has_counts else ''}a PCN row published in the file is used as it is. Small "
                f"numbers withheld. Source: {ind.source}.")
-    st.download_button("Download the PCN and ICB values (CSV)", shown.assign(source=ind.source).to_csv(index=False)
+    st.download_button("Download the PCN and ICB values (CSV)", csv_text(shown.assign(source=ind.source))
                        .encode("utf-8"), file_name="fingertips_pcns.csv", mime="text/csv", key="yd_ft_dl")
     if not ind.has_counts or not ind.proportion:
         st.info("The map and the Core20 comparison need a percentage with Count and Denominator for each practice; "
