@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -183,7 +184,7 @@ def _current_meta() -> dict | None:
         return None
 
 
-def build(*, force: bool = False, progress: bool = True) -> Path:
+def build(*, force: bool = False, progress: bool = True, expect_national: bool = True) -> Path:
     """Build the national atlas cache if any input changed; return its folder.
 
     Parameters
@@ -192,6 +193,11 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
         Rebuild even if the inputs are unchanged.
     progress
         Print a progress bar on stderr.
+    expect_national
+        The inputs are the national files, so checks that hold only for the whole of England apply (IoD
+        ranks run 1..rows). ``False`` builds a small atlas from extracts of the published files (the test
+        suite's fixture, ``tests/small_atlas.py``): such checks are skipped, every other check still applies,
+        and ``build.json`` records ``"national": false``.
 
     Notes
     -----
@@ -205,12 +211,13 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
     with file_lock(cache_dir() / ".atlas.lock", waiting="Waiting for another build to finish…"):
         remove_stale(cache_dir(), ".atlas-")  # folders of a build that was killed (we hold the lock)
         meta = _current_meta()
-        if not force and meta and meta.get("version") == ATLAS_VERSION and meta.get("inputs") == hashes:
+        if (not force and meta and meta.get("version") == ATLAS_VERSION and meta.get("inputs") == hashes
+                and meta.get("national", True) == expect_national):
             if progress:
                 print(f"Atlas is up to date ({target}).", file=sys.stderr)
             return target
         t0 = time.perf_counter()
-        tables = _build_tables(_Progress(progress, 12))
+        tables = _build_tables(_Progress(progress, 12), national=expect_national)
         tmp = staging_folder(cache_dir(), ".atlas-")
         try:
             for name, df in tables.items():
@@ -218,7 +225,8 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
                     df.to_parquet(tmp / f"{name}.parquet", write_covering_bbox=False)
                 else:
                     df.to_parquet(tmp / f"{name}.parquet", index=False)
-            meta = {"version": ATLAS_VERSION, "inputs": hashes, "built_seconds": round(time.perf_counter() - t0, 1),
+            meta = {"version": ATLAS_VERSION, "national": expect_national, "inputs": hashes,
+                    "built_seconds": round(time.perf_counter() - t0, 1),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "counts": {k: len(v) for k, v in tables.items()}}
             (tmp / "build.json").write_text(json.dumps(meta, indent=1))
@@ -231,27 +239,28 @@ def build(*, force: bool = False, progress: bool = True) -> Path:
     return target
 
 
-def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
+def _build_tables(p: _Progress, *, national: bool = True) -> dict[str, pd.DataFrame]:
     r = readers
+    checked = partial(_checked, national=national)
     # the small inputs first, so a cut or wrong file stops the build in seconds, not after the big ones
-    pm = _checked("gp_reg_map", r.read_practice_map(find("gp_reg_map")))
-    imd19 = _checked("imd2019", r.read_iod(find("imd2019"), edition=2019))
-    imd25 = _checked("imd2025", r.read_iod(find("imd2025"), edition=2025))
+    pm = checked("gp_reg_map", r.read_practice_map(find("gp_reg_map")))
+    imd19 = checked("imd2019", r.read_iod(find("imd2019"), edition=2019, national=national))
+    imd25 = checked("imd2025", r.read_iod(find("imd2025"), edition=2025, national=national))
     p.step("IoD 2019 and 2025")
-    b21 = _checked("lsoa21_boundaries", r.read_boundaries(find("lsoa21_boundaries"), vintage=2021))
-    b11 = _checked("lsoa11_boundaries", r.read_boundaries(find("lsoa11_boundaries"), vintage=2011))
+    b21 = checked("lsoa21_boundaries", r.read_boundaries(find("lsoa21_boundaries"), vintage=2021))
+    b11 = checked("lsoa11_boundaries", r.read_boundaries(find("lsoa11_boundaries"), vintage=2011))
     p.step("LSOA boundaries")
-    lk = _checked("lsoa11_lsoa21", r.read_lsoa11_lsoa21(find("lsoa11_lsoa21")))
-    icb22 = _checked("lsoa11_icb22", r.read_lsoa_icb(find("lsoa11_icb22"), vintage=2011))
-    icb24 = _checked("lsoa21_icb24", r.read_lsoa_icb(find("lsoa21_icb24"), vintage=2021))
-    lad24 = _checked("lsoa21_lad24", r.read_lsoa21_lad(find("lsoa21_lad24")))
-    ruc = _checked("ruc21", r.read_ruc(find("ruc21"), vintage=2021))
+    lk = checked("lsoa11_lsoa21", r.read_lsoa11_lsoa21(find("lsoa11_lsoa21")))
+    icb22 = checked("lsoa11_icb22", r.read_lsoa_icb(find("lsoa11_icb22"), vintage=2011))
+    icb24 = checked("lsoa21_icb24", r.read_lsoa_icb(find("lsoa21_icb24"), vintage=2021))
+    lad24 = checked("lsoa21_lad24", r.read_lsoa21_lad(find("lsoa21_lad24")))
+    ruc = checked("ruc21", r.read_ruc(find("ruc21"), vintage=2021))
     p.step("ONS lookups")
-    eth = _checked("ts021", r.read_ts021(find("ts021")))
-    hh = _checked("ts011", r.read_census_table(find("ts011")))
+    eth = checked("ts021", r.read_ts021(find("ts021")))
+    hh = checked("ts011", r.read_census_table(find("ts011")))
     extra = _census_extras()
     age = _aged_40_74_lsoa21()
-    mye = _checked("mye2020", r.read_mye_single_year(find("mye2020")))
+    mye = checked("mye2020", r.read_mye_single_year(find("mye2020")))
     p.step("Census 2021 and mid-year estimates")
 
     pairs = bridge_pairs(lk, pop11=mye.set_index("lsoa_code")["all_ages"],
@@ -280,7 +289,7 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
     p.step("LSOA 2021 attributes")
 
     # ---- registrations ----------------------------------------------------------------------------
-    reg = _checked("gp_reg_lsoa", r.read_gp_registrations(find("gp_reg_lsoa")))
+    reg = checked("gp_reg_lsoa", r.read_gp_registrations(find("gp_reg_lsoa")))
     vintage = detect_lsoa_vintage(reg["lsoa_code"], lsoa11=lk["lsoa11_code"], lsoa21=lk["lsoa21_code"])
     reg_counts = reg[["practice_code", "lsoa_code", "patients"]]
     if vintage == 2011:
@@ -322,7 +331,7 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
 
     # ---- practices, PCNs, ICBs, QOF ---------------------------------------------------------------
     icbs = _icbs(icb22, icb24)
-    codepoint = _checked("codepoint", readers.read_codepoint(find("codepoint")))
+    codepoint = checked("codepoint", readers.read_codepoint(find("codepoint")))
     practices, pcns = _practices(reg, icb22, g11, codepoint, pm)
     p.step("practices geocoded and placed in ICBs")
     qof = _qof()
@@ -336,9 +345,14 @@ def _build_tables(p: _Progress) -> dict[str, pd.DataFrame]:
             "qof_achievement": _qof_achievement(), "hypertension": hyp, "lsoa_bridge": pairs.reset_index(drop=True)}
 
 
-def _checked(key: str, df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` if its row count fits the catalogued edition of ``key``; else a ValidationError naming the file."""
-    check_rows(key, df, find(key))
+def _checked(key: str, df: pd.DataFrame, *, national: bool = True) -> pd.DataFrame:
+    """``df`` if its row count fits the catalogued edition of ``key``; else a ValidationError naming the file.
+
+    The row counts are those of the national files: an extract (``build(expect_national=False)``) is not
+    held to them; its columns are still checked.
+    """
+    if national:
+        check_rows(key, df, find(key))
     if key in _NEEDS:
         missing = [c for c in _NEEDS[key] if c not in df.columns]
         if missing:

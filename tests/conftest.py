@@ -11,6 +11,15 @@ def shared_data() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
+def pytest_collection_modifyitems(config, items):
+    # The national atlas takes a build (about 50 s) or a load (seconds) and national-scale computations:
+    # a test that asks for it must say so, so `pytest -m "not slow"` stays fast.
+    unmarked = [it.nodeid for it in items if "atlas" in it.fixturenames and it.get_closest_marker("slow") is None]
+    if unmarked:
+        raise pytest.UsageError("tests that use the national `atlas` fixture must be marked slow (or use "
+                                "`small_atlas`): " + ", ".join(unmarked[:5]))
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     d = shared_data()
@@ -21,6 +30,55 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def atlas(data_dir):
+    """The national atlas (the data folder's real files), built once into the project's cache."""
     from geo.atlas import load
 
     return load(progress=False)
+
+
+@pytest.fixture(scope="session")
+def small_data(data_dir, tmp_path_factory) -> Path:
+    """Extracts of the real files for Bradford and Solihull, written for this session (see small_atlas.py)."""
+    from small_atlas import write_extracts
+
+    dest = tmp_path_factory.mktemp("small") / "data"
+    write_extracts(data_dir, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def small_env(small_data) -> dict[str, str]:
+    """Environment that points the tool at the extracts and their own cache (for a CLI in a subprocess)."""
+    return {"CORE20_DATA": str(small_data), "CORE20_CACHE": str(small_data.parent / "cache"),
+            "CORE20_RAW": str(small_data.parent / "raw")}  # an empty data/raw: nothing can shadow an extract
+
+
+@pytest.fixture(scope="session")
+def small_atlas(small_env):
+    """An atlas built by the real ``geo.atlas.build`` from the extracts: Bradford and Solihull, in seconds."""
+    from geo.atlas import build, load
+
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in small_env.items():
+            mp.setenv(k, v)
+        folder = build(progress=False, expect_national=False)
+        a = load(progress=False)
+    inputs = a.meta["inputs"]
+    stray = [k for k, v in inputs.items() if not v["path"].startswith(small_env["CORE20_DATA"])]
+    assert not stray, f"the small atlas read national files for {stray}"
+    assert folder.parent == Path(small_env["CORE20_CACHE"])
+    return a
+
+
+@pytest.fixture(scope="session", params=["small", pytest.param("national", marks=pytest.mark.slow)])
+def each_atlas(request):
+    """The small atlas and (marked slow) the national one, for properties that must hold on any atlas."""
+    return request.getfixturevalue("small_atlas" if request.param == "small" else "atlas")
+
+
+@pytest.fixture
+def small_cli(small_atlas, small_env, monkeypatch):
+    """Point the command line run in-process (``targeting.cli.main``) at the small atlas, for one test."""
+    for k, v in small_env.items():
+        monkeypatch.setenv(k, v)
+    return small_atlas

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+pytestmark = pytest.mark.slow  # the app reads the national atlas
+
 TIMEOUT = 240
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 

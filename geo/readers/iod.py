@@ -17,7 +17,7 @@ from geo.readers._common import (
     to_number,
 )
 
-__all__ = ["DOMAINS", "read_iod"]
+__all__ = ["DOMAINS", "NATIONAL_LSOAS", "read_iod"]
 
 #: Canonical domain prefix → the wording MHCLG uses at the start of its column headers.
 DOMAINS: dict[str, str] = {
@@ -48,7 +48,11 @@ def _spec(year: int) -> dict[str, list[str]]:
     return spec
 
 
-def read_iod(path: str | Path, *, edition: int) -> pd.DataFrame:
+#: LSOAs in England that each edition ranks (rank 1 is the most deprived).
+NATIONAL_LSOAS = {2019: 32_844, 2025: 33_755}
+
+
+def read_iod(path: str | Path, *, edition: int, national: bool = True) -> pd.DataFrame:
     """Read an IoD LSOA file as MHCLG publishes it.
 
     Accepts File 7 (all ranks, scores, deciles and population denominators) and Files 1, 2 and 6 of
@@ -60,6 +64,9 @@ def read_iod(path: str | Path, *, edition: int) -> pd.DataFrame:
         The file.
     edition
         2019 (LSOA 2011 rows, 32,844 in England) or 2025 (LSOA 2021 rows, 33,755).
+    national
+        The file ranks every row it holds, so ranks must lie in 1..rows. ``False`` reads an extract of the
+        national file (some LSOAs, keeping their national ranks): ranks must lie in 1..:data:`NATIONAL_LSOAS`.
 
     Returns
     -------
@@ -83,7 +90,7 @@ def read_iod(path: str | Path, *, edition: int) -> pd.DataFrame:
     to_number(df, [c for c in numeric if c.endswith("_score")], problems, nonneg=False)
     to_number(df, [c for c in numeric if not c.endswith("_score")], problems, integer=True)
     if not problems.items:
-        n = len(df)
+        n = len(df) if national else NATIONAL_LSOAS[edition]
         for col in [c for c in df.columns if c.endswith("_rank")]:
             bad = (df[col] < 1) | (df[col] > n)
             if bad.any():

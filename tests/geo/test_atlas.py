@@ -9,6 +9,7 @@ from geo.atlas import build, input_hashes
 from geo.paths import cache_dir
 
 
+@pytest.mark.slow
 def test_lsoa_counts(atlas):
     assert len(atlas.lsoa21) == 33_755
     assert len(atlas.lsoa11) == 32_844
@@ -16,6 +17,7 @@ def test_lsoa_counts(atlas):
     assert atlas.lsoa21["lsoa_code"].str.startswith("E01").all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table,prefix", [("lsoa21", "imd25"), ("lsoa21", "imd19"), ("lsoa11", "imd19")])
 def test_jaywick_most_deprived_and_core20(atlas, table, prefix):
     t = getattr(atlas, table).set_index("lsoa_code")
@@ -25,11 +27,13 @@ def test_jaywick_most_deprived_and_core20(atlas, table, prefix):
     assert jay["lsoa_name"] == "Tendring 018A"
 
 
+@pytest.mark.slow
 def test_jaywick_scores_match_mhclg(atlas):
     assert atlas.lsoa11.set_index("lsoa_code").loc["E01021988", "imd19_score"] == pytest.approx(92.735)
     assert atlas.lsoa21.set_index("lsoa_code").loc["E01021988", "imd25_score"] == pytest.approx(94.223)
 
 
+@pytest.mark.slow
 def test_core20_holds_a_fifth_of_the_mid2015_population(atlas):
     t = atlas.lsoa11
     share = t.loc[t["imd19_core20"], "pop_mid2015"].sum() / t["pop_mid2015"].sum()
@@ -38,6 +42,7 @@ def test_core20_holds_a_fifth_of_the_mid2015_population(atlas):
     assert int(t["imd19_core20"].sum()) == 6_568
 
 
+@pytest.mark.slow
 def test_census_residents_conserved_in_both_vintages(atlas):
     assert int(atlas.lsoa21["residents"].sum()) == 56_490_108
     assert int(atlas.lsoa11["residents"].sum()) == 56_490_108
@@ -48,6 +53,7 @@ def test_census_residents_conserved_in_both_vintages(atlas):
     assert int(atlas.lsoa21["eth_roma"].sum()) == 99_102
 
 
+@pytest.mark.slow
 def test_registrations_conserved_across_the_bridge(atlas):
     assert int(atlas.registrations11["patients"].sum()) == 61_768_942
     assert int(atlas.registrations21["patients"].sum()) == 61_768_942
@@ -57,6 +63,7 @@ def test_registrations_conserved_across_the_bridge(atlas):
     assert atlas.practices["practice_code"].nunique() == 6_484
 
 
+@pytest.mark.slow
 def test_households_and_ages(atlas):
     t = atlas.lsoa21.set_index("lsoa_code")
     assert int(t["households"].sum()) == 23_435_995
@@ -66,12 +73,14 @@ def test_households_and_ages(atlas):
     assert abs(int(t["aged_40_74"].sum()) - 23_717_355) < 50_000
 
 
+@pytest.mark.slow
 def test_tower_hamlets_bangladeshi_share(atlas):
     t = atlas.lsoa21[atlas.lsoa21["lad_name"] == "Tower Hamlets"]
     assert len(t) == 169
     assert round(100 * t["eth_bangladeshi"].sum() / t["residents"].sum(), 1) == 34.6
 
 
+@pytest.mark.slow
 def test_split_children_inherit_imd2019(atlas, data_dir):
     lk = pd.read_csv(data_dir / "lookups/lsoa11_lsoa21_lad22_ew.csv.gz")
     splits = lk[(lk["change_code"] == "S") & lk["lsoa21_code"].str.startswith("E")]
@@ -80,6 +89,7 @@ def test_split_children_inherit_imd2019(atlas, data_dir):
     assert (l21.loc[splits["lsoa21_code"]].to_numpy() == l11.loc[splits["lsoa11_code"]].to_numpy()).all()
 
 
+@pytest.mark.slow
 def test_web_geometry_is_smaller_and_gap_free(atlas):
     t = atlas.lsoa21
     assert t.geometry_web.is_valid.mean() > 0.999
@@ -89,6 +99,7 @@ def test_web_geometry_is_smaller_and_gap_free(atlas):
     assert t.geometry_web.count_coordinates().sum() < t.geometry.count_coordinates().sum()
 
 
+@pytest.mark.slow
 def test_practices_located_and_placed(atlas):
     p = atlas.practices
     assert p["easting"].notna().mean() > 0.99
@@ -102,6 +113,7 @@ def test_practices_located_and_placed(atlas):
     assert p.loc[p["easting"].isna(), "lon"].isna().all()
 
 
+@pytest.mark.slow
 def test_practice_icbs_agree_with_strategy_unit(atlas, data_dir):
     su = pd.read_excel(data_dir / "gp/gp-reg-pat-prac-map_2022-07_with_strategy_unit_icb_columns.xlsx", dtype=str)
     su = su.set_index("PRACTICE_CODE")["ICB22"]
@@ -112,6 +124,7 @@ def test_practice_icbs_agree_with_strategy_unit(atlas, data_dir):
     assert agree > 0.995
 
 
+@pytest.mark.slow
 def test_build_is_skipped_when_inputs_unchanged(atlas):
     meta = json.loads((cache_dir() / "atlas" / "build.json").read_text())
     assert meta["inputs"] == input_hashes()
@@ -120,6 +133,7 @@ def test_build_is_skipped_when_inputs_unchanged(atlas):
     assert (cache_dir() / "atlas" / "lsoa21.parquet").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 def test_geometry_free_load_reads_tables_on_first_use(atlas):
     import geo.atlas as atlas_mod
 
@@ -129,3 +143,32 @@ def test_geometry_free_load_reads_tables_on_first_use(atlas):
     assert "geometry" not in t.columns and len(t) == 33_755
     assert "lsoa21" in light.__dict__ and "registrations11" not in light.__dict__
     assert light.lsoas(2019)["imd19_core20"].sum() == atlas.lsoa11["imd19_core20"].sum()
+
+
+# ---- the same build on extracts of the published files (tests/small_atlas.py): Bradford and Solihull ----------
+def test_small_atlas_is_built_from_the_extracts_only(small_atlas, small_data):
+    meta = small_atlas.meta
+    assert meta["national"] is False
+    assert all(v["path"].startswith(str(small_data)) for v in meta["inputs"].values())
+    lk = pd.read_csv(small_data / "lookups/lsoa11_lsoa21_lad22_ew.csv.gz")
+    assert set(small_atlas.lsoa21["lsoa_code"]) == set(lk["lsoa21_code"])
+    assert set(small_atlas.lsoa11["lsoa_code"]) == set(lk["lsoa11_code"])
+    assert set(small_atlas.lsoa21["lad_name"]) == {"Bradford", "Solihull"}
+    assert set(small_atlas.icbs["icb_code_nhs"]) == {"QWO", "QHL"}
+
+
+def test_small_atlas_keeps_national_ranks_and_conserves_counts(small_atlas, small_data):
+    t = small_atlas.lsoa21
+    imd = pd.read_csv(small_data / "imd/imd2025_lsoa21_ranks_scores_deciles.csv.gz").set_index("LSOA code (2021)")
+    rank = imd["Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"]
+    assert (t.set_index("lsoa_code")["imd25_rank"] == rank.reindex(t["lsoa_code"]).to_numpy()).all()
+    assert t["imd25_rank"].max() > len(t)  # national ranks, not re-ranked within the extract
+    assert (t["imd25_core20"] == (t["imd25_decile"] <= 2)).all()
+    # residents and registrations are conserved across the 2011 <-> 2021 bridge, as in the national build
+    assert int(small_atlas.lsoa11["residents"].sum()) == int(t["residents"].sum())
+    per11 = small_atlas.registrations11.groupby("practice_code")["patients"].sum()
+    per21 = small_atlas.registrations21.groupby("practice_code")["patients"].sum()
+    pd.testing.assert_series_equal(per11.sort_index(), per21.sort_index())
+    reg = pd.read_csv(small_data / "gp/gp_reg_pat_prac_lsoa_all_2022-07.csv.gz")
+    assert int(per11.sum()) == int(reg["NUMBER_OF_PATIENTS"].sum())
+    assert small_atlas.practices["easting"].notna().mean() > 0.95

@@ -23,7 +23,7 @@ def fake_build(monkeypatch, tmp_path):
     monkeypatch.setenv("CORE20_CACHE", str(tmp_path))
     calls = []
 
-    def slow_tables(progress):
+    def slow_tables(progress, *, national=True):
         calls.append(threading.get_ident())
         time.sleep(0.3)  # long enough for the other thread to try to build at the same time
         return _tables(f"build{len(calls)}")
@@ -62,7 +62,7 @@ def test_failed_build_keeps_the_previous_atlas(fake_build, monkeypatch):
     atlas_mod.build(progress=False)
     before = (cache / "atlas" / "lsoa21.parquet").read_bytes()
 
-    def broken(progress):
+    def broken(progress, *, national=True):
         raise ValueError("a reader found a bad file")
 
     monkeypatch.setattr(atlas_mod, "_build_tables", broken)
@@ -137,3 +137,13 @@ def test_an_imd_file_without_the_score_column_is_named(data_dir):
     with pytest.raises(ValidationError, match=r"column 'imd_score': this column is needed by the build") as info:
         atlas_mod._checked("imd2025", imd.drop(columns=["imd_score"]))
     assert "imd2025_lsoa21_ranks_scores_deciles.csv.gz" in str(info.value)
+
+
+def test_an_extract_build_is_not_taken_for_the_national_atlas(fake_build):
+    _, calls = fake_build
+    atlas_mod.build(progress=False, expect_national=False)
+    assert json.loads((fake_build[0] / "atlas" / "build.json").read_text())["national"] is False
+    atlas_mod.build(progress=False, expect_national=False)
+    assert len(calls) == 1
+    atlas_mod.build(progress=False)  # same inputs, but now they must be the national files: rebuild
+    assert len(calls) == 2 and json.loads((fake_build[0] / "atlas" / "build.json").read_text())["national"]

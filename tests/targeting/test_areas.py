@@ -5,10 +5,11 @@ from targeting.areas import AreaNotFound, lsoas_in, resolve_icb, search
 
 @pytest.mark.parametrize("text", ["E54000055", "QHL", "Birmingham and Solihull", "nhs birmingham and solihull icb",
                                   "  birmingham   AND solihull "])
-def test_resolve_icb_by_code_or_name(atlas, text):
-    assert resolve_icb(atlas, text)["icb_code"] == "E54000055"
+def test_resolve_icb_by_code_or_name(each_atlas, text):
+    assert resolve_icb(each_atlas, text)["icb_code"] == "E54000055"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["QXU", "Surrey Heartlands", "E54000052", "E54000063"])
 def test_icb_that_changed_ons_code_resolves_by_either(atlas, text):
     row = resolve_icb(atlas, text)
@@ -18,11 +19,12 @@ def test_icb_that_changed_ons_code_resolves_by_either(atlas, text):
     assert len(lsoas_in(atlas, row, imd=2025)) == 624
 
 
-def test_misspelt_name_gets_a_suggestion(atlas):
+def test_misspelt_name_gets_a_suggestion(each_atlas):
     with pytest.raises(AreaNotFound, match="Did you mean 'West Yorkshire'"):
-        resolve_icb(atlas, "West Yorksire")
+        resolve_icb(each_atlas, "West Yorksire")
 
 
+@pytest.mark.slow
 def test_unknown_or_ambiguous(atlas):
     with pytest.raises(AreaNotFound, match="No ICB matches"):
         resolve_icb(atlas, "<script>alert(1)</script>")
@@ -30,13 +32,13 @@ def test_unknown_or_ambiguous(atlas):
         resolve_icb(atlas, "London")
 
 
-def test_search_finds_each_kind(atlas):
-    kinds = set(search(atlas, "bradford")["kind"])
+def test_search_finds_each_kind(each_atlas):
+    kinds = set(search(each_atlas, "bradford")["kind"])
     assert {"lad", "pcn", "practice"} <= kinds
-    top = search(atlas, "QHL").iloc[0]
+    top = search(each_atlas, "QHL").iloc[0]
     assert (top["kind"], top["code"]) == ("icb", "E54000055")
-    assert search(atlas, "").empty
-    assert search(atlas, ".*(").empty  # regex characters are taken literally
+    assert search(each_atlas, "").empty
+    assert search(each_atlas, ".*(").empty  # regex characters are taken literally
 
 
 def test_display_name():
@@ -49,12 +51,12 @@ def test_display_name():
     assert display_name("DR KHAN & PARTNERS") == "Dr Khan & Partners"
 
 
-def test_resolve_pcn_by_code_or_name(atlas):
+def test_resolve_pcn_by_code_or_name(each_atlas):
     from targeting.areas import resolve_pcn
 
-    assert resolve_pcn(atlas, "u37316") == "U37316"
-    assert resolve_pcn(atlas, "Bradford City 4") == "U37316"
+    assert resolve_pcn(each_atlas, "u37316") == "U37316"
+    assert resolve_pcn(each_atlas, "Bradford City 4") == "U37316"
     with pytest.raises(AreaNotFound, match=r"matches .* PCNs"):
-        resolve_pcn(atlas, "Bradford City")
+        resolve_pcn(each_atlas, "Bradford City")
     with pytest.raises(AreaNotFound, match="No PCN matches"):
-        resolve_pcn(atlas, "Atlantis")
+        resolve_pcn(each_atlas, "Atlantis")

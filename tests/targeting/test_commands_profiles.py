@@ -20,6 +20,7 @@ def _data(data_dir):
     return data_dir
 
 
+@pytest.mark.slow
 def test_pcns_prints_one_row_per_pcn_with_gap_columns(capsys, _data):
     code, out, err = _run(capsys, ["pcns", "--icb", "QOP", "--imd", "2019"])
     assert code == 0, err
@@ -32,6 +33,7 @@ def test_pcns_prints_one_row_per_pcn_with_gap_columns(capsys, _data):
     assert not df.columns.duplicated().any()
 
 
+@pytest.mark.slow
 def test_pcns_without_gaps_matches_the_api(capsys, atlas):
     from targeting.profiles import pcn_profiles
 
@@ -43,6 +45,7 @@ def test_pcns_without_gaps_matches_the_api(capsys, atlas):
     assert (df["core20_pct"] - api["core20_pct"]).abs().max() <= 0.0005  # printed to 3 decimals
 
 
+@pytest.mark.slow
 def test_practices_by_pcn_and_by_icb(capsys, _data):
     code, out, _ = _run(capsys, ["practices", "--pcn", "U67660", "--no-gaps"])
     assert code == 0
@@ -54,6 +57,7 @@ def test_practices_by_pcn_and_by_icb(capsys, _data):
     assert code == 0 and len(df) == 424 and "hyp_undiagnosed" in df.columns
 
 
+@pytest.mark.slow
 def test_compare_prints_pcns_and_the_sii(capsys, _data):
     code, out, err = _run(capsys, ["compare", "--icb", "QOP", "--metric", "qof_HYP"])
     assert code == 0
@@ -64,6 +68,7 @@ def test_compare_prints_pcns_and_the_sii(capsys, _data):
     assert "SII" in err and "Greater Manchester" in err
 
 
+@pytest.mark.slow
 def test_bad_input_gives_a_clear_message_not_a_traceback(capsys, _data):
     code, out, err = _run(capsys, ["practices", "--pcn", "U99999", "--no-gaps"])
     assert code == 2 and out == "" and err.startswith("error: ") and "U99999" in err
@@ -75,6 +80,7 @@ def test_bad_input_gives_a_clear_message_not_a_traceback(capsys, _data):
         main(["practices", "--pcn", "U67660", "--icb", "QOP"])  # one or the other
 
 
+@pytest.mark.slow
 def test_user_lsoa_list_drives_plus_with_suppression(capsys, tmp_path, _data):
     f = tmp_path / "sites.csv"
     f.write_text("lsoa_code\nE01004803\nE01004854\nW01000001\nnonsense\n", encoding="utf-8")
@@ -101,8 +107,27 @@ def test_user_lsoa_list_drives_plus_with_suppression(capsys, tmp_path, _data):
     assert code == 2 and out == "" and "bad.csv" in err
 
 
+@pytest.mark.slow
 def test_codes_from_a_users_list_are_echoed_without_terminal_escapes(capsys, tmp_path, _data):
     f = tmp_path / "sites.csv"
     f.write_text("lsoa_code\nE01004803\n\x1b[2J\x1b[31mEVIL\n", encoding="utf-8")
     code, _, err = _run(capsys, ["pcns", "--icb", "QOP", "--plus-lsoas", str(f), "--no-gaps"])
     assert code == 0 and "\x1b" not in err and "\\x1b[31mEVIL" in err
+
+
+def test_commands_on_the_small_atlas(capsys, small_cli):
+    # the same commands on Bradford (West Yorkshire ICB in the small atlas): tables, gaps and clear errors
+    code, out, err = _run(capsys, ["pcns", "--icb", "QWO", "--imd", "2019"])
+    assert code == 0, err
+    df = pd.read_csv(io.StringIO(out))
+    assert set(ISSUE_COLUMNS) <= set(df.columns) and df["pcn_code"].is_unique and "U37316" in set(df["pcn_code"])
+    assert {"hyp_undiagnosed", "hyp_undiagnosed_lower", "hyp_undiagnosed_upper"} <= set(df.columns)
+    code, out, _ = _run(capsys, ["practices", "--pcn", "U37316", "--no-gaps"])
+    df = pd.read_csv(io.StringIO(out))
+    assert code == 0 and (df["pcn_code"] == "U37316").all() and len(df) == (small_cli.practices["pcn_code"]
+                                                                             == "U37316").sum()
+    code, out, err = _run(capsys, ["compare", "--icb", "QWO", "--metric", "qof_HYP"])
+    assert code == 0 and "SII" in err
+    assert pd.read_csv(io.StringIO(out))["weighted_imd_score"].is_monotonic_decreasing
+    code, out, err = _run(capsys, ["practices", "--pcn", "U99999", "--no-gaps"])
+    assert code == 2 and out == "" and err.startswith("error: ") and "U99999" in err

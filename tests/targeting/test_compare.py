@@ -28,6 +28,7 @@ def gm_core20(atlas):
     return compare_pcns(atlas, "QOP", metric="core20_pct", imd=2019)
 
 
+@pytest.mark.slow
 def test_rows_are_ordered_by_deprivation_not_performance(gm_core20):
     table, summary = gm_core20
     assert len(table) == 67
@@ -36,6 +37,7 @@ def test_rows_are_ordered_by_deprivation_not_performance(gm_core20):
     assert not table["value"].is_monotonic_decreasing and not table["value"].is_monotonic_increasing
 
 
+@pytest.mark.slow
 def test_core20_comparison_agrees_with_profiles(atlas, gm_core20):
     table, summary = gm_core20
     prof = pcn_profiles(atlas, imd=2019, icb="QOP").set_index("pcn_code")
@@ -54,6 +56,7 @@ def test_core20_comparison_agrees_with_profiles(atlas, gm_core20):
     assert ((t["funnel"] == "outside 99.8%") == out998).all()
 
 
+@pytest.mark.slow
 def test_sii_of_core20_across_practice_deciles(gm_core20):
     _, summary = gm_core20
     s = summary["sii"]
@@ -66,6 +69,7 @@ def test_sii_of_core20_across_practice_deciles(gm_core20):
     assert np.allclose(dens / dens.sum(), 0.1, atol=0.03)  # deciles of registered population, not of practices
 
 
+@pytest.mark.slow
 def test_qof_hypertension_comparison(atlas):
     table, summary = compare_pcns(atlas, "QOP", metric="qof_HYP")
     icb = qof_prevalence(atlas, "HYP", level="icb").set_index("code").loc["QOP"]
@@ -80,6 +84,7 @@ def test_qof_hypertension_comparison(atlas):
     assert round(s20["england_value"], 2) == 13.93
 
 
+@pytest.mark.slow
 def test_other_metrics(atlas):
     imd_t, imd_s = compare_pcns(atlas, "QOP", metric="weighted_imd_score")
     assert imd_s["sii"] is None and "circular" in imd_s["sii_note"]

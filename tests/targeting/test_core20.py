@@ -6,6 +6,7 @@ from targeting.areas import lsoas_in, resolve_icb
 from targeting.core20 import core20, imd_columns, local_quintile, population_quantiles, population_quintiles
 
 
+@pytest.mark.slow
 def test_core20_2019_holds_19_93_pct_of_mid2015_population(atlas):
     l11 = atlas.lsoa11
     flag = core20(l11, imd=2019)
@@ -15,6 +16,7 @@ def test_core20_2019_holds_19_93_pct_of_mid2015_population(atlas):
     assert round(100 * share, 2) == 19.93
 
 
+@pytest.mark.slow
 def test_jaywick_is_core20_in_both_editions(atlas):
     for imd in (2019, 2025):
         lsoas = atlas.lsoas(imd)
@@ -22,14 +24,15 @@ def test_jaywick_is_core20_in_both_editions(atlas):
         assert bool(core20(row, imd=imd).iloc[0])
 
 
-def test_core20_2025_is_national_deciles_one_and_two(atlas):
-    l21 = atlas.lsoa21
+def test_core20_2025_is_national_deciles_one_and_two(each_atlas):
+    l21 = each_atlas.lsoa21
     flag = core20(l21, imd=2025)
     # ranks 1..33,755: deciles 1-2 are the 6,751 most deprived LSOAs (3,375/3,376 per decile)
     assert flag.sum() == (l21["imd25_decile"] <= 2).sum()
     assert l21.loc[flag, "imd25_rank"].max() < l21.loc[~flag, "imd25_rank"].min()
 
 
+@pytest.mark.slow
 def test_core20_is_not_reranked_within_an_area(atlas):
     # Surrey Heartlands is affluent: within it, few LSOAs are national Core20, whatever the subset
     icb = resolve_icb(atlas, "E54000063")  # Surrey Heartlands (LSOA 2021 code)
@@ -44,6 +47,7 @@ def test_core20_is_not_reranked_within_an_area(atlas):
     assert (~flag[q == 1]).mean() > 0.9
 
 
+@pytest.mark.slow
 def test_local_quintiles_each_hold_a_fifth_of_residents(atlas):
     icb = resolve_icb(atlas, "QHL")  # Birmingham and Solihull
     sub = lsoas_in(atlas, icb, imd=2025)

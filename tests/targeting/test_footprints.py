@@ -11,6 +11,7 @@ def fp25(atlas):
     return pcn_footprints(atlas, imd=2025)
 
 
+@pytest.mark.slow
 def test_every_lsoa_goes_to_one_pcn_with_its_share(atlas, fp25):
     assert fp25["lsoa_code"].is_unique
     assert set(fp25["lsoa_code"]) <= set(atlas.lsoa21["lsoa_code"])
@@ -21,6 +22,7 @@ def test_every_lsoa_goes_to_one_pcn_with_its_share(atlas, fp25):
     assert fp25["pcn_code"].isin(atlas.pcns["pcn_code"]).all()
 
 
+@pytest.mark.slow
 def test_assignment_matches_a_plain_groupby_on_lsoa_2011(atlas):
     fp = pcn_footprints(atlas, imd=2019).set_index("lsoa_code")
     reg = atlas.registrations11.merge(atlas.practices[["practice_code", "pcn_code"]], on="practice_code")
@@ -37,11 +39,20 @@ def test_assignment_matches_a_plain_groupby_on_lsoa_2011(atlas):
     assert "CLACTON" in jay["pcn_name"].upper()
 
 
+@pytest.mark.slow
 def test_polygons_are_labelled_indicative_and_cover_their_lsoas(atlas, fp25):
-    g = footprint_polygons(atlas, imd=2025, icb="QOP")
+    _check_polygons(atlas, fp25, "QOP")  # Greater Manchester
+
+
+def test_polygons_of_the_small_atlas(small_atlas):
+    _check_polygons(small_atlas, pcn_footprints(small_atlas, imd=2025), "QWO")  # its part of West Yorkshire
+
+
+def _check_polygons(atlas, fp25, icb):
+    g = footprint_polygons(atlas, imd=2025, icb=icb)
     assert isinstance(g, gpd.GeoDataFrame) and g.crs.to_epsg() == 4326
     assert g["label"].str.contains("indicative").all() and g["label"].str.startswith(FOOTPRINT_LABEL).all()
-    gm = fp25[fp25["icb_code_nhs"] == "QOP"]
+    gm = fp25[fp25["icb_code_nhs"] == icb]
     assert set(g["pcn_code"]) == set(gm["pcn_code"])
     assert g["lsoas"].sum() == len(gm)
     assert g.geometry.is_valid.all() and not g.geometry.is_empty.any()
@@ -53,7 +64,9 @@ def test_polygons_are_labelled_indicative_and_cover_their_lsoas(atlas, fp25):
     assert np.allclose(g.set_index("pcn_code")["patients"].reindex(pats.index), pats)
 
 
-def test_footprints_are_cached_but_returned_as_copies(atlas, fp25):
+def test_footprints_are_cached_but_returned_as_copies(each_atlas):
+    atlas = each_atlas
+    fp25 = pcn_footprints(atlas, imd=2025)
     again = pcn_footprints(atlas, imd=2025)
     again.loc[:, "share"] = 0.0
     assert pcn_footprints(atlas, imd=2025)["share"].gt(0).all()

@@ -16,6 +16,7 @@ def _run(capsys, argv):
     return code, out, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("icb", ["E54000055", "QHL", "Birmingham and Solihull"])
 def test_lists_exactly_the_lsoas_of_birmingham_and_solihull(capsys, data_dir, icb):
     code, out, _ = _run(capsys, ["lsoas", "--icb", icb])
@@ -30,6 +31,7 @@ def test_lists_exactly_the_lsoas_of_birmingham_and_solihull(capsys, data_dir, ic
     assert set(df["lad_name"]) == {"Birmingham", "Solihull"}
 
 
+@pytest.mark.slow
 def test_imd2019_lists_lsoa_2011(capsys, data_dir):
     code, out, _ = _run(capsys, ["lsoas", "--icb", "QHL", "--imd", "2019"])
     assert code == 0
@@ -43,6 +45,7 @@ def test_imd2019_lists_lsoa_2011(capsys, data_dir):
     assert row["imd_rank"] == imd.loc["E01009318", rank]
 
 
+@pytest.mark.slow
 def test_figures_for_a_known_lsoa(capsys, data_dir):
     code, out, _ = _run(capsys, ["lsoas", "--icb", "E54000023"])  # Suffolk and North East Essex: Jaywick
     assert code == 0
@@ -56,6 +59,7 @@ def test_figures_for_a_known_lsoa(capsys, data_dir):
     assert jay["ethnic_minority_pct"] == round(100 * (total - eth["Ethnic group: White"]) / total, 1)
 
 
+@pytest.mark.slow
 def test_geojson_output(capsys):
     code, out, _ = _run(capsys, ["lsoas", "--icb", "QHL", "--format", "geojson"])
     assert code == 0
@@ -64,7 +68,20 @@ def test_geojson_output(capsys):
     assert set(LSOA_COLUMNS) <= set(fc["features"][0]["properties"])
 
 
-def test_unknown_icb_is_one_clear_line(capsys):
+def test_unknown_icb_is_one_clear_line(capsys, small_cli):
     code, out, err = _run(capsys, ["lsoas", "--icb", "Atlantis"])
     assert code == 2 and out == ""
     assert err.startswith("error: No ICB matches 'Atlantis'") and "Traceback" not in err
+
+
+def test_lists_the_lsoas_of_the_small_atlas(capsys, small_cli, small_data):
+    # Solihull is the part of Birmingham and Solihull ICB in the small atlas: checked against its lookup extract
+    code, out, _ = _run(capsys, ["lsoas", "--icb", "QHL"])
+    assert code == 0
+    df = pd.read_csv(io.StringIO(out))
+    assert list(df.columns) == LSOA_COLUMNS
+    lk = pd.read_csv(small_data / "lookups/lsoa21_sicbl24_icb24_en.csv.gz")
+    assert set(df["lsoa_code"]) == set(lk.loc[lk["icb24_code"] == "E54000055", "lsoa21_code"])
+    assert set(df["lad_name"]) == {"Solihull"} and df["lsoa_code"].is_unique
+    code, out, _ = _run(capsys, ["lsoas", "--icb", "QHL", "--format", "geojson"])
+    assert code == 0 and len(json.loads(out)["features"]) == len(df)

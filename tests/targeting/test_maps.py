@@ -20,6 +20,13 @@ def bsol(atlas):
     return lsoas, bounds, name
 
 
+@pytest.fixture(scope="module")
+def area(each_atlas):
+    """Birmingham and Solihull ICB as each atlas holds it (only Solihull in the small one)."""
+    return maps.area_lsoas(each_atlas, "icb", "E54000055")
+
+
+@pytest.mark.slow
 def test_icb_area_is_birmingham_and_solihull(bsol, atlas):
     lsoas, bounds, name = bsol
     assert name == "NHS Birmingham and Solihull Integrated Care Board"
@@ -28,6 +35,7 @@ def test_icb_area_is_birmingham_and_solihull(bsol, atlas):
     assert set(lsoas["lad_name"]) == {"Birmingham", "Solihull"}
 
 
+@pytest.mark.slow
 def test_decile_layer_classes_match_the_atlas(bsol):
     lsoas, _, _ = bsol
     layers = {lay.key: lay for lay in maps.standard_layers(lsoas)}
@@ -39,8 +47,8 @@ def test_decile_layer_classes_match_the_atlas(bsol):
     assert "IoD 2025" in imd25.vintage and "MHCLG" in imd25.source
 
 
-def test_ethnic_group_layers_have_quantile_classes(bsol):
-    lsoas, _, _ = bsol
+def test_ethnic_group_layers_have_quantile_classes(area):
+    lsoas, _, _ = area
     lay = {x.key: x for x in maps.standard_layers(lsoas)}["eth_pakistani"]
     assert lay.classes.min() == 0 and lay.classes.max() == len(lay.class_labels) - 1
     # highest class holds the LSOAs with the largest shares
@@ -65,6 +73,7 @@ def test_flag_and_category_layers():
     assert list(c.classes) == [1, 0, -1]
 
 
+@pytest.mark.slow
 def test_largest_icb_payload_is_under_3_mb_and_rounded(atlas):
     lsoas, _, _ = maps.area_lsoas(atlas, "icb", "QHM")  # North East and North Cumbria, 1,889 LSOAs
     assert len(lsoas) == 1889
@@ -94,15 +103,15 @@ def test_tooltip_strings_are_escaped():
     assert "&lt;/script&gt;&lt;b&gt;" in d["layers"][0]["label"]
 
 
-def test_payload_rejects_misaligned_layers(bsol):
-    lsoas, _, _ = bsol
+def test_payload_rejects_misaligned_layers(area):
+    lsoas, _, _ = area
     lay = maps.value_layer("v", "V", pd.Series([1.0, 2.0]), units="u", source="s", vintage="v")
-    with pytest.raises(ValueError, match="2 values for 793 LSOAs"):
+    with pytest.raises(ValueError, match=f"2 values for {len(lsoas)} LSOAs"):
         maps.map_payload(lsoas, [lay])
 
 
-def test_map_uses_only_local_assets(bsol):
-    lsoas, _, _ = bsol
+def test_map_uses_only_local_assets(area):
+    lsoas, _, _ = area
     m = maps.build_map(maps.map_payload(lsoas, maps.standard_layers(lsoas)[:2]))
     links = []
 
@@ -118,6 +127,7 @@ def test_map_uses_only_local_assets(bsol):
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", rendered)
 
 
+@pytest.mark.slow
 def test_standalone_html_inlines_leaflet(bsol):
     lsoas, _, _ = bsol
     html = maps.standalone_html(maps.build_map(maps.map_payload(lsoas, maps.standard_layers(lsoas)[:2]),
@@ -137,6 +147,7 @@ def test_install_static_assets(tmp_path):
     assert js.stat().st_mtime_ns == mtime
 
 
+@pytest.mark.slow
 def test_pcn_area_zooms_to_where_its_patients_live(atlas):
     lsoas, bounds, name = maps.area_lsoas(atlas, "pcn", "U79433")
     assert "BIRMINGHAM EAST CENTRAL" in name.upper()
@@ -147,34 +158,38 @@ def test_pcn_area_zooms_to_where_its_patients_live(atlas):
     assert (n - s) < (y1 - y0) / 2  # a PCN is a small part of its ICB
 
 
-def test_unknown_area_raises_lookup_error(atlas):
+def test_unknown_area_raises_lookup_error(each_atlas):
     with pytest.raises(LookupError, match="U00000"):
-        maps.area_lsoas(atlas, "pcn", "U00000")
+        maps.area_lsoas(each_atlas, "pcn", "U00000")
     with pytest.raises(LookupError):
-        maps.lsoa_detail(atlas, "E01NOTANY")
+        maps.lsoa_detail(each_atlas, "E01NOTANY")
 
 
-def test_lsoa_detail_of_a_real_lsoa(atlas, bsol):
-    lsoas, _, _ = bsol
+def test_lsoa_detail_of_a_real_lsoa(each_atlas, area):
+    lsoas, _, _ = area
     code = lsoas.sort_values("imd25_rank")["lsoa_code"].iloc[0]  # the most deprived LSOA of the ICB
-    d = maps.lsoa_detail(atlas, code)
+    d = maps.lsoa_detail(each_atlas, code)
     assert d["row"]["lsoa_code"] == code and d["row"]["imd25_decile"] == 1
     assert d["practices"]["patients"].sum() <= d["row"]["registered_patients"]
     assert d["practices"]["share_pct"].between(0, 100).all()
     assert d["ethnic"]["pct"].is_monotonic_decreasing
 
 
-def test_area_layers_include_plus_core20_and_gaps(atlas, bsol):
-    lsoas, _, _ = bsol
-    keys = [lay.key for lay in maps.area_layers(atlas, lsoas)]
+def test_area_layers_include_plus_core20_and_gaps(each_atlas, area):
+    lsoas, _, _ = area
+    keys = [lay.key for lay in maps.area_layers(each_atlas, lsoas)]
     assert keys[:4] == ["imd25", "imd19", "core20", "plus"]
     assert "reg_gap" in keys and "det_gap_hyp" in keys
-    core = {lay.key: lay for lay in maps.area_layers(atlas, lsoas, gaps=False)}["core20"]
+    core = {lay.key: lay for lay in maps.area_layers(each_atlas, lsoas, gaps=False)}["core20"]
     assert int(core.classes.sum()) == int(lsoas["imd25_core20"].sum())
 
 
-def test_map_command_writes_offline_html(tmp_path, atlas):
+@pytest.mark.parametrize("which, pcn", [pytest.param("atlas", "U79433", marks=pytest.mark.slow),  # Birmingham E.C.
+                                        ("small_cli", "U37316")])  # Bradford City 4, in the small atlas
+def test_map_command_writes_offline_html(tmp_path, request, which, pcn):
     from targeting.cli import main
+
+    request.getfixturevalue(which)
 
     out = tmp_path / "bsol.html"
     assert main(["map", "--icb", "E54000055", "--layer", "plus", "--out", str(out)]) == 0
@@ -183,15 +198,18 @@ def test_map_command_writes_offline_html(tmp_path, atlas):
     assert not re.search(r"""<script[^>]+src=["']https?://""", text)
     assert main(["map", "--icb", "Atlantis", "--out", str(tmp_path / "x.html")]) == 2
     plan = tmp_path / "plan.html"
-    assert main(["map", "--pcn", "U79433", "--layer", "targets", "--out", str(plan)]) == 0
+    assert main(["map", "--pcn", pcn, "--layer", "targets", "--out", str(plan)]) == 0
     text = plan.read_text(encoding="utf-8")
     assert '"initial":"plan_connector"' in text and '"patches":' in text
 
 
-def test_plan_map_has_connectors_and_patches(atlas):
+@pytest.mark.parametrize("which, pcn", [pytest.param("atlas", "U79433", marks=pytest.mark.slow),
+                                        ("small_atlas", "U37316")])
+def test_plan_map_has_connectors_and_patches(request, which, pcn):
     from targeting.outreach import plan_outreach
 
-    plan = plan_outreach(atlas, pcn="U79433", connectors=3)
+    atlas = request.getfixturevalue(which)
+    plan = plan_outreach(atlas, pcn=pcn, connectors=3)
     patches = maps.plan_patches(plan)
     assert set(patches["connector"]) == {1.0, 2.0, 3.0}
     d = _payload_dict(maps.plan_map_payload(atlas, plan))

@@ -9,8 +9,8 @@ from targeting.patches import build_patches, lsoa_adjacency
 
 
 @pytest.fixture(scope="module")
-def bradford(atlas):
-    return atlas.lsoa21[atlas.lsoa21["lad_name"] == "Bradford"]
+def bradford(each_atlas):
+    return each_atlas.lsoa21[each_atlas.lsoa21["lad_name"] == "Bradford"]
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from targeting.plus import (
 )
 
 
+@pytest.mark.slow
 def test_england_minority_share_matches_census(atlas):
     l21 = atlas.lsoa21
     assert l21["residents"].sum() == 56_490_108
@@ -30,12 +31,13 @@ def test_england_minority_share_matches_census(atlas):
     assert rule.group == "minority" and rule.threshold_pct == ENGLAND_MINORITY_PCT
 
 
-def test_every_group_key_is_an_atlas_column(atlas):
+def test_every_group_key_is_an_atlas_column(each_atlas):
     assert len(ETHNIC_GROUPS) == 19 + 5 + 1
     for g in ETHNIC_GROUPS:
-        assert f"eth_{g}" in atlas.lsoa21.columns and f"eth_{g}" in atlas.lsoa11.columns
+        assert f"eth_{g}" in each_atlas.lsoa21.columns and f"eth_{g}" in each_atlas.lsoa11.columns
 
 
+@pytest.mark.slow
 def test_reasons_name_the_share_and_the_threshold(atlas):
     l21 = atlas.lsoa21
     out = evaluate_plus(l21, [EthnicGroupRule("minority", threshold_pct=30)])
@@ -49,6 +51,7 @@ def test_reasons_name_the_share_and_the_threshold(atlas):
     assert out["plus"].sum() == expected
 
 
+@pytest.mark.slow
 def test_detailed_group_gypsy_irish_traveller(atlas):
     l21 = atlas.lsoa21
     out = evaluate_plus(l21, EthnicGroupRule("gypsy_irish_traveller", threshold_pct=10))
@@ -59,8 +62,8 @@ def test_detailed_group_gypsy_irish_traveller(atlas):
     assert reason == "11% Gypsy or Irish Traveller (≥ 10%)"
 
 
-def test_small_shares_keep_a_decimal(atlas):
-    l21 = atlas.lsoa21
+def test_small_shares_keep_a_decimal(each_atlas):
+    l21 = each_atlas.lsoa21
     out = evaluate_plus(l21, EthnicGroupRule("roma", threshold_pct=1))
     some = out.loc[out["plus"], "plus_reasons"]
     assert len(some) > 0
@@ -69,19 +72,20 @@ def test_small_shares_keep_a_decimal(atlas):
     assert len(low) > 0  # e.g. "1.4% Roma (≥ 1%)", not "1% Roma"
 
 
-def test_top_pct_ranks_within_the_area(atlas):
-    icb = resolve_icb(atlas, "QHL")
-    sub = lsoas_in(atlas, icb, imd=2025)
+def test_top_pct_ranks_within_the_area(each_atlas):
+    icb = resolve_icb(each_atlas, "QHL")
+    sub = lsoas_in(each_atlas, icb, imd=2025)
     rule = EthnicGroupRule("bangladeshi", top_pct=10)
     flag = plus_mask(sub, rule)
     assert flag.sum() >= math.ceil(0.1 * len(sub))
     share = 100 * sub["eth_bangladeshi"] / sub["residents"]
     assert share[flag].min() >= share[~flag].max()
     # the same rule over England flags a different (national) top 10%
-    national = plus_mask(atlas.lsoa21, rule)
+    national = plus_mask(each_atlas.lsoa21, rule)
     assert national.loc[sub.index].sum() != flag.sum()
 
 
+@pytest.mark.slow
 def test_census_measures_and_rural(atlas):
     l21 = atlas.lsoa21
     dis = evaluate_plus(l21, CensusMeasureRule("disability", threshold_pct=30))
@@ -96,15 +100,15 @@ def test_census_measures_and_rural(atlas):
         assert plus_mask(l21, CensusMeasureRule(m, threshold_pct=50)).dtype == bool
 
 
-def test_census_measures_need_lsoa_2021(atlas):
+def test_census_measures_need_lsoa_2021(each_atlas):
     with pytest.raises(ValueError, match="LSOA 2021"):
-        evaluate_plus(atlas.lsoa11, CensusMeasureRule("disabled", threshold_pct=20))
+        evaluate_plus(each_atlas.lsoa11, CensusMeasureRule("disabled", threshold_pct=20))
     with pytest.raises(ValueError, match="LSOA 2021"):
-        plus_mask(atlas.lsoa11, RuralRule("Urban"))
+        plus_mask(each_atlas.lsoa11, RuralRule("Urban"))
 
 
-def test_and_or_combine_and_list_every_reason(atlas):
-    l21 = atlas.lsoa21
+def test_and_or_combine_and_list_every_reason(each_atlas):
+    l21 = each_atlas.lsoa21
     a = EthnicGroupRule("minority", threshold_pct=50)
     b = CensusMeasureRule("overcrowded_hh", threshold_pct=20)
     ma, mb = plus_mask(l21, a), plus_mask(l21, b)
@@ -121,8 +125,8 @@ def test_and_or_combine_and_list_every_reason(atlas):
     assert evaluate_plus(l21, [])["plus"].sum() == 0
 
 
-def test_subset_keeps_its_index(atlas):
-    sub = atlas.lsoa21.iloc[100:110]
+def test_subset_keeps_its_index(each_atlas):
+    sub = each_atlas.lsoa21.iloc[100:110]
     out = evaluate_plus(sub)
     assert out.index.equals(sub.index)
 
@@ -145,6 +149,7 @@ def test_rules_reject_bad_arguments():
     assert EthnicGroupRule("eth_Roma", top_pct=5).group == "roma"
 
 
+@pytest.mark.slow
 def test_read_lsoa_list_reports_every_unused_row(atlas):
     text = (
         "LSOA21CD,note\n"
@@ -179,6 +184,7 @@ def test_read_lsoa_list_without_header_and_empty(tmp_path):
     assert codes == [] and "cannot read" in problems[0].message
 
 
+@pytest.mark.slow
 def test_lsoa_list_rule_crosses_the_vintage_bridge(atlas):
     rule = LsoaListRule.across_vintages(("E01000010", "E01021988"), atlas.lsoa_bridge, label="outreach sites")
     l21 = atlas.lsoa21

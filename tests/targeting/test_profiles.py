@@ -44,6 +44,7 @@ def independent_pcn_core20_2019(data_dir):
     return 100 * g["core20"] / g["NUMBER_OF_PATIENTS"]
 
 
+@pytest.mark.slow
 def test_pcn_core20_2019_matches_an_independent_calculation(atlas, independent_pcn_core20_2019):
     ours = pcn_profiles(atlas, imd=2019).set_index("pcn_code")["core20_pct"]
     theirs = independent_pcn_core20_2019.drop("U", errors="ignore")
@@ -53,6 +54,7 @@ def test_pcn_core20_2019_matches_an_independent_calculation(atlas, independent_p
     assert diff.max() <= 0.1, diff.sort_values().tail()
 
 
+@pytest.mark.slow
 def test_practice_weighted_imd_2019_agrees_with_blackwellrd(atlas, data_dir):
     ref = pd.read_csv(data_dir / "gp" / "third_party" / "blackwellrd_practice_imd.csv").set_index("practice_code")
     ours = practice_profiles(atlas, imd=2019).set_index("practice_code")["weighted_imd_score"].dropna()
@@ -64,6 +66,7 @@ def test_practice_weighted_imd_2019_agrees_with_blackwellrd(atlas, data_dir):
     assert (ours[common] - ref.loc[common, "imd_score"]).abs().median() < 0.05
 
 
+@pytest.mark.slow
 def test_pcn_weighted_imd_2019_agrees_with_blackwellrd(atlas, data_dir):
     # PCN membership is that of Jan 2023 in the reference, July 2022 here, so agreement is a little looser
     ref = pd.read_csv(data_dir / "gp" / "third_party" / "blackwellrd_pcn_imd.csv").set_index("pcn_code")
@@ -73,6 +76,7 @@ def test_pcn_weighted_imd_2019_agrees_with_blackwellrd(atlas, data_dir):
     assert np.corrcoef(ours[common], ref.loc[common, "imd_score"])[0, 1] >= 0.99
 
 
+@pytest.mark.slow
 def test_qof_national_hypertension_prevalence(atlas):
     assert round(qof_prevalence(atlas, "HYP", "2020-21", level="england")["prevalence_pct"].iloc[0], 2) == 13.93
     eng = qof_prevalence(atlas, "HYP", "2022-23", level="england").iloc[0]
@@ -82,6 +86,7 @@ def test_qof_national_hypertension_prevalence(atlas):
     assert qof_prevalence(atlas, "qof_hyp", level="england")["qof_year"].iloc[0] == "2022-23"  # latest by default
 
 
+@pytest.mark.slow
 def test_qof_levels_add_up(atlas):
     prac = qof_prevalence(atlas, "DM", "2022-23", level="practice")
     pcn = qof_prevalence(atlas, "DM", "2022-23", level="pcn")
@@ -98,6 +103,7 @@ def test_qof_levels_add_up(atlas):
         qof_prevalence(atlas, "HYP", level="region")
 
 
+@pytest.mark.slow
 def test_registration_totals_are_conserved_across_vintages(atlas):
     assert registrations_for(atlas, 2019) is atlas.registrations11
     assert registrations_for(atlas, 2025) is atlas.registrations21
@@ -109,6 +115,7 @@ def test_registration_totals_are_conserved_across_vintages(atlas):
     assert known19 / 61_768_942 > 0.999  # 99.93% live in an English LSOA 2011 (NO2011 and W01 excluded)
 
 
+@pytest.mark.slow
 def test_profile_columns_and_internal_consistency(atlas):
     pcn = pcn_profiles(atlas, imd=2025)
     assert set(REQUIRED) <= set(pcn.columns)
@@ -129,6 +136,7 @@ def test_profile_columns_and_internal_consistency(atlas):
     assert 19 < eng < 23
 
 
+@pytest.mark.slow
 def test_pcn_sums_are_its_practices_sums(atlas):
     pcn = pcn_profiles(atlas, imd=2019, pcn_codes=["U67660"]).iloc[0]  # Oldham South PCN
     prac = practice_profiles(atlas, imd=2019, pcn_code="U67660")
@@ -140,6 +148,7 @@ def test_pcn_sums_are_its_practices_sums(atlas):
     assert pcn["icb_code_nhs"] == "QOP" and pcn["core20_vs_icb"] == "higher"
 
 
+@pytest.mark.slow
 def test_icb_filter_and_unknown_codes(atlas):
     gm = pcn_profiles(atlas, icb="QOP")
     assert len(gm) == 67 and (gm["icb_code_nhs"] == "QOP").all()
@@ -157,6 +166,7 @@ def test_icb_filter_and_unknown_codes(atlas):
         practice_profiles(atlas, pcn_code="U99999")
 
 
+@pytest.mark.slow
 def test_practice_quintiles_hold_a_fifth_of_patients(atlas):
     p = practice_profiles(atlas, imd=2019)
     share = p.groupby("imd_quintile")["patients_known_lsoa"].sum() / p["patients_known_lsoa"].sum()
@@ -169,6 +179,7 @@ def test_practice_quintiles_hold_a_fifth_of_patients(atlas):
         p["imd_quintile"].tolist()
 
 
+@pytest.mark.slow
 def test_plus_rules_change_plus_only(atlas):
     base = pcn_profiles(atlas, icb="QOP")
     rule = EthnicGroupRule("pakistani", threshold_pct=20)
@@ -193,14 +204,40 @@ def test_inline_wilson_matches_stats_module():
     assert np.isnan(lo[0]) and np.isnan(hi[0])
 
 
-def test_census_rules_on_imd_2019_count_the_same_patients_through_lsoa_2021(atlas):
+@pytest.mark.parametrize("which, icb", [pytest.param("atlas", "QOP", marks=pytest.mark.slow), ("small_atlas", "QWO")])
+def test_census_rules_on_imd_2019_count_the_same_patients_through_lsoa_2021(request, which, icb):
     from targeting.plus import CensusMeasureRule, MissingColumnError, plus_mask
+
+    atlas = request.getfixturevalue(which)
 
     rule = [CensusMeasureRule("overcrowded_hh", threshold_pct=15)]
     with pytest.raises(MissingColumnError):
         plus_mask(atlas.lsoa11, rule)
-    p19 = pcn_profiles(atlas, imd=2019, plus_rules=rule, icb="QOP")
-    p25 = pcn_profiles(atlas, imd=2025, plus_rules=rule, icb="QOP")
+    p19 = pcn_profiles(atlas, imd=2019, plus_rules=rule, icb=icb)
+    p25 = pcn_profiles(atlas, imd=2025, plus_rules=rule, icb=icb)
     assert np.allclose(p19["plus_patients"], p25["plus_patients"])
     assert np.allclose(p19["patients_known_lsoa"], p25["patients_known_lsoa"])
     assert not np.allclose(p19["core20_pct"], p25["core20_pct"])  # deprivation still follows the edition
+
+
+def test_profiles_add_up_on_the_small_atlas(small_atlas):
+    # the national tests' invariants, on Bradford and Solihull: a PCN is the sum of its practices, shares add
+    # up, intervals hold their estimate, and registrations are conserved across the LSOA vintages
+    atlas = small_atlas
+    pcn = pcn_profiles(atlas, imd=2019, pcn_codes=["U37316"]).iloc[0]  # Bradford City 4 PCN
+    prac = practice_profiles(atlas, imd=2019, pcn_code="U37316")
+    assert pcn["practices"] == len(prac) > 1
+    for c in ("registered_patients", "patients_known_lsoa", "core20_patients", "plus_patients"):
+        assert pcn[c] == pytest.approx(prac[c].sum())
+    w = prac["patients_known_lsoa"]
+    assert pcn["weighted_imd_score"] == pytest.approx((prac["weighted_imd_score"] * w).sum() / w.sum())
+    every = pcn_profiles(atlas, imd=2025)
+    assert set(REQUIRED) <= set(every.columns) and set(every["icb_code_nhs"]) == {"QWO", "QHL"}
+    mix = every[["pct_asian", "pct_black", "pct_mixed", "pct_white", "pct_other"]].sum(axis=1)
+    assert np.allclose(mix, 100, atol=1e-6)
+    assert (every["core20_pct_lower"] <= every["core20_pct"]).all()
+    assert (every["core20_pct"] <= every["core20_pct_upper"]).all()
+    totals = [practice_profiles(atlas, imd=imd)["registered_patients"].sum() for imd in (2019, 2025)]
+    assert totals[0] == totals[1] == atlas.registrations11["patients"].sum()
+    with pytest.raises(LookupError, match="No practice"):
+        practice_profiles(atlas, pcn_code="U99999")

@@ -1,6 +1,8 @@
+
 """Property tests on the real atlas: a Core20 flag never depends on the area chosen."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,8 +12,8 @@ from targeting.core20 import core20
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(imd=st.sampled_from([2019, 2025]), seed=st.integers(0, 2**32 - 1), frac=st.floats(0.001, 1.0),
        by=st.sampled_from(["random", "icb_code_nhs", "lad_code"]))
-def test_core20_flag_is_the_same_in_any_area(atlas, imd, seed, frac, by):
-    table = atlas.lsoas(imd)
+def test_core20_flag_is_the_same_in_any_area(each_atlas, imd, seed, frac, by):
+    table = each_atlas.lsoas(imd)
     national = core20(table, imd=imd)
     rng = np.random.default_rng(seed)
     if by == "random":
@@ -26,6 +28,7 @@ def test_core20_flag_is_the_same_in_any_area(atlas, imd, seed, frac, by):
     assert (local == (sub[f"imd{str(imd)[2:]}_decile"] <= 2)).all()
 
 
+@pytest.mark.slow
 def test_an_area_can_have_no_core20_or_only_core20(atlas):
     t = atlas.lsoa21
     wokingham = t[t["lad_name"] == "Wokingham"]

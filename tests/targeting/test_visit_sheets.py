@@ -11,8 +11,8 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture(scope="module")
-def plan(atlas):
-    return plan_outreach(atlas, pcn=BRADFORD_PCN, connectors=3, capacity=300, months=6)
+def plan(each_atlas):
+    return plan_outreach(each_atlas, pcn=BRADFORD_PCN, connectors=3, capacity=300, months=6)
 
 
 def test_one_a4_section_per_connector_with_map_list_and_reasons(plan):

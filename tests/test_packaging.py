@@ -1,0 +1,77 @@
+"""The tool as a user installs it: a wheel, in a fresh virtual environment, with no link to this source tree."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import setuptools
+
+from geo.paths import cache_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow  # builds a wheel and runs the CLI on the national atlas
+
+
+def _builds_without_isolation() -> bool:
+    # setuptools ≥ 70.1 has bdist_wheel itself; before that it needs the `wheel` package
+    version = tuple(int(p) for p in setuptools.__version__.split(".")[:2] if p.isdigit())
+    return version >= (68, 0) and (version >= (70, 1) or importlib.util.find_spec("wheel") is not None)
+
+
+def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    out = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    assert out.returncode == 0, f"{' '.join(cmd)} exited {out.returncode}:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def venv_python(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("packaging")
+    wheels = tmp / "wheels"
+    build = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(wheels)]
+    if _builds_without_isolation():
+        build.insert(4, "--no-build-isolation")
+    _run(build, cwd=tmp)  # otherwise pip fetches the build requirements (setuptools>=68) into an isolated env
+    (wheel,) = wheels.glob("core20plus_targeting-*.whl")
+    # system site packages give the heavy dependencies; the tool itself comes only from the wheel
+    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(tmp / "venv")])
+    python = tmp / "venv" / "bin" / "python"
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
+          str(wheel)], cwd=tmp)
+    return python
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    return {**env, **extra}
+
+
+def test_the_installed_package_is_the_wheel(venv_python, tmp_path):
+    out = _run([str(venv_python), "-c", "import geo, targeting, targeting.commands.data as d; "
+                "print(targeting.__file__); print(geo.__file__); print(d.__file__)"], cwd=tmp_path, env=_env())
+    venv = venv_python.parent.parent.resolve()
+    for line in out.stdout.split():
+        assert Path(line).resolve().is_relative_to(venv), f"{line} is not from the installed wheel"
+        assert not Path(line).resolve().is_relative_to(ROOT)
+
+
+def test_help_lists_every_command(venv_python, tmp_path):
+    out = _run([str(venv_python), "-m", "targeting", "--help"], cwd=tmp_path, env=_env())
+    for command in ("build", "fetch", "sources", "lsoas", "pcns", "practices", "compare", "targets", "map"):
+        assert command in out.stdout
+
+
+def test_lsoas_from_the_wheel_match_the_source_tree(venv_python, tmp_path, atlas, data_dir, capsys):
+    from targeting.cli import main
+
+    env = _env(CORE20_CACHE=str(cache_dir()), CORE20_DATA=str(data_dir))  # the built national atlas: no rebuild
+    out = _run([str(venv_python), "-m", "targeting", "lsoas", "--icb", "E54000055"], cwd=tmp_path, env=env)
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("lsoa_code,lsoa_name,lad_name,icb_code,imd_score")
+    assert len(lines) == 1 + 793  # every LSOA 2021 of Birmingham and Solihull
+    assert main(["lsoas", "--icb", "E54000055"]) == 0
+    assert out.stdout == capsys.readouterr().out
