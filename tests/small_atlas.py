@@ -49,21 +49,25 @@ def _write(dest: Path, lines: list[bytes], gz: bool) -> None:
 
 def _filter_csv(src: Path, dest: Path, keep: Callable[[pd.DataFrame], pd.Series], *, header: bool = True,
                 usecols: list | None = None) -> int:
-    """Copy the header and the rows ``keep`` accepts, byte for byte, in the source's compression.
-
-    ``keep`` gets the file as text columns (numbered when there is no header) and returns a row mask; the
-    rows are then taken from the raw lines, so quoting, number formats and line endings stay as published.
-    """
+    """Copy the header and the rows ``keep`` accepts, byte for byte, in the source's compression."""
     raw, gz = _open_text(src)
+    lines = _kept_lines(raw, keep, header=header, usecols=usecols, name=src.name)
+    _write(dest, lines, gz)
+    return len(lines) - (1 if header else 0)
+
+
+def _kept_lines(raw: bytes, keep: Callable[[pd.DataFrame], pd.Series], *, header: bool, usecols: list | None,
+                name: str) -> list[bytes]:
+    """``keep`` gets the rows as text columns (numbered when there is no header) and returns a mask; the rows
+    are then taken from the raw lines, so quoting, number formats and line endings stay as published."""
     table = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, header=0 if header else None,
                         encoding="latin-1", usecols=usecols)
     lines = raw.splitlines(keepends=True)
     body = lines[1:] if header else lines
     if len(body) != len(table):  # a quoted field spanning lines: rows and lines would not correspond
-        raise RuntimeError(f"{src.name}: {len(body)} lines but {len(table)} rows")
+        raise RuntimeError(f"{name}: {len(body)} lines but {len(table)} rows")
     rows = np.flatnonzero(keep(table).to_numpy())
-    _write(dest, ([lines[0]] if header else []) + [body[i] for i in rows], gz)
-    return len(rows)
+    return ([lines[0]] if header else []) + [body[i] for i in rows]
 
 
 def _by_column(src: Path, dest: Path, names: Iterable[str], wanted: set[str]) -> int:
@@ -164,17 +168,27 @@ def _renumbered(xml: bytes, rows: list[bytes], keep: list[bytes]) -> bytes:
     return re.sub(rb'(<dimension ref="A1:[A-Z]+)\d+"', rb"\g<1>" + str(max(len(keep), 1)).encode() + b'"', body)
 
 
-def _codepoint(src: Path, dest: Path, areas: set[str]) -> int:
+def _codepoint(src: Path, dest: Path, postcodes: set[str], lads: set[str]) -> int:
+    """The area files of the practices' postcodes, keeping the postcodes of the LADs and of the practices."""
+    wanted = {p.replace(" ", "").upper() for p in postcodes}
+
+    def keep(t: pd.DataFrame) -> pd.Series:
+        return t[8].isin(lads) | t[0].str.replace(" ", "", regex=False).str.upper().isin(wanted)
+
+    areas = {re.match(r"[A-Z]+", p).group(0).lower() for p in wanted if p}
     n = 0
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             name = info.filename
+            data = zin.read(name)
             if name.lower().startswith("data/csv/") and name.lower().endswith(".csv"):
                 if Path(name).stem.lower() not in areas:
                     continue
-                n += 1
-            zout.writestr(info, zin.read(name))
+                lines = _kept_lines(data, keep, header=False, usecols=[0, 8], name=name)
+                data = b"".join(lines)
+                n += len(lines)
+            zout.writestr(info, data)
     return n
 
 
@@ -216,6 +230,7 @@ def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) ->
     dict
         Rows (or features, members) written per source key.
     """
+    lads = set(lads)
     s11, s21 = _lsoas(src, lads)
     path = {k: src / s.relpath for k, s in SOURCES.items() if (src / s.relpath).is_file()}
     out = {k: dest / SOURCES[k].relpath for k in path}
@@ -257,8 +272,8 @@ def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) ->
         counts["icb_boundaries"] = _gpkg(path["icb_boundaries"], out["icb_boundaries"], "icb22_code", icbs)
     if "codepoint" in path:
         postcodes = pd.read_csv(out["gp_reg_map"], dtype=str, keep_default_na=False)["PRACTICE_POSTCODE"]
-        areas = set(postcodes.str.extract(r"^([A-Za-z]+)", expand=False).dropna().str.lower())
-        counts["codepoint"] = _codepoint(path["codepoint"], out["codepoint"], areas)
+        lad24 = pd.read_csv(out["lsoa21_lad24"], dtype=str)["ltla24_code"]
+        counts["codepoint"] = _codepoint(path["codepoint"], out["codepoint"], set(postcodes), set(lad24) | set(lads))
     missing = sorted(set(path) - set(counts))
     if missing:
         raise RuntimeError(f"no extract rule for {missing}: the national file would be read instead")

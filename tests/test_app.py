@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow  # the app reads the national atlas
 
@@ -14,6 +13,8 @@ APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 @pytest.fixture
 def app(atlas):
     # the atlas fixture makes sure the real data is there (or skips)
+    from streamlit.testing.v1 import AppTest  # imported here: `pytest -m "not slow"` never pays for streamlit
+
     return AppTest.from_file(APP, default_timeout=TIMEOUT)
 
 
@@ -138,7 +139,7 @@ def test_explore_a_local_authority_and_a_practice(app, atlas):
     assert app.subheader[0].value == "Local authority: Birmingham"
     n = int((atlas.lsoa21["lad_code"] == "E08000025").sum())
     assert {m.label: m.value for m in app.metric}["LSOAs"] == f"{n:,}"
-    app2 = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app2 = type(app).from_file(APP, default_timeout=TIMEOUT)
     app2.query_params["practice"] = "M85013"
     app2.run()
     assert not app2.exception

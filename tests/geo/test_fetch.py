@@ -423,18 +423,19 @@ def test_arcgis_boundaries_paged_into_gpkg(server, monkeypatch, tmp_path):
     assert json.loads((tmp_path / "manifest.json").read_text())["icb_boundaries"]["sha256"] == res.sha256
 
 
-def test_arcgis_lookup_paged_into_csv_gz(server, monkeypatch, tmp_path):
-    table = pd.read_csv(DATA / LOOKUP, dtype=str, keep_default_na=False)
+def test_arcgis_lookup_paged_into_csv_gz(server, monkeypatch, tmp_path, small_data):
+    # the rows of the real lookup for Bradford and Solihull (tests/small_atlas.py), served in pages of 100
+    table = pd.read_csv(small_data / LOOKUP, dtype=str, keep_default_na=False)
     features = [{"type": "Feature", "geometry": None, "properties": row}
                 for row in table.to_dict(orient="records")]
     path = "/arcgis/LSOA21_SICBL24_ICB24_CAL24_LAD24_EN_LU/FeatureServer/0/query"
     # No exceededTransferLimit: paging stops on the first short page.
-    server.routes[path] = Route(_arcgis_layer(features, 5000, flag=False))
-    monkeypatch.setattr(fetch_mod, "_ARCGIS_PAGE_SIZE", 5000)
+    server.routes[path] = Route(_arcgis_layer(features, 100, flag=False))
+    monkeypatch.setattr(fetch_mod, "_ARCGIS_PAGE_SIZE", 100)
     monkeypatch.setenv("CORE20_URL_LSOA21_ICB24", server.url(path.removesuffix("/query")))
     [res] = fetch(["lsoa21_icb24"], dest=tmp_path, retries=0, progress=False)
     assert res.ok, res.message
-    assert _page_offsets(server, path) == list(range(0, len(table), 5000))
+    assert len(table) > 400 and _page_offsets(server, path) == list(range(0, len(table), 100))
     out = pd.read_csv(tmp_path / SOURCES["lsoa21_icb24"].relpath, dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(out, table)
 

@@ -16,6 +16,7 @@ from geo._errors import ValidationError
 # ---------------------------------------------------------------- real files, as published
 
 
+@pytest.mark.slow
 def test_iod2019_file7(data_dir):
     df = readers.read_iod(data_dir / "imd/imd2019_lsoa11_file7_assembled.csv.gz", edition=2019)
     assert len(df) == 32_844
@@ -24,6 +25,7 @@ def test_iod2019_file7(data_dir):
     assert df["pop_total"].sum() == 54_728_204
 
 
+@pytest.mark.slow
 def test_iod2019_files_1_and_6_with_bom_and_thousands(data_dir):
     f1 = readers.read_iod(data_dir / "imd/sources/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz", edition=2019)
     assert f1.set_index("lsoa_code").loc["E01000001", "imd_rank"] == 29_199  # published as "29,199"
@@ -33,12 +35,14 @@ def test_iod2019_files_1_and_6_with_bom_and_thousands(data_dir):
     assert {"income_rank", "crime_decile"} <= set(f2.columns)
 
 
+@pytest.mark.slow
 def test_iod2025(data_dir):
     df = readers.read_iod(data_dir / "imd/imd2025_lsoa21_ranks_scores_deciles.csv.gz", edition=2025)
     assert len(df) == 33_755 and df["imd_rank"].is_unique
     assert df.set_index("lsoa_code").loc["E01021988", "imd_score"] == pytest.approx(94.223)
 
 
+@pytest.mark.slow
 def test_boundaries_gpkg_and_geojson(data_dir):
     b21 = readers.read_boundaries(data_dir / "boundaries/lsoa21_bsc_ew_wgs84.gpkg", vintage=2021)
     assert len(b21) == 33_755 and b21.crs.to_epsg() == 4326 and b21.is_valid.all()
@@ -48,6 +52,7 @@ def test_boundaries_gpkg_and_geojson(data_dir):
     assert len(tendring) == 89 and "E01021988" in set(tendring["lsoa_code"])
 
 
+@pytest.mark.slow
 def test_lookups(data_dir):
     lk = readers.read_lsoa11_lsoa21(data_dir / "lookups/lsoa11_lsoa21_lad22_ew.csv.gz")
     assert lk["change_code"].value_counts().to_dict() == {"U": 33_647, "S": 1_900, "M": 239, "X": 9}
@@ -58,6 +63,7 @@ def test_lookups(data_dir):
     assert eng["urban_rural"].value_counts().to_dict() == {"Urban": 28_201, "Rural": 5_554}
 
 
+@pytest.mark.slow
 def test_census_tables(data_dir):
     eth = readers.read_ts021(data_dir / "census/census2021_ts021_ethnic_group_detailed_lsoa21_ew.csv.gz")
     eng = eth[eth["lsoa_code"].str.startswith("E")]
@@ -73,6 +79,7 @@ def test_census_tables(data_dir):
     assert eng["all_ages"].sum() == 56_550_138
 
 
+@pytest.mark.slow
 def test_nhs_files(data_dir):
     reg = readers.read_gp_registrations(data_dir / "gp/gp_reg_pat_prac_lsoa_all_2022-07.csv.gz")
     assert len(reg) == 865_965 and reg["patients"].sum() == 61_768_942
@@ -328,6 +335,7 @@ def test_file_override_for_a_newer_month(monkeypatch, tmp_path):
         find("gp_reg_lsoa")
 
 
+@pytest.mark.slow
 def test_icb_boundaries_and_oa_lookup(data_dir):
     icb = readers.read_icb_boundaries(data_dir / "boundaries/icb22_simplified_en_wgs84.gpkg")
     assert len(icb) == 42 and icb["icb_code"].is_unique and icb.crs.to_epsg() == 4326

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,7 @@ def test_split_apportioned_by_child_population_and_merge_summed():
     assert out.sum() == df["patients"].sum()
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(list("ABCDEF")), st.integers(0, 10_000)), min_size=1, max_size=30,
                 unique_by=lambda t: t[0]),
@@ -64,6 +66,7 @@ def test_inherit_split_merge_irregular():
     assert out.loc["F2", "score"] in (20.0, 30.0)
 
 
+@pytest.mark.slow
 def test_detect_vintage_on_real_registrations(data_dir):
     lk = pd.read_csv(data_dir / "lookups/lsoa11_lsoa21_lad22_ew.csv.gz", usecols=["lsoa11_code", "lsoa21_code"])
     reg = pd.read_csv(data_dir / "gp/gp_reg_pat_prac_lsoa_all_2022-07.csv.gz", usecols=["LSOA_CODE"])

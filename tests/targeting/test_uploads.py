@@ -86,9 +86,11 @@ def test_lsoa_2011_codes_are_recognised_and_need_imd_2019(each_atlas):
     assert gap.loc[0, "units"] == int(core.sum())
 
 
-def test_practice_level_upload(each_atlas):
-    prac = each_atlas.practices[each_atlas.practices["icb_code_nhs"] == "QHL"].sort_values("practice_code").head(60)
-    n = len(prac)  # 60 in the national atlas, Solihull's in the small one
+@pytest.mark.parametrize("which, icb", [pytest.param("atlas", "QHL", marks=pytest.mark.slow), ("small_atlas", "QWO")])
+def test_practice_level_upload(request, which, icb):
+    each_atlas = request.getfixturevalue(which)
+    prac = each_atlas.practices[each_atlas.practices["icb_code_nhs"] == icb].sort_values("practice_code").head(60)
+    n = len(prac)  # 60 in the national atlas, Bradford's in the small one
     rows = ["practice_code,numerator,denominator", *[f"{c},{50 + i},{200}" for i, c in
                                                       enumerate(prac["practice_code"])], "Z99999,1,2"]
     u = uploads.read_upload(_csv(rows), each_atlas)
@@ -96,7 +98,7 @@ def test_practice_level_upload(each_atlas):
     assert "not a GP practice (July 2022) code" in u.invalid["reason"].iloc[0]
     gap = uploads.core20_gap(u, each_atlas)
     assert gap.loc[0, "units"] + gap.loc[1, "units"] == n
-    assert gap.loc[0, "units"] > 0  # Birmingham has practices in England's most deprived fifth
+    assert gap.loc[0, "units"] > 0  # Birmingham and Bradford have practices in England's most deprived fifth
     assert "most deprived fifth" in gap.loc[0, "group_definition"]
 
 
