@@ -132,11 +132,31 @@ def _epcn(src: Path, dest: Path, practices: set[str]) -> int:
         else:
             keep = rows
         members[path] = _renumbered(xml, rows, keep)
+    if "xl/sharedStrings.xml" in members:
+        _keep_used_strings(members, list(target.values()))
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
             z.writestr(name, data)
     return n
+
+
+_SHARED_CELL = re.compile(rb'(<c [^>]*t="s"[^>]*>\s*<v>)(\d+)(</v>)')
+
+
+def _keep_used_strings(members: dict[str, bytes], sheets: list[str]) -> None:
+    """Drop the shared strings no kept cell uses (the national table is most of a reader's work)."""
+    sst = members["xl/sharedStrings.xml"]
+    items = re.findall(rb"<si\b.*?</si>", sst, re.S)
+    used = sorted({int(m.group(2)) for path in sheets for m in _SHARED_CELL.finditer(members[path])})
+    new = {old: i for i, old in enumerate(used)}
+    for path in sheets:
+        members[path] = _SHARED_CELL.sub(lambda m: m.group(1) + str(new[int(m.group(2))]).encode() + m.group(3),
+                                         members[path])
+    head = sst[:sst.index(items[0])] if items else sst
+    head = re.sub(rb'count="\d+"', f'count="{len(used)}"'.encode(), head)
+    head = re.sub(rb'uniqueCount="\d+"', f'uniqueCount="{len(used)}"'.encode(), head)
+    members["xl/sharedStrings.xml"] = head + b"".join(items[i] for i in used) + b"</sst>"
 
 
 def _column_of(xml: bytes, strings: list[str], header: bytes) -> bytes:
@@ -206,11 +226,21 @@ def _lsoas(root: Path, lads: Iterable[str]) -> tuple[set[str], set[str]]:
         s21 |= more21
 
 
-def _practices(reg: Path, s11: set[str]) -> set[str]:
-    r = pd.read_csv(reg, usecols=["PRACTICE_CODE", "LSOA_CODE", "NUMBER_OF_PATIENTS"], dtype={"LSOA_CODE": str})
-    n = r["NUMBER_OF_PATIENTS"]
-    share = n.where(r["LSOA_CODE"].isin(s11), 0).groupby(r["PRACTICE_CODE"]).sum() / n.groupby(r["PRACTICE_CODE"]).sum()
-    return set(share.index[share >= PRACTICE_SHARE])
+def _registrations(src: Path, dest: Path, s11: set[str]) -> set[str]:
+    """Keep the practices that register most of their patients in the LSOAs, and their rows in those LSOAs."""
+    raw, gz = _open_text(src)
+    kept: set[str] = set()
+
+    def keep(r: pd.DataFrame) -> pd.Series:
+        n = pd.to_numeric(r["NUMBER_OF_PATIENTS"])
+        here = r["LSOA_CODE"].isin(s11)
+        share = n.where(here, 0).groupby(r["PRACTICE_CODE"]).sum() / n.groupby(r["PRACTICE_CODE"]).sum()
+        kept.update(share.index[share >= PRACTICE_SHARE])
+        return r["PRACTICE_CODE"].isin(kept) & here
+
+    _write(dest, _kept_lines(raw, keep, header=True, usecols=["PRACTICE_CODE", "LSOA_CODE", "NUMBER_OF_PATIENTS"],
+                             name=src.name), gz)
+    return kept
 
 
 def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) -> dict[str, int]:
@@ -228,15 +258,14 @@ def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) ->
     Returns
     -------
     dict
-        Rows (or features, members) written per source key.
+        Rows (features, members; for the registrations, practices) written per source key.
     """
     lads = set(lads)
     s11, s21 = _lsoas(src, lads)
     path = {k: src / s.relpath for k, s in SOURCES.items() if (src / s.relpath).is_file()}
     out = {k: dest / SOURCES[k].relpath for k in path}
-    reg = path["gp_reg_lsoa"]
-    practices = _practices(reg, s11)
-    counts: dict[str, int] = {}
+    practices = _registrations(path["gp_reg_lsoa"], out["gp_reg_lsoa"], s11)
+    counts: dict[str, int] = {"gp_reg_lsoa": len(practices)}
 
     lsoa11_cols = ["LSOA code (2011)", "lsoa11_code", "LSOA Code", "LSOA11CD"]
     lsoa21_cols = ["LSOA code (2021)", "lsoa21_code", "geography code"]
@@ -254,8 +283,7 @@ def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) ->
         elif key == "lsoa11_boundaries":
             counts[key] = _gpkg(s, d, "lsoa11_code", s11)
         elif key == "gp_reg_lsoa":
-            counts[key] = _filter_csv(s, d, lambda t: t["PRACTICE_CODE"].isin(practices) & t["LSOA_CODE"].isin(s11),
-                                      usecols=["PRACTICE_CODE", "LSOA_CODE"])
+            continue  # written first: the practices follow from it
         elif key in ("gp_reg_map", "qof_2223", "qof_2021", "qof_geo_2223", "hyp_undiagnosed", "hyp_diagnosed"):
             counts[key] = _by_column(s, d, ["PRACTICE_CODE"], practices)
         elif key == "epraccur":

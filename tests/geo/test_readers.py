@@ -151,6 +151,11 @@ CORPUS = [
     ("iod-semicolon", "read_iod", {"edition": 2019}, "f.csv", GOOD_IOD.replace(",", ";"), None),
     ("iod-thousands", "read_iod", {"edition": 2019}, "f.csv",
      IOD_HEADER + '\nE01000001,A,6.2,"1,001",9\nE01000002,B,5.1,1,10\n', "ranks must lie in 1..2"),
+    # an extract of the national file keeps national ranks: they must lie within England's LSOAs
+    ("iod-extract-national-ranks", "read_iod", {"edition": 2019, "national": False}, "f.csv",
+     IOD_HEADER + '\nE01000001,A,6.2,"29,199",9\nE01000002,B,5.1,1,10\n', None),
+    ("iod-extract-rank-beyond-england", "read_iod", {"edition": 2025, "national": False}, "f.csv",
+     IOD_HEADER.replace("(2011)", "(2021)") + "\nE01000001,A,6.2,33756,9\n", "ranks must lie in 1..33755"),
     ("iod-gzip", "read_iod", {"edition": 2019}, "f.csv.gz", gzip.compress(GOOD_IOD.encode()), None),
     ("iod-zip", "read_iod", {"edition": 2019}, "f.zip", _zip({"File_7.csv": GOOD_IOD.encode()}), None),
     ("iod-missing-code", "read_iod", {"edition": 2019}, "f.csv",
