@@ -40,8 +40,9 @@ def venv_python(tmp_path_factory) -> Path:
     # system site packages give the heavy dependencies; the tool itself comes only from the wheel
     _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(tmp / "venv")])
     python = tmp / "venv" / "bin" / "python"
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
-          str(wheel)], cwd=tmp)
+    # --ignore-installed: the system's editable install of the same version must not count as "already there"
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+          "--ignore-installed", "-q", str(wheel)], cwd=tmp)
     return python
 
 

@@ -266,9 +266,12 @@ def test_registration_gap_2011_vintage(atlas):
 # ------------------------------------------------------------------------------------------------
 # Core20 reach
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("icb", [pytest.param("E54000029", marks=pytest.mark.slow), "QHL", "West Yorkshire"])
-def test_reach_index_weighted_by_patients_averages_one(each_atlas, icb):
-    atlas = each_atlas
+@pytest.mark.parametrize("which, icb", [
+    *[pytest.param("atlas", icb, marks=pytest.mark.slow) for icb in ("E54000029", "QHL", "West Yorkshire")],
+    ("small_atlas", "QHL"), ("small_atlas", "West Yorkshire"),  # Solihull and Bradford in the small atlas
+])
+def test_reach_index_weighted_by_patients_averages_one(request, which, icb):
+    atlas = request.getfixturevalue(which)
     c = gaps.core20_reach(atlas, icb)
     assert np.average(c["reach_index"], weights=c["patients_known_lsoa"]) == pytest.approx(1.0, abs=1e-12)
     assert c["share_of_patients"].sum() == pytest.approx(1.0)
@@ -438,10 +441,11 @@ def test_unknown_codes_give_empty_rows_not_errors(each_atlas):
     assert c["practices"].tolist() == [0] and c["dm_expected"].isna().all()
 
 
-@pytest.mark.parametrize("codes", [pytest.param(("F84039", "F84087"), marks=pytest.mark.slow),  # Tower Hamlets
-                                   ("B83002", "B83005")])  # Bradford: in the small atlas too
-def test_pcn_gaps_with_a_users_own_membership(each_atlas, each_pg, codes):
-    atlas, pg = each_atlas, each_pg
+@pytest.mark.parametrize("which, codes", [pytest.param("atlas", ("F84039", "F84087"), marks=pytest.mark.slow),
+                                          ("small_atlas", ("B83002", "B83005"))])  # Tower Hamlets; Bradford
+def test_pcn_gaps_with_a_users_own_membership(request, which, codes):
+    atlas = request.getfixturevalue(which)
+    pg = gaps.practice_gaps(atlas, registers=["DM"])
     # two practices grouped as a new "PCN"
     mine = pd.DataFrame({"practice_code": [codes[0], f"{codes[1].lower()} "], "pcn_code": ["NEW1", "NEW1"]})
     c = gaps.pcn_gaps(atlas, membership=mine, registers=["DM"]).set_index("pcn_code").loc["NEW1"]
