@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from _fingertips_fixture import export_csv
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
 
 
 def _panel(page):

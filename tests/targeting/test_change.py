@@ -49,6 +49,7 @@ def _run(argv: list[str]) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(buf.getvalue()))
 
 
+@pytest.mark.slow
 def test_england_unchanged_lsoas_entering_and_leaving_match_the_raw_files(national, raw):
     i19, i25, lk = raw
     u = lk[(lk["change_code"] == "U") & lk["lsoa21_code"].str.startswith("E")]
@@ -65,6 +66,7 @@ def test_england_unchanged_lsoas_entering_and_leaving_match_the_raw_files(nation
     assert (entered, left) == (802, 717)  # England, LSOAs whose code did not change
 
 
+@pytest.mark.slow
 def test_every_england_lsoa_has_the_ons_change_code_and_both_ranks(national, raw):
     i19, i25, lk = raw
     en = lk[lk["lsoa21_code"].str.startswith("E")].drop_duplicates("lsoa21_code").set_index("lsoa21_code")
@@ -83,6 +85,7 @@ def test_every_england_lsoa_has_the_ons_change_code_and_both_ranks(national, raw
     assert list(national.columns) == LSOA_COLUMNS
 
 
+@pytest.mark.slow
 def test_jaywick_stays_in_core20(national):
     j = national.set_index("lsoa_code").loc["E01021988"]
     assert j["lad_name"] == "Tendring"
@@ -95,6 +98,7 @@ def bsol_pcns():
     return _run(["change", "--icb", "E54000055", "--level", "pcn"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("imd", [2019, 2025])
 def test_bsol_pcn_table_reconciles_with_pcns_to_the_patient(bsol_pcns, imd):
     prof = _run(["pcns", "--icb", "QHL", "--imd", str(imd), "--no-gaps"]).set_index("pcn_code")
@@ -110,6 +114,7 @@ def test_bsol_pcn_table_reconciles_with_pcns_to_the_patient(bsol_pcns, imd):
         assert (t[ours] - prof[theirs]).abs().max() <= 1e-3, ours  # both printed to 3 decimals
 
 
+@pytest.mark.slow
 def test_bsol_pcn_moves_close_the_sum(bsol_pcns):
     t = bsol_pcns
     assert (t["core20_patients_2025"] == t["core20_patients_2019"] + t["patients_entered"] - t["patients_left"]
@@ -119,6 +124,7 @@ def test_bsol_pcn_moves_close_the_sum(bsol_pcns):
     assert list(t.columns[5:-3]) == PCN_COLUMNS
 
 
+@pytest.mark.slow
 def test_bsol_icb_row_counts_its_own_lsoas(atlas):
     row = icb_change(atlas, "QHL").iloc[0]
     lsoas = lsoa_change(atlas, "QHL")
@@ -134,6 +140,7 @@ def test_bsol_icb_row_counts_its_own_lsoas(atlas):
     assert pcns["core20_patients_2025"].sum() <= row["core20_patients_2025"]
 
 
+@pytest.mark.slow
 def test_england_totals_add_up(atlas, national):
     icbs = icb_change(atlas)
     assert icbs["lsoas_entered"].sum() == (national["change"] == "entered").sum()
@@ -154,6 +161,7 @@ def test_empty_area_summary():
     assert s["lsoas"] == 0 and s["entered_lsoas"] == 0 and s["residents"] == 0
 
 
+@pytest.mark.slow
 def test_cli_lsoa_level_and_bad_input(atlas, capsys):
     t = _run(["change", "--icb", "Birmingham and Solihull"])
     assert list(t.columns) == [*LSOA_COLUMNS, "source"]
@@ -164,8 +172,30 @@ def test_cli_lsoa_level_and_bad_input(atlas, capsys):
         change_table(atlas, "QHL", level="region")
 
 
+@pytest.mark.slow
 def test_a_local_authority_counts_all_its_lsoas(atlas, national):
     tendring = national[national["lad_name"] == "Tendring"]
     s = area_change_summary(atlas, resolve_area(atlas, "lad", "Tendring"))
     assert s["lsoas"] == len(tendring) and s["stayed_in_lsoas"] == int((tendring["change"] == "stayed in").sum())
     assert s["stayed_in_lsoas"] >= 1  # Jaywick
+
+
+@pytest.mark.parametrize("imd", [2019, 2025])
+def test_change_tables_reconcile_on_the_small_atlas(small_cli, imd):
+    # the reconciliations above, on Bradford (West Yorkshire ICB in the small atlas): the PCN table gives each
+    # edition's patients exactly as `pcns` does, the moves close the sum, and the ICB row counts its own LSOAs
+    t = _run(["change", "--icb", "QWO", "--level", "pcn"]).set_index("pcn_code")
+    prof = _run(["pcns", "--icb", "QWO", "--imd", str(imd), "--no-gaps"]).set_index("pcn_code")
+    assert list(t.index) == list(prof.index) and "U37316" in t.index
+    for ours, theirs in ((f"core20_patients_{imd}", "core20_patients"),
+                         (f"patients_known_lsoa_{imd}", "patients_known_lsoa"), ("registered_patients",
+                                                                                 "registered_patients")):
+        assert (t[ours] == prof[theirs]).all(), ours
+    assert (t["core20_patients_2025"] == t["core20_patients_2019"] + t["patients_entered"] - t["patients_left"]
+            + t["bridge_patients"]).all()
+    lsoas = lsoa_change(small_cli, "QWO")
+    assert set(lsoas["change"]) <= set(CHANGE_CLASSES) and len(lsoas) == (small_cli.lsoa21["icb_code_nhs"]
+                                                                          == "QWO").sum()
+    row = icb_change(small_cli, "QWO").iloc[0]
+    s = change_summary(lsoas)
+    assert (row["lsoas_entered"], row["lsoas_left"]) == (s["entered_lsoas"], s["left_lsoas"])

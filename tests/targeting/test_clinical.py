@@ -38,6 +38,7 @@ def _measure(table, area, starts):
     return rows.iloc[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("group", "area", "starts"), [
     ("HYP", "Hypertension", "Hypertension register"),
     ("MH", "Severe mental illness", "Severe mental illness register"),
@@ -62,12 +63,14 @@ def test_pcn_prevalence_is_its_practices_registers_over_lists_to_the_patient(bra
     assert np.isfinite(row["sii"]) and row["sii_lower"] <= row["sii"] <= row["sii_upper"]
 
 
+@pytest.mark.slow
 def test_england_hypertension_is_14_42_percent(bradford):
     row = _measure(bradford, "Hypertension", "Hypertension register")
     assert round(row["england_value"], 2) == 14.42
     assert row["value"] < row["england_value"] and row["vs_england"] == "lower"  # 10.6%: a young population
 
 
+@pytest.mark.slow
 def test_every_area_is_there_and_rows_are_available_or_say_where_to_get_the_data(bradford):
     assert list(dict.fromkeys(bradford["area_key"])) == list(clinical.AREAS)
     assert set(bradford["status"]) == {"available", "bring your own data"}
@@ -85,6 +88,7 @@ def test_every_area_is_there_and_rows_are_available_or_say_where_to_get_the_data
     assert bradford.attrs["name"] == "Bradford City 4 PCN" and bradford.attrs["icb_code"] == "QWO"
 
 
+@pytest.mark.slow
 def test_detection_ratios_match_gaps_and_diabetes_achievement_is_there(bradford, atlas):
     from targeting.gaps import pcn_gaps
 
@@ -98,6 +102,7 @@ def test_detection_ratios_match_gaps_and_diabetes_achievement_is_there(bradford,
         assert 0 < row["value"] < 100 and row["period"] == "2021-22" and 0 < row["england_value"] < 100
 
 
+@pytest.mark.slow
 def test_fingertips_indicator_is_slotted_and_aggregated_with_a_gradient(bradford, atlas):
     row = _measure(bradford, "Early cancer diagnosis", "Cancer screening coverage: bowel cancer")
     assert row["status"] == "available" and bool(row["user_data"])
@@ -114,6 +119,7 @@ def test_fingertips_indicator_is_slotted_and_aggregated_with_a_gradient(bradford
     assert cancer["measure"].str.contains("stage 1 or 2").any()
 
 
+@pytest.mark.slow
 def test_small_numbers_from_user_data_are_withheld_on_output(atlas):
     members = atlas.practices.loc[atlas.practices["pcn_code"] == PCN, "practice_code"]
     lines = [PUBLISHED_HEADER] + [_line(c, "x", "GPs", 50.0, 0 if i else 5, 10) for i, c in enumerate(members)]
@@ -129,6 +135,7 @@ def test_small_numbers_from_user_data_are_withheld_on_output(atlas):
     assert not own["value"].astype(str).eq("*").any()
 
 
+@pytest.mark.slow
 def test_icb_and_practice_summaries(atlas):
     icb = clinical.summary(atlas, icb="NHS West Yorkshire")
     hyp = _measure(icb, "Hypertension", "Hypertension register")
@@ -140,6 +147,7 @@ def test_icb_and_practice_summaries(atlas):
         clinical.summary(atlas, pcn="U00000")
 
 
+@pytest.mark.slow
 def test_cli_prints_the_columns_and_reads_fingertips_files(atlas, tmp_path, capsys):
     good = tmp_path / "bowel.csv"
     good.write_text(export_csv(atlas), encoding="utf-8")
@@ -158,3 +166,21 @@ def test_cli_prints_the_columns_and_reads_fingertips_files(atlas, tmp_path, caps
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert "broken.csv" in err and "'Value'" in err and "rows 2" in err
+
+
+def test_clinical_summary_on_the_small_atlas(small_atlas, small_data):
+    # Bradford City 4 PCN in the small atlas: its register prevalences are its practices' registers over their
+    # lists, computed here from the QOF 2022-23 and practice map extracts with plain pandas
+    q = pd.read_csv(small_data / "gp/qof/QOF_2022-23_PREVALENCE_2223.csv.gz", dtype={"PRACTICE_CODE": str})
+    m = pd.read_csv(small_data / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str)
+    t = clinical.summary(small_atlas, pcn=PCN)
+    assert list(dict.fromkeys(t["area_key"])) == list(clinical.AREAS)
+    members = m.loc[m["PCN_CODE"] == PCN, "PRACTICE_CODE"]
+    for group, area, starts in (("HYP", "Hypertension", "Hypertension register"),
+                                ("MH", "Severe mental illness", "Severe mental illness register")):
+        rows = q[(q["GROUP_CODE"] == group) & q["PRACTICE_CODE"].isin(members)]
+        row = _measure(t, area, starts)
+        assert row["numerator"] == int(rows["REGISTER"].sum())
+        assert row["denominator"] == int(rows["PRACTICE_LIST_SIZE"].sum())
+        assert row["lower"] < row["value"] < row["upper"]
+    assert list(clinical.for_output(t).columns) == list(clinical.COLUMNS)

@@ -98,6 +98,7 @@ def test_other_metrics(atlas):
         compare_pcns(atlas, "QOP", metric="qof_NOPE")
 
 
+@pytest.mark.slow
 def test_core20_change_measure_matches_the_change_tables(atlas):
     from targeting.change import icb_change, pcn_change
 

@@ -19,16 +19,16 @@ def test_the_published_header_is_the_one_read():
     assert list(ft.HEADER) == PUBLISHED_HEADER
 
 
-def test_export_is_read_and_pcn_and_icb_aggregates_sum_counts(atlas):
-    text = export_csv(atlas)
+def test_export_is_read_and_pcn_and_icb_aggregates_sum_counts(each_atlas):
+    text = export_csv(each_atlas)
     assert ft.is_fingertips(text.encode("utf-8"))
     export = ft.read_fingertips(text.encode("utf-8"), filename="bowel.csv")
     ch = ft.choices(export)
     assert ch["indicator"] == ["91720: Cancer screening coverage: bowel cancer"]
     assert ch["period"] == ["2022"] and ch["sex"] == ["Persons"] and ch["age"] == ["60-74 yrs"]
     ind = ft.select(export)
-    members = atlas.practices.loc[atlas.practices["pcn_code"] == "U37316", "practice_code"]
-    assert len(ind.practices) == (atlas.practices["icb_code_nhs"] == "QWO").sum()
+    members = each_atlas.practices.loc[each_atlas.practices["pcn_code"] == "U37316", "practice_code"]
+    assert len(ind.practices) == (each_atlas.practices["icb_code_nhs"] == "QWO").sum()
     assert ind.pcns.empty and ind.england["value"] == 70.3
     assert ind.has_counts and ind.proportion and ind.multiplier == 100 and ind.unit == "%"
     agg = ft.aggregate(ind, members, pcn_code="U37316")
@@ -37,38 +37,39 @@ def test_export_is_read_and_pcn_and_icb_aggregates_sum_counts(atlas):
     assert agg["count"] == p["count"].sum() and agg["denominator"] == p["denominator"].sum()
     assert agg["value"] == pytest.approx(100 * p["count"].sum() / p["denominator"].sum())
     assert agg["lower"] < agg["value"] < agg["upper"]
-    icb = ft.aggregate(ind, atlas.practices.loc[atlas.practices["icb_code_nhs"] == "QWO", "practice_code"])
+    icb = ft.aggregate(ind, each_atlas.practices.loc[each_atlas.practices["icb_code_nhs"] == "QWO", "practice_code"])
     assert icb["denominator"] == ind.practices["denominator"].sum()
     assert ft.clinical_area(ind.name) == "cancer"
 
 
-def test_practices_are_recognised_by_code_not_by_area_type_spelling(atlas):
-    text = export_csv(atlas).replace(",GPs,", ",GP practice,")
+def test_practices_are_recognised_by_code_not_by_area_type_spelling(each_atlas):
+    text = export_csv(each_atlas).replace(",GPs,", ",GP practice,")
     ind = ft.select(ft.read_fingertips(text))
-    assert len(ind.practices) == (atlas.practices["icb_code_nhs"] == "QWO").sum()
+    assert len(ind.practices) == (each_atlas.practices["icb_code_nhs"] == "QWO").sum()
 
 
-def test_a_published_pcn_row_is_used_and_no_counts_means_no_aggregate(atlas):
-    ind = ft.select(ft.read_fingertips(export_csv(atlas, counts=False, pcn_row=("U37316", 61.5))))
+def test_a_published_pcn_row_is_used_and_no_counts_means_no_aggregate(each_atlas):
+    ind = ft.select(ft.read_fingertips(export_csv(each_atlas, counts=False, pcn_row=("U37316", 61.5))))
     assert not ind.has_counts and not ind.proportion and len(ind.pcns) == 1
-    members = atlas.practices.loc[atlas.practices["pcn_code"] == "U37316", "practice_code"]
+    members = each_atlas.practices.loc[each_atlas.practices["pcn_code"] == "U37316", "practice_code"]
     got = ft.aggregate(ind, members, pcn_code="U37316")
     assert got["method"] == "published PCN row" and got["value"] == 61.5
-    qwo = atlas.practices[(atlas.practices["icb_code_nhs"] == "QWO") & (atlas.practices["pcn_code"] != "U37316")]
+    p = each_atlas.practices
+    qwo = p[(p["icb_code_nhs"] == "QWO") & (p["pcn_code"] != "U37316")]
     other_pcn = sorted(set(qwo["pcn_code"]) - {"U"})[0]
     other = qwo.loc[qwo["pcn_code"] == other_pcn, "practice_code"]
     none = ft.aggregate(ind, other, pcn_code=other_pcn)
     assert none["method"] == "not possible" and np.isnan(none["value"]) and "not possible" in none["note"]
     with pytest.raises(ValueError, match="no Count and Denominator"):
-        ft.to_upload(ind, atlas)
+        ft.to_upload(ind, each_atlas)
 
 
-def test_choices_pick_indicator_period_sex_age_and_category(atlas):
+def test_choices_pick_indicator_period_sex_age_and_category(each_atlas):
     flu = ("30314", "Flu vaccination coverage: at risk individuals")
     extra = [_line("B83052", "KENSINGTON PARTNERSHIP", "GPs", 50.0, 50, 100, period="2021"),
              _line("B83052", "KENSINGTON PARTNERSHIP", "GPs", 40.0, 40, 100, sex="Female"),
              _line("B83052", "KENSINGTON PARTNERSHIP", "GPs", 45.0, 90, 200, indicator=flu, age="6 months-64 yrs")]
-    export = ft.read_fingertips(export_csv(atlas, extra=extra))
+    export = ft.read_fingertips(export_csv(each_atlas, extra=extra))
     ch = ft.choices(export)
     assert ch["period"][0] == "2022" and "2021" in ch["period"] and ch["sex"][0] == "Persons"
     assert len(ch["indicator"]) == 2
@@ -82,20 +83,20 @@ def test_choices_pick_indicator_period_sex_age_and_category(atlas):
         ft.select(export, period="2019")
 
 
-def test_to_upload_maps_the_practices_for_your_data(atlas):
-    ind = ft.select(ft.read_fingertips(export_csv(atlas)))
-    up = ft.to_upload(ind, atlas)
+def test_to_upload_maps_the_practices_for_your_data(each_atlas):
+    ind = ft.select(ft.read_fingertips(export_csv(each_atlas)))
+    up = ft.to_upload(ind, each_atlas)
     assert up.level == "practice" and len(up.data) == len(ind.practices) and up.invalid.empty
     assert (up.data["rate"] - ind.practices.set_index("code").loc[up.data["code"], "value"].to_numpy()).abs().max() \
         < 1e-3
     from targeting.maps import upload_map_payload
 
-    payload = upload_map_payload(atlas, up, icb_nhs="QWO", label="Bowel screening")
+    payload = upload_map_payload(each_atlas, up, icb_nhs="QWO", label="Bowel screening")
     assert "B83052" in payload
 
 
-def test_a_malformed_export_names_file_field_and_row(atlas):
-    text = export_csv(atlas)
+def test_a_malformed_export_names_file_field_and_row(each_atlas):
+    text = export_csv(each_atlas)
     lines = text.splitlines()
     cells = next(csv.reader([lines[3]]))
     cells[PUBLISHED_HEADER.index("Value")] = "seventy"

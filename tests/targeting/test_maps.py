@@ -223,6 +223,7 @@ def test_plan_map_has_connectors_and_patches(request, which, pcn):
     assert {int(c) for c, w in zip(conn["cls"], waiting, strict=True) if w} <= {3}  # its own colour after 1-3
 
 
+@pytest.mark.slow
 def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
     from targeting.change import lsoa_change
 
