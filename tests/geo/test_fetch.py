@@ -152,8 +152,15 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ts011_csv() -> bytes:
-    return gzip.decompress((DATA / TS011).read_bytes())
+def ts011_csv(small_data) -> bytes:
+    # the published file's rows for the small atlas's LSOAs (tests/small_atlas.py): fetch only moves bytes
+    return gzip.decompress((small_data / TS011).read_bytes())
+
+
+@pytest.fixture(scope="module")
+def imd25(small_data) -> bytes:
+    """IoD 2025 File 7 as published (gzipped CSV), cut to the small atlas's LSOAs."""
+    return (small_data / IMD25).read_bytes()
 
 
 def _nomis_zip(csv: bytes, *, stored: bool = False) -> bytes:
@@ -173,8 +180,8 @@ def _nomis_zip(csv: bytes, *, stored: bool = False) -> bytes:
 # ---------------------------------------------------------------------------------- downloads
 
 
-def test_download_real_gz_keeps_bytes_and_records_manifest(server, monkeypatch, tmp_path):
-    body = (DATA / IMD25).read_bytes()
+def test_download_real_gz_keeps_bytes_and_records_manifest(server, monkeypatch, tmp_path, imd25):
+    body = imd25
     url = _serve(server, monkeypatch, "imd2025", "/media/File_7_IoD2025.csv.gz", Route(body))
     seen: list[tuple[str, int, int | None]] = []
     [res] = fetch(["imd2025"], dest=tmp_path, retries=0, progress=lambda *a: seen.append(a))
@@ -216,8 +223,8 @@ def test_download_gpkg_and_text_progress_bar(server, monkeypatch, tmp_path, caps
     assert "icb_boundaries" in err and "100%" in err
 
 
-def test_plain_csv_is_gzipped(server, monkeypatch, tmp_path):
-    csv = gzip.decompress((DATA / IMD25).read_bytes())
+def test_plain_csv_is_gzipped(server, monkeypatch, tmp_path, imd25):
+    csv = gzip.decompress(imd25)
     _serve(server, monkeypatch, "imd2025", "/File_7.csv", Route(csv))
     [res] = fetch(["imd2025"], dest=tmp_path, retries=0, progress=False)
     assert res.ok, res.message
@@ -261,8 +268,8 @@ def test_pick_member_prefers_matching_names():
     assert fetch_mod._pick_member(infos(("a.csv", 1), ("b.csv", 2)), "x/y.csv").filename == "b.csv"
 
 
-def test_retries_after_server_error(server, monkeypatch, tmp_path):
-    body = (DATA / IMD25).read_bytes()
+def test_retries_after_server_error(server, monkeypatch, tmp_path, imd25):
+    body = imd25
     _serve(server, monkeypatch, "imd2025", "/flaky.csv.gz", Route(body, fail_first=1))
     [res] = fetch(["imd2025"], dest=tmp_path, retries=1, progress=False)
     assert res.ok, res.message
@@ -343,9 +350,9 @@ def test_failure_leaves_no_file_and_keeps_good_one(server, monkeypatch, tmp_path
     assert _leftovers((cache / TS011).parent) == []
 
 
-def test_404_is_not_retried_and_others_continue(server, monkeypatch, tmp_path):
+def test_404_is_not_retried_and_others_continue(server, monkeypatch, tmp_path, imd25):
     monkeypatch.setenv("CORE20_URL_TS011", server.url("/missing.zip"))
-    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route((DATA / IMD25).read_bytes()))
+    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route(imd25))
     results = fetch(["ts011", "imd2025"], dest=tmp_path, retries=2, progress=False)
     assert [r.ok for r in results] == [False, True]
     assert server.hits["/missing.zip"] == 1
@@ -353,18 +360,18 @@ def test_404_is_not_retried_and_others_continue(server, monkeypatch, tmp_path):
     assert "1 ok, 1 failed" in text and "HTTP 404" in text
 
 
-def test_stale_temp_file_is_removed(server, monkeypatch, tmp_path):
+def test_stale_temp_file_is_removed(server, monkeypatch, tmp_path, imd25):
     folder = tmp_path / "imd"
     folder.mkdir()
     stale = folder / f".deadbeef.part.{Path(IMD25).name}"
     stale.write_bytes(b"half a file")
-    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route((DATA / IMD25).read_bytes()))
+    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route(imd25))
     [res] = fetch(["imd2025"], dest=tmp_path, progress=False)
     assert res.ok and not stale.exists()
 
 
-def test_lock_makes_a_second_fetch_wait(server, monkeypatch, tmp_path):
-    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route((DATA / IMD25).read_bytes()))
+def test_lock_makes_a_second_fetch_wait(server, monkeypatch, tmp_path, imd25):
+    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route(imd25))
     out: list[FetchResult] = []
     with open(tmp_path / ".fetch.lock", "a+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -452,10 +459,10 @@ def test_arcgis_error_reply_fails_cleanly(server, monkeypatch, tmp_path):
 # ------------------------------------------------------------------------------------------ ingest
 
 
-def test_ingest_from_folder(tmp_path, ts011_csv):
+def test_ingest_from_folder(tmp_path, ts011_csv, small_data):
     src = tmp_path / "downloads"
     (src / "imd").mkdir(parents=True)
-    (src / IMD25).write_bytes((DATA / IMD25).read_bytes())  # same relpath layout
+    (src / IMD25).write_bytes((small_data / IMD25).read_bytes())  # same relpath layout
     (src / "misc" / "deep").mkdir(parents=True)
     (src / "misc" / "deep" / Path(ICB).name).write_bytes((DATA / ICB).read_bytes())  # by name
     (src / "census2021-ts011.zip").write_bytes(_nomis_zip(ts011_csv))  # as the publisher serves it
@@ -463,7 +470,7 @@ def test_ingest_from_folder(tmp_path, ts011_csv):
 
     results = {r.key: r for r in ingest(src, dest=dest)}
     assert set(results) == set(SOURCES)
-    assert results["imd2025"].ok and results["imd2025"].sha256 == _sha(DATA / IMD25)
+    assert results["imd2025"].ok and results["imd2025"].sha256 == _sha(small_data / IMD25)
     assert results["icb_boundaries"].ok and results["icb_boundaries"].sha256 == _sha(DATA / ICB)
     assert results["ts011"].ok
     assert gzip.decompress((dest / TS011).read_bytes()) == ts011_csv
