@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(config, items):
     unmarked = [it.nodeid for it in items if "atlas" in it.fixturenames and it.get_closest_marker("slow") is None]
     if unmarked:
         raise pytest.UsageError("tests that use the national `atlas` fixture must be marked slow (or use "
-                                "`small_atlas`): " + ", ".join(unmarked[:5]))
+                                "`small_atlas`): " + ", ".join(unmarked))
 
 
 @pytest.fixture(scope="session")

@@ -152,15 +152,8 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ts011_csv(small_data) -> bytes:
-    # the published file's rows for the small atlas's LSOAs (tests/small_atlas.py): fetch only moves bytes
-    return gzip.decompress((small_data / TS011).read_bytes())
-
-
-@pytest.fixture(scope="module")
-def imd25(small_data) -> bytes:
-    """IoD 2025 File 7 as published (gzipped CSV), cut to the small atlas's LSOAs."""
-    return (small_data / IMD25).read_bytes()
+def ts011_csv() -> bytes:
+    return gzip.decompress((DATA / TS011).read_bytes())
 
 
 def _nomis_zip(csv: bytes, *, stored: bool = False) -> bytes:
@@ -180,8 +173,8 @@ def _nomis_zip(csv: bytes, *, stored: bool = False) -> bytes:
 # ---------------------------------------------------------------------------------- downloads
 
 
-def test_download_real_gz_keeps_bytes_and_records_manifest(server, monkeypatch, tmp_path, imd25):
-    body = imd25
+def test_download_real_gz_keeps_bytes_and_records_manifest(server, monkeypatch, tmp_path):
+    body = (DATA / IMD25).read_bytes()
     url = _serve(server, monkeypatch, "imd2025", "/media/File_7_IoD2025.csv.gz", Route(body))
     seen: list[tuple[str, int, int | None]] = []
     [res] = fetch(["imd2025"], dest=tmp_path, retries=0, progress=lambda *a: seen.append(a))
@@ -223,8 +216,8 @@ def test_download_gpkg_and_text_progress_bar(server, monkeypatch, tmp_path, caps
     assert "icb_boundaries" in err and "100%" in err
 
 
-def test_plain_csv_is_gzipped(server, monkeypatch, tmp_path, imd25):
-    csv = gzip.decompress(imd25)
+def test_plain_csv_is_gzipped(server, monkeypatch, tmp_path):
+    csv = gzip.decompress((DATA / IMD25).read_bytes())
     _serve(server, monkeypatch, "imd2025", "/File_7.csv", Route(csv))
     [res] = fetch(["imd2025"], dest=tmp_path, retries=0, progress=False)
     assert res.ok, res.message
@@ -268,8 +261,8 @@ def test_pick_member_prefers_matching_names():
     assert fetch_mod._pick_member(infos(("a.csv", 1), ("b.csv", 2)), "x/y.csv").filename == "b.csv"
 
 
-def test_retries_after_server_error(server, monkeypatch, tmp_path, imd25):
-    body = imd25
+def test_retries_after_server_error(server, monkeypatch, tmp_path):
+    body = (DATA / IMD25).read_bytes()
     _serve(server, monkeypatch, "imd2025", "/flaky.csv.gz", Route(body, fail_first=1))
     [res] = fetch(["imd2025"], dest=tmp_path, retries=1, progress=False)
     assert res.ok, res.message
@@ -350,9 +343,9 @@ def test_failure_leaves_no_file_and_keeps_good_one(server, monkeypatch, tmp_path
     assert _leftovers((cache / TS011).parent) == []
 
 
-def test_404_is_not_retried_and_others_continue(server, monkeypatch, tmp_path, imd25):
+def test_404_is_not_retried_and_others_continue(server, monkeypatch, tmp_path):
     monkeypatch.setenv("CORE20_URL_TS011", server.url("/missing.zip"))
-    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route(imd25))
+    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route((DATA / IMD25).read_bytes()))
     results = fetch(["ts011", "imd2025"], dest=tmp_path, retries=2, progress=False)
     assert [r.ok for r in results] == [False, True]
     assert server.hits["/missing.zip"] == 1
@@ -360,18 +353,18 @@ def test_404_is_not_retried_and_others_continue(server, monkeypatch, tmp_path, i
     assert "1 ok, 1 failed" in text and "HTTP 404" in text
 
 
-def test_stale_temp_file_is_removed(server, monkeypatch, tmp_path, imd25):
+def test_stale_temp_file_is_removed(server, monkeypatch, tmp_path):
     folder = tmp_path / "imd"
     folder.mkdir()
     stale = folder / f".deadbeef.part.{Path(IMD25).name}"
     stale.write_bytes(b"half a file")
-    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route(imd25))
+    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route((DATA / IMD25).read_bytes()))
     [res] = fetch(["imd2025"], dest=tmp_path, progress=False)
     assert res.ok and not stale.exists()
 
 
-def test_lock_makes_a_second_fetch_wait(server, monkeypatch, tmp_path, imd25):
-    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route(imd25))
+def test_lock_makes_a_second_fetch_wait(server, monkeypatch, tmp_path):
+    _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route((DATA / IMD25).read_bytes()))
     out: list[FetchResult] = []
     with open(tmp_path / ".fetch.lock", "a+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -430,19 +423,18 @@ def test_arcgis_boundaries_paged_into_gpkg(server, monkeypatch, tmp_path):
     assert json.loads((tmp_path / "manifest.json").read_text())["icb_boundaries"]["sha256"] == res.sha256
 
 
-def test_arcgis_lookup_paged_into_csv_gz(server, monkeypatch, tmp_path, small_data):
-    # the rows of the real lookup for Bradford and Solihull (tests/small_atlas.py), served in pages of 100
-    table = pd.read_csv(small_data / LOOKUP, dtype=str, keep_default_na=False)
+def test_arcgis_lookup_paged_into_csv_gz(server, monkeypatch, tmp_path):
+    table = pd.read_csv(DATA / LOOKUP, dtype=str, keep_default_na=False)
     features = [{"type": "Feature", "geometry": None, "properties": row}
                 for row in table.to_dict(orient="records")]
     path = "/arcgis/LSOA21_SICBL24_ICB24_CAL24_LAD24_EN_LU/FeatureServer/0/query"
     # No exceededTransferLimit: paging stops on the first short page.
-    server.routes[path] = Route(_arcgis_layer(features, 100, flag=False))
-    monkeypatch.setattr(fetch_mod, "_ARCGIS_PAGE_SIZE", 100)
+    server.routes[path] = Route(_arcgis_layer(features, 5000, flag=False))
+    monkeypatch.setattr(fetch_mod, "_ARCGIS_PAGE_SIZE", 5000)
     monkeypatch.setenv("CORE20_URL_LSOA21_ICB24", server.url(path.removesuffix("/query")))
     [res] = fetch(["lsoa21_icb24"], dest=tmp_path, retries=0, progress=False)
     assert res.ok, res.message
-    assert len(table) > 400 and _page_offsets(server, path) == list(range(0, len(table), 100))
+    assert _page_offsets(server, path) == list(range(0, len(table), 5000))
     out = pd.read_csv(tmp_path / SOURCES["lsoa21_icb24"].relpath, dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(out, table)
 
@@ -459,10 +451,10 @@ def test_arcgis_error_reply_fails_cleanly(server, monkeypatch, tmp_path):
 # ------------------------------------------------------------------------------------------ ingest
 
 
-def test_ingest_from_folder(tmp_path, ts011_csv, small_data):
+def test_ingest_from_folder(tmp_path, ts011_csv):
     src = tmp_path / "downloads"
     (src / "imd").mkdir(parents=True)
-    (src / IMD25).write_bytes((small_data / IMD25).read_bytes())  # same relpath layout
+    (src / IMD25).write_bytes((DATA / IMD25).read_bytes())  # same relpath layout
     (src / "misc" / "deep").mkdir(parents=True)
     (src / "misc" / "deep" / Path(ICB).name).write_bytes((DATA / ICB).read_bytes())  # by name
     (src / "census2021-ts011.zip").write_bytes(_nomis_zip(ts011_csv))  # as the publisher serves it
@@ -470,7 +462,7 @@ def test_ingest_from_folder(tmp_path, ts011_csv, small_data):
 
     results = {r.key: r for r in ingest(src, dest=dest)}
     assert set(results) == set(SOURCES)
-    assert results["imd2025"].ok and results["imd2025"].sha256 == _sha(small_data / IMD25)
+    assert results["imd2025"].ok and results["imd2025"].sha256 == _sha(DATA / IMD25)
     assert results["icb_boundaries"].ok and results["icb_boundaries"].sha256 == _sha(DATA / ICB)
     assert results["ts011"].ok
     assert gzip.decompress((dest / TS011).read_bytes()) == ts011_csv

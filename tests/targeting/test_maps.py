@@ -241,14 +241,14 @@ def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
     assert '"pat":["stripes","dots",null,null]' in payload
 
 
-def test_practice_upload_tooltip_is_escaped_once(atlas):
+def test_practice_upload_tooltip_is_escaped_once(each_atlas):
     """Issue 13: a practice upload's tooltip showed a literal <br> and a twice-escaped label."""
     from targeting import uploads
 
-    codes = atlas.practices.loc[atlas.practices["icb_code_nhs"] == "QHL", "practice_code"].iloc[:12].tolist()
+    codes = each_atlas.practices.loc[each_atlas.practices["icb_code_nhs"] == "QHL", "practice_code"].iloc[:12].tolist()
     data = ("practice_code,numerator,denominator\n" + "".join(f"{c},40,100\n" for c in codes)).encode()
-    u = uploads.read_upload(data, atlas, filename="a&b <i>.csv")
-    d = _payload_dict(maps.upload_map_payload(atlas, u, icb_nhs="QHL", label="Uptake <b>&</b>"))
+    u = uploads.read_upload(data, each_atlas, filename="a&b <i>.csv")
+    d = _payload_dict(maps.upload_map_payload(each_atlas, u, icb_nhs="QHL", label="Uptake <b>&</b>"))
     vals = [p[-1] for p in d["overlays"]["practices"]["pts"] if p[3] in codes]
     assert vals and all(v == "Uptake &lt;b&gt;&amp;&lt;/b&gt; (%): 40.0 %" for v in vals), vals[:2]
     assert not any("&amp;lt;" in v or "&lt;br&gt;" in v for v in vals)

@@ -24,6 +24,7 @@ def issue_file(atlas) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rule", [DEFAULT_RULE, ROUND1_RULE])
 def test_issue13_core20_cannot_be_recovered_from_rest_and_all(atlas, issue_file, rule):
     u = uploads.read_upload(issue_file, atlas, filename="issue13.csv")
@@ -47,6 +48,7 @@ def test_issue13_core20_cannot_be_recovered_from_rest_and_all(atlas, issue_file,
     assert (shown["rate"] == (shown["numerator"] / shown["denominator"] * 100).astype(float).round(1)).all()
 
 
+@pytest.mark.slow
 def test_cli_writes_the_pages_files(atlas, issue_file, tmp_path, capsys):
     f = tmp_path / "issue13.csv"
     f.write_bytes(issue_file)
@@ -68,6 +70,7 @@ def test_cli_writes_the_pages_files(atlas, issue_file, tmp_path, capsys):
     assert "wrote" in err
 
 
+@pytest.mark.slow
 def test_cli_bad_inputs_are_one_line_and_exit_2(atlas, tmp_path, capsys):
     code = main(["yourdata", "--file", "/dev/zero", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
@@ -92,6 +95,7 @@ def test_cli_bad_inputs_are_one_line_and_exit_2(atlas, tmp_path, capsys):
     assert code == 2 and "is a file, not a folder" in err
 
 
+@pytest.mark.slow
 def test_downloads_escape_formula_cells(atlas):
     data = (b"lsoa_code,numerator,denominator\n"
             b"=HYPERLINK(\"http://x\"),1,2\n+1,1,2\n-2,1,2\n@SUM(A1),1,2\nE01009488,10,20\n")
@@ -104,6 +108,7 @@ def test_downloads_escape_formula_cells(atlas):
     assert set(invalid["code"]) == {"'=HYPERLINK(\"HTTP://X\")", "'+1", "'-2", "'@SUM(A1)"}
 
 
+@pytest.mark.slow
 def test_utf16_upload_and_missing_columns_are_read_or_named(atlas):
     text = "lsoa_code,numerator,denominator\nE01009488,10,20\n"
     assert uploads.csv_columns(text.encode("utf-16")) == ["lsoa_code", "numerator", "denominator"]
