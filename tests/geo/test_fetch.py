@@ -173,6 +173,7 @@ def _nomis_zip(csv: bytes, *, stored: bool = False) -> bytes:
 # ---------------------------------------------------------------------------------- downloads
 
 
+@pytest.mark.slow
 def test_download_real_gz_keeps_bytes_and_records_manifest(server, monkeypatch, tmp_path):
     body = (DATA / IMD25).read_bytes()
     url = _serve(server, monkeypatch, "imd2025", "/media/File_7_IoD2025.csv.gz", Route(body))
@@ -216,6 +217,7 @@ def test_download_gpkg_and_text_progress_bar(server, monkeypatch, tmp_path, caps
     assert "icb_boundaries" in err and "100%" in err
 
 
+@pytest.mark.slow
 def test_plain_csv_is_gzipped(server, monkeypatch, tmp_path):
     csv = gzip.decompress((DATA / IMD25).read_bytes())
     _serve(server, monkeypatch, "imd2025", "/File_7.csv", Route(csv))
@@ -224,6 +226,7 @@ def test_plain_csv_is_gzipped(server, monkeypatch, tmp_path):
     assert gzip.decompress((tmp_path / IMD25).read_bytes()) == csv
 
 
+@pytest.mark.slow
 def test_nomis_zip_becomes_csv_gz_of_lsoa_member(server, monkeypatch, tmp_path, ts011_csv):
     zpath = tmp_path / "census2021-ts011.zip"
     zpath.write_bytes(_nomis_zip(ts011_csv))
@@ -261,6 +264,7 @@ def test_pick_member_prefers_matching_names():
     assert fetch_mod._pick_member(infos(("a.csv", 1), ("b.csv", 2)), "x/y.csv").filename == "b.csv"
 
 
+@pytest.mark.slow
 def test_retries_after_server_error(server, monkeypatch, tmp_path):
     body = (DATA / IMD25).read_bytes()
     _serve(server, monkeypatch, "imd2025", "/flaky.csv.gz", Route(body, fail_first=1))
@@ -343,6 +347,7 @@ def test_failure_leaves_no_file_and_keeps_good_one(server, monkeypatch, tmp_path
     assert _leftovers((cache / TS011).parent) == []
 
 
+@pytest.mark.slow
 def test_404_is_not_retried_and_others_continue(server, monkeypatch, tmp_path):
     monkeypatch.setenv("CORE20_URL_TS011", server.url("/missing.zip"))
     _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route((DATA / IMD25).read_bytes()))
@@ -353,6 +358,7 @@ def test_404_is_not_retried_and_others_continue(server, monkeypatch, tmp_path):
     assert "1 ok, 1 failed" in text and "HTTP 404" in text
 
 
+@pytest.mark.slow
 def test_stale_temp_file_is_removed(server, monkeypatch, tmp_path):
     folder = tmp_path / "imd"
     folder.mkdir()
@@ -363,6 +369,7 @@ def test_stale_temp_file_is_removed(server, monkeypatch, tmp_path):
     assert res.ok and not stale.exists()
 
 
+@pytest.mark.slow
 def test_lock_makes_a_second_fetch_wait(server, monkeypatch, tmp_path):
     _serve(server, monkeypatch, "imd2025", "/imd.csv.gz", Route((DATA / IMD25).read_bytes()))
     out: list[FetchResult] = []
@@ -423,6 +430,7 @@ def test_arcgis_boundaries_paged_into_gpkg(server, monkeypatch, tmp_path):
     assert json.loads((tmp_path / "manifest.json").read_text())["icb_boundaries"]["sha256"] == res.sha256
 
 
+@pytest.mark.slow
 def test_arcgis_lookup_paged_into_csv_gz(server, monkeypatch, tmp_path):
     table = pd.read_csv(DATA / LOOKUP, dtype=str, keep_default_na=False)
     features = [{"type": "Feature", "geometry": None, "properties": row}
@@ -451,6 +459,7 @@ def test_arcgis_error_reply_fails_cleanly(server, monkeypatch, tmp_path):
 # ------------------------------------------------------------------------------------------ ingest
 
 
+@pytest.mark.slow
 def test_ingest_from_folder(tmp_path, ts011_csv):
     src = tmp_path / "downloads"
     (src / "imd").mkdir(parents=True)

@@ -16,11 +16,14 @@ def _run(capsys, argv):
     return code, capsys.readouterr().err
 
 
-def test_a_reused_folder_holds_only_the_new_plan(tmp_path, capsys, data_dir):
+@pytest.mark.parametrize("which, other", [pytest.param("data_dir", "U67660", marks=pytest.mark.slow),  # Oldham
+                                          ("small_cli", "U78361")])  # Bradford City 5, in the small atlas
+def test_a_reused_folder_holds_only_the_new_plan(tmp_path, capsys, request, which, other):
+    request.getfixturevalue(which)  # the national atlas, or the small one for the command line
     out = tmp_path / "plan"
     out.mkdir()
     (out / "my_notes.txt").write_text("keep me")
-    code, _ = _run(capsys, ["targets", "--pcn", "U67660", "--connectors", "1", "--scenario", "--out", str(out)])
+    code, _ = _run(capsys, ["targets", "--pcn", other, "--connectors", "1", "--scenario", "--out", str(out)])
     assert code == 0 and (out / "scenario.csv").exists()
     # issue 13: a stale scenario.csv from another PCN's plan stayed beside the new plan and did not name its area
     code, _ = _run(capsys, ["targets", "--pcn", BRADFORD_PCN, "--connectors", "2", "--out", str(out)])
@@ -32,7 +35,7 @@ def test_a_reused_folder_holds_only_the_new_plan(tmp_path, capsys, data_dir):
     assert targets["settings"].str.startswith("2 connector(s), 100 households per connector per month, 12 months").all()
 
 
-def test_a_failed_plan_leaves_the_earlier_files(tmp_path, capsys, data_dir):
+def test_a_failed_plan_leaves_the_earlier_files(tmp_path, capsys, small_cli):
     out = tmp_path / "plan"
     code, _ = _run(capsys, ["targets", "--pcn", BRADFORD_PCN, "--connectors", "1", "--out", str(out)])
     assert code == 0
@@ -52,13 +55,13 @@ def test_a_failed_plan_leaves_the_earlier_files(tmp_path, capsys, data_dir):
     (["--score-cut", "200"], "score cut must be a number from 0 to 100"),
     (["--weights", "plus=0.1,plus=0.5"], "weight 'plus' is given twice"),
 ])
-def test_limits_give_one_line_and_exit_2(tmp_path, capsys, argv, words):
+def test_limits_give_one_line_and_exit_2(tmp_path, capsys, small_cli, argv, words):
     code, err = _run(capsys, ["targets", "--pcn", BRADFORD_PCN, *argv, "--out", str(tmp_path / "o")])
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "o").exists()
 
 
-def test_bad_outputs_and_inputs_of_other_commands(tmp_path, capsys, data_dir):
+def test_bad_outputs_and_inputs_of_other_commands(tmp_path, capsys, small_cli):
     code, err = _run(capsys, ["map", "--pcn", BRADFORD_PCN, "--out", str(tmp_path)])
     assert code == 2 and "is a folder" in err
     blocker = tmp_path / "file"
