@@ -11,7 +11,7 @@ st.set_page_config(page_title="Core20PLUS targeting", page_icon="🗺️", layou
 @st.cache_resource(show_spinner=False)
 def _offline_assets() -> Path:
     # Leaflet comes from installed PyPI packages, copied where Streamlit's static serving finds it.
-    from targeting.maps import install_static_assets
+    from targeting.render.assets import install_static_assets
 
     return install_static_assets(Path(__file__).parent / "static")
 

@@ -157,53 +157,12 @@ def plus_rules(spec: tuple) -> tuple[Any, str]:
 def area_map_payload(kind: str, code: str, imd: int, plus_spec: tuple, with_gaps: bool = True,
                      initial: str | None = None, connectors: int = 0) -> tuple[str, str]:
     """(payload JSON, area name) of the Explore map for an area, cached per area and settings."""
-    from targeting import maps
+    from targeting.render.area import area_map
 
-    a = get_atlas()
-    lsoas, bounds, name = maps.area_lsoas(a, kind, code)
     rules, combine = plus_rules(plus_spec)
-    layers = maps.area_layers(a, lsoas, imd=imd, plus_rules=rules, plus_combine=combine, gaps=with_gaps)
-    icb_nhs = lsoas["icb_code_nhs"].iloc[0]
-    practices = a.practices[a.practices["icb_code_nhs"] == icb_nhs]
-    if kind == "lad":
-        practices = practices[practices["pcn_code"].isin(_lad_pcns(a, code))]
-    elif kind == "pcn":
-        practices = practices[practices["pcn_code"] == code]
-    footprints = _footprints(a, icb_nhs, imd)
-    show = ["core20"] + (["practices", "footprints"] if kind in ("pcn", "practice") else [])
-    if kind == "pcn" and footprints is not None:
-        footprints = footprints[footprints["pcn_code"] == code]
-    patches = None
-    if connectors and kind == "pcn":
-        from targeting.outreach import plan_outreach
-
-        plan = plan_outreach(a, pcn=code, connectors=connectors, imd=imd, plus_rules=rules, plus_combine=combine)
-        patches = maps.plan_patches(plan)
-        show.append("patches")
-    payload = maps.map_payload(lsoas, layers, imd=imd, practices=practices, footprints=footprints, bounds=bounds,
-                               show=show, initial=initial, patches=patches)
-    return payload, name
-
-
-def _lad_pcns(a, lad_code: str) -> set[str]:
-    codes = set(a.lsoa21.loc[a.lsoa21["lad_code"] == lad_code, "lsoa_code"])
-    reg = a.registrations21[a.registrations21["lsoa_code"].isin(codes)]
-    prac = a.practices.set_index("practice_code")["pcn_code"]
-    return set(prac.reindex(reg["practice_code"].unique()).dropna())
-
-
-def _footprints(a, icb_nhs: str, imd: int):
-    """Indicative PCN footprints of an ICB, if the footprints module is there."""
-    try:
-        from targeting.footprints import footprint_polygons
-    except ImportError:
-        return None
-    try:
-        fp = footprint_polygons(a, imd=imd, icb=icb_nhs)
-    except (LookupError, ValueError) as exc:
-        st.caption(f"Indicative PCN footprints unavailable: {exc}")
-        return None
-    return fp if len(fp) else None
+    made = area_map(get_atlas(), kind, code, imd=imd, plus_rules=rules, plus_combine=combine, gaps=with_gaps,
+                    initial=initial, connectors=connectors)
+    return made.payload, made.name
 
 
 def source_caption(*parts: str) -> None:

@@ -51,7 +51,8 @@ st.subheader(f"{KIND_WORDS[area.kind]}: {area.name}")
 
 from streamlit_folium import st_folium  # noqa: E402
 
-from targeting.maps import build_map, lsoa_detail  # noqa: E402
+from targeting.maps import lsoa_detail  # noqa: E402
+from targeting.render.page import build_map  # noqa: E402
 
 col_map, col_panel = st.columns([3, 1.4], gap="medium")
 with col_map:

@@ -52,7 +52,7 @@ def _plan(kind: str, code: str, connectors: int, capacity: float, months: float,
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _map_payload(_plan_obj, key: tuple) -> str:
-    from targeting.maps import plan_map_payload
+    from targeting.render.area import plan_map_payload
 
     return plan_map_payload(get_atlas(), _plan_obj)
 
@@ -81,7 +81,7 @@ if t["target"].any() and planned.empty:
 
 from streamlit_folium import st_folium  # noqa: E402
 
-from targeting.maps import build_map  # noqa: E402
+from targeting.render.page import build_map  # noqa: E402
 
 payload = _map_payload(plan, args)
 st_folium(build_map(payload), key="outreach_map", height=560, use_container_width=True, returned_objects=[])

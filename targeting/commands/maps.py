@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _map(args: argparse.Namespace) -> int:
     from geo.atlas import load
-    from targeting import maps
+    from targeting.render import area as render_area
+    from targeting.render.page import standalone_html
 
     if args.layer == "targets":
         from targeting.outreach import check_settings
@@ -47,17 +48,11 @@ def _map(args: argparse.Namespace) -> int:
 
         plan = plan_outreach(atlas, pcn=code if kind == "pcn" else None, icb=code if kind == "icb" else None,
                              connectors=args.connectors, imd=args.imd)
-        payload = maps.plan_map_payload(atlas, plan, initial=initial)
+        payload = render_area.plan_map_payload(atlas, plan, initial=initial)
         title = f"Outreach plan: {plan.area['name']}"
     else:
-        lsoas, bounds, name = maps.area_lsoas(atlas, kind, code)
-        layers = maps.area_layers(atlas, lsoas, imd=args.imd)
-        practices = atlas.practices[atlas.practices["icb_code_nhs"] == lsoas["icb_code_nhs"].iloc[0]]
-        show = ("core20", "practices") if kind == "pcn" else ("core20",)
-        payload = maps.map_payload(lsoas, layers, initial=initial, imd=args.imd, practices=practices,
-                                   bounds=bounds, show=show)
-        title = f"Core20PLUS map: {name}"
-    m = maps.build_map(payload, basemap=args.basemap, height="100%")
-    path = atomic_write(args.out, maps.standalone_html(m, title=title))
+        made = render_area.area_map(atlas, kind, code, imd=args.imd, initial=initial)
+        payload, title = made.payload, made.title
+    path = atomic_write(args.out, standalone_html(payload, title=title, basemap=args.basemap))
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {title}", file=sys.stderr)
     return 0

@@ -69,6 +69,8 @@ def test_a_markdown_image_in_the_label_fetches_nothing(app_url, page, atlas, tmp
 
 def test_hostile_official_names_in_a_map(atlas, offline_page, tmp_path):
     from targeting import maps
+    from targeting.render.page import standalone_html
+    from targeting.render.payload import map_payload
 
     lsoas, bounds, _ = maps.area_lsoas(atlas, "lad", "E07000076")  # Tendring, with Jaywick
     lsoas = lsoas.copy()
@@ -79,9 +81,9 @@ def test_hostile_official_names_in_a_map(atlas, offline_page, tmp_path):
     pr = pr[pr["lon"].between(x0, x1) & pr["lat"].between(y0, y1)].copy()
     pr["practice_name"] = XSS
     pr["pcn_name"] = XSS
-    payload = maps.map_payload(lsoas, maps.standard_layers(lsoas), practices=pr, bounds=bounds,
+    payload = map_payload(lsoas, maps.standard_layers(lsoas), practices=pr, bounds=bounds,
                                show=("core20", "practices"))
-    html = maps.standalone_html(maps.build_map(payload, height="100%"), title=XSS)
+    html = standalone_html(payload, title=XSS)
     path = tmp_path / "map.html"
     path.write_text(html, encoding="utf-8")
     pg = offline_page

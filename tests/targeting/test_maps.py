@@ -8,6 +8,10 @@ import pytest
 from shapely.geometry import box
 
 from targeting import maps
+from targeting.render import area as render_area
+from targeting.render.assets import ASSET_URL, install_static_assets
+from targeting.render.page import build_map, standalone_html
+from targeting.render.payload import _legend_html, map_payload, payload_bytes
 
 
 def _payload_dict(payload: str) -> dict:
@@ -78,8 +82,8 @@ def test_largest_icb_payload_is_under_3_mb_and_rounded(atlas):
     lsoas, _, _ = maps.area_lsoas(atlas, "icb", "QHM")  # North East and North Cumbria, 1,889 LSOAs
     assert len(lsoas) == 1889
     practices = atlas.practices[atlas.practices["icb_code_nhs"] == "QHM"]
-    payload = maps.map_payload(lsoas, maps.standard_layers(lsoas), practices=practices)
-    assert maps.payload_bytes(payload) <= 3_000_000
+    payload = map_payload(lsoas, maps.standard_layers(lsoas), practices=practices)
+    assert payload_bytes(payload) <= 3_000_000
     d = _payload_dict(payload)
     assert len(d["fc"]["features"]) == 1889
     coords = re.findall(r"-?\d+\.(\d+)", json.dumps(d["fc"]["features"][0]["geometry"]))
@@ -96,7 +100,7 @@ def test_tooltip_strings_are_escaped():
         "geometry_web": [box(-1.0, 52.0, -0.99, 52.01)],
     }, geometry="geometry_web", crs=4326)
     lay = maps.value_layer("v", "Label </script><b>", pd.Series([1.0]), units="u", source="s", vintage="v")
-    payload = maps.map_payload(g, [lay])
+    payload = map_payload(g, [lay])
     assert "<script" not in payload and "</script" not in payload
     d = _payload_dict(payload)
     assert d["fc"]["features"][0]["properties"]["n"] == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"
@@ -107,12 +111,12 @@ def test_payload_rejects_misaligned_layers(area):
     lsoas, _, _ = area
     lay = maps.value_layer("v", "V", pd.Series([1.0, 2.0]), units="u", source="s", vintage="v")
     with pytest.raises(ValueError, match=f"2 values for {len(lsoas)} LSOAs"):
-        maps.map_payload(lsoas, [lay])
+        map_payload(lsoas, [lay])
 
 
 def test_map_uses_only_local_assets(area):
     lsoas, _, _ = area
-    m = maps.build_map(maps.map_payload(lsoas, maps.standard_layers(lsoas)[:2]))
+    m = build_map(map_payload(lsoas, maps.standard_layers(lsoas)[:2]))
     links = []
 
     def walk(el):
@@ -122,7 +126,7 @@ def test_map_uses_only_local_assets(area):
             walk(child)
 
     walk(m)
-    assert links and all(u.startswith(maps.ASSET_URL) for u in links)
+    assert links and all(u.startswith(ASSET_URL) for u in links)
     rendered = m.get_root().render()
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", rendered)
 
@@ -130,20 +134,19 @@ def test_map_uses_only_local_assets(area):
 @pytest.mark.slow
 def test_standalone_html_inlines_leaflet(bsol):
     lsoas, _, _ = bsol
-    html = maps.standalone_html(maps.build_map(maps.map_payload(lsoas, maps.standard_layers(lsoas)[:2]),
-                                               height="100%"))
+    html = standalone_html(map_payload(lsoas, maps.standard_layers(lsoas)[:2]))
     assert "Leaflet 1.9.3" in html or "leafletjs.com" in html  # the library itself is in the file
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", html)
     assert "E01009331" in html  # an LSOA of Birmingham
 
 
 def test_install_static_assets(tmp_path):
-    vendor = maps.install_static_assets(tmp_path)
+    vendor = install_static_assets(tmp_path)
     js = vendor / "leaflet" / "leaflet.js"
     assert js.stat().st_size > 100_000
     assert (vendor / "markercluster" / "leaflet.markercluster.js").exists()
     mtime = js.stat().st_mtime_ns
-    maps.install_static_assets(tmp_path)  # second call leaves identical files alone
+    install_static_assets(tmp_path)  # second call leaves identical files alone
     assert js.stat().st_mtime_ns == mtime
 
 
@@ -210,9 +213,9 @@ def test_plan_map_has_connectors_and_patches(request, which, pcn):
 
     atlas = request.getfixturevalue(which)
     plan = plan_outreach(atlas, pcn=pcn, connectors=3)
-    patches = maps.plan_patches(plan)
+    patches = render_area.plan_patches(plan)
     assert set(patches["connector"]) == {1.0, 2.0, 3.0}
-    d = _payload_dict(maps.plan_map_payload(atlas, plan))
+    d = _payload_dict(render_area.plan_map_payload(atlas, plan))
     assert d["initial"] == "plan_connector"
     assert len(d["fc"]["features"]) == len(plan.lsoas)
     assert len(d["overlays"]["patches"]["fc"]["features"]) == len(patches)
@@ -235,9 +238,11 @@ def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
     assert [order[c] for c in lay.classes] == change.tolist()
     assert (lay.classes == 0).sum() == 12 and (lay.classes == 1).sum() == 26  # Birmingham and Solihull
     assert lay.class_labels[0].startswith("Entered") and "striped" in lay.class_labels[0]
-    legend = maps._legend_html(lay)
+    from targeting.render.payload import map_payload
+
+    legend = _legend_html(lay)
     assert "repeating-linear-gradient" in legend and "radial-gradient" in legend and "Source:" in legend
-    payload = maps.map_payload(lsoas, list(layers.values()))
+    payload = map_payload(lsoas, list(layers.values()))
     assert '"pat":["stripes","dots",null,null]' in payload
 
 
@@ -248,7 +253,7 @@ def test_practice_upload_tooltip_is_escaped_once(each_atlas):
     codes = each_atlas.practices.loc[each_atlas.practices["icb_code_nhs"] == "QHL", "practice_code"].iloc[:12].tolist()
     data = ("practice_code,numerator,denominator\n" + "".join(f"{c},40,100\n" for c in codes)).encode()
     u = uploads.read_upload(data, each_atlas, filename="a&b <i>.csv")
-    d = _payload_dict(maps.upload_map_payload(each_atlas, u, icb_nhs="QHL", label="Uptake <b>&</b>"))
+    d = _payload_dict(render_area.upload_map_payload(each_atlas, u, icb_nhs="QHL", label="Uptake <b>&</b>"))
     vals = [p[-1] for p in d["overlays"]["practices"]["pts"] if p[3] in codes]
     assert vals and all(v == "Uptake &lt;b&gt;&amp;&lt;/b&gt; (%): 40.0 %" for v in vals), vals[:2]
     assert not any("&amp;lt;" in v or "&lt;br&gt;" in v for v in vals)

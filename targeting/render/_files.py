@@ -1,0 +1,23 @@
+"""Read the package's own templates and static files (package data) with :mod:`importlib.resources`."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+__all__ = ["static_text", "template_text"]
+
+
+@functools.cache
+def _text(folder: str, name: str) -> str:
+    return resources.files("targeting.render").joinpath(folder, name).read_text(encoding="utf-8")
+
+
+def static_text(name: str) -> str:
+    """The text of ``targeting/render/static/<name>`` (JavaScript or CSS)."""
+    return _text("static", name)
+
+
+def template_text(name: str) -> str:
+    """The text of ``targeting/render/templates/<name>``."""
+    return _text("templates", name)

@@ -1,0 +1,202 @@
+"""Maps of an area, a plan and an upload: the layers (from :mod:`targeting.maps`) and overlays put in one payload.
+
+:func:`area_map` is the one map of an area that both the app's Explore page and ``python -m targeting map`` draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from targeting.maps import (
+    OKABE_ITO,
+    _decile_layer,
+    area_layers,
+    area_lsoas,
+    category_layer,
+    standard_layers,
+    value_layer,
+)
+from targeting.render.payload import map_payload
+
+__all__ = ["AreaMap", "area_map", "plan_map_payload", "plan_patches", "upload_map_payload"]
+
+
+@dataclass(frozen=True)
+class AreaMap:
+    """An area's map: the payload to draw, the area's name and a title for a page."""
+
+    payload: str
+    name: str
+    title: str
+
+
+def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: Any = None,
+             plus_combine: str = "any", gaps: bool = True, initial: str | None = None,
+             connectors: int = 0) -> AreaMap:
+    """The map of an ICB, local authority, PCN or practice, as the app's Explore page and ``map`` draw it.
+
+    Parameters
+    ----------
+    atlas
+        The loaded atlas (with geometry).
+    kind, code
+        ``"icb"``, ``"lad"``, ``"pcn"`` or ``"practice"`` and its code (see :func:`targeting.maps.area_lsoas`).
+    imd
+        IMD edition of Core20.
+    plus_rules, plus_combine
+        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`), see :func:`targeting.plus.evaluate_plus`.
+    gaps
+        Add the registration and detection gap layers.
+    initial
+        Key of the layer shown first (default the first, the IMD 2025 deciles).
+    connectors
+        For a PCN, also plan outreach for this many connectors and draw its patches (0 = no plan).
+
+    Returns
+    -------
+    AreaMap
+        The payload holds every layer of :func:`targeting.maps.area_layers`, the Core20 outline, the area's
+        practices (coloured by PCN) and the ICB's indicative PCN footprints (a PCN's own for a PCN). A PCN or a
+        practice shows its practices and footprints at first and zooms to where most of its patients live.
+
+    Raises
+    ------
+    LookupError
+        If the code is unknown.
+    """
+    lsoas, bounds, name = area_lsoas(atlas, kind, code)
+    layers = area_layers(atlas, lsoas, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine, gaps=gaps)
+    icb_nhs = str(lsoas["icb_code_nhs"].iloc[0])
+    practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
+    if kind == "lad":
+        practices = practices[practices["pcn_code"].isin(_lad_pcns(atlas, code))]
+    elif kind == "pcn":
+        practices = practices[practices["pcn_code"] == code]
+    footprints = _footprints(atlas, icb_nhs, imd)
+    if kind == "pcn" and footprints is not None:
+        footprints = footprints[footprints["pcn_code"] == code]
+    show = ["core20"] + (["practices", "footprints"] if kind in ("pcn", "practice") else [])
+    patches = None
+    if connectors and kind == "pcn":
+        from targeting.outreach import plan_outreach
+
+        plan = plan_outreach(atlas, pcn=code, connectors=connectors, imd=imd, plus_rules=plus_rules,
+                             plus_combine=plus_combine)
+        patches = plan_patches(plan)
+        show.append("patches")
+    payload = map_payload(lsoas, layers, imd=imd, practices=practices, footprints=footprints, bounds=bounds,
+                          show=show, initial=initial, patches=patches)
+    return AreaMap(payload, name, f"Core20PLUS map: {name}")
+
+
+def _lad_pcns(atlas: Any, lad_code: str) -> set[str]:
+    """PCNs with practices that register residents of a local authority."""
+    codes = set(atlas.lsoa21.loc[atlas.lsoa21["lad_code"] == lad_code, "lsoa_code"])
+    reg = atlas.registrations21[atlas.registrations21["lsoa_code"].isin(codes)]
+    prac = atlas.practices.set_index("practice_code")["pcn_code"]
+    return set(prac.reindex(reg["practice_code"].unique()).dropna())
+
+
+def _footprints(atlas: Any, icb_nhs: str, imd: int) -> Any:
+    """Indicative PCN footprints of an ICB, or None if there are none."""
+    from targeting.footprints import footprint_polygons
+
+    fp = footprint_polygons(atlas, imd=imd, icb=icb_nhs)
+    return fp if len(fp) else None
+
+
+def plan_patches(plan: Any) -> Any:
+    """The planned patches of an outreach plan as a map overlay: ``label``, ``connector``, ``households``."""
+    import geopandas as gpd
+
+    patches = plan.patches
+    pg = gpd.GeoDataFrame({"label": [f"Patch {p}" for p in patches["patch_id"]],
+                           "connector": patches["connector"].astype(float),
+                           "households": patches["households"].astype(float)},
+                          geometry=patches.geometry.values, crs=patches.crs)
+    return pg[pg["connector"].notna()]
+
+
+def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") -> str:
+    """The map of an outreach plan (:func:`targeting.outreach.plan_outreach`): patches, connectors, status, score.
+
+    Layers: the connector each LSOA is planned for, its status (planned / waiting / not a target), its priority
+    score (0–100), then the IMD deciles, Core20 and ethnic groups. Overlays: the patches (on at first), Core20
+    outline and the area's practices.
+    """
+    t = plan.lsoas
+    imd = int(plan.settings.get("imd", 2025)) if hasattr(plan, "settings") else 2025
+    lsoas = atlas.lsoa21.set_index("lsoa_code").loc[list(t["lsoa_code"])].reset_index()
+    src = "Outreach plan from IoD, Census 2021, NHS Digital registrations (July 2022) and QOF 2022-23"
+    w = plan.settings.get("weights", "")
+    w = ", ".join(f"{k} {v:g}" for k, v in w.items()) if isinstance(w, dict) else str(w)
+    vintage = f"IMD {imd}; priority weights {w}"
+    n = int(plan.settings.get("connectors", 0) or t["connector"].max() or 0)
+    waiting = "Target, waiting for capacity"
+    conn = pd.Series([f"Connector {int(c)}" if pd.notna(c) else (waiting if st == "waiting" else None)
+                      for c, st in zip(t["connector"], t["status"], strict=True)])
+    order = [f"Connector {i}" for i in range(1, n + 1)]
+    layers = [
+        category_layer("plan_connector", "Planned connector", conn.to_numpy(), order=[*order, waiting],
+                       source=src, vintage=vintage, group="Outreach plan",
+                       palette=(*(OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)), "#fdd0a2"),
+                       note="Pale orange: a Core20 or PLUS target that waits for capacity. Grey: not a target. "
+                            "With more than 9 connectors, colours repeat."),
+        category_layer("plan_status", "Plan status", t["status"].to_numpy(),
+                       order=["planned", "waiting", "not a target"], source=src, vintage=vintage,
+                       group="Outreach plan", palette=("#009E73", "#E69F00", "#f2f2f2")),
+        value_layer("plan_score", "Priority score", t["priority_score"].to_numpy(dtype=float),
+                    units="0–100, from the weighted components (see the table)", source=src, vintage=vintage,
+                    group="Outreach plan", decimals=0),
+        *standard_layers(lsoas),
+    ]
+    pg = plan_patches(plan)
+    codes = set(t["lsoa_code"])
+    reg = atlas.registrations21
+    pcodes = reg.loc[reg["lsoa_code"].isin(codes), "practice_code"].unique()
+    practices = atlas.practices[atlas.practices["practice_code"].isin(pcodes)
+                                & (atlas.practices["icb_code_nhs"] == lsoas["icb_code_nhs"].mode().iloc[0])]
+    return map_payload(lsoas, layers, initial=initial, imd=imd, practices=practices, patches=pg,
+                       show=("patches",))
+
+
+def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025, rule: Any = None,
+                       label: str = "Your data", published: pd.DataFrame | None = None) -> str:
+    """The map of a user's upload (:func:`targeting.uploads.read_upload`) for one ICB, with suppression applied.
+
+    LSOA uploads colour the ICB's LSOAs (of the upload's vintage) by the rate; practice uploads colour the ICB's
+    practices by their rate over the IMD deciles. Rates built from small numbers (``rule``, default NHS Digital
+    1–7) are withheld: they show as "no data" and are not classified. The upload's data never leaves the page.
+    The rates are those of :func:`targeting.yourdata.your_data_tables` (``published``, computed if not given):
+    from the published counts, with the same primary and secondary suppression as the downloads.
+    """
+    from targeting.suppression import DEFAULT_RULE
+    from targeting.yourdata import your_data_tables
+
+    rule = rule or DEFAULT_RULE
+    if published is None:
+        published = your_data_tables(upload, atlas, imd=imd, rule=rule).rows
+    d = published
+    rate = pd.to_numeric(d["rate"].where(d["rate"].ne(rule.symbol)), errors="coerce").to_numpy(dtype=float)
+    src = f"Your upload ({upload.filename}), {upload.geography}"  # plain text: the legend escapes it once
+    note = (f"Small-number rule: {rule.describe()}." if rule.enabled
+            else "No suppression (your own view).")
+    if upload.level == "lsoa":
+        table = atlas.lsoa11 if upload.geography == "LSOA 2011" else atlas.lsoa21
+        lsoas = table[table["icb_code_nhs"] == icb_nhs]
+        vals = pd.Series(rate, index=d["code"].to_numpy()).reindex(lsoas["lsoa_code"]).to_numpy()
+        lay = value_layer("upload", f"{label} (%)", vals, units="% (numerator ÷ denominator)", source=src,
+                          vintage="as uploaded", group="Your data", note=note)
+        layers = [lay, *(standard_layers(lsoas) if upload.geography == "LSOA 2021" else
+                         [_decile_layer(lsoas, 2019)])]
+        return map_payload(lsoas, layers, imd=2019 if upload.geography == "LSOA 2011" else imd, show=("core20",))
+    lsoas = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == icb_nhs]
+    practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
+    vals = pd.Series(rate, index=d["code"].to_numpy()).reindex(practices["practice_code"]).to_numpy()
+    play = value_layer("upload", f"{label} (%)", vals, units="%", source=src, vintage="as uploaded",
+                       group="Your data", note=note)
+    return map_payload(lsoas, standard_layers(lsoas), imd=imd, practices=practices, practice_values=play,
+                       show=("core20", "practices"))

@@ -1,0 +1,123 @@
+// The Core20PLUS map: LSOA layers, overlays, layer menu and legend, drawn from one payload (P) on a Leaflet
+// map. Every string in P that came from data is HTML-escaped in Python before it gets here.
+function c20Map(map, P) {
+  // with no tile layer the map has no maxZoom, which Leaflet.markercluster requires
+  if (map.options.maxZoom === undefined) { map.setMaxZoom(18); }
+  var byKey = {}; P.layers.forEach(function(L){ byKey[L.key] = L; });
+  var cur = byKey[P.initial];
+  function style(f){
+    var ch = cur.cls.charAt(f.properties.i);
+    var fill = ch === '-' ? P.nodata : (cur.pat && cur.pat[+ch]) ? 'url(#c20-' + cur.key + '-' + ch + ')'
+                                                                   : cur.pal[+ch];
+    return {fillColor: fill, fillOpacity: 0.72, color: '#4d4d4d', weight: 0.4, opacity: 0.8};
+  }
+  function patterns(){
+    // SVG fill patterns (stripes, dots) for layers whose classes must read without colour
+    var svg = map.getPanes().overlayPane.querySelector('svg');
+    if (!svg || svg.querySelector('defs.c20-defs')) { return; }
+    var ns = 'http://www.w3.org/2000/svg', defs = document.createElementNS(ns, 'defs');
+    defs.setAttribute('class', 'c20-defs');
+    function el(tag, attrs, parent){ var e = document.createElementNS(ns, tag);
+      Object.keys(attrs).forEach(function(k){ e.setAttribute(k, attrs[k]); }); parent.appendChild(e); return e; }
+    P.layers.forEach(function(Ly){ if (!Ly.pat) { return; }
+      Ly.pat.forEach(function(kind, k){ if (!kind) { return; }
+        var pt = el('pattern', {id: 'c20-' + Ly.key + '-' + k, patternUnits: 'userSpaceOnUse', width: 7, height: 7,
+                                patternTransform: kind === 'stripes' ? 'rotate(45)' : ''}, defs);
+        el('rect', {width: 7, height: 7, fill: Ly.pal[k]}, pt);
+        if (kind === 'stripes') { el('rect', {x: 0, y: 0, width: 2.5, height: 7, fill: '#fff'}, pt); }
+        else { el('circle', {cx: 3.5, cy: 3.5, r: 1.6, fill: '#fff'}, pt); }
+      }); });
+    svg.insertBefore(defs, svg.firstChild);
+  }
+  function fmt(v){ return (v === null || v === undefined) ? 'no data' : v.toLocaleString('en-GB'); }
+  function tip(l){
+    var p = l.feature.properties, v = cur.val[p.i];
+    var val = cur.flag ? (v === null ? 'no data' : cur.flag[v]) : fmt(v) + ' ' + cur.units;
+    return '<b>' + p.n + '</b> (' + p.c + ')<br>' + p.l +
+      '<br>IMD 2025 decile ' + fmt(p.d25) + ' · IMD 2019 decile ' + fmt(p.d19) +
+      (p.k ? '<br><b>Core20</b> (IMD ' + P.imd + ' deciles 1–2)' : '') +
+      '<br>Residents (Census 2021): ' + fmt(p.r) + ' · ethnic minority ' + fmt(p.m) + '%' +
+      '<br>Registered patients (July 2022): ' + fmt(p.g) +
+      '<br><i>' + cur.label + ':</i> ' + val;
+  }
+  var geo = L.geoJson(P.fc, {style: style, onEachFeature: function(f, l){
+    l.bindTooltip(function(){ return tip(l); }, {sticky: true});
+    l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '#000'}); });
+    l.on('mouseout', function(){ geo.resetStyle(l); });
+  }}).addTo(map);
+  patterns();
+  var over = {};
+  var O = P.overlays;
+  if (O.core20) {
+    over.core20 = L.geoJson(O.core20.geom, {interactive: false,
+      style: {fill: false, color: '#000', weight: 2.5, opacity: 0.95}});
+  }
+  if (O.footprints) {
+    over.footprints = L.geoJson(O.footprints.fc, {style: {fill: false, color: '#cc79a7', weight: 2, dashArray: '6 4'},
+      onEachFeature: function(f, l){ l.bindTooltip('Indicative footprint: ' + f.properties.label); }});
+  }
+  if (O.patches) {
+    over.patches = L.geoJson(O.patches.fc, {style: function(f){
+        var pal = O.patches.pal;
+        return {fill: false, color: pal[((f.properties.connector || 1) - 1) % pal.length], weight: 4, opacity: 1};},
+      onEachFeature: function(f, l){ var p = f.properties; l.bindTooltip('<b>' + p.label + '</b>' +
+        (p.connector !== undefined ? '<br>Connector ' + p.connector : '') +
+        (p.households !== undefined ? '<br>' + fmt(p.households) + ' households' : '')); }});
+  }
+  if (O.practices) {
+    // a user's values by practice are shown unclustered, so every practice's colour is visible
+    var grp = (O.practices.cluster && L.markerClusterGroup) ? L.markerClusterGroup({maxClusterRadius: 40})
+                                                            : L.featureGroup();
+    O.practices.pts.forEach(function(r){
+      var m = L.circleMarker([r[0], r[1]], {radius: 7, color: '#000', weight: 1, fillColor: O.practices.pal[r[2]],
+                                            fillOpacity: 0.95});
+      m.feature = {type: 'Feature', properties: {kind: 'practice', c: r[3], n: r[4]}};
+      m.bindTooltip('<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' + r[5] + '<br>List size (July 2022): ' +
+                    fmt(r[6]) + (r[7] ? '<br>' + r[7] : ''));
+      grp.addLayer(m);
+    });
+    over.practices = grp;
+  }
+  var legend = L.control({position: 'bottomright'});
+  var legendDiv;
+  function legendHtml(){ var h = cur.legend;
+    if (O.practices && O.practices.legend && over.practices && map.hasLayer(over.practices)) {
+      h += '<hr style="margin:4px 0">' + O.practices.legend; }
+    return h; }
+  legend.onAdd = function(){ legendDiv = L.DomUtil.create('div', 'c20-legend');
+    legendDiv.innerHTML = legendHtml(); L.DomEvent.disableClickPropagation(legendDiv); return legendDiv; };
+  legend.addTo(map);
+  var panel = L.control({position: 'topright'});
+  panel.onAdd = function(){
+    var div = L.DomUtil.create('div', 'c20-panel');
+    var groups = {}, order = [];
+    P.layers.forEach(function(L){ if (!groups[L.group]) { groups[L.group] = []; order.push(L.group); }
+                                  groups[L.group].push(L); });
+    var h = '<label for="c20-layer"><b>Colour LSOAs by</b></label><select id="c20-layer" class="c20-layer">';
+    order.forEach(function(g){ h += '<optgroup label="' + g + '">';
+      groups[g].forEach(function(L){ h += '<option value="' + L.key + '">' + L.label + '</option>'; });
+      h += '</optgroup>'; });
+    h += '</select>';
+    Object.keys(over).forEach(function(k){
+      h += '<label><input type="checkbox" class="c20-overlay" value="' + k + '"' +
+           (P.show.indexOf(k) >= 0 ? ' checked' : '') + '> ' + O[k].label + '</label>'; });
+    div.innerHTML = h;
+    L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+    var sel = div.querySelector('select'); sel.value = cur.key;
+    sel.addEventListener('change', function(){ cur = byKey[sel.value]; geo.setStyle(style);
+      legendDiv.innerHTML = legendHtml(); map.getContainer().setAttribute('data-layer', cur.key); });
+    div.querySelectorAll('input.c20-overlay').forEach(function(cb){
+      cb.addEventListener('change', function(){ if (cb.checked) { over[cb.value].addTo(map); }
+                                                else { map.removeLayer(over[cb.value]); }
+                                                legendDiv.innerHTML = legendHtml(); }); });
+    return div;
+  };
+  panel.addTo(map);
+  Object.keys(over).forEach(function(k){ if (P.show.indexOf(k) >= 0) { over[k].addTo(map); } });
+  if (over.core20) { over.core20.bringToFront(); }
+  legendDiv.innerHTML = legendHtml();
+  if (map.attributionControl) { map.attributionControl.addAttribution(P.attribution); }
+  map.fitBounds(P.bounds);
+  map.getContainer().setAttribute('data-layer', cur.key);
+  map.getContainer().setAttribute('data-lsoas', P.fc.features.length);
+}
