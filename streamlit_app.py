@@ -1,22 +1,69 @@
-"""Core20PLUS targeting: the Streamlit app. Navigation only; every page is widgets over ``geo`` and ``targeting``."""
+"""Core20PLUS targeting: the Streamlit app. Navigation only; every page is widgets over ``geo`` and ``targeting``.
 
+``streamlit run streamlit_app.py`` starts it. ``python streamlit_app.py [streamlit options]`` starts it too, after
+warming up what the first visitor would otherwise wait for (imports, the atlas's tables, the precomputed maps),
+so a link opened in a freshly started app answers at once.
+"""
+
+import os
+import sys
+import threading
 from pathlib import Path
 
 import streamlit as st
+
+ROOT = Path(__file__).parent
+
+
+def _offline_assets() -> Path:
+    # Leaflet comes from installed PyPI packages, copied where Streamlit's static serving finds it.
+    from targeting.render.assets import install_static_assets
+
+    return install_static_assets(ROOT / "static")
+
+
+def _serve() -> None:
+    """Warm up, then run the Streamlit server in this process (its sessions share what was warmed)."""
+    from streamlit.web import bootstrap
+
+    sys.path.insert(0, str(ROOT))
+    from app_pages._shared import warm_up
+
+    _offline_assets()
+    warm_up()
+    os.environ["CORE20_WARMED"] = "1"  # the sessions' runs of this script need not warm up again
+    flags = {}
+    args = sys.argv[1:]
+    for i, a in enumerate(args):  # --server.port 8611 or --server.port=8611
+        if a.startswith("--") and "." in a:
+            key, _, value = a[2:].partition("=")
+            value = value if value else args[i + 1]
+            flags[key.replace(".", "_")] = {"true": True, "false": False}.get(value.lower(),
+                                                                           int(value) if value.isdigit() else value)
+    bootstrap.load_config_options(flag_options=flags)
+    bootstrap.run(str(Path(__file__).resolve()), False, [], flags)
+
+
+if __name__ == "__main__" and not st.runtime.exists():
+    _serve()
+    sys.exit(0)
 
 # An emoji icon becomes an inline favicon; a :material/...: icon would be fetched from Google Fonts (not offline).
 st.set_page_config(page_title="Core20PLUS targeting", page_icon="🗺️", layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
-def _offline_assets() -> Path:
-    # Leaflet comes from installed PyPI packages, copied where Streamlit's static serving finds it.
-    from targeting.render.assets import install_static_assets
+def _started() -> bool:
+    _offline_assets()
+    from app_pages._shared import warm_up
 
-    return install_static_assets(Path(__file__).parent / "static")
+    # under `streamlit run`, the first run warms up in the background so later pages find it done
+    if not os.environ.get("CORE20_WARMED"):
+        threading.Thread(target=warm_up, name="c20-warm-up", daemon=True).start()
+    return True
 
 
-_offline_assets()
+_started()
 
 pages = [
     st.Page("app_pages/explore.py", title="Explore", default=True),

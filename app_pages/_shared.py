@@ -47,16 +47,51 @@ class Chosen:
 
 @st.cache_resource(show_spinner="Loading the national atlas…")
 def get_atlas():
+    """The atlas with its polygons (plans and uploads draw from it)."""
     from geo.atlas import load
 
     return load(progress=False)
+
+
+@st.cache_resource(show_spinner=False)
+def get_tables():
+    """The atlas without polygons: names, codes and figures, each table read on first use (milliseconds)."""
+    from geo.atlas import load
+
+    return load(progress=False, geometry=False)
+
+
+@st.cache_resource(show_spinner="Preparing the maps of every ICB (once, after a new build)…")
+def get_answers():
+    """The answers precomputed at build (every ICB's map, default profiles); made now if missing."""
+    from targeting.precompute import open_answers
+
+    return open_answers(build_if_missing=True)
+
+
+def warm_up() -> None:
+    """What the first visitor would otherwise wait for: imports, the atlas's tables and the precomputed answers.
+
+    Run at server start by ``python streamlit_app.py`` (and in the background on a first run under
+    ``streamlit run``).
+    """
+    # folium (streamlit-folium's weight) and the map's template; streamlit_folium itself registers its
+    # component only inside a script run, so the first page imports it (then in milliseconds)
+    import folium.plugins  # noqa: F401 - the import itself is the work
+
+    from targeting.render import _element, area, page  # noqa: F401
+
+    t = get_tables()
+    for name in ("icbs", "pcns", "practices", "lsoa21"):
+        getattr(t, name)
+    get_answers()
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
 def search_areas(text: str) -> pd.DataFrame:
     from targeting.areas import search
 
-    return search(get_atlas(), text, limit=40)
+    return search(get_tables(), text, limit=40)
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
@@ -64,7 +99,7 @@ def resolve(kind: str, code: str) -> Chosen:
     """Name and ICB of an area from the URL (raises LookupError for an unknown code)."""
     from targeting.areas import resolve_area
 
-    area = resolve_area(get_atlas(), kind, code)
+    area = resolve_area(get_tables(), kind, code)
     return Chosen(area.kind, area.code, area.name, str(area.icb_code_nhs))
 
 
@@ -160,8 +195,8 @@ def area_map_payload(kind: str, code: str, imd: int, plus_spec: tuple, with_gaps
     from targeting.render.area import area_map
 
     rules, combine = plus_rules(plus_spec)
-    made = area_map(get_atlas(), kind, code, imd=imd, plus_rules=rules, plus_combine=combine, gaps=with_gaps,
-                    initial=initial, connectors=connectors)
+    made = area_map(get_tables(), kind, code, imd=imd, plus_rules=rules, plus_combine=combine, gaps=with_gaps,
+                    initial=initial, connectors=connectors, store=get_answers())
     return made.payload, made.name
 
 
@@ -174,7 +209,11 @@ def pcn_profiles(imd: int, plus_spec: tuple, icb: str | None = None, pcn: str | 
     from targeting.profiles import pcn_profiles as _pcn
 
     rules, _ = plus_rules(plus_spec)
-    return _pcn(get_atlas(), imd=imd, icb=icb, pcn_codes=[pcn] if pcn else None, plus_rules=rules)
+    if _is_default_spec(plus_spec):
+        stored = get_answers().profiles("pcns", imd, icb_nhs=icb, pcn_code=pcn)
+        if stored is not None:
+            return stored
+    return _pcn(get_tables(), imd=imd, icb=icb, pcn_codes=[pcn] if pcn else None, plus_rules=rules)
 
 
 @st.cache_data(show_spinner="Profiling practices…", max_entries=64)
@@ -183,7 +222,11 @@ def practice_profiles(imd: int, plus_spec: tuple, pcn: str | None = None, practi
     from targeting.profiles import practice_profiles as _prac
 
     rules, _ = plus_rules(plus_spec)
-    return _prac(get_atlas(), imd=imd, pcn_code=pcn, practice_codes=[practice] if practice else None,
+    if _is_default_spec(plus_spec) and icb is None and practice is None and pcn is not None:
+        stored = get_answers().profiles("practices", imd, pcn_code=pcn)
+        if stored is not None:
+            return stored
+    return _prac(get_tables(), imd=imd, pcn_code=pcn, practice_codes=[practice] if practice else None,
                  plus_rules=rules, icb=icb)
 
 
@@ -199,6 +242,13 @@ def change_csv(icb: str, level: str) -> tuple[pd.DataFrame, str]:
     buf = io.StringIO()
     write_table(table, out=buf)
     return table, buf.getvalue()
+
+
+def _is_default_spec(plus_spec: tuple) -> bool:
+    from targeting.plus import DEFAULT_PLUS_RULES
+
+    rules, combine = plus_rules(plus_spec)
+    return combine == "any" and tuple(rules) == DEFAULT_PLUS_RULES
 
 
 def pct_ci(row: pd.Series, col: str) -> str:

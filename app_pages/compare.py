@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import area_picker, get_atlas, nice, plus_controls, plus_rules
+from app_pages._shared import area_picker, get_tables, nice, plus_controls, plus_rules
 from geo.files import csv_text
 
 st.title("Compare places")
@@ -37,7 +37,7 @@ metric = st.selectbox("Measure", list(labels), format_func=labels.get, key="cmp_
 @st.cache_data(show_spinner="Comparing PCNs…", max_entries=32)
 def _compare(icb: str, metric: str, imd: int, spec: tuple) -> tuple[pd.DataFrame, dict]:
     rules, _ = plus_rules(spec)
-    return compare_pcns(get_atlas(), icb, metric=metric, imd=imd, plus_rules=rules)
+    return compare_pcns(get_tables(), icb, metric=metric, imd=imd, plus_rules=rules)
 
 
 try:

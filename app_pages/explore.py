@@ -11,7 +11,7 @@ from app_pages._shared import (
     area_map_payload,
     area_picker,
     change_csv,
-    get_atlas,
+    get_tables,
     nice,
     pcn_profiles,
     pct_ci,
@@ -67,7 +67,7 @@ clicked = (out or {}).get("last_active_drawing") or {}
 props = clicked.get("properties") or {}
 
 with col_panel:
-    a = get_atlas()
+    a = get_tables()
     if props.get("kind") == "practice" or (area.kind == "practice" and not props.get("c")):
         code = html.unescape(str(props.get("c", ""))) if props.get("kind") == "practice" else area.code
         prof = practice_profiles(int(imd), plus_spec, practice=code)
@@ -177,7 +177,7 @@ if area.kind in ("icb", "lad", "pcn"):
     from targeting.lsoas import lsoa_table
 
     icb_for_table = area.icb_nhs
-    table = lsoa_table(get_atlas(), icb_for_table, imd=int(imd))
+    table = lsoa_table(get_tables(), icb_for_table, imd=int(imd))
     if area.kind == "lad":
         table = table[table["lad_name"] == name]
     table = table.assign(source=f"IMD {imd} (MHCLG); Census 2021 (ONS); NHS Digital registrations July 2022")

@@ -7,7 +7,6 @@ registration and detection gaps) are built here. Turning layers into a page is :
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,8 @@ __all__ = [
     "core20_change_layer",
     "flag_layer",
     "lsoa_detail",
+    "national_gaps",
+    "quantile_breaks",
     "standard_layers",
     "value_layer",
 ]
@@ -123,7 +124,7 @@ def value_layer(
     decimals: int = 1,
     note: str = "",
 ) -> MapLayer:
-    """Classify a numeric value per LSOA into colour-blind-safe classes with :mod:`mapclassify`.
+    """Classify a numeric value per LSOA into colour-blind-safe classes (quantiles, as :mod:`mapclassify`).
 
     Parameters
     ----------
@@ -143,12 +144,11 @@ def value_layer(
 
     Notes
     -----
-    Sequential layers use ``mapclassify.Quantiles`` (equal numbers of LSOAs per class, so a skewed share such as
+    Sequential layers use the breaks of ``mapclassify.Quantiles`` (:func:`quantile_breaks`; equal numbers of LSOAs
+    per class, so a skewed share such as
     one ethnic group still shows its spread); tied breaks are merged so no class is empty. Class labels give the
     value range of each class.
     """
-    import mapclassify
-
     v = np.asarray(values, dtype=float)
     classes = np.full(len(v), -1, dtype=int)
     ok = ~np.isnan(v)
@@ -170,12 +170,8 @@ def value_layer(
     if finite.size == 0:
         return MapLayer(key, label, group, v, classes, YLGNBU_5, (), units, source, vintage, decimals, note)
     kk = int(min(k, 5, max(1, np.unique(finite).size)))
-    if kk > 1:
-        with warnings.catch_warnings():  # heavily tied values (e.g. 0% in most LSOAs) give fewer classes
-            warnings.simplefilter("ignore", UserWarning)
-            bins = np.unique(mapclassify.Quantiles(finite, k=kk).bins)
-    else:
-        bins = np.array([finite.max()])
+    # heavily tied values (e.g. 0% in most LSOAs) give fewer classes
+    bins = quantile_breaks(finite, kk) if kk > 1 else np.array([finite.max()])
     cls = np.searchsorted(bins, finite, side="left")
     classes[ok] = np.minimum(cls, len(bins) - 1)
     palette = YLGNBU_5 if len(bins) == 5 else tuple(YLGNBU_5[i] for i in np.linspace(0, 4, len(bins)).round()
@@ -187,6 +183,24 @@ def value_layer(
         labels.append(b if a == b else f"{a} – {b}" if i == 0 else f"over {a} – {b}")
     labels = tuple(labels)
     return MapLayer(key, label, group, v, classes, palette, labels, units, source, vintage, decimals, note)
+
+
+def quantile_breaks(values: np.ndarray, k: int) -> np.ndarray:
+    """The upper break of each quantile class, tied breaks merged: ``mapclassify.Quantiles(values, k).bins``.
+
+    The same percentiles and the same interpolation as mapclassify (``scipy.stats.scoreatpercentile``, "fraction"),
+    to the last bit, without importing mapclassify and scipy, which take seconds to import on a cold command line.
+    """
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    a = np.sort(np.asarray(values, dtype=float))
+    pos = p / 100.0 * (len(a) - 1)
+    i = pos.astype(int)
+    w_lo, w_hi = (i + 1) - pos, pos - i
+    upper = a[np.minimum(i + 1, len(a) - 1)]
+    return np.unique(np.where(i == pos, a[i], (a[i] * w_lo + upper * w_hi) / (w_lo + w_hi)))
 
 
 def flag_layer(key: str, label: str, flags: pd.Series | np.ndarray, *, yes: str, no: str, source: str,
@@ -271,7 +285,8 @@ def standard_layers(lsoas: pd.DataFrame) -> list[MapLayer]:
 
 
 def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules: Any = None,
-                plus_combine: str = "any", gaps: bool = True, register: str = "HYP") -> list[MapLayer]:
+                plus_combine: str = "any", gaps: bool = True, register: str = "HYP",
+                gap_tables: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> list[MapLayer]:
     """Every layer of the Explore map for an area: deprivation, PLUS, ethnic groups and the two gaps.
 
     Parameters
@@ -288,6 +303,9 @@ def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules:
         Add the registration gap and the detection gap of ``register`` (national tables, slower the first time).
     register
         QOF register of the detection gap (default hypertension).
+    gap_tables
+        The national registration gap (LSOA 2021) and detection gap of ``register`` if already computed (see
+        :func:`gap_tables`), so maps of many areas compute them once.
     """
     from targeting.plus import describe_rules, evaluate_plus
 
@@ -305,16 +323,22 @@ def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules:
         note="PLUS groups are chosen locally; a PLUS flag marks where a community lives, not a verdict on it."))
     layers.insert(4, core20_change_layer(lsoas))
     if gaps:
-        layers.extend(_gap_layers(atlas, lsoas, register))
+        layers.extend(_gap_layers(lsoas, register, gap_tables or national_gaps(atlas, register)))
     return layers
 
 
-def _gap_layers(atlas: Any, lsoas: pd.DataFrame, register: str) -> list[MapLayer]:
+def national_gaps(atlas: Any, register: str = "HYP") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The national tables the gap layers show: the registration gap by LSOA 2021 and the detection gap."""
     from targeting.gaps import lsoa_detection_gap, registration_gap
 
+    return (registration_gap(atlas, vintage=2021).set_index("lsoa_code"),
+            lsoa_detection_gap(atlas, register=register, imd=2025).set_index("lsoa_code"))
+
+
+def _gap_layers(lsoas: pd.DataFrame, register: str, tables: tuple[pd.DataFrame, pd.DataFrame]) -> list[MapLayer]:
     out = []
     codes = lsoas["lsoa_code"]
-    reg = registration_gap(atlas, vintage=2021).set_index("lsoa_code").reindex(codes)
+    reg = tables[0].reindex(codes)
     out.append(value_layer(
         "reg_gap", "Registration gap: registered patients vs residents", (reg["relative_ratio"].to_numpy() - 1) * 100,
         units="% above (+) or below (−) the registered patients the national ratio predicts from Census residents",
@@ -322,7 +346,7 @@ def _gap_layers(atlas: Any, lsoas: pd.DataFrame, register: str) -> list[MapLayer
         vintage="July 2022 registrations, March 2021 residents", group="Gaps", diverging=True, decimals=0,
         note="Lists are inflated (people who moved or died stay registered for a while); below zero can mean "
              "people living here who are not registered."))
-    det = lsoa_detection_gap(atlas, register=register, imd=2025).set_index("lsoa_code").reindex(codes)
+    det = tables[1].reindex(codes)
     out.append(value_layer(
         f"det_gap_{register.lower()}", f"Detection gap: people likely undiagnosed ({register})",
         det["expected_undiagnosed"].to_numpy(), units="people (estimated, shared out by where patients live)",
@@ -353,7 +377,7 @@ def lsoa_detail(atlas: Any, code: str, *, imd: int = 2025, plus_rules: Any = Non
     hit = t[t["lsoa_code"] == str(code).strip().upper()]
     if hit.empty:
         raise LookupError(f"'{code}' is not an LSOA 2021 code in England (e.g. E01033620)")
-    row = pd.Series(hit.drop(columns=["geometry", "geometry_web"]).iloc[0])
+    row = pd.Series(hit.drop(columns=["geometry", "geometry_web"], errors="ignore").iloc[0])
     plus = evaluate_plus(hit, plus_rules)
     detailed = [k for k in ETHNIC_GROUPS if k not in ("minority", "asian", "black", "mixed", "white", "other")]
     eth = pd.DataFrame({"group": [ETHNIC_GROUPS[k] for k in detailed],
@@ -411,7 +435,7 @@ def area_lsoas(atlas: Any, kind: str, code: str) -> tuple[gpd.GeoDataFrame, list
     lsoas = t[t["icb_code_nhs"] == nhs]
     reg = atlas.registrations21
     reg = reg[reg["practice_code"].isin(set(practices))].groupby("lsoa_code")["patients"].sum()
-    reg = reg.sort_values(ascending=False)
+    reg = reg.sort_values(ascending=False, kind="stable")  # ties in LSOA code order
     keep = reg.index[(reg.cumsum() / max(reg.sum(), 1)).shift(fill_value=0) < 0.8]
     focus = t[t["lsoa_code"].isin(keep)]
     bounds = None

@@ -59,8 +59,12 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from geo.atlas import build
+    from targeting.precompute import build_answers, open_answers
 
     build(force=args.force, progress=not args.quiet)
+    # geo/ knows nothing of targeting/: the answers every question needs are precomputed here, after the atlas
+    if args.force or open_answers() is None:
+        build_answers(progress=not args.quiet)
     return 0
 
 

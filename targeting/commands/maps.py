@@ -40,18 +40,23 @@ def _map(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise ValueError(f"--out {out} is a folder; give the HTML file to write, e.g. {out / 'map.html'}")
-    atlas = load(progress=False)
     kind, code = ("icb", args.icb) if args.icb else ("pcn", str(args.pcn).strip().upper())
     initial = LAYER_CHOICES[args.layer].format(yy=str(args.imd)[2:])
     if args.layer == "targets":
         from targeting.outreach import plan_outreach
 
+        atlas = load(progress=False)
         plan = plan_outreach(atlas, pcn=code if kind == "pcn" else None, icb=code if kind == "icb" else None,
                              connectors=args.connectors, imd=args.imd)
         payload = render_area.plan_map_payload(atlas, plan, initial=initial)
         title = f"Outreach plan: {plan.area['name']}"
     else:
-        made = render_area.area_map(atlas, kind, code, imd=args.imd, initial=initial)
+        from targeting.precompute import open_answers
+
+        # the map of an ICB or a PCN with the default settings is precomputed: no polygons are loaded
+        answers = open_answers(build_if_missing=True)
+        made = render_area.area_map(load(progress=False, geometry=False), kind, code, imd=args.imd,
+                                    initial=initial, store=answers)
         payload, title = made.payload, made.title
     path = atomic_write(args.out, standalone_html(payload, title=title, basemap=args.basemap))
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {title}", file=sys.stderr)

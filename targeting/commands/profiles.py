@@ -96,33 +96,36 @@ def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
 
 
 def _pcns(args: argparse.Namespace) -> int:
-    from targeting.profiles import pcn_profiles
-
-    atlas = _atlas()
-    rules = _plus_rules(args.plus_lsoas, atlas)
-    table = pcn_profiles(atlas, imd=args.imd, icb=args.icb, plus_rules=rules)
-    return _finish(atlas, table, "pcn_code", args, rules)
+    return _profiles(args, "pcns", icb=args.icb)
 
 
 def _practices(args: argparse.Namespace) -> int:
     from targeting.areas import resolve_pcn
-    from targeting.profiles import practice_profiles
+
+    atlas = _atlas()
+    pcn = resolve_pcn(atlas, args.pcn) if args.pcn is not None else None  # "" is an error, not all of England
+    return _profiles(args, "practices", icb=args.icb, pcn=pcn)
+
+
+def _profiles(args: argparse.Namespace, kind: str, *, icb: str | None = None, pcn: str | None = None) -> int:
+    """Print the profiles with the gap columns, suppressing what came from the user's list.
+
+    With the default settings they are read from the answers precomputed at build.
+    """
+    from targeting.precompute import finished_profiles, open_answers
 
     atlas = _atlas()
     rules = _plus_rules(args.plus_lsoas, atlas)
-    pcn = resolve_pcn(atlas, args.pcn) if args.pcn is not None else None  # "" is an error, not all of England
-    table = practice_profiles(atlas, imd=args.imd, pcn_code=pcn, icb=args.icb, plus_rules=rules)
-    return _finish(atlas, table, "practice_code", args, rules)
+    table = None
+    if rules is None and not args.no_gaps:
+        from targeting.areas import resolve_icb
 
-
-def _finish(atlas, table: pd.DataFrame, key: str, args: argparse.Namespace, rules) -> int:
-    """Add the gap columns (unless --no-gaps), suppress what came from the user's list, and print."""
-    if not args.no_gaps and not table.empty:
-        from targeting.gaps import pcn_gaps, practice_gaps
-
-        gaps = (pcn_gaps if key == "pcn_code" else practice_gaps)(atlas, list(table[key]), imd=args.imd)
-        table = table.merge(gaps.drop(columns=[c for c in gaps.columns if c in table.columns and c != key]),
-                            on=key, how="left")
+        icb_nhs = str(resolve_icb(atlas, icb)["icb_code_nhs"]) if icb else None
+        answers = open_answers(build_if_missing=True)
+        table = answers.profiles(kind, args.imd, icb_nhs=icb_nhs, pcn_code=pcn) if answers else None
+    if table is None:
+        table = finished_profiles(atlas, kind, imd=args.imd, icb=icb, pcn_code=pcn, plus_rules=rules,
+                                  gaps=not args.no_gaps)
     table = _suppressed(table, rules is not None)
     table["source"] = _source(args.imd, rules)
     write_table(table)

@@ -1,10 +1,14 @@
 """Maps of an area, a plan and an upload: the layers (from :mod:`targeting.maps`) and overlays put in one payload.
 
 :func:`area_map` is the one map of an area that both the app's Explore page and ``python -m targeting map`` draw.
+An ICB's map with the default settings is the same for every question about it, so ``build`` stores its parts
+(:func:`icb_parts`, see :mod:`targeting.precompute`); a PCN's or a practice's map is its ICB's map seen from
+the PCN or practice (:func:`_view`). Other settings (PLUS rules, no gaps, a plan) are computed on demand.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +23,16 @@ from targeting.maps import (
     standard_layers,
     value_layer,
 )
-from targeting.render.payload import map_payload
+from targeting.render.payload import (
+    join_parts,
+    map_payload,
+    patches_overlay,
+    payload_parts,
+    practices_overlay,
+    script_json,
+)
 
-__all__ = ["AreaMap", "area_map", "plan_map_payload", "plan_patches", "upload_map_payload"]
+__all__ = ["AreaMap", "area_map", "icb_parts", "plan_map_payload", "plan_patches", "upload_map_payload"]
 
 
 @dataclass(frozen=True)
@@ -33,15 +44,79 @@ class AreaMap:
     title: str
 
 
+def _with_geometry(atlas: Any) -> Any:
+    """The atlas with its polygons: a geometry-free atlas (``load(geometry=False)``) is loaded in full."""
+    if atlas.meta.get("geometry", True):
+        return atlas
+    from geo.atlas import load
+
+    return load(progress=False)
+
+
+def _is_default(plus_rules: Any, plus_combine: str, gaps: bool) -> bool:
+    from targeting.plus import DEFAULT_PLUS_RULES
+
+    return gaps and plus_combine == "any" and (plus_rules is None or tuple(plus_rules) == DEFAULT_PLUS_RULES)
+
+
+def icb_parts(atlas: Any, icb_nhs: str, *, imd: int = 2025, plus_rules: Any = None, plus_combine: str = "any",
+              gaps: bool = True, gap_tables: Any = None, topology: Any = None) -> dict[str, Any]:
+    """The parts of an ICB's map (see :func:`targeting.render.payload.payload_parts`), shared by its PCNs' maps.
+
+    Every layer of :func:`targeting.maps.area_layers`, the Core20 outline, the ICB's practices coloured by PCN
+    and the indicative footprints of its PCNs. ``gap_tables`` (:func:`targeting.maps.national_gaps`) and
+    ``topology`` (of the ICB's LSOAs) save work when many maps are made.
+    """
+    atlas = _with_geometry(atlas)
+    lsoas, bounds, _ = area_lsoas(atlas, "icb", icb_nhs)
+    layers = area_layers(atlas, lsoas, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine, gaps=gaps,
+                         gap_tables=gap_tables)
+    practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
+    return payload_parts(lsoas, layers, imd=imd, practices=practices, footprints=_footprints(atlas, icb_nhs, imd),
+                         bounds=bounds, show=("core20",), topology=topology)
+
+
+def _footprints(atlas: Any, icb_nhs: str, imd: int) -> pd.DataFrame:
+    """The LSOAs of the indicative footprints of an ICB's PCNs, with their polygons (LSOA vintage of ``imd``)."""
+    from targeting.footprints import pcn_footprints
+
+    fp = pcn_footprints(atlas, imd=imd)
+    fp = fp[fp["icb_code_nhs"] == icb_nhs]
+    t = atlas.lsoas(imd)
+    return fp.merge(t.loc[t["lsoa_code"].isin(fp["lsoa_code"]), ["lsoa_code", "geometry_web"]], on="lsoa_code")
+
+
+def _view(parts: dict[str, Any], atlas: Any, kind: str, code: str, bounds: Any) -> dict[str, Any]:
+    """A PCN's or practice's view of its ICB's map: zoomed to its patients, its practices and footprint shown."""
+    parts = {**parts, "overlays": dict(parts["overlays"]), "bounds": bounds}
+    if kind == "pcn":
+        practices = atlas.practices[atlas.practices["pcn_code"] == code]
+        pts = practices_overlay(practices)
+        if pts is None:
+            parts["overlays"].pop("practices", None)
+        else:
+            parts["overlays"]["practices"] = pts
+        if "footprints" in parts["overlays"]:
+            fp = json.loads(parts["overlays"]["footprints"])
+            fp["lines"] = [ln for ln in fp["lines"] if ln.get("pcn") == code]
+            if fp["lines"]:
+                parts["overlays"]["footprints"] = script_json(fp)
+            else:
+                parts["overlays"].pop("footprints")
+    parts["show"] = ["core20", "practices", "footprints"]
+    return parts
+
+
 def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: Any = None,
              plus_combine: str = "any", gaps: bool = True, initial: str | None = None,
-             connectors: int = 0) -> AreaMap:
+             connectors: int = 0, store: Any = None) -> AreaMap:
     """The map of an ICB, local authority, PCN or practice, as the app's Explore page and ``map`` draw it.
 
     Parameters
     ----------
     atlas
-        The loaded atlas (with geometry).
+        The loaded atlas. A geometry-free atlas (``load(geometry=False)``) is enough when ``store`` holds the
+        area's map; otherwise the full atlas is loaded.
     kind, code
         ``"icb"``, ``"lad"``, ``"pcn"`` or ``"practice"`` and its code (see :func:`targeting.maps.area_lsoas`).
     imd
@@ -54,6 +129,8 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
         Key of the layer shown first (default the first, the IMD 2025 deciles).
     connectors
         For a PCN, also plan outreach for this many connectors and draw its patches (0 = no plan).
+    store
+        Precomputed answers (:class:`targeting.precompute.Answers`), used for the default settings.
 
     Returns
     -------
@@ -61,34 +138,71 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
         The payload holds every layer of :func:`targeting.maps.area_layers`, the Core20 outline, the area's
         practices (coloured by PCN) and the ICB's indicative PCN footprints (a PCN's own for a PCN). A PCN or a
         practice shows its practices and footprints at first and zooms to where most of its patients live.
+        The same area and settings give the same payload, from the store or computed.
 
     Raises
     ------
     LookupError
         If the code is unknown.
     """
-    lsoas, bounds, name = area_lsoas(atlas, kind, code)
-    layers = area_layers(atlas, lsoas, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine, gaps=gaps)
-    icb_nhs = str(lsoas["icb_code_nhs"].iloc[0])
-    practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
-    if kind == "lad":
-        practices = practices[practices["pcn_code"].isin(_lad_pcns(atlas, code))]
-    elif kind == "pcn":
-        practices = practices[practices["pcn_code"] == code]
-    footprints = _footprints(atlas, icb_nhs, imd)
-    if kind == "pcn" and footprints is not None:
-        footprints = footprints[footprints["pcn_code"] == code]
-    show = ["core20"] + (["practices", "footprints"] if kind in ("pcn", "practice") else [])
-    patches = None
+    if kind not in ("icb", "pcn", "practice"):
+        return _computed(_with_geometry(atlas), kind, code, imd=imd, plus_rules=plus_rules,
+                         plus_combine=plus_combine, gaps=gaps, initial=initial)
+    icb_nhs, name = _area_icb(atlas, kind, code)
+    default = _is_default(plus_rules, plus_combine, gaps)
+    parts = store.map_parts(icb_nhs, imd) if store is not None and default else None
+    if parts is None:
+        parts = icb_parts(atlas, icb_nhs, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine, gaps=gaps)
+    if kind != "icb":
+        try:
+            bounds = store.pcn_bounds(code) if store is not None and kind == "pcn" else area_lsoas(
+                _with_geometry(atlas), kind, code)[1]
+        except KeyError:
+            bounds = area_lsoas(_with_geometry(atlas), kind, code)[1]
+        parts = _view(parts, atlas, kind, code, bounds)
     if connectors and kind == "pcn":
         from targeting.outreach import plan_outreach
 
-        plan = plan_outreach(atlas, pcn=code, connectors=connectors, imd=imd, plus_rules=plus_rules,
+        full = _with_geometry(atlas)
+        plan = plan_outreach(full, pcn=code, connectors=connectors, imd=imd, plus_rules=plus_rules,
                              plus_combine=plus_combine)
-        patches = plan_patches(plan)
-        show.append("patches")
-    payload = map_payload(lsoas, layers, imd=imd, practices=practices, footprints=footprints, bounds=bounds,
-                          show=show, initial=initial, patches=patches)
+        patches = patches_overlay(plan_patches(plan, full.lsoa21))
+        if patches is not None:
+            parts = {**parts, "overlays": {**parts["overlays"], "patches": patches},
+                     "show": [*parts["show"], "patches"]}
+    keys = [json.loads(x)["key"] for x in parts["layers"]]
+    parts = {**parts, "initial": initial if initial in keys else keys[0]}
+    return AreaMap(join_parts(parts), name, f"Core20PLUS map: {name}")
+
+
+def _area_icb(atlas: Any, kind: str, code: str) -> tuple[str, str]:
+    """The ICB (NHS code) and name of an ICB, PCN or practice, from the atlas's tables (no geometry needed)."""
+    from targeting.areas import AreaNotFound, resolve_icb
+
+    if kind == "icb":
+        row = resolve_icb(atlas, code)
+        return str(row["icb_code_nhs"]), str(row["icb_name"])
+    if kind == "pcn":
+        hit = atlas.pcns[atlas.pcns["pcn_code"] == code]
+        if hit.empty:
+            raise AreaNotFound(f"No PCN has the code '{code}' (July 2022 practice → PCN mapping).")
+        return str(hit["icb_code_nhs"].iloc[0]), str(hit["pcn_name"].iloc[0])
+    hit = atlas.practices[atlas.practices["practice_code"] == code]
+    if hit.empty:
+        raise AreaNotFound(f"No practice has the code '{code}' (July 2022 registrations).")
+    return str(hit["icb_code_nhs"].iloc[0]), str(hit["practice_name"].iloc[0])
+
+
+def _computed(atlas: Any, kind: str, code: str, *, imd: int, plus_rules: Any, plus_combine: str, gaps: bool,
+              initial: str | None) -> AreaMap:
+    """A local authority's map: its own LSOAs, the practices of PCNs serving it and its ICB's footprints."""
+    lsoas, bounds, name = area_lsoas(atlas, kind, code)
+    layers = area_layers(atlas, lsoas, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine, gaps=gaps)
+    icb_nhs = str(lsoas["icb_code_nhs"].mode().iloc[0])
+    practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
+    practices = practices[practices["pcn_code"].isin(_lad_pcns(atlas, code))]
+    payload = map_payload(lsoas, layers, imd=imd, practices=practices, footprints=_footprints(atlas, icb_nhs, imd),
+                          bounds=bounds, show=["core20"], initial=initial)
     return AreaMap(payload, name, f"Core20PLUS map: {name}")
 
 
@@ -100,24 +214,21 @@ def _lad_pcns(atlas: Any, lad_code: str) -> set[str]:
     return set(prac.reindex(reg["practice_code"].unique()).dropna())
 
 
-def _footprints(atlas: Any, icb_nhs: str, imd: int) -> Any:
-    """Indicative PCN footprints of an ICB, or None if there are none."""
-    from targeting.footprints import footprint_polygons
+def plan_patches(plan: Any, lsoas: pd.DataFrame) -> pd.DataFrame:
+    """The planned patches of an outreach plan as a map overlay, one row per planned LSOA.
 
-    fp = footprint_polygons(atlas, imd=imd, icb=icb_nhs)
-    return fp if len(fp) else None
-
-
-def plan_patches(plan: Any) -> Any:
-    """The planned patches of an outreach plan as a map overlay: ``label``, ``connector``, ``households``."""
-    import geopandas as gpd
-
+    Each row has its patch's ``label``, ``connector`` and ``households``, and the LSOA's ``geometry_web`` (from
+    ``lsoas``, atlas rows).
+    """
     patches = plan.patches
-    pg = gpd.GeoDataFrame({"label": [f"Patch {p}" for p in patches["patch_id"]],
-                           "connector": patches["connector"].astype(float),
-                           "households": patches["households"].astype(float)},
-                          geometry=patches.geometry.values, crs=patches.crs)
-    return pg[pg["connector"].notna()]
+    info = pd.DataFrame({"patch_id": patches["patch_id"].to_numpy(),
+                         "label": [f"Patch {p}" for p in patches["patch_id"]],
+                         "connector": patches["connector"].astype(float).to_numpy(),
+                         "households": patches["households"].astype(float).to_numpy()})
+    info = info[info["connector"].notna()]
+    t = plan.lsoas[["lsoa_code", "patch_id"]].merge(info, on="patch_id")
+    geoms = pd.Series(lsoas["geometry_web"].to_numpy(), index=lsoas["lsoa_code"].to_numpy())
+    return t.assign(geometry_web=geoms.reindex(t["lsoa_code"]).to_numpy()).dropna(subset=["geometry_web"])
 
 
 def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") -> str:
@@ -153,7 +264,7 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
                     group="Outreach plan", decimals=0),
         *standard_layers(lsoas),
     ]
-    pg = plan_patches(plan)
+    pg = plan_patches(plan, lsoas)
     codes = set(t["lsoa_code"])
     reg = atlas.registrations21
     pcodes = reg.loc[reg["lsoa_code"].isin(codes), "practice_code"].unique()

@@ -1,8 +1,14 @@
 """The map payload: everything a map draws, as one JSON string safe to embed in a page.
 
-One map carries the LSOA geometry once (coverage-simplified ``geometry_web``, coordinates rounded to 5 decimal
-places, about 1 m) and, for every layer, one colour class and one value per LSOA. Switching a layer restyles the
-polygons in the browser, so it needs no round trip to Python; panning and zooming never do either.
+One map carries the LSOA geometry once, as a topology (:mod:`targeting.render.topology`: shared boundaries,
+quantised and delta-encoded coordinates), and, for every layer, one colour class and one value per LSOA.
+Switching a layer restyles the polygons in the browser, so it needs no round trip to Python; panning and zooming
+never do either. Numbers travel packed into short strings (:mod:`targeting.render._pack`). Outlines (Core20,
+PCN footprints, outreach patches) are lists of the topology's arcs, not polygons of their own.
+
+A payload is built in *parts* (:func:`payload_parts`), JSON texts that :func:`join_parts` puts together, so a
+precomputed area's parts can be stored once and a PCN's view made from its ICB's parts
+(:mod:`targeting.render.store`).
 
 Everything shown in a tooltip or legend that came from data (names, codes, a user's labels) is HTML-escaped here,
 before it reaches the page, and the JSON escapes ``<``, ``>`` and ``&`` so it cannot leave a ``<script>`` block.
@@ -18,52 +24,37 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo.editions import Edition
 from targeting.maps import _PATTERN_CSS, NO_DATA, OKABE_ITO, MapLayer, _fmt
+from targeting.render._pack import pack, pack_values
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["ATTRIBUTION", "map_payload", "payload_bytes"]
+    from targeting.render.topology import Topology
+
+__all__ = ["ATTRIBUTION", "footprints_overlay", "join_parts", "map_payload", "outline_overlay", "patches_overlay",
+           "payload_bytes", "payload_parts", "practices_overlay", "script_json"]
 
 #: Shown on every map: the boundaries' licence (ONS LSOA December 2021 BSC).
 ATTRIBUTION = ("LSOA boundaries © ONS (Dec 2021), OGL v3 · Contains OS data © Crown copyright and database right "
                "2021")
 
-
-def _round_geoms(geoms: Any, decimals: int = 5) -> np.ndarray:
-    arr = np.asarray(geoms)
-    coords = shapely.get_coordinates(arr)
-    return shapely.set_coordinates(shapely.transform(arr, lambda c: c), np.round(coords, decimals))
+_CODE = re.compile(r"^E01\d{6}$")
 
 
-def _script_json(obj: Any) -> str:
+def script_json(obj: Any) -> str:
     """JSON safe to embed in a <script> block: no ``</script>``, HTML comments or line separators can break out."""
     s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def _nums(values: Any, decimals: int) -> list[float | int | None]:
-    """Round a column of values for the payload in one pass (NaN → null; whole numbers when decimals is 0)."""
-    arr = np.round(np.asarray(values, dtype=float), decimals)
-    ok = np.isfinite(arr)
-    out = arr.astype(object)
-    if decimals == 0:
-        out[ok] = arr[ok].astype(np.int64)
-    out[~ok] = None
-    return out.tolist()
-
-
 def _class_string(classes: Any) -> str:
     """One character per LSOA: its colour class (0–9), or '-' for no data."""
     arr = np.asarray(classes)
     return "".join(np.where(arr < 0, "-", np.clip(arr, 0, 9).astype(int).astype(str)).tolist())
-
-
-_GEOM_TOKEN = re.compile(r'"@@geom:(\d+)@@"')
 
 
 def _num(v: float, decimals: int) -> float | None:
@@ -90,41 +81,109 @@ def _legend_html(layer: MapLayer) -> str:
             f'<div class="c20-src">Source: {e(layer.source)} · {e(layer.vintage)}</div>')
 
 
-def _features(lsoas: gpd.GeoDataFrame, imd: int) -> list[dict]:
-    ed = Edition.of(imd)
-    e = html.escape
+def _layer_json(lay: MapLayer) -> str:
+    d: dict[str, Any] = {"key": lay.key, "label": html.escape(lay.label), "group": html.escape(lay.group),
+                         "units": html.escape(lay.units), "cls": _class_string(lay.classes),
+                         "pal": list(lay.palette), "legend": _legend_html(lay)}
+    vals = np.asarray(lay.values, dtype=float)
+    cls = np.asarray(lay.classes)
+    if lay.extra.get("flag"):
+        d["flag"] = [html.escape(x) for x in lay.class_labels]
+    if lay.extra.get("patterns"):
+        d["pat"] = list(lay.extra["patterns"])
+    # a value that is its class (flags, categories) or its class plus one (IMD deciles) is not sent twice
+    derived = next((k for k in (0, 1) if np.array_equal(np.where(cls < 0, np.nan, cls + k), vals, equal_nan=True)),
+                   None)
+    if derived is None:
+        d.update(v=pack_values(vals, lay.decimals), s=lay.decimals)
+    else:
+        d["vc"] = derived
+    return script_json(d)
+
+
+def _props(lsoas: pd.DataFrame, imd: int) -> str:
+    """What the tooltips show, one column each (packed numbers; names as the LSOA's suffix after its LAD)."""
     n = len(lsoas)
+    e = html.escape
 
     def col(name: str) -> np.ndarray:
-        # LSOA 2011 rows have no IMD 2025 nor some Census columns: those show as "n/a"
-        return lsoas[name].to_numpy() if name in lsoas.columns else np.full(n, np.nan, dtype=object)
+        # LSOA 2011 rows have no IMD 2025 nor some Census columns: those show as "no data"
+        return lsoas[name].to_numpy() if name in lsoas.columns else np.full(n, np.nan)
 
-    cols = {c: col(c) for c in ("lsoa_code", "lsoa_name", "lad_name", "imd25_decile", "imd19_decile",
-                                ed.core20, "residents", "pct_minority", "registered_patients")}
+    codes = [str(c) for c in lsoas["lsoa_code"]]
+    lads = [str(x) for x in lsoas["lad_name"]]
+    lad_list = list(dict.fromkeys(lads))
+    lad_idx = {x: i for i, x in enumerate(lad_list)}
+    names = []
+    for name, lad in zip(lsoas["lsoa_name"].astype(str), lads, strict=True):
+        # "Newcastle upon Tyne 012A" is sent as "+012A" after its LAD's name
+        names.append("+" + e(name[len(lad) + 1:]) if name.startswith(lad + " ") else e(name))
+    out: dict[str, Any] = {"lads": [e(x) for x in lad_list], "l": pack([lad_idx[x] for x in lads]), "n": names}
+    if codes and all(_CODE.match(c) for c in codes):
+        out["cp"] = "E01"
+        out["c"] = pack(np.diff([int(c[3:]) for c in codes], prepend=0), signed=True)
+    else:
+        out["c"] = [e(c) for c in codes]
+    core = col(Edition.of(imd).core20)
+    out["k"] = "".join("1" if v is True or v == 1 else "0" for v in core)
+    for key, name, dec in (("d25", "imd25_decile", 0), ("d19", "imd19_decile", 0), ("r", "residents", 0),
+                           ("m", "pct_minority", 1), ("g", "registered_patients", 0)):
+        out[key] = pack_values(np.asarray(col(name), dtype=float), dec)
+    return script_json(out)
 
-    def whole(v: Any) -> int | None:
-        return None if v is None or pd.isna(v) else int(v)
 
-    feats = []
-    for i in range(n):
-        # geometry JSON is spliced in after serialising (see map_payload): parsing 2,000 polygons only to
-        # write them out again was most of the payload's cost
-        feats.append({"type": "Feature", "geometry": f"@@geom:{i}@@",
-                      "properties": {"i": i, "c": e(str(cols["lsoa_code"][i])), "n": e(str(cols["lsoa_name"][i])),
-                                     "l": e(str(cols["lad_name"][i])), "d25": whole(cols["imd25_decile"][i]),
-                                     "d19": whole(cols["imd19_decile"][i]), "k": bool(cols[ed.core20][i] is True
-                                                                                   or cols[ed.core20][i] == 1),
-                                     "r": whole(cols["residents"][i]),
-                                     "m": _num(float(cols["pct_minority"][i]), 1),
-                                     "g": whole(cols["registered_patients"][i])}})
-    return feats
+def _lines(topo: Topology, groups: Sequence[Any], labels: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One outline per group with a label: its arcs (packed differences of sorted arc indices) and properties."""
+    from targeting.render.topology import outlines
+
+    by = outlines(topo, groups)
+    out = []
+    for g, props in labels.items():
+        arcs = sorted(by.get(g, []))
+        if arcs:
+            out.append({**props, "a": pack(np.diff(arcs, prepend=0))})
+    return out
 
 
-def _outline(lsoas: gpd.GeoDataFrame, mask: np.ndarray) -> dict | None:
-    if not mask.any():
+def outline_overlay(label: str, geoms: Sequence[Any], groups: Sequence[Any],
+                    labels: dict[Any, dict[str, Any]], **extra: Any) -> str | None:
+    """An overlay of outlines of groups of LSOAs (PCN footprints, patches), with the arcs it needs.
+
+    Parameters
+    ----------
+    label
+        The overlay's name in the map's menu.
+    geoms, groups
+        Each LSOA's polygon (EPSG:4326) and its group (``None``: in no group).
+    labels
+        Group → properties of its outline (HTML-escaped strings or numbers), e.g. ``{"label": ...}``.
+    extra
+        Other entries of the overlay (e.g. a palette).
+
+    Returns
+    -------
+    str or None
+        The overlay's JSON text (its own arcs, packed), or None if no group has an outline.
+    """
+    if len(geoms) == 0:
         return None
-    u = shapely.coverage_union_all(lsoas["geometry_web"].values[mask])
-    return json.loads(shapely.to_geojson(_round_geoms([u])[0]))
+    from targeting.render.topology import build_topology
+
+    topo = build_topology(np.asarray(geoms, dtype=object))
+    lines = _lines(topo, list(groups), labels)
+    if not lines:
+        return None
+    used = sorted({a for ln in lines for a in _unpack_arcs(ln["a"])})
+    renumber = {a: i for i, a in enumerate(used)}
+    for ln in lines:
+        ln["a"] = pack(np.diff([renumber[a] for a in _unpack_arcs(ln["a"])], prepend=0))
+    return script_json({"label": html.escape(label), "topo": topo.to_json(used), "lines": lines, **extra})
+
+
+def _unpack_arcs(text: str) -> list[int]:
+    from targeting.render._pack import unpack
+
+    return np.cumsum(unpack(text)).tolist()
 
 
 def _points(df: pd.DataFrame, label_cols: Sequence[str]) -> list[list[Any]]:
@@ -141,17 +200,115 @@ def _points(df: pd.DataFrame, label_cols: Sequence[str]) -> list[list[Any]]:
     return out
 
 
-def _geojson_of(gdf: gpd.GeoDataFrame, label_col: str, extra_cols: Sequence[str] = ()) -> dict:
-    g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
-    geoms = _round_geoms(g.geometry.values)
-    feats = []
-    for i, geom in enumerate(geoms):
-        props = {"label": html.escape(str(g[label_col].iloc[i]))}
-        for c in extra_cols:
-            v = g[c].iloc[i]
-            props[c] = html.escape(str(v)) if isinstance(v, str) else _num(float(v), 1) if pd.notna(v) else None
-        feats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)), "properties": props})
-    return {"type": "FeatureCollection", "features": feats}
+def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None = None) -> str | None:
+    """Practices as clustered markers coloured by PCN, or by a user's values (see :func:`map_payload`)."""
+    if practices is None or not len(practices):
+        return None
+    pcns = list(dict.fromkeys(practices["pcn_code"].astype(str)))
+    if practice_values is None:
+        pr = practices.assign(pcn_i=practices["pcn_code"].astype(str).map({c: i % len(OKABE_ITO)
+                                                                        for i, c in enumerate(pcns)}), val="")
+        pal, label, legend = list(OKABE_ITO), "GP practices, coloured by PCN (July 2022)", ""
+    else:
+        if len(practice_values.values) != len(practices):
+            raise ValueError("practice_values must have one value per practice")
+        pal = [*practice_values.palette, NO_DATA]
+        cls = np.where(practice_values.classes < 0, len(pal) - 1, practice_values.classes)
+        # plain text: _points escapes it once, and the page adds the line break
+        txt = [f"{practice_values.label}: " + (
+            "withheld or no data" if np.isnan(v) else f"{_fmt(v, practice_values.decimals)} "
+            f"{practice_values.units}") for v in practice_values.values]
+        pr = practices.assign(pcn_i=cls, val=txt)
+        label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values)
+    return script_json({
+        "label": html.escape(label), "pal": pal, "legend": legend, "cluster": practice_values is None,
+        "pts": _points(pr, ["pcn_i", "practice_code", "practice_name", "pcn_name", "list_size", "val"])})
+
+
+def payload_parts(
+    lsoas: gpd.GeoDataFrame,
+    layers: Sequence[MapLayer],
+    *,
+    initial: str | None = None,
+    imd: int = 2025,
+    practices: pd.DataFrame | None = None,
+    footprints: pd.DataFrame | None = None,
+    patches: pd.DataFrame | None = None,
+    bounds: list[list[float]] | None = None,
+    show: Sequence[str] = ("core20",),
+    practice_values: MapLayer | None = None,
+    topology: Topology | None = None,
+) -> dict[str, Any]:
+    """The parts of :func:`map_payload` (same parameters): JSON texts, joined by :func:`join_parts`.
+
+    ``topology`` is the LSOAs' topology if it was already built (:func:`targeting.render.topology.build_topology`).
+    """
+    if not layers:
+        raise ValueError("a map needs at least one layer")
+    n = len(lsoas)
+    for lay in layers:
+        if len(lay.values) != n or len(lay.classes) != n:
+            raise ValueError(f"layer '{lay.key}' has {len(lay.values)} values for {n} LSOAs")
+    if bounds is None:
+        x0, y0, x1, y1 = lsoas["geometry_web"].total_bounds
+        bounds = [[round(float(y0), 5), round(float(x0), 5)], [round(float(y1), 5), round(float(x1), 5)]]
+    keys = [lay.key for lay in layers]
+    from targeting.render.topology import build_topology
+
+    topo = topology if topology is not None else build_topology(lsoas["geometry_web"].values)
+    overlays: dict[str, str] = {}
+    core = lsoas[Edition.of(imd).core20].to_numpy(dtype=bool)
+    if core.any():
+        lines = _lines(topo, list(core), {True: {}})
+        overlays["core20"] = script_json({"label": f"Core20 outline (IMD {imd} deciles 1–2)", "lines": lines})
+    pts = practices_overlay(practices, practice_values) if practices is not None else None
+    if pts is not None:
+        overlays["practices"] = pts
+    if footprints is not None and len(footprints):
+        fp = footprints_overlay(footprints)
+        if fp is not None:
+            overlays["footprints"] = fp
+    ov = patches_overlay(patches) if patches is not None else None
+    if ov is not None:
+        overlays["patches"] = ov
+    return {"topo": script_json(topo.to_json()), "props": _props(lsoas, imd),
+            "layers": [_layer_json(lay) for lay in layers], "initial": initial if initial in keys else keys[0],
+            "imd": imd, "bounds": bounds, "show": list(show), "overlays": overlays}
+
+
+def patches_overlay(patches: pd.DataFrame) -> str | None:
+    """Outreach patches: one outline per patch, coloured by connector.
+
+    ``patches`` has one row per LSOA: its patch's ``label`` (optionally ``connector``, ``households``) and the
+    LSOA's ``geometry_web``.
+    """
+    if not len(patches):
+        return None
+    extra = [c for c in ("connector", "households") if c in patches.columns]
+    first = patches.drop_duplicates("label")
+    labels = {str(r["label"]): {"label": html.escape(str(r["label"])),
+                                **{c: _num(float(r[c]), 1) for c in extra if pd.notna(r[c])}}
+              for _, r in first.iterrows()}
+    return outline_overlay("Outreach patches", patches["geometry_web"].values, patches["label"].astype(str).tolist(),
+                           labels, pal=list(OKABE_ITO))
+
+
+def footprints_overlay(footprints: pd.DataFrame) -> str | None:
+    """Indicative PCN footprints: one outline per PCN from its LSOAs (``pcn_code``, ``pcn_name``, ``geometry_web``)."""
+    labels = {str(c): {"label": html.escape(str(nm)), "pcn": html.escape(str(c))}
+              for c, nm in footprints.drop_duplicates("pcn_code")[["pcn_code", "pcn_name"]].itertuples(index=False)}
+    return outline_overlay("Indicative PCN footprints (where patients live)", footprints["geometry_web"].values,
+                           footprints["pcn_code"].astype(str).tolist(), labels)
+
+
+def join_parts(parts: dict[str, Any]) -> str:
+    """The payload JSON from its parts (see :func:`payload_parts`)."""
+    initial = parts["initial"]
+    overlays = ",".join(f"{script_json(k)}:{v}" for k, v in parts["overlays"].items())
+    return ("{" + f'"topo":{parts["topo"]},"props":{parts["props"]},"layers":[{",".join(parts["layers"])}],'
+            f'"initial":{script_json(initial)},"imd":{int(parts["imd"])},"bounds":{script_json(parts["bounds"])},'
+            f'"nodata":{script_json(NO_DATA)},"overlays":{{{overlays}}},"show":{script_json(list(parts["show"]))},'
+            f'"attribution":{script_json(ATTRIBUTION)}' + "}")
 
 
 def map_payload(
@@ -161,8 +318,8 @@ def map_payload(
     initial: str | None = None,
     imd: int = 2025,
     practices: pd.DataFrame | None = None,
-    footprints: gpd.GeoDataFrame | None = None,
-    patches: gpd.GeoDataFrame | None = None,
+    footprints: pd.DataFrame | None = None,
+    patches: pd.DataFrame | None = None,
     bounds: list[list[float]] | None = None,
     show: Sequence[str] = ("core20",),
     practice_values: MapLayer | None = None,
@@ -183,9 +340,11 @@ def map_payload(
         Optional practices with ``lat``, ``lon``, ``practice_code``, ``practice_name``, ``pcn_code``, ``pcn_name``,
         ``list_size`` (July 2022): clustered markers coloured by PCN.
     footprints
-        Optional indicative PCN footprints (polygons with ``pcn_name``).
+        Optional indicative PCN footprints: one row per LSOA with ``pcn_code``, ``pcn_name`` and the LSOA's
+        ``geometry_web`` (any LSOA vintage); each PCN's outline is drawn.
     patches
-        Optional outreach patches (polygons with ``label`` and optionally ``connector``).
+        Optional outreach patches: one row per LSOA with its patch's ``label`` (and optionally ``connector``,
+        ``households``) and the LSOA's ``geometry_web``; each patch's outline is drawn.
     bounds
         ``[[south, west], [north, east]]`` to zoom to (default the LSOAs' extent).
     show
@@ -194,62 +353,9 @@ def map_payload(
         A layer aligned with ``practices`` (e.g. a user's uptake by practice): practices are coloured by its
         classes instead of by PCN, their tooltips show its value, and its legend is added to the map's legend.
     """
-    if not layers:
-        raise ValueError("a map needs at least one layer")
-    n = len(lsoas)
-    for lay in layers:
-        if len(lay.values) != n or len(lay.classes) != n:
-            raise ValueError(f"layer '{lay.key}' has {len(lay.values)} values for {n} LSOAs")
-    if bounds is None:
-        x0, y0, x1, y1 = lsoas["geometry_web"].total_bounds
-        bounds = [[round(float(y0), 5), round(float(x0), 5)], [round(float(y1), 5), round(float(x1), 5)]]
-    keys = [lay.key for lay in layers]
-    payload: dict[str, Any] = {
-        "fc": {"type": "FeatureCollection", "features": _features(lsoas, imd)},
-        "layers": [{"key": lay.key, "label": html.escape(lay.label), "group": html.escape(lay.group),
-                    "units": html.escape(lay.units),
-                    "cls": _class_string(lay.classes),
-                    "pal": list(lay.palette), "val": _nums(lay.values, lay.decimals),
-                    "flag": [html.escape(x) for x in lay.class_labels] if lay.extra.get("flag") else None,
-                    "pat": list(lay.extra["patterns"]) if lay.extra.get("patterns") else None,
-                    "legend": _legend_html(lay)} for lay in layers],
-        "initial": initial if initial in keys else keys[0],
-        "imd": imd, "bounds": bounds, "nodata": NO_DATA, "overlays": {}, "show": list(show),
-        "attribution": ATTRIBUTION,
-    }
-    core = lsoas[Edition.of(imd).core20].to_numpy(dtype=bool)
-    outline = _outline(lsoas, core)
-    if outline is not None:
-        payload["overlays"]["core20"] = {"label": f"Core20 outline (IMD {imd} deciles 1–2)", "geom": outline}
-    if practices is not None and len(practices):
-        pcns = list(dict.fromkeys(practices["pcn_code"].astype(str)))
-        if practice_values is None:
-            pr = practices.assign(pcn_i=practices["pcn_code"].astype(str).map({c: i % len(OKABE_ITO)
-                                                                            for i, c in enumerate(pcns)}), val="")
-            pal, label, legend = list(OKABE_ITO), "GP practices, coloured by PCN (July 2022)", ""
-        else:
-            if len(practice_values.values) != len(practices):
-                raise ValueError("practice_values must have one value per practice")
-            pal = [*practice_values.palette, NO_DATA]
-            cls = np.where(practice_values.classes < 0, len(pal) - 1, practice_values.classes)
-            # plain text: _points escapes it once, and the page adds the line break
-            txt = [f"{practice_values.label}: " + (
-                "withheld or no data" if np.isnan(v) else f"{_fmt(v, practice_values.decimals)} "
-                f"{practice_values.units}") for v in practice_values.values]
-            pr = practices.assign(pcn_i=cls, val=txt)
-            label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values)
-        payload["overlays"]["practices"] = {
-            "label": html.escape(label), "pal": pal, "legend": legend, "cluster": practice_values is None,
-            "pts": _points(pr, ["pcn_i", "practice_code", "practice_name", "pcn_name", "list_size", "val"])}
-    if footprints is not None and len(footprints):
-        payload["overlays"]["footprints"] = {"label": "Indicative PCN footprints (where patients live)",
-                                             "fc": _geojson_of(footprints, "pcn_name")}
-    if patches is not None and len(patches):
-        extra = [c for c in ("connector", "households", "lsoas") if c in patches.columns]
-        payload["overlays"]["patches"] = {"label": "Outreach patches", "pal": list(OKABE_ITO),
-                                          "fc": _geojson_of(patches, "label", extra)}
-    geom_json = shapely.to_geojson(_round_geoms(lsoas["geometry_web"].values))
-    return _GEOM_TOKEN.sub(lambda m: geom_json[int(m.group(1))], _script_json(payload))
+    return join_parts(payload_parts(lsoas, layers, initial=initial, imd=imd, practices=practices,
+                                    footprints=footprints, patches=patches, bounds=bounds, show=show,
+                                    practice_values=practice_values))
 
 
 def payload_bytes(payload: str) -> int:

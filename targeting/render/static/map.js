@@ -1,10 +1,66 @@
 // The Core20PLUS map: LSOA layers, overlays, layer menu and legend, drawn from one payload (P) on a Leaflet
 // map. Every string in P that came from data is HTML-escaped in Python before it gets here.
+//
+// Numbers come packed in strings (targeting/render/_pack.py): five bits per character, a sixth meaning "more
+// follows". Geometry comes as a topology (targeting/render/topology.py): shared arcs of quantised, delta-encoded
+// points; each polygon ring is a list of arcs, so neighbouring LSOAs meet exactly.
+var C20_DIGITS = (function(){ var a = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', d = {};
+  for (var i = 0; i < a.length; i++) { d[a.charCodeAt(i)] = i; } return d; })();
+function c20Unpack(s, signed){
+  var out = [], v = 0, mul = 1;
+  for (var i = 0; i < s.length; i++) {
+    var c = C20_DIGITS[s.charCodeAt(i)];
+    v += (c & 31) * mul; mul *= 32;
+    if (!(c & 32)) { out.push(signed ? (v % 2 ? -(v + 1) / 2 : v / 2) : v); v = 0; mul = 1; }
+  }
+  return out;
+}
+function c20Values(s, decimals){  // 0 = no data, else a zigzagged integer plus one
+  var f = Math.pow(10, decimals || 0);
+  return c20Unpack(s).map(function(z){ if (!z) { return null; } z -= 1;
+    return (z % 2 ? -(z + 1) / 2 : z / 2) / f; });
+}
+function c20Arcs(T){  // each arc's points as [lng, lat]
+  var n = c20Unpack(T.n), d = c20Unpack(T.d, true), x = 0, y = 0, k = 0, arcs = [];
+  n.forEach(function(len){ var a = [];
+    for (var j = 0; j < len; j++, k += 2) { x += d[k]; y += d[k + 1];
+      a.push([T.q[0] + x * T.q[2], T.q[1] + y * T.q[2]]); }
+    arcs.push(a); });
+  return arcs;
+}
+function c20Polygons(T, arcs){  // one MultiPolygon coordinates array per feature
+  var pf = c20Unpack(T.pf), pr = c20Unpack(T.pr), pa = c20Unpack(T.pa), pi = c20Unpack(T.pi);
+  var ip = 0, ir = 0, ia = 0, prev = 0;
+  function ring(){ var pts = [];
+    for (var j = pa[ir++]; j > 0; j--) { var c = pi[ia++], z = Math.floor(c / 2);
+      prev += (z % 2 ? -(z + 1) / 2 : z / 2);
+      var a = (c % 2) ? arcs[prev].slice().reverse() : arcs[prev];
+      pts = pts.length ? pts.concat(a.slice(1)) : a.slice(); }
+    return pts; }
+  return pf.map(function(np){ var polys = [];
+    for (var j = 0; j < np; j++) { var rings = [];
+      for (var r = pr[ip++]; r > 0; r--) { rings.push(ring()); }
+      polys.push(rings); }
+    return polys; });
+}
+function c20Lines(arcs, packed){  // an outline: the arcs whose (packed, differenced) indices are given
+  var i = 0; return c20Unpack(packed).map(function(dx){ i += dx; return arcs[i]; });
+}
 function c20Map(map, P) {
   // with no tile layer the map has no maxZoom, which Leaflet.markercluster requires
   if (map.options.maxZoom === undefined) { map.setMaxZoom(18); }
   var byKey = {}; P.layers.forEach(function(L){ byKey[L.key] = L; });
   var cur = byKey[P.initial];
+  var Q = P.props, lads = Q.lads, lad = c20Unpack(Q.l), codes;
+  if (Q.cp) { var num = 0; codes = c20Unpack(Q.c, true).map(function(dx){ num += dx;
+    return Q.cp + ('000000' + num).slice(-6); }); } else { codes = Q.c; }
+  var num0 = {d25: c20Values(Q.d25), d19: c20Values(Q.d19), r: c20Values(Q.r), m: c20Values(Q.m, 1),
+              g: c20Values(Q.g)};
+  function name(i){ var n = Q.n[i]; return n.charAt(0) === '+' ? lads[lad[i]] + ' ' + n.slice(1) : n; }
+  function value(L, i){
+    if (L.v !== undefined) { if (!L.vals) { L.vals = c20Values(L.v, L.s); } return L.vals[i]; }
+    var ch = L.cls.charAt(i); return ch === '-' ? null : +ch + L.vc;
+  }
   function style(f){
     var ch = cur.cls.charAt(f.properties.i);
     var fill = ch === '-' ? P.nodata : (cur.pat && cur.pat[+ch]) ? 'url(#c20-' + cur.key + '-' + ch + ')'
@@ -31,33 +87,43 @@ function c20Map(map, P) {
   }
   function fmt(v){ return (v === null || v === undefined) ? 'no data' : v.toLocaleString('en-GB'); }
   function tip(l){
-    var p = l.feature.properties, v = cur.val[p.i];
+    var i = l.feature.properties.i, v = value(cur, i);
     var val = cur.flag ? (v === null ? 'no data' : cur.flag[v]) : fmt(v) + ' ' + cur.units;
-    return '<b>' + p.n + '</b> (' + p.c + ')<br>' + p.l +
-      '<br>IMD 2025 decile ' + fmt(p.d25) + ' · IMD 2019 decile ' + fmt(p.d19) +
-      (p.k ? '<br><b>Core20</b> (IMD ' + P.imd + ' deciles 1–2)' : '') +
-      '<br>Residents (Census 2021): ' + fmt(p.r) + ' · ethnic minority ' + fmt(p.m) + '%' +
-      '<br>Registered patients (July 2022): ' + fmt(p.g) +
+    return '<b>' + name(i) + '</b> (' + codes[i] + ')<br>' + lads[lad[i]] +
+      '<br>IMD 2025 decile ' + fmt(num0.d25[i]) + ' · IMD 2019 decile ' + fmt(num0.d19[i]) +
+      (Q.k.charAt(i) === '1' ? '<br><b>Core20</b> (IMD ' + P.imd + ' deciles 1–2)' : '') +
+      '<br>Residents (Census 2021): ' + fmt(num0.r[i]) + ' · ethnic minority ' + fmt(num0.m[i]) + '%' +
+      '<br>Registered patients (July 2022): ' + fmt(num0.g[i]) +
       '<br><i>' + cur.label + ':</i> ' + val;
   }
-  var geo = L.geoJson(P.fc, {style: style, onEachFeature: function(f, l){
+  var arcs = c20Arcs(P.topo);
+  var features = c20Polygons(P.topo, arcs).map(function(coords, i){
+    return {type: 'Feature', properties: {i: i, c: codes[i]}, geometry: {type: 'MultiPolygon', coordinates: coords}};
+  });
+  var geo = L.geoJson({type: 'FeatureCollection', features: features}, {style: style, onEachFeature: function(f, l){
     l.bindTooltip(function(){ return tip(l); }, {sticky: true});
     l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '#000'}); });
     l.on('mouseout', function(){ geo.resetStyle(l); });
   }}).addTo(map);
   patterns();
+  function outline(ov, own){  // a GeoJSON feature collection of an overlay's outlines
+    var A = own ? c20Arcs(ov.topo) : arcs;
+    return {type: 'FeatureCollection', features: ov.lines.map(function(ln){
+      return {type: 'Feature', properties: ln, geometry: {type: 'MultiLineString', coordinates: c20Lines(A, ln.a)}};
+    })};
+  }
   var over = {};
   var O = P.overlays;
   if (O.core20) {
-    over.core20 = L.geoJson(O.core20.geom, {interactive: false,
+    over.core20 = L.geoJson(outline(O.core20, false), {interactive: false,
       style: {fill: false, color: '#000', weight: 2.5, opacity: 0.95}});
   }
   if (O.footprints) {
-    over.footprints = L.geoJson(O.footprints.fc, {style: {fill: false, color: '#cc79a7', weight: 2, dashArray: '6 4'},
-      onEachFeature: function(f, l){ l.bindTooltip('Indicative footprint: ' + f.properties.label); }});
+    over.footprints = L.geoJson(outline(O.footprints, true), {style: {fill: false, color: '#cc79a7', weight: 2,
+      dashArray: '6 4'}, onEachFeature: function(f, l){ l.bindTooltip('Indicative footprint: ' + f.properties.label); }});
   }
   if (O.patches) {
-    over.patches = L.geoJson(O.patches.fc, {style: function(f){
+    over.patches = L.geoJson(outline(O.patches, true), {style: function(f){
         var pal = O.patches.pal;
         return {fill: false, color: pal[((f.properties.connector || 1) - 1) % pal.length], weight: 4, opacity: 1};},
       onEachFeature: function(f, l){ var p = f.properties; l.bindTooltip('<b>' + p.label + '</b>' +
@@ -119,5 +185,5 @@ function c20Map(map, P) {
   if (map.attributionControl) { map.attributionControl.addAttribution(P.attribution); }
   map.fitBounds(P.bounds);
   map.getContainer().setAttribute('data-layer', cur.key);
-  map.getContainer().setAttribute('data-lsoas', P.fc.features.length);
+  map.getContainer().setAttribute('data-lsoas', features.length);
 }

@@ -1,0 +1,260 @@
+"""Answers precomputed at ``build``: every ICB's map and the default PCN and practice profiles, in both editions.
+
+A question with the default settings (the default PLUS rule, gaps included) then costs a file read: an ICB's map
+parts are one JSON file (:func:`targeting.render.area.icb_parts`), a PCN's map is its ICB's map seen from the PCN
+(its zoom is stored too), and the profile tables are Parquet files read with a filter on the ICB. Other settings
+are computed on demand as before, by the same functions, so a stored answer and a computed one are identical.
+
+The answers live in ``<cache>/answers/`` beside the atlas. They are tied to the atlas build they came from and to
+the code that made them (a hash of the ``targeting`` sources): after either changes they are ignored, and made
+again by the next ``build`` (or the first command that needs them).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Answers", "build_answers", "finished_profiles", "open_answers"]
+
+ANSWERS_VERSION = "1"
+
+
+def _folder() -> Path:
+    from geo.paths import cache_dir
+
+    return cache_dir() / "answers"
+
+
+@functools.cache
+def _code_hash() -> str:
+    h = hashlib.sha256(ANSWERS_VERSION.encode())
+    root = Path(__file__).resolve().parent
+    for p in sorted([*root.glob("*.py"), *root.glob("render/*.py"), *root.glob("render/static/*")]):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _stamp() -> dict[str, str] | None:
+    """What the answers must match: the atlas build (its build.json) and the code."""
+    from geo.paths import cache_dir
+
+    meta = cache_dir() / "atlas" / "build.json"
+    if not meta.is_file():
+        return None
+    return {"atlas": hashlib.sha256(meta.read_bytes()).hexdigest()[:16], "code": _code_hash()}
+
+
+@dataclass
+class Answers:
+    """Read access to the precomputed answers (see the module's docstring)."""
+
+    folder: Path
+    _bounds: dict[str, Any] | None = field(default=None, repr=False)
+
+    def map_parts(self, icb_nhs: str, imd: int) -> dict[str, Any] | None:
+        """The parts of an ICB's map with the default settings, or None if it is not stored."""
+        path = self.folder / "maps" / f"{icb_nhs}_{imd}.json"
+        return json.loads(path.read_bytes()) if path.is_file() else None
+
+    def pcn_bounds(self, pcn_code: str) -> list[list[float]] | None:
+        """Where a PCN's map zooms to (where most of its patients live; None: nowhere known).
+
+        Raises
+        ------
+        KeyError
+            If the PCN is not stored.
+        """
+        if self._bounds is None:
+            self._bounds = json.loads((self.folder / "maps" / "pcn_bounds.json").read_bytes())
+        return self._bounds[pcn_code]
+
+    def profiles(self, kind: str, imd: int, *, icb_nhs: str | None = None,
+                 pcn_code: str | None = None) -> pd.DataFrame | None:
+        """A default profile table (``kind`` ``"pcns"`` or ``"practices"``) of an ICB or a PCN, with the gaps.
+
+        Rows and columns are those of :func:`finished_profiles` for the same area.
+        """
+        import pyarrow.parquet as pq
+
+        path = self.folder / f"{kind}_{imd}.parquet"
+        if not path.is_file():
+            return None
+        filters = ([("icb_code_nhs", "=", icb_nhs)] if icb_nhs else []) + (
+            [("pcn_code", "=", pcn_code)] if pcn_code else [])
+        return pq.read_table(path, filters=filters or None).to_pandas().reset_index(drop=True)
+
+
+def open_answers(*, build_if_missing: bool = False, progress: bool = False) -> Answers | None:
+    """The answers for the current atlas and code, or None if there are none (or they are out of date).
+
+    Parameters
+    ----------
+    build_if_missing
+        Make them first when they are missing or out of date (takes as long as computing every ICB once).
+    progress
+        Print what is being made on stderr.
+    """
+    stamp = _stamp()
+    folder = _folder()
+    meta = folder / "build.json"
+    if stamp is not None and meta.is_file():
+        try:
+            if json.loads(meta.read_text()).get("stamp") == stamp:
+                return Answers(folder)
+        except (OSError, json.JSONDecodeError):
+            pass
+    if not build_if_missing:
+        return None
+    build_answers(progress=progress)
+    return Answers(folder)
+
+
+def finished_profiles(atlas: Any, kind: str, *, imd: int, icb: str | None = None, pcn_code: str | None = None,
+                      plus_rules: Any = None, gaps: bool = True) -> pd.DataFrame:
+    """PCN or practice profiles with the gap columns, as ``pcns`` and ``practices`` print them (before the source).
+
+    Parameters
+    ----------
+    atlas
+        The loaded atlas (geometry is not needed).
+    kind
+        ``"pcns"`` or ``"practices"``.
+    imd, icb, pcn_code, plus_rules
+        See :func:`targeting.profiles.pcn_profiles` and :func:`targeting.profiles.practice_profiles`.
+    gaps
+        Add the gap columns (:func:`targeting.gaps.pcn_gaps`, :func:`targeting.gaps.practice_gaps`).
+    """
+    from targeting.profiles import pcn_profiles, practice_profiles
+
+    if kind == "pcns":
+        table, key = pcn_profiles(atlas, imd=imd, icb=icb, plus_rules=plus_rules), "pcn_code"
+    else:
+        table, key = practice_profiles(atlas, imd=imd, pcn_code=pcn_code, icb=icb,
+                                       plus_rules=plus_rules), "practice_code"
+    if gaps and not table.empty:
+        from targeting.gaps import pcn_gaps, practice_gaps
+
+        g = (pcn_gaps if key == "pcn_code" else practice_gaps)(atlas, list(table[key]), imd=imd)
+        table = table.merge(g.drop(columns=[c for c in g.columns if c in table.columns and c != key]),
+                            on=key, how="left")
+    return table
+
+
+def _pcn_bounds(atlas: Any) -> dict[str, list[list[float]] | None]:
+    """Where each PCN's map zooms to, exactly as :func:`targeting.maps.area_lsoas` computes it, for all at once.
+
+    The LSOAs holding the first 80% of a PCN's registered patients (most patients first, ties by LSOA code) and
+    their extent; None where the PCN has no registered patients in an LSOA 2021.
+    """
+    import numpy as np
+    import shapely
+
+    t = atlas.lsoa21
+    box = pd.DataFrame(shapely.bounds(t["geometry_web"].values), index=t["lsoa_code"].to_numpy(),
+                       columns=["x0", "y0", "x1", "y1"])
+    pcn_of = atlas.practices.set_index("practice_code")["pcn_code"]
+    reg = atlas.registrations21
+    g = (reg.assign(_pcn=pcn_of.reindex(reg["practice_code"]).to_numpy()).dropna(subset=["_pcn"])
+         .groupby(["_pcn", "lsoa_code"])["patients"].sum().reset_index())
+    pcn, lsoa, pats = g["_pcn"].to_numpy(), g["lsoa_code"].to_numpy(), g["patients"].to_numpy()
+    order = np.lexsort((lsoa, -pats, pcn))
+    pcn, lsoa, pats = pcn[order], lsoa[order], pats[order]
+    frame = pd.DataFrame({"pcn": pcn, "lsoa": lsoa, "p": pats})
+    before = frame.groupby("pcn")["p"].cumsum() - frame["p"]  # patients in the LSOAs ranked above
+    total = frame.groupby("pcn")["p"].transform("sum").clip(lower=1)
+    kept = frame[(before / total < 0.8).to_numpy()]
+    b = box.reindex(kept["lsoa"].to_numpy()).assign(pcn=kept["pcn"].to_numpy()).groupby("pcn").agg(
+        {"x0": "min", "y0": "min", "x1": "max", "y1": "max"}).dropna()
+    known = sorted(set(atlas.pcns["pcn_code"]) - {"U"})
+    out: dict[str, list[list[float]] | None] = dict.fromkeys(known)
+    for code, r in b.iterrows():
+        if code in out:
+            out[str(code)] = [[float(r["y0"]), float(r["x0"])], [float(r["y1"]), float(r["x1"])]]
+    return out
+
+
+_JOB: dict[str, Any] = {}  # what the forked workers of build_answers read
+
+
+def _icb_maps(icb: str) -> tuple[str, dict[int, str]]:
+    """An ICB's map parts in both editions, as JSON texts (one worker's job; the LSOA topology is made once)."""
+    from targeting.maps import area_lsoas
+    from targeting.render.area import icb_parts
+    from targeting.render.topology import build_topology
+
+    atlas = _JOB["atlas"]
+    topo = build_topology(area_lsoas(atlas, "icb", icb)[0]["geometry_web"].values)
+    return icb, {imd: json.dumps(icb_parts(atlas, icb, imd=imd, gap_tables=_JOB["gaps"], topology=topo))
+                 for imd in (2025, 2019)}
+
+
+def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
+    """Precompute every ICB's map (both editions, default settings) and the default profile tables.
+
+    Written into a temporary folder and swapped in with one rename, so a reader never sees half the answers.
+    Returns the folder.
+    """
+    from geo.atlas import load
+
+    t0 = time.perf_counter()
+    atlas = atlas if atlas is not None and atlas.meta.get("geometry", True) else load(progress=False)
+    stamp = _stamp()
+    target = _folder()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".answers-", dir=target.parent))
+    try:
+        (tmp / "maps").mkdir()
+        icbs = sorted(set(atlas.lsoa21["icb_code_nhs"].dropna()))
+        from targeting.footprints import pcn_footprints
+        from targeting.maps import national_gaps
+
+        _JOB.update(atlas=atlas, gaps=national_gaps(atlas))
+        for imd in (2025, 2019):
+            pcn_footprints(atlas, imd=imd)  # made once, before the workers fork
+        import multiprocessing
+
+        workers = max(1, min(2, os.cpu_count() or 1))
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            jobs = [pool.submit(_icb_maps, icb) for icb in icbs]
+            # the profiles and zooms are made here meanwhile
+            for imd in (2025, 2019):
+                for kind in ("pcns", "practices"):
+                    finished_profiles(atlas, kind, imd=imd).to_parquet(tmp / f"{kind}_{imd}.parquet", index=False)
+            (tmp / "maps" / "pcn_bounds.json").write_text(json.dumps(_pcn_bounds(atlas)))
+            for k, job in enumerate(as_completed(jobs), 1):
+                icb, texts = job.result()
+                for imd, text in texts.items():
+                    (tmp / "maps" / f"{icb}_{imd}.json").write_text(text)
+                if progress:
+                    print(f"\rprecomputing maps: {k}/{len(icbs)} ICBs", end="", file=sys.stderr, flush=True)
+        _JOB.clear()
+        if progress:
+            print("", file=sys.stderr)
+        (tmp / "build.json").write_text(json.dumps({"stamp": stamp, "seconds": round(time.perf_counter() - t0, 1)}))
+        old = None
+        if target.exists():
+            old = target.with_name(f".answers-old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    if progress:
+        print(f"Answers precomputed in {time.perf_counter() - t0:.1f}s → {target}", file=sys.stderr)
+    return target

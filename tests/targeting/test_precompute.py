@@ -1,0 +1,67 @@
+import io
+import random
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from targeting import precompute
+from targeting.cli import main
+from targeting.maps import area_lsoas
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("scipy", "mapclassify", "folium", "jinja2", "branca", "geopandas")
+
+
+@pytest.fixture(scope="module")
+def answers(atlas):
+    return precompute.open_answers(build_if_missing=True, progress=False)
+
+
+def _run(argv: list[str]) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(argv) == 0
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "rows"), [
+    (["pcns", "--icb", "E54000050", "--imd", "2019"], 66),  # North East and North Cumbria's PCNs, July 2022
+    (["practices", "--pcn", "U79433", "--imd", "2025"], None),
+])
+def test_stored_profiles_print_exactly_what_is_computed(answers, monkeypatch, argv, rows):
+    stored = _run(argv)
+    monkeypatch.setattr(precompute, "open_answers", lambda **kw: None)
+    computed = _run(argv)
+    assert stored == computed
+    if rows is not None:
+        assert stored.count("\n") - 1 == rows
+
+
+def test_every_pcns_zoom_is_the_one_area_lsoas_gives(atlas, answers):
+    codes = random.Random(11).sample(sorted(answers._bounds or precompute._pcn_bounds(atlas)), 25)
+    for code in [*codes, "U79433", "U37316"]:
+        assert answers.pcn_bounds(code) == area_lsoas(atlas, "pcn", code)[1], code
+
+
+def test_answers_are_ignored_when_the_atlas_changes(answers, tmp_path, monkeypatch):
+    monkeypatch.setattr(precompute, "_stamp", lambda: {"atlas": "another build", "code": "x"})
+    assert precompute.open_answers() is None
+
+
+@pytest.mark.parametrize("argv", [
+    ["lsoas", "--icb", "E54000050", "--imd", "2019"],
+    ["pcns", "--icb", "E54000050", "--imd", "2019"],
+    ["map", "--icb", "E54000050", "--layer", "imd", "--imd", "2019"],
+])
+def test_cold_commands_import_no_heavy_library(answers, tmp_path, argv):
+    if argv[0] == "map":
+        argv = [*argv, "--out", str(tmp_path / "map.html")]
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "targeting", *argv], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    imported = {line.split("|")[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
+    assert "pandas" in imported  # the check sees the imports
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY)
+    assert heavy == [], heavy
