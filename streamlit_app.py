@@ -44,7 +44,9 @@ def _serve() -> None:
     bootstrap.run(str(Path(__file__).resolve()), False, [], flags)
 
 
-if __name__ == "__main__" and not st.runtime.exists():
+# `python streamlit_app.py`: this file run as a program, not by Streamlit (which sets argv[0] to it too, but with
+# a runtime) nor by streamlit.testing's AppTest
+if __name__ == "__main__" and not st.runtime.exists() and Path(sys.argv[0]).resolve() == Path(__file__).resolve():
     _serve()
     sys.exit(0)
 

@@ -28,8 +28,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 __all__ = [
     "FORMULA_PREFIXES",
     "atomic_path",
@@ -238,6 +236,8 @@ def escape_formulas(df: Any) -> Any:
     Only ``str`` values are changed (prefixed with ``'``); numbers, booleans and missing values are not,
     so a negative number in a numeric column stays a number.
     """
+    import pandas as pd  # imported here: writing a file (atomic_write) should not cost a pandas import
+
     out = df.copy()
     for col in out.columns:
         s = out[col]

@@ -23,9 +23,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # a command that prints a stored answer imports no pandas
+    import pandas as pd
 
 __all__ = ["Answers", "build_answers", "finished_profiles", "open_answers"]
 
@@ -42,7 +43,10 @@ def _folder() -> Path:
 def _code_hash() -> str:
     h = hashlib.sha256(ANSWERS_VERSION.encode())
     root = Path(__file__).resolve().parent
-    for p in sorted([*root.glob("*.py"), *root.glob("render/*.py"), *root.glob("render/static/*")]):
+    # the code that makes the answers: the domain, the rendering, and how the command line prints a table
+    files = [*root.glob("*.py"), *root.glob("render/*.py"), *root.glob("render/static/*"), *root.glob("gaps/*.py"),
+             root / "commands" / "profiles.py", root / "commands" / "_io.py"]
+    for p in sorted(files):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -81,6 +85,46 @@ class Answers:
         if self._bounds is None:
             self._bounds = json.loads((self.folder / "maps" / "pcn_bounds.json").read_bytes())
         return self._bounds[pcn_code]
+
+    @functools.cached_property
+    def index(self) -> dict[str, Any]:
+        """ICB codes (ONS and NHS) → NHS code, ICB names, PCN code → (ICB, name); see :func:`_index`."""
+        return json.loads((self.folder / "index.json").read_bytes())
+
+    def icb_of(self, text: str) -> str | None:
+        """The NHS code of the ICB a command was given by its exact ONS or NHS code (None: resolve in full)."""
+        return self.index["icb"].get(str(text).strip().upper())
+
+    def pcns_csv(self, icb_nhs: str, imd: int) -> str | None:
+        """What ``pcns`` prints for an ICB with the default settings, or None."""
+        path = self.folder / f"csv_{imd}.json"
+        return json.loads(path.read_bytes())["pcns"].get(icb_nhs) if path.is_file() else None
+
+    def map_payload(self, kind: str, code: str, imd: int, initial: str | None = None) -> tuple[str, str] | None:
+        """(payload, area name) of an ICB's or PCN's map with the default settings, given by exact code.
+
+        The same payload :func:`targeting.render.area.area_map` makes (it reads the same parts), with nothing
+        but json: None when the code is not an exact ICB or PCN code, so the caller resolves it in full.
+        """
+        from targeting.render.parts import join_parts, view_parts
+
+        if kind == "icb":
+            nhs = self.icb_of(code)
+            if nhs is None:
+                return None
+            name = self.index["icb_name"][nhs]
+        else:
+            hit = self.index["pcn"].get(str(code).strip().upper())
+            if hit is None:
+                return None
+            nhs, name = hit
+        parts = self.map_parts(nhs, imd)
+        if parts is None:
+            return None
+        if kind == "pcn":
+            code = str(code).strip().upper()
+            parts = view_parts(parts, "pcn", code, self.pcn_bounds(code), parts["pcn_practices"].get(code))
+        return join_parts(parts, initial), name
 
     def profiles(self, kind: str, imd: int, *, icb_nhs: str | None = None,
                  pcn_code: str | None = None) -> pd.DataFrame | None:
@@ -161,6 +205,7 @@ def _pcn_bounds(atlas: Any) -> dict[str, list[list[float]] | None]:
     their extent; None where the PCN has no registered patients in an LSOA 2021.
     """
     import numpy as np
+    import pandas as pd
     import shapely
 
     t = atlas.lsoa21
@@ -187,6 +232,38 @@ def _pcn_bounds(atlas: Any) -> dict[str, list[list[float]] | None]:
     return out
 
 
+def _index(atlas: Any, icbs: list[str]) -> dict[str, Any]:
+    """Codes a command may be given, each checked against the resolvers: ICB (ONS or NHS) → NHS code, names."""
+    from targeting.areas import resolve_icb
+    from targeting.render.area import _area_icb
+
+    icb: dict[str, str] = {}
+    for row in atlas.icbs.itertuples(index=False):
+        for code in (str(row.icb_code), str(row.icb_code_nhs)):
+            try:
+                nhs = str(resolve_icb(atlas, code)["icb_code_nhs"])
+            except LookupError:
+                continue
+            if nhs in icbs:
+                icb[code.upper()] = nhs
+    names = {nhs: _area_icb(atlas, "icb", nhs)[1] for nhs in icbs}
+    pcns = {}
+    for code in sorted(set(atlas.pcns["pcn_code"]) - {"U"}):
+        nhs, name, _ = _area_icb(atlas, "pcn", code)
+        if nhs in icbs:
+            pcns[code] = [nhs, name]
+    return {"icb": icb, "icb_name": names, "pcn": pcns}
+
+
+def _csv_texts(atlas: Any, imd: int) -> dict[str, dict[str, str]]:
+    """What ``pcns --icb X --imd …`` prints with the default settings, for every ICB."""
+    from targeting.commands.profiles import default_csv
+
+    table = finished_profiles(atlas, "pcns", imd=imd)
+    return {"pcns": {str(nhs): default_csv(t.reset_index(drop=True), imd)
+                     for nhs, t in table.groupby("icb_code_nhs", sort=True)}}
+
+
 _JOB: dict[str, Any] = {}  # what the forked workers of build_answers read
 
 
@@ -194,12 +271,19 @@ def _icb_maps(icb: str) -> tuple[str, dict[int, str]]:
     """An ICB's map parts in both editions, as JSON texts (one worker's job; the LSOA topology is made once)."""
     from targeting.maps import area_lsoas
     from targeting.render.area import icb_parts
+    from targeting.render.payload import practices_overlay
     from targeting.render.topology import build_topology
 
     atlas = _JOB["atlas"]
     topo = build_topology(area_lsoas(atlas, "icb", icb)[0]["geometry_web"].values)
-    return icb, {imd: json.dumps(icb_parts(atlas, icb, imd=imd, gap_tables=_JOB["gaps"], topology=topo))
-                 for imd in (2025, 2019)}
+    pr = atlas.practices
+    pcns = sorted(set(atlas.pcns.loc[atlas.pcns["icb_code_nhs"] == icb, "pcn_code"]) - {"U"})
+    own = {code: practices_overlay(pr[pr["pcn_code"] == code]) for code in pcns}
+    out = {}
+    for imd in (2025, 2019):
+        parts = icb_parts(atlas, icb, imd=imd, gap_tables=_JOB["gaps"], topology=topo)
+        out[imd] = json.dumps({**parts, "pcn_practices": own})
+    return icb, out
 
 
 def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
@@ -235,6 +319,9 @@ def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
                 for kind in ("pcns", "practices"):
                     finished_profiles(atlas, kind, imd=imd).to_parquet(tmp / f"{kind}_{imd}.parquet", index=False)
             (tmp / "maps" / "pcn_bounds.json").write_text(json.dumps(_pcn_bounds(atlas)))
+            (tmp / "index.json").write_text(json.dumps(_index(atlas, icbs)))
+            for imd in (2025, 2019):
+                (tmp / f"csv_{imd}.json").write_text(json.dumps(_csv_texts(atlas, imd)))
             for k, job in enumerate(as_completed(jobs), 1):
                 icb, texts = job.result()
                 for imd, text in texts.items():

@@ -29,8 +29,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _map(args: argparse.Namespace) -> int:
-    from geo.atlas import load
-    from targeting.render import area as render_area
     from targeting.render.page import standalone_html
 
     if args.layer == "targets":
@@ -43,7 +41,9 @@ def _map(args: argparse.Namespace) -> int:
     kind, code = ("icb", args.icb) if args.icb else ("pcn", str(args.pcn).strip().upper())
     initial = LAYER_CHOICES[args.layer].format(yy=str(args.imd)[2:])
     if args.layer == "targets":
+        from geo.atlas import load
         from targeting.outreach import plan_outreach
+        from targeting.render import area as render_area
 
         atlas = load(progress=False)
         plan = plan_outreach(atlas, pcn=code if kind == "pcn" else None, icb=code if kind == "icb" else None,
@@ -53,11 +53,18 @@ def _map(args: argparse.Namespace) -> int:
     else:
         from targeting.precompute import open_answers
 
-        # the map of an ICB or a PCN with the default settings is precomputed: no polygons are loaded
+        # the map of an ICB or a PCN with the default settings is precomputed: read, joined, written
         answers = open_answers(build_if_missing=True)
-        made = render_area.area_map(load(progress=False, geometry=False), kind, code, imd=args.imd,
-                                    initial=initial, store=answers)
-        payload, title = made.payload, made.title
+        hit = answers.map_payload(kind, code, args.imd, initial) if answers else None
+        if hit is not None:
+            payload, title = hit[0], f"Core20PLUS map: {hit[1]}"
+        else:
+            from geo.atlas import load
+            from targeting.render import area as render_area
+
+            made = render_area.area_map(load(progress=False, geometry=False), kind, code, imd=args.imd,
+                                        initial=initial, store=answers)
+            payload, title = made.payload, made.title
     path = atomic_write(args.out, standalone_html(payload, title=title, basemap=args.basemap))
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {title}", file=sys.stderr)
     return 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from targeting.commands._io import write_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -96,6 +98,16 @@ def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
 
 
 def _pcns(args: argparse.Namespace) -> int:
+    if not args.plus_lsoas and not args.no_gaps:
+        # the default table of an ICB given by its code was printed once at build: print it again
+        from targeting.precompute import open_answers
+
+        answers = open_answers()
+        nhs = answers.icb_of(args.icb) if answers else None
+        text = answers.pcns_csv(nhs, args.imd) if nhs else None
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
     return _profiles(args, "pcns", icb=args.icb)
 
 
@@ -126,10 +138,19 @@ def _profiles(args: argparse.Namespace, kind: str, *, icb: str | None = None, pc
     if table is None:
         table = finished_profiles(atlas, kind, imd=args.imd, icb=icb, pcn_code=pcn, plus_rules=rules,
                                   gaps=not args.no_gaps)
-    table = _suppressed(table, rules is not None)
-    table["source"] = _source(args.imd, rules)
-    write_table(table)
+    sys.stdout.write(default_csv(table, args.imd, rules))
     return 0
+
+
+def default_csv(table: pd.DataFrame, imd: int, rules=None) -> str:
+    """The profiles as ``pcns`` and ``practices`` print them: suppressed if from the user's list, with the source."""
+    import io
+
+    table = _suppressed(table, rules is not None)
+    table["source"] = _source(imd, rules)
+    out = io.StringIO()
+    write_table(table, out=out)
+    return out.getvalue()
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ the PCN or practice (:func:`_view`). Other settings (PLUS rules, no gaps, a plan
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +22,8 @@ from targeting.maps import (
     standard_layers,
     value_layer,
 )
-from targeting.render.payload import (
-    join_parts,
-    map_payload,
-    patches_overlay,
-    payload_parts,
-    practices_overlay,
-    script_json,
-)
+from targeting.render.parts import join_parts, view_parts
+from targeting.render.payload import map_payload, patches_overlay, payload_parts, practices_overlay
 
 __all__ = ["AreaMap", "area_map", "icb_parts", "plan_map_payload", "plan_patches", "upload_map_payload"]
 
@@ -86,27 +79,6 @@ def _footprints(atlas: Any, icb_nhs: str, imd: int) -> pd.DataFrame:
     return fp.merge(t.loc[t["lsoa_code"].isin(fp["lsoa_code"]), ["lsoa_code", "geometry_web"]], on="lsoa_code")
 
 
-def _view(parts: dict[str, Any], atlas: Any, kind: str, code: str, bounds: Any) -> dict[str, Any]:
-    """A PCN's or practice's view of its ICB's map: zoomed to its patients, its practices and footprint shown."""
-    parts = {**parts, "overlays": dict(parts["overlays"]), "bounds": bounds}
-    if kind == "pcn":
-        practices = atlas.practices[atlas.practices["pcn_code"] == code]
-        pts = practices_overlay(practices)
-        if pts is None:
-            parts["overlays"].pop("practices", None)
-        else:
-            parts["overlays"]["practices"] = pts
-        if "footprints" in parts["overlays"]:
-            fp = json.loads(parts["overlays"]["footprints"])
-            fp["lines"] = [ln for ln in fp["lines"] if ln.get("pcn") == code]
-            if fp["lines"]:
-                parts["overlays"]["footprints"] = script_json(fp)
-            else:
-                parts["overlays"].pop("footprints")
-    parts["show"] = ["core20", "practices", "footprints"]
-    return parts
-
-
 def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: Any = None,
              plus_combine: str = "any", gaps: bool = True, initial: str | None = None,
              connectors: int = 0, store: Any = None) -> AreaMap:
@@ -148,7 +120,7 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
     if kind not in ("icb", "pcn", "practice"):
         return _computed(_with_geometry(atlas), kind, code, imd=imd, plus_rules=plus_rules,
                          plus_combine=plus_combine, gaps=gaps, initial=initial)
-    icb_nhs, name = _area_icb(atlas, kind, code)
+    icb_nhs, name, code = _area_icb(atlas, kind, code)
     default = _is_default(plus_rules, plus_combine, gaps)
     parts = store.map_parts(icb_nhs, imd) if store is not None and default else None
     if parts is None:
@@ -159,7 +131,10 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
                 _with_geometry(atlas), kind, code)[1]
         except KeyError:
             bounds = area_lsoas(_with_geometry(atlas), kind, code)[1]
-        parts = _view(parts, atlas, kind, code, bounds)
+        stored = parts.get("pcn_practices") or {}
+        practices = None if kind != "pcn" else stored[code] if code in stored else practices_overlay(
+            atlas.practices[atlas.practices["pcn_code"] == code])
+        parts = view_parts(parts, kind, code, bounds, practices)
     if connectors and kind == "pcn":
         from targeting.outreach import plan_outreach
 
@@ -170,27 +145,15 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
         if patches is not None:
             parts = {**parts, "overlays": {**parts["overlays"], "patches": patches},
                      "show": [*parts["show"], "patches"]}
-    keys = [json.loads(x)["key"] for x in parts["layers"]]
-    parts = {**parts, "initial": initial if initial in keys else keys[0]}
-    return AreaMap(join_parts(parts), name, f"Core20PLUS map: {name}")
+    return AreaMap(join_parts(parts, initial), name, f"Core20PLUS map: {name}")
 
 
-def _area_icb(atlas: Any, kind: str, code: str) -> tuple[str, str]:
-    """The ICB (NHS code) and name of an ICB, PCN or practice, from the atlas's tables (no geometry needed)."""
-    from targeting.areas import AreaNotFound, resolve_icb
+def _area_icb(atlas: Any, kind: str, code: str) -> tuple[str, str, str]:
+    """The ICB (NHS code), name and code of an ICB, PCN or practice given by code or name (no geometry needed)."""
+    from targeting.areas import resolve_area
 
-    if kind == "icb":
-        row = resolve_icb(atlas, code)
-        return str(row["icb_code_nhs"]), str(row["icb_name"])
-    if kind == "pcn":
-        hit = atlas.pcns[atlas.pcns["pcn_code"] == code]
-        if hit.empty:
-            raise AreaNotFound(f"No PCN has the code '{code}' (July 2022 practice → PCN mapping).")
-        return str(hit["icb_code_nhs"].iloc[0]), str(hit["pcn_name"].iloc[0])
-    hit = atlas.practices[atlas.practices["practice_code"] == code]
-    if hit.empty:
-        raise AreaNotFound(f"No practice has the code '{code}' (July 2022 registrations).")
-    return str(hit["icb_code_nhs"].iloc[0]), str(hit["practice_name"].iloc[0])
+    area = resolve_area(atlas, kind, code)
+    return str(area.icb_code_nhs), str(area.name), str(area.code)
 
 
 def _computed(atlas: Any, kind: str, code: str, *, imd: int, plus_rules: Any, plus_combine: str, gaps: bool,

@@ -17,7 +17,6 @@ before it reaches the page, and the JSON escapes ``<``, ``>`` and ``&`` so it ca
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ import pandas as pd
 from geo.editions import Edition
 from targeting.maps import _PATTERN_CSS, NO_DATA, OKABE_ITO, MapLayer, _fmt
 from targeting.render._pack import pack, pack_values
+from targeting.render.parts import ATTRIBUTION, join_parts, script_json
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,18 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["ATTRIBUTION", "footprints_overlay", "join_parts", "map_payload", "outline_overlay", "patches_overlay",
            "payload_bytes", "payload_parts", "practices_overlay", "script_json"]
 
-#: Shown on every map: the boundaries' licence (ONS LSOA December 2021 BSC).
-ATTRIBUTION = ("LSOA boundaries © ONS (Dec 2021), OGL v3 · Contains OS data © Crown copyright and database right "
-               "2021")
-
 _CODE = re.compile(r"^E01\d{6}$")
-
-
-def script_json(obj: Any) -> str:
-    """JSON safe to embed in a <script> block: no ``</script>``, HTML comments or line separators can break out."""
-    s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def _class_string(classes: Any) -> str:
@@ -272,8 +261,9 @@ def payload_parts(
     if ov is not None:
         overlays["patches"] = ov
     return {"topo": script_json(topo.to_json()), "props": _props(lsoas, imd),
-            "layers": [_layer_json(lay) for lay in layers], "initial": initial if initial in keys else keys[0],
-            "imd": imd, "bounds": bounds, "show": list(show), "overlays": overlays}
+            "layers": [_layer_json(lay) for lay in layers], "keys": keys,
+            "initial": initial if initial in keys else keys[0], "imd": imd, "bounds": bounds, "show": list(show),
+            "nodata": NO_DATA, "overlays": overlays}
 
 
 def patches_overlay(patches: pd.DataFrame) -> str | None:
@@ -299,16 +289,6 @@ def footprints_overlay(footprints: pd.DataFrame) -> str | None:
               for c, nm in footprints.drop_duplicates("pcn_code")[["pcn_code", "pcn_name"]].itertuples(index=False)}
     return outline_overlay("Indicative PCN footprints (where patients live)", footprints["geometry_web"].values,
                            footprints["pcn_code"].astype(str).tolist(), labels)
-
-
-def join_parts(parts: dict[str, Any]) -> str:
-    """The payload JSON from its parts (see :func:`payload_parts`)."""
-    initial = parts["initial"]
-    overlays = ",".join(f"{script_json(k)}:{v}" for k, v in parts["overlays"].items())
-    return ("{" + f'"topo":{parts["topo"]},"props":{parts["props"]},"layers":[{",".join(parts["layers"])}],'
-            f'"initial":{script_json(initial)},"imd":{int(parts["imd"])},"bounds":{script_json(parts["bounds"])},'
-            f'"nodata":{script_json(NO_DATA)},"overlays":{{{overlays}}},"show":{script_json(list(parts["show"]))},'
-            f'"attribution":{script_json(ATTRIBUTION)}' + "}")
 
 
 def map_payload(
