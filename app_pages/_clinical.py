@@ -249,7 +249,8 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     if icb in set(upload_icbs(upload, a)["icb_code_nhs"]):
         from streamlit_folium import st_folium
 
-        from targeting.maps import build_map, upload_map_payload
+        from targeting.render.area import upload_map_payload
+        from targeting.render.page import build_map
 
         payload = upload_map_payload(a, upload, icb_nhs=icb, imd=imd, rule=rule, label=ind.name[:60])
         st_folium(build_map(payload), key="yd_ft_map", height=520, use_container_width=True, returned_objects=[])

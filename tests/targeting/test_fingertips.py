@@ -89,7 +89,7 @@ def test_to_upload_maps_the_practices_for_your_data(each_atlas):
     assert up.level == "practice" and len(up.data) == len(ind.practices) and up.invalid.empty
     assert (up.data["rate"] - ind.practices.set_index("code").loc[up.data["code"], "value"].to_numpy()).abs().max() \
         < 1e-3
-    from targeting.maps import upload_map_payload
+    from targeting.render.area import upload_map_payload
 
     payload = upload_map_payload(each_atlas, up, icb_nhs="QWO", label="Bowel screening")
     assert "B83052" in payload
