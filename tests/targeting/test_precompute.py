@@ -14,6 +14,9 @@ from targeting.maps import area_lsoas
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "mapclassify", "folium", "jinja2", "branca", "geopandas")
 
+pytestmark = pytest.mark.slow  # the national atlas (and its precomputed answers)
+
+
 
 @pytest.fixture(scope="module")
 def answers(atlas):

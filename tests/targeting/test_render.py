@@ -15,6 +15,9 @@ from targeting.render.page import build_map, standalone_html
 from targeting.render.payload import map_payload
 from targeting.render.topology import build_topology, decode
 
+pytestmark = pytest.mark.slow  # the national atlas (and its precomputed answers)
+
+
 
 def _payload_dict(payload: str) -> dict:
     return json.loads(payload)
