@@ -1,4 +1,4 @@
-"""Plan outreach: connectors, capacity and weights in; a plan on the map, in a table and as printable sheets out."""
+"""Plan outreach: mode, connectors, capacity and order in; postcode rounds on maps, in tables and printable."""
 
 from __future__ import annotations
 
@@ -7,47 +7,78 @@ import streamlit as st
 from app_pages._shared import area_picker, get_atlas, plus_controls, plus_rules
 
 st.title("Plan outreach")
-st.write("Which Core20 and PLUS neighbourhoods to visit first, grouped into walkable patches and shared between "
-         "connectors. A plan is a **starting point for conversations** with communities and voluntary-sector "
-         "partners, not a verdict on the people who live there.")
+st.write("Which Core20 and PLUS neighbourhoods to visit first, down to the **postcodes a connector walks**: a round "
+         "a month (campaign) or a standing neighbourhood per worker (caseload). A plan is a **starting point for "
+         "conversations** with communities and voluntary-sector partners, not a verdict on the people who live there.")
 
+from targeting.health_checks import DEFAULT_HEALTH_CHECK  # noqa: E402
 from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS  # noqa: E402
 
 WORDS = {"deprivation": "Deprivation (IMD)", "plus": "PLUS groups", "undiagnosed": "Undiagnosed hypertension",
          "registration": "Registration gap", "size": "Households"}
+MODES = {"campaign": "Campaign: visit each household once", "caseload": "Caseload: one standing neighbourhood each"}
 
 with st.sidebar:
-    connectors = st.number_input("Connectors", 1, 50, 3, key="out_connectors")
-    capacity = st.number_input("Households per connector per month", 10, 1000, 100, step=10, key="out_capacity",
+    mode = st.radio("Model of outreach", list(MODES), format_func=MODES.get, key="out_mode",
+                    help="Campaign: connectors or a health-check team visit each target household once; each has a "
+                         "round of postcodes a month. Caseload: the community health and wellbeing worker model "
+                         "(Westminster): each worker keeps about 100 households and visits every one every month.")
+    caseload = mode == "caseload"
+    connectors = st.number_input("Workers" if caseload else "Connectors", 1, 500, 3, key="out_connectors")
+    capacity = st.number_input("Households per worker" if caseload else "Households per connector per month", 10,
+                               1000, 100, step=10, key="out_capacity",
                                help="About 100 in the Westminster community health and wellbeing worker model.")
-    months = st.number_input("Plan horizon (months)", 1, 36, 12, key="out_months")
+    months = 12 if caseload else st.number_input("Plan horizon (months)", 1, 36, 12, key="out_months")
     imd = st.radio("IMD edition", [2025, 2019], horizontal=True, key="out_imd")
-    with st.expander("Priority weights"):
-        weights = {k: st.slider(WORDS.get(k, k), 0.0, 1.0, float(DEFAULT_WEIGHTS[k]), 0.05, key=f"out_w_{k}")
-                   for k in COMPONENTS}
+    own = st.toggle("Order by my own priority weights", key="out_own_weights",
+                    help="Off (default): deprivation first: Core20, then PLUS, each by national IMD rank.")
+    weights = None
+    if own:
+        with st.expander("Priority weights", expanded=True):
+            weights = {k: st.slider(WORDS.get(k, k), 0.0, 1.0, float(DEFAULT_WEIGHTS[k]), 0.05, key=f"out_w_{k}")
+                       for k in COMPONENTS}
     use_cut = st.toggle("Also target LSOAs above a priority score", key="out_use_cut")
     score_cut = st.slider("Score cut (0–100)", 0, 100, 70, key="out_cut") if use_cut else None
     plus_spec = plus_controls(key="out_plus")
+    with st.expander("NHS Health Check figures"):
+        hc = DEFAULT_HEALTH_CHECK
+        uptake = st.number_input("Uptake among those offered", 0.0, 1.0, hc.uptake, 0.01, key="out_uptake",
+                                 help="Default 52.6%: Patel et al., BMJ Open 2020 (local authorities 25.1%–84.7%).")
+        detection = st.number_input("New hypertension diagnoses per check", 0.0, 1.0, hc.detection, 0.001,
+                                    format="%.3f", key="out_detection",
+                                    help="Default 38 per 1,000 checks: Robson et al., BMJ Open 2016.")
+        diagnosed = st.number_input("Share of 40–74s already diagnosed (not eligible)", 0.0, 1.0,
+                                    hc.already_diagnosed, 0.01, key="out_diagnosed",
+                                    help="Default 30%: the PHE total eligible population method up to 2015-16.")
+    basemap = st.toggle("Street basemap on the printed maps", key="out_basemap",
+                        help="OpenStreetMap tiles under each visit sheet's map; they load only when the sheet is "
+                             "opened online. Off: the sheets need no internet.")
 
 area = area_picker(key="outreach_search", kinds=("pcn", "icb"))
 if area is None:
     st.info("Search for a PCN (its indicative footprint is planned) or an ICB.")
     st.stop()
 
-if sum(weights.values()) <= 0:
+if weights is not None and sum(weights.values()) <= 0:
     st.error("At least one priority weight must be above zero.")
     st.stop()
 
 
 @st.cache_resource(show_spinner="Planning outreach…", max_entries=16)
-def _plan(kind: str, code: str, connectors: int, capacity: float, months: float, weights: tuple, cut: float | None,
-          imd: int, spec: tuple):
+def _plan(kind: str, code: str, mode: str, connectors: int, capacity: float, months: float, weights: tuple | None,
+          cut: float | None, imd: int, spec: tuple, health: tuple):
+    from dataclasses import replace
+
     from targeting.outreach import plan_outreach
 
     rules, combine = plus_rules(spec)
+    up, det, diag = health
+    hc = replace(DEFAULT_HEALTH_CHECK, uptake=up, uptake_low=min(DEFAULT_HEALTH_CHECK.uptake_low, up),
+                 uptake_high=max(DEFAULT_HEALTH_CHECK.uptake_high, up), detection=det, already_diagnosed=diag)
     return plan_outreach(get_atlas(), pcn=code if kind == "pcn" else None, icb=code if kind == "icb" else None,
-                         connectors=connectors, capacity=capacity, months=months, weights=dict(weights),
-                         plus_rules=rules, plus_combine=combine, score_cut=cut, imd=imd)
+                         connectors=connectors, capacity=capacity, months=months,
+                         weights=None if weights is None else dict(weights), plus_rules=rules, plus_combine=combine,
+                         score_cut=cut, imd=imd, mode=mode, health_check=hc)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -57,9 +88,18 @@ def _map_payload(_plan_obj, key: tuple) -> str:
     return plan_map_payload(get_atlas(), _plan_obj)
 
 
+@st.cache_data(show_spinner="Writing the files…", max_entries=16)
+def _files(_plan_obj, key: tuple, basemap: bool) -> dict[str, bytes]:
+    from targeting.output import plan_files
+
+    return plan_files(_plan_obj, basemap="OpenStreetMap" if basemap else None)  # the same bytes as `targets --out`
+
+
 try:
-    args = (area.kind, area.code, int(connectors), float(capacity), float(months), tuple(sorted(weights.items())),
-            None if score_cut is None else float(score_cut), int(imd), plus_spec)
+    args = (area.kind, area.code, mode, int(connectors), float(capacity), float(months),
+            None if weights is None else tuple(sorted(weights.items())),
+            None if score_cut is None else float(score_cut), int(imd), plus_spec,
+            (float(uptake), float(detection), float(diagnosed)))
     plan = _plan(*args)
 except (LookupError, ValueError) as exc:
     st.error(str(exc.args[0] if exc.args else exc))
@@ -67,54 +107,99 @@ except (LookupError, ValueError) as exc:
 
 t = plan.lsoas
 st.subheader(plan.area.get("label") or plan.area["name"])
+for note in plan.warnings:
+    st.warning(note)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Target neighbourhoods", int(t["target"].sum()), help="Core20 or PLUS (or above the score cut)")
-c2.metric("Patches", len(plan.patches))
+c2.metric(f"Neighbourhoods of about {capacity:g} households" if caseload else "Rounds of postcodes",
+          len(plan.pieces))
 c3.metric("Planned LSOAs", int((t["status"] == "planned").sum()),
-          help=f"{int((t['status'] == 'waiting').sum())} waiting for capacity")
-c4.metric("Months to cover all", plan.months_to_cover or "–",
-          help="Months for the connectors to visit every Core20 and PLUS household at this capacity")
-planned = t[t["status"] == "planned"]
-if t["target"].any() and planned.empty:
-    st.warning("No target neighbourhood fits one connector's capacity over the horizon. Raise the households per "
-               "month or the months.")
+          help=f"{int((t['status'] == 'part planned').sum())} in part; "
+               f"{int((t['status'] == 'waiting').sum())} waiting for capacity")
+if caseload:
+    need = plan.workers_needed
+    c4.metric("Workers for every Core20 household", need.get("core20", 0),
+              help=f"{need.get('core20plus', 0)} workers for every Core20 and PLUS household")
+else:
+    c4.metric("Months to cover all", plan.months_to_cover or "–",
+              help="Months for the connectors to visit every Core20 and PLUS household once at this capacity")
+if t["target"].any() and plan.rounds.empty:
+    st.warning("No target neighbourhood has a residential postcode to put on a round.")
 
 from streamlit_folium import st_folium  # noqa: E402
 
 from targeting.render.page import build_map  # noqa: E402
+from targeting.visit_sheets import round_map_svg  # noqa: E402
 
 payload = _map_payload(plan, args)
-st_folium(build_map(payload), key="outreach_map", height=560, use_container_width=True, returned_objects=[])
-st.caption("LSOAs coloured by the connector planned to visit them (switch to status, priority score, IMD or "
+st_folium(build_map(payload), key="outreach_map", height=520, use_container_width=True, returned_objects=[])
+st.caption("LSOAs coloured by the connector who reaches them first (switch to status, priority score, IMD or "
            "ethnic groups in the map's panel); patches outlined. PCN footprints are indicative.")
 
-st.markdown("**Connectors**")
+rounds = plan.rounds_table()
+if len(rounds):
+    if caseload:
+        st.markdown("**Standing neighbourhoods**: each worker's postcodes, in walking order, visited every month")
+        shown = rounds
+        label = "Worker"
+    else:
+        last = int(rounds["month"].max())
+        month = st.slider("Month", 1, max(2, last), 1, key="out_month") if last > 1 else 1
+        st.markdown(f"**Month {month}**: each connector's round of postcodes, in walking order")
+        shown = rounds[rounds["month"] == month]
+        label = "Connector"
+    who = sorted(shown["connector"].dropna().unique())
+    cols = st.columns(min(3, max(1, len(who))))
+    outlines = t[t["lsoa_code"].isin(shown["lsoa_code"])][["lsoa_code", "geometry"]]
+    for i, c in enumerate(who[:12]):
+        mine = shown[shown["connector"] == c].sort_values("stop")
+        with cols[i % len(cols)]:
+            st.markdown(f"{label} {int(c)}: {len(mine)} postcodes, about {int(mine['households_est'].sum())} "
+                        "households")
+            st.image(round_map_svg(mine, outlines[outlines["lsoa_code"].isin(mine["lsoa_code"])], width=420,
+                                   height=300, title=f"{label} {int(c)}"), use_container_width=True)
+    if len(who) > 12:
+        st.caption(f"The first 12 of {len(who)} are drawn here; every round is in the visit sheets.")
+    st.dataframe(shown[["connector", "month", "stop", "postcode", "households_est", "lsoa_code", "lsoa_name",
+                        "core20", "plus"]], hide_index=True, width="stretch",
+                 column_config={"households_est": st.column_config.NumberColumn("Households (about)"),
+                                "lsoa_code": "LSOA", "lsoa_name": "Neighbourhood"})
+    st.caption("Households per postcode are about: each LSOA's Census 2021 households shared equally among its "
+               "postcodes (OS Code-Point Open). Contains OS data © Crown copyright and database right 2025; "
+               "Contains Royal Mail data © Royal Mail copyright and database right 2025.")
+
+st.markdown("**Connectors**" if not caseload else "**Workers**")
 _nice_cols = {c: c.replace("_", " ").replace("pct", "%").replace("40 74", "40–74") for c in plan.connectors.columns}
 st.dataframe(plan.connectors.rename(columns=_nice_cols).round(1), hide_index=True, width="stretch")
 st.markdown("**Neighbourhoods in visit order** (every LSOA of the area, with why it is or is not a target)")
 table = plan.targets_table()
-shown = table[["lsoa_code", "lsoa_name", "status", "connector", "patch_id", "visit_order", "priority_score",
-               "imd_decile", "core20", "plus", "households", "eligible_40_74", "why", "reason"]]
-st.dataframe(shown.astype({"connector": "Int64", "visit_order": "Int64"}), hide_index=True, width="stretch",
-             column_config={"lsoa_code": "LSOA", "lsoa_name": "Name", "patch_id": "Patch",
-                            "visit_order": "Visit", "priority_score": st.column_config.NumberColumn("Priority",
-                                                                                              format="%.1f"),
+shown_t = table[["lsoa_code", "lsoa_name", "status", "connector", "first_month", "last_month", "priority_rank",
+                 "imd_decile", "core20", "plus", "households", "households_planned", "eligible_40_74",
+                 "health_check_new_hypertension", "why", "reason"]]
+st.dataframe(shown_t.astype({"connector": "Int64"}), hide_index=True, width="stretch",
+             column_config={"lsoa_code": "LSOA", "lsoa_name": "Name", "priority_rank": "Order",
                             "imd_decile": "IMD decile", "eligible_40_74": "Aged 40–74",
+                            "health_check_new_hypertension": st.column_config.NumberColumn(
+                                "New hypertension from Health Checks (est.)", format="%.1f"),
                             "why": st.column_config.TextColumn("Why (in words)", width="large"),
-                            "reason": "Not planned because"})
+                            "reason": "Not (fully) planned because"})
 
-from targeting.output import plan_files  # noqa: E402
-
-files = plan_files(plan)  # the same bytes as `targets --out`
-d1, d2, d3 = st.columns(3)
+files = _files(plan, args, bool(basemap))
+d1, d2, d3, d4, d5 = st.columns(5)
 d1.download_button("targets.csv", files["targets.csv"], file_name="targets.csv", mime="text/csv",
                    key="outreach_csv")
-d2.download_button("patches.geojson", files["patches.geojson"], file_name="patches.geojson",
+d2.download_button("rounds.csv", files["rounds.csv"], file_name="rounds.csv", mime="text/csv",
+                   key="outreach_rounds_csv")
+d3.download_button("rounds.geojson", files["rounds.geojson"], file_name="rounds.geojson",
+                   mime="application/geo+json", key="outreach_rounds_geojson")
+d4.download_button("patches.geojson", files["patches.geojson"], file_name="patches.geojson",
                    mime="application/geo+json", key="outreach_geojson")
-d3.download_button("Printable visit sheets (HTML)", files["visit_sheets.html"],
+d5.download_button("Printable visit sheets (HTML)", files["visit_sheets.html"],
                    file_name="visit_sheets.html", mime="text/html", key="outreach_sheets",
-                   help="Open in a browser and print: one A4 section per connector, maps included, no internet needed.")
+                   help="Open in a browser and print: one A4 page per connector and month (or per caseload), maps "
+                        "included" + ("; the street basemap needs the internet." if basemap else
+                                      ", no internet needed."))
 with st.expander("Sources and settings"):
     for line in plan.sources:
         st.caption(line)
-    st.json({k: v for k, v in plan.settings.items() if k != "plus_rules_object"}, expanded=False)
+    st.json(plan.settings, expanded=False)

@@ -17,6 +17,9 @@ practices, registrations11, registrations21, pcns, icbs, qof, qof_achievement, h
     Practices with locations and list sizes; patients per practice × LSOA (2011 as published, 2021
     apportioned); PCNs; ICB names and codes; QOF registers (2022-23, 2021-22, 2020-21); QOF 2021-22 diabetes
     achievement (DM019, DM020); PHE modelled hypertension prevalence.
+postcodes
+    Residential English postcode units (OS Code-Point Open) placed in their LSOA 2021, with grid references and
+    about how many households each (:mod:`geo.postcodes`); ``build.json`` reports how many were placed and how.
 """
 
 from __future__ import annotations
@@ -53,14 +56,14 @@ __all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "input_hashes", "load"]
 
 T = TypeVar("T")
 
-ATLAS_VERSION = "4"  # bump whenever the build code changes what it writes
+ATLAS_VERSION = "5"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
-           "qof_achievement", "hypertension", "lsoa_bridge")
+           "qof_achievement", "hypertension", "lsoa_bridge", "postcodes")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
 _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa11_lsoa21", "lsoa11_icb22",
            "lsoa21_icb24", "lsoa21_lad24", "ruc21", "ts021", "ts011", "ts038", "ts052", "ts044", "ts054",
            "age6", "ts007_msoa", "mye2020", "gp_reg_lsoa", "gp_reg_map", "epcn", "codepoint", "qof_2223",
-           "qof_2122", "qof_2021", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed")
+           "qof_2122", "qof_2021", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed", "onspd")
 
 ETHNIC_GROUPS: list[str] = list(BROAD_GROUPS) + list(DETAILED_GROUPS)
 
@@ -84,6 +87,7 @@ class Atlas:
     qof_achievement: pd.DataFrame
     hypertension: pd.DataFrame
     lsoa_bridge: pd.DataFrame
+    postcodes: pd.DataFrame
     meta: dict = field(default_factory=dict)
 
     def edition(self, imd: int | str | Edition = 2025) -> Edition:
@@ -217,7 +221,9 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
                 print(f"Atlas is up to date ({target}).", file=sys.stderr)
             return target
         t0 = time.perf_counter()
-        tables = _build_tables(_Progress(progress, 12), national=expect_national)
+        tables = _build_tables(_Progress(progress, 13), national=expect_national)
+        pc = tables.get("postcodes")
+        stats = {"postcodes": dict(pc.attrs.pop("placement", {}))} if pc is not None else {}
         tmp = staging_folder(cache_dir(), ".atlas-")
         try:
             for name, df in tables.items():
@@ -228,15 +234,30 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
             meta = {"version": ATLAS_VERSION, "national": expect_national, "inputs": hashes,
                     "built_seconds": round(time.perf_counter() - t0, 1),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "counts": {k: len(v) for k, v in tables.items()}}
+                    "counts": {k: len(v) for k, v in tables.items()}, "postcodes": stats.get("postcodes", {})}
             (tmp / "build.json").write_text(json.dumps(meta, indent=1))
             replace_folder(tmp, target)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         if progress:
+            print(_postcode_report(stats.get("postcodes", {})), file=sys.stderr)
             print(f"Atlas built in {time.perf_counter() - t0:.1f}s → {target}", file=sys.stderr)
     return target
+
+
+def _postcode_report(st: dict) -> str:
+    """One paragraph on how the postcodes were placed, for ``build`` to print."""
+    if not st:
+        return "Postcodes: none placed."
+    methods = ", ".join(f"{v:,} {k}" for k, v in st.get("by_method", {}).items())
+    left = "; ".join(f"{v:,} left out: {k}" for k, v in st.get("left_out", {}).items() if v)
+    return (f"Postcodes: {st['placed']:,} of {st['english']:,} English Code-Point Open postcodes placed in an "
+            f"LSOA 2021 "
+            f"({st['placed_pct']:.2f}%; {methods}); {st['near_boundary']:,} lie within {st['near_boundary_m']:g} m of "
+            f"an LSOA boundary, where generalised boundaries could misplace them; {st['no_coordinates']:,} have no "
+            f"grid reference; {st['outside_every_lsoa']:,} fall outside every LSOA"
+            + (f"; {left}" if left else "") + f". {st['limits']}")
 
 
 def _build_tables(p: _Progress, *, national: bool = True) -> dict[str, pd.DataFrame]:
@@ -337,12 +358,28 @@ def _build_tables(p: _Progress, *, national: bool = True) -> dict[str, pd.DataFr
     qof = _qof()
     hyp = _hypertension()
     p.step("QOF and modelled prevalence")
-    pw = _postcode_centroids(g21, codepoint)
+    placement = _postcodes(g21, codepoint)
+    placement.table.attrs["placement"] = placement.stats  # for build.json and the build's report
+    p.step("postcodes placed in LSOA 2021")
+    pw = _postcode_centroids(g21, placement.table)
     g21 = g21.merge(pw, on="lsoa_code", how="left")
     p.step("population-weighted centroids")
     return {"lsoa21": g21, "lsoa11": g11, "practices": practices, "registrations11": reg11.reset_index(drop=True),
             "registrations21": reg21.reset_index(drop=True), "pcns": pcns, "icbs": icbs, "qof": qof,
-            "qof_achievement": _qof_achievement(), "hypertension": hyp, "lsoa_bridge": pairs.reset_index(drop=True)}
+            "qof_achievement": _qof_achievement(), "hypertension": hyp, "lsoa_bridge": pairs.reset_index(drop=True),
+            "postcodes": placement.table}
+
+
+def _postcodes(g21: gpd.GeoDataFrame, codepoint: pd.DataFrame):
+    """Residential postcodes in LSOA 2021: by ONSPD where that optional file is present, else by position."""
+    from geo.postcodes import place_postcodes
+
+    try:
+        onspd = readers.read_onspd(find("onspd"))
+    except MissingDataError:
+        onspd = None
+    households = g21.set_index("lsoa_code")["households"].fillna(0).astype("int64")
+    return place_postcodes(codepoint, g21[["lsoa_code", "geometry"]], households=households, onspd=onspd)
 
 
 def _checked(key: str, df: pd.DataFrame, *, national: bool = True) -> pd.DataFrame:
@@ -562,20 +599,16 @@ def _hypertension() -> pd.DataFrame:
     return d.merge(u, on="practice_code", how="outer")
 
 
-def _postcode_centroids(g21: gpd.GeoDataFrame, codepoint: pd.DataFrame) -> pd.DataFrame:
+def _postcode_centroids(g21: gpd.GeoDataFrame, postcodes: pd.DataFrame) -> pd.DataFrame:
     """Approximate each LSOA's population-weighted centroid by the mean of its postcode units' positions.
 
     Postcode units follow addresses, so their mean lies where people live far better than the polygon's
     centroid does in a rural LSOA. LSOAs with no postcode unit fall back to a point inside the polygon.
+    The postcodes come from :func:`geo.postcodes.place_postcodes`, so one spatial join serves both.
     """
-    import geopandas as gpd
-
-    cp = codepoint[codepoint["country_code"].astype(str).str.startswith("E") & (codepoint["quality"] < 90)]
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cp["easting"], cp["northing"]), crs=27700)
-    polys = gpd.GeoDataFrame({"lsoa_code": g21["lsoa_code"]}, geometry=g21.geometry.to_crs(27700).values, crs=27700)
-    j = gpd.sjoin(pts, polys, predicate="within", how="inner")
-    j["e"], j["n"] = j.geometry.x, j.geometry.y
-    agg = j.groupby("lsoa_code").agg(pw_e=("e", "mean"), pw_n=("n", "mean"), postcodes=("e", "size"))
+    located = postcodes[postcodes["easting"].notna()]
+    agg = located.groupby("lsoa_code").agg(pw_e=("easting", "mean"), pw_n=("northing", "mean"),
+                                           postcodes=("easting", "size"))
     out = pd.DataFrame({"lsoa_code": g21["lsoa_code"]}).merge(agg, on="lsoa_code", how="left")
     miss = out["pw_e"].isna()
     out.loc[miss, "pw_e"] = g21.loc[miss.values, "label_e"].values

@@ -307,6 +307,14 @@ SOURCES: dict[str, Source] = {
             ),
             page="https://osdatahub.os.uk/downloads/open/CodePointOpen",
         ),
+        Source(
+            "onspd", "postcodes/ONSPD_UK.zip", "ONS Postcode Directory (ONSPD)", "ONS", "latest release", "postcode",
+            "https://geoportal.statistics.gov.uk/search?q=PRD_ONSPD&sort=Date%20Created%7Ccreated%7Cdesc",
+            required=False, manual=True,
+            attribution=(_ONS, "Contains OS data © Crown copyright and database right 2025",
+                         "Contains Royal Mail data © Royal Mail copyright and database right 2025"),
+            page="https://geoportal.statistics.gov.uk/search?q=PRD_ONSPD&sort=Date%20Created%7Ccreated%7Cdesc",
+        ),
     ]
 }
 

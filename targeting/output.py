@@ -19,7 +19,7 @@ from geo.files import csv_text, output_folder
 __all__ = ["PLAN_FILES", "plan_files", "plan_settings_text", "table_csv", "tidy_numbers", "write_plan"]
 
 #: Every file an outreach plan can write, in order.
-PLAN_FILES = ("targets.csv", "patches.geojson", "visit_sheets.html", "scenario.csv")
+PLAN_FILES = ("targets.csv", "rounds.csv", "rounds.geojson", "patches.geojson", "visit_sheets.html", "scenario.csv")
 
 
 def tidy_numbers(df: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
@@ -50,31 +50,46 @@ def plan_settings_text(plan: Any) -> str:
     s = plan.settings
     weights = ",".join(f"{k}={v:g}" for k, v in s["weights"].items())
     cut = f"; score cut {s['score_cut']:g}" if s.get("score_cut") is not None else ""
-    return (f"{s['connectors']} connector(s), {s['capacity_per_month']:g} households per connector per month, "
-            f"{s['months']:g} months; weights {weights}; IMD {s['imd']}{cut}; PLUS = {s['plus_rules']}")
+    order = "deprivation first" if s.get("order") == "deprivation" else f"weights {weights}"
+    return (f"{s.get('mode', 'campaign')}: {s['connectors']} connector(s), {s['capacity_per_month']:g} households "
+            f"per connector per month, {s['months']:g} months; order {order}; IMD {s['imd']}{cut}; "
+            f"PLUS = {s['plus_rules']}")
 
 
-def plan_files(plan: Any, scenario: pd.DataFrame | None = None) -> dict[str, bytes]:
-    """File name → bytes of an outreach plan: targets, patches, visit sheets and (if given) the scenario table.
+def _fixed(df: pd.DataFrame, columns: list[str], decimals: int) -> pd.DataFrame:
+    """Coordinates with a fixed number of decimals (other floats are rounded to 3 for reading)."""
+    out = df.copy()
+    for c in columns:
+        out[c] = [f"{v:.{decimals}f}" if pd.notna(v) else "" for v in out[c]]
+    return out
 
-    Each table carries ``area`` and ``settings`` columns, the GeoJSON its ``name`` and ``settings``, and the
-    visit sheets their heading, so a file read on its own still says what it describes.
+
+def plan_files(plan: Any, scenario: pd.DataFrame | None = None, *, basemap: str | None = None) -> dict[str, bytes]:
+    """File name → bytes of an outreach plan: targets, rounds, patches, visit sheets and (if given) the scenario.
+
+    Each table carries ``area`` and ``settings`` columns (except ``rounds.csv``, whose columns are fixed:
+    :data:`targeting.outreach.ROUND_COLUMNS`), the GeoJSON its ``name`` and ``settings``, and the visit sheets
+    their heading, so a file read on its own still says what it describes. ``basemap`` (a key of
+    :data:`targeting.visit_sheets.BASEMAPS`) draws street tiles under the sheets' maps; ``None`` keeps them offline.
     """
     from targeting.visit_sheets import visit_sheets_html
 
     area, settings = plan.area["label"], plan_settings_text(plan)
     files = {"targets.csv": table_csv(plan.targets_table().assign(area=area, settings=settings)),
+             "rounds.csv": table_csv(_fixed(plan.rounds_table(), ["lat", "lon"], 6)),
+             "rounds.geojson": plan.rounds_geojson() + "\n",
              "patches.geojson": plan.patches_geojson() + "\n",
-             "visit_sheets.html": visit_sheets_html(plan, scenario=scenario)}
+             "visit_sheets.html": visit_sheets_html(plan, scenario=scenario, basemap=basemap)}
     if scenario is not None:
         files["scenario.csv"] = table_csv(scenario.assign(area=area, settings=settings))
     return {k: v.encode("utf-8") for k, v in files.items()}
 
 
-def write_plan(plan: Any, out: str | Path, scenario: pd.DataFrame | None = None) -> list[Path]:
+def write_plan(plan: Any, out: str | Path, scenario: pd.DataFrame | None = None, *,
+               basemap: str | None = None) -> list[Path]:
     """Write :func:`plan_files` into the folder ``out`` as a unit; return the paths written."""
     out = Path(out)
-    files = plan_files(plan, scenario)
+    files = plan_files(plan, scenario, basemap=basemap)
     with output_folder(out, known=PLAN_FILES) as tmp:
         for name, data in files.items():
             (tmp / name).write_bytes(data)

@@ -2,9 +2,11 @@
 
 A plan covers one area (a PCN's *indicative* footprint or an ICB) on LSOA 2021. Each LSOA gets a transparent
 priority score (:mod:`targeting.priority`); target LSOAs (Core20, PLUS, or above a score cut) are grouped into
-contiguous patches (:mod:`targeting.patches`); patches are shared between connectors under a hard capacity and
-ordered into visits; health-check numbers (residents aged 40–74, expected hypertension case-finding yield,
-SMI and learning-disability registers) are carried per LSOA and per patch.
+chains of neighbouring LSOAs (patches); their residential postcodes are put in walking order and cut into rounds
+of about the capacity in households (:mod:`targeting.rounds`): a connector's month (``campaign``) or a worker's
+standing neighbourhood (``caseload``). Health-check numbers (residents aged 40–74, modelled undiagnosed
+hypertension in adults 16+, expected new hypertension diagnoses from NHS Health Checks, SMI and
+learning-disability registers) are carried per LSOA, patch and connector.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import shapely
 
 from geo.atlas import Atlas
 from targeting.areas import AreaNotFound, lsoas_in, resolve_area, resolve_icb
-from targeting.patches import build_patches, lsoa_adjacency
-from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS, parse_weights, priority_scores
+from targeting.health_checks import DEFAULT_HEALTH_CHECK, HealthCheckParams, health_check_new_hypertension
+from targeting.patches import lsoa_adjacency
+from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS, parse_weights, priority_order, priority_scores
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -31,9 +34,9 @@ __all__ = [
     "MAX_CAPACITY",
     "MAX_CONNECTORS",
     "MAX_MONTHS",
+    "ROUND_COLUMNS",
     "TARGET_COLUMNS",
     "OutreachPlan",
-    "assign_connectors",
     "outreach_inputs",
     "plan_outreach",
     "scenario",
@@ -57,10 +60,20 @@ TARGET_COLUMNS = [
     *[f"score_{k}" for k in COMPONENTS], *[f"points_{k}" for k in COMPONENTS],
     "imd_edition", "imd_rank", "imd_decile", "core20", "plus", "plus_reasons", "target",
     "households", "population", "pct_minority", "registration_ratio",
-    "eligible_40_74", "expected_hypertension_yield", "expected_hypertension_yield_lower",
-    "expected_hypertension_yield_upper", "smi_register", "ld_register",
-    "patch_id", "connector", "visit_order", "status", "reason", "why",
+    "eligible_40_74", "undiagnosed_hypertension_16plus", "undiagnosed_hypertension_16plus_lower",
+    "undiagnosed_hypertension_16plus_upper", "health_check_new_hypertension", "health_check_new_hypertension_low",
+    "health_check_new_hypertension_high", "smi_register", "ld_register",
+    "patch_id", "connector", "visit_order", "postcodes", "households_planned", "first_month", "last_month",
+    "status", "reason", "why",
 ]
+
+#: Columns of ``rounds.csv`` in order (one row per stop of a planned round or caseload).
+ROUND_COLUMNS = ["connector", "month", "stop", "postcode", "lsoa_code", "lsoa_name", "households_est", "core20",
+                 "plus", "easting", "northing", "lat", "lon"]
+
+#: Health-check columns summed per patch and connector (shares of partly planned LSOAs count by households).
+_HEALTH = ["eligible_40_74", "undiagnosed_hypertension_16plus", "health_check_new_hypertension",
+           "health_check_new_hypertension_low", "health_check_new_hypertension_high", "smi_register", "ld_register"]
 
 _SOURCES = [
     "Index of Multiple Deprivation: MHCLG English Indices of Deprivation {imd} (national ranks, {geo})",
@@ -71,6 +84,9 @@ _SOURCES = [
     "Undiagnosed hypertension: PHE modelled estimates 2016 against QOF 2022-23 registers, apportioned to "
     "where patients live",
     "SMI and learning disability registers: QOF 2022-23 (NHS Digital), apportioned to where patients live",
+    "Postcodes: OS Code-Point Open 2025.2.0 placed in LSOA 2021 ({postcode_method}); households per postcode are "
+    "about: each LSOA's Census 2021 households (TS011) shared equally among its postcodes. Contains OS data © Crown "
+    "copyright and database right 2025; contains Royal Mail data © Royal Mail copyright and database right 2025",
     "Boundaries: ONS LSOA (December 2021) BSC. Contains OS data © Crown copyright and database right 2021",
     "All under the Open Government Licence v3.0",
 ]
@@ -85,20 +101,36 @@ class OutreachPlan:
     area
         ``kind`` ('pcn' or 'icb'), ``code``, ``name``, ``icb_code``, ``icb_name``.
     lsoas
-        One row per LSOA of the area (:data:`TARGET_COLUMNS` plus ``x``, ``y`` in EPSG:27700 and geometry in
-        EPSG:27700), in visit order then priority.
+        One row per LSOA of the area (:data:`TARGET_COLUMNS` plus ``tier``, ``x``, ``y`` in EPSG:27700 and
+        geometry in EPSG:27700), in visit order then priority.
     patches
-        One row per patch: ``patch_id``, ``connector``, ``patch_visit``, ``lsoas``, ``lsoa_codes``,
-        ``households``, ``population``, ``core20_lsoas``, ``plus_lsoas``, ``priority``, health-check columns,
-        ``months_of_work``, ``status``, geometry (EPSG:27700).
+        One row per patch (a chain of neighbouring target LSOAs walked in turn): ``patch_id``, ``connector``
+        (the first to reach it), ``connectors``, ``patch_visit``, ``lsoas``, ``lsoa_codes``, ``households``,
+        ``households_planned``, ``population``, ``core20_lsoas``, ``plus_lsoas``, ``priority``, health-check
+        columns, ``months_of_work``, ``status``, geometry (EPSG:27700).
     connectors
-        One row per connector: ``connector``, ``patches``, ``lsoas``, ``households``, ``capacity_households``,
-        ``load_pct``, ``months_of_work`` and health-check totals.
+        One row per connector (or worker): ``connector``, ``rounds``, ``patches``, ``lsoas``, ``households``,
+        ``capacity_households``, ``load_pct``, ``months_of_work`` and health-check totals (shared by households
+        where a connector covers part of an LSOA).
     settings
-        Connectors, capacity, months, weights, IMD edition, score cut, PLUS rules.
+        Mode, connectors, capacity, months, priority order, weights, IMD edition, score cut, PLUS rules,
+        health-check parameters.
     months_to_cover
-        Months the connectors need to visit every Core20 and PLUS household of the area (patches assigned
-        without the horizon's cap); ``None`` when there is none.
+        Months the connectors need to visit every Core20 and PLUS household of the area once (campaign);
+        ``None`` when there is none or in caseload mode.
+    rounds
+        One row per stop of every round (campaign) or neighbourhood (caseload), planned or not:
+        :data:`ROUND_COLUMNS` plus ``piece``, ``planned``, ``postcode_households``, ``lsoa_households``,
+        ``imd_rank``, ``imd_decile``, ``patch_id`` and ``why``.
+    pieces
+        One row per round or neighbourhood: ``piece``, ``connector``, ``month``, ``planned``, ``households``,
+        ``postcodes``, ``lsoas``, ``chains`` (2 or more: it tops up from a second area), ``core20_households``.
+    workers_needed
+        Rounds (campaign) or workers (caseload) needed to reach every Core20 household (``core20``) and every
+        Core20 and PLUS household (``core20plus``).
+    warnings
+        Plain-language notes for the sheet, e.g. when the user's weights plan a less deprived LSOA while a more
+        deprived Core20 one waits.
     adjacency
         The shared-boundary pairs used (:func:`targeting.patches.lsoa_adjacency`).
     sources
@@ -113,10 +145,43 @@ class OutreachPlan:
     months_to_cover: int | None
     adjacency: pd.DataFrame
     sources: list[str] = field(default_factory=list)
+    rounds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pieces: pd.DataFrame = field(default_factory=pd.DataFrame)
+    workers_needed: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def targets_table(self) -> pd.DataFrame:
         """The ``targets.csv`` table: :data:`TARGET_COLUMNS`, one row per LSOA of the area."""
         return pd.DataFrame(self.lsoas[TARGET_COLUMNS]).reset_index(drop=True)
+
+    def rounds_table(self) -> pd.DataFrame:
+        """The ``rounds.csv`` table: :data:`ROUND_COLUMNS`, one row per stop of a planned round or caseload.
+
+        ``month`` is empty in caseload mode (the stops are the worker's standing monthly round);
+        ``households_est`` is about (an LSOA's Census 2021 households shared among its postcodes).
+        """
+        r = self.rounds
+        if r.empty:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in ROUND_COLUMNS})
+        return pd.DataFrame(r.loc[r["planned"], ROUND_COLUMNS]).reset_index(drop=True)
+
+    def rounds_geojson(self) -> str:
+        """The planned stops as GeoJSON points (EPSG:4326) with :data:`ROUND_COLUMNS`, settings and sources."""
+        import json
+
+        t = self.rounds_table()
+        feats = []
+        for rec in t.to_dict("records"):
+            props = {k: (None if (v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA)
+                         else (v.item() if hasattr(v, "item") else v)) for k, v in rec.items()}
+            feats.append({"type": "Feature", "properties": props,
+                          "geometry": {"type": "Point", "coordinates": [props["lon"], props["lat"]]}})
+        doc = {"type": "FeatureCollection", "name": f"Outreach rounds: {self.area['name']} ({self.area['code']})",
+               "description": ("Postcodes in walking order for each connector and month (campaign) or each "
+                               "worker's standing neighbourhood (caseload). Households per postcode are about. "
+                               "PCN footprints are indicative."),
+               "settings": self.settings, "sources": self.sources, "features": feats}
+        return json.dumps(doc)
 
     def patches_geojson(self) -> str:
         """The patches as GeoJSON (EPSG:4326) with their figures, the plan settings and sources."""
@@ -257,6 +322,7 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
         "lsoa_code": rows["lsoa_code"].to_numpy(), "lsoa_name": rows["lsoa_name"].to_numpy(),
         "lad_name": rows["lad_name"].to_numpy(), "icb_code": rows["icb_code"].to_numpy(),
         "imd_edition": ed.year, "imd_rank": rows[ed.rank].to_numpy(), "imd_decile": rows[ed.decile].to_numpy(),
+        "imd_score": rows[ed.score].to_numpy(),
         "imd_lsoas": ed.lsoa_count,
         "core20": rows[ed.core20].astype(bool).to_numpy(),
         "households": rows["households"].to_numpy(), "population": rows["residents"].to_numpy(),
@@ -282,294 +348,6 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
     out["x"], out["y"] = x, y
     geom = gpd.GeoSeries(rows.geometry.to_numpy(), crs=t.crs).to_crs(27700)
     return gpd.GeoDataFrame(out, geometry=geom.to_numpy(), crs=27700)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Connectors
-# --------------------------------------------------------------------------------------------------------------
-
-
-def assign_connectors(patches: pd.DataFrame, *, connectors: int, capacity: float,
-                      months: float | None) -> pd.DataFrame:
-    r"""Share patches between connectors: balanced, compact, never over capacity.
-
-    Parameters
-    ----------
-    patches
-        ``patch_id``, ``households``, ``priority``, ``x``, ``y`` (EPSG:27700 metres).
-    connectors
-        Number of connectors (≥ 1).
-    capacity
-        Households per connector per month.
-    months
-        Plan horizon; each connector's load is capped at ``capacity × months`` households. ``None``: no cap
-        (used to work out how long covering every patch would take).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Aligned to ``patches.index``: ``connector`` (Int64, 1…N, missing when not assigned), ``patch_visit``
-        (order of the patch in its connector's round) and ``reason`` (why a patch is not assigned).
-
-    Notes
-    -----
-    Capacitated k-means on household-weighted patch centroids. Seeds: the highest-priority patch, then
-    repeatedly the patch farthest from every seed. Each pass takes patches in descending priority and gives
-    each to the nearest centre whose load stays within a balancing target :math:`T = \min(C, 1.1\,H/N)`
-    (:math:`H` = households of the patches that fit), else the nearest within the hard cap
-    :math:`C = \text{capacity}\times\text{months}`; a patch that fits nowhere is not assigned. Centres move to
-    the household-weighted centroid of their patches; passes repeat until nothing changes (at most 20).
-    Priority order means a patch is only left out when every higher-priority patch already fills the
-    connectors. Each connector's round starts at its highest-priority patch and then goes to the nearest
-    unvisited patch.
-    """
-    if int(connectors) < 1:
-        raise ValueError(f"connectors must be at least 1, not {connectors}")
-    if not capacity or capacity <= 0:
-        raise ValueError(f"capacity must be a positive number of households per month, not {capacity}")
-    n = len(patches)
-    k = int(connectors)
-    result = pd.DataFrame({"connector": pd.array([pd.NA] * n, dtype="Int64"),
-                           "patch_visit": pd.array([pd.NA] * n, dtype="Int64"),
-                           "reason": [""] * n}, index=patches.index)
-    if n == 0:
-        return result
-    hard = float(capacity) * float(months) if months else math.inf
-    hh = patches["households"].to_numpy(dtype=float)
-    prio = patches["priority"].to_numpy(dtype=float)
-    xy = patches[["x", "y"]].to_numpy(dtype=float)
-    order = np.lexsort((patches["patch_id"].to_numpy(), -prio))
-
-    # Which patches can fit at all, greedily in priority order (first fit into k bins of the hard cap).
-    bins = np.zeros(k)
-    fits = np.zeros(n, dtype=bool)
-    for p in order:
-        room = np.flatnonzero(bins + hh[p] <= hard)
-        if len(room):
-            bins[room[np.argmin(bins[room])]] += hh[p]
-            fits[p] = True
-    target = min(hard, max(1.1 * hh[fits].sum() / k, float(hh[fits].max(initial=0.0))))
-
-    seeds = [int(order[0])]
-    while len(seeds) < min(k, n):
-        d = np.min(np.linalg.norm(xy[:, None, :] - xy[seeds][None, :, :], axis=2), axis=1)
-        d[seeds] = -1
-        seeds.append(int(np.argmax(d)))
-    centres = xy[seeds].copy()
-    if len(centres) < k:  # fewer patches than connectors: the extra connectors start where the first does
-        centres = np.vstack([centres, np.repeat(centres[:1], k - len(centres), axis=0)])
-
-    assign = np.full(n, -1)
-    for _ in range(20):
-        new = np.full(n, -1)
-        load = np.zeros(k)
-        for p in order:
-            dist = np.linalg.norm(centres - xy[p], axis=1)
-            ranked = np.lexsort((load, dist))
-            choice = next((c for c in ranked if load[c] + hh[p] <= target), None)
-            if choice is None:
-                choice = next((c for c in ranked if load[c] + hh[p] <= hard), None)
-            if choice is not None:
-                new[p] = choice
-                load[choice] += hh[p]
-        if np.array_equal(new, assign):
-            break
-        assign = new
-        for c in range(k):
-            m = assign == c
-            if m.any() and hh[m].sum() > 0:
-                centres[c] = np.average(xy[m], axis=0, weights=hh[m])
-
-    assign = _improve(assign, hh, xy, centres, hard=hard, target=target)
-    # Swaps can open room: offer it to the patches still waiting, in priority order.
-    load = np.bincount(assign[assign >= 0], weights=hh[assign >= 0], minlength=k)
-    for p in order:
-        if assign[p] < 0:
-            room = np.flatnonzero(load + hh[p] <= hard)
-            if len(room):
-                c = room[np.argmin(np.linalg.norm(centres[room] - xy[p], axis=1))]
-                assign[p] = c
-                load[c] += hh[p]
-
-    # Number connectors by their highest-priority patch, so connector 1 holds the top patch.
-    first = {c: min(np.flatnonzero(assign == c), key=lambda q: np.flatnonzero(order == q)[0])
-             for c in range(k) if (assign == c).any()}
-    renum = {c: i + 1 for i, c in enumerate(sorted(first, key=lambda c: np.flatnonzero(order == first[c])[0]))}
-    visit = np.zeros(n, dtype=int)
-    for c, start in first.items():
-        todo = set(np.flatnonzero(assign == c).tolist())
-        cur, step = start, 1
-        while True:
-            visit[cur] = step
-            todo.discard(cur)
-            if not todo:
-                break
-            rest = np.array(sorted(todo))
-            cur = int(rest[np.argmin(np.linalg.norm(xy[rest] - xy[cur], axis=1))])
-            step += 1
-    conn = [renum.get(a) if a >= 0 else pd.NA for a in assign]
-    result["connector"] = pd.array(conn, dtype="Int64")
-    result["patch_visit"] = pd.array([v if a >= 0 else pd.NA for v, a in zip(visit, assign, strict=True)],
-                                     dtype="Int64")
-    reasons = []
-    for p in range(n):
-        if assign[p] >= 0:
-            reasons.append("")
-        elif hh[p] > hard:
-            reasons.append(f"patch of {int(hh[p]):,} households is larger than one connector covers in "
-                           f"{months:g} months at {capacity:g} a month; raise the capacity or the months, or share "
-                           "it between connectors street by street")
-        else:
-            reasons.append(f"beyond capacity: {k} connector(s) × {capacity:g} households a month × {months:g} months "
-                           "are taken by higher-priority patches")
-    result["reason"] = reasons
-    return result
-
-
-def _improve(assign: np.ndarray, hh: np.ndarray, xy: np.ndarray, centres: np.ndarray, *, hard: float,
-             target: float, passes: int = 10) -> np.ndarray:
-    r"""Local search: move or swap assigned patches between connectors while it shortens travel within caps.
-
-    The cost is :math:`\sum_p h_p \lVert x_p - c_{a(p)} \rVert` (households × distance to the connector's
-    centre). A move or swap never lifts a connector above the hard cap, nor above the balancing target unless
-    its load falls, so balance is kept. Which patches are planned never changes.
-    """
-    assign = assign.copy()
-    k = len(centres)
-    on = np.flatnonzero(assign >= 0)
-    if len(on) < 2 or k < 2:
-        return assign
-    for _ in range(passes):
-        changed = False
-        load = np.bincount(assign[on], weights=hh[on], minlength=k)
-        d = np.linalg.norm(xy[:, None, :] - centres[None, :, :], axis=2)  # patch × connector
-        for p in on:
-            a = assign[p]
-            here = d[p, a]
-            # Moves
-            gain = hh[p] * (here - d[p])
-            room = load + hh[p] <= min(hard, target)
-            room[a] = False
-            if (gain * room).max(initial=0) > 1e-6:
-                b = int(np.argmax(np.where(room, gain, -np.inf)))
-                assign[p] = b
-                load[a] -= hh[p]
-                load[b] += hh[p]
-                changed = True
-                continue
-            # Swaps with a patch q of another connector
-            others = on[assign[on] != a]
-            if not len(others):
-                continue
-            bq = assign[others]
-            delta = hh[p] * (d[p, bq] - here) + hh[others] * (d[others, a] - d[others, bq])
-            new_a = load[a] - hh[p] + hh[others]
-            new_b = load[bq] - hh[others] + hh[p]
-            ok = (new_a <= min(hard, max(target, load[a]))) & (new_b <= np.minimum(hard, np.maximum(target, load[bq])))
-            delta = np.where(ok, delta, np.inf)
-            j = int(np.argmin(delta))
-            if delta[j] < -1e-6:
-                q, b = others[j], bq[j]
-                assign[p], assign[q] = b, a
-                load[a] += hh[q] - hh[p]
-                load[b] += hh[p] - hh[q]
-                changed = True
-        for c in range(k):
-            m = assign == c
-            if m.any() and hh[m].sum() > 0:
-                centres[c] = np.average(xy[m], axis=0, weights=hh[m])
-        if not changed:
-            break
-    return assign
-
-
-def _order_in_patches(lsoas: pd.DataFrame) -> pd.Series:
-    """Visit order of each LSOA within its patch: highest priority first, then the nearest unvisited one."""
-    out = pd.Series(pd.NA, index=lsoas.index, dtype="Int64")
-    t = lsoas[lsoas["patch_id"].notna()]
-    if t.empty:
-        return out
-    t = t.sort_values(["patch_id", "priority_score", "lsoa_code"], ascending=[True, False, True])
-    pid = t["patch_id"].to_numpy(dtype=object)
-    xy = t[["x", "y"]].to_numpy(dtype=float)
-    steps = np.zeros(len(t), dtype=int)
-    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
-    ends = np.r_[starts[1:], len(t)]
-    for a, b in zip(starts, ends, strict=True):
-        todo = list(range(a + 1, b))
-        cur, step = a, 1
-        steps[a] = 1
-        while todo:
-            d = np.linalg.norm(xy[todo] - xy[cur], axis=1)
-            cur = todo.pop(int(np.argmin(d)))
-            step += 1
-            steps[cur] = step
-    out.loc[t.index] = steps
-    return out
-
-
-def _patch_table(lsoas: pd.DataFrame) -> pd.DataFrame:
-    t = lsoas[lsoas["patch_id"].notna()]
-    w = t["households"].to_numpy(dtype=float)
-    g = pd.DataFrame({
-        "patch_id": t["patch_id"].to_numpy(dtype=object), "lsoas": 1, "households": t["households"].to_numpy(),
-        "population": t["population"].to_numpy(), "core20_lsoas": t["core20"].to_numpy(dtype=int),
-        "plus_lsoas": t["plus"].to_numpy(dtype=int), "_wx": t["x"].to_numpy(dtype=float) * w,
-        "_wy": t["y"].to_numpy(dtype=float) * w, "_wp": t["priority_score"].to_numpy(dtype=float) * w, "_w": w,
-        "eligible_40_74": t["eligible_40_74"].to_numpy(),
-        "expected_hypertension_yield": t["expected_hypertension_yield"].to_numpy(dtype=float),
-        "smi_register": t["smi_register"].to_numpy(dtype=float), "ld_register": t["ld_register"].to_numpy(dtype=float),
-    })
-    agg = g.groupby("patch_id", sort=True).sum()
-    safe = agg["_w"].where(agg["_w"] > 0, 1.0)
-    agg["x"], agg["y"] = agg["_wx"] / safe, agg["_wy"] / safe
-    agg["priority"] = (agg["_wp"] / safe).round(2)
-    for c in ("expected_hypertension_yield", "smi_register", "ld_register"):
-        agg[c] = agg[c].round(1)
-    return agg.drop(columns=["_wx", "_wy", "_wp", "_w"]).reset_index()
-
-
-def _visit_order(lsoas: pd.DataFrame, patch_conn: pd.Series, patch_visit: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Connector and visit order per LSOA from the patches' connector and round order."""
-    conn = pd.array(lsoas["patch_id"].map(patch_conn), dtype="Int64")
-    pv = lsoas["patch_id"].map(patch_visit).astype("Float64")
-    key = pd.DataFrame({"c": conn, "pv": pv, "ip": lsoas["_in_patch"].astype("Float64")}, index=lsoas.index)
-    key = key[key["c"].notna()].sort_values(["c", "pv", "ip"])
-    order = pd.Series(pd.NA, index=lsoas.index, dtype="Int64")
-    order.loc[key.index] = key.groupby("c").cumcount().to_numpy() + 1
-    return pd.Series(conn, index=lsoas.index), order
-
-
-def _plan_core(lsoas: pd.DataFrame, adjacency: pd.DataFrame, *, connectors: int, capacity: float,
-               months: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Patches, connector assignment and visit order for scored LSOAs with a ``target`` flag."""
-    lsoas = lsoas.copy()
-    targets = lsoas[lsoas["target"]]
-    pid = pd.Series(None, index=lsoas.index, dtype=object)
-    pid.loc[targets.index] = build_patches(targets, adjacency, max_households=capacity * months).to_numpy()
-    lsoas["patch_id"] = pid
-    lsoas["_in_patch"] = _order_in_patches(lsoas)
-    patches = _patch_table(lsoas)
-    a = assign_connectors(patches, connectors=connectors, capacity=capacity, months=months)
-    patches = pd.concat([patches, a], axis=1)
-    pmap = patches.set_index("patch_id")
-    lsoas["connector"], lsoas["visit_order"] = _visit_order(lsoas, pmap["connector"], pmap["patch_visit"])
-    return lsoas, patches
-
-
-def _months_to_cover(lsoas: pd.DataFrame, patches: pd.DataFrame, *, connectors: int, capacity: float) -> int | None:
-    """Months until every Core20 and PLUS household is visited when no patch is left out."""
-    c20p = lsoas["core20"] | lsoas["plus"]
-    if not c20p.any():
-        return None
-    a = assign_connectors(patches, connectors=connectors, capacity=capacity, months=None)
-    conn, order = _visit_order(lsoas, pd.Series(a["connector"].to_numpy(), index=patches["patch_id"].to_numpy()),
-                               pd.Series(a["patch_visit"].to_numpy(), index=patches["patch_id"].to_numpy()))
-    t = pd.DataFrame({"c": conn, "o": order, "hh": lsoas["households"], "k": c20p})
-    t = t[t["c"].notna()].sort_values(["c", "o"])
-    t["done"] = t.groupby("c")["hh"].cumsum()
-    worst = float(t.loc[t["k"], "done"].max()) if t["k"].any() else 0.0
-    return math.ceil(worst / capacity)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -637,8 +415,9 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
                   connectors: int = DEFAULT_CONNECTORS, capacity: float = DEFAULT_CAPACITY,
                   months: float = DEFAULT_MONTHS, weights: Mapping[str, float] | str | None = None,
                   plus_rules=None, plus_combine: str = "any", score_cut: float | None = None, imd: int = 2025,
-                  adjacency: pd.DataFrame | None = None) -> OutreachPlan:
-    r"""Plan outreach for a PCN's indicative footprint or an ICB.
+                  adjacency: pd.DataFrame | None = None, mode: str = "campaign",
+                  health_check: HealthCheckParams | None = None) -> OutreachPlan:
+    r"""Plan outreach for a PCN's indicative footprint or an ICB, down to postcode rounds.
 
     Parameters
     ----------
@@ -648,13 +427,14 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
         Exactly one: a PCN code (its indicative footprint: LSOAs where it holds most registered residents), or
         an ICB (ONS code, NHS code or name).
     connectors
-        Number of connectors.
+        Number of connectors (campaign) or community health and wellbeing workers (caseload).
     capacity
-        Households one connector visits per month (default 100).
+        Households one connector visits per month (campaign), or one worker's standing caseload (default 100).
     months
-        Plan horizon. A patch holds at most ``capacity × months`` households and so does each connector.
+        Campaign horizon: each connector has one round a month for this many whole months.
     weights
-        Priority weights over :data:`targeting.priority.DEFAULT_WEIGHTS` (mapping or ``"k=v,..."``).
+        ``None`` (default): deprivation first (:func:`targeting.priority.priority_order`). A mapping or
+        ``"k=v,..."`` over :data:`targeting.priority.DEFAULT_WEIGHTS`: order by the weighted score instead.
     plus_rules, plus_combine
         PLUS rules (default ``targeting.plus.DEFAULT_PLUS_RULES``), evaluated over the area's ICB.
     score_cut
@@ -664,6 +444,12 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     adjacency
         Precomputed :func:`targeting.patches.lsoa_adjacency` covering the area (e.g. its whole ICB), to reuse
         across plans; computed for the area when omitted.
+    mode
+        ``"campaign"`` (each target household visited once; a round a month per connector) or ``"caseload"``
+        (each worker keeps one neighbourhood of about ``capacity`` households, visited every month).
+    health_check
+        Parameters of the expected new hypertension diagnoses (default
+        :data:`targeting.health_checks.DEFAULT_HEALTH_CHECK`).
 
     Returns
     -------
@@ -672,13 +458,18 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     Notes
     -----
     Targets are Core20 ∪ PLUS (∪ score ≥ cut). Every LSOA of the area is in ``plan.lsoas`` with a ``status``:
-    ``planned`` (has a connector and a visit order), ``waiting`` (a target that does not fit the connectors'
-    capacity in the horizon; ``reason`` says why) or ``not a target`` (with the reason). ``months_to_cover``
-    assigns every target patch with no horizon cap and takes the month in which the last Core20 or PLUS
-    household is reached, i.e. :math:`\lceil \max_c L_c / \text{capacity} \rceil` where :math:`L_c` is
-    connector *c*'s households up to its last Core20/PLUS LSOA.
+    ``planned`` (all its households are in planned rounds), ``part planned``, ``waiting`` (a target beyond the
+    connectors' capacity; ``reason`` says why) or ``not a target`` (with the reason). In campaign mode
+    ``months_to_cover`` is :math:`\lceil R / N \rceil` where :math:`R` is the number of rounds up to the last
+    one holding a Core20 or PLUS household and :math:`N` the connectors.
     """
+    from targeting.rounds import MODES, plan_rounds
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     check_settings(connectors, capacity, months, score_cut)
+    hc = health_check or DEFAULT_HEALTH_CHECK
+    order_by = "deprivation" if weights is None else "score"
     w = parse_weights(weights)
     area, codes, plus_area = _resolve_area(atlas, pcn, icb)
     if not codes:
@@ -689,12 +480,19 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     # Plain frames while planning (GeoDataFrame indexing is slow); geometry is joined back at the end.
     geometry = pd.Series(inputs.geometry.to_numpy(), index=inputs["lsoa_code"].to_numpy())
     lsoas = pd.concat([pd.DataFrame(inputs.drop(columns="geometry")), scores], axis=1)
+    # Plain object strings while planning: many small lookups, each slow on Arrow-backed strings.
+    lsoas = lsoas.astype({c: object for c in lsoas.columns if pd.api.types.is_string_dtype(lsoas[c])})
     lsoas["target"] = lsoas["core20"] | lsoas["plus"]
     if score_cut is not None:
         lsoas["target"] |= lsoas["priority_score"] >= float(score_cut)
-    lsoas["expected_hypertension_yield"] = lsoas["expected_undiagnosed"].round(1)
-    lsoas["expected_hypertension_yield_lower"] = lsoas["expected_undiagnosed_lower"].round(1)
-    lsoas["expected_hypertension_yield_upper"] = lsoas["expected_undiagnosed_upper"].round(1)
+    order = priority_order(lsoas, by=order_by)
+    lsoas["tier"], lsoas["priority_rank"] = order["tier"], order["priority_rank"]
+    if order_by == "deprivation":  # the weighted score does not set the order, so the reason says what does
+        lsoas["why"] = lsoas["why"].str.replace(r"; score [^;]*$", "", regex=True) + lsoas["tier"].map(_TIER_WORDS)
+    lsoas["undiagnosed_hypertension_16plus"] = lsoas["expected_undiagnosed"].round(1)
+    lsoas["undiagnosed_hypertension_16plus_lower"] = lsoas["expected_undiagnosed_lower"].round(1)
+    lsoas["undiagnosed_hypertension_16plus_upper"] = lsoas["expected_undiagnosed_upper"].round(1)
+    lsoas = pd.concat([lsoas, health_check_new_hypertension(lsoas["eligible_40_74"], hc)], axis=1)
     if adjacency is None:
         tgt = lsoas.loc[lsoas["target"], ["lsoa_code"]]
         adjacency = lsoa_adjacency(gpd.GeoDataFrame(tgt, geometry=geometry.loc[tgt["lsoa_code"]].to_numpy(),
@@ -702,43 +500,273 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     else:
         keep = set(codes)
         adjacency = adjacency[adjacency["lsoa_code"].isin(keep) & adjacency["neighbour_code"].isin(keep)]
-    lsoas, patches = _plan_core(lsoas, adjacency, connectors=int(connectors), capacity=float(capacity),
-                                months=float(months))
 
-    preason = dict(zip(patches["patch_id"], patches["reason"], strict=True))
-    planned = lsoas["connector"].notna().to_numpy()
-    target = lsoas["target"].to_numpy()
-    lsoas["status"] = np.where(~target, "not a target", np.where(planned, "planned", "waiting"))
-    lsoas["reason"] = [
-        "" if p else (str(preason.get(pid, "")) if t else _not_target_reason(ed, dec, sc, score_cut))
-        for p, t, pid, ed, dec, sc in zip(planned, target, lsoas["patch_id"], lsoas["imd_edition"],
-                                          lsoas["imd_decile"], lsoas["priority_score"], strict=True)]
-
-    in_patch = lsoas[lsoas["patch_id"].notna()]
-    members = in_patch.groupby("patch_id")["lsoa_code"].agg(list)
-    patches["lsoa_codes"] = patches["patch_id"].map(members.map(";".join))
-    union = [shapely.union_all(geometry.loc[members[pid]].to_numpy()) for pid in patches["patch_id"]]
-    patches = gpd.GeoDataFrame(patches, geometry=union, crs=27700)
-    patches["months_of_work"] = (patches["households"] / float(capacity)).round(1)
-    patches["status"] = np.where(patches["connector"].notna(), "planned", "waiting")
-    patches = patches.sort_values(["connector", "patch_visit", "patch_id"], na_position="last")
-    patches = patches.reset_index(drop=True)
-
-    cap_total = float(capacity) * float(months)
-    conn = _connector_table(lsoas, patches, connectors=int(connectors), cap_total=cap_total, capacity=capacity)
+    targets = lsoas[lsoas["target"]].sort_values("priority_rank")
+    rp = plan_rounds(targets, _postcodes_of(atlas, targets["lsoa_code"]), adjacency, mode=mode,
+                     connectors=int(connectors), capacity=float(capacity), months=float(months))
+    whole_months = max(1, math.floor(float(months) + 1e-9))
+    lsoas = _lsoa_outcome(lsoas, rp, score_cut=score_cut, connectors=int(connectors), capacity=float(capacity),
+                          months=whole_months)
+    patches = _patch_table(lsoas, rp, geometry, capacity=float(capacity))
+    cap_total = float(capacity) * (whole_months if mode == "campaign" else 1)
+    conn = _connector_table(lsoas, rp, connectors=int(connectors), cap_total=cap_total, capacity=float(capacity),
+                            mode=mode)
+    c20p_rounds = rp.rounds_needed.get("core20plus", 0)
+    mtc = (math.ceil(c20p_rounds / int(connectors)) if c20p_rounds else None) if mode == "campaign" else None
+    rounds = _round_rows(lsoas, rp)
     lsoas = lsoas.sort_values(["connector", "visit_order", "priority_rank"], na_position="last").reset_index(drop=True)
-    mtc = _months_to_cover(lsoas, patches, connectors=int(connectors), capacity=float(capacity))
-    lsoas = gpd.GeoDataFrame(lsoas.drop(columns=["_in_patch"]), geometry=geometry.loc[lsoas["lsoa_code"]].to_numpy(),
-                             crs=27700)
+    lsoas = gpd.GeoDataFrame(lsoas, geometry=geometry.loc[lsoas["lsoa_code"]].to_numpy(), crs=27700)
+    method = atlas.meta.get("postcodes", {}).get("source", "point in polygon") if isinstance(atlas.meta, dict) \
+        else "point in polygon"
     settings = {
-        "area": area["label"], "connectors": int(connectors), "capacity_per_month": float(capacity),
-        "months": float(months), "capacity_per_connector": cap_total, "weights": w,
-        "default_weights": dict(DEFAULT_WEIGHTS), "imd": imd, "score_cut": score_cut,
+        "area": area["label"], "mode": mode, "connectors": int(connectors), "capacity_per_month": float(capacity),
+        "months": float(months), "capacity_per_connector": cap_total, "order": order_by,
+        "order_words": ("deprivation first: Core20, then PLUS, then other targets; each by national IMD rank"
+                        if order_by == "deprivation" else "by the weighted priority score"),
+        "weights": w, "default_weights": dict(DEFAULT_WEIGHTS), "imd": imd, "score_cut": score_cut,
         "plus_rules": _describe_rules(plus_rules, plus_combine), "plus_combine": plus_combine,
+        "health_check": hc.describe(),
     }
-    return OutreachPlan(area=area, lsoas=lsoas, patches=patches, connectors=conn, settings=settings,
+    pieces = rp.pieces.copy()
+    core_hh = rp.stops[rp.stops["core20"]].groupby("piece")["households_est"].sum()
+    pieces["core20_households"] = pieces["piece"].map(core_hh).fillna(0).astype("int64")
+    plan = OutreachPlan(area=area, lsoas=lsoas, patches=patches, connectors=conn, settings=settings,
                         months_to_cover=mtc, adjacency=adjacency.reset_index(drop=True),
-                        sources=[s.format(imd=imd, geo=atlas.edition(imd).on_lsoa21) for s in _SOURCES])
+                        sources=[s.format(imd=imd, geo=atlas.edition(imd).on_lsoa21, postcode_method=method)
+                                 for s in _SOURCES] + list(hc.sources),
+                        rounds=rounds, pieces=pieces, workers_needed=dict(rp.rounds_needed))
+    plan.warnings = _order_warnings(plan)
+    return plan
+
+
+_TIER_WORDS = {1: "; Core20, so visited first, in order of national IMD rank",
+               2: "; PLUS (not Core20), so visited after every Core20 neighbourhood, by IMD rank",
+               3: "; above the priority score cut, so visited after every Core20 and PLUS neighbourhood",
+               4: ""}
+
+
+def _postcodes_of(atlas: Atlas, codes: pd.Series) -> pd.DataFrame:
+    """The atlas postcodes of some LSOAs (the table is sorted by LSOA, so each is one slice)."""
+    def make():
+        pc = atlas.postcodes[["postcode", "lsoa_code", "easting", "northing", "households_est"]]
+        # Plain object strings: a plan takes a few thousand rows of 1.5 million, and Arrow-backed takes are slow.
+        pc = pc.astype({"postcode": object, "lsoa_code": object})
+        keys = pc["lsoa_code"].to_numpy(dtype=object)
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        ends = np.r_[starts[1:], len(keys)]
+        return pc, dict(zip(keys[starts], zip(starts, ends, strict=True), strict=True))
+
+    pc, where = _cached(atlas, "postcodes", make)
+    idx = [np.arange(*where[c]) for c in codes if c in where]
+    return pc.iloc[np.concatenate(idx)] if idx else pc.iloc[:0]
+
+
+def _stop_arrays(lsoas: pd.DataFrame, rp) -> dict[str, np.ndarray]:
+    """The stops as plain arrays, with each stop's LSOA as a row number of ``lsoas`` (-1 if not there)."""
+    st = rp.stops
+    pos = {c: i for i, c in enumerate(lsoas["lsoa_code"].to_numpy(dtype=object))}
+    conn = st["connector"].to_numpy(dtype=float, na_value=np.nan)
+    month = st["month"].to_numpy(dtype=float, na_value=np.nan)
+    return {"l": np.fromiter((pos.get(c, -1) for c in st["lsoa_code"].to_numpy(dtype=object)), dtype=np.int64,
+                             count=len(st)),
+            "hh": st["households_est"].to_numpy(dtype=np.int64), "planned": st["planned"].to_numpy(dtype=bool),
+            "piece": st["piece"].to_numpy(dtype=np.int64), "conn": conn, "month": month,
+            "seq": st["lsoa_seq"].to_numpy(dtype=np.int64), "chain": st["chain"].to_numpy(dtype=np.int64),
+            "postcode": st["postcode"].to_numpy(dtype=object)}
+
+
+def _int_or_na(values: np.ndarray) -> pd.arrays.IntegerArray:
+    ok = np.isfinite(values)
+    return pd.arrays.IntegerArray(np.where(ok, values, 0).astype("int64"), ~ok)
+
+
+def _lsoa_outcome(lsoas: pd.DataFrame, rp, *, score_cut: float | None, connectors: int, capacity: float,
+                  months: int) -> pd.DataFrame:
+    """Per-LSOA connector, visit order, households planned, months and status from the rounds."""
+    n = len(lsoas)
+    a = _stop_arrays(lsoas, rp)
+    ok = a["l"] >= 0
+    l_, hh, pl = a["l"][ok], a["hh"][ok], a["planned"][ok]
+    seq = np.bincount(l_, weights=hh, minlength=n)
+    done = np.bincount(l_[pl], weights=hh[pl], minlength=n).astype(np.int64)
+    npc = pd.Series(a["postcode"][ok]).groupby(l_).nunique()
+    lsoas["postcodes"] = np.bincount(npc.index.to_numpy(), weights=npc.to_numpy(), minlength=n).astype("int64")
+    lsoas["households_planned"] = done
+    conn = np.full(n, np.nan)
+    first_m, last_m = np.full(n, np.inf), np.full(n, -np.inf)
+    first_p = np.full(n, np.iinfo(np.int64).max)
+    first_q = np.full(n, np.iinfo(np.int64).max)
+    lp, cp, mp, pp, qp = l_[pl], a["conn"][ok][pl], a["month"][ok][pl], a["piece"][ok][pl], a["seq"][ok][pl]
+    # By LSOA, then month, then piece: each LSOA's first stop is its first visit in time (caseload: in order).
+    order = np.lexsort((pp, np.where(np.isfinite(mp), mp, 0), lp))
+    lp, cp, mp, pp, qp = lp[order], cp[order], mp[order], pp[order], qp[order]
+    head = np.r_[True, lp[1:] != lp[:-1]] if len(lp) else np.array([], dtype=bool)
+    conn[lp[head]], first_p[lp[head]] = cp[head], pp[head]
+    np.minimum.at(first_q, lp, qp)
+    if len(lp) and np.isfinite(mp).any():
+        np.minimum.at(first_m, lp, np.where(np.isfinite(mp), mp, np.inf))
+        np.maximum.at(last_m, lp, np.where(np.isfinite(mp), mp, -np.inf))
+    lsoas["connector"] = _int_or_na(conn)
+    lsoas["first_month"] = _int_or_na(np.where(np.isfinite(first_m), first_m, np.nan))
+    lsoas["last_month"] = _int_or_na(np.where(np.isfinite(last_m), last_m, np.nan))
+    # Visit order: the order in which each connector first reaches an LSOA along its rounds.
+    reached = np.flatnonzero(np.isfinite(conn))
+    visit = np.full(n, np.nan)
+    if len(reached):
+        o = reached[np.lexsort((first_q[reached], first_p[reached], conn[reached]))]
+        c = conn[o]
+        starts = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1]
+        rank = np.arange(len(o)) - np.repeat(starts, np.diff(np.r_[starts, len(o)]))
+        visit[o] = rank + 1
+    lsoas["visit_order"] = _int_or_na(visit)
+    lsoas["patch_id"] = lsoas["lsoa_code"].map(_lsoa_patch(rp))
+    target = lsoas["target"].to_numpy(dtype=bool)
+    status = np.where(~target, "not a target",
+                      np.where((seq > 0) & (done >= seq), "planned", np.where(done > 0, "part planned", "waiting")))
+    lsoas["status"] = status
+    words = (f"{connectors} connector(s) × {capacity:g} households a month × {months} months are taken by "
+             "higher-priority neighbourhoods" if rp.mode == "campaign" else
+             f"the {connectors} worker(s) each already hold a higher-priority neighbourhood")
+    reasons = []
+    for st_, t, s_, d, ed, dec, sc in zip(status, target, seq, done, lsoas["imd_edition"], lsoas["imd_decile"],
+                                         lsoas["priority_score"], strict=True):
+        if not t:
+            reasons.append(_not_target_reason(ed, dec, sc, score_cut))
+        elif s_ == 0:
+            reasons.append("no residential postcode with a grid reference is placed in this LSOA (OS Code-Point "
+                           "Open), so it cannot be put on a round")
+        elif st_ == "waiting":
+            reasons.append(f"beyond capacity: {words}")
+        elif st_ == "part planned":
+            reasons.append(f"about {int(d):,} of {int(s_):,} households are planned; the rest wait: {words}")
+        else:
+            reasons.append("")
+    lsoas["reason"] = reasons
+    return lsoas
+
+
+def _lsoa_patch(rp) -> pd.Series:
+    """Patch id of each LSOA: the chain that took it as a member, so every patch is contiguous."""
+    if not rp.lsoa_chain:
+        return pd.Series(dtype=object)
+    width = max(3, len(str(max(rp.lsoa_chain.values()) + 1)))
+    return pd.Series({k: f"P{int(c) + 1:0{width}d}" for k, c in rp.lsoa_chain.items()}, dtype=object)
+
+
+def _patch_table(lsoas: pd.DataFrame, rp, geometry: pd.Series, *, capacity: float) -> gpd.GeoDataFrame:
+    t = lsoas[lsoas["patch_id"].notna()]
+    cols = ["patch_id", "connector", "connectors", "patch_visit", "lsoas", "lsoa_codes", "households",
+            "households_planned", "population", "core20_lsoas", "plus_lsoas", "priority", *_HEALTH,
+            "months_of_work", "status"]
+    if t.empty:
+        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols}, geometry=[], crs=27700)
+    ids, inv = np.unique(t["patch_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
+    n = len(ids)
+
+    def total(values) -> np.ndarray:
+        return np.bincount(inv, weights=np.asarray(values, dtype=float), minlength=n)
+
+    codes = t["lsoa_code"].to_numpy(dtype=object)
+    members: list[list[str]] = [[] for _ in range(n)]
+    for i, c in zip(inv, codes, strict=True):
+        members[i].append(c)
+    w = t["households"].to_numpy(dtype=float)
+    wsum = total(w)
+    agg = pd.DataFrame({"patch_id": ids, "lsoas": np.bincount(inv, minlength=n),
+                        "lsoa_codes": [";".join(m) for m in members],
+                        "households": total(w).astype("int64"),
+                        "households_planned": total(t["households_planned"]).astype("int64"),
+                        "population": total(t["population"]).astype("int64"),
+                        "core20_lsoas": total(t["core20"]).astype("int64"),
+                        "plus_lsoas": total(t["plus"]).astype("int64"),
+                        "priority": np.round(total(t["priority_score"].to_numpy(dtype=float) * w)
+                                             / np.where(wsum > 0, wsum, 1.0), 2)})
+    for c in _HEALTH:
+        agg[c] = total(t[c].fillna(0))
+    agg["eligible_40_74"] = agg["eligible_40_74"].round().astype("int64")
+    for c in _HEALTH[1:]:
+        agg[c] = agg[c].round(1)
+    where = dict(zip(codes, inv, strict=True))
+    st = rp.stops[rp.stops["planned"]]
+    first_piece = np.full(n, np.iinfo(np.int64).max)
+    first_conn = np.zeros(n, dtype=np.int64)
+    conns: list[set[int]] = [set() for _ in range(n)]
+    for code, piece, c in zip(st["lsoa_code"].to_numpy(dtype=object), st["piece"].to_numpy(),
+                              st["connector"].to_numpy(dtype=float), strict=True):
+        k = where.get(code)
+        if k is None:
+            continue
+        conns[k].add(int(c))
+        if piece < first_piece[k]:
+            first_piece[k], first_conn[k] = piece, int(c)
+    has = first_conn > 0
+    agg["connector"] = pd.array(np.where(has, first_conn, 0), dtype="Int64").astype("Int64")
+    agg.loc[~has, "connector"] = pd.NA
+    agg["connectors"] = [";".join(str(x) for x in sorted(cs)) for cs in conns]
+    agg["_first"] = first_piece
+    key = agg[has].sort_values(["connector", "_first"])
+    visit = pd.Series(key.groupby("connector").cumcount().to_numpy() + 1, index=key.index)
+    agg["patch_visit"] = pd.array(visit.reindex(agg.index).to_numpy(), dtype="Int64")
+    agg["months_of_work"] = (agg["households"] / capacity).round(1)
+    agg["status"] = np.where(agg["households_planned"] >= agg["households"], "planned",
+                             np.where(agg["households_planned"] > 0, "part planned", "waiting"))
+    agg["_members"] = members
+    agg = agg.sort_values(["connector", "patch_visit", "patch_id"], na_position="last").reset_index(drop=True)
+    union = [shapely.union_all(geometry.loc[m].to_numpy()) for m in agg["_members"]]
+    return gpd.GeoDataFrame(agg[cols], geometry=union, crs=27700)
+
+
+def _round_rows(lsoas: pd.DataFrame, rp) -> pd.DataFrame:
+    """Every stop with the columns of ``rounds.csv`` and what the sheets need beside them."""
+    from geo.geometry import bng_to_lonlat
+
+    st = rp.stops
+    if st.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in [*ROUND_COLUMNS, "piece", "planned"]})
+    base = lsoas.set_index("lsoa_code")
+    lon, lat = bng_to_lonlat(st["easting"].to_numpy(dtype=float), st["northing"].to_numpy(dtype=float))
+    out = pd.DataFrame({
+        "connector": st["connector"], "month": st["month"], "stop": st["stop"].astype("int64"),
+        "postcode": st["postcode"], "lsoa_code": st["lsoa_code"],
+        "lsoa_name": st["lsoa_code"].map(base["lsoa_name"]), "households_est": st["households_est"].astype("int64"),
+        "core20": st["core20"].astype(bool), "plus": st["plus"].astype(bool),
+        "easting": st["easting"].round(0).astype("int64"), "northing": st["northing"].round(0).astype("int64"),
+        "lat": np.round(lat, 6), "lon": np.round(lon, 6),
+        "piece": st["piece"].astype("int64"), "planned": st["planned"].astype(bool),
+        "postcode_households": st["postcode_households"].astype("int64"),
+        "lsoa_households": st["lsoa_code"].map(base["households"]),
+        "imd_rank": st["lsoa_code"].map(base["imd_rank"]), "imd_decile": st["lsoa_code"].map(base["imd_decile"]),
+        "patch_id": st["lsoa_code"].map(base["patch_id"]), "chain": st["chain"].astype("int64"),
+        "why": st["lsoa_code"].map(base["why"]),
+    })
+    return out.sort_values(["piece", "stop"]).reset_index(drop=True)
+
+
+def _order_warnings(plan: OutreachPlan) -> list[str]:
+    """Say in words when the user's weights plan a less deprived LSOA while a more deprived Core20 LSOA waits."""
+    if plan.settings.get("order") != "score":
+        return []
+    t = plan.lsoas
+    reached = t[t["households_planned"] > 0]
+    waiting = t[t["core20"] & t["target"] & t["status"].isin(["waiting", "part planned"])]
+    if reached.empty or waiting.empty:
+        return []
+    out = []
+    for _, w in waiting.sort_values("imd_rank").iterrows():
+        less = reached[reached["imd_rank"] > w["imd_rank"]].sort_values("imd_rank", ascending=False)
+        if less.empty:
+            continue
+        worst = less.iloc[0]
+        out.append(
+            f"Your priority weights plan {worst['lsoa_name']} ({worst['lsoa_code']}, IMD {plan.settings['imd']} "
+            f"rank {int(worst['imd_rank']):,}, decile {int(worst['imd_decile'])}) while {w['lsoa_name']} "
+            f"({w['lsoa_code']}), a Core20 neighbourhood ranked {int(w['imd_rank']):,} (decile "
+            f"{int(w['imd_decile'])}, more deprived), "
+            f"{'is only partly planned' if w['status'] == 'part planned' else 'waits'}. "
+            "With the default deprivation-first order it would come first.")
+    if len(out) > 3:
+        out = [*out[:3], f"… and {len(out) - 3} more Core20 neighbourhoods wait while less deprived ones are planned."]
+    return out
 
 
 def _describe_rules(rules, combine: str) -> str:
@@ -747,22 +775,39 @@ def _describe_rules(rules, combine: str) -> str:
     return describe_rules(rules, combine=combine)
 
 
-def _connector_table(lsoas: pd.DataFrame, patches: pd.DataFrame, *, connectors: int, cap_total: float,
-                     capacity: float) -> pd.DataFrame:
-    rows = []
-    for c in range(1, connectors + 1):
-        p = patches[patches["connector"] == c]
-        mine = lsoas[lsoas["connector"] == c]
-        hh = int(mine["households"].sum())
-        rows.append({"connector": c, "patches": len(p), "lsoas": len(mine), "households": hh,
-                     "population": int(mine["population"].sum()), "capacity_households": cap_total,
-                     "load_pct": round(100 * hh / cap_total, 1) if cap_total else 0.0,
-                     "months_of_work": round(hh / capacity, 1),
-                     "eligible_40_74": int(mine["eligible_40_74"].sum()),
-                     "expected_hypertension_yield": round(float(mine["expected_hypertension_yield"].sum()), 1),
-                     "smi_register": round(float(mine["smi_register"].sum()), 1),
-                     "ld_register": round(float(mine["ld_register"].sum()), 1)})
-    return pd.DataFrame(rows)
+def _connector_table(lsoas: pd.DataFrame, rp, *, connectors: int, cap_total: float, capacity: float,
+                     mode: str) -> pd.DataFrame:
+    """One row per connector: rounds, LSOAs, households and health-check totals (shares of partly covered LSOAs)."""
+    a = _stop_arrays(lsoas, rp)
+    on = a["planned"] & (a["l"] >= 0)
+    c = a["conn"][on].astype(np.int64) - 1
+    l_, hh = a["l"][on], a["hh"][on]
+    k = connectors
+    denom = lsoas["households"].to_numpy(dtype=float)
+    frac = hh / np.where(denom[l_] > 0, denom[l_], np.inf)
+
+    def share(col: str) -> np.ndarray:
+        v = lsoas[col].to_numpy(dtype=float, na_value=0.0)
+        return np.bincount(c, weights=np.nan_to_num(v[l_]) * frac, minlength=k)
+
+    def distinct(values: np.ndarray) -> np.ndarray:
+        if not len(c):
+            return np.zeros(k, dtype=np.int64)
+        pairs = pd.DataFrame({"c": c, "v": values}).drop_duplicates()
+        return np.bincount(pairs["c"].to_numpy(), minlength=k)
+
+    households = np.bincount(c, weights=hh, minlength=k).astype(np.int64)
+    out = pd.DataFrame({"connector": np.arange(1, k + 1), "rounds": distinct(a["piece"][on]),
+                        "patches": distinct(a["chain"][on]), "lsoas": distinct(l_),
+                        "postcodes": distinct(a["postcode"][on]), "households": households,
+                        "population": np.round(share("population")).astype(np.int64),
+                        "capacity_households": cap_total,
+                        "load_pct": np.round(100 * households / cap_total, 1) if cap_total else 0.0,
+                        "months_of_work": np.round(households / capacity, 1) if mode == "campaign" else 1.0,
+                        "eligible_40_74": np.round(share("eligible_40_74")).astype(np.int64)})
+    for col in _HEALTH[1:]:
+        out[col] = np.round(share(col), 1)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -770,29 +815,14 @@ def _connector_table(lsoas: pd.DataFrame, patches: pd.DataFrame, *, connectors: 
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _coverage(lsoas: pd.DataFrame, capacity: float, months: float) -> float:
-    """Core20/PLUS residents visited by ``months``, each connector working down its visit order."""
-    c20p = (lsoas["core20"] | lsoas["plus"]).to_numpy()
-    covered = 0.0
-    planned = lsoas[lsoas["connector"].notna()]
-    for _, mine in planned.groupby("connector"):
-        mine = mine.sort_values("visit_order")
-        hh = mine["households"].to_numpy(dtype=float)
-        before = np.concatenate([[0.0], np.cumsum(hh)[:-1]])
-        frac = np.clip((capacity * months - before) / np.where(hh > 0, hh, 1.0), 0.0, 1.0)
-        pos = lsoas.index.get_indexer(mine.index)
-        covered += float((frac * mine["population"].to_numpy(dtype=float) * c20p[pos]).sum())
-    return covered
-
-
 def scenario(plan: OutreachPlan, *, connectors: Sequence[int] = (1, 2, 3, 4, 6),
              capacities: Sequence[float] = (50, 100, 150, 200), months: Sequence[float] = (3, 6, 12)) -> pd.DataFrame:
-    """Share of the area's Core20 and PLUS residents covered after each horizon, as resources change.
+    r"""Share of the area's Core20 and PLUS residents reached after each horizon, as resources change (campaign).
 
     Parameters
     ----------
     plan
-        A plan from :func:`plan_outreach` (its scores, targets and adjacency are reused).
+        A plan from :func:`plan_outreach` (its walking sequence of postcodes is reused).
     connectors, capacities, months
         Numbers of connectors, households per connector per month, and horizons to report.
 
@@ -804,28 +834,45 @@ def scenario(plan: OutreachPlan, *, connectors: Sequence[int] = (1, 2, 3, 4, 6),
 
     Notes
     -----
-    For each (connectors, capacity) the patches and assignment are rebuilt with the longest horizon as the plan
-    horizon. A connector visits ``capacity`` households a month down their visit order; an LSOA part-visited by
-    month *m* counts the visited fraction of its households, applied to its residents (households of a similar
-    size). Share = covered Core20/PLUS residents ÷ all Core20/PLUS residents of the area.
+    For each capacity the plan's postcode sequence is cut again into rounds of that size; with *n* connectors,
+    the first :math:`n \\lfloor m \rfloor` rounds are done by month *m*. An LSOA part-visited counts the visited
+    share of its households, applied to its residents. Share = covered Core20/PLUS residents ÷ all Core20/PLUS
+    residents of the area.
     """
+    from targeting.rounds import cut_rounds
+
     if not len(months):
         raise ValueError("give at least one horizon in months")
-    lsoas = plan.lsoas.drop(columns=["patch_id", "connector", "visit_order"])
-    total = float(plan.lsoas.loc[plan.lsoas["core20"] | plan.lsoas["plus"], "population"].sum())
-    horizon = float(max(months))
+    t = plan.lsoas
+    c20p = t[t["core20"] | t["plus"]].set_index("lsoa_code")
+    total = float(c20p["population"].sum())
+    per_hh = (c20p["population"] / c20p["households"].where(c20p["households"] > 0)).fillna(0.0)
+    seq = _sequence_of(plan)
     rows = []
-    for n in connectors:
-        for cap in capacities:
-            planned, _ = _plan_core(lsoas, plan.adjacency, connectors=int(n), capacity=float(cap), months=horizon)
+    for cap in capacities:
+        stops = cut_rounds(seq, capacity=float(cap), order_walks=False).stops if len(seq) else seq
+        for n in connectors:
             for m in months:
-                covered = _coverage(planned, float(cap), float(m))
-                visited = float(np.minimum(
-                    planned[planned["connector"].notna()].groupby("connector")["households"].sum(),
-                    float(cap) * float(m)).sum())
+                done = stops[stops["piece"] < int(n) * max(1, math.floor(float(m) + 1e-9))] if len(stops) \
+                    else stops
+                hh = done.groupby("lsoa_code")["households_est"].sum() if len(done) else pd.Series(dtype=float)
+                covered = float((hh.reindex(per_hh.index).fillna(0) * per_hh).sum())
                 rows.append({"connectors": int(n), "capacity": float(cap), "months": float(m),
-                             "households_visited": round(visited), "core20plus_residents": round(total),
+                             "households_visited": int(hh.sum()), "core20plus_residents": round(total),
                              "residents_covered": round(covered),
                              "share_covered": round(covered / total, 4) if total else 0.0,
                              "pct_covered": round(100 * covered / total, 1) if total else 0.0})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values(["connectors", "capacity", "months"]).reset_index(drop=True)
+
+
+def _sequence_of(plan: OutreachPlan) -> pd.DataFrame:
+    """The plan's walking sequence of postcodes (whole postcodes, in the order they were cut)."""
+    r = plan.rounds
+    if r.empty:
+        return pd.DataFrame(columns=["postcode", "lsoa_code", "households_est", "chain", "easting", "northing"])
+    seq = r.sort_values(["piece", "stop"]).drop_duplicates("postcode")
+    chain = seq["chain"]
+    return pd.DataFrame({"postcode": seq["postcode"].to_numpy(), "lsoa_code": seq["lsoa_code"].to_numpy(),
+                         "households_est": seq["postcode_households"].to_numpy(), "chain": chain.to_numpy(),
+                         "easting": seq["easting"].to_numpy(dtype=float),
+                         "northing": seq["northing"].to_numpy(dtype=float)})

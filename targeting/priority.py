@@ -7,7 +7,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "WeightsError", "parse_weights", "priority_scores"]
+__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "ORDERS", "WeightsError", "parse_weights", "priority_order",
+           "priority_scores"]
+
+#: How target LSOAs are put in order: deprivation first (the default) or the user's weighted score.
+ORDERS = ("deprivation", "score")
 
 #: Components of the priority score, in the order they are shown.
 COMPONENTS = ("deprivation", "plus", "undiagnosed", "registration", "size")
@@ -190,3 +194,44 @@ def _explain(lsoas: pd.DataFrame, comp: pd.DataFrame, *, imd: int) -> pd.Series:
             f"{k} {c[f'points_{k}']:.1f}" for k in COMPONENTS))
         out.append("; ".join(parts))
     return pd.Series(out, index=lsoas.index, dtype=object)
+
+
+def priority_order(lsoas: pd.DataFrame, *, by: str = "deprivation") -> pd.DataFrame:
+    r"""Put LSOAs in the order outreach reaches them: deprivation first (default) or by weighted score.
+
+    Parameters
+    ----------
+    lsoas
+        ``lsoa_code``, ``core20``, ``plus``, ``target``, ``imd_rank``, ``imd_score`` (optional) and, for
+        ``by="score"``, ``priority_score``.
+    by
+        ``"deprivation"``: Core20 LSOAs first, then PLUS LSOAs that are not Core20, then other targets (a
+        score cut), then the rest; within each tier by national IMD rank (1 = most deprived), the IMD score
+        breaking ties (higher first; equal ranks occur for LSOAs that inherit a 2011 parent's IMD 2019 rank
+        across the vintage bridge), then PLUS first. ``"score"``: by the weighted priority score, the IMD rank
+        breaking ties, targets before the rest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned to ``lsoas.index``: ``tier`` (1–4 for deprivation; 1 for every target and 4 for the rest when
+        ordering by score) and ``priority_rank`` (1 = first).
+    """
+    if by not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {by!r}")
+    core = lsoas["core20"].astype(bool).to_numpy()
+    plus = lsoas["plus"].astype(bool).to_numpy()
+    target = lsoas["target"].astype(bool).to_numpy() if "target" in lsoas else core | plus
+    rank = lsoas["imd_rank"].astype(float).to_numpy()
+    score = lsoas["imd_score"].astype(float).fillna(0.0).to_numpy() if "imd_score" in lsoas else np.zeros(len(rank))
+    codes = lsoas["lsoa_code"].astype(str).to_numpy()
+    if by == "deprivation":
+        tier = np.where(core & target, 1, np.where(plus & target, 2, np.where(target, 3, 4)))
+        keys = (codes, ~plus, -score, rank, tier)
+    else:
+        tier = np.where(target, 1, 4)
+        keys = (codes, rank, -lsoas["priority_score"].astype(float).to_numpy(), tier)
+    order = np.lexsort(keys)
+    out = np.empty(len(order), dtype="int64")
+    out[order] = np.arange(1, len(order) + 1)
+    return pd.DataFrame({"tier": tier.astype("int64"), "priority_rank": out}, index=lsoas.index)

@@ -121,7 +121,13 @@ def test_outreach_page_flow(app):
     text = _texts(app)
     assert "Birmingham East Central" in text.title() or "BIRMINGHAM EAST CENTRAL" in text
     keys = {b.key for b in app.get("download_button")}
-    assert {"outreach_csv", "outreach_geojson", "outreach_sheets"} <= keys
+    assert {"outreach_csv", "outreach_rounds_csv", "outreach_rounds_geojson", "outreach_geojson",
+            "outreach_sheets"} <= keys
+    assert "Month 1" in text and "postcodes, about" in text  # the rounds of the month, as numbered points
+    assert any(s.key == "out_month" for s in app.slider)
+    app.radio(key="out_mode").set_value("caseload").run()
+    assert not app.exception
+    assert "Workers for every Core20 household" in {m.label for m in app.metric}
 
 
 def test_explore_pcn_with_outreach_patches(app):

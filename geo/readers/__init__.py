@@ -20,7 +20,7 @@ _WHERE = {
     "read_practice_map": "nhs", "read_qof_dm_achievement": "nhs", "read_qof_prevalence": "nhs",
     "read_boundaries": "ons",
     "read_icb_boundaries": "ons", "read_lsoa11_lsoa21": "ons", "read_lsoa21_lad": "ons", "read_lsoa_icb": "ons",
-    "read_oa11_lookup": "ons", "read_ruc": "ons", "read_codepoint": "os",
+    "read_oa11_lookup": "ons", "read_onspd": "ons", "read_ruc": "ons", "read_codepoint": "os",
 }
 
 
@@ -47,6 +47,7 @@ __all__ = [
     "read_lsoa_icb",
     "read_mye_single_year",
     "read_oa11_lookup",
+    "read_onspd",
     "read_practice_map",
     "read_qof_dm_achievement",
     "read_qof_prevalence",

@@ -28,6 +28,7 @@ __all__ = [
     "read_lsoa21_lad",
     "read_lsoa_icb",
     "read_oa11_lookup",
+    "read_onspd",
     "read_ruc",
 ]
 
@@ -306,3 +307,99 @@ def read_oa11_lookup(path: str | Path) -> pd.DataFrame:
     check_codes(df, "oa_code", problems, pattern=re.compile(r"^[EWS]00\d{6}$"), what="OA code")
     check_codes(df, "lsoa_code", problems, pattern=re.compile(r"^[EWS]01\d{6}$"), unique=False)
     return finish(problems, df)
+
+
+#: ONSPD headers: the long-standing lower-case names first, then the upper-case names of later releases.
+_ONSPD_SPEC = {
+    "postcode": ["pcds", "pcd", "pcd7", "pcd8", "pcd2"],
+    "doterm": ["doterm"],
+    "usertype": ["usertype", "usrtypind"],
+    "easting": ["oseast1m", "east1m"],
+    "northing": ["osnrth1m", "north1m"],
+    "country_code": ["ctry", "ctry25cd", "ctry24cd", "ctry12cd"],
+    "lsoa21_code": ["lsoa21", "lsoa21cd"],
+}
+
+
+def read_onspd(path: str | Path) -> pd.DataFrame:
+    """Read the ONS Postcode Directory (ONSPD) as published: the zip (``Data/ONSPD_<MON>_<YYYY>_UK.csv``) or its CSV.
+
+    Only the columns the atlas needs are parsed, so the full directory (about 2.7 million rows) reads quickly.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``postcode`` (normalised, one space), ``lsoa21_code`` (LSOA 2021; empty where ONSPD has none),
+        ``terminated`` (``doterm`` is filled), ``large_user`` (``usertype`` 1), ``easting``, ``northing``
+        (EPSG:27700 metres; missing where ONSPD has no grid reference) and ``country_code``.
+
+    Raises
+    ------
+    ValidationError
+        Naming the file and column when a required column is missing, a postcode is blank, an LSOA 2021 code
+        is malformed or the user type is neither 0 nor 1.
+    """
+    import io
+    import zipfile
+
+    from geo.readers._common import norm
+    from geo.readers.os import normalise_postcode
+
+    path = Path(path)
+    problems = Problems(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if n.lower().endswith(".csv")
+                         and "onspd" in n.lower().rsplit("/", 1)[-1] and "/multi_csv/" not in n.lower()]
+                if not names:
+                    raise ValidationError(path, [_problem("the zip holds no Data/ONSPD_*.csv file")])
+                raw = zf.read(max(names, key=lambda n: zf.getinfo(n).file_size))
+        else:
+            raw = path.read_bytes()
+            if raw[:2] == b"\x1f\x8b":
+                import gzip
+
+                raw = gzip.decompress(raw)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValidationError(path, [_problem(f"cannot be read as the ONS Postcode Directory ({exc})")]) from None
+    header = pd.read_csv(io.BytesIO(raw), nrows=0, encoding="latin-1")
+    picked = pick_columns(header, _ONSPD_SPEC, problems, optional=["easting", "northing", "country_code", "doterm"])
+    problems.raise_if_any()
+    normed = {norm(c): c for c in header.columns}
+    cols = {}
+    for canon in picked.columns:  # the first alias present, as pick_columns chose it
+        orig = next(normed[norm(a)] for a in _ONSPD_SPEC[canon] if norm(a) in normed)
+        cols[orig] = canon
+    raw_df = pd.read_csv(io.BytesIO(raw), usecols=list(cols), dtype=str, keep_default_na=False, encoding="latin-1")
+    df = raw_df.rename(columns=cols)
+    blank = df["postcode"].str.strip().eq("")
+    if blank.any():
+        problems.add("pcds", f"{int(blank.sum())} blank postcodes", rows=_first_rows(blank))
+    ut = df["usertype"].str.strip()
+    bad_ut = ~ut.isin(["0", "1"])
+    if bad_ut.any():
+        problems.add("usertype", "user type must be 0 (small user) or 1 (large user)", rows=_first_rows(bad_ut),
+                     examples=tuple(ut[bad_ut].head(3)))
+    lsoa = df["lsoa21_code"].str.strip()
+    bad_lsoa = ~(lsoa.eq("") | lsoa.str.match(LSOA_RE.pattern) | lsoa.str.match(r"^[LMNSW]\d{8}$|^[A-Z]99999999$"))
+    if bad_lsoa.any():
+        problems.add("lsoa21", "not an LSOA 2021 code", rows=_first_rows(bad_lsoa),
+                     examples=tuple(lsoa[bad_lsoa].head(3)))
+    problems.raise_if_any()
+    out = pd.DataFrame({
+        "postcode": normalise_postcode(df["postcode"]),
+        "lsoa21_code": lsoa.where(lsoa.str.match(LSOA_RE.pattern), ""),
+        "terminated": df["doterm"].str.strip().ne("") if "doterm" in df else False,
+        "large_user": ut.eq("1"),
+    })
+    for c in ("easting", "northing"):
+        out[c] = pd.to_numeric(df[c], errors="coerce") if c in df else np.nan
+    out["country_code"] = df.get("country_code", "")
+    return out.reset_index(drop=True)
+
+
+def _first_rows(mask: pd.Series) -> tuple[int, ...]:
+    return tuple(int(i) + 2 for i in np.flatnonzero(mask.to_numpy())[:3])  # spreadsheet rows (header = 1)

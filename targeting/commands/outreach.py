@@ -1,4 +1,4 @@
-"""``targets``: an outreach plan for a PCN or an ICB, written as targets.csv, patches.geojson and visit sheets."""
+"""``targets``: an outreach plan for a PCN or an ICB: targets, postcode rounds, patches and printable visit sheets."""
 
 from __future__ import annotations
 
@@ -13,20 +13,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     area = p.add_mutually_exclusive_group(required=True)
     area.add_argument("--pcn", help="PCN code or a unique part of its name (its indicative footprint), e.g. U37316")
     area.add_argument("--icb", help="ICB: ONS code (E54…), NHS code (Q…) or name")
-    p.add_argument("--connectors", type=int, default=3, help="number of connectors (default 3)")
+    p.add_argument("--mode", choices=["campaign", "caseload"], default="campaign",
+                   help="campaign (default): each target household visited once, one round of postcodes a month "
+                        "per connector; caseload: each worker keeps one neighbourhood of about --capacity "
+                        "households, visited every month")
+    p.add_argument("--connectors", type=int, default=3, help="number of connectors or workers (default 3)")
     p.add_argument("--capacity", type=float, default=100,
-                   help="households per connector per month (default 100)")
+                   help="households per connector per month, or per worker's caseload (default 100)")
     p.add_argument("--months", type=float, default=12,
-                   help="plan horizon in months; caps each patch and each connector at capacity × months (default 12)")
-    p.add_argument("--weights", help="priority weights, e.g. deprivation=0.5,plus=0.2,undiagnosed=0.2,"
-                                     "registration=0.05,size=0.05 (unnamed ones keep their defaults)")
+                   help="campaign horizon in whole months: one round per connector per month (default 12)")
+    p.add_argument("--weights", help="order by a weighted priority score instead of deprivation first, e.g. "
+                                     "deprivation=0.5,plus=0.2,undiagnosed=0.2,registration=0.05,size=0.05 "
+                                     "(unnamed ones keep their defaults)")
+    p.add_argument("--uptake", type=float, help="NHS Health Check uptake among those offered (default 0.526, "
+                                                "Patel et al. 2020; the range stays the published 0.251–0.847 "
+                                                "unless the value falls outside it)")
+    p.add_argument("--detection", type=float,
+                   help="new hypertension diagnoses per NHS Health Check (default 0.038, Robson et al. 2016)")
+    p.add_argument("--already-diagnosed", type=float,
+                   help="share of residents aged 40–74 not eligible because already diagnosed (default 0.30, PHE)")
+    p.add_argument("--basemap", choices=["OpenStreetMap"],
+                   help="draw a street basemap under the visit sheets' maps (needs the internet when printing)")
     p.add_argument("--score-cut", type=float, help="also target LSOAs with a priority score at or above this (0–100)")
     p.add_argument("--imd", type=int, choices=[2019, 2025], default=2025,
                    help="IMD edition for deprivation and Core20 (default 2025; 2019 is carried to LSOA 2021)")
     p.add_argument("--scenario", action="store_true",
                    help="also write scenario.csv: share of Core20 and PLUS residents reached in 3, 6 and 12 months "
                         "with half, the same, twice and four times the connectors, and half to twice the capacity")
-    p.add_argument("--out", required=True, type=Path, help="folder for targets.csv, patches.geojson, visit_sheets.html")
+    p.add_argument("--out", required=True, type=Path,
+                   help="folder for targets.csv, rounds.csv, rounds.geojson, patches.geojson, visit_sheets.html")
     p.set_defaults(func=_targets)
 
 
@@ -44,31 +59,59 @@ def _targets(args: argparse.Namespace) -> int:
         return 2
 
 
+def _health_check(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from targeting.health_checks import DEFAULT_HEALTH_CHECK
+
+    hc = DEFAULT_HEALTH_CHECK
+    changes = {}
+    if args.uptake is not None:
+        changes.update(uptake=args.uptake, uptake_low=min(hc.uptake_low, args.uptake),
+                       uptake_high=max(hc.uptake_high, args.uptake))
+    if args.detection is not None:
+        changes["detection"] = args.detection
+    if args.already_diagnosed is not None:
+        changes["already_diagnosed"] = args.already_diagnosed
+    return replace(hc, **changes) if changes else None
+
+
 def _run(args: argparse.Namespace) -> int:
     from geo.atlas import load
     from targeting.output import write_plan
     from targeting.outreach import check_settings, plan_outreach, scenario
 
     check_settings(args.connectors, args.capacity, args.months, args.score_cut)  # before the slow load
+    hc = _health_check(args)
     atlas = load(progress=False)
     plan = plan_outreach(atlas, pcn=args.pcn, icb=args.icb, connectors=args.connectors, capacity=args.capacity,
-                         months=args.months, weights=args.weights, score_cut=args.score_cut, imd=args.imd)
+                         months=args.months, weights=args.weights, score_cut=args.score_cut, imd=args.imd,
+                         mode=args.mode, health_check=hc)
     scen = None
     if args.scenario:  # around the plan's own resources: half, the same, double and four times
         n, cap = args.connectors, args.capacity
         scen = scenario(plan, connectors=sorted({max(1, n // 2), n, 2 * n, 4 * n}),
                         capacities=sorted({cap / 2, cap, 2 * cap}), months=(3, 6, 12))
-    written = write_plan(plan, args.out, scenario=scen)
+    written = write_plan(plan, args.out, scenario=scen, basemap=args.basemap)
     t = plan.lsoas
-    print(f"{plan.area['label']}: {int(t['target'].sum())} target neighbourhoods in {len(plan.patches)} patches; "
-          f"{int((t['status'] == 'planned').sum())} planned for {plan.settings['connectors']} connector(s) over "
-          f"{plan.settings['months']:g} months; every Core20 and PLUS household in about {plan.months_to_cover} "
-          f"months.", file=sys.stderr)
+    n_planned = int((t["status"] == "planned").sum())
+    n_part = int((t["status"] == "part planned").sum())
+    need = plan.workers_needed
+    if plan.settings["mode"] == "caseload":
+        print(f"{plan.area['label']}: {int(t['target'].sum())} target neighbourhoods carved into {len(plan.pieces)} "
+              f"caseloads of about {args.capacity:g} households; {min(args.connectors, len(plan.pieces))} given out. "
+              f"Workers needed for every Core20 household: {need.get('core20', 0)}; for every Core20 and PLUS "
+              f"household: {need.get('core20plus', 0)}.", file=sys.stderr)
+    else:
+        print(f"{plan.area['label']}: {int(t['target'].sum())} target neighbourhoods, {len(plan.pieces)} rounds of "
+              f"about {args.capacity:g} households; {n_planned} planned in full and {n_part} in part for "
+              f"{plan.settings['connectors']} connector(s) over {plan.settings['months']:g} months; every Core20 and "
+              f"PLUS household in about {plan.months_to_cover} months.", file=sys.stderr)
+    for w in plan.warnings:
+        print(f"note: {w}", file=sys.stderr)
     targets = t[t["target"]]
-    if len(targets) and not (t["status"] == "planned").any():
-        print(f"warning: no target neighbourhood fits one connector's {plan.settings['capacity_per_connector']:,.0f} "
-              f"households (capacity × months); the smallest has {int(targets['households'].min()):,}. "
-              "Raise --capacity or --months.", file=sys.stderr)
+    if len(targets) and plan.rounds.empty:
+        print("warning: no target neighbourhood has a residential postcode to visit.", file=sys.stderr)
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -207,7 +207,9 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
     src = "Outreach plan from IoD, Census 2021, NHS Digital registrations (July 2022) and QOF 2022-23"
     w = plan.settings.get("weights", "")
     w = ", ".join(f"{k} {v:g}" for k, v in w.items()) if isinstance(w, dict) else str(w)
-    vintage = f"IMD {imd}; priority weights {w}"
+    order = plan.settings.get("order") if hasattr(plan, "settings") else None
+    vintage = f"IMD {imd}; " + ("deprivation first (Core20, then PLUS, by national IMD rank)" if order ==
+                                "deprivation" else f"priority weights {w}")
     n = int(plan.settings.get("connectors", 0) or t["connector"].max() or 0)
     waiting = "Target, waiting for capacity"
     conn = pd.Series([f"Connector {int(c)}" if pd.notna(c) else (waiting if st == "waiting" else None)
@@ -220,8 +222,9 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
                        note="Pale orange: a Core20 or PLUS target that waits for capacity. Grey: not a target. "
                             "With more than 9 connectors, colours repeat."),
         category_layer("plan_status", "Plan status", t["status"].to_numpy(),
-                       order=["planned", "waiting", "not a target"], source=src, vintage=vintage,
-                       group="Outreach plan", palette=("#009E73", "#E69F00", "#f2f2f2")),
+                       order=["planned", "part planned", "waiting", "not a target"], source=src, vintage=vintage,
+                       group="Outreach plan", palette=("#009E73", "#56B4E9", "#E69F00", "#f2f2f2"),
+                       note="Part planned: some of its postcodes are on a round in the horizon, the rest wait."),
         value_layer("plan_score", "Priority score", t["priority_score"].to_numpy(dtype=float),
                     units="0–100, from the weighted components (see the table)", source=src, vintage=vintage,
                     group="Outreach plan", decimals=0),

@@ -15,20 +15,35 @@ def plan(each_atlas):
     return plan_outreach(each_atlas, pcn=BRADFORD_PCN, connectors=3, capacity=300, months=6)
 
 
-def test_one_a4_section_per_connector_with_map_list_and_reasons(plan):
+def test_one_a4_page_per_connector_and_month_with_map_postcodes_and_reasons(plan):
     html = visit_sheets_html(plan)
     assert "@page { size: A4" in html and "page-break-after: always" in html
-    sections = re.findall(r'<section class="sheet">(.*?)</section>', html, flags=re.S)
-    per_connector = [s for s in sections if s.lstrip().startswith("<h2>Connector ")]
-    assert len(per_connector) == int((plan.connectors["lsoas"] > 0).sum()) == 3
-    for k, sec in enumerate(per_connector, start=1):
-        mine = plan.lsoas[plan.lsoas["connector"] == k].sort_values("visit_order")
-        assert "<svg" in sec and sec.count("<path") >= len(mine)
-        # The ordered list follows the visit order and says why, in words.
-        positions = [sec.index(code) for code in mine["lsoa_code"]]
+    pages = re.findall(r'<section class="sheet round">(.*?)</section>', html, flags=re.S)
+    rounds = plan.rounds_table()
+    months = rounds.groupby(["connector", "month"], sort=True)
+    assert len(pages) == months.ngroups == 18  # 3 connectors × 6 months, every month has work
+    for page, ((c, m), stops) in zip(pages, months, strict=True):
+        assert page.lstrip().startswith(f"<h2>Connector {c} · month {m} ")
+        # The postcodes are listed in walking order, with about how many households each.
+        stops = stops.sort_values("stop")
+        positions = [page.index(f"<b>{pc}</b>") for pc in stops["postcode"]]
         assert positions == sorted(positions)
-        assert sec.count("in the most deprived") >= len(mine)
-        assert "ethnic minority communities" in sec and "undiagnosed high blood pressure" in sec
+        assert page.count("about ") >= len(stops)
+        # An offline map: LSOA outlines, a numbered point per stop, a scale bar and a north arrow.
+        assert "<svg" in page and page.count('r="8"') == len(stops) and "<path" in page
+        assert 'aria-label="north arrow"' in page and (" m</text>" in page or " km</text>" in page)
+        # Why each neighbourhood was chosen, in words, deprivation beside ethnicity.
+        assert "in the most deprived" in page and "ethnic minority communities" in page
+
+
+def test_a_street_basemap_only_when_chosen(plan):
+    assert "tile.openstreetmap.org" not in visit_sheets_html(plan)
+    with_tiles = visit_sheets_html(plan, basemap="OpenStreetMap", connector=1)
+    assert '<image href="https://tile.openstreetmap.org/' in with_tiles
+    assert "OpenStreetMap contributors" in with_tiles
+    assert with_tiles.count('<section class="sheet round">') == 6
+    with pytest.raises(ValueError, match="basemap"):
+        visit_sheets_html(plan, basemap="http://evil.example/{z}/{x}/{y}.png")
 
 
 def test_sheets_state_sources_vintages_and_the_reminder(plan):
@@ -41,7 +56,7 @@ def test_sheets_state_sources_vintages_and_the_reminder(plan):
 
 def test_waiting_core20_neighbourhoods_are_listed_with_their_reason(plan):
     html = visit_sheets_html(plan)
-    waiting = plan.lsoas[(plan.lsoas["status"] == "waiting") & plan.lsoas["core20"]]
+    waiting = plan.lsoas[(plan.lsoas["status"] != "planned") & plan.lsoas["core20"]]
     assert len(waiting) > 0
     tail = html[html.index("not in this plan yet"):]
     for code in waiting["lsoa_code"]:
