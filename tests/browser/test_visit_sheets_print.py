@@ -3,10 +3,13 @@
 import re
 from pathlib import Path
 
+import pytest
+
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 A4_PRINTABLE = {"width": 688, "height": 1017}  # 210 × 297 mm less 14 mm margins, at 96 px per inch
 
 
+@pytest.mark.slow
 def test_one_connectors_sheets_print_as_a4_pages_with_postcodes(atlas, browser, tmp_path):
     from targeting.outreach import plan_outreach
     from targeting.visit_sheets import visit_sheets_html

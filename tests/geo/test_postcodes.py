@@ -35,10 +35,11 @@ def _codepoint_england(data_dir) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def england(data_dir):
+def england(data_dir):  # the whole national Code-Point Open file
     return _codepoint_england(data_dir)
 
 
+@pytest.mark.slow
 def test_at_least_99_5_percent_of_englands_postcodes_are_placed(atlas, england):
     pc = atlas.postcodes
     assert len(england) == 1_489_907  # MANIFEST.md: England 1,489,907 of 1,743,449
@@ -54,6 +55,7 @@ def test_at_least_99_5_percent_of_englands_postcodes_are_placed(atlas, england):
     assert "large users" in st["limits"]  # what Code-Point Open cannot show is said
 
 
+@pytest.mark.slow
 def test_placed_postcodes_agree_with_the_local_authority_code_point_gives(atlas, england):
     # Independent check: Code-Point Open names each postcode's local authority (April 2025); the LSOA it is placed
     # in belongs to a local authority (ONS LSOA 2021 → LAD 2024). Boundaries moved little between those dates.
@@ -65,6 +67,7 @@ def test_placed_postcodes_agree_with_the_local_authority_code_point_gives(atlas,
     assert same[~pc["near_boundary"]].mean() > same[pc["near_boundary"]].mean()
 
 
+@pytest.mark.slow
 def test_households_are_shared_among_an_lsoas_postcodes_and_add_up(atlas):
     pc = atlas.postcodes
     hh = atlas.lsoa21.set_index("lsoa_code")["households"]
@@ -77,6 +80,7 @@ def test_households_are_shared_among_an_lsoas_postcodes_and_add_up(atlas):
     assert per.index.nunique() >= len(hh) - atlas.meta["postcodes"]["lsoas_without_postcode"]
 
 
+@pytest.mark.slow
 def test_centroids_come_from_the_same_placed_postcodes(atlas):
     pc = atlas.postcodes.dropna(subset=["easting"])
     mean = pc.groupby("lsoa_code")[["easting", "northing"]].mean()

@@ -12,6 +12,8 @@ from targeting.outreach import ROUND_COLUMNS, _footprints, plan_outreach
 from targeting.patches import lsoa_adjacency
 from targeting.rounds import walking_order
 
+pytestmark = pytest.mark.slow  # national atlas: Birmingham, West Yorkshire and Bradford plans
+
 BIRMINGHAM_EAST_CENTRAL = "U79433"
 BRADFORD_PCN = "U37316"  # BRADFORD CITY 4 PCN
 
