@@ -157,14 +157,18 @@ def test_plan_map_has_connectors_and_patches(atlas):
 
     plan = plan_outreach(atlas, pcn="U79433", connectors=3)
     patches = render_area.plan_patches(plan, atlas.lsoa21)
-    assert set(patches["connector"]) == {1.0, 2.0, 3.0}
+    # A patch is coloured by the first connector to reach it; a connector's rounds can run on into a patch
+    # another connector started, so every connector walks some patch but need not be the first in one.
+    assert set(patches["connector"]) <= {1.0, 2.0, 3.0} and 1.0 in set(patches["connector"])
+    walked = {int(c) for cs in plan.patches["connectors"] for c in str(cs).split(";") if c}
+    assert walked == {1, 2, 3}
     d = _payload_dict(render_area.plan_map_payload(atlas, plan))
     assert d["initial"] == "plan_connector"
     assert len(decode(d["topo"])[1]) == len(plan.lsoas)
     planned = plan.patches[plan.patches["connector"].notna()]
     assert len(d["overlays"]["patches"]["lines"]) == len(planned) == patches["label"].nunique()
     conn = next(lay for lay in d["layers"] if lay["key"] == "plan_connector")
-    planned = (plan.lsoas["status"] == "planned").to_numpy()
+    planned = plan.lsoas["status"].isin(["planned", "part planned"]).to_numpy()
     waiting = (plan.lsoas["status"] == "waiting").to_numpy()
     assert all((c != "-") == (p or w) for c, p, w in zip(conn["cls"], planned, waiting, strict=True))
     assert {int(c) for c, w in zip(conn["cls"], waiting, strict=True) if w} <= {3}  # its own colour after 1-3
