@@ -28,11 +28,12 @@ def test_a_reused_folder_holds_only_the_new_plan(tmp_path, capsys, request, whic
     # issue 13: a stale scenario.csv from another PCN's plan stayed beside the new plan and did not name its area
     code, _ = _run(capsys, ["targets", "--pcn", BRADFORD_PCN, "--connectors", "2", "--out", str(out)])
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(["my_notes.txt", *PLAN_FILES[:3]])
+    assert sorted(p.name for p in out.iterdir()) == sorted(["my_notes.txt", *PLAN_FILES[:-1]])  # all but scenario
     assert (out / "my_notes.txt").read_text() == "keep me"
     targets = pd.read_csv(out / "targets.csv")
     assert targets["area"].str.contains(BRADFORD_PCN).all()
-    assert targets["settings"].str.startswith("2 connector(s), 100 households per connector per month, 12 months").all()
+    assert targets["settings"].str.startswith("campaign: 2 connector(s), 100 households per connector per month, "
+                                              "12 months; order deprivation first").all()
 
 
 def test_a_failed_plan_leaves_the_earlier_files(tmp_path, capsys, small_cli):
