@@ -71,7 +71,8 @@ def test_every_name_is_escaped(plan):
     hostile.area = {**hostile.area, "name": HOSTILE, "icb_name": HOSTILE}
     html = visit_sheets_html(hostile, scenario=scenario(plan, connectors=(1,), capacities=(100,), months=(3,)))
     assert "<script>" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # escaped by the autoescaping template
+    assert ("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html  # html.escape (the round pages)
+            or "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html)  # or an autoescaping template
 
 
 def test_the_map_needs_no_internet(plan):
