@@ -71,8 +71,9 @@ def test_every_name_is_escaped(plan):
     hostile.area = {**hostile.area, "name": HOSTILE, "icb_name": HOSTILE}
     html = visit_sheets_html(hostile, scenario=scenario(plan, connectors=(1,), capacities=(100,), months=(3,)))
     assert "<script>" not in html and "<img" not in html
-    assert ("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html  # html.escape (the round pages)
-            or "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html)  # or an autoescaping template
+    # Escaped exactly once, by the autoescaping templates (the SVG maps included): never twice.
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&amp;lt;" not in html and "&amp;#" not in html
 
 
 def test_the_map_needs_no_internet(plan):
@@ -85,3 +86,5 @@ def test_svg_map_of_nothing_is_empty(plan):
     assert svg_map(plan.lsoas.iloc[:0]) == ""
     one = svg_map(plan.lsoas.iloc[:1], title="<b>")
     assert one.startswith("<svg") and "<title>&lt;b&gt;</title>" in one
+    quoted = svg_map(plan.lsoas.iloc[:1], title='"><img src=x onerror=alert(1)>')
+    assert "<title>&#34;&gt;&lt;img src=x onerror=alert(1)&gt;</title>" in quoted and "<img" not in quoted
