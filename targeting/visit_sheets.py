@@ -410,7 +410,8 @@ def _not_planned_section(plan: OutreachPlan) -> str:
     return f"""<section class="sheet">
 <h2>Core20 and PLUS neighbourhoods not in this plan yet</h2>
 <p>Every target neighbourhood of the area not fully covered by this plan, with the reason, in priority order.
-More connectors, more capacity or a longer horizon bring them in (see the scenario table).</p>
+More connectors, more capacity or a longer horizon bring them in: the scenario table (the app's Scenarios
+option, or <code>targets --scenario</code>) shows how many.</p>
 <table><thead><tr><th>Neighbourhood</th><th>Group</th><th>IMD rank</th><th>Households</th><th>Planned</th>
 <th>Reason</th></tr></thead><tbody>{rows}</tbody></table>
 <p class="small">{escape(_REMINDER)}</p>
