@@ -136,7 +136,17 @@ cols = ["pcn_code", "pcn", "practices", "weighted_imd_score", "imd_quintile", "c
         "value", "lower", "upper", "icb_value", "england_value", "vs_icb", "vs_england", "funnel", "patients_entered",
         "patients_left", "lsoas_entered", "lsoas_left"]
 shown = t[[c for c in cols if c in t.columns]]
-st.dataframe(shown.round(1), hide_index=True, width="stretch")
+ci = [f"{lo:.1f}–{hi:.1f}" if pd.notna(lo) else "–" for lo, hi in zip(t["lower"], t["upper"], strict=True)]
+compact = pd.DataFrame({"Code": t["pcn_code"], "PCN": t["pcn"], f"IMD {imd} score": t["weighted_imd_score"].round(1),
+                        "% Core20": t["core20_pct"].round(1), "Numerator": t["numerator"],
+                        "Denominator": t["denominator"], "Value": t["value"].round(1), "95% CI": ci,
+                        "vs ICB": t["vs_icb"], "vs England": t["vs_england"], "Funnel": t["funnel"]})
+px = {"Code": 62, "PCN": 190, f"IMD {imd} score": 72, "% Core20": 66, "Numerator": 76, "Denominator": 84,
+      "Value": 56, "95% CI": 86, "vs ICB": 62, "vs England": 76, "Funnel": 96}  # fits a 1,400 px screen
+st.dataframe(compact, hide_index=True, width="stretch",
+             column_config={k: st.column_config.Column(width=w) for k, w in px.items()})
+st.caption(f"ICB {summary['icb_value']:.1f}, England {summary['england_value']:.1f} ({unit}). The download has "
+           "every column (limits, quintiles, comparators).")
 download = shown.assign(metric=summary["label"], imd=imd, source=summary.get("source", ""),
                         order=summary.get("order", ""))
 st.download_button("Download the comparison (CSV)", csv_text(download).encode("utf-8"),
