@@ -72,6 +72,7 @@ with col_map:
                "(the layer goes into the page address). Hover for figures, click an LSOA or a practice for "
                "details. LSOA boundaries: ONS LSOA (December 2021) BSC, contains OS data © Crown copyright and "
                f"database right 2021.{carried} Practices: NHS Digital, July 2022. PCN footprints are indicative.")
+    st.markdown("[The map as a table](#the-map-as-a-table): every LSOA drawn, with its figures, below.")
 
 clicked = (out or {}).get("last_active_drawing") or {}
 props = clicked.get("properties") or {}
@@ -180,8 +181,10 @@ if area.kind == "pcn":
                                                                          format="%.1f")})
     source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
 
-if area.kind in ("icb", "lad", "pcn"):
+if area.kind in ("icb", "lad", "pcn", "practice"):
     from targeting.lsoas import lsoa_table
+
+    st.subheader("The map as a table", anchor="the-map-as-a-table")
 
     icb_for_table = area.icb_nhs
     table = lsoa_table(get_tables(), icb_for_table, imd=int(imd))
@@ -191,7 +194,7 @@ if area.kind in ("icb", "lad", "pcn"):
         table = table[table["lsoa_code"].isin(footprint_lsoas(area.code, int(imd)))]
     table = table.assign(source=f"IMD {imd} (MHCLG); Census 2021 (ONS); NHS Digital registrations July 2022")
     what = ("this local authority" if area.kind == "lad" else "the PCN's indicative footprint"
-            if area.kind == "pcn" else "this ICB")
+            if area.kind == "pcn" else "this ICB" if area.kind == "icb" else "the practice's ICB")
     with st.expander(f"LSOAs of {what} ({len(table):,} rows)"):
         st.dataframe(table.drop(columns=["source"]), hide_index=True, width="stretch")
     st.download_button("Download the LSOA table (CSV)", csv_text(table).encode("utf-8"),

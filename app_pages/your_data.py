@@ -158,7 +158,8 @@ else:
                                  published=tables.rows)
     st_folium(build_map(payload), key="yd_map", height=560, use_container_width=True, returned_objects=[])
     st.caption("Withheld (small-number) rates are drawn as no data. IMD deciles and Census 2021 ethnic groups can "
-               "be chosen in the map's panel, so your figures sit beside deprivation.")
+               "be chosen in the map's panel, so your figures sit beside deprivation. The map as a table: *Your rows "
+               "as they will be downloaded*, below.")
 
 st.subheader("Download")
 st.download_button("Download your data with suppression applied (CSV)", files["your_data_suppressed.csv"],

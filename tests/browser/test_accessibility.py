@@ -21,7 +21,7 @@ def _upload(page, atlas, tmp_path) -> None:
     rows = ["lsoa_code,numerator,denominator"] + [f"{c},{40 + i % 30},{100 + i % 50}"
                                                   for i, c in enumerate(t["lsoa_code"])]
     f = tmp_path / "uptake.csv"
-    f.write_text("\n".join(rows + ["E01XXXXXX,1,2"]) + "\n", encoding="utf-8")
+    f.write_text("\n".join([*rows, "E01XXXXXX,1,2"]) + "\n", encoding="utf-8")
     page.locator('input[type="file"]').set_input_files(str(f))
 
 
