@@ -62,6 +62,7 @@ def _focus_outline(page) -> dict:
       const cs = e.ownerDocument.defaultView.getComputedStyle(e);
       const ring = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== 'none';
       return {tag: e.tagName, label: e.getAttribute('aria-label') || '', text: (e.innerText || '').slice(0, 80),
+              role: e.getAttribute('role') || '', value: e.getAttribute('aria-valuenow') || '',
               cls: String(e.className || ''), ring: ring, inFrame: d !== document};
     }""")
 
@@ -82,6 +83,16 @@ def test_keyboard_alone_plans_outreach_for_a_pcn_and_downloads_the_sheets(app_ur
     page.get_by_text("Search for a PCN").wait_for()
     settle(page)
     seen: list[dict] = []
+    # a priority weight, changed with the arrow keys
+    _tab_to(page, lambda f: "Priority weights" in f.get("text", ""), seen=seen)
+    page.keyboard.press("Enter")
+    slider = _tab_to(page, lambda f: f.get("role") == "slider", seen=seen)
+    assert slider["ring"], slider
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    moved = _focus_outline(page)
+    assert float(moved["value"]) == pytest.approx(float(slider["value"]) + 0.05), (slider, moved)
+    settle(page)
     box = _tab_to(page, lambda f: f.get("tag") == "INPUT" and "Find an ICB" in f.get("label", ""), seen=seen)
     assert box["ring"], box
     page.keyboard.type("U79433")
