@@ -62,7 +62,8 @@ def _focus_outline(page) -> dict:
       const cs = e.ownerDocument.defaultView.getComputedStyle(e);
       const ring = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== 'none';
       return {tag: e.tagName, label: e.getAttribute('aria-label') || '', text: (e.innerText || '').slice(0, 80),
-              role: e.getAttribute('role') || '', value: e.getAttribute('aria-valuenow') || '',
+              role: e.getAttribute('role') || (e.type === 'range' ? 'slider' : ''),
+              value: e.getAttribute('aria-valuenow') || (e.type === 'range' ? e.value : ''),
               cls: String(e.className || ''), ring: ring, inFrame: d !== document};
     }""")
 
@@ -86,7 +87,7 @@ def test_keyboard_alone_plans_outreach_for_a_pcn_and_downloads_the_sheets(app_ur
     # a priority weight, changed with the arrow keys
     _tab_to(page, lambda f: "Priority weights" in f.get("text", ""), seen=seen)
     page.keyboard.press("Enter")
-    slider = _tab_to(page, lambda f: f.get("role") == "slider", seen=seen)
+    slider = _tab_to(page, lambda f: f.get("role") == "slider" and f.get("label") == "Deprivation (IMD)", seen=seen)
     assert slider["ring"], slider
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(500)
