@@ -141,7 +141,7 @@ payload = _map_payload(plan, args)
 st_folium(build_map(payload), key="outreach_map", height=520, use_container_width=True, returned_objects=[])
 st.caption("LSOAs coloured by the connector who reaches them first (switch to status, priority score, IMD or "
            "ethnic groups in the map's panel); patches outlined in each connector's line style and labelled C1, C2…. "
-           "PCN footprints are indicative. The map as a table: *Neighbourhoods in visit order*, below.")
+           "PCN footprints are indicative. The map as a table: the visit order, below.")
 
 rounds = plan.rounds_table()
 if len(rounds):
