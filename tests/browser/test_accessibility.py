@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.conftest import SERIOUS, run_axe, settle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
 
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 

@@ -5,7 +5,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import settle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
 
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 

@@ -5,6 +5,8 @@ import pytest
 from targeting.gaps import pcn_gaps, practice_gaps
 from targeting.panels import GAP_COLUMNS, gap_table
 
+pytestmark = pytest.mark.slow  # national gaps on the national atlas
+
 
 def test_pcn_gaps_match_pcns_and_sit_beside_icb_and_england(atlas):
     t = gap_table(atlas, pcn="U06092").set_index("measure")  # Greenwood PCN, West Yorkshire
