@@ -55,6 +55,9 @@ def test_switch_layer_click_lsoa_and_download(app_url, page, snap):
     page.get_by_text("Practices most of them use").wait_for()
     heading = page.locator("h4").filter(has_text=re.compile(r"\(E01\d{6}\)")).first
     assert re.search(r"\(E01\d{6}\)", heading.inner_text())
+    panel = heading.locator("xpath=ancestor::div[@data-testid='stColumn'][1]").inner_text()
+    assert "Largest groups (Census 2021, % of residents)" in panel
+    assert len(re.findall(r": \d+\.\d%", panel)) >= 3  # each largest group with its percentage, none hidden
     snap(page, "03_lsoa_clicked")
 
     with page.expect_download() as dl:
