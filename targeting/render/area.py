@@ -108,7 +108,7 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
     -------
     AreaMap
         The payload holds every layer of :func:`targeting.maps.area_layers`, the Core20 outline, the area's
-        practices (coloured by PCN) and the ICB's indicative PCN footprints (a PCN's own for a PCN). A PCN or a
+        practices (coloured by PCN) and the ICB's indicative PCN footprints (a PCN's own drawn bold). A PCN or a
         practice shows its practices and footprints at first and zooms to where most of its patients live.
         The same area and settings give the same payload, from the store or computed.
 
