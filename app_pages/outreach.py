@@ -164,7 +164,9 @@ if len(rounds):
             st.markdown(f"{label} {int(c)}: {len(mine)} postcodes, about {int(mine['households_est'].sum())} "
                         "households")
             st.image(round_map_svg(mine, outlines[outlines["lsoa_code"].isin(mine["lsoa_code"])], width=420,
-                                   height=300, title=f"{label} {int(c)}"), use_container_width=True)
+                                   height=300, title=f"{label} {int(c)}"), use_container_width=True,
+                     alt=f"Map of the round of {label.lower()} {int(c)}: {len(mine)} postcodes in walking order "
+                         "(listed in the table below)")
     if len(who) > 12:
         st.caption(f"The first 12 of {len(who)} are drawn here; every round is in the visit sheets.")
     st.dataframe(shown[["connector", "month", "stop", "postcode", "households_est", "lsoa_code", "lsoa_name",

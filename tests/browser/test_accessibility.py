@@ -84,9 +84,13 @@ def test_keyboard_alone_plans_outreach_for_a_pcn_and_downloads_the_sheets(app_ur
     page.get_by_text("Search for a PCN").wait_for()
     settle(page)
     seen: list[dict] = []
-    # a priority weight, changed with the arrow keys
-    _tab_to(page, lambda f: "Priority weights" in f.get("text", ""), seen=seen)
-    page.keyboard.press("Enter")
+    # a priority weight, changed with the arrow keys (the weights open with the "own priority weights" switch)
+    switch = _tab_to(page, lambda f: f.get("tag") == "INPUT" and "own priority weights" in f.get("label", ""),
+                     seen=seen)
+    assert switch["ring"], switch
+    page.keyboard.press("Space")
+    page.get_by_text("Priority weights").wait_for()
+    settle(page)
     slider = _tab_to(page, lambda f: f.get("role") == "slider" and f.get("label") == "Deprivation (IMD)", seen=seen)
     assert slider["ring"], slider
     page.keyboard.press("ArrowRight")
