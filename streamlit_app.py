@@ -67,6 +67,19 @@ def _started() -> bool:
 
 _started()
 
+# WCAG 2.2 AA: captions dark enough for 4.5:1 on white, and a focus ring on every control reached by keyboard.
+st.markdown("""<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
+  color: #505050 !important; opacity: 1 !important; }
+input::placeholder, textarea::placeholder { color: #6b6b6b !important; opacity: 1 !important; }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible,
+[role="button"]:focus-visible, [role="combobox"]:focus-visible, [role="slider"]:focus-visible,
+[role="tab"]:focus-visible, [role="radio"]:focus-visible, [role="checkbox"]:focus-visible,
+[role="switch"]:focus-visible, summary:focus-visible, [tabindex]:focus-visible, iframe:focus-visible {
+  outline: 3px solid #0b0c0c !important; outline-offset: 2px !important; box-shadow: 0 0 0 5px #ffdd00 !important; }
+label:has(input:focus-visible) { outline: 3px solid #0b0c0c; outline-offset: 2px; box-shadow: 0 0 0 5px #ffdd00; }
+</style>""", unsafe_allow_html=True)
+
 pages = [
     st.Page("app_pages/explore.py", title="Explore", default=True),
     st.Page("app_pages/outreach.py", title="Plan outreach", url_path="outreach"),

@@ -257,3 +257,110 @@ def pct_ci(row: pd.Series, col: str) -> str:
     if v is None or pd.isna(v):
         return "no data"
     return f"{v:.1f}% (95% CI {lo:.1f}–{hi:.1f})"
+
+
+# --------------------------------------------------------------------------------------------
+# settings kept in the page address, so a shared link reopens on them
+# --------------------------------------------------------------------------------------------
+def edition_radio(label: str, *, key: str, help: str | None = None) -> int:
+    """The IMD edition radio, read from and written to the URL (``?imd=2019``)."""
+    url = str(st.query_params.get("imd", ""))
+    if key not in st.session_state and url in ("2019", "2025"):
+        st.session_state[key] = int(url)
+    imd = int(st.radio(label, [2025, 2019], horizontal=True, key=key, help=help))
+    if url != str(imd):
+        st.query_params["imd"] = str(imd)
+    return imd
+
+
+# --------------------------------------------------------------------------------------------
+# PCN and practice panels
+# --------------------------------------------------------------------------------------------
+@st.cache_data(show_spinner="Measuring the gaps…", max_entries=64)
+def _gap_table(kind: str, code: str, imd: int) -> pd.DataFrame:
+    from targeting.panels import gap_table
+
+    return gap_table(get_atlas(), imd=imd, **{kind: code})
+
+
+def md_cell(text: object) -> str:
+    """Text for a Markdown table cell: HTML-escaped, with the pipe escaped."""
+    import html
+
+    return html.escape(str(text)).replace("|", "\\|")
+
+
+def _fmt(v: float, unit: str) -> str:
+    if v is None or pd.isna(v):
+        return "–"
+    if unit.startswith("people") or unit.startswith("metres"):
+        return f"{v:,.0f}"
+    if unit.startswith("ratio") or unit.startswith("share of"):
+        return f"{v:.2f}"
+    return f"{v:+.1f}" if unit.startswith("% above") else f"{v:.1f}"
+
+
+def gap_figures(kind: str, code: str, imd: int) -> None:
+    """A PCN's or a practice's gaps as a table: each figure with its 95% interval, the ICB and England."""
+    try:
+        t = _gap_table(kind, code, imd)
+    except (LookupError, ValueError) as exc:
+        st.caption(f"Gaps unavailable: {exc}")
+        return
+    if t.empty:
+        st.caption("No gap figures: its practices have no QOF 2022-23 data.")
+        return
+    def cell(v: float, u: str, vs: str | None = None) -> str:
+        return _fmt(v, u) + (f" ({vs})" if vs and vs != "not compared" and pd.notna(v) else "")
+
+    lines = ["| Measure (unit) | Value (95% interval) | ICB | England |", "|:--|--:|--:|--:|"]
+    for _, r in t.iterrows():
+        ci = f" ({_fmt(r['lower'], r['unit'])} to {_fmt(r['upper'], r['unit'])})" if pd.notna(r["lower"]) else ""
+        lines.append(f"| {md_cell(r['measure'])} ({md_cell(r['unit'])}) | **{_fmt(r['value'], r['unit'])}**{ci} | "
+                     f"{cell(r['icb'], r['unit'], r['vs_icb'])} | {cell(r['england'], r['unit'], r['vs_england'])} |")
+    st.markdown("**Gaps** (figures with 95% intervals, beside the ICB and England; the same figures as "
+                f"`python -m targeting {'pcns' if kind == 'pcn' else 'practices'}`)")
+    st.markdown("\n".join(lines))  # a real table that wraps: nothing is cut off at any width
+    st.caption("In brackets: 'higher'/'lower' when the 95% interval excludes the ICB's or England's value, 'similar' "
+               "when it does not. Notes: "
+               + " ".join(f"{m}: {n}." for m, n in zip(t["measure"], t["note"], strict=True) if n))
+    source_caption("QOF 2022-23 and NHS Digital registrations July 2022", "PHE 2016 hypertension estimates",
+                   f"IMD {imd} (MHCLG)", "Census 2021 (ONS)", "Code-Point Open 2025 (OS)")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def footprint_lsoas(pcn: str, imd: int) -> set[str]:
+    """The LSOAs of a PCN's indicative footprint (LSOA 2011 for IMD 2019, LSOA 2021 for 2025)."""
+    from targeting.footprints import pcn_footprints
+
+    fp = pcn_footprints(get_atlas(), imd=imd)
+    return set(fp.loc[fp["pcn_code"] == pcn, "lsoa_code"])
+
+
+def practice_panel(code: str, imd: int, spec: tuple) -> None:
+    """A practice's panel: patients, Core20 with its interval, PLUS, ethnic mix and its PCN."""
+    try:
+        prof = practice_profiles(imd, spec, practice=code)
+    except LookupError as exc:
+        st.error(str(exc.args[0] if exc.args else exc))
+        return
+    if prof.empty:
+        return
+    r = prof.iloc[0]
+    st.markdown(f"#### {nice(r['practice_name'])} ({code})")
+    pcn = f"**{nice(r['pcn_name'])}** ({r['pcn_code']})" if pd.notna(r["pcn_name"]) else "none (not in a PCN)"
+    st.write(f"PCN: {pcn} · {r['icb_name']}")
+    st.metric("Registered patients (July 2022)", f"{int(r['registered_patients']):,}")
+    st.write(f"Living in Core20 LSOAs: {pct_ci(r, 'core20_pct')}; ICB {r['core20_pct_icb']:.1f}%, "
+             f"England {r['core20_pct_england']:.1f}%")
+    st.write(f"Living in PLUS LSOAs: {pct_ci(r, 'plus_pct')}; ICB {r['plus_pct_icb']:.1f}%, "
+             f"England {r['plus_pct_england']:.1f}%")
+    st.write(f"Ethnic minority communities (estimated from where patients live): {pct_ci(r, 'pct_minority')}; "
+             f"ICB {r['pct_minority_icb']:.1f}%, England {r['pct_minority_england']:.1f}%")
+    mix = {"Asian": "pct_asian", "Black": "pct_black", "Mixed": "pct_mixed", "White": "pct_white",
+           "Other": "pct_other"}
+    st.write("Ethnic mix (estimated): " + ", ".join(f"{k} {r[c]:.1f}%" for k, c in mix.items()))
+    st.write(f"IMD {imd} score (registration-weighted): {r['weighted_imd_score']:.1f}; ICB "
+             f"{r['weighted_imd_score_icb']:.1f}, England {r['weighted_imd_score_england']:.1f}")
+    source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
+

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import area_picker, get_tables, nice, plus_controls, plus_rules
+from app_pages._shared import area_picker, edition_radio, get_tables, nice, plus_controls, plus_rules
 from geo.files import csv_text
 
 st.title("Compare places")
@@ -17,7 +17,7 @@ st.write("The PCNs of an ICB side by side on one measure, each with its 95% conf
          "to share resources proportionately to need, not to blame.")
 
 with st.sidebar:
-    imd = st.radio("IMD edition", [2025, 2019], horizontal=True, key="cmp_imd")
+    imd = edition_radio("IMD edition", key="cmp_imd")
     plus_spec = plus_controls(key="cmp_plus")
 
 area = area_picker(key="compare_search")
@@ -31,7 +31,14 @@ QOF = {"qof_HYP": "QOF recorded prevalence: hypertension (%)", "qof_DM": "QOF re
        "qof_MH": "QOF recorded prevalence: severe mental illness (%)", "qof_COPD": "QOF recorded prevalence: COPD (%)",
        "qof_AST": "QOF recorded prevalence: asthma (%)", "qof_LD": "QOF recorded prevalence: learning disability (%)"}
 labels = {k: v[2] for k, v in METRICS.items()} | QOF
+# The default measure has a slope index of inequality (the Core20 share has none: it would be circular).
+DEFAULT_METRIC = "qof_HYP"
+url_metric = str(st.query_params.get("measure", ""))
+if "cmp_metric" not in st.session_state:
+    st.session_state["cmp_metric"] = url_metric if url_metric in labels else DEFAULT_METRIC
 metric = st.selectbox("Measure", list(labels), format_func=labels.get, key="cmp_metric")
+if url_metric != metric:
+    st.query_params["measure"] = metric  # a shared link reopens on this measure
 
 
 @st.cache_data(show_spinner="Comparing PCNs…", max_entries=32)
@@ -81,18 +88,29 @@ if t["lower"].notna().any():
     lo998, hi998 = funnel_limits(p0, n, 0.998)
     limits = pd.concat([pd.DataFrame({"n": n, "lo": np.asarray(lo) * 100, "hi": np.asarray(hi) * 100, "limit": lab})
                         for lo, hi, lab in ((lo95, hi95, "95%"), (lo998, hi998, "99.8%"))])
-    band = alt.Chart(limits).mark_line(strokeDash=[4, 3]).encode(x=alt.X("n:Q", title="patients (denominator)"),
-                                                                 y="lo:Q", detail="limit:N",
-                                                                 color=alt.Color("limit:N", title="limits"))
-    band_hi = alt.Chart(limits).mark_line(strokeDash=[4, 3]).encode(x="n:Q", y="hi:Q", detail="limit:N",
-                                                                    color="limit:N")
-    pts = alt.Chart(t).mark_point(filled=True, size=60).encode(
+    # limits as continuous lines: solid 95%, long dashes 99.8% (line style, not colour alone, tells them apart)
+    dash = alt.StrokeDash("limit:N", title="funnel limits", scale=alt.Scale(domain=["95%", "99.8%"],
+                                                                           range=[[1, 0], [8, 4]]))
+    band = alt.Chart(limits).mark_line(color="#444", strokeWidth=1.5).encode(
+        x=alt.X("n:Q", title="patients (denominator)"), y="lo:Q", detail="limit:N", strokeDash=dash)
+    band_hi = alt.Chart(limits).mark_line(color="#444", strokeWidth=1.5).encode(
+        x="n:Q", y="hi:Q", detail="limit:N", strokeDash=dash)
+    where = {"within": "within 95%", "outside 95%": "outside 95%", "outside 99.8%": "outside 99.8%"}
+    pts = alt.Chart(t.assign(where=t["funnel"].map(where).fillna("not compared"))).mark_point(
+        filled=True, size=70, stroke="#000", strokeWidth=0.6).encode(
         x="denominator:Q", y=alt.Y("value:Q", title=summary["label"]),
-        color=alt.condition("datum.chosen", alt.value("#D55E00"), alt.value("#0072B2")),
+        color=alt.Color("where:N", title="PCN", scale=alt.Scale(
+            domain=["within 95%", "outside 95%", "outside 99.8%", "not compared"],
+            range=["#0072B2", "#E69F00", "#D55E00", "#999999"])),
+        shape=alt.Shape("where:N", title="PCN", scale=alt.Scale(
+            domain=["within 95%", "outside 95%", "outside 99.8%", "not compared"],
+            range=["circle", "square", "triangle-up", "cross"])),
+        size=alt.condition("datum.chosen", alt.value(200), alt.value(70)),
         tooltip=["pcn:N", alt.Tooltip("value:Q", format=".1f"), "denominator:Q", "funnel:N"])
     centre = alt.Chart(refs.iloc[[0]]).mark_rule(color="#009E73").encode(y="value:Q")
     st.altair_chart((band + band_hi + centre + pts).properties(height=360), width="stretch")
-    st.caption("Funnel limits around the ICB value at each PCN's size (95% and 99.8%). " + src)
+    st.caption("Funnel limits around the ICB value at each PCN's size: solid line 95%, dashed 99.8%. Each PCN's "
+               "colour and shape say where it falls (the chosen PCN is drawn larger). " + src)
 
 sii = summary.get("sii")
 if sii and sii.get("by_quantile"):
@@ -118,7 +136,17 @@ cols = ["pcn_code", "pcn", "practices", "weighted_imd_score", "imd_quintile", "c
         "value", "lower", "upper", "icb_value", "england_value", "vs_icb", "vs_england", "funnel", "patients_entered",
         "patients_left", "lsoas_entered", "lsoas_left"]
 shown = t[[c for c in cols if c in t.columns]]
-st.dataframe(shown.round(1), hide_index=True, width="stretch")
+ci = [f"{lo:.1f}–{hi:.1f}" if pd.notna(lo) else "–" for lo, hi in zip(t["lower"], t["upper"], strict=True)]
+compact = pd.DataFrame({"Code": t["pcn_code"], "PCN": t["pcn"], f"IMD {imd} score": t["weighted_imd_score"].round(1),
+                        "% Core20": t["core20_pct"].round(1), "Numerator": t["numerator"],
+                        "Denominator": t["denominator"], "Value": t["value"].round(1), "95% CI": ci,
+                        "vs ICB": t["vs_icb"], "vs England": t["vs_england"], "Funnel": t["funnel"]})
+px = {"Code": 62, "PCN": 190, f"IMD {imd} score": 72, "% Core20": 66, "Numerator": 76, "Denominator": 84,
+      "Value": 56, "95% CI": 86, "vs ICB": 62, "vs England": 76, "Funnel": 96}  # fits a 1,400 px screen
+st.dataframe(compact, hide_index=True, width="stretch",
+             column_config={k: st.column_config.Column(width=w) for k, w in px.items()})
+st.caption(f"ICB {summary['icb_value']:.1f}, England {summary['england_value']:.1f} ({unit}). The download has "
+           "every column (limits, quintiles, comparators).")
 download = shown.assign(metric=summary["label"], imd=imd, source=summary.get("source", ""),
                         order=summary.get("order", ""))
 st.download_button("Download the comparison (CSV)", csv_text(download).encode("utf-8"),

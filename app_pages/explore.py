@@ -11,11 +11,15 @@ from app_pages._shared import (
     area_map_payload,
     area_picker,
     change_csv,
+    edition_radio,
+    footprint_lsoas,
+    gap_figures,
     get_tables,
     nice,
     pcn_profiles,
     pct_ci,
     plus_controls,
+    practice_panel,
     practice_profiles,
     source_caption,
 )
@@ -24,9 +28,9 @@ from geo.files import csv_text
 st.title("Explore Core20PLUS neighbourhoods")
 
 with st.sidebar:
-    imd = st.radio("IMD edition for Core20", [2025, 2019], horizontal=True, key="imd",
-                   help="Core20 = national IMD deciles 1–2 of the chosen edition, never re-ranked locally. "
-                        "IMD 2019 values are carried from LSOA 2011 to LSOA 2021.")
+    imd = edition_radio("IMD edition for Core20", key="imd",
+                        help="Core20 = national IMD deciles 1–2 of the chosen edition, never re-ranked locally. "
+                             "IMD 2019 values are carried from LSOA 2011 to LSOA 2021.")
     basemap = st.toggle("Street basemap (needs internet)", value=False, key="basemap",
                         help="The map draws fully without it, e.g. on a locked-down NHS network.")
     plus_spec = plus_controls(key="explore_plus")
@@ -40,6 +44,8 @@ if area is None:
     st.stop()
 
 layer = st.query_params.get("layer")
+if not layer or layer in ("imd25", "imd19"):  # the fill follows the chosen edition
+    layer = f"imd{str(imd)[2:]}"
 try:
     payload, name = area_map_payload(area.kind, area.code, int(imd), plus_spec, True, layer,
                                      3 if patches and area.kind == "pcn" else 0)
@@ -59,9 +65,14 @@ with col_map:
     m = build_map(payload, basemap=basemap)
     out = st_folium(m, key="explore_map", height=620, use_container_width=True,
                     returned_objects=["last_active_drawing"])
-    st.caption("Choose the layer and overlays in the map's top-right panel; hover for figures, click an LSOA or a "
-               "practice for details. LSOA boundaries: ONS LSOA (December 2021) BSC, contains OS data © Crown "
-               "copyright and database right 2021. Practices: NHS Digital, July 2022. PCN footprints are indicative.")
+    carried = (" IMD 2019 is published for LSOA 2011: its deciles are carried to the LSOA 2021 boundaries drawn "
+               "here (split LSOAs inherit, merged ones take the population-weighted score); the panel's IMD 2019 "
+               "figures use LSOA 2011 registrations." if int(imd) == 2019 else "")
+    st.caption(f"Opens on IMD {imd} national deciles; choose the layer and overlays in the map's top-right panel "
+               "(the layer goes into the page address). Hover for figures, click an LSOA or a practice for "
+               "details. LSOA boundaries: ONS LSOA (December 2021) BSC, contains OS data © Crown copyright and "
+               f"database right 2021.{carried} Practices: NHS Digital, July 2022. PCN footprints are indicative.")
+    st.markdown("[The map as a table](#the-map-as-a-table): every LSOA drawn, with its figures, below.")
 
 clicked = (out or {}).get("last_active_drawing") or {}
 props = clicked.get("properties") or {}
@@ -70,16 +81,7 @@ with col_panel:
     a = get_tables()
     if props.get("kind") == "practice" or (area.kind == "practice" and not props.get("c")):
         code = html.unescape(str(props.get("c", ""))) if props.get("kind") == "practice" else area.code
-        prof = practice_profiles(int(imd), plus_spec, practice=code)
-        if not prof.empty:
-            r = prof.iloc[0]
-            st.markdown(f"#### {nice(r['practice_name'])} ({code})")
-            st.write(f"PCN: **{nice(r['pcn_name'])}** ({r['pcn_code']})")
-            st.metric("Registered patients (July 2022)", f"{int(r['registered_patients']):,}")
-            st.write(f"Patients living in Core20 LSOAs: {pct_ci(r, 'core20_pct')}; ICB {r['core20_pct_icb']:.1f}%, "
-                     f"England {r['core20_pct_england']:.1f}%")
-            st.write(f"Ethnic minority communities (estimated from where patients live): {pct_ci(r, 'pct_minority')}")
-            source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
+        practice_panel(code, int(imd), plus_spec)
     elif props.get("c"):
         code = html.unescape(str(props["c"]))
         d = lsoa_detail(a, code, imd=int(imd))
@@ -101,20 +103,15 @@ with col_panel:
         st.write(f"PLUS: {d['plus_reasons'] or 'no PLUS rule met'}")
         st.write(f"Residents (Census 2021): {int(r['residents']):,} in {int(r['households']):,} households; "
                  f"ethnic minority communities {r['pct_minority']:.1f}%")
-        st.dataframe(d["ethnic"], hide_index=True, width="stretch", column_config={
-            "group": st.column_config.TextColumn("Largest groups (Census 2021)", width="large"),
-            "pct": st.column_config.NumberColumn("% of residents", format="%.1f", width="small")})
+        st.markdown("**Largest groups** (Census 2021, % of residents)\n\n" + "\n".join(
+            f"- {html.escape(str(g))}: **{p:.1f}%**" for g, p in zip(d["ethnic"]["group"], d["ethnic"]["pct"],
+                                                                   strict=True)))
         st.write(f"Registered patients living here (July 2022): {int(r['registered_patients']):,}. "
                  "Practices most of them use:")
-        st.dataframe(d["practices"].assign(practice_name=d["practices"]["practice_name"].map(nice),
-                                           pcn_name=d["practices"]["pcn_name"].map(nice)),
-                     hide_index=True, width="stretch", column_config={
-                         "practice_code": st.column_config.TextColumn("Code", width="small"),
-                         "practice_name": st.column_config.TextColumn("Practice", width="medium"),
-                         "pcn_name": st.column_config.TextColumn("PCN", width="medium"),
-                         "patients": st.column_config.NumberColumn("Patients here", format="%d"),
-                         "share_pct": st.column_config.NumberColumn("% of residents' registrations",
-                                                                    format="%.1f")})
+        st.markdown("\n".join(
+            f"- **{html.escape(nice(str(x['practice_name'])))}** ({x['practice_code']}), "
+            f"{html.escape(nice(str(x['pcn_name'])))}: {int(x['patients']):,} patients here, "
+            f"{x['share_pct']:.1f}% of the residents' registrations" for _, x in d["practices"].iterrows()))
         source_caption("IoD 2025 and IoD 2019 (MHCLG)", "Census 2021 TS021 (ONS)",
                        "NHS Digital registrations July 2022 (apportioned to LSOA 2021)")
     elif area.kind == "pcn":
@@ -134,19 +131,9 @@ with col_panel:
                          f"of patients ({c['difference_pp']:+.1f} points); {int(c['patients_entered']):,} patients "
                          f"live in neighbourhoods newly Core20, {int(c['patients_left']):,} in neighbourhoods no "
                          "longer Core20.")
-        st.markdown("**Member practices**")
-        pr = practice_profiles(int(imd), plus_spec, pcn=area.code)
-        st.dataframe(pr[["practice_code", "practice_name", "registered_patients", "core20_pct", "plus_pct",
-                         "pct_minority"]].assign(practice_name=pr["practice_name"].map(nice)).round(1),
-                     hide_index=True, width="stretch", column_config={
-                         "practice_code": st.column_config.TextColumn("Code", width="small"),
-                         "practice_name": st.column_config.TextColumn("Practice", width="medium"),
-                         "registered_patients": st.column_config.NumberColumn("Patients", format="%d"),
-                         "core20_pct": st.column_config.NumberColumn("% Core20", format="%.1f"),
-                         "plus_pct": st.column_config.NumberColumn("% PLUS", format="%.1f"),
-                         "pct_minority": st.column_config.NumberColumn("% ethnic minority (est.)", format="%.1f")})
         source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
-        st.caption("Click an LSOA or a practice on the map for its details.")
+        st.caption("Its gaps and member practices are below the map. Click an LSOA or a practice on the map for "
+                   "its details.")
         st.markdown("#### Core20PLUS5")
         from app_pages._clinical import clinical_table, render_lines
 
@@ -173,15 +160,41 @@ with col_panel:
         st.caption("Click an LSOA on the map for its details.")
         source_caption(f"IMD {imd} and IoD 2019 → 2025 (MHCLG); Census 2021 residents (ONS)")
 
-if area.kind in ("icb", "lad", "pcn"):
+if area.kind in ("pcn", "practice"):
+    gap_figures(area.kind, area.code, int(imd))
+if area.kind == "pcn":
+    st.markdown(f"**Member practices of {area.name}**")
+    pr = practice_profiles(int(imd), plus_spec, pcn=area.code)
+    st.dataframe(pr[["practice_code", "practice_name", "registered_patients", "core20_pct", "core20_pct_lower",
+                     "core20_pct_upper", "plus_pct", "pct_minority", "weighted_imd_score"]]
+                 .assign(practice_name=pr["practice_name"].map(nice)).round(1),
+                 hide_index=True, width="stretch", column_config={
+                     "practice_code": st.column_config.TextColumn("Code"),
+                     "practice_name": st.column_config.TextColumn("Practice", width="medium"),
+                     "registered_patients": st.column_config.NumberColumn("Patients", format="%d"),
+                     "core20_pct": st.column_config.NumberColumn("% Core20", format="%.1f"),
+                     "core20_pct_lower": st.column_config.NumberColumn("lower 95%", format="%.1f"),
+                     "core20_pct_upper": st.column_config.NumberColumn("upper 95%", format="%.1f"),
+                     "plus_pct": st.column_config.NumberColumn("% PLUS", format="%.1f"),
+                     "pct_minority": st.column_config.NumberColumn("% ethnic minority (est.)", format="%.1f"),
+                     "weighted_imd_score": st.column_config.NumberColumn(f"IMD {imd} score (weighted)",
+                                                                         format="%.1f")})
+    source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
+
+if area.kind in ("icb", "lad", "pcn", "practice"):
     from targeting.lsoas import lsoa_table
+
+    st.subheader("The map as a table", anchor="the-map-as-a-table")
 
     icb_for_table = area.icb_nhs
     table = lsoa_table(get_tables(), icb_for_table, imd=int(imd))
     if area.kind == "lad":
         table = table[table["lad_name"] == name]
+    elif area.kind == "pcn":
+        table = table[table["lsoa_code"].isin(footprint_lsoas(area.code, int(imd)))]
     table = table.assign(source=f"IMD {imd} (MHCLG); Census 2021 (ONS); NHS Digital registrations July 2022")
-    what = "this local authority" if area.kind == "lad" else "the ICB" if area.kind == "pcn" else "this ICB"
+    what = ("this local authority" if area.kind == "lad" else "the PCN's indicative footprint"
+            if area.kind == "pcn" else "this ICB" if area.kind == "icb" else "the practice's ICB")
     with st.expander(f"LSOAs of {what} ({len(table):,} rows)"):
         st.dataframe(table.drop(columns=["source"]), hide_index=True, width="stretch")
     st.download_button("Download the LSOA table (CSV)", csv_text(table).encode("utf-8"),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from app_pages._shared import area_picker, get_atlas, plus_controls, plus_rules
+from app_pages._shared import area_picker, edition_radio, get_atlas, plus_controls, plus_rules
 
 st.title("Plan outreach")
 st.write("Which Core20 and PLUS neighbourhoods to visit first, down to the **postcodes a connector walks**: a round "
@@ -29,7 +30,7 @@ with st.sidebar:
                                1000, 100, step=10, key="out_capacity",
                                help="About 100 in the Westminster community health and wellbeing worker model.")
     months = 12 if caseload else st.number_input("Plan horizon (months)", 1, 36, 12, key="out_months")
-    imd = st.radio("IMD edition", [2025, 2019], horizontal=True, key="out_imd")
+    imd = edition_radio("IMD edition", key="out_imd")
     own = st.toggle("Order by my own priority weights", key="out_own_weights",
                     help="Off (default): deprivation first: Core20, then PLUS, each by national IMD rank.")
     weights = None
@@ -53,6 +54,10 @@ with st.sidebar:
     basemap = st.toggle("Street basemap on the printed maps", key="out_basemap",
                         help="OpenStreetMap tiles under each visit sheet's map; they load only when the sheet is "
                              "opened online. Off: the sheets need no internet.")
+    with_scenario = st.toggle("Scenarios: more or fewer connectors and capacity", key="out_scenario",
+                              help="The share of the area's Core20 and PLUS residents reached after 3, 6 and 12 "
+                                   "months with half, the same, twice and four times the connectors and half to "
+                                   "twice the capacity. Also printed in the visit sheets.")
 
 area = area_picker(key="outreach_search", kinds=("pcn", "icb"))
 if area is None:
@@ -89,10 +94,11 @@ def _map_payload(_plan_obj, key: tuple) -> str:
 
 
 @st.cache_data(show_spinner="Writing the files…", max_entries=16)
-def _files(_plan_obj, key: tuple, basemap: bool) -> dict[str, bytes]:
+def _files(_plan_obj, key: tuple, basemap: bool, _scen: pd.DataFrame | None) -> dict[str, bytes]:
     from targeting.output import plan_files
 
-    return plan_files(_plan_obj, basemap="OpenStreetMap" if basemap else None)  # the same bytes as `targets --out`
+    # the same bytes as `targets --out`
+    return plan_files(_plan_obj, _scen, basemap="OpenStreetMap" if basemap else None)
 
 
 try:
@@ -134,7 +140,8 @@ from targeting.visit_sheets import round_map_svg  # noqa: E402
 payload = _map_payload(plan, args)
 st_folium(build_map(payload), key="outreach_map", height=520, use_container_width=True, returned_objects=[])
 st.caption("LSOAs coloured by the connector who reaches them first (switch to status, priority score, IMD or "
-           "ethnic groups in the map's panel); patches outlined. PCN footprints are indicative.")
+           "ethnic groups in the map's panel); patches outlined in each connector's line style and labelled C1, C2…. "
+           "PCN footprints are indicative. The map as a table: the visit order, below.")
 
 rounds = plan.rounds_table()
 if len(rounds):
@@ -157,7 +164,9 @@ if len(rounds):
             st.markdown(f"{label} {int(c)}: {len(mine)} postcodes, about {int(mine['households_est'].sum())} "
                         "households")
             st.image(round_map_svg(mine, outlines[outlines["lsoa_code"].isin(mine["lsoa_code"])], width=420,
-                                   height=300, title=f"{label} {int(c)}"), use_container_width=True)
+                                   height=300, title=f"{label} {int(c)}"), use_container_width=True,
+                     alt=f"Map of the round of {label.lower()} {int(c)}: {len(mine)} postcodes in walking order "
+                         "(listed in the table below)")
     if len(who) > 12:
         st.caption(f"The first 12 of {len(who)} are drawn here; every round is in the visit sheets.")
     st.dataframe(shown[["connector", "month", "stop", "postcode", "households_est", "lsoa_code", "lsoa_name",
@@ -184,7 +193,23 @@ st.dataframe(shown_t.astype({"connector": "Int64"}), hide_index=True, width="str
                             "why": st.column_config.TextColumn("Why (in words)", width="large"),
                             "reason": "Not (fully) planned because"})
 
-files = _files(plan, args, bool(basemap))
+scen = None
+if with_scenario:
+    @st.cache_data(show_spinner="Running the scenarios…", max_entries=8)
+    def _scenario(_plan_obj, key: tuple) -> pd.DataFrame:
+        from targeting.outreach import scenario_around
+
+        return scenario_around(_plan_obj)
+
+    scen = _scenario(plan, args)
+    st.markdown("**Scenarios**: share of the area's Core20 and PLUS residents reached")
+    wide = scen.pivot_table(index=["connectors", "capacity"], columns="months", values="pct_covered").reset_index()
+    wide.columns = ["Connectors", "Households per connector per month",
+                    *[f"% reached in {int(m)} months" for m in wide.columns[2:]]]
+    st.dataframe(wide, hide_index=True, width="stretch")
+    st.caption("Also in the visit sheets below.")
+
+files = _files(plan, (args, bool(with_scenario)), bool(basemap), scen)  # the bytes of `targets --out [--scenario]`
 d1, d2, d3, d4, d5 = st.columns(5)
 d1.download_button("targets.csv", files["targets.csv"], file_name="targets.csv", mime="text/csv",
                    key="outreach_csv")
@@ -199,6 +224,9 @@ d5.download_button("Printable visit sheets (HTML)", files["visit_sheets.html"],
                    help="Open in a browser and print: one A4 page per connector and month (or per caseload), maps "
                         "included" + ("; the street basemap needs the internet." if basemap else
                                       ", no internet needed."))
+if "scenario.csv" in files:
+    st.download_button("scenario.csv", files["scenario.csv"], file_name="scenario.csv", mime="text/csv",
+                       key="outreach_scenario")
 with st.expander("Sources and settings"):
     for line in plan.sources:
         st.caption(line)

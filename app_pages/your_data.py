@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shared import get_atlas, plain_md
+from app_pages._shared import edition_radio, get_atlas, plain_md
 
 st.title("Your data")
 st.write("Upload a CSV with one row per **LSOA** (2021 or 2011 codes) or per **GP practice**, a **numerator** and "
@@ -14,6 +14,34 @@ st.info("Your file stays in this session on the machine running the app: it is n
         "the app collects no usage statistics. Close the tab to discard it.", icon="🔒")
 
 from targeting.suppression import SuppressionRule  # noqa: E402
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
+def _as_text(df, counts: tuple[str, ...] = ()):
+    """Every cell as display text: counts whole, rates to 1 decimal, "*" kept, blanks for missing.
+
+    Suppressed columns mix numbers and "*"; Arrow cannot serialise such a column, so the page shows text.
+    """
+    import pandas as pd
+
+    def one(v, count: bool) -> str:
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            return ""
+        if isinstance(v, str):
+            return v
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, int) or (count and isinstance(v, float)):
+            return f"{v:,.0f}"
+        if isinstance(v, float):
+            return f"{v:,.1f}"
+        return str(v)
+
+    return df.apply(lambda col: col.map(lambda v: one(v, col.name in counts)).astype(str))
+
 from targeting.uploads import (  # noqa: E402
     MAX_BYTES,
     UploadError,
@@ -24,7 +52,7 @@ from targeting.uploads import (  # noqa: E402
 from targeting.yourdata import GAP_LABEL, your_data_tables  # noqa: E402
 
 with st.sidebar:
-    imd = st.radio("IMD edition for Core20", [2025, 2019], horizontal=True, key="yd_imd")
+    imd = edition_radio("IMD edition for Core20", key="yd_imd")
     st.markdown("**Small-number rule**")
     low = st.number_input("Hide counts from", 0, 50, 1, key="yd_low")
     high = st.number_input("to", 0, 100, 7, key="yd_high")
@@ -81,10 +109,10 @@ except ValueError as exc:  # e.g. LSOA 2011 codes with IMD 2025
 files = tables.files()
 
 cols = upload.columns
-st.success(plain_md(f"{len(upload.data):,} rows of {upload.geography} read from {filename} (code: {cols['code']}, "
+st.success(plain_md(f"{_rows(len(upload.data))} of {upload.geography} read from {filename} (code: {cols['code']}, "
                     f"numerator: {cols['numerator']}, denominator: {cols['denominator']})."))
 if len(upload.invalid):
-    st.warning(f"{len(upload.invalid):,} row(s) could not be used. Each is listed with its reason; fix them in your "
+    st.warning(f"{_rows(len(upload.invalid))} could not be used. Each is listed with its reason; fix them in your "
                "file and upload it again.")
     st.dataframe(tables.invalid, hide_index=True, width="stretch", key="yd_invalid")
     st.download_button("Download the invalid rows (CSV)", files["invalid_rows.csv"],
@@ -95,9 +123,9 @@ if upload.data.empty:
 st.subheader("Core20 compared with the rest")
 st.text(f"Measure: {label}")
 shown = tables.gap
-st.dataframe(shown.drop(columns=["source"]).where(shown.notna(), "")
-             .rename(columns={"rate": "rate %", "lower": "lower 95% %", "upper": "upper 95% %"}),
-             hide_index=True, width="stretch", key="yd_gap")
+st.dataframe(_as_text(shown.drop(columns=["source"]), counts=("units", "numerator", "denominator")).rename(columns={
+    "units": "LSOAs" if upload.level == "lsoa" else "practices", "rate": "rate %", "lower": "lower 95% %",
+    "upper": "upper 95% %"}), hide_index=True, width="stretch", key="yd_gap")
 gap_row = shown.set_index("group").loc[GAP_LABEL]
 if tables.gap_withheld():
     st.caption("Some rates are withheld because they rest on small numbers, or would let a withheld count be "
@@ -118,8 +146,8 @@ if icbs.empty:
     st.info("None of the rows fall in an English ICB.")
 else:
     opts = icbs["icb_code_nhs"].tolist()
-    names = dict(zip(icbs["icb_code_nhs"], icbs["icb_name"] + " (" + icbs["rows"].astype(str) + " rows)",
-                     strict=True))
+    names = {c: f"{n} ({_rows(int(k))})" for c, n, k in zip(icbs["icb_code_nhs"], icbs["icb_name"], icbs["rows"],
+                                                            strict=True)}
     icb = st.selectbox("ICB to map", opts, format_func=names.get, key="yd_icb")
     from streamlit_folium import st_folium
 
@@ -130,7 +158,8 @@ else:
                                  published=tables.rows)
     st_folium(build_map(payload), key="yd_map", height=560, use_container_width=True, returned_objects=[])
     st.caption("Withheld (small-number) rates are drawn as no data. IMD deciles and Census 2021 ethnic groups can "
-               "be chosen in the map's panel, so your figures sit beside deprivation.")
+               "be chosen in the map's panel, so your figures sit beside deprivation. The map as a table: *Your rows "
+               "as they will be downloaded*, below.")
 
 st.subheader("Download")
 st.download_button("Download your data with suppression applied (CSV)", files["your_data_suppressed.csv"],
@@ -139,4 +168,4 @@ st.download_button("Download the Core20 comparison (CSV)", files["core20_gap.csv
                    mime="text/csv", key="yd_gap_dl")
 st.caption("The same files as `python -m targeting yourdata --file <your file> --out <folder>` writes.")
 with st.expander("Your rows as they will be downloaded"):
-    st.dataframe(tables.rows, hide_index=True, width="stretch")
+    st.dataframe(_as_text(tables.rows, counts=("numerator", "denominator")), hide_index=True, width="stretch")

@@ -56,14 +56,14 @@ __all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "input_hashes", "load"]
 
 T = TypeVar("T")
 
-ATLAS_VERSION = "5"  # bump whenever the build code changes what it writes
+ATLAS_VERSION = "6"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
            "qof_achievement", "hypertension", "lsoa_bridge", "postcodes")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
 _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa11_lsoa21", "lsoa11_icb22",
            "lsoa21_icb24", "lsoa21_lad24", "ruc21", "ts021", "ts011", "ts038", "ts052", "ts044", "ts054",
            "age6", "ts007_msoa", "mye2020", "gp_reg_lsoa", "gp_reg_map", "epcn", "codepoint", "qof_2223",
-           "qof_2122", "qof_2021", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed", "onspd")
+           "qof_2122", "qof_2021", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed", "onspd", "epraccur")
 
 ETHNIC_GROUPS: list[str] = list(BROAD_GROUPS) + list(DETAILED_GROUPS)
 
@@ -505,7 +505,8 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
 
     ICB: the map file's CCG code is a Sub-ICB location code in July 2022; it is looked up in the ONS
     LSOA → Sub-ICB → ICB (July 2022) lookup. A practice whose Sub-ICB code is unknown there is placed by
-    its ePCN Sub-ICB, then by the ICB of the LSOA its postcode falls in.
+    its ePCN Sub-ICB, then by the ICB of the LSOA its postcode falls in. The postcode is the map file's, or
+    ODS epraccur's when the map file lacks the practice or its postcode is not in Code-Point Open.
     """
     import geopandas as gpd
 
@@ -535,6 +536,15 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
         pass
     cp = codepoint.drop_duplicates("postcode").set_index("postcode")
     pc = normalise_postcode(pr["postcode"].fillna(""))
+    # Practices missing from the map file (or whose postcode has since been retired) take ODS epraccur's postcode.
+    try:
+        ods = readers.read_epraccur(find("epraccur")).drop_duplicates("practice_code").set_index("practice_code")
+        alt = normalise_postcode(pr["practice_code"].map(ods["postcode"]).fillna(""))
+        use = ~pc.isin(cp.index) & alt.isin(cp.index)
+        pc = pc.where(~use, alt)
+        pr.loc[use, "postcode"] = pr.loc[use, "practice_code"].map(ods["postcode"])
+    except MissingDataError:
+        pass
     pr["easting"] = pc.map(cp["easting"]).astype(float)
     pr["northing"] = pc.map(cp["northing"]).astype(float)
     lon, lat = bng_to_lonlat(pr["easting"].to_numpy(), pr["northing"].to_numpy())

@@ -40,6 +40,7 @@ __all__ = [
     "outreach_inputs",
     "plan_outreach",
     "scenario",
+    "scenario_around",
 ]
 
 #: Households one connector reaches in a month (the Westminster community health worker model: ~100).
@@ -876,3 +877,14 @@ def _sequence_of(plan: OutreachPlan) -> pd.DataFrame:
                          "households_est": seq["postcode_households"].to_numpy(), "chain": chain.to_numpy(),
                          "easting": seq["easting"].to_numpy(dtype=float),
                          "northing": seq["northing"].to_numpy(dtype=float)})
+
+
+def scenario_around(plan: OutreachPlan) -> pd.DataFrame:
+    """:func:`scenario` around the plan's own resources (the table the CLI and the app print).
+
+    Half, the same, twice and four times the plan's connectors, and half, the same and twice its capacity,
+    after 3, 6 and 12 months.
+    """
+    n, cap = int(plan.settings["connectors"]), float(plan.settings["capacity_per_month"])
+    return scenario(plan, connectors=sorted({max(1, n // 2), n, 2 * n, 4 * n}),
+                    capacities=sorted({cap / 2, cap, 2 * cap}), months=(3, 6, 12))

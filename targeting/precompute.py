@@ -186,6 +186,8 @@ def finished_profiles(atlas: Any, kind: str, *, imd: int, icb: str | None = None
 
     if kind == "pcns":
         table, key = pcn_profiles(atlas, imd=imd, icb=icb, plus_rules=plus_rules), "pcn_code"
+        # as Compare places lists them: most deprived first (registration-weighted IMD score), never by a result
+        table = table.sort_values(["weighted_imd_score", "pcn_code"], ascending=[False, True], ignore_index=True)
     else:
         table, key = practice_profiles(atlas, imd=imd, pcn_code=pcn_code, icb=icb,
                                        plus_rules=plus_rules), "practice_code"

@@ -79,7 +79,7 @@ def _health_check(args: argparse.Namespace):
 def _run(args: argparse.Namespace) -> int:
     from geo.atlas import load
     from targeting.output import write_plan
-    from targeting.outreach import check_settings, plan_outreach, scenario
+    from targeting.outreach import check_settings, plan_outreach, scenario_around
 
     check_settings(args.connectors, args.capacity, args.months, args.score_cut)  # before the slow load
     hc = _health_check(args)
@@ -89,9 +89,7 @@ def _run(args: argparse.Namespace) -> int:
                          mode=args.mode, health_check=hc)
     scen = None
     if args.scenario:  # around the plan's own resources: half, the same, double and four times
-        n, cap = args.connectors, args.capacity
-        scen = scenario(plan, connectors=sorted({max(1, n // 2), n, 2 * n, 4 * n}),
-                        capacities=sorted({cap / 2, cap, 2 * cap}), months=(3, 6, 12))
+        scen = scenario_around(plan)
     written = write_plan(plan, args.out, scenario=scen, basemap=args.basemap)
     t = plan.lsoas
     n_planned = int((t["status"] == "planned").sum())

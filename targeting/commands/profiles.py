@@ -146,7 +146,12 @@ def default_csv(table: pd.DataFrame, imd: int, rules=None) -> str:
     """The profiles as ``pcns`` and ``practices`` print them: suppressed if from the user's list, with the source."""
     import io
 
+    from targeting.areas import display_name
+
     table = _suppressed(table, rules is not None)
+    for col in ("pcn_name", "practice_name"):  # the names the app shows, not NHS Digital's upper case
+        if col in table:
+            table[col] = table[col].map(lambda v: display_name(v) if isinstance(v, str) else v)
     table["source"] = _source(imd, rules)
     out = io.StringIO()
     write_table(table, out=out)

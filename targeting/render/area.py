@@ -108,7 +108,7 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
     -------
     AreaMap
         The payload holds every layer of :func:`targeting.maps.area_layers`, the Core20 outline, the area's
-        practices (coloured by PCN) and the ICB's indicative PCN footprints (a PCN's own for a PCN). A PCN or a
+        practices (coloured by PCN) and the ICB's indicative PCN footprints (a PCN's own drawn bold). A PCN or a
         practice shows its practices and footprints at first and zooms to where most of its patients live.
         The same area and settings give the same payload, from the store or computed.
 
@@ -211,14 +211,14 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
     vintage = f"IMD {imd}; " + ("deprivation first (Core20, then PLUS, by national IMD rank)" if order ==
                                 "deprivation" else f"priority weights {w}")
     n = int(plan.settings.get("connectors", 0) or t["connector"].max() or 0)
-    waiting = "Target, waiting for capacity"
-    conn = pd.Series([f"Connector {int(c)}" if pd.notna(c) else (waiting if st == "waiting" else None)
+    waiting, other = "Target, waiting for capacity", "Not a target"
+    conn = pd.Series([f"Connector {int(c)}" if pd.notna(c) else (waiting if st == "waiting" else other)
                       for c, st in zip(t["connector"], t["status"], strict=True)])
     order = [f"Connector {i}" for i in range(1, n + 1)]
     layers = [
-        category_layer("plan_connector", "Planned connector", conn.to_numpy(), order=[*order, waiting],
+        category_layer("plan_connector", "Planned connector", conn.to_numpy(), order=[*order, waiting, other],
                        source=src, vintage=vintage, group="Outreach plan",
-                       palette=(*(OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)), "#fdd0a2"),
+                       palette=(*(OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)), "#fdd0a2", "#f2f2f2"),
                        note="Pale orange: a Core20 or PLUS target that waits for capacity. Grey: not a target. "
                             "With more than 9 connectors, colours repeat."),
         category_layer("plan_status", "Plan status", t["status"].to_numpy(),

@@ -25,7 +25,9 @@ def script_json(obj: Any) -> str:
 
 
 def view_parts(parts: dict[str, Any], kind: str, code: str, bounds: Any, practices: str | None) -> dict[str, Any]:
-    """A PCN's or practice's view of its ICB's map: zoomed to its patients, with its practices and footprint.
+    """A PCN's or practice's view of its ICB's map: zoomed to its patients, with its practices and footprints.
+
+    A PCN's own indicative footprint is marked ``selected`` among its ICB's.
 
     Parameters
     ----------
@@ -46,12 +48,10 @@ def view_parts(parts: dict[str, Any], kind: str, code: str, bounds: Any, practic
         else:
             out["overlays"]["practices"] = practices
         if "footprints" in out["overlays"]:
+            # every footprint of the ICB stays, the PCN's own marked ``selected`` (drawn bold and solid)
             fp = json.loads(out["overlays"]["footprints"])
-            fp["lines"] = [ln for ln in fp["lines"] if ln.get("pcn") == code]
-            if fp["lines"]:
-                out["overlays"]["footprints"] = script_json(fp)
-            else:
-                out["overlays"].pop("footprints")
+            fp["lines"] = [{**ln, "selected": 1} if ln.get("pcn") == code else ln for ln in fp["lines"]]
+            out["overlays"]["footprints"] = script_json(fp)
     return out
 
 

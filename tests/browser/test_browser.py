@@ -55,6 +55,9 @@ def test_switch_layer_click_lsoa_and_download(app_url, page, snap):
     page.get_by_text("Practices most of them use").wait_for()
     heading = page.locator("h4").filter(has_text=re.compile(r"\(E01\d{6}\)")).first
     assert re.search(r"\(E01\d{6}\)", heading.inner_text())
+    panel = heading.locator("xpath=ancestor::div[@data-testid='stColumn'][1]").inner_text()
+    assert "Largest groups (Census 2021, % of residents)" in panel
+    assert len(re.findall(r": \d+\.\d%", panel)) >= 3  # each largest group with its percentage, none hidden
     snap(page, "03_lsoa_clicked")
 
     with page.expect_download() as dl:
@@ -79,7 +82,7 @@ def test_find_a_pcn_by_part_of_its_name_and_see_practices(app_url, page, snap):
         page.wait_for_timeout(250)
     else:
         raise AssertionError("no practice markers drawn")
-    page.get_by_text("Member practices").wait_for()
+    page.get_by_text("Member practices of Birmingham East Central PCN").wait_for()
     frame.locator("select.c20-layer").wait_for()  # the map is laid out (controls visible)
     page.wait_for_timeout(1000)
     snap(page, "04_pcn")
@@ -118,7 +121,7 @@ def test_upload_your_own_uptake_file(app_url, page, snap, atlas, tmp_path):
     page.goto(f"{app_url}/your_data")
     page.locator('input[type="file"]').set_input_files(str(f))
     page.get_by_text("200 rows").wait_for()
-    page.get_by_text("2 row(s) could not be used").wait_for()
+    page.get_by_text("2 rows could not be used").wait_for()
     _map(page, 700)
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download your data with suppression applied (CSV)").click()

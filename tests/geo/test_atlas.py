@@ -114,6 +114,23 @@ def test_practices_located_and_placed(atlas):
 
 
 @pytest.mark.slow
+def test_practices_missing_from_the_map_file_take_the_epraccur_postcode(atlas):
+    # Y07274 (St Nicolas Medical Centre, Nuneaton) is in neither the July 2022 map file nor ePCN; epraccur
+    # (January 2023) gives CV11 6HH, in Coventry and Warwickshire (QWU, the commissioner epraccur names too).
+    p = atlas.practices.set_index("practice_code")
+    nicolas = p.loc["Y07274"]
+    assert nicolas["postcode"] == "CV11 6HH"
+    assert nicolas["icb_code_nhs"] == "QWU" and nicolas["icb_source"] == "location"
+    assert 52.5 < nicolas["lat"] < 52.6 and -1.5 < nicolas["lon"] < -1.4
+    # the six practices the July 2022 map file lacks all have coordinates now (epraccur postcodes)
+    six = ["Y07025", "Y07057", "Y07059", "Y07060", "Y07274", "Y07275"]
+    assert p.loc[six, "easting"].notna().all()
+    assert p.loc["Y07275", "postcode"] == "WF17 5QT" and p.loc["Y07275", "icb_code_nhs"] == "QWO"
+    # a retired map-file postcode is replaced by epraccur's current one when Code-Point knows it
+    assert p.loc["E83017", "postcode"] == "EN5 2ED" and pd.notna(p.loc["E83017", "easting"])
+
+
+@pytest.mark.slow
 def test_practice_icbs_agree_with_strategy_unit(atlas, data_dir):
     su = pd.read_excel(data_dir / "gp/gp-reg-pat-prac-map_2022-07_with_strategy_unit_icb_columns.xlsx", dtype=str)
     su = su.set_index("PRACTICE_CODE")["ICB22"]

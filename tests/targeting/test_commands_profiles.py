@@ -40,9 +40,26 @@ def test_pcns_without_gaps_matches_the_api(capsys, atlas):
     code, out, _ = _run(capsys, ["pcns", "--icb", "Greater Manchester", "--no-gaps"])
     assert code == 0
     df = pd.read_csv(io.StringIO(out))
-    api = pcn_profiles(atlas, icb="QOP")
+    api = pcn_profiles(atlas, icb="QOP").set_index("pcn_code").loc[df["pcn_code"]].reset_index()
     assert list(df.columns) == [*api.columns, "source"]
     assert (df["core20_pct"] - api["core20_pct"]).abs().max() <= 0.0005  # printed to 3 decimals
+
+
+@pytest.mark.slow
+def test_pcns_most_deprived_first_with_the_apps_names(capsys, atlas):
+    from targeting.areas import display_name
+    from targeting.compare import compare_pcns
+
+    code, out, _ = _run(capsys, ["pcns", "--icb", "QHL", "--no-gaps"])
+    assert code == 0
+    df = pd.read_csv(io.StringIO(out))
+    assert df["weighted_imd_score"].is_monotonic_decreasing
+    table, _ = compare_pcns(atlas, "QHL", metric="core20_pct")
+    assert list(df["pcn_code"]) == list(table["pcn_code"])  # the order of Compare places
+    east = df.set_index("pcn_code").loc["U79433", "pcn_name"]
+    assert east == display_name("BIRMINGHAM EAST CENTRAL PCN") == "Birmingham East Central PCN"
+    assert (df["pcn_name"] == df["pcn_name"].map(display_name)).all()
+    assert df["pcn_name"].str.contains("[a-z]").sum() >= len(df) - 2  # only acronym names (e.g. "SWB PCN") stay upper
 
 
 @pytest.mark.slow

@@ -222,3 +222,27 @@ def test_quantile_breaks_are_mapclassifys_to_the_bit(area):
                 warnings.simplefilter("ignore", UserWarning)
                 expected = np.unique(mapclassify.Quantiles(v, k=k).bins)
             assert np.array_equal(maps.quantile_breaks(v, k), expected), (col, k)
+
+
+def test_map_script_is_valid_javascript_with_its_accessible_controls(tmp_path):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import targeting.render
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is absent: the map's script cannot be parsed here")
+    static = Path(targeting.render.__file__).parent / "static"
+    script = (static / "map.js").read_text(encoding="utf-8")
+    res = subprocess.run([node, "--check", str(static / "map.js")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr  # e.g. an apostrophe that ends a string
+    for words in ("Legend (hide)", "Layers (hide)", "aria-expanded", "paddingBottomRight", "c20-patch-label",
+                  "stroke-dasharray", "direction: 'auto'", "function collapsible(", "function lineKey(",
+                  "var DASH", "function core20Style(", "'zoomend'", "f.properties.selected",
+                  "history.replaceState", "maxClusterRadius: 80"):
+        assert words in script, words
+    css = (static / "map.css").read_text(encoding="utf-8")
+    for rule in (".c20-toggle", ".c20-line", ".c20-patch-label", ":focus-visible", "min-height:24px"):
+        assert rule in css, rule

@@ -170,8 +170,22 @@ def test_plan_map_has_connectors_and_patches(atlas):
     conn = next(lay for lay in d["layers"] if lay["key"] == "plan_connector")
     planned = plan.lsoas["status"].isin(["planned", "part planned"]).to_numpy()
     waiting = (plan.lsoas["status"] == "waiting").to_numpy()
-    assert all((c != "-") == (p or w) for c, p, w in zip(conn["cls"], planned, waiting, strict=True))
+    assert "-" not in conn["cls"]  # every LSOA is a connector's, waiting or not a target: none is "no data"
     assert {int(c) for c, w in zip(conn["cls"], waiting, strict=True) if w} <= {3}  # its own colour after 1-3
+    assert {int(c) for c, p in zip(conn["cls"], planned, strict=True) if p} <= {0, 1, 2}
+
+
+@pytest.mark.slow
+def test_plan_map_labels_non_targets_as_such(atlas):
+    from targeting.outreach import plan_outreach
+
+    plan = plan_outreach(atlas, pcn="U67660", connectors=3)  # one LSOA of its footprint is neither Core20 nor PLUS
+    other = (plan.lsoas["status"] == "not a target").to_numpy()
+    assert other.sum() == 1
+    conn = next(lay for lay in _payload_dict(render_area.plan_map_payload(atlas, plan))["layers"]
+                if lay["key"] == "plan_connector")
+    assert conn["flag"][4] == "Not a target" and "Not a target" in conn["legend"]
+    assert [c for c, o in zip(conn["cls"], other, strict=True) if o] == ["4"]  # not "no data" ('-')
 
 
 def test_template_syntax_in_data_is_never_evaluated():
@@ -199,6 +213,7 @@ def test_a_stored_map_is_the_computed_map(atlas):
         computed = render_area.area_map(atlas, kind, code, imd=imd)
         assert stored == computed
     d = _payload_dict(render_area.area_map(atlas, "pcn", "U79433", store=answers).payload)
-    assert [ln["pcn"] for ln in d["overlays"]["footprints"]["lines"]] == ["U79433"]
+    lines = d["overlays"]["footprints"]["lines"]
+    assert [ln["pcn"] for ln in lines if ln.get("selected")] == ["U79433"] and len(lines) > 1  # its own, bold
     assert {p[3] for p in d["overlays"]["practices"]["pts"]} == set(
         atlas.practices.loc[atlas.practices["pcn_code"] == "U79433", "practice_code"].dropna())

@@ -101,7 +101,7 @@ function c20Map(map, P) {
     return {type: 'Feature', properties: {i: i, c: codes[i]}, geometry: {type: 'MultiPolygon', coordinates: coords}};
   });
   var geo = L.geoJson({type: 'FeatureCollection', features: features}, {style: style, onEachFeature: function(f, l){
-    l.bindTooltip(function(){ return tip(l); }, {sticky: true});
+    l.bindTooltip(function(){ return tip(l); }, {sticky: true, direction: 'auto'});
     l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '#000'}); });
     l.on('mouseout', function(){ geo.resetStyle(l); });
   }}).addTo(map);
@@ -114,25 +114,39 @@ function c20Map(map, P) {
   }
   var over = {};
   var O = P.overlays;
+  function core20W(){ var z = map.getZoom(); return z <= 10 ? 0.8 : z <= 11 ? 1.2 : z <= 12 ? 1.8 : 2.5; }
+  function core20Style(){ return {fill: false, color: '#000', weight: core20W(), opacity: 0.95}; }
+  // line styles beside colours, so a connector is told apart without colour: solid, dashes, dots, dash-dot…
+  var DASH = [null, '12 6', '3 5', '14 5 3 5', '6 3', '20 6 3 6 3 6'];
   if (O.core20) {
-    over.core20 = L.geoJson(outline(O.core20, false), {interactive: false,
-      style: {fill: false, color: '#000', weight: 2.5, opacity: 0.95}});
+    over.core20 = L.geoJson(outline(O.core20, false), {interactive: false, style: core20Style});
+    map.on('zoomend', function(){ over.core20.setStyle(core20Style()); });
   }
   if (O.footprints) {
-    over.footprints = L.geoJson(outline(O.footprints, true), {style: {fill: false, color: '#cc79a7', weight: 2,
-      dashArray: '6 4'}, onEachFeature: function(f, l){ l.bindTooltip('Indicative footprint: ' + f.properties.label); }});
+    over.footprints = L.geoJson(outline(O.footprints, true), {style: function(f){
+        return f.properties.selected ? {fill: false, color: '#6a0d5f', weight: 4.5, opacity: 1, dashArray: null}
+                                     : {fill: false, color: '#a8527f', weight: 1.5, opacity: 0.9, dashArray: '6 4'}; },
+      onEachFeature: function(f, l){ l.bindTooltip((f.properties.selected ? '<b>Selected PCN</b><br>' : '') +
+        'Indicative footprint: ' + f.properties.label); }});
   }
   if (O.patches) {
     over.patches = L.geoJson(outline(O.patches, true), {style: function(f){
         var pal = O.patches.pal;
-        return {fill: false, color: pal[((f.properties.connector || 1) - 1) % pal.length], weight: 4, opacity: 1};},
-      onEachFeature: function(f, l){ var p = f.properties; l.bindTooltip('<b>' + p.label + '</b>' +
+        var c = (f.properties.connector || 1) - 1;
+        return {fill: false, color: pal[c % pal.length], weight: 4, opacity: 1, dashArray: DASH[c % DASH.length]};},
+      onEachFeature: function(f, l){ var p = f.properties;
+        l.bindTooltip('<b>' + p.label + '</b>' +
         (p.connector !== undefined ? '<br>Connector ' + p.connector : '') +
         (p.households !== undefined ? '<br>' + fmt(p.households) + ' households' : '')); }});
+    // each patch labelled with its connector (C1, C2…), so the connector is read without its colour
+    over.patches.getLayers().slice().forEach(function(l){ var c = l.feature.properties.connector;
+      if (c === undefined || c === null) { return; }
+      over.patches.addLayer(L.marker(l.getBounds().getCenter(), {interactive: false, keyboard: false,
+        icon: L.divIcon({className: 'c20-patch-label', html: 'C' + c, iconSize: null})})); });
   }
   if (O.practices) {
     // a user's values by practice are shown unclustered, so every practice's colour is visible
-    var grp = (O.practices.cluster && L.markerClusterGroup) ? L.markerClusterGroup({maxClusterRadius: 40})
+    var grp = (O.practices.cluster && L.markerClusterGroup) ? L.markerClusterGroup({maxClusterRadius: 80})
                                                             : L.featureGroup();
     O.practices.pts.forEach(function(r){
       var m = L.circleMarker([r[0], r[1]], {radius: 7, color: '#000', weight: 1, fillColor: O.practices.pal[r[2]],
@@ -146,12 +160,38 @@ function c20Map(map, P) {
   }
   var legend = L.control({position: 'bottomright'});
   var legendDiv;
-  function legendHtml(){ var h = cur.legend;
+  function lineKey(){ var h = '';
+    if (over.core20 && map.hasLayer(over.core20)) {
+      h += '<div><span class="c20-line" style="border-top:3px solid #000"></span>' + O.core20.label + '</div>'; }
+    if (over.footprints && map.hasLayer(over.footprints)) {
+      var sel = O.footprints.lines.some(function(ln){ return ln.selected; });
+      h += (sel ? '<div><span class="c20-line" style="border-top:4px solid #6a0d5f"></span>' +
+                  'Indicative footprint of the selected PCN</div>' : '') +
+           '<div><span class="c20-line" style="border-top:2px dashed #a8527f"></span>' +
+           (sel ? 'Footprints of the other PCNs' : 'Indicative PCN footprints') + '</div>'; }
+    if (over.patches && map.hasLayer(over.patches)) {
+      var n = 0; O.patches.lines.forEach(function(ln){ n = Math.max(n, ln.connector || 0); });
+      for (var i = 0; i < Math.min(n, 6); i++) {
+        h += '<div><svg width="26" height="8" aria-hidden="true"><line x1="0" y1="4" x2="26" y2="4" stroke="' +
+             O.patches.pal[i % O.patches.pal.length] + '" stroke-width="3"' +
+             (DASH[i] ? ' stroke-dasharray="' + DASH[i] + '"' : '') + '/></svg> Patch of connector ' + (i + 1) +
+             ' (labelled C' + (i + 1) + ')</div>'; } }
+    return h ? '<hr style="margin:4px 0">' + h : ''; }
+  function legendHtml(){ var h = cur.legend + lineKey();
     if (O.practices && O.practices.legend && over.practices && map.hasLayer(over.practices)) {
       h += '<hr style="margin:4px 0">' + O.practices.legend; }
     return h; }
-  legend.onAdd = function(){ legendDiv = L.DomUtil.create('div', 'c20-legend');
-    legendDiv.innerHTML = legendHtml(); L.DomEvent.disableClickPropagation(legendDiv); return legendDiv; };
+  function collapsible(btn, body, word){
+    btn.addEventListener('click', function(){ var open = body.style.display === 'none';
+      body.style.display = open ? '' : 'none'; btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+      btn.textContent = word + (open ? ' (hide)' : ' (show)'); }); }
+  legend.onAdd = function(){ var box = L.DomUtil.create('div', 'c20-legend');
+    box.innerHTML = '<button type="button" class="c20-toggle" aria-expanded="true">Legend (hide)</button>' +
+                    '<div class="c20-legend-body"></div>';
+    legendDiv = box.querySelector('.c20-legend-body');
+    collapsible(box.querySelector('button'), legendDiv, 'Legend');
+    legendDiv.innerHTML = legendHtml(); L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box); return box; };
   legend.addTo(map);
   var panel = L.control({position: 'topright'});
   panel.onAdd = function(){
@@ -160,6 +200,7 @@ function c20Map(map, P) {
     P.layers.forEach(function(L){ if (!groups[L.group]) { groups[L.group] = []; order.push(L.group); }
                                   groups[L.group].push(L); });
     var h = '<label for="c20-layer"><b>Colour LSOAs by</b></label><select id="c20-layer" class="c20-layer">';
+    var head = '<button type="button" class="c20-toggle" aria-expanded="true">Layers (hide)</button>';
     order.forEach(function(g){ h += '<optgroup label="' + g + '">';
       groups[g].forEach(function(L){ h += '<option value="' + L.key + '">' + L.label + '</option>'; });
       h += '</optgroup>'; });
@@ -167,11 +208,16 @@ function c20Map(map, P) {
     Object.keys(over).forEach(function(k){
       h += '<label><input type="checkbox" class="c20-overlay" value="' + k + '"' +
            (P.show.indexOf(k) >= 0 ? ' checked' : '') + '> ' + O[k].label + '</label>'; });
-    div.innerHTML = h;
+    div.innerHTML = head + '<div class="c20-panel-body">' + h + '</div>';
+    collapsible(div.querySelector('.c20-toggle'), div.querySelector('.c20-panel-body'), 'Layers');
     L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
     var sel = div.querySelector('select'); sel.value = cur.key;
     sel.addEventListener('change', function(){ cur = byKey[sel.value]; geo.setStyle(style);
-      legendDiv.innerHTML = legendHtml(); map.getContainer().setAttribute('data-layer', cur.key); });
+      legendDiv.innerHTML = legendHtml(); map.getContainer().setAttribute('data-layer', cur.key);
+      // in the app the layer goes into the page address, so a shared link reopens on it
+      try { var w = window.parent; if (w !== window) { var u = new URL(w.location.href);
+        u.searchParams.set('layer', cur.key); w.history.replaceState(w.history.state, '', u.toString()); } }
+      catch (e) {} });
     div.querySelectorAll('input.c20-overlay').forEach(function(cb){
       cb.addEventListener('change', function(){ if (cb.checked) { over[cb.value].addTo(map); }
                                                 else { map.removeLayer(over[cb.value]); }
@@ -183,7 +229,11 @@ function c20Map(map, P) {
   if (over.core20) { over.core20.bringToFront(); }
   legendDiv.innerHTML = legendHtml();
   if (map.attributionControl) { map.attributionControl.addAttribution(P.attribution); }
-  map.fitBounds(P.bounds);
+  // the data framed clear of the layer panel and the legend on the right
+  var ctl = map.getContainer().querySelectorAll('.c20-panel, .c20-legend'), padR = 0;
+  ctl.forEach(function(e){ padR = Math.max(padR, e.offsetWidth); });
+  padR = Math.min(padR + 16, Math.round(map.getSize().x * 0.4));
+  map.fitBounds(P.bounds, {paddingTopLeft: [40, 10], paddingBottomRight: [padR, 10]});
   map.getContainer().setAttribute('data-layer', cur.key);
   map.getContainer().setAttribute('data-lsoas', features.length);
 }
