@@ -179,19 +179,32 @@ if len(rounds):
 
 st.markdown("**Connectors**" if not caseload else "**Workers**")
 _nice_cols = {c: c.replace("_", " ").replace("pct", "%").replace("40 74", "40–74") for c in plan.connectors.columns}
-st.dataframe(plan.connectors.rename(columns=_nice_cols).round(1), hide_index=True, width="stretch")
+_conn = plan.connectors.rename(columns=_nice_cols).round(1)
+st.dataframe(_conn[list(_conn.columns)[:5]], hide_index=True, width="stretch")  # fits the page; all in the expander
+with st.expander("Every column of the connector table"):
+    st.dataframe(_conn, hide_index=True, width="stretch")
 st.markdown("**Neighbourhoods in visit order** (every LSOA of the area, with why it is or is not a target)")
 table = plan.targets_table()
 shown_t = table[["lsoa_code", "lsoa_name", "status", "connector", "first_month", "last_month", "priority_rank",
                  "imd_decile", "core20", "plus", "households", "households_planned", "eligible_40_74",
                  "health_check_new_hypertension", "why", "reason"]]
-st.dataframe(shown_t.astype({"connector": "Int64"}), hide_index=True, width="stretch",
-             column_config={"lsoa_code": "LSOA", "lsoa_name": "Name", "priority_rank": "Order",
-                            "imd_decile": "IMD decile", "eligible_40_74": "Aged 40–74",
-                            "health_check_new_hypertension": st.column_config.NumberColumn(
-                                "New hypertension from Health Checks (est.)", format="%.1f"),
-                            "why": st.column_config.TextColumn("Why (in words)", width="large"),
-                            "reason": "Not (fully) planned because"})
+shown_t = shown_t.assign(**{c: shown_t[c].map(lambda v: "–" if pd.isna(v) else f"{int(v)}")  # never "None"
+                             for c in ("connector", "first_month", "last_month")},
+                          reason=shown_t["reason"].fillna("").replace("", "–"))
+_brief = ["lsoa_name", "status", "connector", "first_month", "last_month", "imd_decile", "core20", "plus",
+          "households", "reason"]
+st.dataframe(shown_t[_brief], hide_index=True, width="stretch",
+             column_config={"lsoa_name": "Name", "first_month": "From month", "last_month": "To month",
+                            "imd_decile": "IMD decile",
+                            "reason": st.column_config.TextColumn("Not (fully) planned because", width="medium")})
+with st.expander("Every column, with why each neighbourhood was chosen (in words)"):
+    st.dataframe(shown_t, hide_index=True, width="stretch",
+                 column_config={"lsoa_code": "LSOA", "lsoa_name": "Name", "priority_rank": "Order",
+                                "imd_decile": "IMD decile", "eligible_40_74": "Aged 40–74",
+                                "health_check_new_hypertension": st.column_config.NumberColumn(
+                                    "New hypertension from Health Checks (est.)", format="%.1f"),
+                                "why": st.column_config.TextColumn("Why (in words)", width="large"),
+                                "reason": "Not (fully) planned because"})
 
 scen = None
 if with_scenario:
