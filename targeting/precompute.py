@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geo.files import replace_folder
+
 if TYPE_CHECKING:  # a command that prints a stored answer imports no pandas
     import pandas as pd
 
@@ -334,13 +336,7 @@ def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
         if progress:
             print("", file=sys.stderr)
         (tmp / "build.json").write_text(json.dumps({"stamp": stamp, "seconds": round(time.perf_counter() - t0, 1)}))
-        old = None
-        if target.exists():
-            old = target.with_name(f".answers-old-{os.getpid()}")
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_folder(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
