@@ -18,14 +18,13 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geo.files import replace_folder
+from geo.files import replace_folder, staging_folder
 
 if TYPE_CHECKING:  # a command that prints a stored answer imports no pandas
     import pandas as pd
@@ -302,8 +301,7 @@ def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
     atlas = atlas if atlas is not None and atlas.meta.get("geometry", True) else load(progress=False)
     stamp = _stamp()
     target = _folder()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".answers-", dir=target.parent))
+    tmp = staging_folder(target.parent, ".answers-")
     try:
         (tmp / "maps").mkdir()
         icbs = sorted(set(atlas.lsoa21["icb_code_nhs"].dropna()))

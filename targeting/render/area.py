@@ -134,7 +134,11 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
         stored = parts.get("pcn_practices") or {}
         practices = None if kind != "pcn" else stored[code] if code in stored else practices_overlay(
             atlas.practices[atlas.practices["pcn_code"] == code])
-        parts = view_parts(parts, kind, code, bounds, practices)
+        own = None
+        if kind == "practice":
+            hit = atlas.practices.loc[atlas.practices["practice_code"] == code, "pcn_code"].dropna()
+            own = str(hit.iloc[0]) if len(hit) else None
+        parts = view_parts(parts, kind, code, bounds, practices, pcn=own)
     if connectors and kind == "pcn":
         from targeting.outreach import plan_outreach
 

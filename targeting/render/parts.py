@@ -24,10 +24,12 @@ def script_json(obj: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def view_parts(parts: dict[str, Any], kind: str, code: str, bounds: Any, practices: str | None) -> dict[str, Any]:
+def view_parts(parts: dict[str, Any], kind: str, code: str, bounds: Any, practices: str | None,
+               pcn: str | None = None) -> dict[str, Any]:
     """A PCN's or practice's view of its ICB's map: zoomed to its patients, with its practices and footprints.
 
-    A PCN's own indicative footprint is marked ``selected`` among its ICB's.
+    The PCN's own indicative footprint (a practice's: its PCN's) is marked ``selected`` among its ICB's, and a
+    practice's own marker is marked as selected among the ICB's practices.
 
     Parameters
     ----------
@@ -39,19 +41,25 @@ def view_parts(parts: dict[str, Any], kind: str, code: str, bounds: Any, practic
         Where to zoom (``[[south, west], [north, east]]``).
     practices
         For a PCN, its practices' overlay (JSON text; None if it has none). A practice's view keeps the ICB's.
+    pcn
+        The PCN whose footprint is selected (default: for a PCN, itself; a practice passes its PCN).
     """
     out = {**parts, "overlays": dict(parts["overlays"]), "bounds": bounds,
            "show": ["core20", "practices", "footprints"]}
     if kind == "pcn":
+        pcn = code
         if practices is None:
             out["overlays"].pop("practices", None)
         else:
             out["overlays"]["practices"] = practices
-        if "footprints" in out["overlays"]:
-            # every footprint of the ICB stays, the PCN's own marked ``selected`` (drawn bold and solid)
-            fp = json.loads(out["overlays"]["footprints"])
-            fp["lines"] = [{**ln, "selected": 1} if ln.get("pcn") == code else ln for ln in fp["lines"]]
-            out["overlays"]["footprints"] = script_json(fp)
+    elif kind == "practice" and "practices" in out["overlays"]:
+        ov = json.loads(out["overlays"]["practices"])
+        out["overlays"]["practices"] = script_json({**ov, "sel": code})
+    if pcn and "footprints" in out["overlays"]:
+        # every footprint of the ICB stays, the PCN's own marked ``selected`` (drawn bold and solid)
+        fp = json.loads(out["overlays"]["footprints"])
+        fp["lines"] = [{**ln, "selected": 1} if ln.get("pcn") == pcn else ln for ln in fp["lines"]]
+        out["overlays"]["footprints"] = script_json(fp)
     return out
 
 

@@ -60,10 +60,16 @@ def _swatch(colour: str, pattern: str | None) -> str:
 def _legend_html(layer: MapLayer) -> str:
     e = html.escape
     pats = layer.extra.get("patterns") or ()
-    rows = "".join(f'<div><i style="background:{_swatch(c, pats[i] if i < len(pats) else None)}"></i>{e(lab)}</div>'
+    # each class is a button that picks out its LSOAs (the others fade), so a class is found without telling
+    # neighbouring colours apart: ten sequential classes cannot all differ by 3:1 in contrast
+    rows = "".join(f'<button type="button" class="c20-class" data-k="{i}" aria-pressed="false">'
+                   f'<i style="background:{_swatch(c, pats[i] if i < len(pats) else None)}"></i>{e(lab)}</button>'
                    for i, (c, lab) in enumerate(zip(layer.palette, layer.class_labels, strict=False)))
     if (layer.classes < 0).any():
-        rows += f'<div><i style="background:{NO_DATA}"></i>no data</div>'
+        rows += (f'<button type="button" class="c20-class" data-k="-" aria-pressed="false">'
+                 f'<i style="background:{NO_DATA}"></i>no data</button>')
+    rows = (f'<div role="group" aria-label="Pick out one class">{rows}</div>'
+            '<div class="c20-picked" aria-live="polite">Select a class to pick out its LSOAs.</div>')
     units = f'<div class="c20-units">{e(layer.units)}</div>' if layer.units else ""
     note = f'<div class="c20-note">{e(layer.note)}</div>' if layer.note else ""
     return (f'<div class="c20-title">{e(layer.label)}</div>{units}{rows}{note}'
@@ -228,9 +234,36 @@ def payload_parts(
     practice_values: MapLayer | None = None,
     topology: Topology | None = None,
 ) -> dict[str, Any]:
-    """The parts of :func:`map_payload` (same parameters): JSON texts, joined by :func:`join_parts`.
+    """The parts of the map's payload: JSON texts, joined by :func:`join_parts` (see :func:`map_payload`).
 
-    ``topology`` is the LSOAs' topology if it was already built (:func:`targeting.render.topology.build_topology`).
+    Parameters
+    ----------
+    lsoas
+        Atlas ``lsoa21`` rows (``geometry_web`` and the standard columns).
+    layers
+        Choropleth layers whose ``values``/``classes`` are aligned with ``lsoas``.
+    initial
+        Key of the layer shown first (default the first).
+    imd
+        IMD edition of the Core20 outline and the tooltip's Core20 line.
+    practices
+        Optional practices with ``lat``, ``lon``, ``practice_code``, ``practice_name``, ``pcn_code``, ``pcn_name``,
+        ``list_size`` (July 2022): clustered markers coloured by PCN.
+    footprints
+        Optional indicative PCN footprints: one row per LSOA with ``pcn_code``, ``pcn_name`` and the LSOA's
+        ``geometry_web`` (any LSOA vintage); each PCN's outline is drawn.
+    patches
+        Optional outreach patches: one row per LSOA with its patch's ``label`` (and optionally ``connector``,
+        ``households``) and the LSOA's ``geometry_web``; each patch's outline is drawn.
+    bounds
+        ``[[south, west], [north, east]]`` to zoom to (default the LSOAs' extent).
+    show
+        Overlays switched on at first, among ``core20``, ``practices``, ``footprints``, ``patches``.
+    practice_values
+        A layer aligned with ``practices`` (e.g. a user's uptake by practice): practices are coloured by its
+        classes instead of by PCN, their tooltips show its value, and its legend is added to the map's legend.
+    topology
+        The LSOAs' topology if it was already built (:func:`targeting.render.topology.build_topology`).
     """
     if not layers:
         raise ValueError("a map needs at least one layer")
@@ -291,51 +324,13 @@ def footprints_overlay(footprints: pd.DataFrame) -> str | None:
                            footprints["pcn_code"].astype(str).tolist(), labels)
 
 
-def map_payload(
-    lsoas: gpd.GeoDataFrame,
-    layers: Sequence[MapLayer],
-    *,
-    initial: str | None = None,
-    imd: int = 2025,
-    practices: pd.DataFrame | None = None,
-    footprints: pd.DataFrame | None = None,
-    patches: pd.DataFrame | None = None,
-    bounds: list[list[float]] | None = None,
-    show: Sequence[str] = ("core20",),
-    practice_values: MapLayer | None = None,
-) -> str:
+def map_payload(lsoas: gpd.GeoDataFrame, layers: Sequence[MapLayer], **options: Any) -> str:
     """Everything the map draws, as one JSON string safe to embed in a page (cache it per area and settings).
 
-    Parameters
-    ----------
-    lsoas
-        Atlas ``lsoa21`` rows (``geometry_web`` and the standard columns).
-    layers
-        Choropleth layers whose ``values``/``classes`` are aligned with ``lsoas``.
-    initial
-        Key of the layer shown first (default the first).
-    imd
-        IMD edition of the Core20 outline and the tooltip's Core20 line.
-    practices
-        Optional practices with ``lat``, ``lon``, ``practice_code``, ``practice_name``, ``pcn_code``, ``pcn_name``,
-        ``list_size`` (July 2022): clustered markers coloured by PCN.
-    footprints
-        Optional indicative PCN footprints: one row per LSOA with ``pcn_code``, ``pcn_name`` and the LSOA's
-        ``geometry_web`` (any LSOA vintage); each PCN's outline is drawn.
-    patches
-        Optional outreach patches: one row per LSOA with its patch's ``label`` (and optionally ``connector``,
-        ``households``) and the LSOA's ``geometry_web``; each patch's outline is drawn.
-    bounds
-        ``[[south, west], [north, east]]`` to zoom to (default the LSOAs' extent).
-    show
-        Overlays switched on at first, among ``core20``, ``practices``, ``footprints``, ``patches``.
-    practice_values
-        A layer aligned with ``practices`` (e.g. a user's uptake by practice): practices are coloured by its
-        classes instead of by PCN, their tooltips show its value, and its legend is added to the map's legend.
+    :func:`payload_parts` joined by :func:`join_parts`; ``lsoas``, ``layers`` and the keyword ``options`` are
+    those of :func:`payload_parts`.
     """
-    return join_parts(payload_parts(lsoas, layers, initial=initial, imd=imd, practices=practices,
-                                    footprints=footprints, patches=patches, bounds=bounds, show=show,
-                                    practice_values=practice_values))
+    return join_parts(payload_parts(lsoas, layers, **options))
 
 
 def payload_bytes(payload: str) -> int:

@@ -98,6 +98,17 @@ def page(browser, tmp_path):
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
+MAP = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def map_frame(page, min_paths: int = 10):
+    """The app's map, once at least ``min_paths`` LSOAs are drawn and its layer panel is there."""
+    frame = page.frame_locator(MAP).first
+    frame.locator("path.leaflet-interactive").nth(min_paths - 1).wait_for(state="attached")
+    frame.locator("select.c20-layer").wait_for()
+    return frame
+
+
 def settle(page, quiet_ms: int = 3000) -> None:
     """Wait until Streamlit has finished running (no status widget, no stale element) for ``quiet_ms``."""
     quiet = 0

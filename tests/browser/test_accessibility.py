@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import SERIOUS, run_axe, settle
+from tests.browser.conftest import MAP, SERIOUS, run_axe, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
-
-MAP = 'iframe[title="streamlit_folium.st_folium"]'
 
 
 def _upload(page, atlas, tmp_path) -> None:

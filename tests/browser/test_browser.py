@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
+from tests.browser.conftest import map_frame
 
-MAP = 'iframe[title="streamlit_folium.st_folium"]'
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
 
 
 def _search(page, text: str, option: str) -> None:
@@ -21,17 +21,11 @@ def _search(page, text: str, option: str) -> None:
         page.get_by_role("option", name=option).click()
 
 
-def _map(page, min_paths: int):
-    frame = page.frame_locator(MAP).first
-    frame.locator("path.leaflet-interactive").nth(min_paths - 1).wait_for(state="attached")
-    return frame
-
-
 def test_search_an_icb_and_see_its_lsoas_drawn_offline(app_url, page, snap):
     page.goto(app_url)
     _search(page, "Birmingham and Solihull", "ICB: NHS Birmingham and Solihull Integrated Care Board (E54000055)")
     page.wait_for_url(re.compile(r"icb=E54000055"))
-    frame = _map(page, 793)
+    frame = map_frame(page, 793)
     assert frame.locator("path.leaflet-interactive").count() >= 793  # every LSOA 2021 of the ICB, drawn as SVG
     page.get_by_text("ICB: NHS Birmingham and Solihull Integrated Care Board").wait_for()
     legend = frame.locator(".c20-legend")
@@ -43,7 +37,7 @@ def test_search_an_icb_and_see_its_lsoas_drawn_offline(app_url, page, snap):
 
 def test_switch_layer_click_lsoa_and_download(app_url, page, snap):
     page.goto(f"{app_url}/?icb=E54000055")
-    frame = _map(page, 793)
+    frame = map_frame(page, 793)
     frame.locator("select.c20-layer").select_option("eth_minority")
     assert frame.locator(".leaflet-container").get_attribute("data-layer") == "eth_minority"
     assert "All ethnic minority groups" in frame.locator(".c20-legend").inner_text()
@@ -73,7 +67,7 @@ def test_find_a_pcn_by_part_of_its_name_and_see_practices(app_url, page, snap):
     page.goto(app_url)
     _search(page, "Birmingham East", "PCN: Birmingham East Central Pcn (U79433)")
     page.wait_for_url(re.compile(r"pcn=U79433"))
-    frame = _map(page, 793)
+    frame = map_frame(page, 793)
     # the practices overlay is on for a PCN: clustered markers, or circle markers beyond the ICB's 793 LSOAs
     frame.locator(".leaflet-container").wait_for()
     for _ in range(120):
@@ -102,7 +96,7 @@ def test_find_a_pcn_by_part_of_its_name_and_see_practices(app_url, page, snap):
 def test_outreach_plan_for_three_connectors_prints_visit_sheets(app_url, page, snap):
     page.goto(f"{app_url}/outreach?pcn=U79433")
     page.get_by_text("Target neighbourhoods").wait_for()
-    _map(page, 10)
+    map_frame(page, 10)
     with page.expect_download() as dl:
         page.get_by_role("button", name="Printable visit sheets (HTML)").click()
     html = Path(dl.value.path()).read_text(encoding="utf-8")
@@ -122,7 +116,7 @@ def test_upload_your_own_uptake_file(app_url, page, snap, atlas, tmp_path):
     page.locator('input[type="file"]').set_input_files(str(f))
     page.get_by_text("200 rows").wait_for()
     page.get_by_text("2 rows could not be used").wait_for()
-    _map(page, 700)
+    map_frame(page, 700)
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download your data with suppression applied (CSV)").click()
     text = Path(dl.value.path()).read_text(encoding="utf-8")
@@ -162,7 +156,7 @@ def test_core20_change_layer_legend_panel_and_download(app_url, page, snap):
     from targeting.cli import main
 
     page.goto(f"{app_url}/?icb=E54000055&layer=core20_change")
-    frame = _map(page, 793)
+    frame = map_frame(page, 793)
     assert frame.locator(".leaflet-container").get_attribute("data-layer") == "core20_change"
     legend = frame.locator(".c20-legend").inner_text()
     for words in ("Core20 change 2019 → 2025", "Entered: newly Core20 under IoD 2025 (striped)",

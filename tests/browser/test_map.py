@@ -3,18 +3,9 @@
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import settle
+from tests.browser.conftest import map_frame, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
-
-MAP = 'iframe[title="streamlit_folium.st_folium"]'
-
-
-def _map(page, min_paths: int = 10):
-    frame = page.frame_locator(MAP).first
-    frame.locator("path.leaflet-interactive").nth(min_paths - 1).wait_for(state="attached")
-    frame.locator("select.c20-layer").wait_for()
-    return frame
 
 
 def _overlap(a: dict, b: dict) -> float:
@@ -37,7 +28,7 @@ def _lsoa_extent(frame) -> dict:
                                       ("E54000055", "Birmingham and Solihull")])
 def test_legend_and_layer_panel_sit_clear_of_the_icb_and_fold_away(icb, name, app_url, page, snap):
     page.goto(f"{app_url}/?icb={icb}")
-    frame = _map(page, 300)
+    frame = map_frame(page, 300)
     settle(page)
     extent = _lsoa_extent(frame)
     legend = frame.locator(".c20-legend").bounding_box()
@@ -58,7 +49,7 @@ def test_legend_and_layer_panel_sit_clear_of_the_icb_and_fold_away(icb, name, ap
 
 def test_tooltip_never_covers_the_legend_and_core20_outlines_stay_thin_at_icb_zoom(app_url, page, snap):
     page.goto(f"{app_url}/?icb=E54000055")
-    frame = _map(page, 793)
+    frame = map_frame(page, 793)
     settle(page)
     core20 = frame.locator('path[stroke="#000"][fill="none"]')
     core20.first.wait_for(state="attached")
@@ -82,7 +73,7 @@ def test_tooltip_never_covers_the_legend_and_core20_outlines_stay_thin_at_icb_zo
 
 def test_selected_pcn_footprint_and_connectors_are_told_apart_without_colour(app_url, page, snap):
     page.goto(f"{app_url}/?pcn=U79433")
-    frame = _map(page, 300)
+    frame = map_frame(page, 300)
     settle(page)
     bold = frame.locator('path[stroke="#6a0d5f"][stroke-width="4.5"]')
     assert bold.count() == 1  # Birmingham East Central's own footprint, solid and bold
@@ -92,7 +83,7 @@ def test_selected_pcn_footprint_and_connectors_are_told_apart_without_colour(app
     snap(page, "12_15_pcn_footprint_highlight", whole=False)
 
     page.goto(f"{app_url}/outreach?pcn=U79433")
-    frame = _map(page, 10)
+    frame = map_frame(page, 10)
     settle(page)
     labels = sorted(set(frame.locator(".c20-patch-label").all_inner_texts()))
     assert labels == ["C1", "C2", "C3"]
@@ -102,3 +93,36 @@ def test_selected_pcn_footprint_and_connectors_are_told_apart_without_colour(app
     legend = frame.locator(".c20-legend").inner_text()
     assert "Patch of connector 1 (labelled C1)" in legend and "Patch of connector 3 (labelled C3)" in legend
     snap(page, "12_16_connector_patterns", whole=False)
+
+
+def test_a_practice_map_draws_its_pcns_footprint_and_rings_the_practice(app_url, page, snap):
+    page.goto(f"{app_url}/?practice=B83052")  # Kensington Partnership, Bradford; PCN U37316
+    frame = map_frame(page, 300)
+    settle(page)
+    assert frame.locator('path[stroke="#6a0d5f"][stroke-width="4.5"]').count() == 1  # its PCN's footprint, bold
+    assert frame.locator('path[stroke="#6a0d5f"][stroke-width="4"]').count() == 1  # the practice, ringed
+    legend = frame.locator(".c20-legend").inner_text()
+    assert "Indicative footprint of the practice’s PCN" in legend and "The selected practice (ringed)" in legend
+    snap(page, "12_21_practice_footprint_and_marker", whole=False)
+
+
+def test_a_legend_class_picks_out_its_lsoas_from_the_keyboard(app_url, page, snap, atlas):
+    # ten deciles cannot all differ from their neighbours by 3:1 in contrast; a class is picked out instead
+    l21 = atlas.lsoa21
+    decile1 = int(((l21["icb_code"] == "E54000055") & (l21["imd25_decile"] == 1)).sum())  # 300 of 793
+    page.goto(f"{app_url}/?icb=E54000055")
+    frame = map_frame(page, 793)
+    settle(page)
+    btn = frame.locator("button.c20-class[data-k='0']")
+    btn.focus()
+    page.keyboard.press("Enter")
+    assert btn.get_attribute("aria-pressed") == "true"
+    opacities = frame.locator('.leaflet-overlay-pane path.leaflet-interactive[fill-opacity]').evaluate_all(
+        "ps => ps.map(p => p.getAttribute('fill-opacity'))")
+    assert opacities.count("0.9") == decile1 and opacities.count("0.07") == 793 - decile1
+    said = frame.locator(".c20-picked").inner_text()
+    assert f"Showing {decile1} LSOAs" in said
+    snap(page, "12_22_legend_picks_out_decile_1", whole=False)
+    page.keyboard.press("Enter")  # again: every class back
+    assert btn.get_attribute("aria-pressed") == "false"
+    assert frame.locator('.leaflet-overlay-pane path[fill-opacity="0.07"]').count() == 0

@@ -9,18 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.browser.conftest import settle
+from tests.browser.conftest import map_frame, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
-
-MAP = 'iframe[title="streamlit_folium.st_folium"]'
-
-
-def _map(page, min_paths: int = 10):
-    frame = page.frame_locator(MAP).first
-    frame.locator("path.leaflet-interactive").nth(min_paths - 1).wait_for(state="attached")
-    frame.locator("select.c20-layer").wait_for()
-    return frame
 
 
 def _cells(page, n: int = 0) -> list[str]:
@@ -57,7 +48,7 @@ def test_practice_link_shows_the_practice_not_its_icb(app_url, page, snap, atlas
     page.goto(f"{app_url}/?practice=B83052")
     page.get_by_text("Practice: Kensington Partnership").wait_for()
     page.get_by_text("Gaps (figures with 95% intervals").wait_for()
-    _map(page)
+    map_frame(page)
     settle(page)
     heading = page.get_by_role("heading", name="Kensington Partnership (B83052)")
     main = heading.locator("xpath=ancestor::div[@data-testid='stColumn'][1]").inner_text()  # the panel
@@ -81,7 +72,7 @@ def test_pcn_shows_its_gaps_member_practices_and_footprint_lsoas(app_url, page, 
 
     page.goto(f"{app_url}/?pcn=U79433")
     page.get_by_text("Member practices of Birmingham East Central PCN").wait_for()
-    _map(page)
+    map_frame(page)
     settle(page)
     gaps = page.locator("table").filter(has_text="Measure (unit)")
     text = gaps.inner_text()
@@ -111,7 +102,7 @@ def test_pcn_shows_its_gaps_member_practices_and_footprint_lsoas(app_url, page, 
 
 def test_imd_2019_is_fully_applied_and_the_view_is_in_the_url(app_url, page, snap):
     page.goto(f"{app_url}/?icb=E54000055&imd=2019")
-    frame = _map(page, 793)
+    frame = map_frame(page, 793)
     settle(page)
     assert page.get_by_role("radio", name="2019").first.is_checked()
     assert frame.locator(".leaflet-container").get_attribute("data-layer") == "imd19"
@@ -125,7 +116,7 @@ def test_imd_2019_is_fully_applied_and_the_view_is_in_the_url(app_url, page, sna
     page.wait_for_url(re.compile(r"layer=eth_minority"))
     assert "imd=2019" in page.url
     page.goto(page.url)
-    frame = _map(page, 793)
+    frame = map_frame(page, 793)
     assert frame.locator(".leaflet-container").get_attribute("data-layer") == "eth_minority"
     assert page.get_by_role("radio", name="2019").first.is_checked()
 
@@ -166,7 +157,7 @@ def test_funnel_plot_draws_limits_as_lines_and_pcns_by_where_they_fall(app_url, 
 def test_plan_outreach_has_no_none_fits_the_screen_and_offers_scenarios(app_url, page, snap):
     page.goto(f"{app_url}/outreach?pcn=U79433")
     page.get_by_text("Neighbourhoods in visit order").first.wait_for()
-    _map(page)
+    map_frame(page)
     settle(page)
     grids = page.get_by_test_id("stDataFrame").count()
     tables = [_cells(page, i) for i in range(grids)]
@@ -199,7 +190,7 @@ def test_your_data_shows_counts_as_counts_and_no_arrow_fallback(app_url, page, s
     page.locator('input[type="file"]').set_input_files(str(f))
     page.get_by_text("63 rows").first.wait_for()
     page.get_by_text("1 row could not be used").wait_for()
-    _map(page, 63)
+    map_frame(page, 63)
     settle(page)
     main = page.get_by_test_id("stMain").inner_text()
     assert not re.search(r"(?<![\d,])1 rows", main) and "63 rows of LSOA 2021" in main
@@ -214,7 +205,7 @@ def test_your_data_shows_counts_as_counts_and_no_arrow_fallback(app_url, page, s
 def test_practice_y07274_is_placed_in_its_icb(app_url, page, snap):
     page.goto(f"{app_url}/?practice=Y07274")
     page.get_by_text("Practice: St Nicolas Medical Centre").wait_for()
-    _map(page)
+    map_frame(page)
     settle(page)
     main = page.get_by_test_id("stMain").inner_text()
     assert "NHS Coventry and Warwickshire Integrated Care Board" in main

@@ -8,7 +8,7 @@ import pytest
 from targeting import maps
 from targeting.render import area as render_area
 from targeting.render.assets import ASSET_URL, install_static_assets
-from targeting.render.page import build_map, standalone_html
+from targeting.render.page import build_map
 from targeting.render.payload import _legend_html, map_payload
 
 
@@ -97,15 +97,6 @@ def test_map_uses_only_local_assets(area):
     assert links and all(u.startswith(ASSET_URL) for u in links)
     rendered = m.get_root().render()
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", rendered)
-
-
-@pytest.mark.slow
-def test_standalone_html_inlines_leaflet(bsol):
-    lsoas, _, _ = bsol
-    html = standalone_html(map_payload(lsoas, maps.standard_layers(lsoas)[:2]))
-    assert "Leaflet 1.9.3" in html or "leafletjs.com" in html  # the library itself is in the file
-    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", html)
-    assert '"cp":"E01"' in html  # the LSOA codes, packed (see test_render for them decoded)
 
 
 def test_install_static_assets(tmp_path):

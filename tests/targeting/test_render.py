@@ -10,13 +10,11 @@ from shapely.geometry import box
 
 from targeting import maps
 from targeting.render import area as render_area
-from targeting.render.assets import ASSET_URL, install_static_assets
 from targeting.render.page import build_map, standalone_html
 from targeting.render.payload import map_payload
 from targeting.render.topology import build_topology, decode
 
 pytestmark = pytest.mark.slow  # the national atlas (and its precomputed answers)
-
 
 
 def _payload_dict(payload: str) -> dict:
@@ -94,30 +92,6 @@ def test_tooltip_strings_are_escaped():
     assert "&lt;/script&gt;&lt;b&gt;" in d["layers"][0]["label"]
 
 
-def test_payload_rejects_misaligned_layers(bsol):
-    lsoas, _, _ = bsol
-    lay = maps.value_layer("v", "V", pd.Series([1.0, 2.0]), units="u", source="s", vintage="v")
-    with pytest.raises(ValueError, match="2 values for 793 LSOAs"):
-        map_payload(lsoas, [lay])
-
-
-def test_map_uses_only_local_assets(bsol):
-    lsoas, _, _ = bsol
-    m = build_map(map_payload(lsoas, maps.standard_layers(lsoas)[:2]))
-    links = []
-
-    def walk(el):
-        links.extend(u for _, u in getattr(el, "default_js", []))
-        links.extend(u for _, u in getattr(el, "default_css", []))
-        for child in getattr(el, "_children", {}).values():
-            walk(child)
-
-    walk(m)
-    assert links and all(u.startswith(ASSET_URL) for u in links)
-    rendered = m.get_root().render()
-    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", rendered)
-
-
 def test_standalone_html_inlines_leaflet(bsol):
     lsoas, _, _ = bsol
     html = standalone_html(map_payload(lsoas, maps.standard_layers(lsoas)[:2]))
@@ -125,16 +99,6 @@ def test_standalone_html_inlines_leaflet(bsol):
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["'](https?:)?//""", html)
     payload = html.rsplit("c20Map(map, ", 1)[1].rsplit(");\n})();", 1)[0]
     assert "E01009331" in _codes(_payload_dict(payload))  # an LSOA of Birmingham
-
-
-def test_install_static_assets(tmp_path):
-    vendor = install_static_assets(tmp_path)
-    js = vendor / "leaflet" / "leaflet.js"
-    assert js.stat().st_size > 100_000
-    assert (vendor / "markercluster" / "leaflet.markercluster.js").exists()
-    mtime = js.stat().st_mtime_ns
-    install_static_assets(tmp_path)  # second call leaves identical files alone
-    assert js.stat().st_mtime_ns == mtime
 
 
 def test_map_command_writes_offline_html(tmp_path, atlas):
@@ -217,3 +181,25 @@ def test_a_stored_map_is_the_computed_map(atlas):
     assert [ln["pcn"] for ln in lines if ln.get("selected")] == ["U79433"] and len(lines) > 1  # its own, bold
     assert {p[3] for p in d["overlays"]["practices"]["pts"]} == set(
         atlas.practices.loc[atlas.practices["pcn_code"] == "U79433", "practice_code"].dropna())
+
+
+def test_a_practice_map_selects_its_pcns_footprint_and_rings_the_practice(atlas):
+    # Kensington Partnership (B83052, Bradford) is in PCN U37316 in the July 2022 map
+    from targeting.precompute import open_answers
+
+    answers = open_answers(build_if_missing=True, progress=False)
+    for store in (answers, None):
+        d = _payload_dict(render_area.area_map(atlas, "practice", "B83052", store=store).payload)
+        lines = d["overlays"]["footprints"]["lines"]
+        assert [ln["pcn"] for ln in lines if ln.get("selected")] == ["U37316"] and len(lines) > 1
+        assert d["overlays"]["practices"]["sel"] == "B83052"
+        assert "B83052" in {p[3] for p in d["overlays"]["practices"]["pts"]}  # the ICB's practices, itself among them
+
+
+def test_every_legend_class_is_a_button_that_picks_out_its_lsoas(atlas, bsol):
+    from targeting.render.payload import _legend_html
+
+    lay = maps.area_layers(atlas, bsol[0], imd=2025, gaps=False)[0]
+    legend = _legend_html(lay)
+    buttons = re.findall(r'<button type="button" class="c20-class" data-k="(\d|-)" aria-pressed="false">', legend)
+    assert buttons[:10] == [str(k) for k in range(10)] and "pick out" in legend

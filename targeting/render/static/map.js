@@ -61,11 +61,32 @@ function c20Map(map, P) {
     if (L.v !== undefined) { if (!L.vals) { L.vals = c20Values(L.v, L.s); } return L.vals[i]; }
     var ch = L.cls.charAt(i); return ch === '-' ? null : +ch + L.vc;
   }
+  var only = null;  // the legend class picked out, if any: the other LSOAs fade
   function style(f){
     var ch = cur.cls.charAt(f.properties.i);
     var fill = ch === '-' ? P.nodata : (cur.pat && cur.pat[+ch]) ? 'url(#c20-' + cur.key + '-' + ch + ')'
                                                                    : cur.pal[+ch];
+    if (only !== null) { return ch === only ? {fillColor: fill, fillOpacity: 0.9, color: '#000', weight: 1.2, opacity: 1}
+                                            : {fillColor: fill, fillOpacity: 0.07, color: '#9a9a9a', weight: 0.4,
+                                               opacity: 0.5}; }
     return {fillColor: fill, fillOpacity: 0.72, color: '#4d4d4d', weight: 0.4, opacity: 0.8};
+  }
+  function pick(k){  // pick out legend class k (again: show every class)
+    only = (k === null || k === only) ? null : k;
+    geo.setStyle(style);
+    if (over.core20 && map.hasLayer(over.core20)) { over.core20.bringToFront(); }
+    map.getContainer().setAttribute('data-picked', only === null ? '' : only);
+    markLegend();
+  }
+  function markLegend(){
+    if (!legendDiv) { return; }
+    var said = 'Select a class to pick out its LSOAs.';
+    legendDiv.querySelectorAll('button.c20-class').forEach(function(b){
+      var on = b.getAttribute('data-k') === only; b.setAttribute('aria-pressed', on ? 'true' : 'false');
+      if (on) { var n = 0; for (var i = 0; i < cur.cls.length; i++) { if (cur.cls.charAt(i) === only) { n++; } }
+        said = 'Showing ' + n.toLocaleString('en-GB') + ' LSOA' + (n === 1 ? '' : 's') + ' in “' +
+               b.textContent + '”; the rest are faded. Select it again to show all.'; } });
+    var live = legendDiv.querySelector('.c20-picked'); if (live) { live.textContent = said; }
   }
   function patterns(){
     // SVG fill patterns (stripes, dots) for layers whose classes must read without colour
@@ -148,14 +169,17 @@ function c20Map(map, P) {
     // a user's values by practice are shown unclustered, so every practice's colour is visible
     var grp = (O.practices.cluster && L.markerClusterGroup) ? L.markerClusterGroup({maxClusterRadius: 80})
                                                             : L.featureGroup();
+    var selM = null;
     O.practices.pts.forEach(function(r){
-      var m = L.circleMarker([r[0], r[1]], {radius: 7, color: '#000', weight: 1, fillColor: O.practices.pal[r[2]],
-                                            fillOpacity: 0.95});
-      m.feature = {type: 'Feature', properties: {kind: 'practice', c: r[3], n: r[4]}};
-      m.bindTooltip('<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' + r[5] + '<br>List size (July 2022): ' +
-                    fmt(r[6]) + (r[7] ? '<br>' + r[7] : ''));
-      grp.addLayer(m);
+      var me = O.practices.sel === r[3];  // a practice's own view: its marker ringed and on top
+      var m = L.circleMarker([r[0], r[1]], {radius: me ? 11 : 7, color: me ? '#6a0d5f' : '#000', weight: me ? 4 : 1,
+                                            fillColor: O.practices.pal[r[2]], fillOpacity: 0.95});
+      m.feature = {type: 'Feature', properties: {kind: 'practice', c: r[3], n: r[4], selected: me ? 1 : 0}};
+      m.bindTooltip((me ? '<b>Selected practice</b><br>' : '') + '<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' +
+                    r[5] + '<br>List size (July 2022): ' + fmt(r[6]) + (r[7] ? '<br>' + r[7] : ''));
+      if (me) { selM = m; } else { grp.addLayer(m); }
     });
+    if (selM) { grp = L.featureGroup([grp, selM]); }
     over.practices = grp;
   }
   var legend = L.control({position: 'bottomright'});
@@ -166,7 +190,8 @@ function c20Map(map, P) {
     if (over.footprints && map.hasLayer(over.footprints)) {
       var sel = O.footprints.lines.some(function(ln){ return ln.selected; });
       h += (sel ? '<div><span class="c20-line" style="border-top:4px solid #6a0d5f"></span>' +
-                  'Indicative footprint of the selected PCN</div>' : '') +
+                  'Indicative footprint of the ' + (O.practices && O.practices.sel ? 'practice’s PCN' :
+                                                      'selected PCN') + '</div>' : '') +
            '<div><span class="c20-line" style="border-top:2px dashed #a8527f"></span>' +
            (sel ? 'Footprints of the other PCNs' : 'Indicative PCN footprints') + '</div>'; }
     if (over.patches && map.hasLayer(over.patches)) {
@@ -178,6 +203,9 @@ function c20Map(map, P) {
              ' (labelled C' + (i + 1) + ')</div>'; } }
     return h ? '<hr style="margin:4px 0">' + h : ''; }
   function legendHtml(){ var h = cur.legend + lineKey();
+    if (O.practices && O.practices.sel && over.practices && map.hasLayer(over.practices)) {
+      h += '<div><svg width="26" height="22" aria-hidden="true"><circle cx="13" cy="11" r="8" fill="#fff" ' +
+           'stroke="#6a0d5f" stroke-width="4"/></svg> The selected practice (ringed)</div>'; }
     if (O.practices && O.practices.legend && over.practices && map.hasLayer(over.practices)) {
       h += '<hr style="margin:4px 0">' + O.practices.legend; }
     return h; }
@@ -190,6 +218,8 @@ function c20Map(map, P) {
                     '<div class="c20-legend-body"></div>';
     legendDiv = box.querySelector('.c20-legend-body');
     collapsible(box.querySelector('button'), legendDiv, 'Legend');
+    legendDiv.addEventListener('click', function(ev){ var b = ev.target.closest('button.c20-class');
+      if (b) { pick(b.getAttribute('data-k')); } });
     legendDiv.innerHTML = legendHtml(); L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box); return box; };
   legend.addTo(map);
@@ -212,8 +242,9 @@ function c20Map(map, P) {
     collapsible(div.querySelector('.c20-toggle'), div.querySelector('.c20-panel-body'), 'Layers');
     L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
     var sel = div.querySelector('select'); sel.value = cur.key;
-    sel.addEventListener('change', function(){ cur = byKey[sel.value]; geo.setStyle(style);
+    sel.addEventListener('change', function(){ cur = byKey[sel.value]; only = null; geo.setStyle(style);
       legendDiv.innerHTML = legendHtml(); map.getContainer().setAttribute('data-layer', cur.key);
+      map.getContainer().setAttribute('data-picked', '');
       // in the app the layer goes into the page address, so a shared link reopens on it
       try { var w = window.parent; if (w !== window) { var u = new URL(w.location.href);
         u.searchParams.set('layer', cur.key); w.history.replaceState(w.history.state, '', u.toString()); } }
@@ -221,7 +252,7 @@ function c20Map(map, P) {
     div.querySelectorAll('input.c20-overlay').forEach(function(cb){
       cb.addEventListener('change', function(){ if (cb.checked) { over[cb.value].addTo(map); }
                                                 else { map.removeLayer(over[cb.value]); }
-                                                legendDiv.innerHTML = legendHtml(); }); });
+                                                legendDiv.innerHTML = legendHtml(); markLegend(); }); });
     return div;
   };
   panel.addTo(map);
