@@ -23,6 +23,7 @@ from app_pages._shared import (
     practice_profiles,
     source_caption,
 )
+from geo.editions import Edition
 from geo.files import csv_text
 
 st.title("Explore Core20PLUS neighbourhoods")
@@ -44,8 +45,8 @@ if area is None:
     st.stop()
 
 layer = st.query_params.get("layer")
-if not layer or layer in ("imd25", "imd19"):  # the fill follows the chosen edition
-    layer = f"imd{str(imd)[2:]}"
+if not layer or layer in {Edition.of(y).layer_key for y in (2019, 2025)}:  # the fill follows the chosen edition
+    layer = Edition.of(imd).layer_key
 try:
     payload, name = area_map_payload(area.kind, area.code, int(imd), plus_spec, True, layer,
                                      3 if patches and area.kind == "pcn" else 0)

@@ -11,6 +11,18 @@ def shared_data() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    # `pytest -m "not slow"` runs the fast suite on two workers when pytest-xdist is installed (it is in the test
+    # extras): collecting the tests and building the small atlas take a third of it, the rest halves. `-n 0` (or
+    # any -n) overrides; a single worker's run, --pdb and --collect-only are left alone.
+    opt = config.option
+    fast = (opt.markexpr or "").replace('"', "").replace("'", "").strip() == "not slow"
+    if (fast and getattr(opt, "numprocesses", 0) is None and not hasattr(config, "workerinput")
+            and not opt.collectonly and not opt.usepdb and (os.cpu_count() or 1) >= 2):
+        opt.numprocesses = 2
+
+
 def pytest_collection_modifyitems(config, items):
     # The national atlas takes a build (about 50 s) or a load (seconds) and national-scale computations:
     # a test that asks for it must say so, so `pytest -m "not slow"` stays fast.
