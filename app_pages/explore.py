@@ -75,6 +75,15 @@ with col_map:
                f"database right 2021.{carried} Practices: NHS Digital, July 2022. PCN footprints are indicative.")
     st.markdown("[The map as a table](#the-map-as-a-table): every LSOA drawn, with its figures, below.")
 
+if not st.session_state.get("_c20_map_drawn"):
+    # A cold link: Streamlit's page attaches the map's frame only after it has laid out everything sent with it,
+    # so the figures and tables follow once the map says it is drawn (one rerun). AppTest has no browser to wait for.
+    if (out or {}).get("c20_drawn") or not st.context.headers:
+        st.session_state["_c20_map_drawn"] = True
+    else:
+        col_panel.caption("Drawing the map; its figures and tables follow…")
+        st.stop()
+
 clicked = (out or {}).get("last_active_drawing") or {}
 props = clicked.get("properties") or {}
 

@@ -61,15 +61,15 @@ def _legend_html(layer: MapLayer) -> str:
     e = html.escape
     pats = layer.extra.get("patterns") or ()
     # each class is a button that picks out its LSOAs (the others fade), so a class is found without telling
-    # neighbouring colours apart: ten sequential classes cannot all differ by 3:1 in contrast
-    rows = "".join(f'<button type="button" class="c20-class" data-k="{i}" aria-pressed="false">'
-                   f'<i style="background:{_swatch(c, pats[i] if i < len(pats) else None)}"></i>{e(lab)}</button>'
+    # neighbouring colours apart: ten sequential classes cannot all differ by 3:1 in contrast. The page's script
+    # makes them a labelled group of toggle buttons, the n-th for class n (kept out of here: 32 layers' legends
+    # ride in every map).
+    rows = "".join(f'<button class="c20-class"><i style="background:{_swatch(c, pats[i] if i < len(pats) else None)}">'
+                   f'</i>{e(lab)}</button>'
                    for i, (c, lab) in enumerate(zip(layer.palette, layer.class_labels, strict=False)))
     if (layer.classes < 0).any():
-        rows += (f'<button type="button" class="c20-class" data-k="-" aria-pressed="false">'
-                 f'<i style="background:{NO_DATA}"></i>no data</button>')
-    rows = (f'<div role="group" aria-label="Pick out one class">{rows}</div>'
-            '<div class="c20-picked" aria-live="polite">Select a class to pick out its LSOAs.</div>')
+        rows += f'<button class="c20-class" data-k="-"><i style="background:{NO_DATA}"></i>no data</button>'
+    rows = f'<div class="c20-classes">{rows}</div>'
     units = f'<div class="c20-units">{e(layer.units)}</div>' if layer.units else ""
     note = f'<div class="c20-note">{e(layer.note)}</div>' if layer.note else ""
     return (f'<div class="c20-title">{e(layer.label)}</div>{units}{rows}{note}'

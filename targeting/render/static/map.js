@@ -46,6 +46,14 @@ function c20Polygons(T, arcs){  // one MultiPolygon coordinates array per featur
 function c20Lines(arcs, packed){  // an outline: the arcs whose (packed, differenced) indices are given
   var i = 0; return c20Unpack(packed).map(function(dx){ i += dx; return arcs[i]; });
 }
+function c20Drawn(){
+  // in the app (a Streamlit component's frame), say once that the map is drawn: on a cold link the page sends its
+  // figures and tables only then, so the browser draws the map first (see app_pages/explore.py)
+  try { if (window.parent !== window && !window.c20Told) { window.c20Told = 1;
+    window.parent.postMessage({isStreamlitMessage: true, type: 'streamlit:setComponentValue',
+                               value: {last_active_drawing: null, c20_drawn: 1}, dataType: 'json'}, '*'); } }
+  catch (e) {}
+}
 function c20Map(map, P) {
   // with no tile layer the map has no maxZoom, which Leaflet.markercluster requires
   if (map.options.maxZoom === undefined) { map.setMaxZoom(18); }
@@ -80,9 +88,17 @@ function c20Map(map, P) {
   }
   function markLegend(){
     if (!legendDiv) { return; }
+    var group = legendDiv.querySelector('.c20-classes');
+    if (group && !group.hasAttribute('role')) {  // a fresh legend: a labelled group of toggle buttons
+      group.setAttribute('role', 'group'); group.setAttribute('aria-label', 'Pick out one class');
+      group.querySelectorAll('button.c20-class').forEach(function(b, k){  // the n-th button is class n
+        if (!b.hasAttribute('data-k')) { b.setAttribute('data-k', String(k)); } });
+      var live = document.createElement('div'); live.className = 'c20-picked'; live.setAttribute('aria-live', 'polite');
+      group.parentNode.insertBefore(live, group.nextSibling); }
     var said = 'Select a class to pick out its LSOAs.';
     legendDiv.querySelectorAll('button.c20-class').forEach(function(b){
-      var on = b.getAttribute('data-k') === only; b.setAttribute('aria-pressed', on ? 'true' : 'false');
+      var on = b.getAttribute('data-k') === only; b.type = 'button';
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
       if (on) { var n = 0; for (var i = 0; i < cur.cls.length; i++) { if (cur.cls.charAt(i) === only) { n++; } }
         said = 'Showing ' + n.toLocaleString('en-GB') + ' LSOA' + (n === 1 ? '' : 's') + ' in “' +
                b.textContent + '”; the rest are faded. Select it again to show all.'; } });
@@ -220,7 +236,7 @@ function c20Map(map, P) {
     collapsible(box.querySelector('button'), legendDiv, 'Legend');
     legendDiv.addEventListener('click', function(ev){ var b = ev.target.closest('button.c20-class');
       if (b) { pick(b.getAttribute('data-k')); } });
-    legendDiv.innerHTML = legendHtml(); L.DomEvent.disableClickPropagation(box);
+    legendDiv.innerHTML = legendHtml(); markLegend(); L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box); return box; };
   legend.addTo(map);
   var panel = L.control({position: 'topright'});
@@ -243,7 +259,7 @@ function c20Map(map, P) {
     L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
     var sel = div.querySelector('select'); sel.value = cur.key;
     sel.addEventListener('change', function(){ cur = byKey[sel.value]; only = null; geo.setStyle(style);
-      legendDiv.innerHTML = legendHtml(); map.getContainer().setAttribute('data-layer', cur.key);
+      legendDiv.innerHTML = legendHtml(); markLegend(); map.getContainer().setAttribute('data-layer', cur.key);
       map.getContainer().setAttribute('data-picked', '');
       // in the app the layer goes into the page address, so a shared link reopens on it
       try { var w = window.parent; if (w !== window) { var u = new URL(w.location.href);
@@ -258,7 +274,7 @@ function c20Map(map, P) {
   panel.addTo(map);
   Object.keys(over).forEach(function(k){ if (P.show.indexOf(k) >= 0) { over[k].addTo(map); } });
   if (over.core20) { over.core20.bringToFront(); }
-  legendDiv.innerHTML = legendHtml();
+  legendDiv.innerHTML = legendHtml(); markLegend();
   if (map.attributionControl) { map.attributionControl.addAttribution(P.attribution); }
   // the data framed clear of the layer panel and the legend on the right
   var ctl = map.getContainer().querySelectorAll('.c20-panel, .c20-legend'), padR = 0;
