@@ -79,6 +79,15 @@ def warm_up() -> None:
     # component only inside a script run, so the first page imports it (then in milliseconds)
     import folium.plugins  # noqa: F401 - the import itself is the work
 
+    # Streamlit's own first-run costs, paid here rather than by the first visitor: the emoji catalogue behind the
+    # page icon (a large regex, ~0.4 s), and its once-per-process check for a REPL on the first element
+    # (inspect.stack() from a deep server thread, ~0.25 s), which only prints for bare `python` runs
+    import streamlit.delta_generator as dg
+    import streamlit.emojis  # noqa: F401
+
+    if hasattr(dg, "_use_warning_has_been_displayed"):
+        dg._use_warning_has_been_displayed = True
+
     from targeting.render import _element, area, page  # noqa: F401
 
     t = get_tables()
