@@ -540,7 +540,9 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
     try:
         ods = readers.read_epraccur(find("epraccur")).drop_duplicates("practice_code").set_index("practice_code")
         alt = normalise_postcode(pr["practice_code"].map(ods["postcode"]).fillna(""))
-        use = ~pc.isin(cp.index) & alt.isin(cp.index)
+        # a hash lookup in the postcode index: Series.isin on Arrow strings converts all 1.7 million values
+        # of the index to Python one by one (about 20 s a call)
+        use = (cp.index.get_indexer(pc) < 0) & (cp.index.get_indexer(alt) >= 0)
         pc = pc.where(~use, alt)
         pr.loc[use, "postcode"] = pr.loc[use, "practice_code"].map(ods["postcode"])
     except MissingDataError:
