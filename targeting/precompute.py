@@ -279,9 +279,10 @@ def _icb_maps(icb: str) -> tuple[str, dict[int, str]]:
 
     atlas = _JOB["atlas"]
     topo = build_topology(area_lsoas(atlas, "icb", icb)[0]["geometry_web"].values)
-    pr = atlas.practices
     pcns = sorted(set(atlas.pcns.loc[atlas.pcns["icb_code_nhs"] == icb, "pcn_code"]) - {"U"})
-    own = {code: practices_overlay(pr[pr["pcn_code"] == code]) for code in pcns}
+    pr = atlas.practices[atlas.practices["pcn_code"].isin(pcns)]
+    by_pcn = dict(list(pr.groupby("pcn_code", sort=False)))
+    own = {code: practices_overlay(by_pcn[code]) if code in by_pcn else None for code in pcns}
     out = {}
     for imd in (2025, 2019):
         parts = icb_parts(atlas, icb, imd=imd, gap_tables=_JOB["gaps"], topology=topo)

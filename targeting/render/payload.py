@@ -199,6 +199,10 @@ def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None 
     """Practices as clustered markers coloured by PCN, or by a user's values (see :func:`map_payload`)."""
     if practices is None or not len(practices):
         return None
+    # only the columns drawn, as a plain frame: the atlas's practices carry a geometry and a dozen more columns
+    cols = [c for c in ("lat", "lon", "pcn_code", "practice_code", "practice_name", "pcn_name", "list_size")
+            if c in practices]
+    practices = pd.DataFrame({c: practices[c].to_numpy() for c in cols})
     pcns = list(dict.fromkeys(practices["pcn_code"].astype(str)))
     if practice_values is None:
         pr = practices.assign(pcn_i=practices["pcn_code"].astype(str).map({c: i % len(OKABE_ITO)
