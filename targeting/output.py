@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geo.files import csv_text, output_folder
@@ -24,15 +25,22 @@ PLAN_FILES = ("targets.csv", "rounds.csv", "rounds.geojson", "patches.geojson", 
 
 def tidy_numbers(df: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     """Whole-number float columns become integers (counts), other floats are rounded for reading."""
-    frame = df.copy()
-    for c in frame.columns:
-        col = frame[c]
+    if not len(df.columns):
+        return df.copy()
+    cols = {}
+    for i in range(len(df.columns)):
+        col = df.iloc[:, i]
         if pd.api.types.is_float_dtype(col) and not isinstance(col.dtype, pd.SparseDtype):
-            finite = col.dropna()
-            if len(finite) and (finite % 1 == 0).all() and finite.abs().max() < 2**53:
-                frame[c] = col.astype("Int64")
+            v = col.to_numpy(dtype=float, na_value=np.nan)
+            finite = v[~np.isnan(v)]
+            if finite.size and (finite % 1 == 0).all() and np.abs(finite).max() < 2**53:
+                col = col.astype("Int64")
             else:
-                frame[c] = col.round(decimals)
+                col = col.round(decimals)
+        cols[i] = col
+    frame = pd.concat(cols, axis=1)  # one frame, not a column set at a time
+    frame.columns = df.columns
+    frame.attrs = dict(df.attrs)
     return frame
 
 
