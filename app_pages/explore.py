@@ -82,6 +82,10 @@ if not st.session_state.get("_c20_map_drawn"):
         st.session_state["_c20_map_drawn"] = True
     else:
         col_panel.caption("Drawing the map; its figures and tables follow…")
+        if col_panel.button("Show the figures now", key="explore_skip_wait",
+                            help="If the map cannot be drawn here, its figures and tables still can."):
+            st.session_state["_c20_map_drawn"] = True
+            st.rerun()
         st.stop()
 
 clicked = (out or {}).get("last_active_drawing") or {}
