@@ -282,7 +282,7 @@ def _icb_maps(icb: str) -> tuple[str, dict[int, str]]:
     pcns = sorted(set(atlas.pcns.loc[atlas.pcns["icb_code_nhs"] == icb, "pcn_code"]) - {"U"})
     pr = atlas.practices[atlas.practices["pcn_code"].isin(pcns)]
     by_pcn = dict(list(pr.groupby("pcn_code", sort=False)))
-    own = {code: practices_overlay(by_pcn[code]) if code in by_pcn else None for code in pcns}
+    own = {code: practices_overlay(by_pcn.get(code)) for code in pcns}  # None for a PCN with no practices
     out = {}
     for imd in (2025, 2019):
         parts = icb_parts(atlas, icb, imd=imd, gap_tables=_JOB["gaps"], topology=topo)

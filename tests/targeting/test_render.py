@@ -27,6 +27,16 @@ def _codes(d: dict) -> list[str]:
     return [f"E01{n:06d}" for n in np.cumsum(unpack(d["props"]["c"], signed=True))]
 
 
+def _one_lsoa(name: str) -> gpd.GeoDataFrame:
+    """One synthetic LSOA named ``name``, with the columns a map payload reads (for hostile-name tests)."""
+    return gpd.GeoDataFrame({
+        "lsoa_code": ["E01999999"], "lsoa_name": [name], "lad_name": ["Test"],
+        "imd25_decile": [1], "imd19_decile": [2], "imd25_core20": [True], "imd19_core20": [True],
+        "residents": [1500], "pct_minority": [20.0], "registered_patients": [1600], "icb_code_nhs": ["QXX"],
+        "geometry_web": [box(-1.0, 52.0, -0.99, 52.01)],
+    }, geometry="geometry_web", crs=4326)
+
+
 @pytest.fixture(scope="module")
 def bsol(atlas):
     lsoas, bounds, name = maps.area_lsoas(atlas, "icb", "E54000055")
@@ -78,12 +88,7 @@ def test_packed_numbers_round_trip():
 
 
 def test_tooltip_strings_are_escaped():
-    g = gpd.GeoDataFrame({
-        "lsoa_code": ["E01999999"], "lsoa_name": ["<script>alert(1)</script> & co"], "lad_name": ["Test"],
-        "imd25_decile": [1], "imd19_decile": [2], "imd25_core20": [True], "imd19_core20": [True],
-        "residents": [1500], "pct_minority": [20.0], "registered_patients": [1600], "icb_code_nhs": ["QXX"],
-        "geometry_web": [box(-1.0, 52.0, -0.99, 52.01)],
-    }, geometry="geometry_web", crs=4326)
+    g = _one_lsoa("<script>alert(1)</script> & co")
     lay = maps.value_layer("v", "Label </script><b>", pd.Series([1.0]), units="u", source="s", vintage="v")
     payload = map_payload(g, [lay])
     assert "<script" not in payload and "</script" not in payload
@@ -101,19 +106,6 @@ def test_standalone_html_inlines_leaflet(bsol):
     assert "E01009331" in _codes(_payload_dict(payload))  # an LSOA of Birmingham
 
 
-def test_map_command_writes_offline_html(tmp_path, atlas):
-    from targeting.cli import main
-
-    out = tmp_path / "bsol.html"
-    assert main(["map", "--icb", "E54000055", "--layer", "plus", "--out", str(out)]) == 0
-    text = out.read_text(encoding="utf-8")
-    assert '"initial":"plus"' in text
-    assert not re.search(r"""<script[^>]+src=["']https?://""", text)
-    assert main(["map", "--icb", "Atlantis", "--out", str(tmp_path / "x.html")]) == 2
-    plan = tmp_path / "plan.html"
-    assert main(["map", "--pcn", "U79433", "--layer", "targets", "--out", str(plan)]) == 0
-    text = plan.read_text(encoding="utf-8")
-    assert '"initial":"plan_connector"' in text and '"patches":' in text
 
 
 def test_plan_map_has_connectors_and_patches(atlas):
@@ -155,12 +147,7 @@ def test_plan_map_labels_non_targets_as_such(atlas):
 def test_template_syntax_in_data_is_never_evaluated():
     # branca compiles a macro's output as a template again: a name such as "{{ 7*7 }}" (an upload's file name
     # reaches the legend) must stay text, in the app's map and in the standalone page
-    g = gpd.GeoDataFrame({
-        "lsoa_code": ["E01999999"], "lsoa_name": ["{{ 7*7 }} {% if 1 %}x{% endif %}"], "lad_name": ["Test"],
-        "imd25_decile": [1], "imd19_decile": [2], "imd25_core20": [True], "imd19_core20": [True],
-        "residents": [1500], "pct_minority": [20.0], "registered_patients": [1600], "icb_code_nhs": ["QXX"],
-        "geometry_web": [box(-1.0, 52.0, -0.99, 52.01)],
-    }, geometry="geometry_web", crs=4326)
+    g = _one_lsoa("{{ 7*7 }} {% if 1 %}x{% endif %}")
     lay = maps.value_layer("v", "V", pd.Series([1.0]), units="u", source="upload {{ 6*7 }}.csv", vintage="v")
     payload = map_payload(g, [lay])
     for page in (build_map(payload).get_root().render(), standalone_html(payload)):

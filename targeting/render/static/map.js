@@ -80,7 +80,7 @@ function c20Map(map, P) {
     return {fillColor: fill, fillOpacity: 0.72, color: '#4d4d4d', weight: 0.4, opacity: 0.8};
   }
   function pick(k){  // pick out legend class k (again: show every class)
-    only = (k === null || k === only) ? null : k;
+    only = k === only ? null : k;
     geo.setStyle(style);
     if (over.core20 && map.hasLayer(over.core20)) { over.core20.bringToFront(); }
     map.getContainer().setAttribute('data-picked', only === null ? '' : only);
@@ -93,8 +93,8 @@ function c20Map(map, P) {
       group.setAttribute('role', 'group'); group.setAttribute('aria-label', 'Pick out one class');
       group.querySelectorAll('button.c20-class').forEach(function(b, k){  // the n-th button is class n
         if (!b.hasAttribute('data-k')) { b.setAttribute('data-k', String(k)); } });
-      var live = document.createElement('div'); live.className = 'c20-picked'; live.setAttribute('aria-live', 'polite');
-      group.parentNode.insertBefore(live, group.nextSibling); }
+      var said0 = document.createElement('div'); said0.className = 'c20-picked';
+      said0.setAttribute('aria-live', 'polite'); group.parentNode.insertBefore(said0, group.nextSibling); }
     var said = 'Select a class to pick out its LSOAs.';
     legendDiv.querySelectorAll('button.c20-class').forEach(function(b){
       var on = b.getAttribute('data-k') === only; b.type = 'button';
@@ -218,6 +218,7 @@ function c20Map(map, P) {
              (DASH[i] ? ' stroke-dasharray="' + DASH[i] + '"' : '') + '/></svg> Patch of connector ' + (i + 1) +
              ' (labelled C' + (i + 1) + ')</div>'; } }
     return h ? '<hr style="margin:4px 0">' + h : ''; }
+  function redrawLegend(){ legendDiv.innerHTML = legendHtml(); markLegend(); }
   function legendHtml(){ var h = cur.legend + lineKey();
     if (O.practices && O.practices.sel && over.practices && map.hasLayer(over.practices)) {
       h += '<div><svg width="26" height="22" aria-hidden="true"><circle cx="13" cy="11" r="8" fill="#fff" ' +
@@ -236,7 +237,7 @@ function c20Map(map, P) {
     collapsible(box.querySelector('button'), legendDiv, 'Legend');
     legendDiv.addEventListener('click', function(ev){ var b = ev.target.closest('button.c20-class');
       if (b) { pick(b.getAttribute('data-k')); } });
-    legendDiv.innerHTML = legendHtml(); markLegend(); L.DomEvent.disableClickPropagation(box);
+    redrawLegend(); L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box); return box; };
   legend.addTo(map);
   var panel = L.control({position: 'topright'});
@@ -259,7 +260,7 @@ function c20Map(map, P) {
     L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
     var sel = div.querySelector('select'); sel.value = cur.key;
     sel.addEventListener('change', function(){ cur = byKey[sel.value]; only = null; geo.setStyle(style);
-      legendDiv.innerHTML = legendHtml(); markLegend(); map.getContainer().setAttribute('data-layer', cur.key);
+      redrawLegend(); map.getContainer().setAttribute('data-layer', cur.key);
       map.getContainer().setAttribute('data-picked', '');
       // in the app the layer goes into the page address, so a shared link reopens on it
       try { var w = window.parent; if (w !== window) { var u = new URL(w.location.href);
@@ -268,13 +269,13 @@ function c20Map(map, P) {
     div.querySelectorAll('input.c20-overlay').forEach(function(cb){
       cb.addEventListener('change', function(){ if (cb.checked) { over[cb.value].addTo(map); }
                                                 else { map.removeLayer(over[cb.value]); }
-                                                legendDiv.innerHTML = legendHtml(); markLegend(); }); });
+                                                redrawLegend(); }); });
     return div;
   };
   panel.addTo(map);
   Object.keys(over).forEach(function(k){ if (P.show.indexOf(k) >= 0) { over[k].addTo(map); } });
   if (over.core20) { over.core20.bringToFront(); }
-  legendDiv.innerHTML = legendHtml(); markLegend();
+  redrawLegend();
   if (map.attributionControl) { map.attributionControl.addAttribution(P.attribution); }
   // the data framed clear of the layer panel and the legend on the right
   var ctl = map.getContainer().querySelectorAll('.c20-panel, .c20-legend'), padR = 0;
