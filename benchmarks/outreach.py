@@ -97,7 +97,7 @@ def build_extra(atlas) -> None:
         return gpd.sjoin(pts, polys, predicate="within", how="inner")
 
     def after():
-        placement = _postcodes(g21, codepoint)
+        placement = _postcodes(g21, g21.geometry.to_crs(27700), codepoint)
         _postcode_centroids(g21, placement.table)
         return placement
 

@@ -31,6 +31,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -56,7 +57,7 @@ __all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "input_hashes", "load"]
 
 T = TypeVar("T")
 
-ATLAS_VERSION = "6"  # bump whenever the build code changes what it writes
+ATLAS_VERSION = "7"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
            "qof_achievement", "hypertension", "lsoa_bridge", "postcodes")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
@@ -226,11 +227,15 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
         stats = {"postcodes": dict(pc.attrs.pop("placement", {}))} if pc is not None else {}
         tmp = staging_folder(cache_dir(), ".atlas-")
         try:
-            for name, df in tables.items():
+            def write(name: str, df: pd.DataFrame) -> None:
                 if isinstance(df, gpd.GeoDataFrame):
                     df.to_parquet(tmp / f"{name}.parquet", write_covering_bbox=False)
                 else:
                     df.to_parquet(tmp / f"{name}.parquet", index=False)
+
+            with ThreadPoolExecutor(2) as pool:  # Arrow encodes and compresses outside the GIL
+                for done in [pool.submit(write, name, df) for name, df in tables.items()]:
+                    done.result()
             meta = {"version": ATLAS_VERSION, "national": expect_national, "inputs": hashes,
                     "built_seconds": round(time.perf_counter() - t0, 1),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -345,9 +350,9 @@ def _build_tables(p: _Progress, *, national: bool = True) -> dict[str, pd.DataFr
     p.step("LSOA 2011 attributes")
 
     # ---- geometry --------------------------------------------------------------------------------
-    g21 = _with_geometry(l21, b21)
+    g21, bng21 = _with_geometry(l21, b21)
     p.step("LSOA 2021 geometry simplified")
-    g11 = _with_geometry(l11, b11)
+    g11, _ = _with_geometry(l11, b11)
     p.step("LSOA 2011 geometry simplified")
 
     # ---- practices, PCNs, ICBs, QOF ---------------------------------------------------------------
@@ -358,7 +363,7 @@ def _build_tables(p: _Progress, *, national: bool = True) -> dict[str, pd.DataFr
     qof = _qof()
     hyp = _hypertension()
     p.step("QOF and modelled prevalence")
-    placement = _postcodes(g21, codepoint)
+    placement = _postcodes(g21, bng21, codepoint)
     placement.table.attrs["placement"] = placement.stats  # for build.json and the build's report
     p.step("postcodes placed in LSOA 2021")
     pw = _postcode_centroids(g21, placement.table)
@@ -370,7 +375,7 @@ def _build_tables(p: _Progress, *, national: bool = True) -> dict[str, pd.DataFr
             "postcodes": placement.table}
 
 
-def _postcodes(g21: gpd.GeoDataFrame, codepoint: pd.DataFrame):
+def _postcodes(g21: gpd.GeoDataFrame, bng21: gpd.GeoSeries, codepoint: pd.DataFrame):
     """Residential postcodes in LSOA 2021: by ONSPD where that optional file is present, else by position."""
     from geo.postcodes import place_postcodes
 
@@ -379,7 +384,10 @@ def _postcodes(g21: gpd.GeoDataFrame, codepoint: pd.DataFrame):
     except MissingDataError:
         onspd = None
     households = g21.set_index("lsoa_code")["households"].fillna(0).astype("int64")
-    return place_postcodes(codepoint, g21[["lsoa_code", "geometry"]], households=households, onspd=onspd)
+    import geopandas as gpd
+
+    lsoas = gpd.GeoDataFrame({"lsoa_code": g21["lsoa_code"]}, geometry=bng21.values, crs=bng21.crs)
+    return place_postcodes(codepoint, lsoas, households=households, onspd=onspd)
 
 
 def _checked(key: str, df: pd.DataFrame, *, national: bool = True) -> pd.DataFrame:
@@ -470,7 +478,8 @@ def _aged_40_74_lsoa21() -> pd.DataFrame:
                          "age_total_2021": a["age_total"]})
 
 
-def _with_geometry(attrs: pd.DataFrame, bounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _with_geometry(attrs: pd.DataFrame, bounds: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries]:
+    """The LSOAs with their boundaries and web geometry, and the boundaries in EPSG:27700 (projected once)."""
     import geopandas as gpd
 
     from geo.geometry import simplify_for_web
@@ -482,13 +491,13 @@ def _with_geometry(attrs: pd.DataFrame, bounds: gpd.GeoDataFrame) -> gpd.GeoData
                                f"{attrs.loc[missing, 'lsoa_code'].head(3).tolist()}")
     geom = b.geometry.reindex(attrs["lsoa_code"])
     gdf = gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=geom.values, crs=4326)
-    web = simplify_for_web(gdf.geometry)
-    gdf["geometry_web"] = gpd.GeoSeries(web.values, crs=4326)
     bng = gdf.geometry.to_crs(27700)
+    web = simplify_for_web(gdf.geometry, bng=bng)
+    gdf["geometry_web"] = gpd.GeoSeries(web.values, crs=4326)
     gdf["area_km2"] = bng.area / 1e6
     pts = bng.representative_point()
     gdf["label_e"], gdf["label_n"] = pts.x.round(1), pts.y.round(1)
-    return gdf
+    return gdf, bng
 
 
 def _icbs(icb22: pd.DataFrame, icb24: pd.DataFrame) -> pd.DataFrame:
@@ -534,19 +543,21 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
         pr.loc[nopcn, "pcn_name"] = pr.loc[nopcn, "practice_code"].map(ep["pcn_name"])
     except MissingDataError:
         pass
-    cp = codepoint.drop_duplicates("postcode").set_index("postcode")
     pc = normalise_postcode(pr["postcode"].fillna(""))
     # Practices missing from the map file (or whose postcode has since been retired) take ODS epraccur's postcode.
     try:
         ods = readers.read_epraccur(find("epraccur")).drop_duplicates("practice_code").set_index("practice_code")
         alt = normalise_postcode(pr["practice_code"].map(ods["postcode"]).fillna(""))
-        # a hash lookup in the postcode index: Series.isin on Arrow strings converts all 1.7 million values
-        # of the index to Python one by one (about 20 s a call)
-        use = (cp.index.get_indexer(pc) < 0) & (cp.index.get_indexer(alt) >= 0)
+    except MissingDataError:
+        ods = alt = None
+    # Only the practices' postcodes are indexed: an index of all 1.7 million Arrow strings costs seconds to
+    # build and check for uniqueness, and Series.isin against it converts them to Python one by one.
+    wanted = set(pc) | (set(alt) if alt is not None else set())
+    cp = codepoint[codepoint["postcode"].isin(wanted)].drop_duplicates("postcode").set_index("postcode")
+    if alt is not None:
+        use = ~pc.isin(cp.index) & alt.isin(cp.index)
         pc = pc.where(~use, alt)
         pr.loc[use, "postcode"] = pr.loc[use, "practice_code"].map(ods["postcode"])
-    except MissingDataError:
-        pass
     pr["easting"] = pc.map(cp["easting"]).astype(float)
     pr["northing"] = pc.map(cp["northing"]).astype(float)
     lon, lat = bng_to_lonlat(pr["easting"].to_numpy(), pr["northing"].to_numpy())
@@ -564,9 +575,13 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
     gpr["icb_name"] = gpr["icb_code"].map(names["icb_name"])
     gpr["pcn_code"] = gpr["pcn_code"].replace("", np.nan)
     pcns = (gpr.dropna(subset=["pcn_code"]).groupby("pcn_code")
-            .agg(pcn_name=("pcn_name", "first"), icb_code=("icb_code", lambda s: s.mode().iat[0] if s.notna().any()
-                                                             else None),
-                 practices=("practice_code", "size"), list_size=("list_size", "sum")).reset_index())
+            .agg(pcn_name=("pcn_name", "first"), practices=("practice_code", "size"), list_size=("list_size", "sum"))
+            .reset_index())
+    # each PCN's ICB is that of most of its practices (ties: the first code), as Series.mode would give
+    votes = (gpr.dropna(subset=["pcn_code", "icb_code"]).groupby(["pcn_code", "icb_code"]).size()
+             .rename("n").reset_index().sort_values(["pcn_code", "n", "icb_code"], ascending=[True, False, True])
+             .drop_duplicates("pcn_code").set_index("pcn_code")["icb_code"])
+    pcns.insert(2, "icb_code", pcns["pcn_code"].map(votes))
     pcns["icb_name"] = pcns["icb_code"].map(names["icb_name"])
     pcns["icb_code_nhs"] = pcns["icb_code"].map(names["icb_code_nhs"])
     return gpr.reset_index(drop=True), pcns

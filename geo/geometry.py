@@ -41,7 +41,8 @@ def lonlat_to_bng(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> t
     return np.asarray(e), np.asarray(n)
 
 
-def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float = 25.0, precision: float = 1e-5) -> gpd.GeoSeries:
+def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float = 25.0, precision: float = 1e-5,
+                     bng: gpd.GeoSeries | None = None) -> gpd.GeoSeries:
     """Simplify a coverage of polygons for web maps without opening gaps or overlaps between neighbours.
 
     Parameters
@@ -52,6 +53,8 @@ def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float = 25.0, precisi
         Simplification tolerance in metres, applied in EPSG:27700.
     precision
         Grid size in degrees to which the WGS84 output is snapped (1e-5° ≈ 1 m), which keeps GeoJSON small.
+    bng
+        ``geoms`` already projected to EPSG:27700, if the caller has them (saves projecting them again).
 
     Returns
     -------
@@ -63,7 +66,7 @@ def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float = 25.0, precisi
     Uses ``GeoSeries.simplify_coverage`` (GEOS ≥ 3.12 via shapely ≥ 2.1), which simplifies each shared edge
     once so neighbouring polygons still meet exactly.
     """
-    bng = geoms.to_crs(BNG)
+    bng = geoms.to_crs(BNG) if bng is None else bng
     try:
         simple = bng.simplify_coverage(tolerance_m)
     except (AttributeError, NotImplementedError, shapely.errors.GEOSException):  # older GEOS: per-polygon

@@ -197,7 +197,7 @@ def detect_lsoa_vintage(codes: Iterable[str], *, lsoa11: Iterable[str], lsoa21: 
     only one. Returns 2011 or 2021; raises ``ValueError`` if the codes fit neither.
     """
     s11, s21 = set(lsoa11), set(lsoa21)
-    c = set(codes)
+    c = set(codes.unique() if isinstance(codes, pd.Series) else codes)  # Arrow strings iterate slowly, one by one
     only11 = len(c & (s11 - s21))
     only21 = len(c & (s21 - s11))
     if only11 == only21 == 0:

@@ -52,27 +52,52 @@ def read_codepoint(path: str | Path, *, postcodes: Iterable[str] | None = None) 
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ValidationError(path, [Problem("(file)", f"not a valid Code-Point Open zip ({exc})")]) from None
-    frames = []
     with zf:
         members = [n for n in zf.namelist() if n.lower().startswith("data/csv/") and n.lower().endswith(".csv")]
         if not members:
             raise ValidationError(path, [Problem("(file)", "no Data/CSV/*.csv members: not a Code-Point Open zip")])
+        raws = []
         for name in members:
             info = zf.getinfo(name)
             if info.file_size > expand_limit(info.compress_size):
                 raise ValidationError(path, [Problem("(file)", f"member {name} expands to {info.file_size:,} bytes "
                                                                f"from {info.compress_size:,}: a damaged file or a "
                                                                "decompression bomb")])
-            raw = zf.read(name)
-            df = pd.read_csv(io.BytesIO(raw), header=None, names=_COLUMNS, usecols=[0, 1, 2, 3, 4],
-                             dtype={0: str, 4: str}, encoding="latin-1")
-            df["postcode"] = normalise_postcode(df["postcode"])
-            if wanted is not None:
-                df = df[df["postcode"].isin(wanted)]
-            frames.append(df)
-    out = pd.concat(frames, ignore_index=True)
+            raws.append(zf.read(name))
+    import pyarrow as pa
+
+    try:  # all members in one multithreaded Arrow parse: 4x faster than 120 pandas parses
+        out = _parse_arrow(raws)
+    except pa.ArrowInvalid:  # a member of another shape or a bad number: pandas, member by member, says which
+        out = pd.concat([_parse_pandas(raw) for raw in raws], ignore_index=True)
+    if wanted is not None:
+        out = out[out["postcode"].isin(wanted)]
     bad = pd.to_numeric(out["easting"], errors="coerce").isna() | pd.to_numeric(out["northing"], errors="coerce").isna()
     if bad.any():
         raise ValidationError(path, [Problem("Eastings", f"{int(bad.sum())} non-numeric coordinates",
                                              examples=tuple(out.loc[bad, "postcode"].head(3)))])
     return out.reset_index(drop=True)
+
+
+def _parse_arrow(raws: list[bytes]) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    raw = b"".join(r if not r or r.endswith(b"\n") else r + b"\n" for r in raws)
+    types = {"postcode": pa.string(), "quality": pa.int64(), "easting": pa.int64(), "northing": pa.int64(),
+             "country_code": pa.string()}
+    t = pcsv.read_csv(pa.py_buffer(raw), read_options=pcsv.ReadOptions(column_names=_COLUMNS, encoding="latin-1"),
+                      convert_options=pcsv.ConvertOptions(include_columns=list(types), column_types=types))
+    s = pc.utf8_upper(t["postcode"])  # as normalise_postcode, in Arrow
+    s = pc.replace_substring_regex(s, r"\s+", "") if pc.any(pc.match_substring_regex(s, r"[\t\r\n]")).as_py() \
+        else pc.replace_substring(s, " ", "")
+    s = pc.binary_join_element_wise(pc.utf8_slice_codeunits(s, 0, -3), pc.utf8_slice_codeunits(s, -3), " ")
+    return t.set_column(0, "postcode", s).to_pandas()
+
+
+def _parse_pandas(raw: bytes) -> pd.DataFrame:
+    df = pd.read_csv(io.BytesIO(raw), header=None, names=_COLUMNS, usecols=[0, 1, 2, 3, 4], dtype={0: str, 4: str},
+                     encoding="latin-1")
+    df["postcode"] = normalise_postcode(df["postcode"])
+    return df

@@ -40,6 +40,7 @@ def test_iod2025(data_dir):
     df = readers.read_iod(data_dir / "imd/imd2025_lsoa21_ranks_scores_deciles.csv.gz", edition=2025)
     assert len(df) == 33_755 and df["imd_rank"].is_unique
     assert df.set_index("lsoa_code").loc["E01021988", "imd_score"] == pytest.approx(94.223)
+    assert df["imd_score"].dtype == "float64"  # as pandas reads the published text
 
 
 @pytest.mark.slow
@@ -358,3 +359,12 @@ def test_data_catalogue_readme_is_current():
 
     committed = (PROJECT_ROOT / "data" / "README.md").read_text(encoding="utf-8")
     assert committed == catalogue_markdown(), "run: python -m targeting sources --markdown > data/README.md"
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]"])
+@pytest.mark.parametrize("values", [["1.5", "2"], ["12", "3"], ["1", "x"]])
+def test_fast_number_cast_gives_what_to_numeric_gives(dtype, values):
+    from geo.readers._common import _clean_numbers
+
+    raw = pd.Series(values, dtype=dtype)
+    pd.testing.assert_series_equal(_clean_numbers(raw), pd.to_numeric(raw, errors="coerce"))
