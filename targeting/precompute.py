@@ -207,7 +207,6 @@ def _pcn_bounds(atlas: Any) -> dict[str, list[list[float]] | None]:
     The LSOAs holding the first 80% of a PCN's registered patients (most patients first, ties by LSOA code) and
     their extent; None where the PCN has no registered patients in an LSOA 2021.
     """
-    import numpy as np
     import pandas as pd
     import shapely
 
@@ -217,11 +216,9 @@ def _pcn_bounds(atlas: Any) -> dict[str, list[list[float]] | None]:
     pcn_of = atlas.practices.set_index("practice_code")["pcn_code"]
     reg = atlas.registrations21
     g = (reg.assign(_pcn=pcn_of.reindex(reg["practice_code"]).to_numpy()).dropna(subset=["_pcn"])
-         .groupby(["_pcn", "lsoa_code"])["patients"].sum().reset_index())
-    pcn, lsoa, pats = g["_pcn"].to_numpy(), g["lsoa_code"].to_numpy(), g["patients"].to_numpy()
-    order = np.lexsort((lsoa, -pats, pcn))
-    pcn, lsoa, pats = pcn[order], lsoa[order], pats[order]
-    frame = pd.DataFrame({"pcn": pcn, "lsoa": lsoa, "p": pats})
+         .groupby(["_pcn", "lsoa_code"])["patients"].sum().reset_index()
+         .sort_values(["_pcn", "patients", "lsoa_code"], ascending=[True, False, True]))  # most patients first
+    frame = g.rename(columns={"_pcn": "pcn", "lsoa_code": "lsoa", "patients": "p"}).reset_index(drop=True)
     before = frame.groupby("pcn")["p"].cumsum() - frame["p"]  # patients in the LSOAs ranked above
     total = frame.groupby("pcn")["p"].transform("sum").clip(lower=1)
     kept = frame[(before / total < 0.8).to_numpy()]
@@ -237,7 +234,7 @@ def _pcn_bounds(atlas: Any) -> dict[str, list[list[float]] | None]:
 
 def _index(atlas: Any, icbs: list[str]) -> dict[str, Any]:
     """Codes a command may be given, each checked against the resolvers: ICB (ONS or NHS) → NHS code, names."""
-    from targeting.areas import resolve_icb
+    from targeting.areas import display_name, resolve_icb
     from targeting.render.area import _area_icb
 
     icb: dict[str, str] = {}
@@ -250,19 +247,21 @@ def _index(atlas: Any, icbs: list[str]) -> dict[str, Any]:
             if nhs in icbs:
                 icb[code.upper()] = nhs
     names = {nhs: _area_icb(atlas, "icb", nhs)[1] for nhs in icbs}
+    # what resolve_area gives for a PCN's exact code, read off its row (resolving 1,250 codes one by one takes 7 s)
     pcns = {}
-    for code in sorted(set(atlas.pcns["pcn_code"]) - {"U"}):
-        nhs, name, _ = _area_icb(atlas, "pcn", code)
-        if nhs in icbs:
-            pcns[code] = [nhs, name]
+    for row in atlas.pcns.sort_values("pcn_code").itertuples(index=False):
+        if row.pcn_code != "U" and row.icb_code_nhs in icbs:  # a PCN of no known ICB (NaN) is left out
+            pcns[str(row.pcn_code)] = [str(row.icb_code_nhs), display_name(row.pcn_name)]
     return {"icb": icb, "icb_name": names, "pcn": pcns}
 
 
-def _csv_texts(atlas: Any, imd: int) -> dict[str, dict[str, str]]:
-    """What ``pcns --icb X --imd …`` prints with the default settings, for every ICB."""
+def _csv_texts(table: pd.DataFrame, imd: int) -> dict[str, dict[str, str]]:
+    """What ``pcns --icb X --imd …`` prints with the default settings, for every ICB.
+
+    ``table`` is :func:`finished_profiles` of every PCN with the default settings.
+    """
     from targeting.commands.profiles import default_csv
 
-    table = finished_profiles(atlas, "pcns", imd=imd)
     return {"pcns": {str(nhs): default_csv(t.reset_index(drop=True), imd)
                      for nhs, t in table.groupby("icb_code_nhs", sort=True)}}
 
@@ -319,12 +318,13 @@ def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
             jobs = [pool.submit(_icb_maps, icb) for icb in icbs]
             # the profiles and zooms are made here meanwhile
             for imd in (2025, 2019):
-                for kind in ("pcns", "practices"):
-                    finished_profiles(atlas, kind, imd=imd).to_parquet(tmp / f"{kind}_{imd}.parquet", index=False)
+                pcns = finished_profiles(atlas, "pcns", imd=imd)
+                pcns.to_parquet(tmp / f"pcns_{imd}.parquet", index=False)
+                (tmp / f"csv_{imd}.json").write_text(json.dumps(_csv_texts(pcns, imd)))
+                finished_profiles(atlas, "practices", imd=imd).to_parquet(tmp / f"practices_{imd}.parquet",
+                                                                          index=False)
             (tmp / "maps" / "pcn_bounds.json").write_text(json.dumps(_pcn_bounds(atlas)))
             (tmp / "index.json").write_text(json.dumps(_index(atlas, icbs)))
-            for imd in (2025, 2019):
-                (tmp / f"csv_{imd}.json").write_text(json.dumps(_csv_texts(atlas, imd)))
             for k, job in enumerate(as_completed(jobs), 1):
                 icb, texts = job.result()
                 for imd, text in texts.items():

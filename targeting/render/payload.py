@@ -181,17 +181,20 @@ def _unpack_arcs(text: str) -> list[int]:
     return np.cumsum(unpack(text)).tolist()
 
 
-def _points(df: pd.DataFrame, label_cols: Sequence[str]) -> list[list[Any]]:
-    e = html.escape
+def _cell(v: Any) -> Any:
+    """A marker's label value: text escaped, a whole number as an int, other numbers to 1 decimal, NaN as null."""
+    if not isinstance(v, int | float | np.integer | np.floating):
+        return html.escape(str(v))
+    return None if pd.isna(v) else (int(v) if float(v).is_integer() else round(float(v), 1))
+
+
+def _points(cols: dict[str, list[Any]]) -> list[list[Any]]:
+    """One marker per geocoded row: latitude, longitude and the other columns' label values, in order."""
+    lat, lon = cols.pop("lat"), cols.pop("lon")
     out = []
-    for row in df.itertuples(index=False):
-        d = row._asdict()
-        if not (np.isfinite(float(d["lat"])) and np.isfinite(float(d["lon"]))):  # not geocoded: not drawn
-            continue
-        out.append([round(float(d["lat"]), 5), round(float(d["lon"]), 5),
-                    *[e(str(d[c])) if not isinstance(d[c], int | float | np.integer | np.floating) else
-                      (None if pd.isna(d[c]) else (int(d[c]) if float(d[c]).is_integer() else round(float(d[c]), 1)))
-                      for c in label_cols]])
+    for y, x, *labels in zip(lat, lon, *cols.values(), strict=True):
+        if np.isfinite(float(y)) and np.isfinite(float(x)):  # not geocoded: not drawn
+            out.append([round(float(y), 5), round(float(x), 5), *[_cell(v) for v in labels]])
     return out
 
 
@@ -199,29 +202,30 @@ def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None 
     """Practices as clustered markers coloured by PCN, or by a user's values (see :func:`map_payload`)."""
     if practices is None or not len(practices):
         return None
-    # only the columns drawn, as a plain frame: the atlas's practices carry a geometry and a dozen more columns
-    cols = [c for c in ("lat", "lon", "pcn_code", "practice_code", "practice_name", "pcn_name", "list_size")
-            if c in practices]
-    practices = pd.DataFrame({c: practices[c].to_numpy() for c in cols})
-    pcns = list(dict.fromkeys(practices["pcn_code"].astype(str)))
+    # plain lists of the columns drawn (this runs once per PCN at build: no frame is built)
+    col = {c: (practices[c].tolist() if c in practices else None)
+           for c in ("lat", "lon", "pcn_code", "practice_code", "practice_name", "pcn_name", "list_size")}
+    pcns = list(dict.fromkeys(str(c) for c in col["pcn_code"]))
     if practice_values is None:
-        pr = practices.assign(pcn_i=practices["pcn_code"].astype(str).map({c: i % len(OKABE_ITO)
-                                                                        for i, c in enumerate(pcns)}), val="")
+        colour = {c: i % len(OKABE_ITO) for i, c in enumerate(pcns)}
+        cls, txt = [colour[str(c)] for c in col["pcn_code"]], [""] * len(practices)
         pal, label, legend = list(OKABE_ITO), "GP practices, coloured by PCN (July 2022)", ""
     else:
         if len(practice_values.values) != len(practices):
             raise ValueError("practice_values must have one value per practice")
         pal = [*practice_values.palette, NO_DATA]
-        cls = np.where(practice_values.classes < 0, len(pal) - 1, practice_values.classes)
+        cls = np.where(practice_values.classes < 0, len(pal) - 1, practice_values.classes).tolist()
         # plain text: _points escapes it once, and the page adds the line break
         txt = [f"{practice_values.label}: " + (
             "withheld or no data" if np.isnan(v) else f"{_fmt(v, practice_values.decimals)} "
             f"{practice_values.units}") for v in practice_values.values]
-        pr = practices.assign(pcn_i=cls, val=txt)
         label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values)
+    missing = [float("nan")] * len(practices)  # a column the frame lacks labels as null
     return script_json({
         "label": html.escape(label), "pal": pal, "legend": legend, "cluster": practice_values is None,
-        "pts": _points(pr, ["pcn_i", "practice_code", "practice_name", "pcn_name", "list_size", "val"])})
+        "pts": _points({"lat": col["lat"], "lon": col["lon"], "pcn_i": cls,
+                        **{c: col[c] if col[c] is not None else missing
+                           for c in ("practice_code", "practice_name", "pcn_name", "list_size")}, "val": txt})})
 
 
 def payload_parts(

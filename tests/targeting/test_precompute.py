@@ -79,3 +79,16 @@ def test_a_map_read_with_json_only_is_the_app_s_map(atlas, answers):
         made = area_map(atlas, kind, code, imd=imd, initial=initial)  # computed, no store
         assert (payload, f"Core20PLUS map: {name}") == (made.payload, made.title)
     assert answers.map_payload("icb", "Birmingham", 2025) is None  # a name is resolved in full by the caller
+
+
+def test_the_stored_index_is_what_the_resolvers_give(atlas, answers):
+    from targeting.render.area import _area_icb
+
+    index = answers.index
+    assert len(index["pcn"]) > 1200 and len(index["icb_name"]) == 42
+    for code in random.Random(5).sample(sorted(index["pcn"]), 40):
+        assert index["pcn"][code] == list(_area_icb(atlas, "pcn", code)[:2]), code
+    for code, nhs in index["icb"].items():
+        assert _area_icb(atlas, "icb", code)[0] == nhs
+    unplaced = set(atlas.pcns["pcn_code"]) - set(index["pcn"]) - {"U"}
+    assert all(atlas.pcns.set_index("pcn_code").loc[c, "icb_code_nhs"] not in index["icb_name"] for c in unplaced)
