@@ -44,9 +44,15 @@ def tidy_numbers(df: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     return frame
 
 
-def table_csv(df: pd.DataFrame) -> str:
-    """CSV text of a table: tidy numbers, booleans as ``true``/``false``, formula cells escaped."""
+def table_csv(df: pd.DataFrame, *, decimals: dict[str, int] | None = None) -> str:
+    """CSV text of a table: tidy numbers, booleans as ``true``/``false``, formula cells escaped.
+
+    ``decimals`` rounds the named columns to their own number of places (e.g. 6 for coordinates) instead of
+    the 3 of :func:`tidy_numbers`; they stay numbers.
+    """
     frame = tidy_numbers(df)
+    for c, places in (decimals or {}).items():
+        frame[c] = pd.to_numeric(df[c], errors="coerce").astype(float).round(places).to_numpy()
     for c in frame.columns:
         if frame[c].dtype == bool:
             frame[c] = frame[c].map({True: "true", False: "false"})
@@ -64,14 +70,6 @@ def plan_settings_text(plan: Any) -> str:
             f"PLUS = {s['plus_rules']}")
 
 
-def _fixed(df: pd.DataFrame, columns: list[str], decimals: int) -> pd.DataFrame:
-    """Coordinates with a fixed number of decimals (other floats are rounded to 3 for reading)."""
-    out = df.copy()
-    for c in columns:
-        out[c] = [f"{v:.{decimals}f}" if pd.notna(v) else "" for v in out[c]]
-    return out
-
-
 def plan_files(plan: Any, scenario: pd.DataFrame | None = None, *, basemap: str | None = None) -> dict[str, bytes]:
     """File name → bytes of an outreach plan: targets, rounds, patches, visit sheets and (if given) the scenario.
 
@@ -84,7 +82,7 @@ def plan_files(plan: Any, scenario: pd.DataFrame | None = None, *, basemap: str 
 
     area, settings = plan.area["label"], plan_settings_text(plan)
     files = {"targets.csv": table_csv(plan.targets_table().assign(area=area, settings=settings)),
-             "rounds.csv": table_csv(_fixed(plan.rounds_table(), ["lat", "lon"], 6)),
+             "rounds.csv": table_csv(plan.rounds_table(), decimals={"lat": 6, "lon": 6}),
              "rounds.geojson": plan.rounds_geojson() + "\n",
              "patches.geojson": plan.patches_geojson() + "\n",
              "visit_sheets.html": visit_sheets_html(plan, scenario=scenario, basemap=basemap)}

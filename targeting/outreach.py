@@ -629,8 +629,8 @@ def _lsoa_outcome(lsoas: pd.DataFrame, rp, *, score_cut: float | None, connector
              "higher-priority neighbourhoods" if rp.mode == "campaign" else
              f"the {connectors} worker(s) each already hold a higher-priority neighbourhood")
     reasons = []
-    for st_, t, s_, d, ed, dec, sc in zip(status, target, seq, done, lsoas["imd_edition"], lsoas["imd_decile"],
-                                         lsoas["priority_score"], strict=True):
+    for code, st_, t, s_, d, ed, dec, sc in zip(lsoas["lsoa_code"], status, target, seq, done, lsoas["imd_edition"],
+                                               lsoas["imd_decile"], lsoas["priority_score"], strict=True):
         if not t:
             reasons.append(_not_target_reason(ed, dec, sc, score_cut))
         elif s_ == 0:
@@ -638,6 +638,9 @@ def _lsoa_outcome(lsoas: pd.DataFrame, rp, *, score_cut: float | None, connector
                            "Open), so it cannot be put on a round")
         elif st_ == "waiting":
             reasons.append(f"beyond capacity: {words}")
+        elif st_ == "part planned" and d <= rp.top_ups.get(code, 0):
+            reasons.append(f"about {int(d):,} of {int(s_):,} households are planned, to finish a round in a "
+                           f"neighbouring higher-priority LSOA; the rest wait for this LSOA's turn: {words}")
         elif st_ == "part planned":
             reasons.append(f"about {int(d):,} of {int(s_):,} households are planned; the rest wait: {words}")
         else:

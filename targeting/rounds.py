@@ -10,11 +10,13 @@ cut into pieces of about the capacity in households:
 Steps (all distances in EPSG:27700 metres):
 
 1. *Chains*. Target LSOAs are taken in priority order (:func:`targeting.priority.priority_order`). A chain starts
-   at the highest-priority LSOA not yet in one and grows by the highest-priority unused neighbour (shared
-   boundary) of its last LSOA, else of any of its LSOAs, until it holds ``chain_cap`` households or has no
-   unused neighbour. If the round under way is then still short, the chain finishes it in a neighbouring LSOA,
-   which is split: its other postcodes wait for a later chain. Chains never mix priority tiers (Core20, then
-   other PLUS, then other targets), so in the default order every Core20 household comes before any other.
+   at the highest-priority LSOA not yet in one and grows into the next LSOA in priority order while that LSOA is
+   a neighbour (shared boundary) of its last LSOA, else of any of its LSOAs, until it holds ``chain_cap``
+   households. So LSOAs are walked in priority order, and neighbours that follow each other in that order are
+   walked as one patch. If the round under way is left short when a chain ends, the chain finishes it in its
+   highest-priority neighbour, which is split: only those households go ahead of their turn, and the LSOA's
+   other postcodes wait for it. Chains never mix priority tiers (Core20, then other PLUS, then other targets),
+   so in the default order every Core20 household comes before any other.
 2. *Postcodes*. In each LSOA the postcodes are ordered by nearest neighbour from the one nearest where the walk
    is (the first LSOA of a chain starts at the postcode farthest from its free neighbours).
 3. *Cut*. The sequence is cut into pieces of ``capacity`` households within ``tolerance``: a piece closes once
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -56,11 +58,14 @@ class Rounds:
     lsoa_chain
         The chain each LSOA belongs to: the one that took it as a member (a chain only finishing a round in
         a neighbouring LSOA does not take it), so every chain's LSOAs are contiguous.
+    top_ups
+        Households of an LSOA walked before its turn, only to finish a round of a higher-priority neighbour.
     """
 
     stops: pd.DataFrame
     pieces: pd.DataFrame
     lsoa_chain: dict[str, int] | None = None
+    top_ups: dict[str, int] = field(default_factory=dict)
 
 
 def _nn_path(xy: np.ndarray, start: int) -> np.ndarray:
@@ -238,17 +243,19 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
 
     Notes
     -----
-    A chain starts at the highest-priority LSOA with postcodes left and takes, in turn, the highest-priority
-    neighbour (same tier) with postcodes left of its last LSOA, else of any of its LSOAs. Within an LSOA the
-    postcodes follow a nearest-neighbour path from the one nearest where the walk is. When the chain reaches
-    ``chain_cap`` with a round still short, it finishes that round in a neighbouring LSOA (which is then split
-    between chains), so a round joins two separate areas only where a chain has no neighbour left.
+    A chain starts at the highest-priority LSOA with postcodes left and takes the next LSOA in priority order
+    while it is a neighbour (same tier) of its last LSOA, else of any of its LSOAs. Within an LSOA the
+    postcodes follow a nearest-neighbour path from the one nearest where the walk is. When the chain ends
+    (``chain_cap`` reached, or the next LSOA in order is not a neighbour) with a round still short, it finishes
+    that round in its highest-priority neighbour (which is then split between chains; see
+    :attr:`Rounds.top_ups`), so a round joins two separate areas only where a chain has no neighbour left.
     """
     keep = (postcodes["households_est"].to_numpy() > 0) & postcodes["easting"].notna().to_numpy()
     pc = postcodes[keep].reset_index(drop=True)
     cut = _Cutter(capacity, tolerance)
     lsoa_seq: dict[str, int] = {}
     member: dict[str, int] = {}
+    top_ups: dict[str, int] = {}
     if lsoas.empty or pc.empty:
         return _finish(pc, cut, lsoa_seq, walk_pieces=walk_pieces)
     lsoas = lsoas.reset_index(drop=True)
@@ -312,6 +319,9 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
             cand = sorted({m for q in members for m in neighbours[q] if free(m)})
         return min(cand) if cand else None  # lowest row = highest priority
 
+    def next_free(after: int) -> int | None:
+        return next((k for k in range(after, n) if free(k)), None)
+
     chain = 0
     for seed in range(n):  # rows are in priority order, so the first LSOA with postcodes left is the best seed
         while free(seed):
@@ -321,9 +331,11 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
                 nb = next_neighbour(members)
                 if nb is None:
                     break
-                if total >= chain_cap:
+                # A chain grows only into the next LSOA in priority order; a round it leaves short is finished
+                # in the best neighbour, whose other postcodes wait for their turn.
+                if total >= chain_cap or nb != next_free(seed):
                     if 0 < cut.s < cut.lo:
-                        walk(nb, chain, first=False, partial=True)
+                        top_ups[codes[nb]] = top_ups.get(codes[nb], 0) + walk(nb, chain, first=False, partial=True)
                     break
                 members.append(nb)
                 total += walk(nb, chain, first=False)
@@ -331,6 +343,7 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
     out = _finish(pc, cut, lsoa_seq, walk_pieces=walk_pieces)
     first = out.stops.drop_duplicates("lsoa_code").set_index("lsoa_code")["chain"].to_dict()
     out.lsoa_chain = {**first, **member}  # an LSOA only ever finished off keeps the chain that did it
+    out.top_ups = top_ups
     return out
 
 
@@ -380,6 +393,8 @@ class RoundPlan:
         (``core20plus``): in caseload mode, the workers needed.
     lsoa_chain
         :attr:`Rounds.lsoa_chain`.
+    top_ups
+        :attr:`Rounds.top_ups`.
     """
 
     mode: str
@@ -388,6 +403,7 @@ class RoundPlan:
     pieces: pd.DataFrame
     rounds_needed: dict[str, int]
     lsoa_chain: dict[str, int]
+    top_ups: dict[str, int] = field(default_factory=dict)
 
 
 def assign_pieces(n_pieces: int, *, connectors: int, months: int, mode: str) -> pd.DataFrame:
@@ -476,4 +492,4 @@ def plan_rounds(targets: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Da
         else:
             need[key] = int(hit.max()) + 1 if len(hit) else 0
     return RoundPlan(mode=mode, sequence=r.stops.sort_values(["piece", "stop"]), stops=stops, pieces=pieces,
-                     rounds_needed=need, lsoa_chain=r.lsoa_chain or {})
+                     rounds_needed=need, lsoa_chain=r.lsoa_chain or {}, top_ups=r.top_ups)

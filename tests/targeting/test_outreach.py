@@ -256,6 +256,9 @@ def test_cli_writes_the_plan_files(tmp_path, capsys, small_cli):
     assert "size: A4" in html and "page-break-after" in html
     rounds = pd.read_csv(out / "rounds.csv")
     assert list(rounds.columns) == ROUND_COLUMNS
+    # coordinates are numbers a GIS reads (not text escaped as a formula), to 6 decimals
+    assert rounds["lon"].dtype == float and rounds["lon"].between(-2.0, -1.6).all()
+    assert rounds["lat"].between(53.7, 53.9).all() and "'-" not in (out / "rounds.csv").read_text()
     assert set(rounds["connector"]) == {1, 2} and rounds["month"].between(1, 12).all()
     assert html.count("<h2>Connector ") == rounds.groupby(["connector", "month"]).ngroups
     pts = json.loads((out / "rounds.geojson").read_text())

@@ -129,6 +129,28 @@ def test_deprivation_first_order(campaign):
     assert "Core20, so visited first" in core["why"].iloc[0]
 
 
+def test_lsoas_are_walked_in_priority_order_within_each_tier(west_yorkshire_plans, campaign):
+    """An LSOA is planned in its own turn only once every higher-priority LSOA of its tier is wholly planned.
+
+    The one exception is a short round finished in a neighbour, and the sheet says so for that LSOA.
+    """
+    checked = top_ups = 0
+    for plan in [*west_yorkshire_plans, campaign]:
+        t = plan.lsoas[plan.lsoas["target"]].sort_values("priority_rank")
+        top_up = t["reason"].str.contains("to finish a round in a neighbouring higher-priority LSOA")
+        own_turn = (t["status"] == "planned") | ((t["status"] == "part planned") & ~top_up)
+        top_ups += int(top_up.sum())
+        for _, tier in t.groupby("tier"):
+            if not own_turn[tier.index].any():
+                continue
+            last = tier.index.get_loc(own_turn[tier.index][::-1].idxmax())  # the last LSOA planned in its turn
+            ahead = tier.iloc[:last]
+            unplannable = ahead["reason"].str.startswith("no residential postcode")
+            assert (ahead["status"].eq("planned") | unplannable).all(), (plan.area["code"], ahead["lsoa_code"])
+            checked += 1
+    assert checked > 50 and top_ups > 0
+
+
 def test_weights_that_pass_over_deprived_core20_lsoas_are_said_in_words(atlas):
     plan = plan_outreach(atlas, pcn=BIRMINGHAM_EAST_CENTRAL, weights="deprivation=0,plus=0,undiagnosed=0,"
                                                                      "registration=0,size=1")
