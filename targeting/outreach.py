@@ -405,8 +405,10 @@ def check_settings(connectors: Any, capacity: Any, months: Any, score_cut: Any =
     if not 0 < num(capacity) <= MAX_CAPACITY:  # NaN fails every comparison
         raise ValueError(f"capacity must be a number of households per connector per month above 0 and at most "
                          f"{MAX_CAPACITY:,}, not {capacity}")
-    if not 0 < num(months) <= MAX_MONTHS:
-        raise ValueError(f"months must be above 0 and at most {MAX_MONTHS}, not {months}")
+    m = num(months)
+    if not (1 <= m <= MAX_MONTHS and m == int(m)):  # NaN fails every comparison
+        raise ValueError(f"months must be a whole number from 1 to {MAX_MONTHS} (one round per connector a month), "
+                         f"not {months}")
     if score_cut is not None and not 0 <= num(score_cut) <= 100:
         raise ValueError(f"the score cut must be a number from 0 to 100 (priority scores lie in 0–100), "
                          f"not {score_cut}")
