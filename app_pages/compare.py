@@ -11,7 +11,8 @@ from app_pages._shared import area_picker, edition_radio, get_tables, nice, plus
 from geo.files import csv_text
 
 st.title("Compare places")
-st.write("The PCNs of an ICB side by side on one measure, each with its 95% confidence interval, against the ICB "
+st.write("The PCNs of an ICB side by side on one measure, each with its 95% confidence interval where the measure "
+         "has one (a count, or the Core20 change between editions, has none), against the ICB "
          "and England. PCNs are listed **from most to least deprived**, never ranked by their result: this is not "
          "a league table. Differences mostly reflect the populations a PCN serves; use them to ask questions and "
          "to share resources proportionately to need, not to blame.")

@@ -116,13 +116,50 @@ def test_bsol_pcn_table_reconciles_with_pcns_to_the_patient(bsol_pcns, imd):
 
 
 @pytest.mark.slow
-def test_bsol_pcn_moves_close_the_sum(bsol_pcns):
-    t = bsol_pcns
-    assert (t["core20_patients_2025"] == t["core20_patients_2019"] + t["patients_entered"] - t["patients_left"]
-            + t["bridge_patients"]).all()
+def test_bsol_patients_entering_and_leaving_against_the_raw_files(bsol_pcns, raw, data_dir):
+    """Patients entering and leaving Core20, per PCN, recounted from the raw GP, IoD and ONS files.
+
+    In an LSOA whose code did not change (U) the published LSOA 2011 registrations count as they are; the
+    tool's figure must hold those exactly and may add at most the patients of the other (split, merged or
+    irregular) LSOAs of the PCN.
+    """
+    i19, i25, lk = raw
+    reg = pd.read_csv(data_dir / "gp" / "gp_reg_pat_prac_lsoa_all_2022-07.csv.gz",
+                      usecols=["PRACTICE_CODE", "LSOA_CODE", "NUMBER_OF_PATIENTS"])
+    pcn_of = pd.read_csv(data_dir / "gp" / "gp-reg-pat-prac-map_2022-07.csv").set_index("PRACTICE_CODE")["PCN_CODE"]
+    t = bsol_pcns.set_index("pcn_code")
+    reg = reg.assign(pcn=reg["PRACTICE_CODE"].map(pcn_of))
+    reg = reg[reg["pcn"].isin(t.index)]
+    same = lk[lk["change_code"] == "U"].set_index("lsoa11_code")["lsoa21_code"]
+    u = reg[reg["LSOA_CODE"].isin(same.index)]
+    c19 = u["LSOA_CODE"].map(i19.set_index("LSOA code (2011)")[DECILE]) <= 2
+    c25 = u["LSOA_CODE"].map(same).map(i25.set_index("LSOA code (2021)")[DECILE]) <= 2
+    other = reg[~reg["LSOA_CODE"].isin(same.index) & reg["LSOA_CODE"].str.startswith("E")]
+    slack = other.groupby("pcn")["NUMBER_OF_PATIENTS"].sum().reindex(t.index, fill_value=0)
+    for got, moved in (("patients_entered", ~c19 & c25), ("patients_left", c19 & ~c25)):
+        raw_u = u[moved].groupby("pcn")["NUMBER_OF_PATIENTS"].sum().reindex(t.index, fill_value=0)
+        assert (t[got] >= raw_u).all() and (t[got] <= raw_u + slack).all(), got
+        assert raw_u.sum() > 10_000  # Birmingham and Solihull: thousands of patients move each way
     assert ((t["difference_pp"] - (t["core20_pct_2025"] - t["core20_pct_2019"])).abs() < 2e-3).all()
-    assert (t["plus_patients_entered"] <= t["patients_entered"]).all()
-    assert list(t.columns[5:-3]) == PCN_COLUMNS
+    assert (bsol_pcns["plus_patients_entered"] <= bsol_pcns["patients_entered"]).all()
+    assert list(bsol_pcns.columns[5:-3]) == PCN_COLUMNS
+
+
+@pytest.mark.slow
+def test_bridge_patients_come_only_from_merged_or_irregular_lsoas(atlas, national):
+    """``bridge_patients`` is nonzero only for a PCN with patients in an LSOA that merged or changed irregularly."""
+    mx = set(national.loc[national["lsoa_change_code"].isin(["M", "X"]), "lsoa_code"])
+    reg = atlas.registrations21
+    pcn_of = atlas.practices.set_index("practice_code")["pcn_code"]
+    in_mx = reg[reg["lsoa_code"].isin(mx)]
+    has_mx = set(in_mx["practice_code"].map(pcn_of).dropna())
+    nonzero = 0
+    for icb in ("QHL", "QMF", "QKK", "QWE"):  # Birmingham and Solihull and the three ICBs of inner London
+        t = pcn_change(atlas, icb)
+        bridged = set(t.loc[t["bridge_patients"] != 0, "pcn_code"])
+        assert bridged <= has_mx, icb
+        nonzero += len(bridged)
+    assert nonzero > 0
 
 
 @pytest.mark.slow
