@@ -435,10 +435,11 @@ def _stream(
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     done = 0
     total: int | None = None
+    watch = _Watchdog(ends)
     try:
         if ends is not None and time.monotonic() >= ends:
             raise _FetchError("the deadline for this file ran out before the download started")
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
+        with watch, watch.opener.open(request, timeout=timeout) as resp:
             length = resp.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             if total is not None and total > MAX_DOWNLOAD:
@@ -454,25 +455,94 @@ def _stream(
                 if ends is not None and time.monotonic() > ends:
                     raise _FetchError(f"not finished by the deadline ({done:,} bytes so far): the server is too "
                                       "slow or stalling")
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        transient = exc.code >= 500 or exc.code in (408, 429)
-        raise _FetchError(f"HTTP {exc.code} {exc.reason}", retry=transient) from None
-    except http.client.IncompleteRead as exc:
-        got = done + len(exc.partial)
-        raise _FetchError(f"truncated at {got:,} of {total or got + (exc.expected or 0):,} bytes",
-                       retry=True) from None
-    except TimeoutError:
-        raise _FetchError(f"timed out after {timeout:g} s", retry=True) from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            raise _FetchError(f"timed out after {timeout:g} s", retry=True) from None
-        raise _FetchError(f"could not connect: {exc.reason}", retry=True) from None
-    except (http.client.HTTPException, ConnectionError) as exc:
-        raise _FetchError(f"connection failed: {type(exc).__name__}: {exc}", retry=True) from None
+    except _FetchError:
+        raise
+    except Exception as exc:
+        if watch.fired:  # the watchdog closed the connection: say why, whatever the socket raised
+            raise _FetchError(f"not finished by the deadline ({done:,} bytes so far): the server is too slow or "
+                              "stalling") from None
+        _raise_fetch_error(exc, done, total, timeout)
+    if watch.fired:  # closed mid-headers, http.client may see an empty, finished response
+        raise _FetchError(f"not finished by the deadline ({done:,} bytes so far): the server is too slow or stalling")
     if total is not None and done != total:
         raise _FetchError(f"truncated at {done:,} of {total:,} bytes", retry=True)
     return done
+
+
+class _Watchdog:
+    """Closes the connections of one download when its deadline passes.
+
+    A server dripping its headers a byte at a time never trips a per-read timeout, and urllib gives no other
+    handle on the socket while it reads them.
+    """
+
+    def __init__(self, ends: float | None):
+        import threading
+
+        self.ends, self.fired, self._conns, self._timer = ends, False, [], None
+        self._lock = threading.Lock()
+        watch = self
+
+        def factory(cls: type) -> Callable[..., http.client.HTTPConnection]:
+            def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+                conn = cls(*args, **kwargs)
+                with watch._lock:
+                    watch._conns.append(conn)
+                return conn
+            return make
+
+        class Http(urllib.request.HTTPHandler):
+            def http_open(self, req):  # urllib's signature
+                return self.do_open(factory(http.client.HTTPConnection), req)
+
+        class Https(urllib.request.HTTPSHandler):
+            def https_open(self, req):
+                return self.do_open(factory(http.client.HTTPSConnection), req, context=self._context)
+
+        self.opener = urllib.request.build_opener(Http, Https)
+
+    def _fire(self) -> None:
+        import socket
+
+        with self._lock:
+            self.fired = True
+            for conn in self._conns:
+                with contextlib.suppress(OSError, AttributeError):
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        import threading
+
+        if self.ends is not None:
+            self._timer = threading.Timer(max(0.0, self.ends - time.monotonic()), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _raise_fetch_error(exc: BaseException, done: int, total: int | None, timeout: float) -> None:
+    """Map what urllib and http.client raise to a :class:`_FetchError` (anything else is raised as it is)."""
+    if isinstance(exc, urllib.error.HTTPError):
+        exc.close()
+        transient = exc.code >= 500 or exc.code in (408, 429)
+        raise _FetchError(f"HTTP {exc.code} {exc.reason}", retry=transient) from None
+    if isinstance(exc, http.client.IncompleteRead):
+        got = done + len(exc.partial)
+        raise _FetchError(f"truncated at {got:,} of {total or got + (exc.expected or 0):,} bytes",
+                          retry=True) from None
+    if isinstance(exc, TimeoutError):
+        raise _FetchError(f"timed out after {timeout:g} s", retry=True) from None
+    if isinstance(exc, urllib.error.URLError):
+        if isinstance(exc.reason, TimeoutError):
+            raise _FetchError(f"timed out after {timeout:g} s", retry=True) from None
+        raise _FetchError(f"could not connect: {exc.reason}", retry=True) from None
+    if isinstance(exc, http.client.HTTPException | ConnectionError):
+        raise _FetchError(f"connection failed: {type(exc).__name__}: {exc}", retry=True) from None
+    raise exc
 
 
 def _get_json(url: str, timeout: float, ends: float | None = None) -> Any:
@@ -613,8 +683,18 @@ def _convert(raw: Path, temps: _TempFiles, relpath: str) -> Path:
         return out
     if not gz and kind == "gzip" and want == ".csv":
         out = temps.new()
-        with gzip.open(raw, "rb") as src, open(out, "wb") as dst:
-            shutil.copyfileobj(src, dst, _CHUNK)
+        limit = expand_limit(raw.stat().st_size)
+        written = 0
+        try:
+            with gzip.open(raw, "rb") as src, open(out, "wb") as dst:
+                while chunk := src.read(_CHUNK):
+                    written += len(chunk)
+                    if written > limit:  # stop before a bomb fills the disk
+                        raise _FetchError(f"the gzip expands to more than {limit:,} bytes from "
+                                          f"{raw.stat().st_size:,}: a decompression bomb or not the data file")
+                    dst.write(chunk)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _FetchError(f"corrupt gzip: {exc}", retry=True) from None
         return out
     return raw
 

@@ -54,6 +54,7 @@ class Route:
     fail_first: int = 0  # answer 503 to this many requests first
     no_length: bool = False  # send no Content-Length: the body ends when the connection closes
     drip: float = 0.0  # send the body one byte at a time, this many seconds apart
+    drip_headers: float = 0.0  # send the status line and headers one byte at a time, this many seconds apart
 
 
 class LocalServer:
@@ -103,6 +104,14 @@ class LocalServer:
                     status, body = 503, b"busy"
                 data = body(query) if callable(body) else body
                 try:
+                    if route.drip_headers:
+                        head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"x" * 10_000 + b"\r\n"
+                        for i in range(len(head)):
+                            if server.stop.wait(route.drip_headers):
+                                return
+                            self.wfile.write(head[i:i + 1])
+                            self.wfile.flush()
+                        return
                     self.send_response(status)
                     self.send_header("Content-Type", "application/octet-stream")
                     if not route.no_length:
@@ -609,6 +618,14 @@ def test_a_drip_feeding_server_is_stopped_by_the_deadline(server, monkeypatch, o
     _untouched(dest, MAP, old, manifest)
 
 
+def test_a_server_dripping_its_headers_is_stopped_by_the_deadline(server, monkeypatch, old_copy):
+    dest, old, manifest = old_copy("gp_reg_map", MAP)
+    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(b"", drip_headers=0.01))
+    res = _fetch_one("gp_reg_map", dest, timeout=5, deadline=1.0)  # the headers alone would take 100 s
+    assert not res.ok and "deadline" in res.message, res.message
+    _untouched(dest, MAP, old, manifest)
+
+
 @pytest.mark.parametrize("key,relpath,name", [("gp_reg_map", MAP, "/map.csv"), ("ts011", TS011, "/ts011.csv.gz"),
                                               ("epraccur", "gp/epraccur_2023-01.csv", "/epraccur.csv")])
 def test_random_bytes_are_refused(server, monkeypatch, old_copy, key, relpath, name):
@@ -630,12 +647,14 @@ def gzip_bomb() -> bytes:
     return b"".join([*(comp.compress(zeros) for _ in range(256)), comp.flush()])
 
 
-def test_a_gzip_bomb_is_refused(server, monkeypatch, old_copy, gzip_bomb):
-    dest, old, manifest = old_copy("ts011", TS011)
-    _serve(server, monkeypatch, "ts011", "/ts011.csv.gz", Route(gzip_bomb))
-    res = _fetch_one("ts011", dest)
+@pytest.mark.parametrize("key,relpath,name", [("ts011", TS011, "/ts011.csv.gz"),
+                                              ("gp_reg_map", MAP, "/map.csv")])  # served gzipped, kept as CSV
+def test_a_gzip_bomb_is_refused(server, monkeypatch, old_copy, gzip_bomb, key, relpath, name):
+    dest, old, manifest = old_copy(key, relpath)
+    _serve(server, monkeypatch, key, name, Route(gzip_bomb))
+    res = _fetch_one(key, dest)
     assert not res.ok and "decompression bomb" in res.message, res.message
-    _untouched(dest, TS011, old, manifest)
+    _untouched(dest, relpath, old, manifest)
 
 
 def test_a_good_download_records_its_rows(server, monkeypatch, old_copy):
