@@ -43,7 +43,7 @@ import pandas as pd
 from geo import readers
 from geo.editions import Edition, core20_rule
 from geo.files import atomic_path, file_lock, remove_stale, replace_folder, staging_folder
-from geo.inputs import check_coverage, check_rows
+from geo.inputs import check_columns, check_coverage, check_rows
 from geo.paths import MissingDataError, cache_dir, find
 from geo.readers.census import BROAD_GROUPS, DETAILED_GROUPS
 from geo.readers.os import normalise_postcode
@@ -398,19 +398,8 @@ def _checked(key: str, df: pd.DataFrame, *, national: bool = True) -> pd.DataFra
     """
     if national:
         check_rows(key, df, find(key))
-    if key in _NEEDS:
-        missing = [c for c in _NEEDS[key] if c not in df.columns]
-        if missing:
-            from geo._errors import Problem, ValidationError
-
-            raise ValidationError(find(key), [Problem(c, "this column is needed by the build and was not found "
-                                                         "in the file") for c in missing])
+    check_columns(key, df, find(key))
     return df
-
-
-#: Columns the build uses from a reader whose file may legitimately lack them (IoD Files 1, 2, 6).
-_NEEDS = {"imd2019": ("imd_score", "imd_rank", "imd_decile", "lad_code", "lad_name", "pop_total"),
-          "imd2025": ("imd_score", "imd_rank", "imd_decile")}
 
 
 def _imd_cols(imd: pd.DataFrame, prefix: str) -> pd.DataFrame:

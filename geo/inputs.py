@@ -16,7 +16,8 @@ import pandas as pd
 
 from geo._errors import Problem, ValidationError
 
-__all__ = ["EXPECTED_ROWS", "ROW_TOLERANCE", "check_coverage", "check_rows", "read_input", "reader_for"]
+__all__ = ["EXPECTED_ROWS", "NEEDED_COLUMNS", "ROW_TOLERANCE", "check_columns", "check_coverage", "check_rows",
+           "read_input", "reader_for"]
 
 #: Data rows (after the reader's checks) of each catalogued edition, as published. The catalogue pins the
 #: edition (geo.sources), so a file with many more or fewer rows is not that edition, or is cut short.
@@ -100,11 +101,29 @@ def check_coverage(key: str, codes: pd.Series, wanted: pd.Series, path: str | Pa
                                              f"fetch {key}).")])
 
 
+#: Columns the build uses from a reader whose file may legitimately lack them (IoD Files 1, 2, 6).
+NEEDED_COLUMNS = {"imd2019": ("imd_score", "imd_rank", "imd_decile", "lad_code", "lad_name", "pop_total"),
+                  "imd2025": ("imd_score", "imd_rank", "imd_decile")}
+
+
+def check_columns(key: str, df: Any, path: str | Path) -> None:
+    """Raise a ValidationError naming ``path`` if ``df`` lacks a column the build needs from source ``key``."""
+    missing = [c for c in NEEDED_COLUMNS.get(key, ()) if c not in df.columns]
+    if missing:
+        raise ValidationError(path, [Problem(c, "this column is needed by the build and was not found in the file")
+                                     for c in missing])
+
+
 def read_input(key: str, path: str | Path) -> Any:
-    """Read source ``key`` at ``path`` with the build's reader and check its row count; return what it read."""
+    """Read source ``key`` at ``path`` with the build's reader, as the build checks it; return what it read.
+
+    The checks: the row count of the catalogued edition (:func:`check_rows`) and the columns the build needs
+    (:data:`NEEDED_COLUMNS`).
+    """
     reader = reader_for(key)
     if reader is None:
         return None
     df = reader(Path(path))
     check_rows(key, df, path)
+    check_columns(key, df, path)
     return df

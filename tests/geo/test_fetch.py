@@ -637,6 +637,17 @@ def test_random_bytes_are_refused(server, monkeypatch, old_copy, key, relpath, n
     _untouched(dest, relpath, old, manifest)
 
 
+def test_a_file_without_a_column_the_build_needs_is_refused(server, monkeypatch, old_copy):
+    dest, old, manifest = old_copy("imd2025", IMD25)
+    # every row, in a shape the reader takes (IoD Files 1 and 2 have no score): only the build's needs tell
+    published = pd.read_csv(DATA / IMD25).drop(columns=["Index of Multiple Deprivation (IMD) Score"])
+    body = gzip.compress(published.to_csv(index=False).encode())
+    _serve(server, monkeypatch, "imd2025", "/imd2025.csv.gz", Route(body))
+    res = _fetch_one("imd2025", dest)
+    assert not res.ok and "imd_score" in res.message and "needed by the build" in res.message, res.message
+    _untouched(dest, IMD25, old, manifest)
+
+
 @pytest.fixture(scope="module")
 def gzip_bomb() -> bytes:
     """A gzip of 256 MiB of zeros (about 250 kB; the check is on the ratio, so 1 GiB adds only test time)."""
