@@ -66,7 +66,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     pathlib.Path
         Where to write (same folder and extension, hidden name).
     """
-    path = Path(path)
+    path = _regular_target(Path(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
@@ -80,6 +80,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _regular_target(path: Path) -> Path:
+    """``path``, or the file a symbolic link there points to; refuse anything but a regular file (or nothing).
+
+    A rename onto a device such as /dev/null would replace it for the whole machine, and onto a link would
+    replace the link instead of the file it names.
+    """
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a folder; give a file name")
+        raise OSError(f"{path} is not a regular file (a device, pipe or socket); give a file name")
+    return path
 
 
 def move_into_place(tmp: Path, target: Path) -> None:
@@ -100,8 +115,6 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
         If the folder cannot be written (nothing at ``path`` changes).
     """
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; give a file name")
     with atomic_path(path) as tmp:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return path
@@ -124,13 +137,16 @@ def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[
     ------
     pathlib.Path
         A temporary folder inside ``folder``: write the files there. When the block ends without an error
-        they are moved into ``folder`` (each with an atomic rename); on an error nothing in ``folder``
-        changes and the temporary folder is removed.
+        they are moved into ``folder`` (each with an atomic rename, the earlier files first set aside and put
+        back if any move fails); on an error nothing in ``folder`` changes and the temporary folder is
+        removed.
 
     Raises
     ------
     NotADirectoryError
         If ``folder`` exists and is a file.
+    FileExistsError
+        If one of the files to write or remove is a folder, link, device or pipe (nothing changes).
     OSError
         If ``folder`` cannot be written.
     """
@@ -143,13 +159,37 @@ def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[
     try:
         yield tmp
         new = sorted(p.name for p in tmp.iterdir())
-        for name in set(known) - set(new):
-            (folder / name).unlink(missing_ok=True)
+        names = sorted(set(known) | set(new))
+        for name in names:  # before anything moves: a folder or a device in the way stops the whole set
+            old = folder / name
+            if (old.exists() or old.is_symlink()) and (old.is_symlink() or not old.is_file()):
+                raise FileExistsError(f"{old} is in the way (not a regular file); nothing in {folder} was changed")
+        _swap_in(tmp, folder, new, names)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_in(tmp: Path, folder: Path, new: list[str], names: list[str]) -> None:
+    """Move the earlier files of ``names`` aside, the ``new`` ones in; on a failure put the earlier ones back."""
+    aside = tmp / ".earlier"
+    aside.mkdir()
+    moved: list[str] = []
+    placed: list[str] = []
+    try:
+        for name in names:
+            if (folder / name).exists():
+                os.replace(folder / name, aside / name)
+                moved.append(name)
         for name in new:
             _umask_mode(tmp / name)
             os.replace(tmp / name, folder / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            placed.append(name)
+    except BaseException:
+        for name in placed:
+            (folder / name).unlink(missing_ok=True)
+        for name in moved:
+            os.replace(aside / name, folder / name)
+        raise
 
 
 def staging_folder(parent: Path, prefix: str) -> Path:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -51,6 +54,51 @@ def test_atomic_write_refuses_a_folder_and_keeps_the_old_file(tmp_path):
         tmp.write_text("half")
         raise RuntimeError
     assert f.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_atomic_write_never_replaces_a_device_or_a_link(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # stands in for /dev/null or /dev/full, which a rename would replace for the whole machine
+    with pytest.raises(OSError, match="not a regular file"):
+        files.atomic_write(fifo, "x")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    real = tmp_path / "real.html"
+    real.write_text("old")
+    link = tmp_path / "link.html"
+    link.symlink_to(real)
+    files.atomic_write(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"  # the file the link names is written
+
+
+def test_output_folder_checks_every_target_before_moving_any(tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    with files.output_folder(out, known=("a.csv", "b.csv", "c.csv")) as tmp:
+        for name in ("a.csv", "b.csv", "c.csv"):
+            (tmp / name).write_text("1")
+    (out / "b.csv").unlink()
+    (out / "b.csv").mkdir()  # a folder where a file goes
+    with pytest.raises(FileExistsError, match="in the way"), files.output_folder(out, known=("a.csv", "b.csv",
+                                                                                           "c.csv")) as tmp:
+        for name in ("a.csv", "b.csv", "c.csv"):
+            (tmp / name).write_text("2")
+    assert (out / "a.csv").read_text() == (out / "c.csv").read_text() == "1"
+    (out / "b.csv").rmdir()
+    real_replace = os.replace
+    calls = []
+
+    def failing(src, dst):  # the second new file's rename fails (a disk error, a file held open)
+        calls.append(dst)
+        if Path(dst).parent == out and len([c for c in calls if Path(c).parent == out]) == 2:
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", failing)
+    with pytest.raises(OSError), files.output_folder(out, known=("a.csv", "c.csv")) as tmp:
+        for name in ("a.csv", "c.csv"):
+            (tmp / name).write_text("3")
+    monkeypatch.undo()
+    assert (out / "a.csv").read_text() == (out / "c.csv").read_text() == "1"  # the earlier set, whole
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "c.csv"]
 
 
 def test_file_lock_serialises(tmp_path, capsys):

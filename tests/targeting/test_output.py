@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pandas as pd
 import pytest
 
@@ -66,6 +69,10 @@ def test_limits_give_one_line_and_exit_2(tmp_path, capsys, small_cli, argv, word
 def test_bad_outputs_and_inputs_of_other_commands(tmp_path, capsys, small_cli):
     code, err = _run(capsys, ["map", "--pcn", BRADFORD_PCN, "--out", str(tmp_path)])
     assert code == 2 and "is a folder" in err
+    fifo = tmp_path / "device"
+    os.mkfifo(fifo)  # as /dev/null or /dev/full: never replaced by a file
+    code, err = _run(capsys, ["map", "--pcn", BRADFORD_PCN, "--out", str(fifo)])
+    assert code == 2 and "not a regular file" in err and stat.S_ISFIFO(fifo.lstat().st_mode)
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code, err = _run(capsys, ["map", "--pcn", BRADFORD_PCN, "--out", str(blocker / "map.html")])
