@@ -12,6 +12,9 @@ __all__ = ["main"]
 #: Modules under ``targeting.commands`` that add sub-commands, in help order.
 COMMAND_MODULES = ["data", "outreach", "profiles", "change", "clinical", "maps", "yourdata"]
 
+#: Options that name one area; each must name something when given.
+_AREA_OPTIONS = ("icb", "pcn", "practice", "lad")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -30,7 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from geo._errors import ValidationError, plain
     from geo.paths import MissingDataError
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for name in _AREA_OPTIONS:  # an empty area would otherwise mean "no filter": all of England
+        value = getattr(args, name, None)
+        if value is not None and not str(value).strip():
+            parser.error(f"argument --{name}: it is empty; give a code or part of a name")
     # messages may echo what a user typed or a file holds: control characters (ANSI escapes) are neutralised
     try:
         return int(args.func(args) or 0)

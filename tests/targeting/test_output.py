@@ -83,8 +83,12 @@ def test_bad_outputs_and_inputs_of_other_commands(tmp_path, capsys, small_cli):
                  ["map", "--pcn", BRADFORD_PCN, "--out", "/proc/no-map.html"]):  # folders nobody may write in
         code, err = _run(capsys, argv)
         assert code == 2 and err.startswith("error: ") and "Traceback" not in err and len(err.splitlines()) == 1
-    code, err = _run(capsys, ["practices", "--pcn", "", "--no-gaps"])
-    assert code == 2 and "No PCN given" in err
+    for argv in (["practices", "--pcn", ""], ["practices", "--icb", " "], ["pcns", "--icb", ""],
+                 ["map", "--icb", "", "--out", str(tmp_path / "m.html")]):  # empty would mean all of England
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and "it is empty; give a code or part of a name" in err, argv
     code, err = _run(capsys, ["pcns", "--icb", "QHL", "--plus-lsoas", "/dev/zero", "--no-gaps"])
     assert code == 2 and "larger than 5 MB" in err
     code, err = _run(capsys, ["pcns", "--icb", "Q\x1b[31mHL"])
