@@ -13,6 +13,7 @@ st.write("Which Core20 and PLUS neighbourhoods to visit first, down to the **pos
          "conversations** with communities and voluntary-sector partners, not a verdict on the people who live there.")
 
 from targeting.health_checks import DEFAULT_HEALTH_CHECK  # noqa: E402
+from targeting.outreach import MAX_CONNECTORS  # noqa: E402
 from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS  # noqa: E402
 
 WORDS = {"deprivation": "Deprivation (IMD)", "plus": "PLUS groups", "undiagnosed": "Undiagnosed hypertension",
@@ -25,7 +26,7 @@ with st.sidebar:
                          "round of postcodes a month. Caseload: the community health and wellbeing worker model "
                          "(Westminster): each worker keeps about 100 households and visits every one every month.")
     caseload = mode == "caseload"
-    connectors = st.number_input("Workers" if caseload else "Connectors", 1, 500, 3, key="out_connectors")
+    connectors = st.number_input("Workers" if caseload else "Connectors", 1, MAX_CONNECTORS, 3, key="out_connectors")
     capacity = st.number_input("Households per worker" if caseload else "Households per connector per month", 10,
                                1000, 100, step=10, key="out_capacity",
                                help="About 100 in the Westminster community health and wellbeing worker model.")

@@ -170,10 +170,14 @@ def _problem(column: str, message: str):
 
 
 def _header(text: str) -> list[str]:
+    """The header row's fields ([] if it cannot be read as CSV: then the file is not a Fingertips export)."""
     import csv
 
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    return [c.strip() for c in next(csv.reader([first]), [])]
+    lines = text.lstrip("\ufeff").splitlines()  # \n, \r\n or a lone \r ("Mac CSV")
+    try:
+        return [c.strip() for c in next(csv.reader(lines[:1]), [])]
+    except csv.Error:  # a NUL byte (UTF-16 read as a single-byte code page), a field over the csv limit
+        return []
 
 
 def is_fingertips(data: bytes | str) -> bool:

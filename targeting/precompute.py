@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geo.files import replace_folder, staging_folder
+from geo.files import file_lock, remove_stale, replace_folder, staging_folder
 
 if TYPE_CHECKING:  # a command that prints a stored answer imports no pandas
     import pandas as pd
@@ -299,8 +299,17 @@ def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
 
     t0 = time.perf_counter()
     atlas = atlas if atlas is not None and atlas.meta.get("geometry", True) else load(progress=False)
-    stamp = _stamp()
     target = _folder()
+    with file_lock(target.parent / ".answers.lock", waiting="Waiting for another build of the answers to finish…"):
+        remove_stale(target.parent, ".answers-")  # folders of a build that was killed (we hold the lock)
+        _build_answers(atlas, target, t0, progress=progress)
+    if progress:
+        print(f"Answers precomputed in {time.perf_counter() - t0:.1f}s → {target}", file=sys.stderr)
+    return target
+
+
+def _build_answers(atlas: Any, target: Path, t0: float, *, progress: bool) -> None:
+    stamp = _stamp()
     tmp = staging_folder(target.parent, ".answers-")
     try:
         (tmp / "maps").mkdir()
@@ -339,6 +348,3 @@ def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    if progress:
-        print(f"Answers precomputed in {time.perf_counter() - t0:.1f}s → {target}", file=sys.stderr)
-    return target

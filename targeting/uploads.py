@@ -154,7 +154,7 @@ def _number(text: str) -> tuple[float | None, str | None]:
 def _parse(text: str, delim: str, filename: str, max_rows: int = MAX_ROWS) -> list[list[str]]:
     """Rows of the CSV; a field longer than :data:`MAX_FIELD` or a broken quote is one clear error."""
     rows = []
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delim)  # \r\n, \n or a lone \r (Mac CSV)
     try:
         for row in reader:
             for j, cell in enumerate(row):
@@ -183,7 +183,12 @@ def csv_columns(data: bytes | str, *, filename: str = "upload.csv", max_bytes: i
         delim = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
         delim = ","
-    return [c.strip().lstrip("\ufeff") for c in next(csv.reader([first], delimiter=delim), []) if c.strip()]
+    try:
+        header = next(csv.reader([first], delimiter=delim), [])
+    except csv.Error as exc:  # a header field over the csv module's limit, a NUL byte
+        raise UploadError(f"{filename}: the header row cannot be read as CSV ({exc}). Check the file is a CSV of "
+                          "codes and counts.") from None
+    return [c.strip().lstrip("\ufeff") for c in header if c.strip()]
 
 
 def read_upload(

@@ -92,3 +92,17 @@ def test_the_stored_index_is_what_the_resolvers_give(atlas, answers):
         assert _area_icb(atlas, "icb", code)[0] == nhs
     unplaced = set(atlas.pcns["pcn_code"]) - set(index["pcn"]) - {"U"}
     assert all(atlas.pcns.set_index("pcn_code").loc[c, "icb_code_nhs"] not in index["icb_name"] for c in unplaced)
+
+
+def test_a_killed_build_s_staging_folders_are_removed(small_cli, small_env):
+    cache = Path(small_env["CORE20_CACHE"])
+    stale = cache / ".answers-k1ll3d"  # what a build killed while writing leaves behind
+    stale.mkdir()
+    (stale / "maps").mkdir()
+    swapped = cache / ".answers-k1ll3d2-old"
+    swapped.mkdir()
+    mine = cache / "my.answers-notes"  # not the build's own name pattern: left alone
+    mine.mkdir()
+    precompute.build_answers(small_cli, progress=False)
+    assert not stale.exists() and not swapped.exists() and mine.exists()
+    assert precompute.open_answers() is not None

@@ -38,13 +38,29 @@ def test_too_many_rows(each_atlas):
     ("utf8-bom", lambda t: b"\xef\xbb\xbf" + t.encode(), None),
     ("semicolons", lambda t: t.replace(",", ";").encode(), None),
     ("crlf", lambda t: t.replace("\n", "\r\n").encode(), None),
+    ("cr-only", lambda t: t.replace("\n", "\r").encode(), None),  # Excel's "CSV (Macintosh)"
+    ("utf16-crlf", lambda t: t.replace("\n", "\r\n").encode("utf-16"), None),
+    ("utf16-cr", lambda t: t.replace("\n", "\r").encode("utf-16"), None),
     ("quoted", lambda t: "\n".join(",".join(f'"{x}"' for x in ln.split(",")) for ln in t.splitlines()).encode(),
      None),
 ])
 def test_encodings_and_delimiters_are_read(each_atlas, case, transform, expect_rows):
+    from targeting.fingertips import is_fingertips
+
     text = HEAD + _ok_rows(each_atlas)
+    assert not is_fingertips(transform(text))  # the page asks this first, of every file
+    assert uploads.csv_columns(transform(text))[:3] == ["lsoa_code", "numerator", "denominator"]
     u = uploads.read_upload(transform(text), each_atlas, filename=f"{case}.csv")
     assert len(u.data) >= 4
+
+
+def test_a_huge_header_field_is_one_clear_message(each_atlas):
+    data = ("x" * 500_000 + ",numerator\n1,2\n").encode()
+    with pytest.raises(uploads.UploadError, match="header row cannot be read") as err:
+        uploads.csv_columns(data, filename="wide.csv")
+    assert "wide.csv" in str(err.value)
+    with pytest.raises(uploads.UploadError, match="more than 1000 characters"):
+        uploads.read_upload(data, each_atlas, filename="wide.csv")
 
 
 @pytest.mark.parametrize("line,numerator,reason", [
