@@ -317,7 +317,7 @@ def _fetch_one(
                     raw = temps.new()
                     _download(url, raw, timeout, lambda d, t: report(src.key, d, t, "B"), ends)
                     produced = _convert(raw, temps, src.relpath)
-                digest, size, rows = _commit(produced, target, src.relpath, src.key)
+                digest, size, rows = _commit(produced, target, src.relpath, src.key, downloaded=True)
             break
         except _FetchError as exc:
             if exc.retry and attempt < retries and time.monotonic() < ends:
@@ -373,13 +373,18 @@ def _ingest_one(
     return FetchResult(src.key, target, True, digest, size, f"copied from {found}")
 
 
-def _commit(produced: Path, target: Path, relpath: str, key: str) -> tuple[str, int, int | None]:
+def _commit(produced: Path, target: Path, relpath: str, key: str, *,
+            downloaded: bool = False) -> tuple[str, int, int | None]:
     """Check ``produced`` (format, then the build's own reader and row count), hash it, move it onto ``target``.
 
-    Returns the sha256, the size and the data rows the reader found (None if the build does not read it).
+    ``downloaded``: it came from the publisher's URL, so a CSV must end its last line as every published one
+    does (a file a user saved by hand may not). Returns the sha256, the size and the data rows the reader found
+    (None if the build does not read it).
     """
     _verify(produced, relpath)
     rows = _check_schema(produced, key)
+    if downloaded:
+        _check_line_end(produced, relpath)
     digest, size = _sha256(produced)
     move_into_place(produced, target)  # same folder: an atomic rename of a file that passed every check
     return digest, size, rows
@@ -812,6 +817,27 @@ def _verify(path: Path, relpath: str) -> None:
                 raise _FetchError("not a GeoPackage (no SQLite header)", retry=True)
     elif name.endswith(".csv") and _sniff(path) in ("empty", "html"):
         raise _FetchError("not a CSV file")
+
+
+def _check_line_end(path: Path, relpath: str) -> None:
+    """Refuse a downloaded CSV whose last line has no line end, which every published one has.
+
+    A download cut inside its last field keeps the field count the readers check.
+    """
+    name = relpath.lower()
+    if name.endswith(".csv.gz"):
+        with gzip.open(path, "rb") as fh:
+            last = b""
+            while chunk := fh.read(1 << 20):
+                last = chunk[-1:]
+    elif name.endswith(".csv"):
+        with open(path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            last = fh.read(1)
+    else:
+        return
+    if last not in (b"\n", b"\r"):
+        raise _FetchError("the CSV ends without a line end: cut short", retry=True)
 
 
 def _check_zip(path: Path) -> None:

@@ -610,6 +610,18 @@ def test_a_half_length_file_is_refused(server, monkeypatch, old_copy):
     _untouched(dest, MAP, old, manifest)
 
 
+def test_small_cuts_are_refused(server, monkeypatch, old_copy):
+    dest, old, manifest = old_copy("gp_reg_map", MAP)
+    body = (DATA / MAP).read_bytes()
+    lines = body.splitlines(keepends=True)
+    for cut, words in ((b"".join(lines[:-30]), "6,815 data rows where the catalogued edition"),  # 30 whole lines
+                       (body.rstrip(b"\r\n")[:-2], "without a line end")):  # inside the last field: all 14 fields
+        _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(cut))
+        res = _fetch_one("gp_reg_map", dest)
+        assert not res.ok and words in res.message, res.message
+        _untouched(dest, MAP, old, manifest)
+
+
 def test_a_drip_feeding_server_is_stopped_by_the_deadline(server, monkeypatch, old_copy):
     dest, old, manifest = old_copy("gp_reg_map", MAP)
     _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route((DATA / MAP).read_bytes(), drip=0.05))
