@@ -31,8 +31,10 @@ def _clinical(args: argparse.Namespace) -> int:
 
     indicators = []
     for path in args.fingertips:
-        if not path.is_file():
+        if not path.exists():
             raise LookupError(f"{path}: no such file")
+        if not path.is_file():
+            raise LookupError(f"{path}: not a regular file (a folder, device or pipe); give a Fingertips CSV export")
         export = read_fingertips(path)
         for ind in choices(export)["indicator"]:
             indicators.append(select(export, indicator=ind.split(": ", 1)[0]))

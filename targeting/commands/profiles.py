@@ -82,6 +82,8 @@ def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
     """Apply the default small-number rule to counts derived from a user's own LSOA list."""
     if not user_data:
         return table
+    import pandas as pd
+
     from targeting.commands._io import tidy_numbers
     from targeting.suppression import suppress_rate_columns
 
@@ -90,11 +92,19 @@ def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
     out = suppress_rate_columns(table, "plus_patients", "patients_known_lsoa",
                                 ("plus_pct", "plus_pct_lower", "plus_pct_upper"))
     out = tidy_numbers(out)
-    hidden = out["plus_pct"].astype(str).eq("*")
-    for c in ("plus_vs_icb", "plus_vs_england"):  # a flag would hint at the figure it compares
-        if c in out:
-            out[c] = out[c].astype(object).where(~hidden, "*")
-    return out
+    for c in ("plus_pct_icb", "plus_pct_england"):  # to 1 decimal: an exact ICB rate less the PCNs' would narrow
+        if c in out:                                 # a hidden count
+            out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
+    return _hide_flags(out, "plus_pct", ("plus_vs_icb", "plus_vs_england"))
+
+
+def _hide_flags(table: pd.DataFrame, value: str, flags: tuple[str, ...]) -> pd.DataFrame:
+    """Withhold the comparison flags of rows whose ``value`` is withheld: a flag hints at the figure it compares."""
+    hidden = table[value].astype(str).eq("*")
+    for c in flags:
+        if c in table:
+            table[c] = table[c].astype(object).where(~hidden, "*")
+    return table
 
 
 def _pcns(args: argparse.Namespace) -> int:
@@ -176,6 +186,10 @@ def _compare(args: argparse.Namespace) -> int:
         from targeting.suppression import suppress_rate_columns
 
         table = suppress_rate_columns(table, "numerator", "denominator", ("value", "lower", "upper"))
+        import pandas as pd
+
+        table = _hide_flags(table, "value", ("vs_icb", "vs_england", "funnel"))
+        table["icb_value"] = pd.to_numeric(table["icb_value"], errors="coerce").round(1)
     if s.get("sii") is not None and not s.get("note"):
         print(f"{summary['label']} in {summary['icb_name']}: SII {s['sii']:.2f} (95% CI {s['sii_lower']:.2f} to "
               f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')} "

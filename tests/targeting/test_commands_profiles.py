@@ -118,6 +118,13 @@ def test_user_lsoa_list_drives_plus_with_suppression(capsys, tmp_path, _data):
     for _, r in rated.iterrows():
         assert float(r["plus_pct"]) == round(float(r["plus_patients"]) / float(r["patients_known_lsoa"]) * 100, 1)
         assert len(r["plus_pct"].split(".")[-1]) <= 1
+    hidden = df[df["plus_pct"] == "*"]
+    assert len(hidden) and (hidden["plus_vs_icb"] == "*").all() and (hidden["plus_vs_england"] == "*").all()
+    assert all(len(v.split(".")[-1]) <= 1 for v in df["plus_pct_icb"])  # the ICB rate cannot narrow a hidden count
+    code, out, _ = _run(capsys, ["compare", "--icb", "QOP", "--metric", "plus_pct", "--plus-lsoas", str(f)])
+    cmp = pd.read_csv(io.StringIO(out), dtype=str)
+    gone = cmp[cmp["value"] == "*"]
+    assert code == 0 and len(gone) and (gone[["vs_icb", "vs_england", "funnel"]] == "*").all().all()
     bad = tmp_path / "bad.csv"
     bad.write_text("code\nnot-a-code\n", encoding="utf-8")
     code, out, err = _run(capsys, ["pcns", "--icb", "QOP", "--plus-lsoas", str(bad), "--no-gaps"])
