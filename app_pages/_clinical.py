@@ -137,7 +137,7 @@ def render_lines(table: pd.DataFrame, *, compact: bool = False) -> None:
             lines.append(f"- **{area.name}** — *no data in the tool*: {md_text(b['measure'])}. Get it from "
                          f"[{md_text(b['source'])}]({b['where']}).")
             continue
-        user = avail[avail["user_data"].astype(bool)]
+        user = avail[avail["user_data"].astype(bool) & avail["value"].notna()]  # a blank upload hides nothing
         r = (user if len(user) else avail).iloc[0]
         s = shown.loc[r.name]
         u = r["unit"]
@@ -184,8 +184,9 @@ def render_table(table: pd.DataFrame, *, key: str, filename: str) -> None:
 def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     """Your data, for a Fingertips export: choose, map the practices, aggregate to PCNs and the ICB, slot the area."""
     from targeting.clinical import AREAS
-    from targeting.fingertips import aggregate, to_upload
+    from targeting.fingertips import file_icbs, to_upload
     from targeting.uploads import core20_gap, suppressed, upload_icbs
+    from targeting.yourdata import FINGERTIPS_FILE, fingertips_pcn_table
 
     remember_export(filename, data)
     st.success(f"{md_text(filename)} is a **Fingertips export**, read as published. Choose what to show from "
@@ -207,36 +208,22 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     if (~known).any():
         st.warning(f"{int((~known).sum())} practice code(s) are not in the July 2022 GP registrations (closed, merged "
                    "or new) and cannot be mapped or summed: " + ", ".join(ind.practices.loc[~known, "code"].head(10)))
-    prac = a.practices.set_index("practice_code")
-    in_file = ind.practices[known]
-    icbs = prac.loc[in_file["code"], "icb_code_nhs"].value_counts()
+    icbs = file_icbs(ind, a)
     if icbs.empty:
         st.info("None of the practices is in an English ICB of July 2022.")
         st.stop()
     names = a.icbs.drop_duplicates("icb_code_nhs").set_index("icb_code_nhs")["icb_name"]
     icb = st.selectbox("ICB", list(icbs.index), key="yd_ft_icb",
                        format_func=lambda c: f"{names.get(c, c)} ({icbs[c]} practices in the file)")
-    members = prac[prac["icb_code_nhs"] == icb]
-    rows = []
-    for pcn, grp in members[members["pcn_code"] != "U"].groupby("pcn_code"):
-        g = aggregate(ind, grp.index, pcn_code=str(pcn))
-        rows.append({"pcn_code": pcn, "pcn_name": grp["pcn_name"].iloc[0], **{k: g[k] for k in (
-            "value", "lower", "upper", "count", "denominator")}, "method": g["method"], "note": g["note"]})
-    ons = a.icbs.drop_duplicates("icb_code_nhs", keep="last").set_index("icb_code_nhs")["icb_code"]
-    icb_row = aggregate(ind, members.index, icb_code=str(ons.get(icb, "")))
-    rows.append({"pcn_code": icb, "pcn_name": f"{names.get(icb, icb)} (ICB)", **{k: icb_row[k] for k in (
-        "value", "lower", "upper", "count", "denominator")}, "method": icb_row["method"], "note": icb_row["note"]})
-    agg = pd.DataFrame(rows)
     st.subheader("PCNs and the ICB")
-    shown = suppressed(agg, rule=rule, numerator="count", denominator="denominator",
-                       rates=("value", "lower", "upper"))
-    st.dataframe(shown.astype(str).replace({"nan": "", "None": ""}), hide_index=True, width="stretch",
-                 key="yd_ft_pcns")
+    table = fingertips_pcn_table(ind, a, icb, rule=rule)
+    st.dataframe(table.drop(columns="source").astype(str).replace({"nan": "", "None": ""}), hide_index=True,
+                 width="stretch", key="yd_ft_pcns")
     summed = "Count and Denominator of member practices summed (July 2022 practice → PCN map); "
     st.caption(f"{summed if ind.has_counts else ''}a PCN row published in the file is used as it is. Small "
                f"numbers withheld. Source: {ind.source}.")
-    st.download_button("Download the PCN and ICB values (CSV)", csv_text(shown.assign(source=ind.source))
-                       .encode("utf-8"), file_name="fingertips_pcns.csv", mime="text/csv", key="yd_ft_dl")
+    st.download_button("Download the PCN and ICB values (CSV)", csv_text(table).encode("utf-8"),
+                       file_name=FINGERTIPS_FILE, mime="text/csv", key="yd_ft_dl")
     if not ind.has_counts or not ind.proportion:
         st.info("The map and the Core20 comparison need a percentage with Count and Denominator for each practice; "
                 "this indicator has " + ("no counts." if not ind.has_counts else f"values {ind.unit}."))

@@ -431,6 +431,36 @@ def aggregate(ind: FingertipsIndicator, practice_codes: list[str] | pd.Series, *
     return out
 
 
+def file_icbs(ind: FingertipsIndicator, atlas: Any) -> pd.Series:
+    """The ICBs (NHS codes, July 2022) of the file's practices known to the atlas, with their counts, most first."""
+    prac = atlas.practices.set_index("practice_code")
+    known = ind.practices["code"][ind.practices["code"].isin(prac.index)]
+    return prac.loc[known, "icb_code_nhs"].value_counts()
+
+
+def pcn_values(ind: FingertipsIndicator, atlas: Any, icb_nhs: str) -> pd.DataFrame:
+    """The indicator for every PCN of an ICB and the ICB itself (:func:`aggregate`), one row each.
+
+    Columns ``pcn_code`` (the ICB's NHS code on its own row), ``pcn_name``, ``value``, ``lower``, ``upper``,
+    ``count``, ``denominator``, ``method`` and ``note``; counts are exact (suppress before showing them).
+    """
+    prac = atlas.practices.set_index("practice_code")
+    members = prac[prac["icb_code_nhs"] == icb_nhs]
+    keys = ("value", "lower", "upper", "count", "denominator")
+    rows = []
+    for pcn, grp in members[members["pcn_code"] != "U"].groupby("pcn_code"):
+        g = aggregate(ind, grp.index, pcn_code=str(pcn))
+        rows.append({"pcn_code": pcn, "pcn_name": grp["pcn_name"].iloc[0], **{k: g[k] for k in keys},
+                     "method": g["method"], "note": g["note"]})
+    icbs = atlas.icbs
+    name = icbs.drop_duplicates("icb_code_nhs").set_index("icb_code_nhs")["icb_name"].get(icb_nhs, icb_nhs)
+    ons = icbs.drop_duplicates("icb_code_nhs", keep="last").set_index("icb_code_nhs")["icb_code"]
+    g = aggregate(ind, members.index, icb_code=str(ons.get(icb_nhs, "")))
+    rows.append({"pcn_code": icb_nhs, "pcn_name": f"{name} (ICB)", **{k: g[k] for k in keys},
+                 "method": g["method"], "note": g["note"]})
+    return pd.DataFrame(rows)
+
+
 def to_upload(ind: FingertipsIndicator, atlas: Any) -> Any:
     """The practice rows as a :class:`targeting.uploads.Upload` (practice level), for the Your data page.
 

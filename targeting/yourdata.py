@@ -26,6 +26,8 @@ __all__ = ["FILES", "GAP_LABEL", "YourDataTables", "write_your_data", "your_data
 
 #: The files a Your data run writes (and the page offers), in order.
 FILES = ("your_data_suppressed.csv", "core20_gap.csv", "invalid_rows.csv")
+#: What a Fingertips export adds: the indicator for the ICB's PCNs and the ICB, suppressed.
+FINGERTIPS_FILE = "fingertips_pcns.csv"
 GAP_LABEL = "Gap (Core20 − rest)"
 
 
@@ -141,13 +143,32 @@ def your_data_tables(upload: Upload, atlas: Any, *, imd: int = 2025,
     return YourDataTables(rows, gap, invalid, source, rule)
 
 
-def write_your_data(tables: YourDataTables, out: str | Path) -> list[Path]:
+def fingertips_pcn_table(ind: Any, atlas: Any, icb_nhs: str, *, rule: SuppressionRule = DEFAULT_RULE) -> pd.DataFrame:
+    """A Fingertips indicator for an ICB's PCNs and the ICB, suppressed, with its ``source`` (shown and downloaded).
+
+    See :func:`targeting.fingertips.pcn_values`; counts and the rates from small numbers pass ``rule``.
+    """
+    from targeting.fingertips import pcn_values
+    from targeting.uploads import suppressed
+
+    shown = suppressed(pcn_values(ind, atlas, icb_nhs), rule=rule, numerator="count", denominator="denominator",
+                       rates=("value", "lower", "upper"))
+    return shown.assign(source=ind.source)
+
+
+def write_your_data(tables: YourDataTables | None, out: str | Path, *,
+                    fingertips: pd.DataFrame | None = None) -> list[Path]:
     """Write every table into the folder ``out`` as a unit (:func:`geo.files.output_folder`); return the paths.
 
-    Files of an earlier run (:data:`FILES`) that this run does not write are removed; other files are left.
+    ``fingertips`` (:func:`fingertips_pcn_table`) is written as :data:`FINGERTIPS_FILE`; ``tables`` may then be
+    None (an indicator with no counts has no Core20 comparison). Files of an earlier run (:data:`FILES`) that this
+    run does not write are removed; other files are left.
     """
     out = Path(out)
-    with output_folder(out, known=FILES) as tmp:
-        for name, data in tables.files().items():
+    files = dict(tables.files()) if tables is not None else {}
+    if fingertips is not None:
+        files[FINGERTIPS_FILE] = csv_text(fingertips).encode("utf-8")
+    with output_folder(out, known=(*FILES, FINGERTIPS_FILE)) as tmp:
+        for name, data in files.items():
             (tmp / name).write_bytes(data)
-    return [out / name for name in FILES]
+    return [out / name for name in files]

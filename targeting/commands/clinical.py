@@ -45,5 +45,9 @@ def _clinical(args: argparse.Namespace) -> int:
     print(f"{table.attrs['name']} ({table.attrs['code']}), {table.attrs['icb_name']}. {table.attrs['caveat']} "
           "SII: percentage points across the ICB's practices by deprivation (positive = higher in less deprived).",
           file=sys.stderr)
+    blank = table[table["status"].eq("available") & table["value"].isna()]
+    for r in blank.itertuples(index=False):  # say why a row the tool can fill has no value
+        why = getattr(r, "note", "") or "no data for this area in the file"
+        print(f"note: {r.area} — {r.measure}: no value ({why})", file=sys.stderr)
     write_table(for_output(table))
     return 0

@@ -17,8 +17,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rule", choices=["nhsd", "round1"], default="nhsd",
                    help="small-number rule: nhsd = 1–7 withheld, others rounded to 5 (default); round1 = 1–7 "
                         "withheld, others exact")
+    ft = p.add_argument_group("a Fingertips export (OHID's 'Export data' CSV, unchanged): what to read from it "
+                                "(default: the first indicator, latest period, Persons, the commonest age, no "
+                                "category)")
+    ft.add_argument("--indicator", help="indicator ID")
+    ft.add_argument("--period", help="time period as the file writes it, e.g. 2022/23")
+    ft.add_argument("--sex", help="Persons, Male or Female")
+    ft.add_argument("--age", help="age group as the file writes it")
+    ft.add_argument("--category", help="category as the file writes it")
+    ft.add_argument("--icb", help="ICB whose PCNs get the indicator (default: the one with most practices in the file)")
     p.add_argument("--out", required=True, type=Path, help="folder for your_data_suppressed.csv, core20_gap.csv "
-                                                           "and invalid_rows.csv")
+                                                           "and invalid_rows.csv (and fingertips_pcns.csv for a "
+                                                           "Fingertips export)")
     p.set_defaults(func=_yourdata)
 
 
@@ -47,11 +57,48 @@ def _yourdata(args: argparse.Namespace) -> int:
 
     data = _read_bounded(args.file, MAX_BYTES)
     atlas = load(progress=False, geometry=False)
+    from targeting.fingertips import is_fingertips
+
+    if is_fingertips(data):
+        return _fingertips(args, data, atlas)
     upload = read_upload(data, atlas, filename=args.file.name, level=args.level)
     tables = your_data_tables(upload, atlas, imd=args.imd, rule=RULES[args.rule])
     paths = write_your_data(tables, args.out)
     print(f"{len(upload.data):,} rows of {upload.geography} used, {len(upload.invalid):,} listed as invalid; "
           f"{tables.rule.describe()}.", file=sys.stderr)
     for path in paths:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _fingertips(args: argparse.Namespace, data: bytes, atlas) -> int:
+    """A Fingertips export, read as the Your data page reads it.
+
+    Writes the indicator for an ICB's PCNs and, with counts of a percentage, the Core20 comparison of its practices.
+    """
+    from targeting.areas import resolve_icb
+    from targeting.fingertips import file_icbs, read_fingertips, select, to_upload
+    from targeting.suppression import RULES
+    from targeting.yourdata import fingertips_pcn_table, write_your_data, your_data_tables
+
+    ind = select(read_fingertips(data, filename=args.file.name), indicator=args.indicator, period=args.period,
+                 sex=args.sex, age=args.age, category=args.category)
+    print(f"{args.file.name} is a Fingertips export: {ind.label}, {ind.period} ({ind.unit}); "
+          f"{len(ind.practices):,} GP practice rows, {len(ind.pcns):,} PCN rows.", file=sys.stderr)
+    for note in ind.notes:
+        print(f"note: {note}", file=sys.stderr)
+    icbs = file_icbs(ind, atlas)
+    if icbs.empty:
+        raise LookupError(f"{args.file.name}: none of the practices is in an English ICB of July 2022")
+    icb = str(resolve_icb(atlas, args.icb)["icb_code_nhs"]) if args.icb else str(icbs.index[0])
+    rule = RULES[args.rule]
+    pcns = fingertips_pcn_table(ind, atlas, icb, rule=rule)
+    tables = None
+    if ind.has_counts and ind.proportion:
+        tables = your_data_tables(to_upload(ind, atlas), atlas, imd=args.imd, rule=rule)
+    else:
+        print("no Core20 comparison: it needs a percentage with Count and Denominator for each practice",
+              file=sys.stderr)
+    for path in write_your_data(tables, args.out, fingertips=pcns):
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -119,3 +119,29 @@ def test_utf16_upload_and_missing_columns_are_read_or_named(atlas):
         uploads.read_upload(b"lsoa_code,numerator\nE01009488,1\n", atlas, filename="two.csv")
     with pytest.raises(uploads.UploadError, match=r"\\x1b\[31m"):
         uploads.read_upload(b"code\x1b[31m,x\nE01009488,1\n", atlas, filename="ansi.csv")
+
+
+@pytest.mark.slow
+def test_cli_reads_a_fingertips_export_as_the_page_does(atlas, tmp_path, capsys):
+    """The fixture is built from the published header with real West Yorkshire practices and values of our own."""
+    from _fingertips_fixture import _line, export_csv
+
+    from geo.files import csv_text
+    from targeting.fingertips import read_fingertips, select
+    from targeting.yourdata import FINGERTIPS_FILE, fingertips_pcn_table
+
+    prac = atlas.practices[atlas.practices["icb_code_nhs"] == "QWO"].sort_values("practice_code").head(5)
+    older = [_line(c, "x", "GPs", 50.0, 500, 1000, period="2021") for c in prac["practice_code"]]
+    text = export_csv(atlas, icb="QWO", extra=older)
+    f = tmp_path / "fingertips.csv"
+    f.write_text(text)
+    for argv, period in (([], "2022"), (["--period", "2021"], "2021")):
+        out = tmp_path / f"out{period}"
+        assert main(["yourdata", "--file", str(f), "--out", str(out), *argv]) == 0
+        ind = select(read_fingertips(text.encode(), filename="fingertips.csv"), period=period)
+        assert (out / FINGERTIPS_FILE).read_bytes() == csv_text(fingertips_pcn_table(ind, atlas, "QWO")).encode()
+        rows = pd.read_csv(out / "your_data_suppressed.csv", dtype=str)
+        assert len(rows) == (len(prac) if period == "2021" else (atlas.practices["icb_code_nhs"] == "QWO").sum())
+        assert "Fingertips export" in capsys.readouterr().err
+    pcns = pd.read_csv(tmp_path / "out2022" / FINGERTIPS_FILE)
+    assert (pcns["pcn_code"] == "QWO").sum() == 1 and pcns["method"].notna().all()
