@@ -275,9 +275,28 @@ def _national(atlas: Atlas) -> pd.DataFrame:
         nat["registration_ratio"] = nat["registration_ratio"].round(3)
         nat["smi_register"] = nat["smi_register"].round(1)
         nat["ld_register"] = nat["ld_register"].round(1)
+        return nat.reset_index()
+
+    def kept() -> pd.DataFrame:  # kept beside the atlas: a new process (a cold `targets`) reads it in milliseconds
+        flat = atlas.memo(("outreach", "national-flat"), make, persist=f"outreach-national-{_code_version()}")
+        nat = flat.set_index("lsoa_code")
+        nat.index = pd.Index(nat.index.to_numpy(dtype=object), name="lsoa_code")
+        nat["pcn_code"] = nat["pcn_code"].astype(object).where(nat["pcn_code"].notna(), None)
         return nat
 
-    return _cached(atlas, "national", make)
+    return _cached(atlas, "national", kept)
+
+
+def _code_version() -> str:
+    """A hash of the code behind :func:`_national` (this package's modules), to key the copy kept on disk."""
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    root = Path(__file__).parent
+    for code in sorted([*root.glob("*.py"), *root.glob("gaps/*.py")]):
+        h.update(code.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _lookup(frame: pd.DataFrame, codes: pd.Series, column: str) -> pd.Series:
