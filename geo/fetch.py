@@ -493,6 +493,15 @@ class _Watchdog:
                 conn = cls(*args, **kwargs)
                 with watch._lock:
                     watch._conns.append(conn)
+                opened = conn.connect
+
+                def connect() -> None:  # a deadline that passed while connecting closes the new socket at once
+                    opened()
+                    with watch._lock:
+                        if watch.fired:
+                            watch._shut(conn)
+
+                conn.connect = connect
                 return conn
             return make
 
@@ -506,14 +515,18 @@ class _Watchdog:
 
         self.opener = urllib.request.build_opener(Http, Https)
 
-    def _fire(self) -> None:
+    @staticmethod
+    def _shut(conn: http.client.HTTPConnection) -> None:
         import socket
 
+        with contextlib.suppress(OSError, AttributeError):  # no socket yet: connect() shuts it when it opens
+            conn.sock.shutdown(socket.SHUT_RDWR)
+
+    def _fire(self) -> None:
         with self._lock:
             self.fired = True
             for conn in self._conns:
-                with contextlib.suppress(OSError, AttributeError):
-                    conn.sock.shutdown(socket.SHUT_RDWR)
+                self._shut(conn)
 
     def __enter__(self) -> _Watchdog:
         import threading
@@ -690,16 +703,19 @@ def _convert(raw: Path, temps: _TempFiles, relpath: str) -> Path:
         out = temps.new()
         limit = expand_limit(raw.stat().st_size)
         written = 0
-        try:
-            with gzip.open(raw, "rb") as src, open(out, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    written += len(chunk)
-                    if written > limit:  # stop before a bomb fills the disk
-                        raise _FetchError(f"the gzip expands to more than {limit:,} bytes from "
-                                          f"{raw.stat().st_size:,}: a decompression bomb or not the data file")
-                    dst.write(chunk)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _FetchError(f"corrupt gzip: {exc}", retry=True) from None
+        with gzip.open(raw, "rb") as src, open(out, "wb") as dst:
+            while True:
+                try:
+                    chunk = src.read(_CHUNK)
+                except (OSError, EOFError, zlib.error) as exc:  # only reading: a full disk is not a corrupt gzip
+                    raise _FetchError(f"corrupt gzip: {exc}", retry=True) from None
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > limit:  # stop before a bomb fills the disk
+                    raise _FetchError(f"the gzip expands to more than {limit:,} bytes from "
+                                      f"{raw.stat().st_size:,}: a decompression bomb or not the data file")
+                dst.write(chunk)
         return out
     return raw
 

@@ -66,8 +66,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     pathlib.Path
         Where to write (same folder and extension, hidden name).
     """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     path = _regular_target(Path(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     except OSError as exc:  # name the file the user asked for, not the temporary one
@@ -89,7 +89,10 @@ def _regular_target(path: Path) -> Path:
     replace the link instead of the file it names.
     """
     if path.is_symlink():
-        path = path.resolve()
+        try:
+            path = path.resolve()
+        except (RuntimeError, OSError) as exc:  # a loop of links (Python 3.11 raises RuntimeError)
+            raise OSError(f"{path} is a link that cannot be followed ({exc}); give a file name") from None
     if path.exists() and not path.is_file():
         if path.is_dir():
             raise IsADirectoryError(f"{path} is a folder; give a file name")
@@ -170,25 +173,46 @@ def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[
 
 
 def _swap_in(tmp: Path, folder: Path, new: list[str], names: list[str]) -> None:
-    """Move the earlier files of ``names`` aside, the ``new`` ones in; on a failure put the earlier ones back."""
+    """Put the ``new`` files in and take the other ``names`` out, so that on a failure the earlier set comes back.
+
+    An earlier file that is replaced is first kept as a hard link (a copy where links are not possible), so it
+    never disappears from ``folder``; one that is only removed is moved aside. If putting them back fails too, the
+    kept files are left in a folder ``earlier-files-*`` beside them, and the error names it.
+    """
     aside = tmp / ".earlier"
     aside.mkdir()
-    moved: list[str] = []
+    kept: list[str] = []
+    taken: list[str] = []
     placed: list[str] = []
     try:
         for name in names:
-            if (folder / name).exists():
+            if not (folder / name).exists():
+                continue
+            if name in new:
+                try:
+                    os.link(folder / name, aside / name)
+                except OSError:
+                    shutil.copy2(folder / name, aside / name)
+                kept.append(name)
+            else:
                 os.replace(folder / name, aside / name)
-                moved.append(name)
+                taken.append(name)
         for name in new:
             _umask_mode(tmp / name)
             os.replace(tmp / name, folder / name)
             placed.append(name)
-    except BaseException:
-        for name in placed:
-            (folder / name).unlink(missing_ok=True)
-        for name in moved:
-            os.replace(aside / name, folder / name)
+    except BaseException as exc:
+        try:
+            for name in placed:
+                if name not in kept:
+                    (folder / name).unlink(missing_ok=True)
+            for name in [*kept, *taken]:
+                os.replace(aside / name, folder / name)
+        except OSError:
+            rescue = folder / f"earlier-files-{time.strftime('%Y%m%d-%H%M%S')}"
+            os.replace(aside, rescue)
+            raise OSError(f"writing into {folder} failed ({exc}), and so did putting the earlier files back: "
+                          f"they are kept in {rescue}") from exc
         raise
 
 

@@ -326,19 +326,23 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
     for seed in range(n):  # rows are in priority order, so the first LSOA with postcodes left is the best seed
         while free(seed):
             members = [seed]
+            near = set(neighbours[seed])  # the neighbours of every member (same tier)
             total = walk(seed, chain, first=True)
             while True:
-                nb = next_neighbour(members)
-                if nb is None:
-                    break
-                # A chain grows only into the next LSOA in priority order; a round it leaves short is finished
-                # in the best neighbour, whose other postcodes wait for their turn.
-                if total >= chain_cap or nb != next_free(seed):
-                    if 0 < cut.s < cut.lo:
-                        top_ups[codes[nb]] = top_ups.get(codes[nb], 0) + walk(nb, chain, first=False, partial=True)
-                    break
-                members.append(nb)
-                total += walk(nb, chain, first=False)
+                # A chain grows only into the next LSOA in priority order, when it touches the chain; a round it
+                # leaves short is finished there if it touches, else in the best neighbour, whose other
+                # postcodes wait for their turn.
+                nxt = next_free(seed)
+                touching = nxt is not None and nxt in near
+                if touching and total < chain_cap:
+                    members.append(nxt)
+                    near.update(neighbours[nxt])
+                    total += walk(nxt, chain, first=False)
+                    continue
+                nb = nxt if touching else next_neighbour(members)
+                if nb is not None and 0 < cut.s < cut.lo:
+                    top_ups[codes[nb]] = top_ups.get(codes[nb], 0) + walk(nb, chain, first=False, partial=True)
+                break
             chain += 1
     out = _finish(pc, cut, lsoa_seq, walk_pieces=walk_pieces)
     first = out.stops.drop_duplicates("lsoa_code").set_index("lsoa_code")["chain"].to_dict()

@@ -241,6 +241,8 @@ def _clean_numbers(raw: pd.Series) -> pd.Series:
                 out = pc.cast(arr, kind)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 continue  # blanks, separators, decimals (for int64) or junk
+            if out.null_count and not nullable:
+                dtype = "float64"  # pd.to_numeric gives float64 with NaN for a missing value
             return pd.Series(out.to_numpy(zero_copy_only=False), index=raw.index, name=raw.name).astype(dtype)
     return pd.to_numeric(raw, errors="coerce")
 

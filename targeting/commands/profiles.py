@@ -189,7 +189,11 @@ def _compare(args: argparse.Namespace) -> int:
         import pandas as pd
 
         table = _hide_flags(table, "value", ("vs_icb", "vs_england", "funnel"))
-        table["icb_value"] = pd.to_numeric(table["icb_value"], errors="coerce").round(1)
+        # to 1 decimal, as the rates: the exact ICB rate (or the funnel around it) would narrow a hidden count
+        for c in ("icb_value", "england_value", "funnel_lower_95", "funnel_upper_95", "funnel_lower_998",
+                  "funnel_upper_998"):
+            if c in table:
+                table[c] = pd.to_numeric(table[c], errors="coerce").round(1)
     if s.get("sii") is not None and not s.get("note"):
         print(f"{summary['label']} in {summary['icb_name']}: SII {s['sii']:.2f} (95% CI {s['sii_lower']:.2f} to "
               f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')} "

@@ -638,6 +638,23 @@ def test_a_server_dripping_its_headers_is_stopped_by_the_deadline(server, monkey
     _untouched(dest, MAP, old, manifest)
 
 
+def test_a_deadline_that_passes_while_connecting_still_stops_a_drip(server, monkeypatch, old_copy):
+    import socket
+
+    dest, old, manifest = old_copy("gp_reg_map", MAP)
+    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(b"", drip_headers=0.01))
+    real = socket.create_connection
+
+    def slow(*args, **kwargs):  # a slow name lookup or handshake: the deadline passes before there is a socket
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", slow)
+    res = _fetch_one("gp_reg_map", dest, timeout=5, deadline=1.0)
+    assert not res.ok and "deadline" in res.message, res.message
+    _untouched(dest, MAP, old, manifest)
+
+
 @pytest.mark.parametrize("key,relpath,name", [("gp_reg_map", MAP, "/map.csv"), ("ts011", TS011, "/ts011.csv.gz"),
                                               ("epraccur", "gp/epraccur_2023-01.csv", "/epraccur.csv")])
 def test_random_bytes_are_refused(server, monkeypatch, old_copy, key, relpath, name):

@@ -68,6 +68,11 @@ def test_atomic_write_never_replaces_a_device_or_a_link(tmp_path):
     link.symlink_to(real)
     files.atomic_write(link, "new")
     assert link.is_symlink() and real.read_text() == "new"  # the file the link names is written
+    loop_a, loop_b = tmp_path / "a.html", tmp_path / "b.html"
+    loop_a.symlink_to(loop_b)
+    loop_b.symlink_to(loop_a)
+    with pytest.raises(OSError, match="cannot be followed"):
+        files.atomic_write(loop_a, "x")
 
 
 def test_output_folder_checks_every_target_before_moving_any(tmp_path, monkeypatch):
@@ -99,6 +104,25 @@ def test_output_folder_checks_every_target_before_moving_any(tmp_path, monkeypat
     monkeypatch.undo()
     assert (out / "a.csv").read_text() == (out / "c.csv").read_text() == "1"  # the earlier set, whole
     assert sorted(p.name for p in out.iterdir()) == ["a.csv", "c.csv"]
+
+    def broken(src, dst):  # every file renamed into the folder after the first fails: putting back fails too
+        calls.append(dst)
+        into = [c for c in calls if Path(c).parent == out and Path(c).suffix == ".csv"]
+        if Path(dst).parent == out and Path(dst).suffix == ".csv" and len(into) >= 2:
+            raise OSError(30, "Read-only file system")
+        return real_replace(src, dst)
+
+    calls.clear()
+    monkeypatch.setattr(files.os, "replace", broken)
+    with pytest.raises(OSError, match="earlier-files-") as err, files.output_folder(out, known=("a.csv", "c.csv")) \
+            as tmp:
+        for name in ("a.csv", "c.csv"):
+            (tmp / name).write_text("4")
+    monkeypatch.undo()
+    rescue = next(out.glob("earlier-files-*"))
+    assert str(rescue) in str(err.value)
+    assert sorted(p.name for p in rescue.iterdir()) == ["a.csv", "c.csv"]  # nothing of the earlier set is lost
+    assert {p.read_text() for p in rescue.iterdir()} == {"1"}
 
 
 def test_file_lock_serialises(tmp_path, capsys):

@@ -362,7 +362,7 @@ def test_data_catalogue_readme_is_current():
 
 
 @pytest.mark.parametrize("dtype", ["str", "string[pyarrow]"])
-@pytest.mark.parametrize("values", [["1.5", "2"], ["12", "3"], ["1", "x"]])
+@pytest.mark.parametrize("values", [["1.5", "2"], ["12", "3"], ["1", "x"], ["1", "2", None], ["1.5", None]])
 def test_fast_number_cast_gives_what_to_numeric_gives(dtype, values):
     from geo.readers._common import _clean_numbers
 

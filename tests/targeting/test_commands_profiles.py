@@ -125,6 +125,8 @@ def test_user_lsoa_list_drives_plus_with_suppression(capsys, tmp_path, _data):
     cmp = pd.read_csv(io.StringIO(out), dtype=str)
     gone = cmp[cmp["value"] == "*"]
     assert code == 0 and len(gone) and (gone[["vs_icb", "vs_england", "funnel"]] == "*").all().all()
+    for c in ("icb_value", "england_value", "funnel_lower_95", "funnel_upper_95"):  # nothing exact around the ICB
+        assert all(len(v.split(".")[-1]) <= 1 for v in cmp[c].dropna()), c
     bad = tmp_path / "bad.csv"
     bad.write_text("code\nnot-a-code\n", encoding="utf-8")
     code, out, err = _run(capsys, ["pcns", "--icb", "QOP", "--plus-lsoas", str(bad), "--no-gaps"])

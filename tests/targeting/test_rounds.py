@@ -219,3 +219,22 @@ def test_the_cli_writes_exactly_the_files_the_app_offers(atlas, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(files)
     for name, text in files.items():
         assert (out / name).read_bytes() == text, name
+
+
+def test_a_chain_goes_on_into_the_next_lsoa_when_it_touches_any_member():
+    """Synthetic (the real data cannot isolate it): A, B, C, D in priority order; A–B, A–C and B–D touch.
+
+    After A and B the next LSOA in order is C, which touches A but not B: the chain goes on into C, then D.
+    """
+    from targeting.rounds import build_rounds
+
+    xy = {"A": (0, 0), "B": (100, 0), "C": (0, 100), "D": (200, 0)}
+    lsoas = pd.DataFrame({"lsoa_code": list(xy), "tier": 1, "x": [v[0] for v in xy.values()],
+                          "y": [v[1] for v in xy.values()]})
+    pc = pd.DataFrame([{"postcode": f"{c} {i}", "lsoa_code": c, "easting": x + i, "northing": y + i,
+                        "households_est": 10} for c, (x, y) in xy.items() for i in range(5)])
+    pairs = [("A", "B"), ("A", "C"), ("B", "D")]
+    adj = pd.DataFrame([{"lsoa_code": a, "neighbour_code": b} for p in pairs for a, b in (p, p[::-1])])
+    r = build_rounds(lsoas, pc, adj, chain_cap=1200, capacity=120)
+    order = r.stops.drop_duplicates("lsoa_code").sort_values("lsoa_seq")["lsoa_code"].tolist()
+    assert order == ["A", "B", "C", "D"] and r.top_ups == {} and set(r.lsoa_chain.values()) == {0}
