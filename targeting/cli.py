@@ -13,7 +13,7 @@ __all__ = ["main"]
 COMMAND_MODULES = ["data", "outreach", "profiles", "change", "clinical", "maps", "yourdata"]
 
 #: Options that name one area; each must name something when given.
-_AREA_OPTIONS = ("icb", "pcn", "practice", "lad")
+_AREA_OPTIONS = ("icb", "pcn", "practice")
 
 
 def _parser() -> argparse.ArgumentParser:
