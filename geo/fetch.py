@@ -307,17 +307,26 @@ def _fetch_one(
             digest, size = _sha256(target)
             if digest == entry["sha256"]:
                 return FetchResult(src.key, target, True, digest, size, "up to date (sha256 matches manifest)")
+    seen: dict[str, int | None] = {}
+
+    def on_chunk(done: int, total: int | None) -> None:
+        seen["total"] = total  # None: the server announced no Content-Length
+        report(src.key, done, total, "B")
+
     attempt = 0
     while True:
         try:
             with _TempFiles(target) as temps:
                 if src.kind == "arcgis" and _served_name(url) is None:
                     produced = _fetch_arcgis(src, url, temps, timeout, report, ends)
+                    unannounced = False
                 else:
                     raw = temps.new()
-                    _download(url, raw, timeout, lambda d, t: report(src.key, d, t, "B"), ends)
+                    seen.clear()
+                    _download(url, raw, timeout, on_chunk, ends)
+                    unannounced = seen.get("total") is None  # no Content-Length: only the body's end tells
                     produced = _convert(raw, temps, src.relpath)
-                digest, size, rows = _commit(produced, target, src.relpath, src.key, downloaded=True)
+                digest, size, rows = _commit(produced, target, src.relpath, src.key, unannounced=unannounced)
             break
         except _FetchError as exc:
             if exc.retry and attempt < retries and time.monotonic() < ends:
@@ -374,16 +383,16 @@ def _ingest_one(
 
 
 def _commit(produced: Path, target: Path, relpath: str, key: str, *,
-            downloaded: bool = False) -> tuple[str, int, int | None]:
+            unannounced: bool = False) -> tuple[str, int, int | None]:
     """Check ``produced`` (format, then the build's own reader and row count), hash it, move it onto ``target``.
 
-    ``downloaded``: it came from the publisher's URL, so a CSV must end its last line as every published one
-    does (a file a user saved by hand may not). Returns the sha256, the size and the data rows the reader found
-    (None if the build does not read it).
+    ``unannounced``: it was downloaded without a Content-Length, so a body cut short is told only by its end: a
+    CSV must then end its last line (one cut inside its last field keeps its field count). Returns the sha256,
+    the size and the data rows the reader found (None if the build does not read it).
     """
     _verify(produced, relpath)
     rows = _check_schema(produced, key)
-    if downloaded:
+    if unannounced:
         _check_line_end(produced, relpath)
     digest, size = _sha256(produced)
     move_into_place(produced, target)  # same folder: an atomic rename of a file that passed every check
@@ -836,9 +845,10 @@ def _verify(path: Path, relpath: str) -> None:
 
 
 def _check_line_end(path: Path, relpath: str) -> None:
-    """Refuse a downloaded CSV whose last line has no line end, which every published one has.
+    """Refuse a CSV downloaded without a Content-Length whose last line has no line end.
 
-    A download cut inside its last field keeps the field count the readers check.
+    A download cut inside its last field keeps the field count the readers check. (With a Content-Length a cut
+    body is told by its length, so a publisher's file that happens to lack a final line end is not refused.)
     """
     name = relpath.lower()
     if name.endswith(".csv.gz"):

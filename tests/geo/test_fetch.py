@@ -614,12 +614,17 @@ def test_small_cuts_are_refused(server, monkeypatch, old_copy):
     dest, old, manifest = old_copy("gp_reg_map", MAP)
     body = (DATA / MAP).read_bytes()
     lines = body.splitlines(keepends=True)
-    for cut, words in ((b"".join(lines[:-30]), "6,815 data rows where the catalogued edition"),  # 30 whole lines
-                       (body.rstrip(b"\r\n")[:-2], "without a line end")):  # inside the last field: all 14 fields
-        _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(cut))
+    # 30 whole lines, with a true Content-Length; then a connection dropped inside the last field (no
+    # Content-Length, so only the missing line end tells: the last line still has all 14 fields)
+    for cut, no_length, words in ((b"".join(lines[:-30]), False, "6,815 data rows where the catalogued edition"),
+                                  (body.rstrip(b"\r\n")[:-2], True, "without a line end")):
+        _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(cut, no_length=no_length))
         res = _fetch_one("gp_reg_map", dest)
         assert not res.ok and words in res.message, res.message
         _untouched(dest, MAP, old, manifest)
+    # a publisher's file whose last line simply has no line end, sent with its length, is taken
+    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(body.rstrip(b"\r\n")))
+    assert _fetch_one("gp_reg_map", dest).ok
 
 
 def test_a_drip_feeding_server_is_stopped_by_the_deadline(server, monkeypatch, old_copy):
