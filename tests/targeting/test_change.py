@@ -154,7 +154,7 @@ def test_bridge_patients_come_only_from_merged_or_irregular_lsoas(atlas, nationa
     in_mx = reg[reg["lsoa_code"].isin(mx)]
     has_mx = set(in_mx["practice_code"].map(pcn_of).dropna())
     nonzero = 0
-    for icb in ("QHL", "QMF", "QKK", "QWE"):  # Birmingham and Solihull and the three ICBs of inner London
+    for icb in ("QHL", "QMF", "QKK", "QWE"):  # Birmingham and Solihull; North East, South East, South West London
         t = pcn_change(atlas, icb)
         bridged = set(t.loc[t["bridge_patients"] != 0, "pcn_code"])
         assert bridged <= has_mx, icb
