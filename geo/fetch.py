@@ -307,12 +307,6 @@ def _fetch_one(
             digest, size = _sha256(target)
             if digest == entry["sha256"]:
                 return FetchResult(src.key, target, True, digest, size, "up to date (sha256 matches manifest)")
-    seen: dict[str, int | None] = {}
-
-    def on_chunk(done: int, total: int | None) -> None:
-        seen["total"] = total  # None: the server announced no Content-Length
-        report(src.key, done, total, "B")
-
     attempt = 0
     while True:
         try:
@@ -322,9 +316,8 @@ def _fetch_one(
                     unannounced = False
                 else:
                     raw = temps.new()
-                    seen.clear()
-                    _download(url, raw, timeout, on_chunk, ends)
-                    unannounced = seen.get("total") is None  # no Content-Length: only the body's end tells
+                    length = _download(url, raw, timeout, lambda d, t: report(src.key, d, t, "B"), ends)
+                    unannounced = length is None  # no Content-Length: only the body's end tells
                     produced = _convert(raw, temps, src.relpath)
                 digest, size, rows = _commit(produced, target, src.relpath, src.key, unannounced=unannounced)
             break
@@ -429,8 +422,8 @@ def _entry(relpath: str, digest: str, size: int, url: str, rows: int | None = No
 
 
 def _download(url: str, out: Path, timeout: float, on_chunk: Callable[[int, int | None], None],
-              ends: float | None = None) -> int:
-    """Stream ``url`` into the file ``out``; return the byte count."""
+              ends: float | None = None) -> int | None:
+    """Stream ``url`` into the file ``out``; return the length the server announced (None: none)."""
     with open(out, "wb") as fh:
         return _stream(url, fh, timeout, on_chunk, ends)
 
@@ -438,8 +431,10 @@ def _download(url: str, out: Path, timeout: float, on_chunk: Callable[[int, int 
 def _stream(
     url: str, sink: IO[bytes], timeout: float, on_chunk: Callable[[int, int | None], None] | None = None,
     ends: float | None = None,
-) -> int:
+) -> int | None:
     """Copy the body of ``url`` into ``sink``, mapping every failure to a :class:`_FetchError`.
+
+    Returns the length the server announced (Content-Length), or None if it announced none.
 
     ``ends`` is the :func:`time.monotonic` time the whole file must be done by; ``read1`` returns whatever has
     arrived, so a server dripping a byte at a time is caught by it, not only by the per-read ``timeout``.
@@ -480,7 +475,7 @@ def _stream(
         raise _FetchError(f"not finished by the deadline ({done:,} bytes so far): the server is too slow or stalling")
     if total is not None and done != total:
         raise _FetchError(f"truncated at {done:,} of {total:,} bytes", retry=True)
-    return done
+    return total
 
 
 class _Watchdog:
@@ -710,21 +705,8 @@ def _convert(raw: Path, temps: _TempFiles, relpath: str) -> Path:
         return out
     if not gz and kind == "gzip" and want == ".csv":
         out = temps.new()
-        limit = expand_limit(raw.stat().st_size)
-        written = 0
-        with gzip.open(raw, "rb") as src, open(out, "wb") as dst:
-            while True:
-                try:
-                    chunk = src.read(_CHUNK)
-                except (OSError, EOFError, zlib.error) as exc:  # only reading: a full disk is not a corrupt gzip
-                    raise _FetchError(f"corrupt gzip: {exc}", retry=True) from None
-                if not chunk:
-                    break
-                written += len(chunk)
-                if written > limit:  # stop before a bomb fills the disk
-                    raise _FetchError(f"the gzip expands to more than {limit:,} bytes from "
-                                      f"{raw.stat().st_size:,}: a decompression bomb or not the data file")
-                dst.write(chunk)
+        with open(out, "wb") as dst:
+            _gunzip(raw, dst)
         return out
     return raw
 
@@ -825,23 +807,38 @@ def _verify(path: Path, relpath: str) -> None:
     if name.endswith((".zip", ".xlsx")):
         _check_zip(path)
     elif name.endswith(".gz"):
-        limit = expand_limit(path.stat().st_size)
-        out = 0
-        try:
-            with gzip.open(path, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    out += len(chunk)
-                    if out > limit:
-                        raise _FetchError(f"the gzip expands to more than {limit:,} bytes from "
-                                          f"{path.stat().st_size:,}: a decompression bomb or not the data file")
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _FetchError(f"corrupt gzip: {exc}", retry=True) from None
+        _gunzip(path)
     elif name.endswith(".gpkg"):
         with open(path, "rb") as fh:
             if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
                 raise _FetchError("not a GeoPackage (no SQLite header)", retry=True)
     elif name.endswith(".csv") and _sniff(path) in ("empty", "html"):
         raise _FetchError("not a CSV file")
+
+
+def _gunzip(path: Path, sink: IO[bytes] | None = None) -> bytes:
+    """Decompress the gzip ``path`` (into ``sink`` if given) within the expansion cap; return its last byte.
+
+    A corrupt stream, or one that expands past :func:`geo.readers._common.expand_limit` (a decompression bomb),
+    is a :class:`_FetchError`; a failure to write ``sink`` (a full disk) is raised as it is.
+    """
+    limit = expand_limit(path.stat().st_size)
+    out, last = 0, b""
+    with gzip.open(path, "rb") as src:
+        while True:
+            try:
+                chunk = src.read(_CHUNK)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise _FetchError(f"corrupt gzip: {exc}", retry=True) from None
+            if not chunk:
+                return last
+            out += len(chunk)
+            if out > limit:  # stop before a bomb fills the disk or the memory
+                raise _FetchError(f"the gzip expands to more than {limit:,} bytes from {path.stat().st_size:,}: a "
+                                  "decompression bomb or not the data file")
+            if sink is not None:
+                sink.write(chunk)
+            last = chunk[-1:]
 
 
 def _check_line_end(path: Path, relpath: str) -> None:
@@ -852,10 +849,7 @@ def _check_line_end(path: Path, relpath: str) -> None:
     """
     name = relpath.lower()
     if name.endswith(".csv.gz"):
-        with gzip.open(path, "rb") as fh:
-            last = b""
-            while chunk := fh.read(1 << 20):
-                last = chunk[-1:]
+        last = _gunzip(path)
     elif name.endswith(".csv"):
         with open(path, "rb") as fh:
             fh.seek(-1, os.SEEK_END)
