@@ -203,7 +203,7 @@ def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None 
     if practices is None or not len(practices):
         return None
     # plain lists of the columns drawn (this runs once per PCN at build: no frame is built)
-    col = {c: (practices[c].tolist() if c in practices else None)
+    col = {c: practices[c].tolist()
            for c in ("lat", "lon", "pcn_code", "practice_code", "practice_name", "pcn_name", "list_size")}
     pcns = list(dict.fromkeys(str(c) for c in col["pcn_code"]))
     if practice_values is None:
@@ -220,12 +220,11 @@ def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None 
             "withheld or no data" if np.isnan(v) else f"{_fmt(v, practice_values.decimals)} "
             f"{practice_values.units}") for v in practice_values.values]
         label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values)
-    missing = [float("nan")] * len(practices)  # a column the frame lacks labels as null
     return script_json({
         "label": html.escape(label), "pal": pal, "legend": legend, "cluster": practice_values is None,
-        "pts": _points({"lat": col["lat"], "lon": col["lon"], "pcn_i": cls,
-                        **{c: col[c] if col[c] is not None else missing
-                           for c in ("practice_code", "practice_name", "pcn_name", "list_size")}, "val": txt})})
+        "pts": _points({"lat": col["lat"], "lon": col["lon"], "pcn_i": cls, "practice_code": col["practice_code"],
+                        "practice_name": col["practice_name"], "pcn_name": col["pcn_name"],
+                        "list_size": col["list_size"], "val": txt})})
 
 
 def payload_parts(
