@@ -278,7 +278,10 @@ def _national(atlas: Atlas) -> pd.DataFrame:
         return nat.reset_index()
 
     def kept() -> pd.DataFrame:  # kept beside the atlas: a new process (a cold `targets`) reads it in milliseconds
-        flat = atlas.memo(("outreach", "national-flat"), make, persist=f"outreach-national-{_code_version()}")
+        from targeting._code import source_hash
+
+        flat = atlas.memo(("outreach", "national-flat"), make,
+                          persist=f"outreach-national-{source_hash('*.py', 'gaps/*.py')}")
         nat = flat.set_index("lsoa_code")
         nat.index = pd.Index(nat.index.to_numpy(dtype=object), name="lsoa_code")
         nat["pcn_code"] = nat["pcn_code"].astype(object).where(nat["pcn_code"].notna(), None)
@@ -287,16 +290,6 @@ def _national(atlas: Atlas) -> pd.DataFrame:
     return _cached(atlas, "national", kept)
 
 
-def _code_version() -> str:
-    """A hash of the code behind :func:`_national` (this package's modules), to key the copy kept on disk."""
-    import hashlib
-    from pathlib import Path
-
-    h = hashlib.sha256()
-    root = Path(__file__).parent
-    for code in sorted([*root.glob("*.py"), *root.glob("gaps/*.py")]):
-        h.update(code.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _lookup(frame: pd.DataFrame, codes: pd.Series, column: str) -> pd.Series:

@@ -40,17 +40,12 @@ def _folder() -> Path:
     return cache_dir() / "answers"
 
 
-@functools.cache
 def _code_hash() -> str:
-    h = hashlib.sha256(ANSWERS_VERSION.encode())
-    root = Path(__file__).resolve().parent
+    from targeting._code import source_hash
+
     # the code that makes the answers: the domain, the rendering, and how the command line prints a table
-    files = [*root.glob("*.py"), *root.glob("render/*.py"), *root.glob("render/static/*"), *root.glob("gaps/*.py"),
-             root / "commands" / "profiles.py", root / "commands" / "_io.py"]
-    for p in sorted(files):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:16]
+    return source_hash("*.py", "render/*.py", "render/static/*", "gaps/*.py", "commands/profiles.py",
+                       "commands/_io.py", salt=ANSWERS_VERSION)
 
 
 def _stamp() -> dict[str, str] | None:

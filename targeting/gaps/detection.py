@@ -7,8 +7,6 @@ Hypertension: PHE 2016 modelled prevalence (diagnosed + undiagnosed, adults 16+)
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -200,12 +198,9 @@ def _all_practice_gaps(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, 
 
 def _code_version() -> str:
     """A hash of the model code (this package and the limits in targeting.stats), to key the kept copy."""
-    import targeting.stats as limits_code
+    from targeting._code import source_hash
 
-    h = hashlib.sha256()
-    for code in [*sorted(Path(__file__).parent.glob("*.py")), Path(limits_code.__file__)]:
-        h.update(code.read_bytes())
-    return h.hexdigest()[:16]
+    return source_hash("gaps/*.py", "stats.py")
 
 
 def _cached(atlas: Atlas, imd: int) -> pd.DataFrame:
