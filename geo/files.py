@@ -165,7 +165,7 @@ def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[
         names = sorted(set(known) | set(new))
         for name in names:  # before anything moves: a folder or a device in the way stops the whole set
             old = folder / name
-            if (old.exists() or old.is_symlink()) and (old.is_symlink() or not old.is_file()):
+            if old.is_symlink() or (old.exists() and not old.is_file()):
                 raise FileExistsError(f"{old} is in the way (not a regular file); nothing in {folder} was changed")
         _swap_in(tmp, folder, new, names)
     finally:

@@ -82,8 +82,6 @@ def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
     """Apply the default small-number rule to counts derived from a user's own LSOA list."""
     if not user_data:
         return table
-    import pandas as pd
-
     from targeting.commands._io import tidy_numbers
     from targeting.suppression import suppress_rate_columns
 
@@ -91,10 +89,7 @@ def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
     # rounded to 5, would give the exact count back (rate × patients)
     out = suppress_rate_columns(table, "plus_patients", "patients_known_lsoa",
                                 ("plus_pct", "plus_pct_lower", "plus_pct_upper"))
-    out = tidy_numbers(out)
-    for c in ("plus_pct_icb", "plus_pct_england"):  # to 1 decimal: an exact ICB rate less the PCNs' would narrow
-        if c in out:                                 # a hidden count
-            out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
+    out = _to_1_decimal(tidy_numbers(out), ("plus_pct_icb", "plus_pct_england"))
     return _hide_flags(out, "plus_pct", ("plus_vs_icb", "plus_vs_england"))
 
 
@@ -104,6 +99,19 @@ def _hide_flags(table: pd.DataFrame, value: str, flags: tuple[str, ...]) -> pd.D
     for c in flags:
         if c in table:
             table[c] = table[c].astype(object).where(~hidden, "*")
+    return table
+
+
+def _to_1_decimal(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Round reference rates to 1 decimal, as the published rates are.
+
+    An exact ICB rate (or a funnel around it), less the PCNs' published counts, would narrow a hidden count.
+    """
+    import pandas as pd
+
+    for c in columns:
+        if c in table:
+            table[c] = pd.to_numeric(table[c], errors="coerce").round(1)
     return table
 
 
@@ -186,14 +194,9 @@ def _compare(args: argparse.Namespace) -> int:
         from targeting.suppression import suppress_rate_columns
 
         table = suppress_rate_columns(table, "numerator", "denominator", ("value", "lower", "upper"))
-        import pandas as pd
-
         table = _hide_flags(table, "value", ("vs_icb", "vs_england", "funnel"))
-        # to 1 decimal, as the rates: the exact ICB rate (or the funnel around it) would narrow a hidden count
-        for c in ("icb_value", "england_value", "funnel_lower_95", "funnel_upper_95", "funnel_lower_998",
-                  "funnel_upper_998"):
-            if c in table:
-                table[c] = pd.to_numeric(table[c], errors="coerce").round(1)
+        table = _to_1_decimal(table, ("icb_value", "england_value", "funnel_lower_95", "funnel_upper_95",
+                                      "funnel_lower_998", "funnel_upper_998"))
     if s.get("sii") is not None and not s.get("note"):
         print(f"{summary['label']} in {summary['icb_name']}: SII {s['sii']:.2f} (95% CI {s['sii_lower']:.2f} to "
               f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')} "
