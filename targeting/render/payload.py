@@ -57,19 +57,22 @@ def _swatch(colour: str, pattern: str | None) -> str:
     return _PATTERN_CSS[pattern].format(c=colour) if pattern in _PATTERN_CSS else colour
 
 
-def _legend_html(layer: MapLayer) -> str:
+def _legend_html(layer: MapLayer, *, pick: bool = True) -> str:
+    """A layer's legend. With ``pick`` (an LSOA layer) each class is a button that picks out its LSOAs.
+
+    Picking lets a class be found without telling neighbouring colours apart: ten sequential classes cannot all
+    differ by 3:1 in contrast. The page's script makes the buttons a labelled group of toggles, the n-th for class
+    n (kept out of here: 32 layers' legends ride in every map). A markers' legend (``pick=False``) is plain rows.
+    """
     e = html.escape
     pats = layer.extra.get("patterns") or ()
-    # each class is a button that picks out its LSOAs (the others fade), so a class is found without telling
-    # neighbouring colours apart: ten sequential classes cannot all differ by 3:1 in contrast. The page's script
-    # makes them a labelled group of toggle buttons, the n-th for class n (kept out of here: 32 layers' legends
-    # ride in every map).
-    rows = "".join(f'<button class="c20-class"><i style="background:{_swatch(c, pats[i] if i < len(pats) else None)}">'
-                   f'</i>{e(lab)}</button>'
+    tag, cls = ("button", "c20-class") if pick else ("div", "c20-key")
+    rows = "".join(f'<{tag} class="{cls}"><i style="background:{_swatch(c, pats[i] if i < len(pats) else None)}">'
+                   f'</i>{e(lab)}</{tag}>'
                    for i, (c, lab) in enumerate(zip(layer.palette, layer.class_labels, strict=False)))
     if (layer.classes < 0).any():
-        rows += f'<button class="c20-class" data-k="-"><i style="background:{NO_DATA}"></i>no data</button>'
-    rows = f'<div class="c20-classes">{rows}</div>'
+        rows += f'<{tag} class="{cls}" data-k="-"><i style="background:{NO_DATA}"></i>no data</{tag}>'
+    rows = f'<div class="c20-classes">{rows}</div>' if pick else f"<div>{rows}</div>"
     units = f'<div class="c20-units">{e(layer.units)}</div>' if layer.units else ""
     note = f'<div class="c20-note">{e(layer.note)}</div>' if layer.note else ""
     return (f'<div class="c20-title">{e(layer.label)}</div>{units}{rows}{note}'
@@ -219,7 +222,7 @@ def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None 
         txt = [f"{practice_values.label}: " + (
             "withheld or no data" if np.isnan(v) else f"{_fmt(v, practice_values.decimals)} "
             f"{practice_values.units}") for v in practice_values.values]
-        label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values)
+        label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values, pick=False)
     return script_json({
         "label": html.escape(label), "pal": pal, "legend": legend, "cluster": practice_values is None,
         "pts": _points({"lat": col["lat"], "lon": col["lon"], "pcn_i": cls, "practice_code": col["practice_code"],

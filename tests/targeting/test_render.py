@@ -191,3 +191,15 @@ def test_every_legend_class_is_a_button_that_picks_out_its_lsoas(atlas, bsol):
     # the n-th button is class n (the page's script numbers them); "no data" says so
     buttons = re.findall(r'<button class="c20-class"( data-k="-")?><i style="background:(#[0-9a-f]{6})', legend)
     assert [c for _, c in buttons[:10]] == list(lay.palette) and '<div class="c20-classes">' in legend
+
+
+def test_a_practice_values_legend_is_plain_rows_not_pickers(atlas, bsol):
+    """Markers' classes are not LSOA classes: their legend must not offer to pick out LSOAs (it said 'Showing 0')."""
+    from targeting.render.payload import practices_overlay
+
+    pr = atlas.practices[atlas.practices["icb_code_nhs"] == "QHL"]
+    lay = maps.value_layer("v", "Checks done", pd.Series(range(len(pr)), dtype=float), units="%", source="s",
+                           vintage="v")
+    legend = json.loads(practices_overlay(pr, lay))["legend"]
+    assert "Checks done" in legend and legend.count('class="c20-key"') >= 2
+    assert "<button" not in legend and "c20-classes" not in legend
