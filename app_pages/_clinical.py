@@ -183,10 +183,10 @@ def render_table(table: pd.DataFrame, *, key: str, filename: str) -> None:
 
 def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     """Your data, for a Fingertips export: choose, map the practices, aggregate to PCNs and the ICB, slot the area."""
+    from app_pages._your_data import show_results
     from targeting.clinical import AREAS
     from targeting.fingertips import file_icbs, to_upload
-    from targeting.uploads import core20_gap, suppressed, upload_icbs
-    from targeting.yourdata import FINGERTIPS_FILE, fingertips_pcn_table
+    from targeting.yourdata import FINGERTIPS_FILE, fingertips_pcn_table, your_data_tables
 
     remember_export(filename, data)
     st.success(f"{md_text(filename)} is a **Fingertips export**, read as published. Choose what to show from "
@@ -228,17 +228,7 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
         st.info("The map and the Core20 comparison need a percentage with Count and Denominator for each practice; "
                 "this indicator has " + ("no counts." if not ind.has_counts else f"values {ind.unit}."))
         return
+    # the practices as an upload: the same suppressed tables, map and downloads as any upload (and `yourdata`)
     upload = to_upload(ind, a)
-    st.subheader("Core20 compared with the rest")
-    gap = suppressed(core20_gap(upload, a, imd=imd), rule=rule)
-    st.dataframe(gap.astype(str).replace({"nan": "", "None": ""}), hide_index=True, width="stretch", key="yd_ft_gap")
-    st.subheader("Map")
-    if icb in set(upload_icbs(upload, a)["icb_code_nhs"]):
-        from streamlit_folium import st_folium
-
-        from targeting.render.area import upload_map_payload
-        from targeting.render.page import build_map
-
-        payload = upload_map_payload(a, upload, icb_nhs=icb, imd=imd, rule=rule, label=ind.name[:60])
-        st_folium(build_map(payload), key="yd_ft_map", height=520, use_container_width=True, returned_objects=[])
-        st.caption("Practices coloured by the indicator, over the IMD deciles. Rates from small numbers are withheld.")
+    show_results(upload, your_data_tables(upload, a, imd=imd, rule=rule), filename=filename, label=ind.name[:60],
+                 rule=rule, imd=imd)
