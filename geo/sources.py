@@ -251,6 +251,24 @@ SOURCES: dict[str, Source] = {
             attribution=(_NHS,),
         ),
         Source(
+            "sicbl26", "lookups/sicbl26_icb26_nhser26_en.csv",
+            "Sub ICB Locations to Integrated Care Boards to NHS England (Region) (April 2026) Lookup in EN",
+            "ONS", "April 2026", "Sub-ICB location",
+            f"{_ARC}/SICBL26_ICB26_NHSER26_EN_LU/FeatureServer/0", kind="arcgis", required=False,
+            attribution=(_ONS,), page="https://geoportal.statistics.gov.uk/",
+        ),
+        Source(
+            "epcn_2024", "gp/ePCN_2024-10.xlsx", "ODS ePCN: PCN details and core partners", "NHS England (ODS)",
+            "October 2024", "practice",
+            "https://odsdatasearchandexport.nhs.uk/api/getReport?report=epcncorepartnerdetails",
+            required=False, attribution=(_NHS,), page="https://odsdatasearchandexport.nhs.uk/",
+        ),
+        Source(
+            "epraccur_2026", "gp/epraccur_2026-02.csv.gz", "ODS epraccur: GP practices", "NHS England (ODS)",
+            "February 2026", "practice", "https://odsdatasearchandexport.nhs.uk/api/getReport?report=epraccur",
+            required=False, attribution=(_NHS,), page="https://odsdatasearchandexport.nhs.uk/",
+        ),
+        Source(
             "qof_2223", "gp/qof/QOF_2022-23_PREVALENCE_2223.csv.gz",
             "Quality and Outcomes Framework 2022-23: prevalence", "NHS Digital", "QOF 2022-23", "practice",
             "https://files.digital.nhs.uk/32/40B931/QOF%202022-23%20Raw%20data%20.csv%20files.zip",

@@ -28,6 +28,7 @@ __all__ = [
     "read_practice_map",
     "read_qof_dm_achievement",
     "read_qof_prevalence",
+    "read_quin_age",
 ]
 
 _PRACTICE_RE = re.compile(r"^[A-Z0-9]{5,6}$")
@@ -293,3 +294,50 @@ def read_qof_dm_achievement(path: str | Path) -> pd.DataFrame:
                 problems.add(col, "achievement must lie in 0..1 (or 0..100 as a percentage)",
                              list(np.flatnonzero(bad)[:5] + 2), df.loc[bad, col].head(3).tolist())
     return finish(problems, df[["practice_code", "dm019", "dm020"]])
+
+
+#: The 5-year bands NHS England's quin-age file uses, and the ages of the NHS Health Check (40–74).
+_HEALTH_CHECK_BANDS = ("40_44", "45_49", "50_54", "55_59", "60_64", "65_69", "70_74")
+
+
+def read_quin_age(path: str | Path) -> pd.DataFrame:
+    """Read NHS England ``gp-reg-pat-prac-quin-age`` (registered patients by sex and 5-year age band).
+
+    Only the practice rows (``ORG_TYPE`` ``GP``) are kept. The published file also holds PCN, Sub-ICB, ICB and
+    region rows; they are sums of the practices, so nothing is lost.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per practice: ``practice_code``, ``postcode``, ``list_size`` (``SEX`` ALL, ``AGE_GROUP_5`` ALL),
+        ``registered_40_74`` (female and male patients in the bands 40–44 … 70–74) and ``extract_date``.
+    """
+    problems = Problems(path)
+    raw = read_csv_text(path, prefer=["quin-age", "quin"])
+    spec = {"org_type": ["ORG_TYPE"], "org_code": ["ORG_CODE"], "postcode": ["POSTCODE"], "sex": ["SEX"],
+            "age": ["AGE_GROUP_5"], "patients": ["NUMBER_OF_PATIENTS", "Number of Patients"],
+            "extract_date": ["EXTRACT_DATE"]}
+    df = pick_columns(raw, spec, problems, optional=["postcode", "extract_date"])
+    problems.raise_if_any()
+    df = df[df["org_type"].str.strip().str.upper().isin(["GP", "GP_PRACTICE", "PRACTICE"])].copy()
+    require_rows(df, problems)
+    problems.raise_if_any()
+    to_number(df, ["patients"], problems, integer=True)
+    check_codes(df, "org_code", problems, pattern=_PRACTICE_RE, unique=False, what="practice code")
+    problems.raise_if_any()
+    sex = df["sex"].str.strip().str.upper()
+    age = df["age"].str.strip().str.upper()
+    total = df[sex.eq("ALL") & age.eq("ALL")]
+    if total["org_code"].duplicated().any():
+        problems.add("ORG_CODE", "a practice has more than one ALL/ALL row",
+                     values=total.loc[total["org_code"].duplicated(), "org_code"].head(3).tolist())
+    band = df[sex.isin(["MALE", "FEMALE"]) & age.isin(_HEALTH_CHECK_BANDS)]
+    aged = band.groupby("org_code")["patients"].sum()
+    out = pd.DataFrame({"practice_code": total["org_code"].to_numpy(),
+                        "postcode": total["postcode"].str.strip().to_numpy() if "postcode" in total else "",
+                        "list_size": total["patients"].to_numpy(dtype="int64")})
+    out["registered_40_74"] = out["practice_code"].map(aged).fillna(0).astype("int64")
+    out["extract_date"] = total["extract_date"].str.strip().to_numpy() if "extract_date" in total else ""
+    if out.empty:
+        problems.add("ORG_TYPE", "no practice (GP) rows with SEX ALL and AGE_GROUP_5 ALL")
+    return finish(problems, out.reset_index(drop=True))

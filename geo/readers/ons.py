@@ -403,3 +403,27 @@ def read_onspd(path: str | Path) -> pd.DataFrame:
 
 def _first_rows(mask: pd.Series) -> tuple[int, ...]:
     return tuple(int(i) + 2 for i in np.flatnonzero(mask.to_numpy())[:3])  # spreadsheet rows (header = 1)
+
+
+def read_sicbl_icb(path: str | Path) -> pd.DataFrame:
+    """Read an ONS Sub-ICB location → ICB → NHS England region lookup (no LSOAs), e.g. April 2026.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sicbl_code`` (ONS ``E38…``), ``sicbl_code_nhs``, ``sicbl_name``, ``icb_code`` (ONS ``E54…``),
+        ``icb_code_nhs``, ``icb_name``, ``region_code``, ``region_name``; one row per Sub-ICB location.
+    """
+    problems = Problems(path)
+    raw = read_csv_text(path)
+    yy = next((m.group(1) for c in raw.columns if (m := re.match(r"(?i)SICBL(\d\d)CD$", str(c).strip()))), "26")
+    spec = {"sicbl_code": [f"SICBL{yy}CD"], "sicbl_code_nhs": [f"SICBL{yy}CDH"], "sicbl_name": [f"SICBL{yy}NM"],
+            "icb_code": [f"ICB{yy}CD"], "icb_code_nhs": [f"ICB{yy}CDH"], "icb_name": [f"ICB{yy}NM"],
+            "region_code": [f"NHSER{yy}CD"], "region_name": [f"NHSER{yy}NM"]}
+    df = pick_columns(raw, spec, problems, optional=["region_code", "region_name"])
+    require_rows(df, problems)
+    check_codes(df, "sicbl_code_nhs", problems, pattern=None, what="Sub-ICB location code")
+    check_codes(df, "icb_code", problems, pattern=re.compile(r"^E54\d{6}$"), unique=False, what="ICB code")
+    for c in df.columns:
+        df[c] = df[c].astype(str).str.strip()
+    return finish(problems, df.reset_index(drop=True))

@@ -1,0 +1,198 @@
+"""Registration months: which month's NHS structure the tool describes, and which files hold it.
+
+NHS England publishes "Patients Registered at a GP Practice" every month: a practice → PCN → Sub-ICB → ICB map,
+list sizes by age (``quin-age``) and, less often bundled, patients per practice × LSOA. A *registration month* is
+a month with a practice map and list sizes (its quin-age file, or an LSOA-level file of the same month). Its
+patients are placed in LSOAs by the newest LSOA-level file: each practice's shares there, scaled to its list size
+in the month (:mod:`geo.atlas`). :class:`RegistrationMonth` names both months, so every figure can state them.
+
+Files are found by name in each data folder (``$CORE20_DATA``, ``data/raw/``, ``../shared/data``), the first
+folder holding a month's file winning, as :func:`geo.paths.find` does for catalogued files:
+
+* ``gp/gp-reg-pat-prac-map_YYYY-MM.csv`` or ``.zip`` — the practice map;
+* ``gp/gp-reg-pat-prac-quin-age_YYYY-MM.zip`` (or ``.csv``, ``.csv.gz``) — list sizes by 5-year age band;
+* ``gp/gp_reg_pat_prac_lsoa_all_YYYY-MM.csv.gz`` (or ``.csv``, ``.zip``) — patients per practice × LSOA.
+
+``python -m targeting fetch --latest`` writes the newest month's files under these names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["KINDS", "MonthFiles", "RegistrationMonth", "base_month", "default_month", "discover", "month_relpath",
+           "month_title", "parse_month", "usable_months"]
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+#: The kinds of monthly file, with their name stem and the extensions accepted (most preferred first).
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "map": ("gp/gp-reg-pat-prac-map_", (".zip", ".csv", ".csv.gz")),
+    "quin_age": ("gp/gp-reg-pat-prac-quin-age_", (".zip", ".csv.gz", ".csv")),
+    "lsoa": ("gp/gp_reg_pat_prac_lsoa_all_", (".csv.gz", ".zip", ".csv")),
+}
+
+
+def parse_month(text: str) -> str:
+    """Return ``text`` as a month ``YYYY-MM``.
+
+    Raises
+    ------
+    ValueError
+        Naming what was given and the form expected.
+    """
+    t = str(text).strip()
+    m = _MONTH_RE.match(t)
+    if not m or not 1 <= int(m.group(2)) <= 12 or not 2000 <= int(m.group(1)) <= 2100:
+        raise ValueError(f"registration month must be YYYY-MM (e.g. 2026-07), not {t[:40]!r}")
+    return t
+
+
+def month_title(month: str) -> str:
+    """``"2026-07"`` → ``"July 2026"``."""
+    y, m = parse_month(month).split("-")
+    return f"{_MONTHS[int(m) - 1]} {y}"
+
+
+def month_relpath(kind: str, month: str, ext: str | None = None) -> str:
+    """Where a monthly file of ``kind`` (``map``, ``quin_age``, ``lsoa``) lives inside a data folder."""
+    stem, exts = KINDS[kind]
+    return f"{stem}{parse_month(month)}{ext or exts[0]}"
+
+
+@dataclass(frozen=True)
+class MonthFiles:
+    """The files found for one month: ``map``, ``quin_age`` and ``lsoa`` (None where absent)."""
+
+    month: str
+    map: Path | None = None
+    quin_age: Path | None = None
+    lsoa: Path | None = None
+
+    @property
+    def usable(self) -> bool:
+        """A practice map and list sizes: the month's quin-age file or its own LSOA-level file."""
+        return self.map is not None and (self.quin_age is not None or self.lsoa is not None)
+
+
+def _roots() -> list[Path]:
+    from geo.paths import data_roots
+
+    return data_roots()
+
+
+def discover() -> dict[str, MonthFiles]:
+    """Every month with at least one monthly file in the data folders, oldest first.
+
+    The catalogued registrations (``gp_reg_lsoa`` and ``gp_reg_map``, which ``CORE20_FILE_GP_REG_LSOA`` and
+    ``CORE20_FILE_GP_REG_MAP`` may point elsewhere) are always the base month's files.
+    """
+    found: dict[str, dict[str, Path]] = {}
+    pattern = re.compile(r"(\d{4}-\d{2})(\.[a-z.]+)$")
+    for root in _roots():
+        for kind, (stem, exts) in KINDS.items():
+            folder = root / Path(stem).parent
+            prefix = Path(stem).name
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                name = path.name
+                if not name.startswith(prefix) or not path.is_file():
+                    continue
+                m = pattern.fullmatch(name[len(prefix):])
+                if not m or m.group(2) not in exts or not _MONTH_RE.match(m.group(1)):
+                    continue
+                found.setdefault(m.group(1), {}).setdefault(kind, path)
+    base = base_month()
+    base_files = found.setdefault(base, {})
+    from geo.paths import MissingDataError, find
+
+    for kind, key in (("lsoa", "gp_reg_lsoa"), ("map", "gp_reg_map")):
+        try:
+            base_files[kind] = find(key)
+        except MissingDataError:
+            base_files.pop(kind, None)
+    return {m: MonthFiles(m, **found[m]) for m in sorted(found)}
+
+
+def base_month() -> str:
+    """The month of the catalogued LSOA-level registrations (the atlas's own registrations).
+
+    Read from the file's name (``…_YYYY-MM…``) and otherwise from the catalogue's edition.
+    """
+    from geo.paths import MissingDataError, find
+    from geo.sources import SOURCES
+
+    try:
+        m = re.search(r"(\d{4}-\d{2})", find("gp_reg_lsoa").name)
+        if m and _MONTH_RE.match(m.group(1)):
+            return m.group(1)
+    except MissingDataError:
+        pass
+    name, year = SOURCES["gp_reg_lsoa"].edition.split()
+    return f"{year}-{_MONTHS.index(name) + 1:02d}"
+
+
+def usable_months(files: dict[str, MonthFiles] | None = None) -> list[str]:
+    """The months the tool can describe (a practice map and list sizes), oldest first; the base month always."""
+    files = discover() if files is None else files
+    base = base_month()
+    return sorted({m for m, f in files.items() if f.usable} | {base})
+
+
+def default_month(available: list[str] | None = None) -> str:
+    """The month used when none is chosen: ``$CORE20_REGISTRATIONS`` if set, else the newest usable month."""
+    available = usable_months() if available is None else available
+    env = os.environ.get("CORE20_REGISTRATIONS", "").strip()
+    if env:
+        return parse_month(env)
+    return available[-1]
+
+
+@dataclass(frozen=True)
+class RegistrationMonth:
+    """The registration month an atlas describes, and the month its patients' LSOAs come from.
+
+    Attributes
+    ----------
+    month
+        ``YYYY-MM`` of the practice → PCN → ICB structure and the list sizes.
+    lsoa_month
+        ``YYYY-MM`` of the LSOA-level registrations whose shares place the patients (the same month when the
+        month has its own LSOA-level file).
+    """
+
+    month: str
+    lsoa_month: str
+
+    @property
+    def title(self) -> str:
+        """E.g. ``July 2026``."""
+        return month_title(self.month)
+
+    @property
+    def lsoa_title(self) -> str:
+        """E.g. ``July 2022``."""
+        return month_title(self.lsoa_month)
+
+    @property
+    def scaled(self) -> bool:
+        """Whether patients are placed by another month's shares."""
+        return self.month != self.lsoa_month
+
+    @property
+    def label(self) -> str:
+        """The month for a source line: ``July 2022``, or ``July 2026 (where patients live: July 2022 shares)``."""
+        return f"{self.title} (where patients live: {self.lsoa_title} shares)" if self.scaled else self.title
+
+    @property
+    def statement(self) -> str:
+        """Both months in words, e.g. ``practices and list sizes July 2026; where patients live: July 2022 shares``."""
+        if not self.scaled:
+            return f"practices, list sizes and where patients live: {self.title}"
+        return f"practices and list sizes {self.title}; where patients live: {self.lsoa_title} shares"
