@@ -64,7 +64,8 @@ _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
 _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa11_lsoa21", "lsoa11_icb22",
            "lsoa21_icb24", "lsoa21_lad24", "ruc21", "ts021", "ts011", "ts038", "ts052", "ts044", "ts054",
            "age6", "ts007_msoa", "mye2020", "gp_reg_lsoa", "gp_reg_map", "epcn", "codepoint", "qof_2223",
-           "qof_2122", "qof_2021", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed", "onspd", "epraccur")
+           "qof_2122", "qof_2021", "qof_2425", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed", "onspd",
+           "epraccur")
 
 ETHNIC_GROUPS: list[str] = list(BROAD_GROUPS) + list(DETAILED_GROUPS)
 
@@ -577,8 +578,14 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
 
 
 def _qof() -> pd.DataFrame:
+    """QOF prevalence of every bundled year, one row per practice, register and year.
+
+    Columns ``practice_code``, ``group_code``, ``register``, ``list_type``, ``list_size`` and ``qof_year``
+    (``"2024-25"``, ``"2022-23"``, ``"2021-22"``, ``"2020-21"``: the catalogue's edition); a year whose optional
+    file is absent is left out. QOF 2023-24 is not in the data.
+    """
     frames = []
-    for key in ("qof_2223", "qof_2122", "qof_2021"):
+    for key in ("qof_2223", "qof_2122", "qof_2021", "qof_2425"):
         try:
             q = readers.read_qof_prevalence(find(key))
         except MissingDataError:

@@ -27,7 +27,7 @@ EXPECTED_ROWS: dict[str, int] = {
     "lsoa21_lad24": 35_672, "oa11_lookup": 227_759, "ruc11": 34_753, "ruc21": 35_672, "ts021": 35_672,
     "ts011": 35_672, "ts038": 35_672, "ts052": 35_672, "ts044": 35_672, "ts054": 35_672, "age6": 35_672,
     "ts007_msoa": 7_264, "mye2020": 34_753, "gp_reg_lsoa": 865_965, "gp_reg_map": 6_845, "epcn": 6_391,
-    "epraccur": 15_536, "qof_2223": 133_938, "qof_2021": 137_991, "hyp_undiagnosed": 7_563,
+    "epraccur": 15_536, "qof_2223": 133_938, "qof_2021": 137_991, "qof_2425": 129_948, "hyp_undiagnosed": 7_563,
     "hyp_diagnosed": 7_563, "codepoint": 1_743_449,
 }
 #: Allowed relative difference from :data:`EXPECTED_ROWS` (a corrected re-issue of the same edition): 0.1%, so
@@ -52,7 +52,7 @@ def reader_for(key: str) -> Callable[[Path], Any] | None:
         "ts054": r.read_census_table, "age6": r.read_age6, "ts007_msoa": r.read_ts007_msoa,
         "mye2020": r.read_mye_single_year, "gp_reg_lsoa": r.read_gp_registrations,
         "gp_reg_map": r.read_practice_map, "epcn": lambda p: r.read_epcn(p)[1], "epraccur": r.read_epraccur,
-        "qof_2223": r.read_qof_prevalence, "qof_2021": r.read_qof_prevalence,
+        "qof_2223": r.read_qof_prevalence, "qof_2021": r.read_qof_prevalence, "qof_2425": r.read_qof_prevalence,
         "hyp_undiagnosed": r.read_hypertension_estimates, "hyp_diagnosed": r.read_hypertension_estimates,
         "codepoint": r.read_codepoint,
     }

@@ -275,6 +275,13 @@ SOURCES: dict[str, Source] = {
             required=False, attribution=(_NHS,),
         ),
         Source(
+            "qof_2425", "gp/qof/QOF_2024-25_PREVALENCE_2425.csv.gz",
+            "Quality and Outcomes Framework 2024-25: prevalence", "NHS England", "QOF 2024-25", "practice",
+            "https://files.digital.nhs.uk/95/4708D7/QOF2425.zip", required=False, attribution=(_NHS,),
+            page="https://digital.nhs.uk/data-and-information/publications/statistical/"
+            "quality-and-outcomes-framework-achievement-prevalence-and-exceptions-data/2024-25",
+        ),
+        Source(
             "qof_2021", "gp/qof/QOF_2020-21_PREVALENCE_2021_v2.csv",
             "Quality and Outcomes Framework 2020-21: prevalence", "NHS Digital", "QOF 2020-21", "practice",
             "https://files.digital.nhs.uk/AC/3C964F/QOF2021_v2.zip", required=False, attribution=(_NHS,),

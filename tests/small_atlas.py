@@ -284,7 +284,7 @@ def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) ->
             counts[key] = _gpkg(s, d, "lsoa11_code", s11)
         elif key == "gp_reg_lsoa":
             continue  # written first: the practices follow from it
-        elif key in ("gp_reg_map", "qof_2223", "qof_2122", "qof_2021", "qof_geo_2223", "hyp_undiagnosed",
+        elif key in ("gp_reg_map", "qof_2223", "qof_2122", "qof_2021", "qof_2425", "qof_geo_2223", "hyp_undiagnosed",
                      "hyp_diagnosed", "qof_2122_dm"):
             counts[key] = _by_column(s, d, ["PRACTICE_CODE", "OrganisationCode"], practices)
         elif key == "epraccur":

@@ -119,9 +119,14 @@ def _known_uncached(ed: Edition) -> tuple[pd.DataFrame, np.ndarray]:
     return out, np.asarray(names, dtype=object)
 
 
+#: The QOF year the gaps are modelled on, as their sources say (the newest bundled year, QOF 2024-25, is read by
+#: targeting.clinical); an atlas without it uses its latest year.
+GAP_QOF_YEAR = "2022-23"
+
+
 def _latest_qof(atlas: Atlas) -> tuple[pd.DataFrame, str]:
     q = atlas.qof
     if q.empty:
         raise GapInputError("the atlas has no QOF prevalence table (qof); rebuild it with the QOF files present")
-    year = str(q["qof_year"].max())
+    year = GAP_QOF_YEAR if (q["qof_year"] == GAP_QOF_YEAR).any() else str(q["qof_year"].max())
     return q[q["qof_year"] == year], year

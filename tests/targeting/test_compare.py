@@ -71,17 +71,19 @@ def test_sii_of_core20_across_practice_deciles(gm_core20):
 
 @pytest.mark.slow
 def test_qof_hypertension_comparison(atlas):
-    table, summary = compare_pcns(atlas, "QOP", metric="qof_HYP")
-    icb = qof_prevalence(atlas, "HYP", level="icb").set_index("code").loc["QOP"]
+    table, summary = compare_pcns(atlas, "QOP", metric="qof_HYP", qof_year="2022-23")
+    icb = qof_prevalence(atlas, "HYP", "2022-23", level="icb").set_index("code").loc["QOP"]
     assert summary["icb_value"] == pytest.approx(icb["prevalence_pct"])
     assert round(summary["england_value"], 2) == 14.42
     assert "2022-23" in summary["label"] and "QOF" in summary["source"]
-    pcn = qof_prevalence(atlas, "HYP", level="pcn").set_index("code")
+    pcn = qof_prevalence(atlas, "HYP", "2022-23", level="pcn").set_index("code")
     t = table.set_index("pcn_code")
     assert np.allclose(t["value"], pcn.loc[t.index, "prevalence_pct"])
     assert summary["sii"]["sii"] is not None
     _, s20 = compare_pcns(atlas, "QOP", metric="qof_HYP", qof_year="2020-21")
     assert round(s20["england_value"], 2) == 13.93
+    _, latest = compare_pcns(atlas, "QOP", metric="qof_HYP")  # default: the latest QOF year, 2024-25
+    assert "2024-25" in latest["label"] and round(latest["england_value"], 2) == 15.23
 
 
 @pytest.mark.slow

@@ -83,7 +83,8 @@ def test_qof_national_hypertension_prevalence(atlas):
     assert round(eng["prevalence_pct"], 2) == 14.42
     assert eng["prevalence_pct_lower"] < eng["prevalence_pct"] < eng["prevalence_pct_upper"]
     assert eng["code"] == "E92000001" and eng["list_type"] == "TOTAL"
-    assert qof_prevalence(atlas, "qof_hyp", level="england")["qof_year"].iloc[0] == "2022-23"  # latest by default
+    latest = qof_prevalence(atlas, "qof_hyp", level="england").iloc[0]  # the latest year by default: QOF 2024-25
+    assert latest["qof_year"] == "2024-25" and round(latest["prevalence_pct"], 2) == 15.23
 
 
 @pytest.mark.slow
