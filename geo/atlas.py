@@ -44,6 +44,7 @@ from geo import readers
 from geo.editions import Edition, core20_rule
 from geo.files import atomic_path, file_lock, remove_stale, replace_folder, staging_folder
 from geo.inputs import check_columns, check_coverage, check_rows
+from geo.months import RegistrationMonth, base_month, default_month, month_title, parse_month
 from geo.paths import MissingDataError, cache_dir, find
 from geo.readers.census import BROAD_GROUPS, DETAILED_GROUPS
 from geo.readers.os import normalise_postcode
@@ -53,11 +54,12 @@ from geo.vintage import apportion, bridge_pairs, detect_lsoa_vintage, inherit
 if TYPE_CHECKING:  # geopandas is imported where polygons are handled, so a geometry-free load skips it
     import geopandas as gpd
 
-__all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "input_hashes", "load"]
+__all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "chosen_month", "input_hashes", "load",
+           "registration_month"]
 
 T = TypeVar("T")
 
-ATLAS_VERSION = "7"  # bump whenever the build code changes what it writes
+ATLAS_VERSION = "8"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
            "qof_achievement", "hypertension", "lsoa_bridge", "postcodes")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
@@ -101,6 +103,15 @@ class Atlas:
             If ``imd`` names no edition the atlas carries.
         """
         return Edition.of(imd, self)
+
+    @property
+    def month(self) -> RegistrationMonth:
+        """The registration month this atlas describes, and the month its patients' LSOAs come from."""
+        r = self.meta.get("registration") if isinstance(self.meta, dict) else None
+        if not r:
+            base = base_month()
+            return RegistrationMonth(base, base)
+        return RegistrationMonth(r["month"], r["lsoa_month"])
 
     def lsoas(self, imd: int | str | Edition) -> gpd.GeoDataFrame:
         """Return the LSOA table that matches an IMD edition: LSOA 2011 for 2019, LSOA 2021 for 2025."""
@@ -161,13 +172,23 @@ class _Progress:
 def input_hashes(keys: tuple[str, ...] = _INPUTS) -> dict[str, dict[str, str]]:
     """Return the path and sha256 of each atlas input; required inputs must exist."""
     out: dict[str, dict[str, str]] = {}
+    paths: dict[str, Path] = {}
     for key in keys:
         try:
-            path = find(key)
+            paths[key] = find(key)
         except MissingDataError:
             if SOURCES[key].required:
                 raise
-            continue
+    if keys == _INPUTS:  # every registration month's files too: a new month rebuilds the atlas
+        from geo.months import base_month, discover
+
+        base = base_month()
+        for month, files in discover().items():
+            if month != base and files.usable:
+                for kind in ("map", "quin_age", "lsoa"):
+                    if getattr(files, kind) is not None:
+                        paths[f"{kind}_{month}"] = getattr(files, kind)
+    for key, path in paths.items():
         h = hashlib.sha256()
         with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -223,7 +244,8 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
                 print(f"Atlas is up to date ({target}).", file=sys.stderr)
             return target
         t0 = time.perf_counter()
-        tables = _build_tables(_Progress(progress, 13), national=expect_national)
+        tables = _build_tables(_Progress(progress, 14), national=expect_national)
+        months = tables.pop("months")
         pc = tables.get("postcodes")
         stats = {"postcodes": dict(pc.attrs.pop("placement", {}))} if pc is not None else {}
         tmp = staging_folder(cache_dir(), ".atlas-")
@@ -234,10 +256,15 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
                 else:
                     df.to_parquet(tmp / f"{name}.parquet", index=False)
 
+            jobs = list(tables.items())
+            for month, parts in months.items():
+                (tmp / "months" / month).mkdir(parents=True)
+                jobs += [(f"months/{month}/{name}", df) for name, df in parts.items()]
             with ThreadPoolExecutor(2) as pool:  # Arrow encodes and compresses outside the GIL
-                for done in [pool.submit(write, name, df) for name, df in tables.items()]:
+                for done in [pool.submit(write, name, df) for name, df in jobs]:
                     done.result()
             meta = {"version": ATLAS_VERSION, "national": expect_national, "inputs": hashes,
+                    "registrations": _months_meta(months),
                     "built_seconds": round(time.perf_counter() - t0, 1),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "counts": {k: len(v) for k, v in tables.items()}, "postcodes": stats.get("postcodes", {})}
@@ -370,10 +397,81 @@ def _build_tables(p: _Progress, *, national: bool = True) -> dict[str, pd.DataFr
     pw = _postcode_centroids(g21, placement.table)
     g21 = g21.merge(pw, on="lsoa_code", how="left")
     p.step("population-weighted centroids")
-    return {"lsoa21": g21, "lsoa11": g11, "practices": practices, "registrations11": reg11.reset_index(drop=True),
+    months = _months(reg, vintage, pairs, l21, l11, icb24, placement.table, icbs, practices, pcns, codepoint,
+                     checked)
+    p.step(f"registration months ({', '.join(months) or 'none besides the base'})")
+    return {"months": months,  # type: ignore[dict-item]
+            "lsoa21": g21, "lsoa11": g11, "practices": practices, "registrations11": reg11.reset_index(drop=True),
             "registrations21": reg21.reset_index(drop=True), "pcns": pcns, "icbs": icbs, "qof": qof,
             "qof_achievement": _qof_achievement(), "hypertension": hyp, "lsoa_bridge": pairs.reset_index(drop=True),
             "postcodes": placement.table}
+
+
+def _months(reg: pd.DataFrame, vintage: int, pairs: pd.DataFrame, l21: pd.DataFrame, l11: pd.DataFrame,
+            icb24: pd.DataFrame, postcodes: pd.DataFrame, icbs: pd.DataFrame, practices: pd.DataFrame,
+            pcns: pd.DataFrame, codepoint: pd.DataFrame, checked: Callable) -> dict[str, dict[str, pd.DataFrame]]:
+    """The tables of every registration month found besides the base month (:mod:`geo.structure`)."""
+    from geo.months import base_month, discover
+    from geo.structure import month_tables
+
+    base = base_month()
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for month, files in discover().items():
+        if month == base or not files.usable:
+            continue
+        pm = readers.read_practice_map(files.map)
+        own, own_vintage, lsoa_month = reg, vintage, base
+        if files.lsoa is not None:  # the month's own LSOA-level file: its patients as published
+            own = readers.read_gp_registrations(files.lsoa)
+            own_vintage = detect_lsoa_vintage(own["lsoa_code"], lsoa11=pairs["lsoa11_code"],
+                                              lsoa21=pairs["lsoa21_code"])
+            lsoa_month = month
+        if files.quin_age is not None:
+            lists = readers.read_quin_age(files.quin_age)
+        else:
+            lists = own.groupby("practice_code", as_index=False)["patients"].sum().rename(
+                columns={"patients": "list_size"}).assign(registered_40_74=0)
+        check_coverage("gp_reg_map", pm["practice_code"], lists["practice_code"], files.map,
+                       what=f"practices with list sizes in {month}", minimum=0.998)
+        lookup = _subicb_lookup(month, icb24)
+        ods = _epraccur("epraccur_2026" if month >= "2024-04" else "epraccur")
+        tables = month_tables(
+            month=month, lsoa_month=lsoa_month, practice_map=pm, lists=lists, reg=own, vintage=own_vintage,
+            pairs=pairs, l21=l21, l11=l11, lookup=lookup, postcodes=postcodes, base_icbs=icbs,
+            base_practices=practices, base_pcns=pcns, geocode=partial(_geocode, codepoint=codepoint, ods=ods))
+        tables["practices"].attrs["lsoa_month"] = lsoa_month
+        out[month] = tables
+    return out
+
+
+def _subicb_lookup(month: str, icb24: pd.DataFrame) -> pd.DataFrame:
+    """Sub-ICB → ICB of a month: ONS April 2026 from April 2026 (when present), else the April 2024 lookup."""
+    if month >= "2026-04":
+        try:
+            return readers.read_sicbl_icb(find("sicbl26"))
+        except MissingDataError:
+            pass
+    cols = ["sicbl_code", "sicbl_code_nhs", "sicbl_name", "icb_code", "icb_code_nhs", "icb_name"]
+    return icb24[cols].drop_duplicates("sicbl_code_nhs").reset_index(drop=True)
+
+
+def _months_meta(months: dict[str, dict[str, pd.DataFrame]]) -> dict:
+    """What ``build.json`` records of the registration months: base, built, unplaced practices, divisions."""
+    from geo.months import base_month
+
+    out: dict = {"base": base_month(), "months": {}}
+    for month, t in months.items():
+        pr = t["practices"]
+        div = t["divided"]
+        out["months"][month] = {
+            "lsoa_month": pr.attrs.get("lsoa_month", out["base"]),
+            "practices": len(pr), "pcns": int((t["pcns"]["pcn_code"] != "U").sum()), "icbs": len(t["icbs"]),
+            "patients": int(pr["list_size"].sum()),
+            "unplaced": sorted(pr.loc[~pr["lsoa_placed"], "practice_code"].tolist()),
+            "unplaced_patients": int(pr.loc[~pr["lsoa_placed"], "list_size"].sum()),
+            "divided": div.to_dict("records"),
+        }
+    return out
 
 
 def _postcodes(g21: gpd.GeoDataFrame, bng21: gpd.GeoSeries, codepoint: pd.DataFrame):
@@ -509,8 +607,6 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
     """
     import geopandas as gpd
 
-    from geo.geometry import bng_to_lonlat
-
     # every registered practice must be in the map: a map cut short would move practices out of their PCN
     check_coverage("gp_reg_map", pm["practice_code"], reg["practice_code"], find("gp_reg_map"),
                    what="practices of the registration file", minimum=0.998)  # July 2022: 6 of 6,484 missing
@@ -533,27 +629,7 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
         pr.loc[nopcn, "pcn_name"] = pr.loc[nopcn, "practice_code"].map(ep["pcn_name"])
     except MissingDataError:
         pass
-    pc = normalise_postcode(pr["postcode"].fillna(""))
-    # Practices missing from the map file (or whose postcode has since been retired) take ODS epraccur's postcode.
-    try:
-        ods = readers.read_epraccur(find("epraccur")).drop_duplicates("practice_code").set_index("practice_code")
-        alt = normalise_postcode(pr["practice_code"].map(ods["postcode"]).fillna(""))
-    except MissingDataError:
-        ods = alt = None
-    # Only the practices' postcodes are indexed: an index of all 1.7 million Arrow strings costs seconds to
-    # build and check for uniqueness, and Series.isin against it converts them to Python one by one.
-    wanted = set(pc) | (set(alt) if alt is not None else set())
-    cp = codepoint[codepoint["postcode"].isin(wanted)].drop_duplicates("postcode").set_index("postcode")
-    if alt is not None:
-        use = ~pc.isin(cp.index) & alt.isin(cp.index)
-        pc = pc.where(~use, alt)
-        pr.loc[use, "postcode"] = pr.loc[use, "practice_code"].map(ods["postcode"])
-    pr["easting"] = pc.map(cp["easting"]).astype(float)
-    pr["northing"] = pc.map(cp["northing"]).astype(float)
-    lon, lat = bng_to_lonlat(pr["easting"].to_numpy(), pr["northing"].to_numpy())
-    pr["lon"], pr["lat"] = np.round(lon, 6), np.round(lat, 6)
-    geom = gpd.points_from_xy(pr["lon"], pr["lat"], crs=4326)  # a practice with no coordinates gets an empty point
-    gpr = gpd.GeoDataFrame(pr, geometry=geom, crs=4326)
+    gpr = _geocode(pr, codepoint, _epraccur("epraccur"))
     located = gpr[gpr["easting"].notna()]
     hit = gpd.sjoin(located[["practice_code", "geometry"]], g11[["icb_code", "geometry"]], predicate="within",
                     how="left").drop_duplicates("practice_code").set_index("practice_code")["icb_code"]
@@ -575,6 +651,43 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
     pcns["icb_name"] = pcns["icb_code"].map(names["icb_name"])
     pcns["icb_code_nhs"] = pcns["icb_code"].map(names["icb_code_nhs"])
     return gpr.reset_index(drop=True), pcns
+
+
+def _epraccur(key: str) -> pd.DataFrame | None:
+    """ODS epraccur indexed by practice code (None when the file is absent)."""
+    try:
+        return readers.read_epraccur(find(key)).drop_duplicates("practice_code").set_index("practice_code")
+    except MissingDataError:
+        return None
+
+
+def _geocode(pr: pd.DataFrame, codepoint: pd.DataFrame, ods: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    """Practices with coordinates from their postcode (OS Code-Point Open), as points in EPSG:4326.
+
+    Practices missing from the map file (or whose postcode has since been retired) take ODS epraccur's postcode.
+    A practice with no coordinates gets an empty point.
+    """
+    import geopandas as gpd
+
+    from geo.geometry import bng_to_lonlat
+
+    pr = pr.copy()
+    pc = normalise_postcode(pr["postcode"].fillna(""))
+    alt = normalise_postcode(pr["practice_code"].map(ods["postcode"]).fillna("")) if ods is not None else None
+    # Only the practices' postcodes are indexed: an index of all 1.7 million Arrow strings costs seconds to
+    # build and check for uniqueness, and Series.isin against it converts them to Python one by one.
+    wanted = set(pc) | (set(alt) if alt is not None else set())
+    cp = codepoint[codepoint["postcode"].isin(wanted)].drop_duplicates("postcode").set_index("postcode")
+    if alt is not None:
+        use = ~pc.isin(cp.index) & alt.isin(cp.index)
+        pc = pc.where(~use, alt)
+        pr.loc[use, "postcode"] = pr.loc[use, "practice_code"].map(ods["postcode"])
+    pr["easting"] = pc.map(cp["easting"]).astype(float)
+    pr["northing"] = pc.map(cp["northing"]).astype(float)
+    lon, lat = bng_to_lonlat(pr["easting"].to_numpy(), pr["northing"].to_numpy())
+    pr["lon"], pr["lat"] = np.round(lon, 6), np.round(lat, 6)
+    geom = gpd.points_from_xy(pr["lon"], pr["lat"], crs=4326)
+    return gpd.GeoDataFrame(pr, geometry=geom, crs=4326)
 
 
 def _qof() -> pd.DataFrame:
@@ -654,6 +767,43 @@ def _read_table(folder: Path, name: str, *, geometry: bool) -> pd.DataFrame:
     return pd.read_parquet(path, columns=cols)
 
 
+#: Tables a registration month replaces, and the columns of the LSOA tables that follow the month's NHS.
+_MONTH_TABLES = ("practices", "pcns", "icbs", "registrations11", "registrations21")
+_MONTH_HISTORY = ("icb_history", "pcn_history", "divided")
+_NHS_COLS = ("sicbl_code", "sicbl_code_nhs", "sicbl_name", "icb_code", "icb_code_nhs", "icb_name",
+             "registered_patients")
+
+
+def _month_folder(folder: Path, month: str | None) -> Path | None:
+    return None if month is None else folder / "months" / month
+
+
+def _read_month_table(folder: Path, month: str | None, name: str, *, geometry: bool) -> pd.DataFrame:
+    """A table as the month sees it: its own table, or the base table with the month's NHS columns."""
+    mf = _month_folder(folder, month)
+    if mf is None:
+        return _read_table(folder, name, geometry=geometry)
+    if name in _MONTH_TABLES or name in _MONTH_HISTORY:
+        path = mf / f"{name}.parquet"
+        if name == "practices" and geometry:
+            import geopandas as gpd
+
+            return gpd.read_parquet(path)
+        table = pd.read_parquet(path)
+        if name == "practices":
+            table = table.drop(columns=[c for c in table.columns if c.startswith("geometry")])
+        return table
+    table = _read_table(folder, name, geometry=geometry)
+    if name in ("lsoa21", "lsoa11"):
+        nhs = pd.read_parquet(mf / f"{name}_nhs.parquet").set_index("lsoa_code")
+        codes = table["lsoa_code"].to_numpy()
+        for col in (*_NHS_COLS, "nhs_source"):
+            if col in nhs:
+                table[col] = nhs[col].reindex(codes).to_numpy()
+        table["registered_patients"] = table["registered_patients"].fillna(0).astype("int64")
+    return table
+
+
 class _LazyAtlas(Atlas):
     """An atlas without geometry whose tables are read from the cache on first use.
 
@@ -662,24 +812,69 @@ class _LazyAtlas(Atlas):
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         folder = self.__dict__.get("_folder")
-        if name in _TABLES and folder is not None:
-            table = _read_table(folder, name, geometry=False)
+        month = self.__dict__.get("_month")
+        if folder is not None and (name in _TABLES or (name in _MONTH_HISTORY and month is not None)):
+            table = _read_month_table(folder, month, name, geometry=False)
             setattr(self, name, table)
             return table
         raise AttributeError(name)
 
 
-def _load_uncached(folder: Path, *, geometry: bool = True) -> Atlas:
-    meta = {**json.loads((folder / "build.json").read_text()), "geometry": geometry, "folder": str(folder)}
+def registration_month(meta: dict, month: str | None = None) -> RegistrationMonth:
+    """The :class:`RegistrationMonth` an atlas build offers for ``month`` (None: the default month).
+
+    Raises
+    ------
+    ValueError
+        If the build holds no such month (the message lists those it holds).
+    """
+    reg = meta.get("registrations") or {}
+    base = reg.get("base") or base_month()
+    held = {base: base, **{m: v.get("lsoa_month", base) for m, v in reg.get("months", {}).items()}}
+    available = sorted(held)
+    chosen = parse_month(month) if month else default_month(available)
+    if chosen not in held:
+        raise ValueError(f"No registrations for {month_title(chosen)} ({chosen}): this atlas holds "
+                         f"{', '.join(f'{month_title(m)} ({m})' for m in available)}. A month needs its practice map "
+                         "and its quin-age list sizes (`python -m targeting fetch --latest`), then `build`.")
+    return RegistrationMonth(chosen, held[chosen])
+
+
+def chosen_month(month: str | None = None) -> str:
+    """The registration month a command or page means by ``month`` (None: the default) in the built atlas.
+
+    Raises
+    ------
+    ValueError
+        If the atlas holds no such month.
+    """
+    return registration_month(_current_meta() or {}, month).month
+
+
+def _load_uncached(folder: Path, *, geometry: bool = True, registrations: str | None = None) -> Atlas:
+    build_meta = json.loads((folder / "build.json").read_text())
+    rm = registration_month(build_meta, registrations)
+    base = (build_meta.get("registrations") or {}).get("base") or rm.month
+    month = None if rm.month == base else rm.month
+    folder_for_derived = str(folder if month is None else _month_folder(folder, month))
+    meta = {**build_meta, "geometry": geometry, "folder": folder_for_derived,
+            "registration": {"month": rm.month, "lsoa_month": rm.lsoa_month, "label": rm.label,
+                             "statement": rm.statement, "title": rm.title, "base": base}}
     if not geometry:
         lazy = _LazyAtlas.__new__(_LazyAtlas)
         lazy._folder = folder
+        lazy._month = month
         lazy.meta = meta
         return lazy
-    return Atlas(**{name: _read_table(folder, name, geometry=True) for name in _TABLES}, meta=meta)
+    atlas = Atlas(**{name: _read_month_table(folder, month, name, geometry=True) for name in _TABLES}, meta=meta)
+    if month is not None:
+        for name in _MONTH_HISTORY:
+            setattr(atlas, name, _read_month_table(folder, month, name, geometry=False))
+    return atlas
 
 
-def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool = True) -> Atlas:
+def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool = True,
+         registrations: str | None = None) -> Atlas:
     """Load the atlas, building it first if it is missing or any input changed.
 
     Parameters
@@ -691,6 +886,10 @@ def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool
     geometry
         Decode the LSOA polygons and practice points. ``False`` gives plain DataFrames without geometry
         columns, read table by table on first use, for tables and command lines that draw nothing.
+    registrations
+        The registration month ``YYYY-MM`` whose NHS the atlas describes (practices, PCNs, ICBs, list sizes and
+        patients by LSOA; :mod:`geo.structure`). None: ``$CORE20_REGISTRATIONS``, else the newest month built.
+        ``atlas.month`` says which month it is and where its patients' LSOAs come from.
 
     Notes
     -----
@@ -702,4 +901,4 @@ def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool
         if not build_if_missing:
             raise MissingDataError(f"No atlas at {_atlas_dir()}; run `python -m targeting build`.")
         build(progress=progress)
-    return _load_uncached(_atlas_dir(), geometry=geometry)
+    return _load_uncached(_atlas_dir(), geometry=geometry, registrations=registrations)

@@ -24,7 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["KINDS", "MonthFiles", "RegistrationMonth", "base_month", "default_month", "discover", "month_relpath",
-           "month_title", "parse_month", "usable_months"]
+           "month_title", "parse_month", "select", "usable_months"]
+
+#: The month chosen for this process by the command line (``--registrations``); see :func:`select`.
+_selected: str | None = None
+
+
+def select(month: str | None) -> None:
+    """Choose the registration month for the rest of this process (the command line's ``--registrations``).
+
+    None goes back to the default (``$CORE20_REGISTRATIONS``, else the newest month). The app never calls this:
+    each of its sessions passes its month explicitly.
+    """
+    global _selected
+    _selected = None if month is None else parse_month(month)
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
@@ -146,8 +159,10 @@ def usable_months(files: dict[str, MonthFiles] | None = None) -> list[str]:
 
 
 def default_month(available: list[str] | None = None) -> str:
-    """The month used when none is chosen: ``$CORE20_REGISTRATIONS`` if set, else the newest usable month."""
+    """The month used when none is given: :func:`select`'s, ``$CORE20_REGISTRATIONS``, else the newest month."""
     available = usable_months() if available is None else available
+    if _selected:
+        return _selected
     env = os.environ.get("CORE20_REGISTRATIONS", "").strip()
     if env:
         return parse_month(env)

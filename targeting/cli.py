@@ -14,6 +14,8 @@ COMMAND_MODULES = ["data", "outreach", "profiles", "change", "clinical", "maps",
 
 #: Options that name one area; each must name something when given.
 _AREA_OPTIONS = ("icb", "pcn", "practice")
+#: Commands about the data rather than an area: they take no registration month.
+_NO_MONTH = ("fetch", "sources", "build")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,11 +27,26 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     for name in COMMAND_MODULES:
         importlib.import_module(f"targeting.commands.{name}").register(sub)
+    for name, command in sub.choices.items():
+        if name not in _NO_MONTH:
+            command.add_argument(
+                "--registrations", metavar="YYYY-MM",
+                help="registration month: its practices, PCNs, ICBs and list sizes (default: the newest month "
+                     "found, or $CORE20_REGISTRATIONS; `sources` lists the months)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code; errors are printed as one clear message."""
+    from geo.months import select
+
+    try:
+        return _main(argv)
+    finally:
+        select(None)  # the month chosen for one command does not outlive it (the tests run commands in-process)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from geo._errors import ValidationError, plain
     from geo.paths import MissingDataError
 
@@ -39,6 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         value = getattr(args, name, None)
         if value is not None and not str(value).strip():
             parser.error(f"argument --{name}: it is empty; give a code or part of a name")
+    from geo.months import parse_month, select
+
+    month = getattr(args, "registrations", None)
+    try:
+        select(parse_month(month) if month is not None else None)
+    except ValueError as exc:
+        parser.error(f"argument --registrations: {plain(exc.args[0], 200)}")
     # messages may echo what a user typed or a file holds: control characters (ANSI escapes) are neutralised
     try:
         return int(args.func(args) or 0)

@@ -34,10 +34,12 @@ __all__ = ["Answers", "build_answers", "finished_profiles", "open_answers"]
 ANSWERS_VERSION = "1"
 
 
-def _folder() -> Path:
+def _folder(month: str | None = None) -> Path:
+    """The answers of a registration month (None: the month chosen now): ``<cache>/answers/<YYYY-MM>/``."""
+    from geo.atlas import chosen_month
     from geo.paths import cache_dir
 
-    return cache_dir() / "answers"
+    return cache_dir() / "answers" / chosen_month(month)
 
 
 def _code_hash() -> str:
@@ -48,14 +50,14 @@ def _code_hash() -> str:
                        "commands/_io.py", salt=ANSWERS_VERSION)
 
 
-def _stamp() -> dict[str, str] | None:
-    """What the answers must match: the atlas build (its build.json) and the code."""
+def _stamp(month: str) -> dict[str, str] | None:
+    """What the answers must match: the atlas build (its build.json), the registration month and the code."""
     from geo.paths import cache_dir
 
     meta = cache_dir() / "atlas" / "build.json"
     if not meta.is_file():
         return None
-    return {"atlas": hashlib.sha256(meta.read_bytes()).hexdigest()[:16], "code": _code_hash()}
+    return {"atlas": hashlib.sha256(meta.read_bytes()).hexdigest()[:16], "month": month, "code": _code_hash()}
 
 
 @dataclass
@@ -138,18 +140,27 @@ class Answers:
         return pq.read_table(path, filters=filters or None).to_pandas().reset_index(drop=True)
 
 
-def open_answers(*, build_if_missing: bool = False, progress: bool = False) -> Answers | None:
-    """The answers for the current atlas and code, or None if there are none (or they are out of date).
+def open_answers(*, build_if_missing: bool = False, progress: bool = False,
+                 registrations: str | None = None) -> Answers | None:
+    """The answers for the current atlas, registration month and code, or None if there are none (or out of date).
 
     Parameters
     ----------
+    registrations
+        The registration month (None: the month chosen for this process, see :func:`geo.months.default_month`).
     build_if_missing
         Make them first when they are missing or out of date (takes as long as computing every ICB once).
     progress
         Print what is being made on stderr.
     """
-    stamp = _stamp()
-    folder = _folder()
+    from geo.paths import MissingDataError
+
+    try:
+        folder = _folder(registrations)
+    except (ValueError, MissingDataError):
+        return None
+    month = folder.name
+    stamp = _stamp(month)
     meta = folder / "build.json"
     if stamp is not None and meta.is_file():
         try:
@@ -159,7 +170,7 @@ def open_answers(*, build_if_missing: bool = False, progress: bool = False) -> A
             pass
     if not build_if_missing:
         return None
-    build_answers(progress=progress)
+    build_answers(progress=progress, registrations=month)
     return Answers(folder)
 
 
@@ -284,17 +295,21 @@ def _icb_maps(icb: str) -> tuple[str, dict[int, str]]:
     return icb, out
 
 
-def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
+def build_answers(atlas: Any = None, *, progress: bool = True, registrations: str | None = None) -> Path:
     """Precompute every ICB's map (both editions, default settings) and the default profile tables.
 
+    Of one registration month: the atlas's, else ``registrations`` (None: the month chosen for this process).
     Written into a temporary folder and swapped in with one rename, so a reader never sees half the answers.
     Returns the folder.
     """
     from geo.atlas import load
 
     t0 = time.perf_counter()
-    atlas = atlas if atlas is not None and atlas.meta.get("geometry", True) else load(progress=False)
-    target = _folder()
+    month = atlas.month.month if atlas is not None else registrations
+    if atlas is None or not atlas.meta.get("geometry", True):
+        atlas = load(progress=False, registrations=month)
+    target = _folder(atlas.month.month)
+    target.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(target.parent / ".answers.lock", waiting="Waiting for another build of the answers to finish…"):
         remove_stale(target.parent, ".answers-")  # folders of a build that was killed (we hold the lock)
         _build_answers(atlas, target, t0, progress=progress)
@@ -304,7 +319,7 @@ def build_answers(atlas: Any = None, *, progress: bool = True) -> Path:
 
 
 def _build_answers(atlas: Any, target: Path, t0: float, *, progress: bool) -> None:
-    stamp = _stamp()
+    stamp = _stamp(atlas.month.month)
     tmp = staging_folder(target.parent, ".answers-")
     try:
         (tmp / "maps").mkdir()
