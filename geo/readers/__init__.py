@@ -16,8 +16,10 @@ from geo._errors import ValidationError
 _WHERE = {
     "read_age6": "census", "read_census_table": "census", "read_mye_single_year": "census",
     "read_ts007_msoa": "census", "read_ts021": "census", "read_iod": "iod", "read_epcn": "nhs",
-    "read_epraccur": "nhs", "read_gp_registrations": "nhs", "read_hypertension_estimates": "nhs",
-    "read_practice_map": "nhs", "read_qof_dm_achievement": "nhs", "read_qof_prevalence": "nhs", "read_quin_age": "nhs", "read_sicbl_icb": "ons",
+    "read_epcn_history": "nhs", "read_epraccur": "nhs", "read_gp_registrations": "nhs",
+    "read_hypertension_estimates": "nhs",
+    "read_practice_map": "nhs", "read_qof_dm_achievement": "nhs", "read_qof_prevalence": "nhs",
+    "read_quin_age": "nhs", "read_sicbl_icb": "ons", "unknown_lsoa_patients": "nhs",
     "read_boundaries": "ons",
     "read_icb_boundaries": "ons", "read_lsoa11_lsoa21": "ons", "read_lsoa21_lad": "ons", "read_lsoa_icb": "ons",
     "read_oa11_lookup": "ons", "read_onspd": "ons", "read_ruc": "ons", "read_codepoint": "os",
@@ -37,6 +39,7 @@ __all__ = [
     "read_census_table",
     "read_codepoint",
     "read_epcn",
+    "read_epcn_history",
     "read_epraccur",
     "read_gp_registrations",
     "read_hypertension_estimates",
@@ -56,4 +59,5 @@ __all__ = [
     "read_sicbl_icb",
     "read_ts007_msoa",
     "read_ts021",
+    "unknown_lsoa_patients",
 ]

@@ -85,6 +85,8 @@ def test_nhs_files(data_dir):
     reg = readers.read_gp_registrations(data_dir / "gp/gp_reg_pat_prac_lsoa_all_2022-07.csv.gz")
     assert len(reg) == 865_965 and reg["patients"].sum() == 61_768_942
     assert (reg["lsoa_code"] == "NO2011").sum() == 4_448
+    # the patients under the pseudo-code are reported, and are exactly those of its rows
+    assert reg.attrs["unknown_lsoa"] == {"NO2011": 27_415} == readers.unknown_lsoa_patients(reg.copy())
     pm = readers.read_practice_map(data_dir / "gp/gp-reg-pat-prac-map_2022-07.csv")
     assert len(pm) == 6_845
     pcns, members = readers.read_epcn(data_dir / "gp/ePCN_2023-01.xlsx")
@@ -213,6 +215,16 @@ CORPUS = [
     ("lookup-bad-change-code", "read_lsoa11_lsoa21", {}, "l.csv",
      "lsoa11_code,lsoa21_code,change_code\nE01000001,E01000001,Q\n", "change codes must be U, S, M or X"),
     ("epraccur-too-few-columns", "read_epraccur", {}, "e.csv", '"A81001","X"\n', "at least 26 columns"),
+    ("epraccur-unknown-status", "read_epraccur", {}, "e.csv",
+     ",".join(['"A81001"', '"X"'] + ['""'] * 10 + ['"OPEN"'] + ['""'] * 12 + ['"RO76"', '""']) + "\n",
+     "column 'status': 1 value(s) in column 13 are not an ODS status"),
+    ("reg-new-header-closed-empty", "read_gp_registrations", {}, "r.csv",
+     "PRACTICE_CODE,LSOA21CD,Number of Patients\nA81001,E01035000,7\nA81001,CLOSED,3\nA81001,EMPTY,1\n", None),
+    ("reg-unknown-pseudo-code", "read_gp_registrations", {}, "r.csv", REG_HEADER + "\nA81001,X,NOWHERE,7\n",
+     "neither an LSOA code nor an unknown marker"),
+    ("epcn-zip-without-partners", "read_epcn", {}, "e.zip", _zip({"epcn.csv": b'"U00070","WEST MERTON PCN"\n'}),
+     "must hold epcn.csv and epcncorepartnerdetails.csv"),
+    ("epcn-not-a-workbook", "read_epcn", {}, "e.xlsx", b"not a workbook at all", "cannot be read as the ePCN"),
     ("mye-not-summing", "read_mye_single_year", {}, "m.csv",
      "LSOA Code,All Ages," + ",".join(map(str, range(90))) + ",90+\nE01000001,999," + ",".join(["1"] * 91) + "\n",
      "do not add up"),
@@ -368,3 +380,109 @@ def test_fast_number_cast_gives_what_to_numeric_gives(dtype, values):
 
     raw = pd.Series(values, dtype=dtype)
     pd.testing.assert_series_equal(_clean_numbers(raw), pd.to_numeric(raw, errors="coerce"))
+
+
+# ---------------------------------------------------------------- newer NHS formats (issue 19)
+
+
+def test_registrations_lsoa2021_pseudo_codes_are_rows_and_reported(tmp_path):
+    # the layout of the PDS-era files: LSOA 2021 codes, a SEX split, CLOSED (invalid postcode) and EMPTY rows
+    text = ("PUBLICATION,EXTRACT_DATE,PRACTICE_CODE,PRACTICE_NAME,LSOA_2021_CODE,SEX,NUMBER_OF_PATIENTS\n"
+            "GP_LSOA,01JUL2026,A81001,THE DENSHAM SURGERY,E01033465,ALL,120\n"
+            "GP_LSOA,01JUL2026,A81001,THE DENSHAM SURGERY,E01033465,MALE,60\n"
+            "GP_LSOA,01JUL2026,A81001,THE DENSHAM SURGERY,CLOSED,ALL,9\n"
+            "GP_LSOA,01JUL2026,A81002,QUEENS PARK MEDICAL CENTRE,closed,ALL,4\n"
+            "GP_LSOA,01JUL2026,A81002,QUEENS PARK MEDICAL CENTRE,EMPTY,ALL,2\n"
+            "GP_LSOA,01JUL2026,A81002,QUEENS PARK MEDICAL CENTRE,NO2021,ALL,1\n")
+    reg = readers.read_gp_registrations(_write(tmp_path, "gp-reg-pat-prac-lsoa-all.csv", text))
+    assert reg["lsoa_code"].tolist() == ["E01033465", "CLOSED", "CLOSED", "EMPTY", "NO2021"]
+    assert reg["patients"].sum() == 136  # the MALE row is dropped, every unknown-LSOA row kept
+    assert reg.attrs["unknown_lsoa"] == {"CLOSED": 13, "EMPTY": 2, "NO2021": 1}
+    assert readers.unknown_lsoa_patients(reg[reg["practice_code"] == "A81001"]) == {"CLOSED": 9}
+    from geo.readers.nhs import UNKNOWN_LSOA
+
+    assert {"CLOSED", "EMPTY", "NO2011", "NO2021"} <= set(UNKNOWN_LSOA)
+
+
+def test_registrations_number_of_patients_header_in_a_zip(tmp_path):
+    csv = "PRACTICE_CODE,PRACTICE_NAME,LSOA_CODE,Number of Patients\nA81001,X,E01011959,7\nA81001,X,E01012012,2\n"
+    path = _write(tmp_path, "gp-reg-pat-prac-lsoa-male-female-July-2026.zip",
+                  _zip({"gp-reg-pat-prac-lsoa-male.csv": csv.replace(",7", ",3").encode(),
+                        "gp-reg-pat-prac-lsoa-all.csv": csv.encode()}))
+    reg = readers.read_gp_registrations(path)
+    assert reg["patients"].tolist() == [7, 2] and reg.attrs["unknown_lsoa"] == {}
+
+
+def test_epraccur_old_and_new_layouts_give_the_same_columns(data_dir):
+    old = readers.read_epraccur(data_dir / "gp/epraccur_2023-01.csv")
+    new = readers.read_epraccur(data_dir / "gp/epraccur_2026-02.csv.gz")
+    assert list(old.columns) == list(new.columns) == [
+        "practice_code", "practice_name", "postcode", "open_date", "close_date", "status", "sub_code",
+        "prescribing_setting", "is_gp_practice"]
+    # old layout: values as published (status letters, prescribing setting 4 = GP practice)
+    assert old["status"].value_counts().to_dict() == {"A": 11_894, "C": 3_359, "D": 281, "P": 2}
+    assert old["is_gp_practice"].sum() == (old["prescribing_setting"] == "4").sum() == 8_640
+    # new layout (ODS Data Search and Export): ACTIVE/INACTIVE/DORMANT become A/C/D; RO76 is a GP practice
+    assert len(new) == 15_389
+    assert new["status"].value_counts().to_dict() == {"A": 12_515, "C": 2_680, "D": 194}
+    assert (new["prescribing_setting"] == "RO76").sum() == 8_183
+    assert new["is_gp_practice"].sum() == 8_189  # and 6 more whose roles are 'RO76|RO268'
+    a81003 = new.set_index("practice_code").loc["A81003"]  # Victoria Medical Practice, Hartlepool: closed 2017
+    assert (a81003["status"], a81003["close_date"], bool(a81003["is_gp_practice"])) == ("C", "20171031", True)
+    both = old.merge(new, on="practice_code", suffixes=("_old", "_new"))
+    # the same vocabulary: most practices keep their status over three years, and none is left unmapped
+    assert 0.9 < (both["status_old"] == both["status_new"]).mean() < 1
+
+
+def test_epcn_2023_and_2024_workbooks_read_alike(data_dir):
+    p23, m23 = readers.read_epcn(data_dir / "gp/ePCN_2023-01.xlsx")
+    p24, m24 = readers.read_epcn(data_dir / "gp/ePCN_2024-10.xlsx")
+    assert list(p23.columns) == list(p24.columns) and list(m23.columns) == list(m24.columns) == [
+        "practice_code", "sub_code", "pcn_code", "pcn_name"]
+    assert (len(p23), len(m23), len(p24), len(m24)) == (1_329, 6_391, 1_366, 6_224)
+    assert m24["practice_code"].is_unique
+    # The Manor House Surgery left Eston PCN in June 2024: a member in 2023, not a current one in 2024
+    assert "A81043" in set(m23["practice_code"]) and "A81043" not in set(m24["practice_code"])
+
+
+def _epcn_reports(workbook, *, header: bool) -> bytes:
+    """The two sheets of a real workbook as the ODS reports serve them (headerless CSVs), zipped."""
+    sheets = pd.read_excel(workbook, sheet_name=None, dtype=str)
+    out = {}
+    for sheet, name in (("PCNDetails", "epcn.csv"), ("PCN Core Partner Details", "epcncorepartnerdetails.csv")):
+        out[name] = sheets[sheet].to_csv(index=False, header=header, quoting=1).encode()
+    return _zip(out)
+
+
+@pytest.mark.parametrize("header", [False, True], ids=["headerless", "with-header"])
+def test_epcn_zip_of_ods_reports_reads_as_the_workbook(data_dir, tmp_path, header):
+    workbook = data_dir / "gp/ePCN_2024-10.xlsx"
+    path = _write(tmp_path, "ePCN_2024-10.zip", _epcn_reports(workbook, header=header))
+    for got, want in zip(readers.read_epcn(path), readers.read_epcn(workbook), strict=True):
+        pd.testing.assert_frame_equal(got, want)
+    for got, want in zip(readers.read_epcn_history(path), readers.read_epcn_history(workbook), strict=True):
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_epcn_history_answers_a_closed_pcn(data_dir):
+    pcns, mem = readers.read_epcn_history(data_dir / "gp/ePCN_2024-10.xlsx")
+    assert (len(pcns), int(pcns["closed"].sum()), len(mem), int((~mem["current"]).sum())) == (1_366, 81, 7_705, 1_481)
+    assert mem["current"].sum() == len(readers.read_epcn(data_dir / "gp/ePCN_2024-10.xlsx")[1])
+    u00567 = pcns.set_index("pcn_code").loc["U00567"]  # Phoenix @ Panacea NEL PCN, North East Lincolnshire
+    assert u00567["closed"] and u00567["close_date"] == pd.Timestamp("2020-03-31")
+    gone = mem[(mem["pcn_code"] == "U00567") & mem["end_date"].notna()]
+    assert sorted(gone["practice_code"]) == ["B81023", "B81030", "B81087", "B81697"]
+    now = mem[mem["practice_code"].isin(gone["practice_code"]) & mem["current"]].set_index("practice_code")
+    assert now["pcn_code"].to_dict() == {"B81030": "U95892", "B81087": "U93843", "B81697": "U93843"}
+    assert now.loc["B81030", "start_date"] == pd.Timestamp("2023-04-01")
+
+
+def test_epcn_history_names_a_bad_date(data_dir, tmp_path):
+    zipped = _epcn_reports(data_dir / "gp/ePCN_2024-10.xlsx", header=False)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    partners = members["epcncorepartnerdetails.csv"]
+    members["epcncorepartnerdetails.csv"] = partners.replace(b'"20240630"', b'"30/06/24"', 1)
+    path = _write(tmp_path, "ePCN_bad.zip", _zip(members))
+    with pytest.raises(ValidationError, match=r"ePCN_bad.zip.*\n.*practice to pcn relationship end date.*not dates"):
+        readers.read_epcn_history(path)
