@@ -245,7 +245,7 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
             return target
         t0 = time.perf_counter()
         tables = _build_tables(_Progress(progress, 14), national=expect_national)
-        months = tables.pop("months")
+        months = tables.pop("months", {})
         pc = tables.get("postcodes")
         stats = {"postcodes": dict(pc.attrs.pop("placement", {}))} if pc is not None else {}
         tmp = staging_folder(cache_dir(), ".atlas-")

@@ -241,6 +241,7 @@ def month_tables(*, month: str, lsoa_month: str, practice_map: pd.DataFrame, lis
     icbs = icbs.merge(lsoa11_nhs.groupby("icb_code").size().rename("lsoa11_count").reset_index(), on="icb_code",
                       how="left").merge(lsoa21_nhs.groupby("icb_code").size().rename("lsoa21_count").reset_index(),
                                         on="icb_code", how="left")
+    icbs = icbs[icbs["lsoa21_count"].notna() | icbs["icb_code"].isin(set(gpr["icb_code"].dropna()))]
     icbs["short_name"] = icbs["icb_name"].str.replace(" Integrated Care Board", " ICB", regex=False)
     icbs = icbs.sort_values("icb_name").reset_index(drop=True)
     return {"practices": gpr.drop(columns=["lsoa21"]).reset_index(drop=True), "pcns": pcns, "icbs": icbs,

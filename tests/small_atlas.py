@@ -243,6 +243,31 @@ def _registrations(src: Path, dest: Path, s11: set[str]) -> set[str]:
     return kept
 
 
+def _zipped_csv(src: Path, dest: Path, keep: Callable[[pd.DataFrame], pd.Series], usecols: list[str]) -> int:
+    """The CSV member of a published zip with only the rows ``keep`` accepts, in a zip of the same member name."""
+    with zipfile.ZipFile(src) as zin:
+        info = next(i for i in zin.infolist() if i.filename.lower().endswith(".csv"))
+        raw = zin.read(info)
+    lines = _kept_lines(raw, keep, header=True, usecols=usecols, name=src.name)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(info.filename, b"".join(lines))
+    return len(lines) - 1
+
+
+def _month_files(src: Path, dest: Path, practices: set[str]) -> dict[str, int]:
+    """Every registration month's practice map and quin-age file (geo.months), for the kept practices."""
+    counts: dict[str, int] = {}
+    for path in sorted((src / "gp").glob("gp-reg-pat-prac-map_*.zip")):
+        counts[f"month:{path.name}"] = _zipped_csv(path, dest / "gp" / path.name,
+                                                   lambda t: t["PRACTICE_CODE"].isin(practices), ["PRACTICE_CODE"])
+    for path in sorted((src / "gp").glob("gp-reg-pat-prac-quin-age_*.zip")):
+        counts[f"month:{path.name}"] = _zipped_csv(
+            path, dest / "gp" / path.name, lambda t: t["ORG_TYPE"].eq("GP") & t["ORG_CODE"].isin(practices),
+            ["ORG_TYPE", "ORG_CODE"])
+    return counts
+
+
 def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) -> dict[str, int]:
     """Write extracts of every catalogued file found in ``src`` into ``dest`` (same relative paths).
 
@@ -287,10 +312,12 @@ def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) ->
         elif key in ("gp_reg_map", "qof_2223", "qof_2122", "qof_2021", "qof_2425", "qof_geo_2223", "hyp_undiagnosed",
                      "hyp_diagnosed", "qof_2122_dm"):
             counts[key] = _by_column(s, d, ["PRACTICE_CODE", "OrganisationCode"], practices)
-        elif key == "epraccur":
+        elif key in ("epraccur", "epraccur_2026"):
             counts[key] = _filter_csv(s, d, lambda t: t[0].isin(practices), header=False, usecols=[0])
-        elif key == "epcn":
+        elif key in ("epcn", "epcn_2024"):
             counts[key] = _epcn(s, d, practices)
+        elif key == "sicbl26":
+            counts[key] = _filter_csv(s, d, lambda t: pd.Series(True, index=t.index))
     # MSOAs of the kept LSOAs 2021 (an LSOA is named after its MSOA plus a letter), for single years of age
     names21 = pd.read_csv(out["lsoa21_lad24"], dtype=str)["lsoa21_name"]
     if "ts007_msoa" in path:
@@ -303,6 +330,7 @@ def write_extracts(src: Path, dest: Path, lads: Iterable[str] = DEFAULT_LADS) ->
         postcodes = pd.read_csv(out["gp_reg_map"], dtype=str, keep_default_na=False)["PRACTICE_POSTCODE"]
         lad24 = pd.read_csv(out["lsoa21_lad24"], dtype=str)["ltla24_code"]
         counts["codepoint"] = _codepoint(path["codepoint"], out["codepoint"], set(postcodes), set(lad24) | set(lads))
+    counts.update(_month_files(src, dest, practices))
     missing = sorted(set(path) - set(counts))
     if missing:
         raise RuntimeError(f"no extract rule for {missing}: the national file would be read instead")
