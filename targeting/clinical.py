@@ -3,12 +3,14 @@ r"""The "5" of Core20PLUS5: where a practice, PCN or ICB stands on each clinical
 One row per clinical area and measure (:data:`AREAS`: five for adults, five for children and young people, and
 learning disability as a PLUS group), from the data the tool holds:
 
-* QOF 2022-23 registers and **recorded** prevalence (HYP, MH, COPD, AST, DM, EP, CAN, LD) with Wilson 95% limits:
-  people on a GP register ÷ the practice list of the register's age base. Recorded prevalence is not true
-  prevalence: it counts people diagnosed and coded, so a low figure may mean under-diagnosis, not less illness;
+* QOF registers and **recorded** prevalence (HYP, MH, COPD, AST, DM, EP, CAN, LD) with Wilson 95% limits: people
+  on a GP register ÷ the practice list of the register's age base, for the newest QOF year in the atlas (QOF
+  2024-25 with the bundled data; ``qof_year`` chooses another). Recorded prevalence is not true prevalence: it
+  counts people diagnosed and coded, so a low figure may mean under-diagnosis, not less illness;
 * QOF 2021-22 diabetes achievement DM019 (blood pressure ≤ 140/80) and DM020 (HbA1c ≤ 58 mmol/mol);
-* the detection gap of :mod:`targeting.gaps`: recorded ÷ expected (PHE 2016 model for hypertension, indirect
-  standardisation for the others) and the estimated number of people with undiagnosed hypertension;
+* the detection gap of :mod:`targeting.gaps` (on its own QOF year, 2022-23): recorded ÷ expected (PHE 2016 model
+  for hypertension, indirect standardisation for the others) and the estimated number of people with undiagnosed
+  hypertension;
 * indicators a user brings as Fingertips exports (:mod:`targeting.fingertips`), slotted into their area.
 
 Each row is compared with its ICB and England (``higher``/``lower``/``similar``: neutral, since whether higher
@@ -18,6 +20,12 @@ registered population, quintiles under 30 practices; :func:`targeting.compare.co
 where the measure is a proportion and the ICB has at least :data:`MIN_SII_PRACTICES` practices with data.
 A positive SII means higher in less deprived practices.
 
+A PCN's or ICB's practices are those of the atlas's practice map (:func:`practice_map_label` names its month), for
+every QOF year: no QOF year after 2022-23 has a geography mapping of its own.
+
+:func:`qof_trend` gives one register over every QOF year from the first to the last in the atlas, per practice, PCN,
+ICB or England; a year that is not in the data (QOF 2023-24) is a row with no value, never interpolated.
+
 Measures the tool does not hold are rows with status ``bring your own data`` naming the official publication
 that holds them (cancer screening coverage and flu vaccination on Fingertips, NHS England's SMI physical health
 checks, maternity statistics, …).
@@ -25,6 +33,7 @@ checks, maternity statistics, …).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,14 +49,23 @@ __all__ = [
     "CAVEAT",
     "COLUMNS",
     "MIN_SII_PRACTICES",
+    "TREND_COLUMNS",
     "ClinicalArea",
     "for_output",
+    "practice_map_label",
+    "qof_trend",
+    "qof_years",
     "summary",
 ]
 
 #: The columns of the summary as the command line prints it, in order.
 COLUMNS: tuple[str, ...] = ("area", "measure", "source", "period", "value", "lower", "upper", "icb_value",
                             "england_value", "vs_icb", "vs_england", "sii", "sii_lower", "sii_upper", "status")
+
+#: The columns of :func:`qof_trend`, in order.
+TREND_COLUMNS: tuple[str, ...] = ("qof_year", "level", "code", "name", "group_code", "list_type", "register",
+                                  "list_size", "value", "lower", "upper", "icb_value", "england_value", "practices",
+                                  "member_practices", "status", "source", "note")
 
 #: Fewest practices with data in the ICB for an SII (PHE recommends at least 5 quantiles; 10 practices give 5).
 MIN_SII_PRACTICES = 10
@@ -162,8 +180,8 @@ _QOF: tuple[tuple[str, str, str], ...] = (
 )
 _LIST_AGES = {"TOTAL": "of all ages", "06OV": "aged 6+", "16OV": "aged 16+", "17OV": "aged 17+", "18OV": "aged 18+",
               "50OV": "aged 50+"}
-_QOF_SOURCE = ("NHS Digital QOF 2022-23 prevalence (registers and list sizes); practice → PCN map July 2022 "
-               "(NHS Digital)")
+_QOF_PAGE = ("https://digital.nhs.uk/data-and-information/publications/statistical/"
+             "quality-and-outcomes-framework-achievement-prevalence-and-exceptions-data")
 _DM_ACH = (("dm019", "DM019: people with diabetes whose last blood pressure is 140/80 mmHg or less (%, aged 17+)"),
            ("dm020", "DM020: people with diabetes whose last HbA1c is 58 mmol/mol or less (%, aged 17+)"))
 
@@ -174,7 +192,7 @@ class _Unit:
     code: str
     name: str
     icb: pd.Series  # the ICB row (icb_code, icb_code_nhs, icb_name)
-    practices: pd.Index  # member practice codes (July 2022 map)
+    practices: pd.Index  # member practice codes (the atlas's practice map)
 
 
 def _unit(atlas: Any, *, practice: str | None, pcn: str | None, icb: str | None) -> _Unit:
@@ -197,6 +215,78 @@ def _unit(atlas: Any, *, practice: str | None, pcn: str | None, icb: str | None)
 def _icb_practices(atlas: Any, icb: pd.Series) -> pd.Index:
     prac = atlas.practices
     return pd.Index(prac.loc[prac["icb_code_nhs"] == icb["icb_code_nhs"], "practice_code"])
+
+
+def practice_map_label(atlas: Any) -> str:
+    """The month of the practice → PCN → ICB map the atlas describes, e.g. ``"July 2022"``.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas; its ``meta["registrations"]["label"]`` when the build recorded one.
+
+    Returns
+    -------
+    str
+        The month in words; ``"July 2022"`` (the bundled map) for an atlas that does not say.
+    """
+    reg = atlas.meta.get("registrations", {})
+    return str((reg.get("label") if isinstance(reg, dict) else None) or "July 2022")
+
+
+def qof_years(atlas: Any) -> list[str]:
+    """The QOF years in the atlas's ``qof`` table, oldest first (e.g. ``["2020-21", …, "2024-25"]``).
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas.
+
+    Returns
+    -------
+    list of str
+        Financial years as ``YYYY-YY``; empty if the atlas holds no QOF file.
+    """
+    return sorted(str(y) for y in atlas.qof["qof_year"].unique())
+
+
+_YEAR = re.compile(r"^(?:QOF\s*)?(20\d{2})\s*[-/]?\s*(?:20)?(\d{2})$", re.I)
+
+
+def _qof_year(atlas: Any, text: str | None) -> str:
+    """The QOF year asked for (``2024-25``, ``2024/25``, ``2425`` or ``QOF 2024-25``), default the newest."""
+    years = qof_years(atlas)
+    if not years:
+        raise LookupError("the atlas holds no QOF prevalence file; add one and rebuild")
+    if text is None or not str(text).strip():
+        return years[-1]
+    t = str(text).strip()
+    m = _YEAR.match(t) or re.match(r"^(\d{2})(\d{2})$", t)
+    year = f"{int(m.group(1)) % 100 + 2000 if len(m.group(1)) == 2 else m.group(1)}-{m.group(2)}" if m else t
+    if year not in years:
+        why = " (not bundled)" if m else ""
+        raise LookupError(f"QOF year {t!r} is not in the data{why}; available: {', '.join(years)}")
+    return year
+
+
+def _span(years: list[str]) -> list[str]:
+    """Every financial year from the first to the last of ``years`` (``YYYY-YY``), gaps included."""
+    first, last = int(years[0][:4]), int(years[-1][:4])
+    return [f"{y}-{(y + 1) % 100:02d}" for y in range(first, last + 1)]
+
+
+def _qof_file(year: str) -> Any:
+    """The catalogued QOF prevalence file of ``year`` (a :class:`geo.sources.Source`), or None."""
+    from geo.sources import SOURCES
+
+    return next((s for s in SOURCES.values() if s.key.startswith("qof_") and "PREVALENCE" in s.relpath
+                 and s.edition == f"QOF {year}"), None)
+
+
+def _qof_source(atlas: Any, year: str) -> str:
+    src = _qof_file(year)
+    return (f"{src.publisher if src else 'NHS England'} QOF {year} prevalence (registers and list sizes); "
+            f"practice → PCN map {practice_map_label(atlas)}")
 
 
 def _row(area: str, measure: str, source: str, period: str, **kw: Any) -> dict[str, Any]:
@@ -237,18 +327,18 @@ class _Gradient:
         return {k: float(res[k]) for k in nan}
 
 
-def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
+def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient, year: str) -> list[dict[str, Any]]:
     from targeting.profiles import qof_prevalence
 
+    source = _qof_source(atlas, year)
     rows = []
     for group, area, what in _QOF:
         try:
-            prac = qof_prevalence(atlas, group, "2022-23", level="practice").set_index("code")
-            eng = qof_prevalence(atlas, group, "2022-23", level="england").iloc[0]
+            prac = qof_prevalence(atlas, group, year, level="practice").set_index("code")
+            eng = qof_prevalence(atlas, group, year, level="england").iloc[0]
         except LookupError:
-            rows.append(_row(area, f"{what}: recorded prevalence", f"{_QOF_SOURCE}: not in this data", "2022-23",
-                             status=BYOD, where="https://digital.nhs.uk/data-and-information/publications/"
-                             "statistical/quality-and-outcomes-framework-achievement-prevalence-and-exceptions-data"))
+            rows.append(_row(area, f"{what}: recorded prevalence", f"{source}: not in this data", year,
+                             status=BYOD, where=_QOF_PAGE))
             continue
         mine = prac.reindex(unit.practices).dropna(subset=["register"])
         icb_p = prac.reindex(_icb_practices(atlas, unit.icb)).dropna(subset=["register"])
@@ -256,10 +346,10 @@ def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
         lo, hi = _wilson(x, n)
         icb_v = 100 * icb_p["register"].sum() / icb_p["list_size"].sum() if unit.level != "icb" else np.nan
         missing = len(unit.practices) - len(mine)
-        note = CAVEAT + (f" {missing} member practice(s) have no QOF 2022-23 data." if missing else "")
+        note = CAVEAT + (f" {missing} member practice(s) have no QOF {year} data." if missing else "")
         ages = _LIST_AGES.get(str(eng["list_type"]), str(eng["list_type"]))
         rows.append(_row(area, f"{what}: recorded prevalence (% of patients {ages})",
-                         f"{_QOF_SOURCE}; recorded, not true, prevalence", "2022-23",
+                         f"{source}; recorded, not true, prevalence", year,
                          value=100 * x / n if n else np.nan, lower=lo, upper=hi, icb_value=icb_v,
                          england_value=float(eng["prevalence_pct"]), numerator=x, denominator=n, note=note,
                          short=f"QOF {group} recorded prevalence",
@@ -287,6 +377,9 @@ def _gap_table(atlas: Any, codes: pd.Index, label: str, imd: int) -> pd.Series:
 def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
     from targeting.gaps import REGISTERS
     from targeting.gaps import SOURCES as GAP_SOURCES
+    from targeting.gaps._common import _latest_qof
+
+    year = _latest_qof(atlas)[1]  # the QOF year the gaps are modelled on
 
     mine = _gap_table(atlas, unit.practices, "UNIT", imd)
     icb = _gap_table(atlas, _icb_practices(atlas, unit.icb), "ICB", imd) if unit.level != "icb" else None
@@ -300,7 +393,7 @@ def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
                else "indirect standardisation: age, IMD deciles and ethnic mix")
         v, lo, hi = (float(mine[f"{r}_ratio{s}"]) for s in ("", "_lower", "_upper"))
         rows.append(_row(area, f"{REGISTERS[group].name}: recorded ÷ expected ({how}; ratio)",
-                         GAP_SOURCES["detection"], "2022-23", value=v, lower=lo, upper=hi, unit="ratio",
+                         GAP_SOURCES["detection"], year, value=v, lower=lo, upper=hi, unit="ratio",
                          icb_value=float(icb[f"{r}_ratio"]) if icb is not None else np.nan,
                          england_value=float(eng[f"{r}_ratio"]), numerator=float(mine[f"{r}_recorded"]),
                          denominator=float(mine[f"{r}_expected"]), short=f"QOF {group} recorded ÷ expected",
@@ -308,11 +401,11 @@ def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
                               "detection gap. Not a proportion, so no SII."))
         if group == "HYP":
             rows.append(_row(area, "Hypertension: estimated people with undiagnosed hypertension (count)",
-                             GAP_SOURCES["detection"], "2022-23 (model: PHE 2016)",
+                             GAP_SOURCES["detection"], f"{year} (model: PHE 2016)",
                              value=float(mine["hyp_undiagnosed"]), lower=float(mine["hyp_undiagnosed_lower"]),
                              upper=float(mine["hyp_undiagnosed_upper"]), unit="people",
                              short="People with undiagnosed hypertension (estimate)",
-                             note="Expected (PHE 2016 model × QOF 2022-23 list aged 16+) minus recorded; counts "
+                             note=f"Expected (PHE 2016 model × QOF {year} list aged 16+) minus recorded; counts "
                                   "of different areas are not compared."))
     return rows
 
@@ -344,8 +437,8 @@ def _dm_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
                      "and rebuild", "2021-22", status=BYOD, where=src.page) for _, label in _DM_ACH]
     rows = []
     src = ("NHS Digital QOF 2021-22 achievement by practice (DM019, DM020) and diabetes registers; practice → PCN "
-           "map July 2022. Approximate: the indicators' own denominators are not in the file, so practices are "
-           "weighted by their diabetes register")
+           f"map {practice_map_label(atlas)}. Approximate: the indicators' own denominators are not in the file, so "
+           "practices are weighted by their diabetes register")
     for col, label in _DM_ACH:
         ok = t[t[col].notna()]
         num = ok[col] * ok["register"]
@@ -402,7 +495,8 @@ def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list)
 
 
 def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, icb: str | None = None,
-            fingertips: list | tuple = (), imd: int = 2025, seed: int = 20240401) -> pd.DataFrame:
+            fingertips: list | tuple = (), imd: int = 2025, seed: int = 20240401,
+            qof_year: str | None = None) -> pd.DataFrame:
     r"""The Core20PLUS5 clinical-area summary of a practice, a PCN or an ICB.
 
     Parameters
@@ -418,6 +512,9 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
         IMD edition of the practices' deprivation groups (SII) and of the indirect standardisation.
     seed : int
         Seed of the SII simulations, so results are reproducible.
+    qof_year : str, optional
+        QOF year of the register rows, e.g. ``"2022-23"`` (also ``2022/23`` or ``2223``); default the newest in
+        the atlas (QOF 2024-25 with the bundled data). A year not in the data (QOF 2023-24) is a LookupError.
 
     Returns
     -------
@@ -428,19 +525,23 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
         summed register and list, or count and denominator), ``note``, ``user_data`` (built from a user's file:
         suppress before showing, see :func:`for_output`), ``where`` (where to get the data, for rows to bring) and
         ``short`` (a short name of the measure).
-        ``attrs`` holds ``level``, ``code``, ``name``, ``icb_name``, ``caveat`` and ``unplaced`` (uploaded
-        indicators that fit no area).
+        ``attrs`` holds ``level``, ``code``, ``name``, ``icb_name``, ``caveat``, ``unplaced`` (uploaded
+        indicators that fit no area), ``qof_year`` (of the register rows), ``gap_qof_year`` (of the detection
+        gaps) and ``practice_map`` (the month of the practice → PCN map, e.g. ``"July 2022"``).
 
     Notes
     -----
-    Recorded prevalence :math:`p = \sum_k R_k / \sum_k N_k` over the unit's practices (July 2022 practice → PCN
-    map) with Wilson 95% limits; the ICB and England values pool all their practices the same way. A register can
-    exceed its list in QOF (e.g. a practice whose list moved during the year); such a pooled rate gets no limits.
+    Recorded prevalence :math:`p = \sum_k R_k / \sum_k N_k` over the unit's practices (the atlas's practice → PCN
+    map, whatever the QOF year) with Wilson 95% limits; the ICB and England values pool all their practices the
+    same way. A register can exceed its list in QOF (e.g. a practice whose list moved during the year); such a
+    pooled rate gets no limits.
     Flags: the interval wholly above (``higher``) or below (``lower``) the comparator, else ``similar``.
     """
+    year = _qof_year(atlas, qof_year)
     unit = _unit(atlas, practice=practice, pcn=pcn, icb=icb)
     grad = _Gradient(atlas, unit.icb, imd, seed)
-    rows = _qof_rows(atlas, unit, grad) + _gap_rows(atlas, unit, imd) + _dm_rows(atlas, unit, grad)
+    gaps = _gap_rows(atlas, unit, imd)
+    rows = _qof_rows(atlas, unit, grad, year) + gaps + _dm_rows(atlas, unit, grad)
     from targeting.fingertips import clinical_area
 
     placed = [i for i in fingertips if (getattr(i, "area", None) or clinical_area(i.name)) in AREAS]
@@ -464,8 +565,126 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
                "short"]]
     out.attrs.update(level=unit.level, code=unit.code, name=unit.name, icb_name=str(unit.icb["icb_name"]),
                      icb_code=str(unit.icb["icb_code_nhs"]), caveat=CAVEAT, imd=imd,
-                     unplaced=[i.label for i in fingertips if i not in placed])
+                     unplaced=[i.label for i in fingertips if i not in placed], qof_year=year,
+                     gap_qof_year=str(gaps[0]["period"]) if gaps else "", practice_map=practice_map_label(atlas))
     return out
+
+
+def _pooled(rows: pd.DataFrame, codes: pd.Index | None) -> tuple[float, float, int]:
+    """Summed register and list of the practices ``codes`` (all rows if None) with a row, and how many had one."""
+    sub = rows if codes is None else rows.reindex(codes).dropna(subset=["register"])
+    return float(sub["register"].sum()), float(sub["list_size"].sum()), len(sub)
+
+
+def _pct(x: float, n: float) -> float:
+    return 100 * x / n if n > 0 else np.nan
+
+
+def qof_trend(atlas: Any, register: str, *, level: str = "england", code: str | None = None) -> pd.DataFrame:
+    r"""One QOF register's recorded prevalence in every year from the first to the last QOF year in the atlas.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas (its ``qof`` table: QOF 2020-21, 2021-22, 2022-23 and 2024-25 with the bundled data).
+    register : str
+        QOF group code, e.g. ``HYP``, ``MH``, ``COPD``, ``DM`` (``qof_`` prefix and case ignored).
+    level : {"england", "icb", "pcn", "practice"}
+        What the rows describe.
+    code : str, optional
+        The practice code, PCN code (or unique part of its name) or ICB (ONS code, NHS code or name); not used
+        for England.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per year, oldest first, with the :data:`TREND_COLUMNS`: ``register`` and ``list_size`` summed over
+        the practices with a row that year (``practices`` of ``member_practices``), ``value`` the recorded
+        prevalence in % with Wilson 95% ``lower`` and ``upper`` limits, ``icb_value`` (a PCN's or practice's ICB,
+        same practices every year) and ``england_value`` (every practice in that year's file), ``status``
+        (``available``, ``no data`` or ``not bundled``), ``source`` (publisher, QOF year, file and the practice
+        map used) and ``note``. A year between the first and the last that the data does not hold (QOF 2023-24)
+        is a row with no value, status ``not bundled`` and the note "not bundled: QOF 2023-24 is not in the
+        data": never interpolated. ``attrs`` holds ``level``, ``code``, ``name``, ``group_code`` and
+        ``practice_map``.
+
+    Raises
+    ------
+    LookupError
+        If the register is in no QOF year of the atlas, or the area is not found.
+    ValueError
+        If ``level`` is not one of the four, or a practice, PCN or ICB is asked for without ``code``.
+
+    Notes
+    -----
+    :math:`p = \sum_k R_k / \sum_k N_k` over the unit's practices, as in :func:`summary`. A PCN's or ICB's
+    practices are those of the atlas's practice map (:func:`practice_map_label`) for **every** year: there is no
+    geography mapping for QOF 2024-25, and using one map keeps the years comparable. A member practice with no
+    row in a year (opened later, or merged) is left out of that year and counted in the note; a practice that
+    closed before the map's month is in no PCN, so it counts only in England.
+    """
+    group = str(register).strip().upper().removeprefix("QOF_")
+    q = atlas.qof
+    years = qof_years(atlas)
+    rows_q = q[q["group_code"] == group]
+    if rows_q.empty:
+        avail = sorted(q["group_code"].unique())
+        raise LookupError(f"No QOF register {register!r} in the data; available: {', '.join(avail)}")
+    level = str(level).strip().lower()
+    label = practice_map_label(atlas)
+    if level == "england":
+        members = icb_members = None
+        out_code, name = "E92000001", "England"
+    elif level in ("practice", "pcn", "icb"):
+        if not code:
+            raise ValueError(f"give the code of the {level} (level={level!r})")
+        unit = _unit(atlas, **{"practice": None, "pcn": None, "icb": None, level: code})
+        members = unit.practices
+        icb_members = _icb_practices(atlas, unit.icb) if level != "icb" else None
+        out_code, name = unit.code, unit.name
+    else:
+        raise ValueError(f"level must be england, icb, pcn or practice, not {level!r}")
+    by_year = {str(y): t.set_index("practice_code") for y, t in rows_q.groupby("qof_year")}
+    out = []
+    for year in _span(years):
+        base = {"qof_year": year, "level": level, "code": out_code, "name": name, "group_code": group,
+                "list_type": "", "register": np.nan, "list_size": np.nan, "value": np.nan, "lower": np.nan,
+                "upper": np.nan, "icb_value": np.nan, "england_value": np.nan, "practices": 0,
+                "member_practices": len(members) if members is not None else np.nan}
+        src = _qof_file(year)
+        if year not in years:
+            out.append({**base, "status": "not bundled",
+                        "source": f"{src.publisher if src else 'NHS England'} QOF {year}: not bundled ({_QOF_PAGE})",
+                        "note": f"not bundled: QOF {year} is not in the data"})
+            continue
+        where = f"{src.publisher} QOF {year} prevalence ({src.relpath.rsplit('/', 1)[-1]})" if src else f"QOF {year}"
+        if year not in by_year:
+            out.append({**base, "status": "no data", "source": where,
+                        "note": f"QOF {year} has no {group} register"})
+            continue
+        t = by_year[year]
+        x, n, k = _pooled(t, members)
+        lo, hi = _wilson(x, n)
+        ex, en, _ = _pooled(t, None)
+        ix, i_n, _ = _pooled(t, icb_members) if icb_members is not None else (np.nan, np.nan, 0)
+        if level == "england":
+            who = "every practice in the file"
+        elif level == "practice":
+            who = "the practice's own row"
+        else:
+            who = f"member practices from the practice → PCN map of {label}, the same for every year"
+        note = ""
+        if members is not None and k < len(members):
+            note = (f"{len(members) - k} of {len(members)} member practice(s) have no QOF {year} {group} row "
+                    "(opened later, merged or closed)")
+        out.append({**base, "list_type": ",".join(sorted(t["list_type"].astype(str).unique())),
+                    "register": x if k else np.nan, "list_size": n if k else np.nan, "value": _pct(x, n),
+                    "lower": lo, "upper": hi, "icb_value": _pct(ix, i_n) if icb_members is not None else np.nan,
+                    "england_value": _pct(ex, en), "practices": k, "status": "available" if k else "no data",
+                    "source": f"{where}; {who}", "note": note})
+    table = pd.DataFrame(out, columns=list(TREND_COLUMNS))
+    table.attrs.update(level=level, code=out_code, name=name, group_code=group, practice_map=label)
+    return table
 
 
 def for_output(table: pd.DataFrame, rule: Any = None) -> pd.DataFrame:

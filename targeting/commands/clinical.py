@@ -1,4 +1,4 @@
-"""``clinical``: the Core20PLUS5 clinical-area summary of a PCN or an ICB, as CSV on stdout."""
+"""``clinical``: the Core20PLUS5 clinical-area summary of a PCN or an ICB, or one register's QOF trend, as CSV."""
 
 from __future__ import annotations
 
@@ -11,21 +11,36 @@ from targeting.commands._io import write_table
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the clinical command."""
-    c = sub.add_parser("clinical", help="Core20PLUS5: one row per clinical area and measure of a PCN or an ICB")
+    c = sub.add_parser("clinical", help="Core20PLUS5: one row per clinical area and measure of a PCN or an ICB "
+                                        "(or, with --trend, one row per QOF year of a register)")
     who = c.add_mutually_exclusive_group(required=True)
     who.add_argument("--pcn", help="PCN code (e.g. U37316) or a unique part of its name")
     who.add_argument("--icb", help="ONS code (E54…), NHS code (Q…) or name")
     who.add_argument("--practice", help="GP practice code (e.g. B83052)")
+    who.add_argument("--england", action="store_true", help="England as a whole (with --trend only)")
     c.add_argument("--fingertips", nargs="+", default=[], metavar="FILE", type=Path,
                    help="Fingertips 'Export data' CSV(s), unchanged; every indicator in each file is added "
                         "(latest period, Persons, the commonest age, no category)")
     c.add_argument("--imd", type=int, choices=[2019, 2025], default=2025,
                    help="IMD edition of the practices' deprivation groups (SII) and the standardisation")
+    c.add_argument("--qof-year", metavar="YYYY-YY",
+                   help="QOF year of the register rows, e.g. 2022-23 (default: the newest in the data, 2024-25)")
+    c.add_argument("--trend", metavar="REGISTER",
+                   help="print one QOF register's recorded prevalence in every QOF year instead (e.g. HYP, MH, "
+                        "COPD, DM); a year not in the data (2023-24) is a row with no value")
     c.set_defaults(func=_clinical)
 
 
 def _clinical(args: argparse.Namespace) -> int:
     from geo.atlas import load
+
+    if args.trend is not None:
+        if args.fingertips or args.qof_year:
+            raise ValueError("--trend shows every QOF year of the tool's own registers: it takes neither "
+                             "--qof-year nor --fingertips")
+        return _trend(args, load(progress=False, geometry=False))
+    if args.england:
+        raise ValueError("--england goes with --trend (the summary compares a practice, PCN or ICB with England)")
     from targeting.clinical import for_output, summary
     from targeting.fingertips import choices, read_fingertips, select
 
@@ -39,10 +54,13 @@ def _clinical(args: argparse.Namespace) -> int:
         for ind in choices(export)["indicator"]:
             indicators.append(select(export, indicator=ind.split(": ", 1)[0]))
     atlas = load(progress=False, geometry=False)
-    table = summary(atlas, pcn=args.pcn, icb=args.icb, practice=args.practice, fingertips=indicators, imd=args.imd)
+    table = summary(atlas, pcn=args.pcn, icb=args.icb, practice=args.practice, fingertips=indicators, imd=args.imd,
+                    qof_year=args.qof_year)
     for label in table.attrs.get("unplaced", []):
         print(f"warning: '{label}' fits none of the Core20PLUS5 areas and is left out", file=sys.stderr)
-    print(f"{table.attrs['name']} ({table.attrs['code']}), {table.attrs['icb_name']}. {table.attrs['caveat']} "
+    a = table.attrs
+    print(f"{a['name']} ({a['code']}), {a['icb_name']}. Registers: QOF {a['qof_year']}; detection gaps: QOF "
+          f"{a['gap_qof_year']}; practices of the practice → PCN map of {a['practice_map']}. {a['caveat']} "
           "SII: percentage points across the ICB's practices by deprivation (positive = higher in less deprived).",
           file=sys.stderr)
     blank = table[table["status"].eq("available") & table["value"].isna()]
@@ -50,4 +68,21 @@ def _clinical(args: argparse.Namespace) -> int:
         why = getattr(r, "note", "") or "no data for this area in the file"
         print(f"note: {r.area} — {r.measure}: no value ({why})", file=sys.stderr)
     write_table(for_output(table))
+    return 0
+
+
+def _trend(args: argparse.Namespace, atlas) -> int:
+    from targeting.clinical import CAVEAT, qof_trend
+
+    level, code = next(((k, getattr(args, k)) for k in ("pcn", "icb", "practice") if getattr(args, k)),
+                       ("england", None))
+    table = qof_trend(atlas, args.trend, level=level, code=code)
+    a = table.attrs
+    members = ("" if level in ("england", "practice") else
+               f" Member practices: the practice → PCN map of {a['practice_map']}, the same for every year.")
+    print(f"{a['name']} ({a['code']}): QOF {a['group_code']} recorded prevalence by year (%, Wilson 95% limits)."
+          f"{members} {CAVEAT}", file=sys.stderr)
+    for r in table[table["status"] != "available"].itertuples(index=False):
+        print(f"note: QOF {r.qof_year}: no value ({r.note})", file=sys.stderr)
+    write_table(table)
     return 0

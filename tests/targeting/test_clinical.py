@@ -1,9 +1,10 @@
-"""The Core20PLUS5 clinical-area summary on the real data (QOF 2022-23, July 2022 practice → PCN map).
+"""The Core20PLUS5 clinical-area summary on the real data (QOF 2024-25 by default, QOF 2022-23 when asked for).
 
-Expected prevalences are computed here independently, with pandas, from the raw NHS Digital files in the shared
-data folder: ``QOF_2022-23_PREVALENCE_2223.csv.gz`` (registers and list sizes) and ``gp-reg-pat-prac-map`` of
-July 2022 (which practices make up a PCN). The Fingertips export used below is built by the tests in the
-published layout with real practice codes and values of our own (see ``tests/_fingertips_fixture.py``).
+Expected prevalences are computed here independently, with pandas, from the raw NHS Digital / NHS England files in
+the shared data folder: ``QOF_2022-23_PREVALENCE_2223.csv.gz`` and ``QOF_2024-25_PREVALENCE_2425.csv.gz``
+(registers and list sizes) and ``gp-reg-pat-prac-map`` of July 2022 (which practices make up a PCN). The
+Fingertips export used below is built by the tests in the published layout with real practice codes and values of
+our own (see ``tests/_fingertips_fixture.py``).
 """
 
 import io
@@ -29,7 +30,7 @@ def raw_qof(data_dir):
 @pytest.fixture(scope="module")
 def bradford(atlas):
     export = fingertips.read_fingertips(export_csv(atlas), filename="bowel_screening.csv")
-    return clinical.summary(atlas, pcn=PCN, fingertips=[fingertips.select(export)])
+    return clinical.summary(atlas, pcn=PCN, fingertips=[fingertips.select(export)], qof_year="2022-23")
 
 
 def _measure(table, area, starts):
@@ -68,6 +69,24 @@ def test_england_hypertension_is_14_42_percent(bradford):
     row = _measure(bradford, "Hypertension", "Hypertension register")
     assert round(row["england_value"], 2) == 14.42
     assert row["value"] < row["england_value"] and row["vs_england"] == "lower"  # 10.6%: a young population
+
+
+@pytest.mark.slow
+def test_the_default_is_qof_2024_25_england_hypertension_15_23_percent(atlas, data_dir):
+    q = pd.read_csv(data_dir / "gp/qof/QOF_2024-25_PREVALENCE_2425.csv.gz", dtype={"PRACTICE_CODE": str})
+    hyp = q[q["GROUP_CODE"] == "HYP"]
+    expected = 100 * hyp["REGISTER"].sum() / hyp["PRACTICE_LIST_SIZE"].sum()
+    assert round(expected, 2) == 15.23  # MANIFEST: England HYP 15.23%
+    t = clinical.summary(atlas, pcn=PCN)
+    assert t.attrs["qof_year"] == "2024-25" and t.attrs["gap_qof_year"] == "2022-23"
+    row = _measure(t, "Hypertension", "Hypertension register")
+    assert row["period"] == "2024-25" and row["england_value"] == pytest.approx(expected, abs=1e-12)
+    assert "NHS England QOF 2024-25" in row["source"] and f"map {t.attrs['practice_map']}" in row["source"]
+    members = atlas.practices.loc[atlas.practices["pcn_code"] == PCN, "practice_code"]
+    mine = hyp[hyp["PRACTICE_CODE"].isin(members)]
+    assert row["numerator"] == mine["REGISTER"].sum() and row["denominator"] == mine["PRACTICE_LIST_SIZE"].sum()
+    gap = _measure(t, "Hypertension", "Hypertension: recorded ÷ expected")
+    assert gap["period"] == "2022-23"  # the detection gaps are modelled on QOF 2022-23, and say so
 
 
 @pytest.mark.slow
@@ -151,14 +170,19 @@ def test_icb_and_practice_summaries(atlas):
 def test_cli_prints_the_columns_and_reads_fingertips_files(atlas, tmp_path, capsys):
     good = tmp_path / "bowel.csv"
     good.write_text(export_csv(atlas), encoding="utf-8")
-    code = main(["clinical", "--pcn", PCN, "--fingertips", str(good)])
+    code = main(["clinical", "--pcn", PCN, "--fingertips", str(good), "--qof-year", "2022-23"])
     out, err = capsys.readouterr()
     assert code == 0, err
     df = pd.read_csv(io.StringIO(out))
     assert list(df.columns) == list(clinical.COLUMNS)
     assert df["measure"].str.contains("bowel cancer").any() and "not true prevalence" in err
     hyp = df[df["measure"].str.startswith("Hypertension register")].iloc[0]
-    assert hyp["england_value"] == pytest.approx(14.423, abs=5e-4)
+    assert hyp["england_value"] == pytest.approx(14.423, abs=5e-4) and hyp["period"] == "2022-23"
+    assert "Registers: QOF 2022-23" in err
+    code = main(["clinical", "--pcn", PCN])
+    out, err = capsys.readouterr()
+    hyp = pd.read_csv(io.StringIO(out)).set_index("measure").filter(like="Hypertension register", axis=0).iloc[0]
+    assert code == 0 and hyp["england_value"] == pytest.approx(15.230, abs=5e-4) and hyp["period"] == "2024-25"
 
     bad = tmp_path / "broken.csv"
     bad.write_text(export_csv(atlas).replace("70.3,", "seventy,", 1), encoding="utf-8")
@@ -173,7 +197,7 @@ def test_clinical_summary_on_the_small_atlas(small_atlas, small_data):
     # lists, computed here from the QOF 2022-23 and practice map extracts with plain pandas
     q = pd.read_csv(small_data / "gp/qof/QOF_2022-23_PREVALENCE_2223.csv.gz", dtype={"PRACTICE_CODE": str})
     m = pd.read_csv(small_data / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str)
-    t = clinical.summary(small_atlas, pcn=PCN)
+    t = clinical.summary(small_atlas, pcn=PCN, qof_year="2022-23")
     assert list(dict.fromkeys(t["area_key"])) == list(clinical.AREAS)
     members = m.loc[m["PCN_CODE"] == PCN, "PRACTICE_CODE"]
     for group, area, starts in (("HYP", "Hypertension", "Hypertension register"),
@@ -184,3 +208,25 @@ def test_clinical_summary_on_the_small_atlas(small_atlas, small_data):
         assert row["denominator"] == int(rows["PRACTICE_LIST_SIZE"].sum())
         assert row["lower"] < row["value"] < row["upper"]
     assert list(clinical.for_output(t).columns) == list(clinical.COLUMNS)
+
+
+def test_the_small_atlas_summary_defaults_to_qof_2024_25(small_atlas, small_data):
+    # the newest QOF year in the data; the PCN's practices from the atlas's practice map, as for every year
+    q = pd.read_csv(small_data / "gp/qof/QOF_2024-25_PREVALENCE_2425.csv.gz", dtype={"PRACTICE_CODE": str})
+    m = pd.read_csv(small_data / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str)
+    t = clinical.summary(small_atlas, pcn=PCN)
+    assert t.attrs["qof_year"] == "2024-25" and t.attrs["practice_map"] == "July 2022"
+    members = m.loc[m["PCN_CODE"] == PCN, "PRACTICE_CODE"]
+    rows = q[(q["GROUP_CODE"] == "COPD") & q["PRACTICE_CODE"].isin(members)]
+    row = _measure(t, "Chronic respiratory disease", "COPD register")
+    assert row["numerator"] == int(rows["REGISTER"].sum())
+    assert row["denominator"] == int(rows["PRACTICE_LIST_SIZE"].sum()) and row["period"] == "2024-25"
+    assert row["source"].startswith("NHS England QOF 2024-25 prevalence")
+    assert "practice → PCN map July 2022" in row["source"]
+    missing = len(set(members) - set(rows["PRACTICE_CODE"]))
+    assert missing == 1 and "1 member practice(s) have no QOF 2024-25 data" in row["note"]
+    same = clinical.summary(small_atlas, pcn=PCN, qof_year="2024/25")
+    assert same["value"].equals(t["value"])
+    for asked in ("2023-24", "2019-20"):
+        with pytest.raises(LookupError, match=r"not in the data.*available: 2020-21, 2021-22, 2022-23, 2024-25"):
+            clinical.summary(small_atlas, pcn=PCN, qof_year=asked)
