@@ -59,8 +59,7 @@ def read_gp_registrations(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         ``practice_code``, ``practice_name``, ``lsoa_code`` (an LSOA code, or one of the pseudo-codes of
         :data:`UNKNOWN_LSOA` such as ``CLOSED``, kept as rows) and ``patients`` (int).
-        ``attrs["unknown_lsoa"]`` holds the patients under each pseudo-code found, e.g.
-        ``{"CLOSED": 51234, "EMPTY": 12}`` (see :func:`unknown_lsoa_patients`).
+        :func:`unknown_lsoa_patients` gives the patients under each pseudo-code, for the build's report.
 
     Raises
     ------
@@ -99,14 +98,7 @@ def read_gp_registrations(path: str | Path) -> pd.DataFrame:
         if dup.any():
             problems.add("lsoa_code", "a practice × LSOA pair appears more than once",
                          list(np.flatnonzero(dup)[:5] + 2))
-    out = finish(problems, df[["practice_code", "practice_name", "lsoa_code", "patients"]])
-    out.attrs["unknown_lsoa"] = _unknown_counts(out)
-    return out
-
-
-def _unknown_counts(reg: pd.DataFrame) -> dict[str, int]:
-    unknown = reg[~reg["lsoa_code"].str.match(LSOA_RE)]
-    return {str(k): int(v) for k, v in unknown.groupby("lsoa_code")["patients"].sum().sort_index().items()}
+    return finish(problems, df[["practice_code", "practice_name", "lsoa_code", "patients"]])
 
 
 def unknown_lsoa_patients(reg: pd.DataFrame) -> dict[str, int]:
@@ -120,10 +112,16 @@ def unknown_lsoa_patients(reg: pd.DataFrame) -> dict[str, int]:
     Returns
     -------
     dict[str, int]
-        Pseudo-code → patients, in code order; empty when every row has an LSOA code. Worked out from the rows,
-        so it holds for a copy that lost ``attrs`` too.
+        Pseudo-code → patients, in code order, e.g. ``{"CLOSED": 51234, "EMPTY": 12}``; empty when every row has
+        an LSOA code.
+
+    Notes
+    -----
+    A function of the rows rather than ``DataFrame.attrs``: pandas carries ``attrs`` through ``groupby`` and
+    writes them into a Parquet file's metadata, so a reader's ``attrs`` would change the bytes of the atlas.
     """
-    return _unknown_counts(reg)
+    unknown = reg[~reg["lsoa_code"].astype(str).str.match(LSOA_RE)]
+    return {str(k): int(v) for k, v in unknown.groupby("lsoa_code")["patients"].sum().sort_index().items()}
 
 
 def read_practice_map(path: str | Path) -> pd.DataFrame:
