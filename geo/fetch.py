@@ -66,6 +66,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from geo.files import atomic_write, file_lock, move_into_place
+from geo.inputs import ROW_TOLERANCE
 from geo.paths import raw_dir
 from geo.readers._common import expand_limit
 from geo.sources import SOURCES, Source, source_url
@@ -278,6 +279,26 @@ def _select(keys: list[str] | None) -> list[Source]:
     return [SOURCES[k] for k in keys]
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One file to download: where from, where to, and whose checks it must pass.
+
+    ``key`` names it in the manifest and in messages; ``check`` is the catalogue key whose reader, columns and row
+    count apply (the same for a catalogued file; the catalogued kind for a newer edition, with the wider
+    ``tolerance``). ``parts`` (member name, URL) are downloaded each with every check and zipped together into
+    ``relpath`` (the two ODS ePCN reports). ``record`` is added to the manifest entry (the edition…).
+    """
+
+    key: str
+    relpath: str
+    url: str
+    check: str
+    arcgis: bool = False
+    tolerance: float = ROW_TOLERANCE
+    parts: tuple[tuple[str, str], ...] = ()
+    record: tuple[tuple[str, Any], ...] = ()
+
+
 def _fetch_one(
     src: Source,
     dest: Path,
@@ -288,8 +309,7 @@ def _fetch_one(
     report: _Report,
     deadline: float = DEFAULT_DEADLINE,
 ) -> FetchResult:
-    """Fetch one source with retries; never raises for a download problem."""
-    ends = time.monotonic() + deadline
+    """Fetch one catalogued source with retries; never raises for a download problem."""
     url = source_url(src.key)
     target = dest / src.relpath
     if src.manual and f"CORE20_URL_{src.key.upper()}" not in os.environ:
@@ -299,27 +319,48 @@ def _fetch_one(
                            f"{src.key}: no direct download; get '{src.title}' by hand from {src.page or url}, "
                            f"then run `python -m targeting fetch --from <folder>` (optional: the tool works "
                            f"without it)")
+    job = _Job(src.key, src.relpath, url, src.key, arcgis=src.kind == "arcgis" and _served_name(url) is None)
+    return _fetch_job(job, dest, manifest, timeout, retries, force, report, deadline)
+
+
+def _fetch_job(
+    job: _Job,
+    dest: Path,
+    manifest: dict[str, Any],
+    timeout: float,
+    retries: int,
+    force: bool,
+    report: _Report,
+    deadline: float = DEFAULT_DEADLINE,
+) -> FetchResult:
+    """Download, convert, check and move one file into place, with retries; never raises for a download problem."""
+    ends = time.monotonic() + deadline
+    target = dest / job.relpath
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(target)
     if not force:
-        entry = manifest.get(src.key) or {}
+        entry = manifest.get(job.key) or {}
         if target.is_file() and entry.get("sha256"):
             digest, size = _sha256(target)
             if digest == entry["sha256"]:
-                return FetchResult(src.key, target, True, digest, size, "up to date (sha256 matches manifest)")
+                return FetchResult(job.key, target, True, digest, size, "up to date (sha256 matches manifest)")
     attempt = 0
     while True:
         try:
             with _TempFiles(target) as temps:
-                if src.kind == "arcgis" and _served_name(url) is None:
-                    produced = _fetch_arcgis(src, url, temps, timeout, report, ends)
+                if job.arcgis:
+                    produced = _fetch_arcgis(job, job.url, temps, timeout, report, ends)
                     unannounced = False
+                elif job.parts:
+                    produced = _download_parts(job, temps, timeout, report, ends)
+                    unannounced = False  # each part was checked on its own
                 else:
                     raw = temps.new()
-                    length = _download(url, raw, timeout, lambda d, t: report(src.key, d, t, "B"), ends)
+                    length = _download(job.url, raw, timeout, lambda d, t: report(job.key, d, t, "B"), ends)
                     unannounced = length is None  # no Content-Length: only the body's end tells
-                    produced = _convert(raw, temps, src.relpath)
-                digest, size, rows = _commit(produced, target, src.relpath, src.key, unannounced=unannounced)
+                    produced = _convert(raw, temps, job.relpath)
+                digest, size, rows = _commit(produced, target, job.relpath, job.check, unannounced=unannounced,
+                                             tolerance=job.tolerance)
             break
         except _FetchError as exc:
             if exc.retry and attempt < retries and time.monotonic() < ends:
@@ -327,13 +368,36 @@ def _fetch_one(
                 attempt += 1
                 continue
             tries = f" (after {attempt + 1} attempts)" if attempt else ""
-            return FetchResult(src.key, target, False, None, None, f"{src.key}: {exc}{tries} — {url}")
+            return FetchResult(job.key, target, False, None, None, f"{job.key}: {exc}{tries} — {job.url}")
         except Exception as exc:  # a bug or a local problem (disk full…): report it, go on
             problem = f"{type(exc).__name__}: {exc}"
-            return FetchResult(src.key, target, False, None, None, f"{src.key}: {problem} — {url}")
-    manifest[src.key] = _entry(src.relpath, digest, size, url, rows)
+            return FetchResult(job.key, target, False, None, None, f"{job.key}: {problem} — {job.url}")
+    manifest[job.key] = {**_entry(job.relpath, digest, size, job.url, rows), **dict(job.record)}
     note = f" after {attempt} retr{'y' if attempt == 1 else 'ies'}" if attempt else ""
-    return FetchResult(src.key, target, True, digest, size, f"downloaded{note} to {target}")
+    return FetchResult(job.key, target, True, digest, size, f"downloaded{note} to {target}")
+
+
+def _download_parts(job: _Job, temps: _TempFiles, timeout: float, report: _Report, ends: float) -> Path:
+    """Download each of ``job.parts`` (CSV reports), check it as a CSV is checked, and zip them as served."""
+    out = temps.new()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, url in job.parts:
+            raw = temps.new()
+            try:
+                length = _download(url, raw, timeout, lambda d, t: report(job.key, d, t, "B"), ends)
+                kind = _sniff(raw)
+                if kind in ("empty", "html"):
+                    raise _FetchError("the response is empty" if kind == "empty" else
+                                      "the server sent an HTML page, not the report", retry=kind == "empty")
+                if length is None:
+                    _check_line_end(raw, name)
+            except _FetchError as exc:
+                raise _FetchError(f"{name} ({url}): {exc}", retry=exc.retry) from None
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the same reports give the same bytes
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(raw, "rb") as src, zf.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst, _CHUNK)
+    return out
 
 
 def _ingest_one(
@@ -375,16 +439,17 @@ def _ingest_one(
     return FetchResult(src.key, target, True, digest, size, f"copied from {found}")
 
 
-def _commit(produced: Path, target: Path, relpath: str, key: str, *,
-            unannounced: bool = False) -> tuple[str, int, int | None]:
+def _commit(produced: Path, target: Path, relpath: str, key: str, *, unannounced: bool = False,
+            tolerance: float = ROW_TOLERANCE) -> tuple[str, int, int | None]:
     """Check ``produced`` (format, then the build's own reader and row count), hash it, move it onto ``target``.
 
     ``unannounced``: it was downloaded without a Content-Length, so a body cut short is told only by its end: a
-    CSV must then end its last line (one cut inside its last field keeps its field count). Returns the sha256,
-    the size and the data rows the reader found (None if the build does not read it).
+    CSV must then end its last line (one cut inside its last field keeps its field count). ``tolerance``: how far
+    the row count may be from the catalogued edition's. Returns the sha256, the size and the data rows the reader
+    found (None if the build does not read it).
     """
     _verify(produced, relpath)
-    rows = _check_schema(produced, key)
+    rows = _check_schema(produced, key, tolerance)
     if unannounced:
         _check_line_end(produced, relpath)
     digest, size = _sha256(produced)
@@ -392,13 +457,13 @@ def _commit(produced: Path, target: Path, relpath: str, key: str, *,
     return digest, size, rows
 
 
-def _check_schema(path: Path, key: str) -> int | None:
+def _check_schema(path: Path, key: str, tolerance: float = ROW_TOLERANCE) -> int | None:
     """Read ``path`` as the build would (:func:`geo.inputs.read_input`); a refusal is a :class:`_FetchError`."""
     from geo._errors import ValidationError
     from geo.inputs import read_input
 
     try:
-        df = read_input(key, path)
+        df = read_input(key, path, tolerance=tolerance)
     except ValidationError as exc:
         problems = "; ".join(p.render() for p in exc.problems) or str(exc)
         # a cut or garbled body may come right on a second try
@@ -584,7 +649,7 @@ def _get_json(url: str, timeout: float, ends: float | None = None) -> Any:
 # ---------------------------------------------------------------------------------------- ArcGIS
 
 
-def _fetch_arcgis(src: Source, url: str, temps: _TempFiles, timeout: float, report: _Report,
+def _fetch_arcgis(src: Source | _Job, url: str, temps: _TempFiles, timeout: float, report: _Report,
                   ends: float | None = None) -> Path:
     """Query a FeatureServer layer page by page and write it in the catalogue's form."""
     features = _arcgis_features(src.key, url.rstrip("/"), timeout, report, ends)
