@@ -223,15 +223,19 @@ def practice_map_label(atlas: Any) -> str:
     Parameters
     ----------
     atlas : geo.atlas.Atlas
-        The national atlas; its ``meta["registrations"]["label"]`` when the build recorded one.
+        The national atlas: the month it was loaded for (``meta["registration"]["title"]``), else a
+        ``meta["registrations"]["label"]``.
 
     Returns
     -------
     str
         The month in words; ``"July 2022"`` (the bundled map) for an atlas that does not say.
     """
-    reg = atlas.meta.get("registrations", {})
-    return str((reg.get("label") if isinstance(reg, dict) else None) or "July 2022")
+    for key, field in (("registration", "title"), ("registrations", "label")):
+        reg = atlas.meta.get(key)
+        if isinstance(reg, dict) and reg.get(field):
+            return str(reg[field])
+    return "July 2022"
 
 
 def qof_years(atlas: Any) -> list[str]:

@@ -29,8 +29,9 @@ def _raw(folder, year, group):
     return q[q["GROUP_CODE"] == group]
 
 
-def _members(folder, pcn):
-    m = pd.read_csv(folder / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str)
+def _members(folder, pcn, month="2022-07"):
+    name = {"2022-07": "gp-reg-pat-prac-map_2022-07.csv", "2026-07": "gp-reg-pat-prac-map_2026-07.zip"}[month]
+    m = pd.read_csv(folder / "gp" / name, dtype=str)
     return set(m.loc[m["PCN_CODE"] == pcn, "PRACTICE_CODE"])
 
 
@@ -129,6 +130,32 @@ def test_cli_prints_the_trend_as_csv(small_cli, small_data, capsys):
         code = main(["clinical", *argv])
         out, err = capsys.readouterr()
         assert code == 2 and out == "" and says in err, (argv, err)
+
+
+def test_july_2026_membership_is_used_for_every_year(small_cli, small_data, capsys):
+    # the atlas of July 2026: the PCN's practices of the July 2026 map (5 in Bradford City 4), in every QOF year
+    from geo.atlas import load
+
+    atlas = load(progress=False, registrations="2026-07")
+    assert clinical.practice_map_label(atlas) == "July 2026"
+    members = _members(small_data, PCN, "2026-07")
+    assert members == set(atlas.practices.loc[atlas.practices["pcn_code"] == PCN, "practice_code"])
+    assert members != _members(small_data, PCN)  # practices moved PCN between 2022 and 2026
+    t = clinical.qof_trend(atlas, "HYP", level="pcn", code=PCN)
+    _check_trend(t, small_data, "HYP", members)
+    assert t.loc[t["status"] == "available", "source"].str.contains("map of July 2026, the same for every").all()
+    s = clinical.summary(atlas, pcn=PCN)
+    assert s.attrs["practice_map"] == "July 2026" and s.attrs["qof_year"] == "2024-25"
+    hyp = s[s["measure"].str.startswith("Hypertension register")].iloc[0]
+    assert "practice → PCN map July 2026" in hyp["source"]
+    assert hyp["numerator"] == t.set_index("qof_year").loc["2024-25", "register"]
+
+    code = main(["clinical", "--pcn", PCN, "--trend", "HYP", "--registrations", "2026-07"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    df = pd.read_csv(io.StringIO(out), dtype={"qof_year": str}).set_index("qof_year")
+    assert df.loc["2024-25", "register"] == t.set_index("qof_year").loc["2024-25", "register"]
+    assert "practice → PCN map of July 2026, the same for every year" in err
 
 
 @pytest.mark.slow
