@@ -62,16 +62,18 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from geo.files import atomic_write, file_lock, move_into_place
-from geo.inputs import ROW_TOLERANCE
+from geo.inputs import NEWER_EDITION_TOLERANCE, ROW_TOLERANCE
 from geo.paths import raw_dir
 from geo.readers._common import expand_limit
 from geo.sources import SOURCES, Source, source_url
 
-__all__ = ["FetchResult", "ProgressCallback", "fetch", "format_results", "ingest"]
+__all__ = ["LANDING_PAGES", "RESOLVERS", "Edition", "FetchResult", "ProgressCallback", "Resolved", "check_latest",
+           "fetch", "fetch_latest", "format_results", "ingest", "landing_url", "resolve_latest"]
 
 ProgressCallback = Callable[[str, int, int | None], None]
 """``progress(key, done, total)``: bytes so far (features for ArcGIS layers); ``total`` None if unknown."""
@@ -264,6 +266,511 @@ def format_results(results: list[FetchResult]) -> str:
     failed = sum(not r.ok for r in results)
     lines.append(f"{len(results) - failed} ok, {failed} failed")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------- newest editions
+
+
+#: The publishers' own pages (and ODS's report API) the ``--latest`` resolvers read. ``CORE20_URL_<NAME>`` (name
+#: upper-cased, e.g. ``CORE20_URL_GP_REG_PAGE``) overrides one, as ``CORE20_URL_<KEY>`` does a catalogued file.
+LANDING_PAGES: dict[str, str] = {
+    "gp_reg_page": "https://digital.nhs.uk/data-and-information/publications/statistical/"
+                   "patients-registered-at-a-gp-practice",
+    "qof_page": "https://digital.nhs.uk/data-and-information/publications/statistical/"
+                "quality-and-outcomes-framework-achievement-prevalence-and-exceptions-data",
+    "ods_api": "https://www.odsdatasearchandexport.nhs.uk/api/getReport",
+}
+#: The resolvers, in the order they run, and the landing page each reads.
+RESOLVERS: dict[str, str] = {"gp_registrations": "gp_reg_page", "qof": "qof_page", "ods": "ods_api"}
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
+_MONTH_SLUG = re.compile(r"/(" + "|".join(_MONTH_NAMES) + r")-(\d{4})/?$")
+_YEAR_SLUG = re.compile(r"/(\d{4})-(\d{2})/?$")
+_MONTH_PAGES = 4  # month pages read for the newest practice map and quin-age (a placeholder page is skipped)
+_LSOA_PAGES = 6  # month pages read back for the newest LSOA-level file (published each quarter)
+_YEAR_PAGES = 3  # QOF year pages read for the newest raw-data zip
+_PAGE_LIMIT = 10_000_000  # bytes of a landing page read at most
+#: Which file of a month page is which kind (``geo.months.KINDS``), by its name.
+_GP_FILES = {
+    "map": re.compile(r"^gp-reg-pat-prac-map[\w.-]*\.(zip|csv)$"),
+    "quin_age": re.compile(r"^gp-reg-pat-prac-quin-age[\w.-]*\.(zip|csv)$"),
+    "lsoa": re.compile(r"^gp-reg-pat-prac-lsoa(?![\w.-]*-(?:fe)?male\.csv$)[\w.-]*\.(zip|csv)$"),
+}
+#: The catalogue key whose reader, columns and row count a newer edition of each kind must pass.
+_CHECK = {"map": "gp_reg_map", "quin_age": "gp_reg_quin_age", "lsoa": "gp_reg_lsoa", "qof": "qof_2223",
+          "epraccur": "epraccur", "epcn": "epcn"}
+_QOF_ZIP = re.compile(r"^qof[ _-]?(?:20)?(\d{2})-?(\d{2})(?!\d)[^/]*\.zip$")
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One file of the newest edition a resolver found on its publisher's page.
+
+    Attributes
+    ----------
+    resolver
+        ``gp_registrations``, ``qof`` or ``ods``.
+    kind
+        ``map``, ``quin_age``, ``lsoa`` (a registration month's files, :data:`geo.months.KINDS`), ``qof``,
+        ``epraccur`` or ``epcn``.
+    edition
+        ``YYYY-MM`` (a registration month; for the ODS reports, made on request, the month of the request) or
+        ``YYYY-YY`` (a QOF year).
+    title
+        The edition in words, e.g. ``July 2026`` or ``QOF 2024-25``.
+    url
+        The file to download (for ``epcn`` the first of its two reports).
+    relpath
+        Where it is saved in the raw-data folder (the names :func:`geo.months.discover` finds).
+    page
+        The page (or API) it was found on.
+    parts
+        ``(member, url)`` of reports saved together in one zip (the ODS ``epcn`` and ``epcncorepartnerdetails``).
+    """
+
+    resolver: str
+    kind: str
+    edition: str
+    title: str
+    url: str
+    relpath: str
+    page: str
+    parts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The manifest key: the kind's check key and the edition, e.g. ``gp_reg_map@2026-07``."""
+        return f"{_CHECK[self.kind]}@{self.edition}"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What one resolver found: the newest edition's files, or the one-line reason it could not tell.
+
+    Attributes
+    ----------
+    resolver
+        Its name (a key of :data:`RESOLVERS`).
+    page
+        The landing page or API it read.
+    editions
+        The files of the newest edition (empty on failure).
+    problem
+        None, or what went wrong, naming the page.
+    notes
+        Things worth saying that are not failures (a month page skipped, no LSOA-level file lately…).
+    """
+
+    resolver: str
+    page: str
+    editions: tuple[Edition, ...] = ()
+    problem: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def landing_url(name: str) -> str:
+    """Return the URL of a landing page of :data:`LANDING_PAGES`, honouring ``CORE20_URL_<NAME>``."""
+    return os.environ.get(f"CORE20_URL_{name.upper()}", LANDING_PAGES[name])
+
+
+def resolve_latest(names: list[str] | None = None, *, timeout: float = 60, retries: int = 2,
+                   deadline: float = 300.0, today: datetime | None = None) -> list[Resolved]:
+    """Read each publisher's own page (or API) and name the files of its newest edition.
+
+    Parameters
+    ----------
+    names
+        Resolvers to run (keys of :data:`RESOLVERS`); all if None.
+    timeout
+        Seconds to wait for a server to connect or send more data.
+    retries
+        Extra attempts at a page after a failure that might be transient.
+    deadline
+        Seconds allowed for each resolver's pages in all.
+    today
+        The date an ODS report is made on (now, UTC, if None).
+
+    Returns
+    -------
+    list[Resolved]
+        One per resolver. An unreachable publisher or a page of another shape gives ``problem`` (one line naming
+        the page); it never raises.
+
+    Raises
+    ------
+    ValueError
+        If a name is not a resolver.
+    """
+    names = _resolver_names(names)
+    out = []
+    for name in names:
+        page = landing_url(RESOLVERS[name])
+        ends = time.monotonic() + deadline
+        try:
+            if name == "gp_registrations":
+                out.append(_resolve_gp(page, timeout, retries, ends))
+            elif name == "qof":
+                out.append(_resolve_qof(page, timeout, retries, ends))
+            else:
+                out.append(_resolve_ods(page, today or datetime.now(UTC)))
+        except _FetchError as exc:
+            out.append(Resolved(name, page, problem=str(exc)))
+    return out
+
+
+def fetch_latest(
+    names: list[str] | None = None,
+    *,
+    dest: Path | None = None,
+    timeout: float = 60,
+    retries: int = 2,
+    progress: ProgressCallback | bool | None = True,
+    force: bool = False,
+    deadline: float = DEFAULT_DEADLINE,
+    today: datetime | None = None,
+) -> list[FetchResult]:
+    """Find the newest edition of each publisher's files (:func:`resolve_latest`) and download them into ``dest``.
+
+    Every file goes through the checks of :func:`fetch` (deadline, a complete body, the expansion caps, the
+    build's reader and the columns it needs), with a row count within :data:`geo.inputs.NEWER_EDITION_TOLERANCE`
+    of the catalogued edition's. A registration month's files are saved under the names :func:`geo.months.discover`
+    finds (``gp/gp-reg-pat-prac-map_YYYY-MM.zip``…), QOF's prevalence as ``gp/qof/QOF_YYYY-YY_PREVALENCE_YYYY.csv.gz``,
+    the ODS reports as ``gp/epraccur_YYYY-MM.csv.gz`` and ``gp/ePCN_YYYY-MM.zip`` (its two reports as served). The
+    manifest entry of each (key ``<kind>@<edition>``, e.g. ``gp_reg_map@2026-07``) records the edition, its title,
+    the resolver and the page it was found on.
+
+    Parameters
+    ----------
+    names
+        Resolvers to run (keys of :data:`RESOLVERS`); all if None.
+    dest, timeout, retries, progress, force, deadline
+        As for :func:`fetch`.
+    today
+        The date an ODS report is made on (now, UTC, if None).
+
+    Returns
+    -------
+    list[FetchResult]
+        One per file, and one failed result per resolver that could not tell (naming its page).
+    """
+    resolved = resolve_latest(names, timeout=timeout, retries=retries, deadline=min(deadline, 600.0), today=today)
+    dest = Path(dest) if dest is not None else raw_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    report, finish = _reporter(progress)
+    results: list[FetchResult] = []
+    with _locked(dest):
+        manifest = _read_manifest(dest)
+        for res in resolved:
+            if res.problem is not None:
+                results.append(FetchResult(res.resolver, dest, False, None, None,
+                                           f"{res.resolver}: {res.problem}"))
+                continue
+            for ed in res.editions:
+                record = (("edition", ed.edition), ("edition_title", ed.title), ("resolver", ed.resolver),
+                          ("kind", ed.kind), ("page", ed.page)) + ((("parts", dict(ed.parts)),) if ed.parts else ())
+                job = _Job(ed.key, ed.relpath, ed.url, _CHECK[ed.kind], tolerance=NEWER_EDITION_TOLERANCE,
+                           parts=ed.parts, record=record)
+                result = _fetch_job(job, dest, manifest, timeout, retries, force, report, deadline)
+                finish(job.key)
+                if result.ok:
+                    result = FetchResult(result.key, result.path, True, result.sha256, result.bytes,
+                                         f"{ed.title}: {result.message}")
+                    _write_manifest(dest, manifest)
+                results.append(result)
+    return results
+
+
+def check_latest(names: list[str] | None = None, *, timeout: float = 20.0, retries: int = 1,
+                 deadline: float = 120.0, today: datetime | None = None) -> list[str]:
+    """Say, per resolver, what its publisher has that is newer than what the atlas was built from.
+
+    The atlas's inputs are those of ``build.json`` in the atlas cache (its registration months under
+    ``registrations``, its other files under ``inputs``); the months already in the data folders are those of
+    :func:`geo.months.discover`. Nothing is downloaded but the publishers' pages (and the first bytes of an ODS
+    report, to see that the API answers).
+
+    Parameters
+    ----------
+    names
+        Resolvers to ask (keys of :data:`RESOLVERS`); all if None.
+    timeout, retries, deadline
+        As for :func:`resolve_latest`.
+    today
+        The date an ODS report would be made on (now, UTC, if None).
+
+    Returns
+    -------
+    list[str]
+        One line per resolver, ``<resolver>: <what is newer, or up to date>``; a publisher that cannot be
+        reached gives ``<resolver>: could not reach the publisher …`` naming the page.
+    """
+    from geo.months import discover, month_title
+
+    built = _atlas_build()
+    local = discover()
+    lines = []
+    for res in resolve_latest(names, timeout=timeout, retries=retries, deadline=deadline, today=today):
+        if res.problem is not None:
+            lines.append(f"{res.resolver}: {res.problem}")
+            continue
+        found = {e.kind: e for e in res.editions}
+        if res.resolver == "gp_registrations":
+            lines.append("gp_registrations: " + _gp_news(found, built, local, month_title))
+        elif res.resolver == "qof":
+            have = sorted(m.group(1) for v in built.get("inputs", {}).values()
+                          if (m := re.search(r"QOF_(\d{4}-\d{2})_", str(v.get("path", "")))))
+            new = found["qof"]
+            if not built:
+                lines.append(f"qof: {new.title} is the newest upstream (no atlas built yet)")
+            elif not have or new.edition > have[-1]:
+                lines.append(f"qof: newer upstream: {new.title} (atlas built from "
+                             f"{', '.join('QOF ' + h for h in have) or 'no QOF year'}); run python -m targeting "
+                             "fetch --latest qof")
+            else:
+                lines.append(f"qof: up to date: {new.title} is the newest upstream and the atlas has it")
+        else:
+            lines.append("ods: " + _ods_news(res, found, built, timeout, deadline))
+    return lines
+
+
+def _atlas_build() -> dict[str, Any]:
+    """The atlas's ``build.json`` (empty if there is none or it cannot be read)."""
+    from geo.paths import cache_dir
+
+    try:
+        data = json.loads((cache_dir() / "atlas" / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _atlas_months(built: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The registration months the atlas describes and the months its LSOA shares come from, oldest first."""
+    regs = built.get("registrations") if isinstance(built.get("registrations"), dict) else {}
+    months = {str(regs["base"])} if regs.get("base") else set()
+    lsoa = set(months)
+    for month, meta in (regs.get("months") or {}).items():
+        months.add(str(month))
+        if isinstance(meta, dict) and meta.get("lsoa_month"):
+            lsoa.add(str(meta["lsoa_month"]))
+    for key, kinds in (("gp_reg_map", (months,)), ("gp_reg_lsoa", (months, lsoa))):  # an atlas of one month
+        m = re.search(r"(\d{4}-\d{2})", Path(str((built.get("inputs") or {}).get(key, {}).get("path", ""))).name)
+        if m:
+            for into in kinds:
+                into.add(m.group(1))
+    return sorted(months), sorted(lsoa)
+
+
+def _gp_news(found: dict[str, Edition], built: dict[str, Any], local: dict[str, Any],
+             title: Callable[[str], str]) -> str:
+    """One line on the registration months: upstream, in the atlas, in the data folders."""
+    months, lsoa = _atlas_months(built)
+    here = sorted(m for m, f in local.items() if f.usable)
+    here_lsoa = sorted(m for m, f in local.items() if f.lsoa is not None)
+    new, new_lsoa = found["map"], found.get("lsoa")
+    parts = []
+    if months and new.edition <= months[-1]:
+        parts.append(f"up to date: {new.title} is the newest month upstream and the atlas has it")
+    else:
+        atlas = f"atlas built from {', '.join(title(m) for m in months)}" if months else "no atlas built yet"
+        then = ("found in the data folders, not yet built: run python -m targeting build" if new.edition in here
+                else "run python -m targeting fetch --latest gp_registrations")
+        parts.append(f"newer upstream: {new.title} practice map and list sizes ({atlas}; {then})")
+    if new_lsoa is None:
+        parts.append("no LSOA-level file on the newest month pages")
+    elif lsoa and new_lsoa.edition <= lsoa[-1]:
+        parts.append(f"LSOA-level file: {new_lsoa.title} upstream, the atlas has {title(lsoa[-1])}")
+    else:
+        where = " (found in the data folders)" if new_lsoa.edition in here_lsoa else ""
+        parts.append(f"newer LSOA-level file: {new_lsoa.title}{where}, the atlas's shares are "
+                     f"{title(lsoa[-1]) if lsoa else 'none'}")
+    parts.append(f"months in the data folders: {', '.join(here) or 'none'}")
+    return "; ".join(parts)
+
+
+def _ods_news(res: Resolved, found: dict[str, Edition], built: dict[str, Any], timeout: float,
+              deadline: float) -> str:
+    """One line on the ODS reports: does the API answer, and how old are the atlas's epraccur and ePCN."""
+    from geo.months import month_title
+
+    probe = found["epraccur"].url
+    try:
+        head = _get_body(probe, timeout, time.monotonic() + deadline, limit=16_384)
+    except _FetchError as exc:
+        return f"could not reach the publisher: {exc} — {probe}"
+    first = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
+    fields = next(csv.reader(first), []) if first else []
+    if len(fields) < 26:
+        return f"the API answers, but not with epraccur's 27 columns ({len(fields)} in its first line) — {probe}"
+    inputs = built.get("inputs") or {}
+    had = []
+    for key, name in (("epraccur", "epraccur"), ("epcn", "ePCN")):
+        m = re.search(r"_(\d{4}-\d{2})", Path(str(inputs.get(key, {}).get("path", ""))).name)
+        had.append(f"{name} {month_title(m.group(1))}" if m else f"{name} (none)")
+    return (f"reports are made on request: today's epraccur and ePCN ({found['epraccur'].title}) are newer than "
+            f"the atlas's ({', '.join(had)}); run python -m targeting fetch --latest ods")
+
+
+def _resolver_names(names: list[str] | None) -> list[str]:
+    if not names:
+        return list(RESOLVERS)
+    unknown = [n for n in names if n not in RESOLVERS]
+    if unknown:
+        raise ValueError(f"unknown resolver(s) {', '.join(unknown)}; known: {', '.join(RESOLVERS)}")
+    return list(dict.fromkeys(names))
+
+
+class _Links(HTMLParser):
+    """Collects the ``href`` of every ``<a>`` of a page, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs += [v.strip() for k, v in attrs if k == "href" and v and v.strip()]
+
+
+def _page_links(url: str, timeout: float, retries: int, ends: float) -> list[str]:
+    """The absolute URLs a page links to, read with retries; an unreachable page is a :class:`_FetchError`."""
+    attempt = 0
+    while True:
+        try:
+            body = _get_body(url, timeout, ends, limit=_PAGE_LIMIT)
+            break
+        except _FetchError as exc:
+            if exc.retry and attempt < retries and time.monotonic() < ends:
+                time.sleep(_BACKOFF * 2**attempt)
+                attempt += 1
+                continue
+            raise _FetchError(f"could not reach the publisher: {exc} — {url}") from None
+    parser = _Links()
+    try:
+        parser.feed(body.decode("utf-8", errors="replace"))
+        parser.close()
+    except Exception as exc:  # html.parser is lenient; anything it still raises is a page of another kind
+        raise _FetchError(f"{url} is not an HTML page ({type(exc).__name__}: {exc})") from None
+    return [urllib.parse.urljoin(url, h) for h in parser.hrefs]
+
+
+def _below(links: list[str], page: str, slug: re.Pattern[str]) -> dict[tuple[int, int], str]:
+    """Links to pages just below ``page`` whose last part matches ``slug``, by the two numbers it gives."""
+    base = urllib.parse.urlsplit(page).path.rstrip("/")
+    found: dict[tuple[int, int], str] = {}
+    for link in links:
+        path = urllib.parse.urlsplit(link).path
+        if not path.startswith(base + "/"):
+            continue
+        m = slug.search(path[len(base):])
+        if m is None or m.start() != 0:
+            continue
+        a, b = m.groups()
+        key = (int(b), _MONTH_NAMES.index(a) + 1) if a in _MONTH_NAMES else (int(a), int(b))
+        found.setdefault(key, urllib.parse.urldefrag(link).url)
+    return found
+
+
+def _file_name(url: str) -> str:
+    return PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name.lower()
+
+
+def _gp_files(links: list[str]) -> dict[str, str]:
+    """The map, quin-age and LSOA-level file links of a month page (LSOA 2021 preferred, then the zip)."""
+    out: dict[str, str] = {}
+    for kind, pattern in _GP_FILES.items():
+        hits = [u for u in dict.fromkeys(links) if pattern.match(_file_name(u))]
+        if kind == "lsoa":
+            hits.sort(key=lambda u: ("2021" not in _file_name(u), "2011" in _file_name(u),
+                                     not _file_name(u).endswith(".zip")))
+        if hits:
+            out[kind] = hits[0]
+    return out
+
+
+def _resolve_gp(page: str, timeout: float, retries: int, ends: float) -> Resolved:
+    """The newest month's practice map and quin-age, and the newest LSOA-level file, from the series page."""
+    from geo.months import month_relpath, month_title
+
+    months = _below(_page_links(page, timeout, retries, ends), page, _MONTH_SLUG)
+    if not months:
+        raise _FetchError(f"no link to a month's publication (…/patients-registered-at-a-gp-practice/<month>-<year>)"
+                          f" on {page}")
+    chosen: dict[str, tuple[str, str, str]] = {}  # kind -> (month, url, month page)
+    notes: list[str] = []
+    for i, (y, m) in enumerate(sorted(months, reverse=True)[:_LSOA_PAGES]):
+        if ("map" in chosen and "lsoa" in chosen) or (i >= _MONTH_PAGES and "map" not in chosen):
+            break
+        month, url = f"{y}-{m:02d}", months[(y, m)]
+        try:
+            files = _gp_files(_page_links(url, timeout, retries, ends))
+        except _FetchError as exc:
+            notes.append(f"{month_title(month)} skipped: {exc}")
+            continue
+        if "map" not in chosen:
+            if "map" in files and "quin_age" in files:
+                for kind in ("map", "quin_age"):
+                    chosen[kind] = (month, files[kind], url)
+            else:
+                notes.append(f"{month_title(month)} skipped: its page has no practice map and quin-age links yet")
+                continue
+        if "lsoa" not in chosen and "lsoa" in files:
+            chosen["lsoa"] = (month, files["lsoa"], url)
+    if "map" not in chosen:
+        raise _FetchError(f"none of the newest {_MONTH_PAGES} month pages linked from {page} has a practice map "
+                          "(gp-reg-pat-prac-map) and a quin-age file (gp-reg-pat-prac-quin-age); "
+                          + "; ".join(notes))
+    if "lsoa" not in chosen:
+        notes.append(f"no LSOA-level file (gp-reg-pat-prac-lsoa…) on the newest {_LSOA_PAGES} month pages")
+    editions = []
+    for kind, (month, url, where) in chosen.items():
+        served = _file_name(url)
+        ext = ".csv.gz" if kind == "lsoa" else ".csv" if served.endswith(".csv") else ".zip"
+        editions.append(Edition("gp_registrations", kind, month, month_title(month), url,
+                                month_relpath(kind, month, ext), where))
+    return Resolved("gp_registrations", page, tuple(editions), notes=tuple(notes))
+
+
+def _resolve_qof(page: str, timeout: float, retries: int, ends: float) -> Resolved:
+    """The newest year's raw-data zip (``QOF2425.zip``…) from QOF's series page."""
+    years = _below(_page_links(page, timeout, retries, ends), page, _YEAR_SLUG)
+    years = {k: v for k, v in years.items() if (k[0] + 1) % 100 == k[1]}  # 2024-25, not a date
+    if not years:
+        raise _FetchError(f"no link to a year's publication (…/<yyyy>-<yy>) on {page}")
+    notes: list[str] = []
+    for y, _ in sorted(years, reverse=True)[:_YEAR_PAGES]:
+        url = years[(y, (y + 1) % 100)]
+        label = f"{y}-{(y + 1) % 100:02d}"
+        try:
+            links = _page_links(url, timeout, retries, ends)
+        except _FetchError as exc:
+            notes.append(f"QOF {label} skipped: {exc}")
+            continue
+        for link in dict.fromkeys(links):
+            m = _QOF_ZIP.match(_file_name(link))
+            if m and int(m.group(1)) == y % 100 and int(m.group(2)) == (y + 1) % 100:
+                relpath = f"gp/qof/QOF_{label}_PREVALENCE_{m.group(1)}{m.group(2)}.csv.gz"
+                return Resolved("qof", page, (Edition("qof", "qof", label, f"QOF {label}", link, relpath, url),),
+                                notes=tuple(notes))
+        notes.append(f"QOF {label} skipped: its page has no raw-data zip (QOF{y % 100:02d}{(y + 1) % 100:02d}.zip)")
+    raise _FetchError(f"none of the newest {_YEAR_PAGES} year pages linked from {page} has a raw-data zip (QOFyyzz"
+                      ".zip); " + "; ".join(notes))
+
+
+def _resolve_ods(api: str, today: datetime) -> Resolved:
+    """ODS Data Search and Export makes its reports on request: today's epraccur and ePCN."""
+    from geo.months import month_title
+
+    month = today.strftime("%Y-%m")
+
+    def report(name: str) -> str:
+        return f"{api}{'&' if '?' in api else '?'}report={name}"
+
+    parts = (("epcn.csv", report("epcn")), ("epcncorepartnerdetails.csv", report("epcncorepartnerdetails")))
+    return Resolved("ods", api, (
+        Edition("ods", "epraccur", month, month_title(month), report("epraccur"), f"gp/epraccur_{month}.csv.gz", api),
+        Edition("ods", "epcn", month, month_title(month), parts[0][1], f"gp/ePCN_{month}.zip", api, parts),
+    ))
 
 
 # ------------------------------------------------------------------------------------ one source
@@ -495,11 +1002,12 @@ def _download(url: str, out: Path, timeout: float, on_chunk: Callable[[int, int 
 
 def _stream(
     url: str, sink: IO[bytes], timeout: float, on_chunk: Callable[[int, int | None], None] | None = None,
-    ends: float | None = None,
+    ends: float | None = None, limit: int | None = None,
 ) -> int | None:
     """Copy the body of ``url`` into ``sink``, mapping every failure to a :class:`_FetchError`.
 
-    Returns the length the server announced (Content-Length), or None if it announced none.
+    Returns the length the server announced (Content-Length), or None if it announced none. With ``limit`` it
+    stops once that many bytes have come (a look at the start of a report, or a page's links).
 
     ``ends`` is the :func:`time.monotonic` time the whole file must be done by; ``read1`` returns whatever has
     arrived, so a server dripping a byte at a time is caught by it, not only by the per-read ``timeout``.
@@ -529,6 +1037,8 @@ def _stream(
                 if ends is not None and time.monotonic() > ends:
                     raise _FetchError(f"not finished by the deadline ({done:,} bytes so far): the server is too "
                                       "slow or stalling")
+                if limit is not None and done >= limit:
+                    return total  # the start is all that is wanted
     except _FetchError:
         raise
     except Exception as exc:
@@ -632,12 +1142,18 @@ def _raise_fetch_error(exc: BaseException, done: int, total: int | None, timeout
     raise exc
 
 
+def _get_body(url: str, timeout: float, ends: float | None = None, limit: int | None = None) -> bytes:
+    """Return the body of ``url`` (its first ``limit`` bytes or so, with a limit), failures as :class:`_FetchError`."""
+    buf = io.BytesIO()
+    _stream(url, buf, timeout, None, ends, limit)
+    return buf.getvalue()
+
+
 def _get_json(url: str, timeout: float, ends: float | None = None) -> Any:
     """Return the JSON body of ``url``; an ArcGIS ``{"error": …}`` reply is a :class:`_FetchError`."""
-    buf = io.BytesIO()
-    _stream(url, buf, timeout, None, ends)
+    body = _get_body(url, timeout, ends)
     try:
-        data = json.loads(buf.getvalue())
+        data = json.loads(body)
     except ValueError as exc:
         raise _FetchError(f"the response is not JSON ({exc})", retry=True) from None
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
