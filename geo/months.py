@@ -23,8 +23,24 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["KINDS", "MonthFiles", "RegistrationMonth", "base_month", "default_month", "discover", "month_relpath",
-           "month_title", "parse_month", "select", "usable_months"]
+__all__ = [
+    "KINDS",
+    "WRITTEN_FOR",
+    "MonthFiles",
+    "RegistrationMonth",
+    "base_month",
+    "default_month",
+    "discover",
+    "month_relpath",
+    "month_title",
+    "parse_month",
+    "select",
+    "usable_months",
+]
+
+#: The month the tool's source lines and messages name, replaced by each atlas's own
+#: (:meth:`RegistrationMonth.relabel`).
+WRITTEN_FOR = "July 2022"
 
 #: The month chosen for this process by the command line (``--registrations``); see :func:`select`.
 _selected: str | None = None
@@ -202,8 +218,16 @@ class RegistrationMonth:
 
     @property
     def label(self) -> str:
-        """The month for a source line: ``July 2022``, or ``July 2026 (where patients live: July 2022 shares)``."""
-        return f"{self.title} (where patients live: {self.lsoa_title} shares)" if self.scaled else self.title
+        """The month for a source line: ``July 2022``, or ``July 2026 with July 2022 LSOA shares``."""
+        return f"{self.title} with {self.lsoa_title} LSOA shares" if self.scaled else self.title
+
+    def relabel(self, text: str) -> str:
+        """``text`` with the month it was written for (:data:`WRITTEN_FOR`) replaced by :attr:`label`.
+
+        Source lines and messages are written once, naming July 2022; this makes them state this atlas's months
+        (unchanged for July 2022 itself, so its outputs stay byte for byte what they were).
+        """
+        return text.replace(WRITTEN_FOR, self.label) if self.label != WRITTEN_FOR else text
 
     @property
     def statement(self) -> str:

@@ -372,4 +372,4 @@ def change_table(atlas, icb: str | pd.Series, *, level: str = "lsoa") -> pd.Data
         out = icb_change(atlas, row)
     else:
         raise ValueError(f"level must be lsoa, pcn or icb, not {level!r}")
-    return out.assign(source=SOURCE)
+    return out.assign(source=atlas.month.relabel(SOURCE))

@@ -124,7 +124,7 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     pcn = pcn_profiles(atlas, imd=imd, icb=row["icb_code_nhs"], plus_rules=plus_rules)
     prac = practice_profiles(atlas, imd=imd, icb=row["icb_code_nhs"], plus_rules=plus_rules)
     if pcn.empty:
-        raise LookupError(f"No PCN in {row['icb_name']} in the July 2022 practice → PCN map")
+        raise LookupError(atlas.month.relabel(f"No PCN in {row['icb_name']} in the July 2022 practice → PCN map"))
     pcn["minority_patients"] = pcn["pct_minority"] / 100 * pcn["patients_known_lsoa"]
     prac["minority_patients"] = prac["pct_minority"] / 100 * prac["patients_known_lsoa"]
     summary: dict = {"metric": metric, "icb_code": row["icb_code"], "icb_code_nhs": row["icb_code_nhs"],
@@ -143,7 +143,7 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         eng_v = float(eq["prevalence_pct"])
         yr = eq["qof_year"]
         summary.update(label=f"QOF {group} recorded prevalence, {yr} (% of list {eq['list_type']})", unit="%",
-                       source=f"NHS Digital QOF {yr} prevalence; practice → PCN map July 2022")
+                       source=atlas.month.relabel(f"NHS Digital QOF {yr} prevalence; practice → PCN map July 2022"))
         xq = qof_prevalence(atlas, group, qof_year, level="practice").set_index("code")
         pr = xq.reindex(prac["practice_code"])
         summary["sii"] = _sii(pr["register"].fillna(0), pr["list_size"].fillna(0), deciles, k, seed)
@@ -152,8 +152,8 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         den = pcn[den_col].to_numpy(dtype=float)
         ed = atlas.edition(imd)
         summary.update(label=label, unit="%" if num_col else "score",
-                       source=f"NHS Digital GP registrations by LSOA, July 2022 ({ed.lsoa_label}); {ed.title}; "
-                              "Census 2021")
+                       source=atlas.month.relabel(f"NHS Digital GP registrations by LSOA, July 2022 "
+                                                  f"({ed.lsoa_label}); {ed.title}; Census 2021"))
         if metric == "core20_change_pp":
             proportion = False
             change = _change_columns(atlas, row, pcn, summary)
@@ -222,8 +222,9 @@ def _change_columns(atlas, row: pd.Series, pcn: pd.DataFrame, summary: dict) -> 
     p25 = pcn_profiles(atlas, imd=2025, icb=row["icb_code_nhs"])
     summary.update(
         label=METRICS["core20_change_pp"][2], unit="percentage points",
-        source="IoD 2019 (LSOA 2011) and IoD 2025 (LSOA 2021), MHCLG; NHS Digital GP registrations by LSOA, "
-               "July 2022 (as published on LSOA 2011 for 2019, apportioned to LSOA 2021 for 2025)",
+        source=atlas.month.relabel("IoD 2019 (LSOA 2011) and IoD 2025 (LSOA 2021), MHCLG; NHS Digital GP "
+                                   "registrations by LSOA, July 2022 (as published on LSOA 2011 for 2019, "
+                                   "apportioned to LSOA 2021 for 2025)"),
         sii=None, sii_note="not computed: the change is defined by the deprivation indices that order the practices, "
                            "and a difference of the same patients classified twice has no sampling interval")
     out = {"num": (ch["core20_patients_2025"] - ch["core20_patients_2019"]).to_numpy(dtype=float),

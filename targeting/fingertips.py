@@ -480,12 +480,13 @@ def to_upload(ind: FingertipsIndicator, atlas: Any) -> Any:
     data["rate"] = data["numerator"] / data["denominator"].where(data["denominator"] > 0) * 100
     bad = p[~known.to_numpy()]
     invalid = pd.DataFrame({"row": bad["row"], "code": bad["code"],
-                            "reason": "not a practice in the July 2022 GP registrations (closed, merged or new)"})
+                            "reason": atlas.month.relabel("not a practice in the July 2022 GP registrations "
+                                                          "(closed, merged or new)")})
     blank = ind.practices[ind.practices["value"].isna()]
     invalid = pd.concat([invalid, pd.DataFrame({"row": blank["row"], "code": blank["code"],
                                                 "reason": "no value in the file: " + blank["value_note"].where(
                                                     blank["value_note"].ne(""), "blank")})], ignore_index=True)
-    return Upload("practice", "GP practice (July 2022)", data.reset_index(drop=True),
+    return Upload("practice", atlas.month.relabel("GP practice (July 2022)"), data.reset_index(drop=True),
                   invalid.sort_values("row").reset_index(drop=True),
                   {"code": "Area Code", "numerator": "Count", "denominator": "Denominator"}, ind.filename)
 

@@ -129,7 +129,7 @@ def footprint_polygons(atlas, *, imd: int = 2025, icb: str | None = None) -> gpd
         rows.append({"pcn_code": code, "pcn_name": first["pcn_name"], "icb_code": first["icb_code"],
                      "icb_code_nhs": first["icb_code_nhs"], "lsoas": len(grp),
                      "patients": float(grp["patients"].sum()), "median_share": float(grp["share"].median()),
-                     "label": f"{FOOTPRINT_LABEL}, {ed.lsoa_label}", "geometry": geom})
+                     "label": atlas.month.relabel(f"{FOOTPRINT_LABEL}, {ed.lsoa_label}"), "geometry": geom})
     cols = ["pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "lsoas", "patients", "median_share", "label",
             "geometry"]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs="EPSG:4326")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geo.editions import Edition
+from geo.months import RegistrationMonth
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -323,7 +324,8 @@ def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules:
         note="PLUS groups are chosen locally; a PLUS flag marks where a community lives, not a verdict on it."))
     layers.insert(4, core20_change_layer(lsoas))
     if gaps:
-        layers.extend(_gap_layers(lsoas, register, gap_tables or national_gaps(atlas, register)))
+        layers.extend(_gap_layers(lsoas, register, gap_tables or national_gaps(atlas, register),
+                                  month=atlas.month))
     return layers
 
 
@@ -335,15 +337,17 @@ def national_gaps(atlas: Any, register: str = "HYP") -> tuple[pd.DataFrame, pd.D
             lsoa_detection_gap(atlas, register=register, imd=2025).set_index("lsoa_code"))
 
 
-def _gap_layers(lsoas: pd.DataFrame, register: str, tables: tuple[pd.DataFrame, pd.DataFrame]) -> list[MapLayer]:
+def _gap_layers(lsoas: pd.DataFrame, register: str, tables: tuple[pd.DataFrame, pd.DataFrame], *,
+                month: RegistrationMonth) -> list[MapLayer]:
     out = []
     codes = lsoas["lsoa_code"]
     reg = tables[0].reindex(codes)
     out.append(value_layer(
         "reg_gap", "Registration gap: registered patients vs residents", (reg["relative_ratio"].to_numpy() - 1) * 100,
         units="% above (+) or below (−) the registered patients the national ratio predicts from Census residents",
-        source="NHS Digital patients registered at a GP practice (July 2022) and ONS Census 2021",
-        vintage="July 2022 registrations, March 2021 residents", group="Gaps", diverging=True, decimals=0,
+        source=month.relabel("NHS Digital patients registered at a GP practice (July 2022) and ONS Census 2021"),
+        vintage=month.relabel("July 2022 registrations, March 2021 residents"), group="Gaps", diverging=True,
+        decimals=0,
         note="Lists are inflated (people who moved or died stay registered for a while); below zero can mean "
              "people living here who are not registered."))
     det = tables[1].reindex(codes)
@@ -351,7 +355,7 @@ def _gap_layers(lsoas: pd.DataFrame, register: str, tables: tuple[pd.DataFrame, 
         f"det_gap_{register.lower()}", f"Detection gap: people likely undiagnosed ({register})",
         det["expected_undiagnosed"].to_numpy(), units="people (estimated, shared out by where patients live)",
         source="QOF 2022-23 registers (NHS Digital) against expected prevalence (PHE 2016 estimates for HYP)",
-        vintage="QOF 2022-23; registrations July 2022", group="Gaps", decimals=0,
+        vintage=month.relabel("QOF 2022-23; registrations July 2022"), group="Gaps", decimals=0,
         note="A modelled estimate per practice, apportioned to LSOAs by where its patients live."))
     return out
 

@@ -547,7 +547,8 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     pieces["core20_households"] = pieces["piece"].map(core_hh).fillna(0).astype("int64")
     plan = OutreachPlan(area=area, lsoas=lsoas, patches=patches, connectors=conn, settings=settings,
                         months_to_cover=mtc, adjacency=adjacency.reset_index(drop=True),
-                        sources=[s.format(imd=imd, geo=atlas.edition(imd).on_lsoa21, postcode_method=method)
+                        sources=[atlas.month.relabel(s.format(imd=imd, geo=atlas.edition(imd).on_lsoa21,
+                                                                      postcode_method=method))
                                  for s in _SOURCES] + list(hc.sources),
                         rounds=rounds, pieces=pieces, workers_needed=dict(rp.rounds_needed))
     plan.warnings = _order_warnings(plan)

@@ -87,7 +87,8 @@ def gap_table(atlas: Any, *, pcn: str | None = None, practice: str | None = None
         code = str(pcn).strip().upper()
         members = pr.loc[pr["pcn_code"] == code, "practice_code"].tolist()
         if not members:
-            raise LookupError(f"No practice belongs to PCN '{code}' in the July 2022 practice → PCN map.")
+            raise LookupError(atlas.month.relabel(f"No practice belongs to PCN '{code}' in the July 2022 practice "
+                                                  "→ PCN map."))
         icb_nhs = pr.loc[pr["pcn_code"] == code, "icb_code_nhs"].mode().iloc[0]
     every = practice_gaps(atlas, imd=imd)
     in_icb = every[every["practice_code"].isin(pr.loc[pr["icb_code_nhs"] == icb_nhs, "practice_code"])]
@@ -150,8 +151,8 @@ def _footprint_rows(atlas: Any, pcn: str, icb_nhs: str, imd: int) -> list[dict[s
     v, lo, hi = rel(codes)
     return [_row("Registration gap of the indicative footprint", v, lo, hi, rel(icb_codes)[0], 0.0,
                  "% above (+) or below (−) the registered patients England's ratio predicts from residents",
-                 "July 2022 registrations against Census 2021 residents; lists are inflated, so below 0 can "
-                 "mean unregistered residents")]
+                 atlas.month.relabel("July 2022 registrations against Census 2021 residents; lists are inflated, "
+                                     "so below 0 can mean unregistered residents"))]
 
 
 def _access_rows(atlas: Any, pcn: str, icb_nhs: str, imd: int) -> list[dict[str, Any]]:

@@ -261,14 +261,14 @@ def _index(atlas: Any, icbs: list[str]) -> dict[str, Any]:
     return {"icb": icb, "icb_name": names, "pcn": pcns}
 
 
-def _csv_texts(table: pd.DataFrame, imd: int) -> dict[str, dict[str, str]]:
+def _csv_texts(table: pd.DataFrame, imd: int, month: Any) -> dict[str, dict[str, str]]:
     """What ``pcns --icb X --imd …`` prints with the default settings, for every ICB.
 
     ``table`` is :func:`finished_profiles` of every PCN with the default settings.
     """
     from targeting.commands.profiles import default_csv
 
-    return {"pcns": {str(nhs): default_csv(t.reset_index(drop=True), imd)
+    return {"pcns": {str(nhs): default_csv(t.reset_index(drop=True), imd, month=month)
                      for nhs, t in table.groupby("icb_code_nhs", sort=True)}}
 
 
@@ -287,7 +287,8 @@ def _icb_maps(icb: str) -> tuple[str, dict[int, str]]:
     pcns = sorted(set(atlas.pcns.loc[atlas.pcns["icb_code_nhs"] == icb, "pcn_code"]) - {"U"})
     pr = atlas.practices[atlas.practices["pcn_code"].isin(pcns)]
     by_pcn = dict(list(pr.groupby("pcn_code", sort=False)))
-    own = {code: practices_overlay(by_pcn.get(code)) for code in pcns}  # None for a PCN with no practices
+    # None for a PCN with no practices
+    own = {code: practices_overlay(by_pcn.get(code), month=atlas.month.label) for code in pcns}
     out = {}
     for imd in (2025, 2019):
         parts = icb_parts(atlas, icb, imd=imd, gap_tables=_JOB["gaps"], topology=topo)
@@ -339,7 +340,7 @@ def _build_answers(atlas: Any, target: Path, t0: float, *, progress: bool) -> No
             for imd in (2025, 2019):
                 pcns = finished_profiles(atlas, "pcns", imd=imd)
                 pcns.to_parquet(tmp / f"pcns_{imd}.parquet", index=False)
-                (tmp / f"csv_{imd}.json").write_text(json.dumps(_csv_texts(pcns, imd)))
+                (tmp / f"csv_{imd}.json").write_text(json.dumps(_csv_texts(pcns, imd, atlas.month)))
                 finished_profiles(atlas, "practices", imd=imd).to_parquet(tmp / f"practices_{imd}.parquet",
                                                                           index=False)
             (tmp / "maps" / "pcn_bounds.json").write_text(json.dumps(_pcn_bounds(atlas)))

@@ -315,7 +315,8 @@ def practice_profiles(
     if pcn_code is not None:
         pc = str(pcn_code).strip().upper()
         if not (out["pcn_code"] == pc).any():
-            raise LookupError(f"No practice belongs to PCN '{pcn_code}' in the July 2022 practice → PCN map")
+            raise LookupError(atlas.month.relabel(f"No practice belongs to PCN '{pcn_code}' in the July 2022 "
+                                                  "practice → PCN map"))
         mask &= out["pcn_code"] == pc
     if icb is not None:
         row = resolve_icb(atlas, icb)

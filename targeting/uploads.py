@@ -297,7 +297,7 @@ def read_upload(
         pattern = _LSOA_RE
     else:
         names = atlas.practices.set_index("practice_code")["practice_name"].to_dict()
-        other, geography, pattern = set(), "GP practice (July 2022)", _PRACTICE_RE
+        other, geography, pattern = set(), atlas.month.relabel("GP practice (July 2022)"), _PRACTICE_RE
 
     good, bad, seen = [], [], {}
     for i, (r, code) in enumerate(zip(body, codes, strict=True)):

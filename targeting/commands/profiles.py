@@ -68,14 +68,16 @@ def _plus_rules(path: str | None, atlas):
     return (LsoaListRule.across_vintages(codes, atlas.lsoa_bridge, label=f"on the list {path}"),)
 
 
-def _source(imd: int, plus_rules) -> str:
+def _source(imd: int, plus_rules, month=None) -> str:
+    """The source line of a profile table; ``month`` (a :class:`geo.months.RegistrationMonth`) names its months."""
     from geo.editions import Edition
     from targeting.plus import describe_rules
 
     ed = Edition.of(imd)
-    return (f"NHS Digital GP registrations by LSOA and practice→PCN map, July 2022 ({ed.lsoa_label}); "
+    text = (f"NHS Digital GP registrations by LSOA and practice→PCN map, July 2022 ({ed.lsoa_label}); "
             f"{ed.title} (MHCLG); "
             f"Census 2021 (ONS); PLUS = {describe_rules(plus_rules)}; OGL v3")
+    return month.relabel(text) if month is not None else text
 
 
 def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
@@ -156,11 +158,11 @@ def _profiles(args: argparse.Namespace, kind: str, *, icb: str | None = None, pc
     if table is None:
         table = finished_profiles(atlas, kind, imd=args.imd, icb=icb, pcn_code=pcn, plus_rules=rules,
                                   gaps=not args.no_gaps)
-    sys.stdout.write(default_csv(table, args.imd, rules))
+    sys.stdout.write(default_csv(table, args.imd, rules, month=atlas.month))
     return 0
 
 
-def default_csv(table: pd.DataFrame, imd: int, rules=None) -> str:
+def default_csv(table: pd.DataFrame, imd: int, rules=None, *, month=None) -> str:
     """The profiles as ``pcns`` and ``practices`` print them: suppressed if from the user's list, with the source."""
     import io
 
@@ -170,7 +172,7 @@ def default_csv(table: pd.DataFrame, imd: int, rules=None) -> str:
     for col in ("pcn_name", "practice_name"):  # the names the app shows, not NHS Digital's upper case
         if col in table:
             table[col] = table[col].map(lambda v: display_name(v) if isinstance(v, str) else v)
-    table["source"] = _source(imd, rules)
+    table["source"] = _source(imd, rules, month)
     out = io.StringIO()
     write_table(table, out=out)
     return out.getvalue()

@@ -89,7 +89,8 @@ def _fingertips(args: argparse.Namespace, data: bytes, atlas) -> int:
         print(f"note: {note}", file=sys.stderr)
     icbs = file_icbs(ind, atlas)
     if icbs.empty:
-        raise LookupError(f"{args.file.name}: none of the practices is in an English ICB of July 2022")
+        raise LookupError(atlas.month.relabel(f"{args.file.name}: none of the practices is in an English ICB of "
+                                              "July 2022"))
     icb = str(resolve_icb(atlas, args.icb)["icb_code_nhs"]) if args.icb else str(icbs.index[0])
     rule = RULES[args.rule]
     pcns = fingertips_pcn_table(ind, atlas, icb, rule=rule)

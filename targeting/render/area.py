@@ -66,7 +66,7 @@ def icb_parts(atlas: Any, icb_nhs: str, *, imd: int = 2025, plus_rules: Any = No
                          gap_tables=gap_tables)
     practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
     return payload_parts(lsoas, layers, imd=imd, practices=practices, footprints=_footprints(atlas, icb_nhs, imd),
-                         bounds=bounds, show=("core20",), topology=topology)
+                         bounds=bounds, show=("core20",), topology=topology, month=atlas.month.label)
 
 
 def _footprints(atlas: Any, icb_nhs: str, imd: int) -> pd.DataFrame:
@@ -133,7 +133,7 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
             bounds = area_lsoas(_with_geometry(atlas), kind, code)[1]
         stored = parts.get("pcn_practices") or {}
         practices = None if kind != "pcn" else stored[code] if code in stored else practices_overlay(
-            atlas.practices[atlas.practices["pcn_code"] == code])
+            atlas.practices[atlas.practices["pcn_code"] == code], month=atlas.month.label)
         own = None
         if kind == "practice":
             hit = atlas.practices.loc[atlas.practices["practice_code"] == code, "pcn_code"].dropna()
@@ -169,7 +169,7 @@ def _computed(atlas: Any, kind: str, code: str, *, imd: int, plus_rules: Any, pl
     practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
     practices = practices[practices["pcn_code"].isin(_lad_pcns(atlas, code))]
     payload = map_payload(lsoas, layers, imd=imd, practices=practices, footprints=_footprints(atlas, icb_nhs, imd),
-                          bounds=bounds, show=["core20"], initial=initial)
+                          bounds=bounds, show=["core20"], initial=initial, month=atlas.month.label)
     return AreaMap(payload, name, f"Core20PLUS map: {name}")
 
 
@@ -208,7 +208,8 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
     t = plan.lsoas
     imd = int(plan.settings.get("imd", 2025)) if hasattr(plan, "settings") else 2025
     lsoas = atlas.lsoa21.set_index("lsoa_code").loc[list(t["lsoa_code"])].reset_index()
-    src = "Outreach plan from IoD, Census 2021, NHS Digital registrations (July 2022) and QOF 2022-23"
+    src = atlas.month.relabel("Outreach plan from IoD, Census 2021, NHS Digital registrations (July 2022) and "
+                              "QOF 2022-23")
     w = plan.settings.get("weights", "")
     w = ", ".join(f"{k} {v:g}" for k, v in w.items()) if isinstance(w, dict) else str(w)
     order = plan.settings.get("order") if hasattr(plan, "settings") else None
@@ -241,7 +242,7 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
     practices = atlas.practices[atlas.practices["practice_code"].isin(pcodes)
                                 & (atlas.practices["icb_code_nhs"] == lsoas["icb_code_nhs"].mode().iloc[0])]
     return map_payload(lsoas, layers, initial=initial, imd=imd, practices=practices, patches=pg,
-                       show=("patches",))
+                       show=("patches",), month=atlas.month.label)
 
 
 def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025, rule: Any = None,
@@ -280,4 +281,4 @@ def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025
     play = value_layer("upload", f"{label} (%)", vals, units="%", source=src, vintage="as uploaded",
                        group="Your data", note=note)
     return map_payload(lsoas, standard_layers(lsoas), imd=imd, practices=practices, practice_values=play,
-                       show=("core20", "practices"))
+                       show=("core20", "practices"), month=atlas.month.label)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from geo.editions import Edition
+from geo.months import WRITTEN_FOR
 from targeting.maps import _PATTERN_CSS, NO_DATA, OKABE_ITO, MapLayer, _fmt
 from targeting.render._pack import pack, pack_values
 from targeting.render.parts import ATTRIBUTION, join_parts, script_json
@@ -201,8 +202,12 @@ def _points(cols: dict[str, list[Any]]) -> list[list[Any]]:
     return out
 
 
-def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None = None) -> str | None:
-    """Practices as clustered markers coloured by PCN, or by a user's values (see :func:`map_payload`)."""
+def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None = None, *,
+                      month: str = WRITTEN_FOR) -> str | None:
+    """Practices as clustered markers coloured by PCN, or by a user's values (see :func:`map_payload`).
+
+    ``month`` names the registration month of the practices and their PCNs (``atlas.month.label``).
+    """
     if practices is None or not len(practices):
         return None
     # plain lists of the columns drawn (this runs once per PCN at build: no frame is built)
@@ -212,7 +217,7 @@ def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None 
     if practice_values is None:
         colour = {c: i % len(OKABE_ITO) for i, c in enumerate(pcns)}
         cls, txt = [colour[str(c)] for c in col["pcn_code"]], [""] * len(practices)
-        pal, label, legend = list(OKABE_ITO), "GP practices, coloured by PCN (July 2022)", ""
+        pal, label, legend = list(OKABE_ITO), f"GP practices, coloured by PCN ({month})", ""
     else:
         if len(practice_values.values) != len(practices):
             raise ValueError("practice_values must have one value per practice")
@@ -243,6 +248,7 @@ def payload_parts(
     show: Sequence[str] = ("core20",),
     practice_values: MapLayer | None = None,
     topology: Topology | None = None,
+    month: str = WRITTEN_FOR,
 ) -> dict[str, Any]:
     """The parts of the map's payload: JSON texts, joined by :func:`join_parts` (see :func:`map_payload`).
 
@@ -258,7 +264,8 @@ def payload_parts(
         IMD edition of the Core20 outline and the tooltip's Core20 line.
     practices
         Optional practices with ``lat``, ``lon``, ``practice_code``, ``practice_name``, ``pcn_code``, ``pcn_name``,
-        ``list_size`` (July 2022): clustered markers coloured by PCN.
+        ``list_size`` (of the registration month ``month``, e.g. ``atlas.month.label``): clustered markers
+        coloured by PCN.
     footprints
         Optional indicative PCN footprints: one row per LSOA with ``pcn_code``, ``pcn_name`` and the LSOA's
         ``geometry_web`` (any LSOA vintage); each PCN's outline is drawn.
@@ -274,6 +281,8 @@ def payload_parts(
         classes instead of by PCN, their tooltips show its value, and its legend is added to the map's legend.
     topology
         The LSOAs' topology if it was already built (:func:`targeting.render.topology.build_topology`).
+    month
+        The registration month the practices and their PCNs are of, in words (``atlas.month.label``).
     """
     if not layers:
         raise ValueError("a map needs at least one layer")
@@ -293,7 +302,7 @@ def payload_parts(
     if core.any():
         lines = _lines(topo, list(core), {True: {}})
         overlays["core20"] = script_json({"label": f"Core20 outline (IMD {imd} deciles 1–2)", "lines": lines})
-    pts = practices_overlay(practices, practice_values) if practices is not None else None
+    pts = practices_overlay(practices, practice_values, month=month) if practices is not None else None
     if pts is not None:
         overlays["practices"] = pts
     if footprints is not None and len(footprints):
