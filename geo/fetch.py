@@ -286,8 +286,8 @@ _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", 
                 "november", "december")
 _MONTH_SLUG = re.compile(r"/(" + "|".join(_MONTH_NAMES) + r")-(\d{4})/?$")
 _YEAR_SLUG = re.compile(r"/(\d{4})-(\d{2})/?$")
-_MONTH_PAGES = 4  # month pages read for the newest practice map and quin-age (a placeholder page is skipped)
-_LSOA_PAGES = 6  # month pages read back for the newest LSOA-level file (published each quarter)
+_MONTH_PAGES = 6  # month pages read for the newest practice map and quin-age (a placeholder page is skipped)
+_LSOA_PAGES = 9  # month pages read back for the newest LSOA-level file (published each quarter)
 _YEAR_PAGES = 3  # QOF year pages read for the newest raw-data zip
 _PAGE_LIMIT = 10_000_000  # bytes of a landing page read at most
 #: Which file of a month page is which kind (``geo.months.KINDS``), by its name.
@@ -408,7 +408,7 @@ def resolve_latest(names: list[str] | None = None, *, timeout: float = 60, retri
         ends = time.monotonic() + deadline
         try:
             if name == "gp_registrations":
-                out.append(_resolve_gp(page, timeout, retries, ends))
+                out.append(_resolve_gp(page, timeout, retries, ends, today or datetime.now(UTC)))
             elif name == "qof":
                 out.append(_resolve_qof(page, timeout, retries, ends))
             else:
@@ -621,15 +621,30 @@ def _resolver_names(names: list[str] | None) -> list[str]:
 
 
 class _Links(HTMLParser):
-    """Collects the ``href`` of every ``<a>`` of a page, in order."""
+    """Collects the ``href`` of every ``<a>`` of a page, in order, but those of its upcoming publications.
+
+    A digital.nhs.uk series page lists its next publications, not yet out, as links too, in an element marked
+    ``data-uipath="ps.series.publications-list.upcoming"`` (the site's series template); they are passed over.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.hrefs: list[str] = []
+        self._skip: tuple[str, int] | None = None  # (tag, depth) of the upcoming list being passed over
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
+        if self._skip is not None:
+            if tag == self._skip[0]:
+                self._skip = (tag, self._skip[1] + 1)
+            return
+        if any(k == "data-uipath" and v and "upcoming" in v for k, v in attrs):
+            self._skip = (tag, 1)
+        elif tag == "a":
             self.hrefs += [v.strip() for k, v in attrs if k == "href" and v and v.strip()]
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip is not None and tag == self._skip[0]:
+            self._skip = None if self._skip[1] == 1 else (tag, self._skip[1] - 1)
 
 
 def _page_links(url: str, timeout: float, retries: int, ends: float) -> list[str]:
@@ -688,11 +703,12 @@ def _gp_files(links: list[str]) -> dict[str, str]:
     return out
 
 
-def _resolve_gp(page: str, timeout: float, retries: int, ends: float) -> Resolved:
+def _resolve_gp(page: str, timeout: float, retries: int, ends: float, today: datetime) -> Resolved:
     """The newest month's practice map and quin-age, and the newest LSOA-level file, from the series page."""
     from geo.months import month_relpath, month_title
 
     months = _below(_page_links(page, timeout, retries, ends), page, _MONTH_SLUG)
+    months = {k: v for k, v in months.items() if k <= (today.year, today.month)}  # no month to come
     if not months:
         raise _FetchError(f"no link to a month's publication (…/patients-registered-at-a-gp-practice/<month>-<year>)"
                           f" on {page}")

@@ -39,6 +39,9 @@ _PRACTICE_RE = re.compile(r"^[A-Z0-9]{5,6}$")
 #: vintage, files up to 2024), ``CLOSED`` (an invalid postcode, files from PDS since April 2024) and ``EMPTY``
 #: (no postcode). The rows are kept; the tool counts their patients as unknown-LSOA patients.
 UNKNOWN_LSOA = ("NO2011", "NO2021", "CLOSED", "EMPTY", "UNKNOWN", "NULL")
+#: Small areas of Scotland (data zones, ``S01…``) and Northern Ireland (``N…``) where a few patients of English
+#: practices live: kept as rows like Welsh LSOAs, outside England and not unknown.
+_OTHER_UK_AREA = re.compile(r"^[SN]\d{8}$")
 
 
 def read_gp_registrations(path: str | Path) -> pd.DataFrame:
@@ -57,8 +60,9 @@ def read_gp_registrations(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``practice_code``, ``practice_name``, ``lsoa_code`` (an LSOA code, or one of the pseudo-codes of
-        :data:`UNKNOWN_LSOA` such as ``CLOSED``, kept as rows) and ``patients`` (int).
+        ``practice_code``, ``practice_name``, ``lsoa_code`` (an LSOA code, one of the pseudo-codes of
+        :data:`UNKNOWN_LSOA` such as ``CLOSED``, kept as rows, or a Scottish or Northern Irish small area) and
+        ``patients`` (int).
         :func:`unknown_lsoa_patients` gives the patients under each pseudo-code, for the build's report.
 
     Raises
@@ -85,7 +89,7 @@ def read_gp_registrations(path: str | Path) -> pd.DataFrame:
     if "lsoa_code" in df:
         df["lsoa_code"] = df["lsoa_code"].str.strip().str.upper()
         s = df["lsoa_code"]
-        bad = ~s.str.match(LSOA_RE) & ~s.isin(UNKNOWN_LSOA) & ~s.str.match(r"^NO\d{4}$")
+        bad = ~s.str.match(LSOA_RE) & ~s.isin(UNKNOWN_LSOA) & ~s.str.match(r"^NO\d{4}$") & ~s.str.match(_OTHER_UK_AREA)
         if bad.any():
             problems.add("lsoa_code", f"{int(bad.sum())} value(s) are neither an LSOA code nor an unknown marker "
                          f"({', '.join(UNKNOWN_LSOA[:4])})", list(np.flatnonzero(bad)[:5] + 2),
@@ -120,7 +124,8 @@ def unknown_lsoa_patients(reg: pd.DataFrame) -> dict[str, int]:
     A function of the rows rather than ``DataFrame.attrs``: pandas carries ``attrs`` through ``groupby`` and
     writes them into a Parquet file's metadata, so a reader's ``attrs`` would change the bytes of the atlas.
     """
-    unknown = reg[~reg["lsoa_code"].astype(str).str.match(LSOA_RE)]
+    codes = reg["lsoa_code"].astype(str)
+    unknown = reg[~codes.str.match(LSOA_RE) & ~codes.str.match(_OTHER_UK_AREA)]
     return {str(k): int(v) for k, v in unknown.groupby("lsoa_code")["patients"].sum().sort_index().items()}
 
 

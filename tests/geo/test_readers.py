@@ -394,10 +394,11 @@ def test_registrations_lsoa2021_pseudo_codes_are_rows_and_reported(tmp_path):
             "GP_LSOA,01JUL2026,A81001,THE DENSHAM SURGERY,CLOSED,ALL,9\n"
             "GP_LSOA,01JUL2026,A81002,QUEENS PARK MEDICAL CENTRE,closed,ALL,4\n"
             "GP_LSOA,01JUL2026,A81002,QUEENS PARK MEDICAL CENTRE,EMPTY,ALL,2\n"
-            "GP_LSOA,01JUL2026,A81002,QUEENS PARK MEDICAL CENTRE,NO2021,ALL,1\n")
+            "GP_LSOA,01JUL2026,A81002,QUEENS PARK MEDICAL CENTRE,NO2021,ALL,1\n"
+            "GP_LSOA,01JUL2026,A81002,QUEENS PARK MEDICAL CENTRE,S01006506,ALL,3\n")
     reg = readers.read_gp_registrations(_write(tmp_path, "gp-reg-pat-prac-lsoa-all.csv", text))
-    assert reg["lsoa_code"].tolist() == ["E01033465", "CLOSED", "CLOSED", "EMPTY", "NO2021"]
-    assert reg["patients"].sum() == 136  # the MALE row is dropped, every unknown-LSOA row kept
+    assert reg["lsoa_code"].tolist() == ["E01033465", "CLOSED", "CLOSED", "EMPTY", "NO2021", "S01006506"]
+    assert reg["patients"].sum() == 139  # the MALE row is dropped, every unknown-LSOA row kept, and Scotland's
     assert readers.unknown_lsoa_patients(reg) == {"CLOSED": 13, "EMPTY": 2, "NO2021": 1}
     assert readers.unknown_lsoa_patients(reg[reg["practice_code"] == "A81001"]) == {"CLOSED": 9}
     from geo.readers.nhs import UNKNOWN_LSOA
