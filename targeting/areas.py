@@ -9,8 +9,8 @@ import pandas as pd
 
 from geo.atlas import Atlas
 
-__all__ = ["AREA_KINDS", "Area", "AreaNotFound", "area_lsoa_rows", "area_summary", "display_name", "lsoas_in",
-           "resolve_area", "resolve_icb", "resolve_pcn", "search"]
+__all__ = ["AREA_KINDS", "Area", "AreaNotFound", "area_lsoa_rows", "area_summary", "display_name", "former_icb",
+           "former_pcn", "lsoas_in", "resolve_area", "resolve_icb", "resolve_pcn", "search"]
 
 #: The kinds of area a person can choose, in the order the app and the command line offer them.
 AREA_KINDS: tuple[str, ...] = ("icb", "lad", "pcn", "practice")
@@ -97,6 +97,9 @@ def resolve_icb(atlas: Atlas, text: str | pd.Series) -> pd.Series:
         return hit.iloc[0]
     if len(hit) > 1:
         raise AreaNotFound(f"'{t}' matches {len(hit)} ICBs: " + "; ".join(hit["icb_name"].head(5)))
+    became = former_icb(atlas, t)
+    if became:
+        raise AreaNotFound(became)
     import difflib
 
     short = icbs["icb_name"].str.replace(" Integrated Care Board", "", regex=False).str.removeprefix("NHS ")
@@ -105,6 +108,65 @@ def resolve_icb(atlas: Atlas, text: str | pd.Series) -> pd.Series:
             if close else "")
     raise AreaNotFound(f"No ICB matches '{t}'.{hint} Use an ONS code (E54…), an NHS code (Q…) or part of the name, "
                        f"e.g. E54000055, QHL or 'Birmingham and Solihull'.")
+
+
+def _icb_words(name: str, code: str) -> str:
+    return f"{str(name).replace(' Integrated Care Board', ' ICB')} ({code})"
+
+
+def former_icb(atlas: Atlas, text: str) -> str | None:
+    """What an ICB that no longer exists in the atlas's registration month became, in one line; None if unknown.
+
+    ``text`` is an earlier ONS code (E54…), NHS code (Q…) or name. The answer comes from where its LSOAs are in
+    the month (``atlas.icb_history``): one ICB ("merged into"), or several ("divided between", each with its share
+    of the old ICB's LSOAs). ICBs absent from the history (the atlas's own month, or a code never used) give None.
+    """
+    hist = getattr(atlas, "icb_history", None)
+    if hist is None or not len(hist):
+        return None
+    t = _clean(text)
+    u = t.upper()
+    hit = hist[(hist["old_code"].str.upper() == u) | (hist["old_code_nhs"].fillna("").str.upper() == u)]
+    if hit.empty and len(t) >= 4:
+        low = t.lower().replace(" integrated care board", "").replace(" icb", "").removeprefix("nhs ").strip()
+        names = hist["old_name"].fillna("").str.lower()
+        hit = hist[names.str.contains(re.escape(low), regex=True)] if low else hist.iloc[0:0]
+    if hit.empty or hit["old_code"].nunique() > 1:
+        return None
+    hit = hit[hit["share"] >= 0.005]  # LSOAs that only changed vintage across a boundary are not a successor
+    first = hit.iloc[0]
+    from geo.sources import SOURCES
+
+    when = SOURCES["sicbl26"].edition if "sicbl26" in SOURCES else atlas.month.title
+    old = _icb_words(first["old_name"], first["old_code"])
+    if len(hit) == 1:
+        new = _icb_words(first["new_name"], first["new_code"])
+        return (f"{old} no longer exists: in {when} it became part of {new}. Use {first['new_code']} (practices, "
+                f"PCNs and ICBs of {atlas.month.title}).")
+    parts = [f"{_icb_words(r.new_name, r.new_code)}, {100 * r.share:.0f}% of its LSOAs" for r in hit.itertuples()]
+    return (f"{old} no longer exists: in {when} it was divided between " + "; ".join(parts)
+            + f". Use one of these (practices, PCNs and ICBs of {atlas.month.title}).")
+
+
+def former_pcn(atlas: Atlas, code: str) -> str | None:
+    """Where the practices of a PCN code absent from the atlas's month are now, in one line; None if unknown."""
+    hist = getattr(atlas, "pcn_history", None)
+    if hist is None or not len(hist):
+        return None
+    hit = hist[hist["old_code"] == _clean(code).upper()]
+    if hit.empty:
+        return None
+    name = display_name(hit["old_name"].iloc[0])
+    base = atlas.meta.get("registrations", {}).get("base") if isinstance(atlas.meta, dict) else None
+    from geo.months import month_title
+
+    then = month_title(base) if base else "earlier"
+    where = "; ".join(f"{int(r.practices)} in {display_name(r.new_name)} ({r.new_code})" if isinstance(r.new_name, str)
+                      else f"{int(r.practices)} not in the {atlas.month.title} map (closed or merged)"
+                      for r in hit.itertuples())
+    n = int(hit["practices"].sum())
+    return (f"PCN {hit['old_code'].iloc[0]} ({name}) is not in the {atlas.month.title} practice map. Of its {n} "
+            f"practice{'s' if n != 1 else ''} of {then}: {where}.")
 
 
 def lsoas_in(atlas: Atlas, icb: pd.Series, *, imd: int) -> pd.DataFrame:
@@ -187,7 +249,13 @@ def resolve_area(atlas: Atlas, kind: str, text: str) -> Area:
                     str(row["icb_code_nhs"]), str(row["icb_name"]))
     if kind == "pcn":
         pcns = atlas.pcns[atlas.pcns["pcn_code"] != "U"]
-        row = _named(pcns, "pcn_code", "pcn_name", text, "PCN", "U37316")
+        try:
+            row = _named(pcns, "pcn_code", "pcn_name", text, "PCN", "U37316")
+        except AreaNotFound:
+            became = former_pcn(atlas, text)
+            if became:
+                raise AreaNotFound(became) from None
+            raise
         return Area("pcn", str(row["pcn_code"]), display_name(row["pcn_name"]), _str(row.get("icb_code")),
                     _str(row.get("icb_code_nhs")), _str(row.get("icb_name")))
     if kind == "practice":

@@ -221,9 +221,34 @@ _OUT_COLS = [
 ]
 
 
+#: Columns of a registration month with list sizes by age (quin-age), placed after ``registered_patients``.
+_AGE_COLS = ["registered_40_74", "residents_40_74_est"]
+
+
 def _ordered(out: pd.DataFrame, ids: list[str], imd: int) -> pd.DataFrame:
     out = out.assign(imd=imd)
-    return out[[*ids, "imd", *_OUT_COLS]].reset_index(drop=True)
+    ages = [c for c in _AGE_COLS if c in out]
+    cols = [*_OUT_COLS[:1], *ages, *_OUT_COLS[1:]]
+    return out[[*ids, "imd", *cols]].reset_index(drop=True)
+
+
+def _ages(atlas, b: _Base) -> pd.DataFrame | None:
+    r"""Per practice (rows of ``b.practices``): registered patients aged 40–74 in the month, and residents aged 40–74.
+
+    ``registered_40_74`` is the month's quin-age count; ``residents_40_74_est`` shares each LSOA's residents
+    aged 40–74 among its registered patients' practices: :math:`\sum_l a_l p_{kl} / P_l`. None when the month
+    has no list sizes by age (a month whose list sizes come from its LSOA-level file, e.g. July 2022).
+    """
+    if "registered_40_74" not in atlas.practices or "aged_40_74" not in b.lsoas:
+        return None
+    reg = atlas.practices.set_index("practice_code")["registered_40_74"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = (b.lsoas["aged_40_74"].to_numpy(dtype=float)
+               / b.lsoas["registered_patients"].to_numpy(dtype=float))
+    per = np.nan_to_num(per, nan=0.0, posinf=0.0)
+    est = np.bincount(b.p_pos, weights=b.w * per[b.l_pos], minlength=len(b.practices))
+    return pd.DataFrame({"registered_40_74": b.practices["practice_code"].map(reg).fillna(0).astype("int64"),
+                         "residents_40_74_est": np.rint(est).astype("int64")})
 
 
 def _national(atlas, imd: int, plus_rules, level: str) -> pd.DataFrame:
@@ -242,6 +267,9 @@ def _national(atlas, imd: int, plus_rules, level: str) -> pd.DataFrame:
         comp = icb_r.reindex(prac["icb_code_nhs"].to_numpy())
         comp.index = sums.index
         out = pd.concat([prac, _finish(sums, comp, eng)], axis=1)
+        ages = _ages(atlas, b)
+        if ages is not None:
+            out[_AGE_COLS] = ages.to_numpy()
     else:
         in_pcn = (prac["pcn_code"].notna() & (prac["pcn_code"] != "U")).to_numpy()
         g = sums[_SUM_COLS][in_pcn].groupby(prac.loc[in_pcn, "pcn_code"].to_numpy())
@@ -253,6 +281,10 @@ def _national(atlas, imd: int, plus_rules, level: str) -> pd.DataFrame:
         comp.index = psums.index
         out = _finish(psums, comp, eng)
         out["practices"] = n_prac
+        ages = _ages(atlas, b)
+        if ages is not None:
+            out[_AGE_COLS] = ages[in_pcn].groupby(prac.loc[in_pcn, "pcn_code"].to_numpy()).sum() \
+                .reindex(pcns.index).fillna(0).astype("int64").to_numpy()
         out = pd.concat([pcns, out], axis=1).rename_axis("pcn_code").reset_index()
     out["imd_quintile"] = population_quintiles(out["weighted_imd_score"], out["patients_known_lsoa"])
     if key is not None:
