@@ -89,23 +89,153 @@ def spec(ind) -> tuple:
 
 
 @st.cache_data(show_spinner="Summarising the Core20PLUS5 areas…", max_entries=32)
-def _summary(kind: str, code: str, imd: int, specs: tuple, blobs: tuple) -> pd.DataFrame:
+def _summary(kind: str, code: str, imd: int, specs: tuple, blobs: tuple, qof_year: str | None,
+             month: str) -> pd.DataFrame:
     from targeting.clinical import summary
     from targeting.fingertips import select
 
+    del month  # part of the cache key only: the atlas of another registration month has other PCN members
     inds = []
     for (filename, ind, period, sex, age, category, area), data in zip(specs, blobs, strict=True):
         chosen = select(_read(data, filename), indicator=ind, period=period, sex=sex, age=age, category=category)
         chosen.area = area or None
         inds.append(chosen)
-    return summary(get_atlas(), **{kind: code}, fingertips=inds, imd=imd)
+    return summary(get_atlas(), **{kind: code}, fingertips=inds, imd=imd, qof_year=qof_year)
 
 
-def clinical_table(kind: str, code: str, imd: int, indicators: list | tuple = ()) -> pd.DataFrame:
-    """The summary of a practice, PCN or ICB (cached), with the chosen Fingertips indicators of this session."""
+def qof_year_choices() -> list[str]:
+    """The QOF years in the atlas, newest first (the first is the default)."""
+    from targeting.clinical import qof_years
+
+    return qof_years(get_atlas())[::-1]
+
+
+def clinical_table(kind: str, code: str, imd: int, indicators: list | tuple = (),
+                   qof_year: str | None = None) -> pd.DataFrame:
+    """The summary of a practice, PCN or ICB (cached), with the chosen Fingertips indicators of this session.
+
+    ``qof_year`` chooses the QOF year of the register rows (default the newest in the atlas, QOF 2024-25).
+    """
+    from targeting.clinical import practice_map_label
+
     files = remembered_exports()
     specs = tuple(spec(i) for i in indicators if i.filename in files)
-    return _summary(kind, code, imd, specs, tuple(files[s[0]] for s in specs))
+    return _summary(kind, code, imd, specs, tuple(files[s[0]] for s in specs), qof_year,
+                    practice_map_label(get_atlas()))
+
+
+@st.cache_data(show_spinner="Reading every QOF year…", max_entries=64)
+def _trend(kind: str, code: str, register: str, month: str) -> pd.DataFrame:
+    from targeting.clinical import qof_trend
+
+    del month  # cache key only, as for _summary
+    return qof_trend(get_atlas(), register, level=kind, code=code)
+
+
+def trend_table(kind: str, code: str, register: str) -> pd.DataFrame:
+    """:func:`targeting.clinical.qof_trend` of a practice, PCN or ICB (cached per registration month)."""
+    from targeting.clinical import practice_map_label
+
+    return _trend(kind, code, register, practice_map_label(get_atlas()))
+
+
+#: Lines of the trend chart: colour, line style and point shape each tell them apart (Okabe–Ito colours, 3:1 or more
+#: against white).
+_SERIES = (("value", "#0072B2", [1, 0], "circle"), ("icb_value", "#D55E00", [6, 3], "square"),
+           ("england_value", "#000000", [2, 2], "diamond"))
+
+
+def _trend_long(t: pd.DataFrame) -> pd.DataFrame:
+    """The trend as one row per year and line; ``segment`` counts the missing years before a row, so a line is
+    drawn only between years next to each other in the data and breaks at a year the data does not hold."""
+    gaps = (t["status"] != "available").cumsum().to_numpy()
+    names = {"value": str(t.attrs.get("name", "this area")), "icb_value": "its ICB", "england_value": "England"}
+    frames = []
+    for col, *_ in _SERIES:
+        if t[col].notna().any():
+            frames.append(pd.DataFrame({"qof_year": t["qof_year"], "line": names[col], "value": t[col],
+                                        "lower": t["lower"] if col == "value" else float("nan"),
+                                        "upper": t["upper"] if col == "value" else float("nan"),
+                                        "segment": gaps, "status": t["status"]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _trend_display(t: pd.DataFrame) -> pd.DataFrame:
+    """The trend as text for the screen: % to 2 decimals, counts whole, "–" where there is no value."""
+    def text(v, fmt: str) -> str:
+        return "–" if v is None or pd.isna(v) else format(v, fmt)
+
+    shown = pd.DataFrame({"QOF year": t["qof_year"], "status": t["status"]})
+    for col, title in (("value", "%"), ("lower", "lower 95%"), ("upper", "upper 95%"), ("icb_value", "ICB %"),
+                       ("england_value", "England %")):
+        if t[col].notna().any() or col == "value":
+            shown[title] = [text(v, ".2f") for v in t[col]]
+    for col, title in (("register", "on register"), ("list_size", "list size")):
+        shown[title] = [text(v, ",.0f") for v in t[col]]
+    shown["practices with data"] = [f"{int(k)} of {int(m)}" if pd.notna(m) else f"{int(k)}"
+                                    for k, m in zip(t["practices"], t["member_practices"], strict=True)]
+    shown["list"] = t["list_type"]
+    shown["note"] = t["note"]
+    return shown
+
+
+def render_trend(kind: str, code: str, *, key: str) -> None:
+    """One QOF register over every QOF year: chart (the missing year a gap), table and the CSV download."""
+    import altair as alt
+
+    from targeting.clinical import CAVEAT, QOF_REGISTERS
+    from targeting.commands._io import write_table
+
+    choices = {g: what.split(",")[0].split(" (")[0] for g, what in QOF_REGISTERS.items()}
+    register = st.selectbox("Register", list(choices), key=f"{key}_register", index=list(choices).index("HYP"),
+                            format_func=lambda g: f"{choices[g]} ({g})")
+    t = trend_table(kind, code, register)
+    long = _trend_long(t)
+    years = t["qof_year"].tolist()
+    shown = long[long["value"].notna()]
+    lines = list(dict.fromkeys(long["line"]))
+    style = [s for s in _SERIES if t[s[0]].notna().any()]  # the lines drawn, in the order of _trend_long
+    colour = alt.Color("line:N", title=None, sort=lines,
+                       scale=alt.Scale(domain=lines, range=[c for _, c, _, _ in style]))
+    dash = alt.StrokeDash("line:N", title=None, sort=lines,
+                          scale=alt.Scale(domain=lines, range=[d for _, _, d, _ in style]))
+    shape = alt.Shape("line:N", title=None, sort=lines, scale=alt.Scale(domain=lines, range=[s for *_, s in style]))
+    x = alt.X("qof_year:O", title="QOF year", scale=alt.Scale(domain=years), axis=alt.Axis(labelAngle=0))
+    y = alt.Y("value:Q", title=f"recorded prevalence, % ({register})", scale=alt.Scale(zero=False))
+    tip = [alt.Tooltip("line:N", title="line"), alt.Tooltip("qof_year:O", title="QOF year"),
+           alt.Tooltip("value:Q", format=".2f", title="%"), alt.Tooltip("lower:Q", format=".2f", title="lower 95%"),
+           alt.Tooltip("upper:Q", format=".2f", title="upper 95%")]
+    base = alt.Chart(shown)
+    path = base.mark_line(strokeWidth=2).encode(x=x, y=y, color=colour, strokeDash=dash,
+                                                detail=alt.Detail(["line:N", "segment:O"]))
+    points = base.mark_point(filled=True, size=70).encode(x=x, y=y, color=colour, shape=shape, tooltip=tip)
+    bars = base.transform_filter("isValid(datum.lower)").mark_rule(color="#0072B2", strokeWidth=1.5).encode(
+        x=x, y="lower:Q", y2="upper:Q")
+    missing = t.loc[t["status"] != "available", ["qof_year"]].assign(label="not in the data")
+    chart = path + bars + points
+    if len(missing):
+        chart += alt.Chart(missing).mark_rule(color="#595959", strokeDash=[2, 4]).encode(x=x)
+        chart += alt.Chart(missing).mark_text(color="#595959", baseline="top", dy=4, fontSize=12).encode(
+            x=x, y=alt.value(0), text="label:N")
+    name = str(t.attrs.get("name", ""))
+    st.altair_chart(chart.properties(height=300, title=f"{name}: {choices[register]}, recorded prevalence by QOF "
+                                                       "year"), width="stretch")
+    gap_years = ", ".join(f"QOF {y}" for y in missing["qof_year"])
+    members = ("" if kind == "practice" else f"Practices: those of the practice → PCN map of "
+               f"{t.attrs.get('practice_map', '')}, the same for every year (no later QOF year has a geography "
+               "mapping of its own). ")
+    st.caption(f"Dots with Wilson 95% intervals; dashed line its ICB, dotted line England (all practices in each "
+               f"year's file). {members}"
+               + (f"{gap_years}: not in the data, shown as a gap and never interpolated. " if gap_years else "")
+               + CAVEAT)
+    out = t.copy()
+    st.dataframe(_trend_display(out), hide_index=True, width="stretch", key=f"{key}_table")
+    sources = "; ".join(dict.fromkeys(out.loc[out["status"] == "available", "source"].str.split("; ").str[0]))
+    st.caption(f"Sources: {md_text(sources)}. OGL v3.")
+    buf = io.StringIO()
+    write_table(out, out=buf)
+    st.download_button(f"Download the {register} trend (CSV)", buf.getvalue().encode("utf-8"),
+                       file_name=f"qof_trend_{register}_{kind}_{code}.csv", mime="text/csv", key=f"{key}_download")
 
 
 def _fmt(v, unit: str) -> str:
@@ -159,12 +289,16 @@ def render_lines(table: pd.DataFrame, *, compact: bool = False) -> None:
             text += f" · {more} more measure{'s' if more > 1 else ''} in the table below"
         lines.append(text)
     st.markdown("\n".join(lines))
+    a = table.attrs
+    qof = f"QOF {a.get('qof_year', '')} (registers)"
+    if a.get("gap_qof_year") and a.get("gap_qof_year") != a.get("qof_year"):
+        qof += f", QOF {a['gap_qof_year']} (detection gaps)"
     st.caption(f"{CAVEAT} ICB and England values pool all their practices. Gradient: slope index of inequality "
                "across the ICB's practices grouped by the deprivation of where their patients live (percentage "
                "points; positive = higher in less deprived practices), for proportions in ICBs with at least 10 "
-               "practices with data. Higher or lower is not better or worse in itself. Sources: NHS Digital QOF "
-               "2022-23 and 2021-22; PHE 2016 hypertension estimates; practice → PCN map July 2022; your "
-               "Fingertips exports (OHID), small numbers withheld. OGL v3.")
+               "practices with data. Higher or lower is not better or worse in itself. Sources: NHS England / NHS "
+               f"Digital {qof} and QOF 2021-22 (diabetes achievement); PHE 2016 hypertension estimates; practice → "
+               f"PCN map {a.get('practice_map', '')}; your Fingertips exports (OHID), small numbers withheld. OGL v3.")
 
 
 def render_table(table: pd.DataFrame, *, key: str, filename: str) -> None:
@@ -184,7 +318,7 @@ def render_table(table: pd.DataFrame, *, key: str, filename: str) -> None:
 def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     """Your data, for a Fingertips export: choose, map the practices, aggregate to PCNs and the ICB, slot the area."""
     from app_pages._your_data import show_results
-    from targeting.clinical import AREAS
+    from targeting.clinical import AREAS, practice_map_label
     from targeting.fingertips import file_icbs, to_upload
     from targeting.yourdata import FINGERTIPS_FILE, fingertips_pcn_table, your_data_tables
 
@@ -204,13 +338,15 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
                           if area else "It fits none of the Core20PLUS5 areas (choose one above to add it)."))
     st.page_link("app_pages/core20plus5.py", label="Open the Core20PLUS5 summary (keeps this session's files)",
                  icon="➡️")
+    month = practice_map_label(a)
     known = ind.practices["code"].isin(a.practices["practice_code"])
     if (~known).any():
-        st.warning(f"{int((~known).sum())} practice code(s) are not in the July 2022 GP registrations (closed, merged "
-                   "or new) and cannot be mapped or summed: " + ", ".join(ind.practices.loc[~known, "code"].head(10)))
+        st.warning(f"{int((~known).sum())} practice code(s) are not in the {month} GP registrations (closed, merged "
+                   "or new) and cannot be mapped or summed: "
+                   + md_text(", ".join(ind.practices.loc[~known, "code"].head(10))))
     icbs = file_icbs(ind, a)
     if icbs.empty:
-        st.info("None of the practices is in an English ICB of July 2022.")
+        st.info(f"None of the practices is in an English ICB of {month}.")
         st.stop()
     names = a.icbs.drop_duplicates("icb_code_nhs").set_index("icb_code_nhs")["icb_name"]
     icb = st.selectbox("ICB", list(icbs.index), key="yd_ft_icb",
@@ -219,7 +355,7 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     table = fingertips_pcn_table(ind, a, icb, rule=rule)
     st.dataframe(table.drop(columns="source").astype(str).replace({"nan": "", "None": ""}), hide_index=True,
                  width="stretch", key="yd_ft_pcns")
-    summed = "Count and Denominator of member practices summed (July 2022 practice → PCN map); "
+    summed = f"Count and Denominator of member practices summed ({month} practice → PCN map); "
     st.caption(f"{summed if ind.has_counts else ''}a PCN row published in the file is used as it is. Small "
                f"numbers withheld. Source: {ind.source}.")
     st.download_button("Download the PCN and ICB values (CSV)", csv_text(table).encode("utf-8"),

@@ -8,20 +8,26 @@ from app_pages._clinical import (
     clinical_table,
     md_text,
     pick_indicator,
+    qof_year_choices,
     remember_export,
     remembered_exports,
     render_lines,
     render_table,
+    render_trend,
 )
 from app_pages._shared import KIND_WORDS, area_picker
 
 st.title("Core20PLUS5 clinical areas")
 st.write("One line per clinical area — five for adults, five for children and young people, and learning "
          "disability as a PLUS group — from the QOF registers and detection gaps the tool holds, plus any "
-         "**Fingertips export** you bring (cancer screening, flu vaccination, SMI health checks…).")
+         "**Fingertips export** you bring (cancer screening, flu vaccination, SMI health checks…), then each "
+         "register's trend over every QOF year.")
 
 with st.sidebar:
     imd = st.radio("IMD edition (deprivation groups of practices)", [2025, 2019], horizontal=True, key="c5_imd")
+    years = qof_year_choices()
+    qof_year = st.selectbox("QOF year of the registers", years, key="c5_qof",
+                            help="The newest is the default. QOF 2023-24 is not in the data.") if years else None
 
 area = area_picker(key="c5_search", kinds=("pcn", "icb", "practice"))
 
@@ -42,16 +48,24 @@ if area is None:
     st.stop()
 
 try:
-    table = clinical_table(area.kind, area.code, int(imd), chosen)
+    table = clinical_table(area.kind, area.code, int(imd), chosen, qof_year=qof_year)
 except (LookupError, ValueError) as exc:
-    st.error(str(exc.args[0] if exc.args else exc))
+    st.error(md_text(str(exc.args[0] if exc.args else exc)))
     st.stop()
 
 st.subheader(f"{KIND_WORDS[area.kind]}: {area.name}")
-st.caption(f"ICB: {table.attrs.get('icb_name', '')}. Practices of July 2022 (NHS Digital practice → "
-           "PCN map).")
+a = table.attrs
+st.caption(f"ICB: {md_text(a.get('icb_name', ''))}. Practices of {a.get('practice_map', '')} (practice → PCN map); "
+           f"registers QOF {a.get('qof_year', '')}; detection gaps QOF {a.get('gap_qof_year', '')}.")
 render_lines(table)
 for label in table.attrs.get("unplaced", []):
     st.warning(f"“{md_text(label)}” fits none of the Core20PLUS5 areas: choose its area above to add it.")
 with st.expander("Every measure", expanded=False):
     render_table(table, key="c5", filename=f"core20plus5_{area.kind}_{area.code}.csv")
+
+st.subheader("Trend by QOF year")
+st.write("One register's recorded prevalence in every QOF year the tool holds, beside its ICB and England.")
+try:
+    render_trend(area.kind, area.code, key="c5_trend")
+except (LookupError, ValueError) as exc:
+    st.error(md_text(str(exc.args[0] if exc.args else exc)))

@@ -49,6 +49,7 @@ __all__ = [
     "CAVEAT",
     "COLUMNS",
     "MIN_SII_PRACTICES",
+    "QOF_REGISTERS",
     "TREND_COLUMNS",
     "ClinicalArea",
     "for_output",
@@ -178,6 +179,9 @@ _QOF: tuple[tuple[str, str, str], ...] = (
     ("EP", "epilepsy", "Epilepsy register, aged 18+ (adults: QOF does not count children's epilepsy)"),
     ("LD", "learning_disability", "Learning disability register, all ages"),
 )
+#: The QOF registers the summary and :func:`qof_trend` describe: group code → what the register counts.
+QOF_REGISTERS: dict[str, str] = {group: what for group, _, what in _QOF}
+
 _LIST_AGES = {"TOTAL": "of all ages", "06OV": "aged 6+", "16OV": "aged 16+", "17OV": "aged 17+", "18OV": "aged 18+",
               "50OV": "aged 50+"}
 _QOF_PAGE = ("https://digital.nhs.uk/data-and-information/publications/statistical/"

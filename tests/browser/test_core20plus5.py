@@ -27,12 +27,15 @@ def test_pcn_panel_shows_the_core20plus5_section(app_url, page, snap):
     for area in ("Maternity", "Severe mental illness", "Chronic respiratory disease", "Early cancer diagnosis",
                  "Hypertension", "Asthma", "Diabetes", "Epilepsy", "Oral health", "Mental health"):
         assert area in text, area
-    # Bradford City 4: 10.6% recorded hypertension against England's 14.4%, with the ICB and the gradient
+    # Bradford City 4: 11.1% recorded hypertension in QOF 2024-25 (the default) against England's 15.2%, with the
+    # ICB and the gradient (QOF 2022-23: 10.6%, England 14.4%, ICB 14.3%)
     hyp = re.search(r"Hypertension — [^\n]*", text).group(0)
-    assert "10.6%" in hyp and "England 14.4%" in hyp and "ICB 14.3%" in hyp and "gradient (SII)" in hyp
+    assert "11.1%" in hyp and "England 15.2%" in hyp and "ICB 15.1%" in hyp and "gradient (SII)" in hyp
+    assert "2024-25" in hyp
     assert "Maternity: no data in the tool" in text  # and where to get it:
     assert panel.get_by_role("link", name="where to get it").first.get_attribute("href").startswith("https://")
-    assert "Recorded prevalence is not true prevalence" in text and "QOF 2022-23" in text
+    assert "Recorded prevalence is not true prevalence" in text and "QOF 2024-25 (registers)" in text
+    assert "QOF 2022-23 (detection gaps)" in text
     panel.get_by_text("Every measure, and your Fingertips data").wait_for()
     page.get_by_role("heading", name="Core20PLUS5").evaluate("e => e.scrollIntoView()")
     page.wait_for_timeout(500)
@@ -53,6 +56,14 @@ def test_core20plus5_page_slots_a_fingertips_export(app_url, page, snap, atlas, 
     assert page.get_by_label("Core20PLUS5 area").first.is_visible()
     line.evaluate("e => e.scrollIntoView()")
     page.screenshot(path=str(_shot("11_core20plus5_fingertips")))
+    # each register's trend over every QOF year: a chart with the missing year as a gap, and its sources
+    trend = page.get_by_role("heading", name="Trend by QOF year")
+    trend.wait_for()
+    page.get_by_text("QOF 2023-24: not in the data, shown as a gap and never interpolated").wait_for()
+    page.get_by_text("NHS England QOF 2024-25 prevalence").first.wait_for()
+    trend.evaluate("e => e.scrollIntoView()")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(_shot("13_core20plus5_trend")))
     assert page.blocked == []
 
 
