@@ -659,6 +659,8 @@ def _page_links(url: str, timeout: float, retries: int, ends: float) -> list[str
                 time.sleep(_BACKOFF * 2**attempt)
                 attempt += 1
                 continue
+            if str(exc).startswith("HTTP "):  # the server answered: the page is missing or failing
+                raise _FetchError(f"the publisher answered {exc} for {url}") from None
             raise _FetchError(f"could not reach the publisher: {exc} — {url}") from None
     parser = _Links()
     try:
