@@ -88,4 +88,8 @@ pages = [
     st.Page("app_pages/your_data.py", title="Your data", url_path="your_data"),
     st.Page("app_pages/methods.py", title="Methods & sources", url_path="methods"),
 ]
-st.navigation(pages).run()
+nav = st.navigation(pages)
+from app_pages._shared import month_picker  # noqa: E402 - after set_page_config, like every page's own imports
+
+month_picker()  # the registration month, in the sidebar of every page and in the URL (?registrations=2026-07)
+nav.run()

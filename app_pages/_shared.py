@@ -45,28 +45,82 @@ class Chosen:
     icb_nhs: str
 
 
-@st.cache_resource(show_spinner="Loading the national atlas…")
-def get_atlas():
-    """The atlas with its polygons (plans and uploads draw from it)."""
+# --------------------------------------------------------------------------------------------
+# the registration month: a sidebar choice kept in the URL (?registrations=2026-07); every cache is keyed by it
+# --------------------------------------------------------------------------------------------
+MONTH_KEY = "registrations"
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def months_held() -> tuple[list[str], str]:
+    """(the months the built atlas holds, oldest first; the default month)."""
+    from geo.atlas import months_built
+
+    return months_built()
+
+
+def current_month() -> str:
+    """The registration month the pages describe: the sidebar's choice, else the URL's, else the default."""
+    held, default = months_held()
+    chosen = st.session_state.get(MONTH_KEY) or str(st.query_params.get(MONTH_KEY, "") or "")
+    return chosen if chosen in held else default
+
+
+def month_picker() -> str:
+    """The sidebar's registration month, read from and written to the URL; returns ``YYYY-MM``."""
+    from geo.months import month_title
+
+    held, default = months_held()
+    url = str(st.query_params.get(MONTH_KEY, "") or "")
+    if MONTH_KEY not in st.session_state:
+        st.session_state[MONTH_KEY] = url if url in held else default
+    month = st.sidebar.selectbox(
+        "NHS as of (registration month)", held[::-1], key=MONTH_KEY, format_func=month_title,
+        help="Practices, PCNs, ICBs and list sizes of this month. Where patients live comes from the newest "
+             "GP registrations by LSOA; the source line of every figure names both months.")
+    if url and url not in held:
+        st.sidebar.warning(f"No registrations for {plain_md(url)}: showing {month_title(month)}.")
+    if url != month:
+        st.query_params[MONTH_KEY] = month
+    said = get_tables().month.statement
+    st.sidebar.caption(said[:1].upper() + said[1:] + ".")
+    return month
+
+
+@st.cache_resource(show_spinner="Loading the national atlas…", max_entries=4)
+def _atlas(month: str):
     from geo.atlas import load
 
-    return load(progress=False)
+    return load(progress=False, registrations=month)
 
 
-@st.cache_resource(show_spinner=False)
-def get_tables():
-    """The atlas without polygons: names, codes and figures, each table read on first use (milliseconds)."""
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _tables(month: str):
     from geo.atlas import load
 
-    return load(progress=False, geometry=False)
+    return load(progress=False, geometry=False, registrations=month)
 
 
-@st.cache_resource(show_spinner="Preparing the maps of every ICB (once, after a new build)…")
-def get_answers():
-    """The answers precomputed at build (every ICB's map, default profiles); made now if missing."""
+@st.cache_resource(show_spinner="Preparing the maps of every ICB (once, after a new build)…", max_entries=4)
+def _answers(month: str):
     from targeting.precompute import open_answers
 
-    return open_answers(build_if_missing=True)
+    return open_answers(build_if_missing=True, registrations=month)
+
+
+def get_atlas():
+    """The atlas with its polygons (plans and uploads draw from it), of the chosen registration month."""
+    return _atlas(current_month())
+
+
+def get_tables():
+    """The atlas without polygons (names, codes, figures; each table read on first use), of the chosen month."""
+    return _tables(current_month())
+
+
+def get_answers():
+    """The answers precomputed at build (every ICB's map, default profiles) of the chosen month; made if missing."""
+    return _answers(current_month())
 
 
 def warm_up() -> None:
@@ -88,27 +142,37 @@ def warm_up() -> None:
     if hasattr(dg, "_use_warning_has_been_displayed"):
         dg._use_warning_has_been_displayed = True
 
+    from geo.atlas import chosen_month
     from targeting.render import _element, area, page  # noqa: F401
 
-    t = get_tables()
+    month = chosen_month()
+    t = _tables(month)
     for name in ("icbs", "pcns", "practices", "lsoa21"):
         getattr(t, name)
-    get_answers()
+    _answers(month)
+
+
+def search_areas(text: str) -> pd.DataFrame:
+    return _search_areas(current_month(), text)
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
-def search_areas(text: str) -> pd.DataFrame:
+def _search_areas(month: str, text: str) -> pd.DataFrame:
     from targeting.areas import search
 
-    return search(get_tables(), text, limit=40)
+    return search(_tables(month), text, limit=40)
+
+
+def resolve(kind: str, code: str) -> Chosen:
+    """Name and ICB of an area from the URL (raises LookupError for an unknown code)."""
+    return _resolve(current_month(), kind, code)
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
-def resolve(kind: str, code: str) -> Chosen:
-    """Name and ICB of an area from the URL (raises LookupError for an unknown code)."""
+def _resolve(month: str, kind: str, code: str) -> Chosen:
     from targeting.areas import resolve_area
 
-    area = resolve_area(get_tables(), kind, code)
+    area = resolve_area(_tables(month), kind, code)
     return Chosen(area.kind, area.code, area.name, str(area.icb_code_nhs))
 
 
@@ -197,57 +261,77 @@ def plus_rules(spec: tuple) -> tuple[Any, str]:
 # --------------------------------------------------------------------------------------------
 # maps
 # --------------------------------------------------------------------------------------------
-@st.cache_data(show_spinner="Preparing the map…", max_entries=32)
 def area_map_payload(kind: str, code: str, imd: int, plus_spec: tuple, with_gaps: bool = True,
                      initial: str | None = None, connectors: int = 0) -> tuple[str, str]:
-    """(payload JSON, area name) of the Explore map for an area, cached per area and settings."""
+    """(payload JSON, area name) of the Explore map for an area, cached per month, area and settings."""
+    return _area_map_payload(current_month(), kind, code, imd, plus_spec, with_gaps, initial, connectors)
+
+
+@st.cache_data(show_spinner="Preparing the map…", max_entries=32)
+def _area_map_payload(month: str, kind: str, code: str, imd: int, plus_spec: tuple, with_gaps: bool,
+                      initial: str | None, connectors: int) -> tuple[str, str]:
     from targeting.render.area import area_map
 
     rules, combine = plus_rules(plus_spec)
-    made = area_map(get_tables(), kind, code, imd=imd, plus_rules=rules, plus_combine=combine, gaps=with_gaps,
-                    initial=initial, connectors=connectors, store=get_answers())
+    made = area_map(_tables(month), kind, code, imd=imd, plus_rules=rules, plus_combine=combine, gaps=with_gaps,
+                    initial=initial, connectors=connectors, store=_answers(month))
     return made.payload, made.name
 
 
 def source_caption(*parts: str) -> None:
-    st.caption("Source: " + " · ".join(parts))
+    """The source line under a figure; "July 2022" in it is replaced by the chosen month's own months."""
+    month = get_tables().month
+    st.caption("Source: " + " · ".join(month.relabel(p) for p in parts))
+
+
+def pcn_profiles(imd: int, plus_spec: tuple, icb: str | None = None, pcn: str | None = None) -> pd.DataFrame:
+    return _pcn_profiles(current_month(), imd, plus_spec, icb, pcn)
 
 
 @st.cache_data(show_spinner="Profiling practices and PCNs…", max_entries=64)
-def pcn_profiles(imd: int, plus_spec: tuple, icb: str | None = None, pcn: str | None = None) -> pd.DataFrame:
+def _pcn_profiles(month: str, imd: int, plus_spec: tuple, icb: str | None, pcn: str | None) -> pd.DataFrame:
     from targeting.profiles import pcn_profiles as _pcn
 
     rules, _ = plus_rules(plus_spec)
     if _is_default_spec(plus_spec):
-        stored = get_answers().profiles("pcns", imd, icb_nhs=icb, pcn_code=pcn)
+        stored = _answers(month).profiles("pcns", imd, icb_nhs=icb, pcn_code=pcn)
         if stored is not None:
             return stored
-    return _pcn(get_tables(), imd=imd, icb=icb, pcn_codes=[pcn] if pcn else None, plus_rules=rules)
+    return _pcn(_tables(month), imd=imd, icb=icb, pcn_codes=[pcn] if pcn else None, plus_rules=rules)
+
+
+def practice_profiles(imd: int, plus_spec: tuple, pcn: str | None = None, practice: str | None = None,
+                      icb: str | None = None) -> pd.DataFrame:
+    return _practice_profiles(current_month(), imd, plus_spec, pcn, practice, icb)
 
 
 @st.cache_data(show_spinner="Profiling practices…", max_entries=64)
-def practice_profiles(imd: int, plus_spec: tuple, pcn: str | None = None, practice: str | None = None,
-                      icb: str | None = None) -> pd.DataFrame:
+def _practice_profiles(month: str, imd: int, plus_spec: tuple, pcn: str | None, practice: str | None,
+                       icb: str | None) -> pd.DataFrame:
     from targeting.profiles import practice_profiles as _prac
 
     rules, _ = plus_rules(plus_spec)
     if _is_default_spec(plus_spec) and icb is None and practice is None and pcn is not None:
-        stored = get_answers().profiles("practices", imd, pcn_code=pcn)
+        stored = _answers(month).profiles("practices", imd, pcn_code=pcn)
         if stored is not None:
             return stored
-    return _prac(get_tables(), imd=imd, pcn_code=pcn, practice_codes=[practice] if practice else None,
+    return _prac(_tables(month), imd=imd, pcn_code=pcn, practice_codes=[practice] if practice else None,
                  plus_rules=rules, icb=icb)
 
 
-@st.cache_data(show_spinner="Comparing IoD 2019 and IoD 2025…", max_entries=32)
 def change_csv(icb: str, level: str) -> tuple[pd.DataFrame, str]:
     """The Core20 change table of an ICB (``targeting.change.change_table``) and the CSV the command line prints."""
+    return _change_csv(current_month(), icb, level)
+
+
+@st.cache_data(show_spinner="Comparing IoD 2019 and IoD 2025…", max_entries=32)
+def _change_csv(month: str, icb: str, level: str) -> tuple[pd.DataFrame, str]:
     import io
 
     from targeting.change import change_table
     from targeting.commands._io import write_table
 
-    table = change_table(get_atlas(), icb, level=level)
+    table = change_table(_atlas(month), icb, level=level)
     buf = io.StringIO()
     write_table(table, out=buf)
     return table, buf.getvalue()
@@ -285,11 +369,15 @@ def edition_radio(label: str, *, key: str, help: str | None = None) -> int:
 # --------------------------------------------------------------------------------------------
 # PCN and practice panels
 # --------------------------------------------------------------------------------------------
-@st.cache_data(show_spinner="Measuring the gaps…", max_entries=64)
 def _gap_table(kind: str, code: str, imd: int) -> pd.DataFrame:
+    return _gap_table_of(current_month(), kind, code, imd)
+
+
+@st.cache_data(show_spinner="Measuring the gaps…", max_entries=64)
+def _gap_table_of(month: str, kind: str, code: str, imd: int) -> pd.DataFrame:
     from targeting.panels import gap_table
 
-    return gap_table(get_atlas(), imd=imd, **{kind: code})
+    return gap_table(_atlas(month), imd=imd, **{kind: code})
 
 
 def md_cell(text: object) -> str:
@@ -337,12 +425,16 @@ def gap_figures(kind: str, code: str, imd: int) -> None:
                    f"IMD {imd} (MHCLG)", "Census 2021 (ONS)", "Code-Point Open 2025 (OS)")
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def footprint_lsoas(pcn: str, imd: int) -> set[str]:
     """The LSOAs of a PCN's indicative footprint (LSOA 2011 for IMD 2019, LSOA 2021 for 2025)."""
+    return _footprint_lsoas(current_month(), pcn, imd)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _footprint_lsoas(month: str, pcn: str, imd: int) -> set[str]:
     from targeting.footprints import pcn_footprints
 
-    fp = pcn_footprints(get_atlas(), imd=imd)
+    fp = pcn_footprints(_atlas(month), imd=imd)
     return set(fp.loc[fp["pcn_code"] == pcn, "lsoa_code"])
 
 
@@ -359,7 +451,7 @@ def practice_panel(code: str, imd: int, spec: tuple) -> None:
     st.markdown(f"#### {nice(r['practice_name'])} ({code})")
     pcn = f"**{nice(r['pcn_name'])}** ({r['pcn_code']})" if pd.notna(r["pcn_name"]) else "none (not in a PCN)"
     st.write(f"PCN: {pcn} · {r['icb_name']}")
-    st.metric("Registered patients (July 2022)", f"{int(r['registered_patients']):,}")
+    st.metric(f"Registered patients ({get_tables().month.title})", f"{int(r['registered_patients']):,}")
     st.write(f"Living in Core20 LSOAs: {pct_ci(r, 'core20_pct')}; ICB {r['core20_pct_icb']:.1f}%, "
              f"England {r['core20_pct_england']:.1f}%")
     st.write(f"Living in PLUS LSOAs: {pct_ci(r, 'plus_pct')}; ICB {r['plus_pct_icb']:.1f}%, "

@@ -7,7 +7,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import area_picker, edition_radio, get_tables, nice, plus_controls, plus_rules
+from app_pages._shared import (
+    area_picker,
+    current_month,
+    edition_radio,
+    get_tables,
+    nice,
+    plus_controls,
+    plus_rules,
+)
 from geo.files import csv_text
 
 st.title("Compare places")
@@ -43,13 +51,13 @@ if url_metric != metric:
 
 
 @st.cache_data(show_spinner="Comparing PCNs…", max_entries=32)
-def _compare(icb: str, metric: str, imd: int, spec: tuple) -> tuple[pd.DataFrame, dict]:
+def _compare(month: str, icb: str, metric: str, imd: int, spec: tuple) -> tuple[pd.DataFrame, dict]:
     rules, _ = plus_rules(spec)
     return compare_pcns(get_tables(), icb, metric=metric, imd=imd, plus_rules=rules)
 
 
 try:
-    table, summary = _compare(area.icb_nhs, metric, int(imd), plus_spec)
+    table, summary = _compare(current_month(), area.icb_nhs, metric, int(imd), plus_spec)
 except (LookupError, ValueError) as exc:
     st.error(str(exc.args[0] if exc.args else exc))
     st.stop()

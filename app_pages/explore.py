@@ -72,7 +72,8 @@ with col_map:
     st.caption(f"Opens on IMD {imd} national deciles; choose the layer and overlays in the map's top-right panel "
                "(the layer goes into the page address). Hover for figures, click an LSOA or a practice for "
                "details. LSOA boundaries: ONS LSOA (December 2021) BSC, contains OS data © Crown copyright and "
-               f"database right 2021.{carried} Practices: NHS Digital, July 2022. PCN footprints are indicative.")
+               f"database right 2021.{carried} Practices: NHS England, {get_tables().month.statement}. PCN footprints "
+               "are indicative.")
     st.markdown("[The map as a table](#the-map-as-a-table): every LSOA drawn, with its figures, below.")
 
 if not st.session_state.get("_c20_map_drawn"):
@@ -120,7 +121,7 @@ with col_panel:
         st.markdown("**Largest groups** (Census 2021, % of residents)\n\n" + "\n".join(
             f"- {html.escape(str(g))}: **{p:.1f}%**" for g, p in zip(d["ethnic"]["group"], d["ethnic"]["pct"],
                                                                    strict=True)))
-        st.write(f"Registered patients living here (July 2022): {int(r['registered_patients']):,}. "
+        st.write(f"Registered patients living here ({get_tables().month.label}): {int(r['registered_patients']):,}. "
                  "Practices most of them use:")
         st.markdown("\n".join(
             f"- **{html.escape(nice(str(x['practice_name'])))}** ({x['practice_code']}), "
@@ -132,7 +133,7 @@ with col_panel:
         prof = pcn_profiles(int(imd), plus_spec, pcn=area.code)
         if not prof.empty:
             r = prof.iloc[0]
-            st.metric("Registered patients (July 2022)", f"{int(r['registered_patients']):,}",
+            st.metric(f"Registered patients ({get_tables().month.title})", f"{int(r['registered_patients']):,}",
                       help=f"{int(r['practices'])} member practices")
             st.write(f"Living in Core20 LSOAs: {pct_ci(r, 'core20_pct')} — ICB {r['core20_pct_icb']:.1f}%, "
                      f"England {r['core20_pct_england']:.1f}%")
@@ -206,7 +207,8 @@ if area.kind in ("icb", "lad", "pcn", "practice"):
         table = table[table["lad_name"] == name]
     elif area.kind == "pcn":
         table = table[table["lsoa_code"].isin(footprint_lsoas(area.code, int(imd)))]
-    table = table.assign(source=f"IMD {imd} (MHCLG); Census 2021 (ONS); NHS Digital registrations July 2022")
+    table = table.assign(source=get_tables().month.relabel(f"IMD {imd} (MHCLG); Census 2021 (ONS); NHS Digital "
+                                                           "registrations July 2022"))
     what = ("this local authority" if area.kind == "lad" else "the PCN's indicative footprint"
             if area.kind == "pcn" else "this ICB" if area.kind == "icb" else "the practice's ICB")
     with st.expander(f"LSOAs of {what} ({len(table):,} rows)"):

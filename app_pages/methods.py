@@ -43,9 +43,15 @@ st.markdown("""
   its patients live. "Not stated" is never a category of its own, and low recorded numbers are not low need.
 - **List inflation**: practice lists include people who have moved away or died, so there are more registered
   patients than residents nationally; the registration gap is measured against the national ratio.
-- **Registration month**: patients by LSOA are NHS Digital's **July 2022** extract (LSOA 2011, apportioned to
-  LSOA 2021 with totals conserved), with the same month's practice → PCN map. Practices and PCNs have changed
-  since.
+- **Registration month** (the sidebar's choice, `--registrations` on the command line; the newest month found by
+  default): practices, PCNs, Sub-ICBs, ICBs and list sizes are that month's (NHS England's practice map and
+  quin-age list sizes). Where patients live comes from the newest GP registrations by LSOA bundled, **July 2022**
+  (LSOA 2011, apportioned to LSOA 2021 with totals conserved): each practice's shares over known LSOAs there,
+  times its list size in the month, as whole numbers by largest remainder. A practice with no July 2022 LSOA rows
+  is counted in every list size and reported as unplaced. LSOAs are placed in the April 2026 ICBs by the April
+  2024 LSOA lookup with Sub-ICBs matched on their NHS code; the LSOAs of Frimley (D4U1Y), divided in April 2026,
+  follow their local authority, whose Sub-ICB is the one holding most registered patients of the July 2026
+  practices located there (derived until ONS publishes the LSOA-level 2026 lookup).
 - **Indicative footprints**: PCNs have no official boundaries. A footprint built from where registered patients
   live is indicative: where a PCN's patients mostly live, not an area it is responsible for.
 - **Modelled gaps**: detection gaps compare QOF 2022-23 registers with modelled expected prevalence (PHE 2016

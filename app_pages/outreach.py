@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import area_picker, edition_radio, get_atlas, plus_controls, plus_rules
+from app_pages._shared import area_picker, current_month, edition_radio, get_atlas, plus_controls, plus_rules
 
 st.title("Plan outreach")
 st.write("Which Core20 and PLUS neighbourhoods to visit first, down to the **postcodes a connector walks**: a round "
@@ -71,7 +71,8 @@ if weights is not None and sum(weights.values()) <= 0:
 
 
 @st.cache_resource(show_spinner="Planning outreach…", max_entries=16)
-def _plan(kind: str, code: str, mode: str, connectors: int, capacity: float, months: float, weights: tuple | None,
+def _plan(month: str, kind: str, code: str, mode: str, connectors: int, capacity: float, months: float,
+          weights: tuple | None,
           cut: float | None, imd: int, spec: tuple, health: tuple):
     from dataclasses import replace
 
@@ -103,7 +104,7 @@ def _files(_plan_obj, key: tuple, basemap: bool, _scen: pd.DataFrame | None) -> 
 
 
 try:
-    args = (area.kind, area.code, mode, int(connectors), float(capacity), float(months),
+    args = (current_month(), area.kind, area.code, mode, int(connectors), float(capacity), float(months),
             None if weights is None else tuple(sorted(weights.items())),
             None if score_cut is None else float(score_cut), int(imd), plus_spec,
             (float(uptake), float(detection), float(diagnosed)))

@@ -54,7 +54,7 @@ from geo.vintage import apportion, bridge_pairs, detect_lsoa_vintage, inherit
 if TYPE_CHECKING:  # geopandas is imported where polygons are handled, so a geometry-free load skips it
     import geopandas as gpd
 
-__all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "chosen_month", "input_hashes", "load",
+__all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "chosen_month", "input_hashes", "load", "months_built",
            "registration_month"]
 
 T = TypeVar("T")
@@ -838,6 +838,14 @@ def registration_month(meta: dict, month: str | None = None) -> RegistrationMont
                          f"{', '.join(f'{month_title(m)} ({m})' for m in available)}. A month needs its practice map "
                          "and its quin-age list sizes (`python -m targeting fetch --latest`), then `build`.")
     return RegistrationMonth(chosen, held[chosen])
+
+
+def months_built() -> tuple[list[str], str]:
+    """The registration months the built atlas holds (oldest first) and the default one."""
+    meta = _current_meta() or {}
+    reg = meta.get("registrations") or {}
+    default = registration_month(meta).month
+    return sorted({reg.get("base") or default, *reg.get("months", {})}), default
 
 
 def chosen_month(month: str | None = None) -> str:
