@@ -32,6 +32,14 @@ Some publishers serve a different form than the catalogue stores:
 
 Gzip output is written with ``mtime=0`` so the same content always has the same sha256.
 
+Newest editions
+---------------
+``python -m targeting fetch --latest`` calls :func:`fetch_latest`: resolvers read each publisher's own page (NHS
+England's "Patients Registered at a GP Practice" and QOF series pages, :data:`LANDING_PAGES`) or ODS's report API to
+find the newest edition (:func:`resolve_latest`), and each file found goes through the same download, conversion and
+checks as a catalogued one, with its kind's reader and a row count within
+:data:`geo.inputs.NEWER_EDITION_TOLERANCE`. ``python -m targeting sources --check`` calls :func:`check_latest`.
+
 ArcGIS layers (``kind == "arcgis"``) are queried page by page (``resultOffset``/``resultRecordCount``,
 following ``exceededTransferLimit``) and written as a GeoPackage (EPSG:4326) or, for lookups, as the
 gzipped CSV of the attribute table. ONS column names (``LSOA21CD``…) are kept as published. If a
@@ -257,10 +265,11 @@ def format_results(results: list[FetchResult]) -> str:
         Lines ``ok   <key> <size> <sha256 prefix> <message>`` or ``FAIL <message>``.
     """
     lines = []
+    width = max([18, *(len(r.key) for r in results if r.ok)])
     for r in results:
         if r.ok:
             digest = (r.sha256 or "")[:12]
-            lines.append(f"ok    {r.key:<18} {_human(r.bytes or 0):>9}  {digest}  {r.message}")
+            lines.append(f"ok    {r.key:<{width}} {_human(r.bytes or 0):>9}  {digest}  {r.message}")
         else:
             lines.append(f"FAIL  {r.message}")
     failed = sum(not r.ok for r in results)
@@ -299,6 +308,9 @@ _GP_FILES = {
 #: The catalogue key whose reader, columns and row count a newer edition of each kind must pass.
 _CHECK = {"map": "gp_reg_map", "quin_age": "gp_reg_quin_age", "lsoa": "gp_reg_lsoa", "qof": "qof_2223",
           "epraccur": "epraccur", "epcn": "epcn"}
+#: The manifest's name of each kind of newer edition (``<name>@<edition>``).
+_MANIFEST_NAME = {"map": "gp_reg_map", "quin_age": "gp_reg_quin_age", "lsoa": "gp_reg_lsoa", "qof": "qof_prevalence",
+                  "epraccur": "epraccur", "epcn": "epcn"}
 _QOF_ZIP = re.compile(r"^qof[ _-]?(?:20)?(\d{2})-?(\d{2})(?!\d)[^/]*\.zip$")
 
 
@@ -339,8 +351,8 @@ class Edition:
 
     @property
     def key(self) -> str:
-        """The manifest key: the kind's check key and the edition, e.g. ``gp_reg_map@2026-07``."""
-        return f"{_CHECK[self.kind]}@{self.edition}"
+        """The manifest key: the kind and the edition, e.g. ``gp_reg_map@2026-07`` or ``qof_prevalence@2024-25``."""
+        return f"{_MANIFEST_NAME[self.kind]}@{self.edition}"
 
 
 @dataclass(frozen=True)
@@ -436,7 +448,8 @@ def fetch_latest(
     of the catalogued edition's. A registration month's files are saved under the names :func:`geo.months.discover`
     finds (``gp/gp-reg-pat-prac-map_YYYY-MM.zip``…), QOF's prevalence as ``gp/qof/QOF_YYYY-YY_PREVALENCE_YYYY.csv.gz``,
     the ODS reports as ``gp/epraccur_YYYY-MM.csv.gz`` and ``gp/ePCN_YYYY-MM.zip`` (its two reports as served). The
-    manifest entry of each (key ``<kind>@<edition>``, e.g. ``gp_reg_map@2026-07``) records the edition, its title,
+    manifest entry of each (key ``<kind>@<edition>``, e.g. ``gp_reg_map@2026-07``, ``qof_prevalence@2024-25``)
+    records the edition, its title,
     the resolver and the page it was found on.
 
     Parameters

@@ -168,7 +168,7 @@ def test_fetch_latest_downloads_checks_and_records_each_edition(publisher, files
     dest = tmp_path / "raw"
     results = fetch_latest(dest=dest, progress=False, today=TODAY)
     assert [r.key for r in results] == ["gp_reg_map@2026-07", "gp_reg_quin_age@2026-07", "gp_reg_lsoa@2026-04",
-                                        "qof_2223@2024-25", "epraccur@2026-12", "epcn@2026-12"]
+                                        "qof_prevalence@2024-25", "epraccur@2026-12", "epcn@2026-12"]
     assert all(r.ok for r in results), [r.message for r in results]
     # the files keep the publishers' bytes, under the names geo.months finds
     assert _sha((dest / "gp/gp-reg-pat-prac-map_2026-07.zip").read_bytes()) == _sha(files["map"])
@@ -192,7 +192,7 @@ def test_fetch_latest_downloads_checks_and_records_each_edition(publisher, files
     assert (entry["edition"], entry["edition_title"], entry["resolver"], entry["kind"], entry["rows"]) == (
         "2026-07", "July 2026", "gp_registrations", "map", 6_139)
     assert entry["page"] == publisher.url(f"{GP}/july-2026") and entry["path"] == "gp/gp-reg-pat-prac-map_2026-07.zip"
-    assert manifest["qof_2223@2024-25"]["rows"] == 129_948 and manifest["epraccur@2026-12"]["rows"] == 15_389
+    assert manifest["qof_prevalence@2024-25"]["rows"] == 129_948 and manifest["epraccur@2026-12"]["rows"] == 15_389
     assert manifest["epcn@2026-12"]["parts"]["epcncorepartnerdetails.csv"].endswith("report=epcncorepartnerdetails")
     # a second run downloads nothing
     hits = publisher.hits["/files/98/8142DB/gp-reg-pat-prac-map.zip"]
