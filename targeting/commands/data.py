@@ -128,7 +128,12 @@ def _months() -> None:
     base = base_month()
     for month in sorted(set(found) | set(usable)):
         files = found.get(month)
-        what = "usable" if month in usable else "not usable (needs a practice map and list sizes)"
+        if month in usable:
+            what = "usable"
+        elif files is not None and files.lsoa is not None and files.map is None:
+            what = "LSOA-level file only (where patients live, for the months after it)"
+        else:
+            what = "not usable (needs a practice map and list sizes)"
         tags = [what] + (["base month: the LSOA-level registrations of the catalogue"] if month == base else [])
         print(f"{month:18} {'; '.join(tags)}")
         for kind in ("map", "quin_age", "lsoa"):
