@@ -321,3 +321,26 @@ def test_unknown_resolver_is_refused(tmp_path, capsys):
 
     assert main(["fetch", "--latest", "nhs_everything", "--dest", str(tmp_path)]) == 2
     assert "unknown resolver(s) nhs_everything; known: gp_registrations, qof, ods" in capsys.readouterr().err
+
+
+def test_sources_lists_the_registration_months_and_their_files(monkeypatch, tmp_path, capsys):
+    from targeting.cli import main
+
+    raw = tmp_path / "raw"
+    (raw / "gp").mkdir(parents=True)
+    for name in ("gp_reg_pat_prac_lsoa_all_2026-04.csv.gz", "gp-reg-pat-prac-map_2026-09.csv"):
+        (raw / "gp" / name).write_bytes(b"x")  # months are found by name; nothing here is read
+    monkeypatch.setenv("CORE20_RAW", str(raw))
+    monkeypatch.delenv("CORE20_DATA", raising=False)
+    monkeypatch.delenv("CORE20_REGISTRATIONS", raising=False)
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    months = out[out.index("Registration months found"):].splitlines()
+    assert months[0] == "Registration months found (--registrations YYYY-MM; default 2026-07):"
+    listed = {line.split()[0]: line.split(None, 1)[1] for line in months[1:] if not line.startswith(" ")}
+    assert listed["2022-07"] == "usable; base month: the LSOA-level registrations of the catalogue"
+    assert listed["2026-07"] == "usable"  # the bundled July 2026 map and quin-age
+    assert listed["2026-04"] == "LSOA-level file only (where patients live, for the months after it)"
+    assert listed["2026-09"] == "not usable (needs a practice map and list sizes)"
+    assert f"lsoa      {raw / 'gp/gp_reg_pat_prac_lsoa_all_2026-04.csv.gz'}" in out
+    assert f"quin_age  {DATA / 'gp/gp-reg-pat-prac-quin-age_2026-07.zip'}" in out
