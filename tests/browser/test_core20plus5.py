@@ -67,6 +67,17 @@ def test_core20plus5_page_slots_a_fingertips_export(app_url, page, snap, atlas, 
     assert page.blocked == []
 
 
+def test_core20plus5_page_with_its_trend_has_no_serious_axe_violation(app_url, page, axe_source):
+    from tests.browser.conftest import SERIOUS, run_axe, settle
+
+    page.goto(f"{app_url}/core20plus5?pcn=U37316")
+    page.get_by_text("QOF 2023-24: not in the data, shown as a gap and never interpolated").wait_for()
+    settle(page)
+    bad = [v for v in run_axe(page, axe_source) if v["impact"] in SERIOUS]
+    assert not bad, "\n".join(f"{v['impact']} {v['id']}: {v['help']}\n  " + "\n  ".join(v["nodes"][:5])
+                              for v in bad)
+
+
 def test_your_data_reads_a_fingertips_export(app_url, page, atlas, tmp_path):
     f = tmp_path / "bowel_screening_export.csv"
     f.write_text(export_csv(atlas), encoding="utf-8")
