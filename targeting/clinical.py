@@ -293,8 +293,11 @@ def _qof_file(year: str) -> Any:
 
 def _qof_source(atlas: Any, year: str) -> str:
     src = _qof_file(year)
+    label = practice_map_label(atlas)
+    m = re.search(r"(\d{4})$", label)  # NHS Digital published the maps until it joined NHS England in 2023
+    who = "NHS Digital" if m and int(m.group(1)) < 2023 else "NHS England"
     return (f"{src.publisher if src else 'NHS England'} QOF {year} prevalence (registers and list sizes); "
-            f"practice → PCN map {practice_map_label(atlas)}")
+            f"practice → PCN map {label} ({who})")
 
 
 def _row(area: str, measure: str, source: str, period: str, **kw: Any) -> dict[str, Any]:

@@ -207,6 +207,9 @@ def test_clinical_summary_on_the_small_atlas(small_atlas, small_data):
         assert row["numerator"] == int(rows["REGISTER"].sum())
         assert row["denominator"] == int(rows["PRACTICE_LIST_SIZE"].sum())
         assert row["lower"] < row["value"] < row["upper"]
+        # word for word what it said before QOF 2024-25 came: `clinical --qof-year 2022-23` reproduces it
+        assert row["source"] == ("NHS Digital QOF 2022-23 prevalence (registers and list sizes); practice → PCN map "
+                                 "July 2022 (NHS Digital); recorded, not true, prevalence")
     assert list(clinical.for_output(t).columns) == list(clinical.COLUMNS)
 
 
