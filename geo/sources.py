@@ -261,7 +261,7 @@ SOURCES: dict[str, Source] = {
             "epcn_2024", "gp/ePCN_2024-10.xlsx", "ODS ePCN: PCN details and core partners", "NHS England (ODS)",
             "October 2024", "practice",
             "https://odsdatasearchandexport.nhs.uk/api/getReport?report=epcncorepartnerdetails",
-            required=False, attribution=(_NHS,), page="https://odsdatasearchandexport.nhs.uk/",
+            required=False, attribution=(_NHS,), page="https://odsdatasearchandexport.nhs.uk/", manual=True,
         ),
         Source(
             "epraccur_2026", "gp/epraccur_2026-02.csv.gz", "ODS epraccur: GP practices", "NHS England (ODS)",
