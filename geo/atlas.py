@@ -67,7 +67,7 @@ _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa
            "lsoa21_icb24", "lsoa21_lad24", "ruc21", "ts021", "ts011", "ts038", "ts052", "ts044", "ts054",
            "age6", "ts007_msoa", "mye2020", "gp_reg_lsoa", "gp_reg_map", "epcn", "codepoint", "qof_2223",
            "qof_2122", "qof_2021", "qof_2425", "qof_2122_dm", "hyp_undiagnosed", "hyp_diagnosed", "onspd",
-           "epraccur")
+           "epraccur", "sicbl26", "epraccur_2026", "epcn_2024")
 
 ETHNIC_GROUPS: list[str] = list(BROAD_GROUPS) + list(DETAILED_GROUPS)
 
@@ -435,10 +435,15 @@ def _months(reg: pd.DataFrame, vintage: int, pairs: pd.DataFrame, l21: pd.DataFr
                        what=f"practices with list sizes in {month}", minimum=0.998)
         lookup = _subicb_lookup(month, icb24)
         ods = _epraccur("epraccur_2026" if month >= "2024-04" else "epraccur")
+        try:
+            epcn = readers.read_epcn_history(find("epcn_2024" if month >= "2024-10" else "epcn"))
+        except MissingDataError:
+            epcn = None
         tables = month_tables(
             month=month, lsoa_month=lsoa_month, practice_map=pm, lists=lists, reg=own, vintage=own_vintage,
             pairs=pairs, l21=l21, l11=l11, lookup=lookup, postcodes=postcodes, base_icbs=icbs,
-            base_practices=practices, base_pcns=pcns, geocode=partial(_geocode, codepoint=codepoint, ods=ods))
+            base_practices=practices, base_pcns=pcns, geocode=partial(_geocode, codepoint=codepoint, ods=ods),
+            epcn_history=epcn)
         tables["practices"].attrs["lsoa_month"] = lsoa_month
         out[month] = tables
     return out

@@ -133,7 +133,8 @@ def _lsoa_nhs(codes: pd.DataFrame, sub: pd.DataFrame, reg: pd.DataFrame) -> pd.D
 def month_tables(*, month: str, lsoa_month: str, practice_map: pd.DataFrame, lists: pd.DataFrame,
                  reg: pd.DataFrame, vintage: int, pairs: pd.DataFrame, l21: pd.DataFrame, l11: pd.DataFrame,
                  lookup: pd.DataFrame, postcodes: pd.DataFrame, base_icbs: pd.DataFrame,
-                 base_practices: pd.DataFrame, base_pcns: pd.DataFrame, geocode) -> dict[str, pd.DataFrame]:
+                 base_practices: pd.DataFrame, base_pcns: pd.DataFrame, geocode,
+                 epcn_history: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
     """The tables of one registration month (see the module's docstring).
 
     Parameters
@@ -160,6 +161,9 @@ def month_tables(*, month: str, lsoa_month: str, practice_map: pd.DataFrame, lis
         The base month's tables, for the history of codes that no longer exist.
     geocode
         ``geocode(practices) -> GeoDataFrame``: the atlas's practice geocoder (postcode → coordinates).
+    epcn_history
+        :func:`geo.readers.nhs.read_epcn_history` of an ePCN edition (optional): PCNs it records as closed add
+        to the history, with their close date.
 
     Returns
     -------
@@ -248,7 +252,7 @@ def month_tables(*, month: str, lsoa_month: str, practice_map: pd.DataFrame, lis
             "registrations11": reg11.reset_index(drop=True), "registrations21": reg21.reset_index(drop=True),
             "lsoa21_nhs": lsoa21_nhs, "lsoa11_nhs": lsoa11_nhs, "divided": divided,
             "icb_history": _icb_history(base_icbs, icbs, l21, l11, lsoa21_nhs, lsoa11_nhs),
-            "pcn_history": _pcn_history(base_practices, base_pcns, gpr, pcns)}
+            "pcn_history": _pcn_history(base_practices, base_pcns, gpr, pcns, epcn_history)}
 
 
 def _icb_history(base_icbs: pd.DataFrame, icbs: pd.DataFrame, l21: pd.DataFrame, l11: pd.DataFrame,
@@ -276,16 +280,36 @@ def _icb_history(base_icbs: pd.DataFrame, icbs: pd.DataFrame, l21: pd.DataFrame,
 
 
 def _pcn_history(base_practices: pd.DataFrame, base_pcns: pd.DataFrame, practices: pd.DataFrame,
-                 pcns: pd.DataFrame) -> pd.DataFrame:
-    """Earlier PCN codes absent from the month's map, with the PCNs their practices are in now."""
-    gone = base_pcns[~base_pcns["pcn_code"].isin(set(pcns["pcn_code"])) & (base_pcns["pcn_code"] != "U")]
+                 pcns: pd.DataFrame, epcn: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Earlier PCN codes absent from the month's map, with the PCNs their practices are in now.
+
+    From the base month's map, then the PCNs an ePCN edition records as closed (their last members, and the
+    close date in ``closed``).
+    """
+    now_codes = set(pcns["pcn_code"])
+    gone = base_pcns[~base_pcns["pcn_code"].isin(now_codes) & (base_pcns["pcn_code"] != "U")][["pcn_code",
+                                                                                               "pcn_name"]]
     was = base_practices[base_practices["pcn_code"].isin(set(gone["pcn_code"]))][["practice_code", "pcn_code"]]
+    was = was.assign(members_from="map")
+    closed = pd.Series(dtype=object)
+    if epcn is not None:
+        ep, mem = epcn
+        shut = ep[ep["closed"] & ~ep["pcn_code"].isin(now_codes)]
+        closed = shut.set_index("pcn_code")["close_date"].dt.strftime("%-d %B %Y")
+        extra = shut[~shut["pcn_code"].isin(set(gone["pcn_code"]))][["pcn_code", "pcn_name"]]
+        last = mem[mem["pcn_code"].isin(set(extra["pcn_code"]))].sort_values("end_date", na_position="last")
+        last = last.drop_duplicates(["pcn_code", "practice_code"], keep="last")[["practice_code", "pcn_code"]]
+        last = last.assign(members_from="ePCN")
+        gone = pd.concat([gone, extra], ignore_index=True)
+        was = pd.concat([was, last], ignore_index=True)
     now = practices[["practice_code", "pcn_code", "pcn_name"]].rename(columns={"pcn_code": "new_code",
                                                                                "pcn_name": "new_name"})
     m = was.merge(now, on="practice_code", how="left")
     m["new_code"] = m["new_code"].fillna("(not in the map)")
     t = m.groupby(["pcn_code", "new_code"], dropna=False).agg(new_name=("new_name", "first"),
-                                                               practices=("practice_code", "size")).reset_index()
-    t.insert(1, "old_name", t["pcn_code"].map(gone.set_index("pcn_code")["pcn_name"]))
+                                                               practices=("practice_code", "size"),
+                                                               members_from=("members_from", "first")).reset_index()
+    t.insert(1, "old_name", t["pcn_code"].map(gone.drop_duplicates("pcn_code").set_index("pcn_code")["pcn_name"]))
+    t["closed"] = t["pcn_code"].map(closed)
     t = t.rename(columns={"pcn_code": "old_code"})
     return t.sort_values(["old_code", "practices"], ascending=[True, False]).reset_index(drop=True)

@@ -165,8 +165,12 @@ def former_pcn(atlas: Atlas, code: str) -> str | None:
                       else f"{int(r.practices)} not in the {atlas.month.title} map (closed or merged)"
                       for r in hit.itertuples())
     n = int(hit["practices"].sum())
-    return (f"PCN {hit['old_code'].iloc[0]} ({name}) is not in the {atlas.month.title} practice map. Of its {n} "
-            f"practice{'s' if n != 1 else ''} of {then}: {where}.")
+    shut = hit["closed"].dropna() if "closed" in hit else pd.Series(dtype=object)
+    when = f"; closed on {shut.iloc[0]} per ODS ePCN" if len(shut) else ""
+    members = (f"of {then}" if hit["members_from"].iloc[0] == "map" else "last recorded in ODS ePCN") \
+        if "members_from" in hit else f"of {then}"
+    return (f"PCN {hit['old_code'].iloc[0]} ({name}{when}) is not in the {atlas.month.title} practice map. Of its "
+            f"{n} practice{'s' if n != 1 else ''} {members}: {where}.")
 
 
 def lsoas_in(atlas: Atlas, icb: pd.Series, *, imd: int) -> pd.DataFrame:

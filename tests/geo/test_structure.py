@@ -179,6 +179,10 @@ def test_old_codes_say_what_they_became(nhs26):
     with pytest.raises(AreaNotFound, match=r"PCN U00567 .* is not in the July 2026 practice map. Of its 4 practices "
                                            r"of July 2022: 2 in Panacea PCN \(U93843\)"):
         resolve_area(nhs26, "pcn", "U00567")
+    # a PCN the July 2022 map never had, closed since per the ODS ePCN of October 2024
+    with pytest.raises(AreaNotFound, match=r"PCN U04503 \(Milltown Alliance; closed on 2 July 2024 per ODS ePCN\) is "
+                                           r"not in the July 2026 practice map. Of its \d+ practices? last recorded"):
+        resolve_area(nhs26, "pcn", "U04503")
 
 
 @pytest.mark.slow
