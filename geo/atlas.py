@@ -188,6 +188,11 @@ def input_hashes(keys: tuple[str, ...] = _INPUTS) -> dict[str, dict[str, str]]:
                 for kind in ("map", "quin_age", "lsoa"):
                     if getattr(files, kind) is not None:
                         paths[f"{kind}_{month}"] = getattr(files, kind)
+                for kind, path in _ods_paths(month).items():
+                    paths.setdefault(f"{kind}_{month}", path)
+        known = {SOURCES[k].edition.replace("QOF ", "") for k in keys if k.startswith("qof_") and k in paths}
+        for year, path in _newer_qof(known).items():
+            paths[f"qof_{year}"] = path
     for key, path in paths.items():
         h = hashlib.sha256()
         with open(path, "rb") as fh:
@@ -434,11 +439,7 @@ def _months(reg: pd.DataFrame, vintage: int, pairs: pd.DataFrame, l21: pd.DataFr
         check_coverage("gp_reg_map", pm["practice_code"], lists["practice_code"], files.map,
                        what=f"practices with list sizes in {month}", minimum=0.998)
         lookup = _subicb_lookup(month, icb24)
-        ods = _epraccur("epraccur_2026" if month >= "2024-04" else "epraccur")
-        try:
-            epcn = readers.read_epcn_history(find("epcn_2024" if month >= "2024-10" else "epcn"))
-        except MissingDataError:
-            epcn = None
+        ods, epcn = _ods_of(month)
         tables = month_tables(
             month=month, lsoa_month=lsoa_month, practice_map=pm, lists=lists, reg=own, vintage=own_vintage,
             pairs=pairs, l21=l21, l11=l11, lookup=lookup, postcodes=postcodes, base_icbs=icbs,
@@ -447,6 +448,31 @@ def _months(reg: pd.DataFrame, vintage: int, pairs: pd.DataFrame, l21: pd.DataFr
         tables["practices"].attrs["lsoa_month"] = lsoa_month
         out[month] = tables
     return out
+
+
+def _ods_paths(month: str) -> dict[str, Path]:
+    """The epraccur and ePCN files a month uses: the newest found at or before it, else the catalogued ones."""
+    from geo.months import newest_dated
+
+    out: dict[str, Path] = {}
+    for kind, keys in (("epraccur", ("epraccur_2026", "epraccur")), ("epcn", ("epcn_2024", "epcn"))):
+        path = newest_dated(kind, until=month)
+        for key in keys if path is None else ():
+            with contextlib.suppress(MissingDataError):
+                path = find(key)
+                break
+        if path is not None:
+            out[kind] = path
+    return out
+
+
+def _ods_of(month: str) -> tuple[pd.DataFrame | None, tuple[pd.DataFrame, pd.DataFrame] | None]:
+    """ODS epraccur (indexed by practice) and the ePCN history of a month (None where absent)."""
+    paths = _ods_paths(month)
+    ods = (readers.read_epraccur(paths["epraccur"]).drop_duplicates("practice_code").set_index("practice_code")
+           if "epraccur" in paths else None)
+    epcn = readers.read_epcn_history(paths["epcn"]) if "epcn" in paths else None
+    return ods, epcn
 
 
 def _subicb_lookup(month: str, icb24: pd.DataFrame) -> pd.DataFrame:
@@ -703,14 +729,25 @@ def _qof() -> pd.DataFrame:
     file is absent is left out. QOF 2023-24 is not in the data.
     """
     frames = []
+    years = set()
     for key in ("qof_2223", "qof_2122", "qof_2021", "qof_2425"):
         try:
             q = readers.read_qof_prevalence(find(key))
         except MissingDataError:
             continue
+        years.add(SOURCES[key].edition.replace("QOF ", ""))
         frames.append(q.assign(qof_year=SOURCES[key].edition.replace("QOF ", "")))
+    for year, path in _newer_qof(years).items():  # a year `fetch --latest` brought that the catalogue lacks
+        frames.append(readers.read_qof_prevalence(path).assign(qof_year=year))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["practice_code", "group_code", "register", "list_type", "list_size", "qof_year"])
+
+
+def _newer_qof(known: set[str]) -> dict[str, Path]:
+    """QOF prevalence files of years the catalogue does not name, found by name (``QOF_2025-26_PREVALENCE_…``)."""
+    from geo.months import dated_files
+
+    return {y: p for y, p in dated_files("qof").items() if y not in known}
 
 
 def _qof_achievement() -> pd.DataFrame:

@@ -29,10 +29,12 @@ __all__ = [
     "MonthFiles",
     "RegistrationMonth",
     "base_month",
+    "dated_files",
     "default_month",
     "discover",
     "month_relpath",
     "month_title",
+    "newest_dated",
     "parse_month",
     "select",
     "usable_months",
@@ -147,6 +149,39 @@ def discover() -> dict[str, MonthFiles]:
         except MissingDataError:
             base_files.pop(kind, None)
     return {m: MonthFiles(m, **found[m]) for m in sorted(found)}
+
+
+#: Dated files that ``fetch --latest`` saves besides the months' own: epraccur, ePCN and QOF prevalence years.
+DATED = {
+    "epraccur": re.compile(r"^epraccur_(\d{4}-\d{2})\.csv(\.gz)?$"),
+    "epcn": re.compile(r"^ePCN_(\d{4}-\d{2})\.(xlsx|zip)$"),
+    "qof": re.compile(r"^QOF_(\d{4}-\d{2})_PREVALENCE_\d{4}(_v\d+)?\.csv(\.gz)?$"),
+}
+_DATED_FOLDERS = {"epraccur": "gp", "epcn": "gp", "qof": "gp/qof"}
+
+
+def dated_files(kind: str) -> dict[str, Path]:
+    """Files of ``kind`` (``epraccur``, ``epcn``, ``qof``) in the data folders by their date or year, oldest first.
+
+    ``epraccur_2026-02.csv.gz`` → ``{"2026-02": path}``; ``QOF_2024-25_PREVALENCE_2425.csv.gz`` →
+    ``{"2024-25": path}``. The first data folder holding a date wins.
+    """
+    found: dict[str, Path] = {}
+    for root in _roots():
+        folder = root / _DATED_FOLDERS[kind]
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            m = DATED[kind].match(path.name)
+            if m and path.is_file():
+                found.setdefault(m.group(1), path)
+    return dict(sorted(found.items()))
+
+
+def newest_dated(kind: str, *, until: str | None = None) -> Path | None:
+    """The newest file of ``kind`` (at or before ``until``, ``YYYY-MM``, when given), or None."""
+    files = {d: p for d, p in dated_files(kind).items() if until is None or d <= until}
+    return files[max(files)] if files else None
 
 
 def base_month() -> str:

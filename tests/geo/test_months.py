@@ -63,3 +63,19 @@ def test_the_bundled_data_has_july_2022_and_july_2026(data_dir, monkeypatch):
     assert {"2022-07", "2026-07"} <= set(usable_months(found))
     assert found["2026-07"].quin_age is not None and found["2026-07"].lsoa is None
     assert not found["2022-01"].usable  # a practice map only
+
+
+def test_dated_files_are_found_by_name(tmp_path, monkeypatch):
+    gp = tmp_path / "gp"
+    (gp / "qof").mkdir(parents=True)
+    for n in ("epraccur_2026-02.csv.gz", "epraccur_2026-11.csv.gz", "epraccur_latest.csv", "ePCN_2024-10.xlsx",
+              "ePCN_2026-12.zip"):
+        (gp / n).write_bytes(b"x")
+    for n in ("QOF_2025-26_PREVALENCE_2526.csv.gz", "QOF_2020-21_PREVALENCE_2021_v2.csv", "QOF_2025-26.zip"):
+        (gp / "qof" / n).write_bytes(b"x")
+    monkeypatch.setattr(months, "_roots", lambda: [tmp_path])
+    assert list(months.dated_files("epraccur")) == ["2026-02", "2026-11"]
+    assert months.newest_dated("epraccur", until="2026-07").name == "epraccur_2026-02.csv.gz"
+    assert months.newest_dated("epcn").name == "ePCN_2026-12.zip"
+    assert list(months.dated_files("qof")) == ["2020-21", "2025-26"]
+    assert months.newest_dated("epcn", until="2020-01") is None
