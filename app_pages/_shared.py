@@ -54,7 +54,7 @@ MONTH_KEY = "registrations"
 @st.cache_data(show_spinner=False, ttl=60)
 def months_held() -> tuple[list[str], str]:
     """(the months the built atlas holds, oldest first; the default month)."""
-    from geo.atlas import months_built
+    from geo.months import months_built
 
     return months_built()
 
@@ -142,7 +142,7 @@ def warm_up() -> None:
     if hasattr(dg, "_use_warning_has_been_displayed"):
         dg._use_warning_has_been_displayed = True
 
-    from geo.atlas import chosen_month
+    from geo.months import chosen_month
     from targeting.render import _element, area, page  # noqa: F401
 
     month = chosen_month()

@@ -44,7 +44,7 @@ from geo import readers
 from geo.editions import Edition, core20_rule
 from geo.files import atomic_path, file_lock, remove_stale, replace_folder, staging_folder
 from geo.inputs import check_columns, check_coverage, check_rows
-from geo.months import RegistrationMonth, base_month, default_month, month_title, parse_month
+from geo.months import RegistrationMonth, base_month, chosen_month, months_built, registration_month
 from geo.paths import MissingDataError, cache_dir, find
 from geo.readers.census import BROAD_GROUPS, DETAILED_GROUPS
 from geo.readers.os import normalise_postcode
@@ -860,45 +860,6 @@ class _LazyAtlas(Atlas):
             setattr(self, name, table)
             return table
         raise AttributeError(name)
-
-
-def registration_month(meta: dict, month: str | None = None) -> RegistrationMonth:
-    """The :class:`RegistrationMonth` an atlas build offers for ``month`` (None: the default month).
-
-    Raises
-    ------
-    ValueError
-        If the build holds no such month (the message lists those it holds).
-    """
-    reg = meta.get("registrations") or {}
-    base = reg.get("base") or base_month()
-    held = {base: base, **{m: v.get("lsoa_month", base) for m, v in reg.get("months", {}).items()}}
-    available = sorted(held)
-    chosen = parse_month(month) if month else default_month(available)
-    if chosen not in held:
-        raise ValueError(f"No registrations for {month_title(chosen)} ({chosen}): this atlas holds "
-                         f"{', '.join(f'{month_title(m)} ({m})' for m in available)}. A month needs its practice map "
-                         "and its quin-age list sizes (`python -m targeting fetch --latest`), then `build`.")
-    return RegistrationMonth(chosen, held[chosen])
-
-
-def months_built() -> tuple[list[str], str]:
-    """The registration months the built atlas holds (oldest first) and the default one."""
-    meta = _current_meta() or {}
-    reg = meta.get("registrations") or {}
-    default = registration_month(meta).month
-    return sorted({reg.get("base") or default, *reg.get("months", {})}), default
-
-
-def chosen_month(month: str | None = None) -> str:
-    """The registration month a command or page means by ``month`` (None: the default) in the built atlas.
-
-    Raises
-    ------
-    ValueError
-        If the atlas holds no such month.
-    """
-    return registration_month(_current_meta() or {}, month).month
 
 
 def _load_uncached(folder: Path, *, geometry: bool = True, registrations: str | None = None) -> Atlas:

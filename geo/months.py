@@ -29,13 +29,17 @@ __all__ = [
     "MonthFiles",
     "RegistrationMonth",
     "base_month",
+    "built_meta",
+    "chosen_month",
     "dated_files",
     "default_month",
     "discover",
     "month_relpath",
     "month_title",
+    "months_built",
     "newest_dated",
     "parse_month",
+    "registration_month",
     "select",
     "usable_months",
 ]
@@ -270,3 +274,54 @@ class RegistrationMonth:
         if not self.scaled:
             return f"practices, list sizes and where patients live: {self.title}"
         return f"practices and list sizes {self.title}; where patients live: {self.lsoa_title} shares"
+
+
+def built_meta() -> dict:
+    """The built atlas's ``build.json`` (``{}`` when there is none or it cannot be read); json only, no pandas."""
+    import json
+
+    from geo.paths import cache_dir
+
+    try:
+        return json.loads((cache_dir() / "atlas" / "build.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def registration_month(meta: dict, month: str | None = None) -> RegistrationMonth:
+    """The :class:`RegistrationMonth` an atlas build offers for ``month`` (None: the default month).
+
+    Raises
+    ------
+    ValueError
+        If the build holds no such month (the message lists those it holds).
+    """
+    reg = meta.get("registrations") or {}
+    base = reg.get("base") or base_month()
+    held = {base: base, **{m: v.get("lsoa_month", base) for m, v in reg.get("months", {}).items()}}
+    available = sorted(held)
+    chosen = parse_month(month) if month else default_month(available)
+    if chosen not in held:
+        raise ValueError(f"No registrations for {month_title(chosen)} ({chosen}): this atlas holds "
+                         f"{', '.join(f'{month_title(m)} ({m})' for m in available)}. A month needs its practice map "
+                         "and its quin-age list sizes (`python -m targeting fetch --latest`), then `build`.")
+    return RegistrationMonth(chosen, held[chosen])
+
+
+def months_built() -> tuple[list[str], str]:
+    """The registration months the built atlas holds (oldest first) and the default one."""
+    meta = built_meta()
+    reg = meta.get("registrations") or {}
+    default = registration_month(meta).month
+    return sorted({reg.get("base") or default, *reg.get("months", {})}), default
+
+
+def chosen_month(month: str | None = None) -> str:
+    """The registration month a command or page means by ``month`` (None: the default) in the built atlas.
+
+    Raises
+    ------
+    ValueError
+        If the atlas holds no such month.
+    """
+    return registration_month(built_meta(), month).month

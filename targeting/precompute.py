@@ -36,7 +36,7 @@ ANSWERS_VERSION = "1"
 
 def _folder(month: str | None = None) -> Path:
     """The answers of a registration month (None: the month chosen now): ``<cache>/answers/<YYYY-MM>/``."""
-    from geo.atlas import chosen_month
+    from geo.months import chosen_month
     from geo.paths import cache_dir
 
     return cache_dir() / "answers" / chosen_month(month)
@@ -312,7 +312,8 @@ def build_answers(atlas: Any = None, *, progress: bool = True, registrations: st
     target = _folder(atlas.month.month)
     target.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(target.parent / ".answers.lock", waiting="Waiting for another build of the answers to finish…"):
-        remove_stale(target.parent, ".answers-")  # folders of a build that was killed (we hold the lock)
+        for folder in (target.parent, target.parent.parent):  # folders of a killed build (we hold the lock),
+            remove_stale(folder, ".answers-")  # here, or beside the cache as before answers were kept per month
         _build_answers(atlas, target, t0, progress=progress)
     if progress:
         print(f"Answers precomputed in {time.perf_counter() - t0:.1f}s → {target}", file=sys.stderr)

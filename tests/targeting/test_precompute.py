@@ -50,7 +50,7 @@ def test_every_pcns_zoom_is_the_one_area_lsoas_gives(atlas, answers):
 
 
 def test_answers_are_ignored_when_the_atlas_changes(answers, tmp_path, monkeypatch):
-    monkeypatch.setattr(precompute, "_stamp", lambda: {"atlas": "another build", "code": "x"})
+    monkeypatch.setattr(precompute, "_stamp", lambda month: {"atlas": "another build", "month": month, "code": "x"})
     assert precompute.open_answers() is None
 
 
@@ -103,6 +103,8 @@ def test_a_killed_build_s_staging_folders_are_removed(small_cli, small_env):
     swapped.mkdir()
     mine = cache / "my.answers-notes"  # not the build's own name pattern: left alone
     mine.mkdir()
+    inside = cache / "answers" / ".answers-k1ll3d3"  # where the answers of each month are staged now
+    inside.mkdir(parents=True)
     precompute.build_answers(small_cli, progress=False)
-    assert not stale.exists() and not swapped.exists() and mine.exists()
+    assert not stale.exists() and not swapped.exists() and not inside.exists() and mine.exists()
     assert precompute.open_answers() is not None
