@@ -59,7 +59,7 @@ __all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "chosen_month", "input_
 
 T = TypeVar("T")
 
-ATLAS_VERSION = "8"  # bump whenever the build code changes what it writes
+ATLAS_VERSION = "9"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
            "qof_achievement", "hypertension", "lsoa_bridge", "postcodes")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
