@@ -32,8 +32,9 @@ MHCLG's guidance, in plain words:
   2021 through the ONS 2011 → 2021 lookup: unchanged (U) areas keep them, split (S) areas pass them to their
   children, merged (M) or irregular (X) areas take their best-fitting parent's. Each row shows its change code.
 
-Each edition's Core20 patients are those of the PCN profiles (IoD 2019 on the July 2022 registrations as
-published on LSOA 2011; IoD 2025 on the same registrations apportioned to LSOA 2021), with 95% Wilson limits.
+Each edition's Core20 patients are those of the PCN profiles (IoD 2019 on the registrations by LSOA 2011;
+IoD 2025 on the same registrations apportioned to LSOA 2021), with 95% Wilson limits. The registrations are those
+of the registration month chosen in the sidebar (see *Registration month* below).
 """)
 
 st.subheader("Data limitations")

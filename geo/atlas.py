@@ -2,8 +2,8 @@
 
 ``build()`` reads every official file through :mod:`geo.readers`, bridges LSOA vintages with
 :mod:`geo.vintage` and writes GeoParquet/Parquet files under ``data/cache/atlas/``. It rebuilds only when an
-input file's content (sha256) or the atlas format changes. ``load()`` returns an :class:`Atlas` of
-(Geo)DataFrames.
+input file's content (sha256), the atlas format or the code that makes it (a hash of ``geo/``) changes. ``load()``
+returns an :class:`Atlas` of (Geo)DataFrames of one registration month (:mod:`geo.months`, :mod:`geo.structure`).
 
 Tables
 ------
@@ -25,6 +25,7 @@ postcodes
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import shutil
@@ -202,6 +203,18 @@ def input_hashes(keys: tuple[str, ...] = _INPUTS) -> dict[str, dict[str, str]]:
     return out
 
 
+@functools.cache
+def _code_hash() -> str:
+    """A sha256 of the code that decides what the atlas holds (``geo/`` but the downloader): an edit rebuilds it."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(ATLAS_VERSION.encode())
+    for path in sorted([*root.glob("*.py"), *root.glob("readers/*.py")]):
+        if path.name not in ("fetch.py", "files.py", "_errors.py"):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _atlas_dir() -> Path:
     return cache_dir() / "atlas"
 
@@ -243,7 +256,8 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
     with file_lock(cache_dir() / ".atlas.lock", waiting="Waiting for another build to finish…"):
         remove_stale(cache_dir(), ".atlas-")  # folders of a build that was killed (we hold the lock)
         meta = _current_meta()
-        if (not force and meta and meta.get("version") == ATLAS_VERSION and meta.get("inputs") == hashes
+        if (not force and meta and meta.get("version") == ATLAS_VERSION and meta.get("code") == _code_hash()
+                and meta.get("inputs") == hashes
                 and meta.get("national", True) == expect_national):
             if progress:
                 print(f"Atlas is up to date ({target}).", file=sys.stderr)
@@ -268,7 +282,7 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
             with ThreadPoolExecutor(2) as pool:  # Arrow encodes and compresses outside the GIL
                 for done in [pool.submit(write, name, df) for name, df in jobs]:
                     done.result()
-            meta = {"version": ATLAS_VERSION, "national": expect_national, "inputs": hashes,
+            meta = {"version": ATLAS_VERSION, "code": _code_hash(), "national": expect_national, "inputs": hashes,
                     "registrations": _months_meta(months),
                     "built_seconds": round(time.perf_counter() - t0, 1),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -497,6 +511,7 @@ def _months_meta(months: dict[str, dict[str, pd.DataFrame]]) -> dict:
         out["months"][month] = {
             "lsoa_month": pr.attrs.get("lsoa_month", out["base"]),
             "practices": len(pr), "pcns": int((t["pcns"]["pcn_code"] != "U").sum()), "icbs": len(t["icbs"]),
+            "icb_names": {str(r.icb_code): [str(r.icb_code_nhs), str(r.icb_name)] for r in t["icbs"].itertuples()},
             "patients": int(pr["list_size"].sum()),
             "unplaced": sorted(pr.loc[~pr["lsoa_placed"], "practice_code"].tolist()),
             "unplaced_patients": int(pr.loc[~pr["lsoa_placed"], "list_size"].sum()),
@@ -908,7 +923,7 @@ def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool
     ``st.cache_resource``). Treat its tables as read-only.
     """
     meta = _current_meta()
-    if meta is None or meta.get("version") != ATLAS_VERSION:
+    if meta is None or meta.get("version") != ATLAS_VERSION or meta.get("code") != _code_hash():
         if not build_if_missing:
             raise MissingDataError(f"No atlas at {_atlas_dir()}; run `python -m targeting build`.")
         build(progress=progress)

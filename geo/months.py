@@ -48,6 +48,12 @@ __all__ = [
 #: (:meth:`RegistrationMonth.relabel`).
 WRITTEN_FOR = "July 2022"
 
+#: The registration files' publisher in the texts, and the name it has published under since February 2023.
+_PUBLISHER = (("NHS Digital GP registrations", "NHS England GP registrations"),
+              ("NHS Digital registrations", "NHS England registrations"),
+              ("NHS Digital patients registered", "NHS England patients registered"),
+              ("NHS Digital Patients Registered", "NHS England Patients Registered"))
+
 #: The month chosen for this process by the command line (``--registrations``); see :func:`select`.
 _selected: str | None = None
 
@@ -266,7 +272,13 @@ class RegistrationMonth:
         Source lines and messages are written once, naming July 2022; this makes them state this atlas's months
         (unchanged for July 2022 itself, so its outputs stay byte for byte what they were).
         """
-        return text.replace(WRITTEN_FOR, self.label) if self.label != WRITTEN_FOR else text
+        if self.label == WRITTEN_FOR:
+            return text
+        text = text.replace(WRITTEN_FOR, self.label)
+        if self.month >= "2023-02":  # NHS Digital became part of NHS England on 1 February 2023
+            for was, now in _PUBLISHER:
+                text = text.replace(was, now)
+        return text
 
     @property
     def statement(self) -> str:

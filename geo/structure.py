@@ -235,8 +235,11 @@ def month_tables(*, month: str, lsoa_month: str, practice_map: pd.DataFrame, lis
             .agg(pcn_name=("pcn_name", "first"), practices=("practice_code", "size"), list_size=("list_size", "sum"),
                  registered_40_74=("registered_40_74", "sum"))
             .reset_index())
-    votes = (gpr.dropna(subset=["pcn_code", "icb_code"]).groupby(["pcn_code", "icb_code"]).size()
-             .rename("n").reset_index().sort_values(["pcn_code", "n", "icb_code"], ascending=[True, False, True])
+    # each PCN's ICB is that of most of its registered patients (then most practices, then the lower code): a PCN
+    # of two Devon and two Cornwall practices belongs where most of its patients are registered
+    votes = (gpr.dropna(subset=["pcn_code", "icb_code"]).groupby(["pcn_code", "icb_code"])
+             .agg(patients=("list_size", "sum"), n=("practice_code", "size")).reset_index()
+             .sort_values(["pcn_code", "patients", "n", "icb_code"], ascending=[True, False, False, True])
              .drop_duplicates("pcn_code").set_index("pcn_code")["icb_code"])
     pcns.insert(2, "icb_code", pcns["pcn_code"].map(votes))
     pcns["icb_name"] = pcns["icb_code"].map(names["icb_name"])

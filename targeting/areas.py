@@ -97,7 +97,7 @@ def resolve_icb(atlas: Atlas, text: str | pd.Series) -> pd.Series:
         return hit.iloc[0]
     if len(hit) > 1:
         raise AreaNotFound(f"'{t}' matches {len(hit)} ICBs: " + "; ".join(hit["icb_name"].head(5)))
-    became = former_icb(atlas, t)
+    became = former_icb(atlas, t) or _icb_of_another_month(atlas, t)
     if became:
         raise AreaNotFound(became)
     import difflib
@@ -146,6 +146,23 @@ def former_icb(atlas: Atlas, text: str) -> str | None:
     parts = [f"{_icb_words(r.new_name, r.new_code)}, {100 * r.share:.0f}% of its LSOAs" for r in hit.itertuples()]
     return (f"{old} no longer exists: in {when} it was divided between " + "; ".join(parts)
             + f". Use one of these (practices, PCNs and ICBs of {atlas.month.title}).")
+
+
+def _icb_of_another_month(atlas: Atlas, text: str) -> str | None:
+    """An ICB code or name that another registration month of the build knows, with the month to choose."""
+    from geo.months import built_meta, month_title
+
+    t = _clean(text)
+    low = t.lower().removeprefix("nhs ").replace(" integrated care board", "").replace(" icb", "").strip()
+    for month, info in sorted((built_meta().get("registrations") or {}).get("months", {}).items(), reverse=True):
+        if month == atlas.month.month:
+            continue
+        for code, (nhs, name) in (info.get("icb_names") or {}).items():
+            plain_name = name.lower().removeprefix("nhs ").replace(" integrated care board", "")
+            if t.upper() in (code, nhs) or (len(low) >= 4 and low in plain_name):
+                return (f"{_icb_words(name, code)} is an ICB of {month_title(month)}, not of {atlas.month.title}. "
+                        f"Use --registrations {month} (in the app: 'NHS as of' {month_title(month)}).")
+    return None
 
 
 def former_pcn(atlas: Atlas, code: str) -> str | None:

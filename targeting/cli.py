@@ -62,7 +62,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         select(parse_month(month) if month is not None else None)
     except ValueError as exc:
-        parser.error(f"argument --registrations: {plain(exc.args[0], 200)}")
+        command = parser._subparsers._group_actions[0].choices[args.command]  # its own usage line
+        command.error(f"argument --registrations: {plain(exc.args[0], 200)}")
     # messages may echo what a user typed or a file holds: control characters (ANSI escapes) are neutralised
     try:
         return int(args.func(args) or 0)

@@ -73,6 +73,11 @@ def _sii(num: pd.Series, den: pd.Series, groups: np.ndarray, k: int, seed: int) 
     return out
 
 
+def _qof_publisher(year: str) -> str:
+    """NHS Digital published QOF up to 2022-23; NHS England since (NHS Digital joined it in February 2023)."""
+    return "NHS Digital" if str(year) <= "2022-23" else "NHS England"
+
+
 def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=None,
                  qof_year: str | None = None, seed: int = 20240401) -> tuple[pd.DataFrame, dict]:
     r"""PCNs of an ICB side by side on one measure, with CIs, comparators, funnel limits and the SII.
@@ -143,7 +148,8 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         eng_v = float(eq["prevalence_pct"])
         yr = eq["qof_year"]
         summary.update(label=f"QOF {group} recorded prevalence, {yr} (% of list {eq['list_type']})", unit="%",
-                       source=atlas.month.relabel(f"NHS Digital QOF {yr} prevalence; practice → PCN map July 2022"))
+                       source=atlas.month.relabel(f"{_qof_publisher(yr)} QOF {yr} prevalence; practice → PCN map "
+                                                  "July 2022"))
         xq = qof_prevalence(atlas, group, qof_year, level="practice").set_index("code")
         pr = xq.reindex(prac["practice_code"])
         summary["sii"] = _sii(pr["register"].fillna(0), pr["list_size"].fillna(0), deciles, k, seed)

@@ -23,7 +23,7 @@ def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = Fals
     icb
         ONS code (E54…), NHS code (Q…) or name.
     imd
-        2019 (rows are LSOA 2011, ICBs of July 2022) or 2025 (rows are LSOA 2021, ICBs of April 2024).
+        2019 (rows are LSOA 2011) or 2025 (rows are LSOA 2021), in the ICBs of the atlas's registration month.
     geometry
         Keep the web geometry (for GeoJSON output).
 
@@ -32,6 +32,8 @@ def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = Fals
     pandas.DataFrame
         :data:`LSOA_COLUMNS`. ``population`` is Census 2021 usual residents (apportioned to LSOA 2011 for
         2019); ``ethnic_minority_pct`` is every group but White, in %; ``core20`` is national IMD deciles 1–2.
+        For a registration month whose patients are placed by another month's LSOA shares, a ``source`` column
+        names both months.
     """
     row = resolve_icb(atlas, icb)
     t = lsoas_in(atlas, row, imd=imd)
@@ -43,6 +45,9 @@ def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = Fals
         "population": t["residents"].astype("Int64"), "ethnic_minority_pct": t["pct_minority"].round(1),
         "registered_patients": t["registered_patients"],
     })
+    if atlas.month.scaled:  # registered_patients of one month placed by another's shares: say both
+        out["source"] = (f"registered_patients: NHS England GP registrations, {atlas.month.statement}; "
+                         f"{ed.source}; Census 2021 (ONS); ICBs of {atlas.month.title}")
     if geometry:
         out["geometry"] = t["geometry_web"].values
         import geopandas as gpd

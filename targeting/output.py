@@ -67,7 +67,7 @@ def plan_settings_text(plan: Any) -> str:
     order = "deprivation first" if s.get("order") == "deprivation" else f"weights {weights}"
     return (f"{s.get('mode', 'campaign')}: {s['connectors']} connector(s), {s['capacity_per_month']:g} households "
             f"per connector per month, {s['months']:g} months; order {order}; IMD {s['imd']}{cut}; "
-            f"PLUS = {s['plus_rules']}")
+            f"PLUS = {s['plus_rules']}" + (f"; registrations: {s['registrations']}" if s.get("registrations") else ""))
 
 
 def plan_files(plan: Any, scenario: pd.DataFrame | None = None, *, basemap: str | None = None) -> dict[str, bytes]:

@@ -542,6 +542,8 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
         "plus_rules": _describe_rules(plus_rules, plus_combine), "plus_combine": plus_combine,
         "health_check": hc.describe(),
     }
+    if atlas.month.scaled:  # the registrations behind the figures, when they are not one month's (July 2022)
+        settings["registrations"] = atlas.month.statement
     pieces = rp.pieces.copy()
     core_hh = rp.stops[rp.stops["core20"]].groupby("piece")["households_est"].sum()
     pieces["core20_households"] = pieces["piece"].map(core_hh).fillna(0).astype("int64")

@@ -106,7 +106,7 @@ def publisher(files, monkeypatch, tmp_path):
     monkeypatch.setenv("CORE20_URL_ODS_API", srv.url("/api/getReport"))
     monkeypatch.setenv("CORE20_RAW", str(tmp_path / "raw"))
     monkeypatch.setenv("CORE20_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("CORE20_DATA", raising=False)
+    monkeypatch.delenv("CORE20_DATA", raising=False)  # data/raw (fetched) before ../shared/data
     monkeypatch.setattr(fetch_mod, "_BACKOFF", 0.0)
     # The LSOA-level file served is an extract: its row check is scaled to the extract (the reader and columns
     # checks are the real ones).
@@ -323,7 +323,7 @@ def test_unknown_resolver_is_refused(tmp_path, capsys):
     assert "unknown resolver(s) nhs_everything; known: gp_registrations, qof, ods" in capsys.readouterr().err
 
 
-def test_sources_lists_the_registration_months_and_their_files(monkeypatch, tmp_path, capsys):
+def test_sources_lists_the_registration_months_and_their_files(monkeypatch, tmp_path, capsys, data_dir):
     from targeting.cli import main
 
     raw = tmp_path / "raw"
@@ -331,7 +331,7 @@ def test_sources_lists_the_registration_months_and_their_files(monkeypatch, tmp_
     for name in ("gp_reg_pat_prac_lsoa_all_2026-04.csv.gz", "gp-reg-pat-prac-map_2026-09.csv"):
         (raw / "gp" / name).write_bytes(b"x")  # months are found by name; nothing here is read
     monkeypatch.setenv("CORE20_RAW", str(raw))
-    monkeypatch.delenv("CORE20_DATA", raising=False)
+    monkeypatch.setenv("CORE20_DATA", str(data_dir))
     monkeypatch.delenv("CORE20_REGISTRATIONS", raising=False)
     assert main(["sources"]) == 0
     out = capsys.readouterr().out

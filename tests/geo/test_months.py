@@ -57,7 +57,7 @@ def test_the_default_is_the_newest_unless_chosen(monkeypatch):
 
 
 def test_the_bundled_data_has_july_2022_and_july_2026(data_dir, monkeypatch):
-    monkeypatch.delenv("CORE20_DATA", raising=False)
+    monkeypatch.setenv("CORE20_DATA", str(data_dir))
     found = discover()
     assert months.base_month() == "2022-07"
     assert {"2022-07", "2026-07"} <= set(usable_months(found))

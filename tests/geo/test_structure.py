@@ -186,9 +186,30 @@ def test_old_codes_say_what_they_became(nhs26):
 
 
 @pytest.mark.slow
+def test_a_pcn_across_two_icbs_goes_where_most_of_its_patients_are(nhs26, data_dir):
+    # Coast and Country PCN: 2 Devon practices (18,347 patients) and 2 Cornwall ones (17,446) in July 2026
+    m = _zip_csv(data_dir / "gp" / "gp-reg-pat-prac-map_2026-07.zip")
+    mine = m[m["PCN_CODE"] == "U41591"].assign(n=lambda d: d["PRACTICE_CODE"].map(_lists(data_dir)))
+    by_icb = mine.groupby("ONS_ICB_CODE")["n"].sum()
+    assert by_icb.to_dict() == {"E54000036": 17_446, "E54000037": 18_347}
+    assert nhs26.pcns.set_index("pcn_code").loc["U41591", "icb_code"] == "E54000037"  # Devon
+
+
+@pytest.mark.slow
+def test_an_icb_of_another_month_says_which(nhs26):
+    from geo.atlas import load
+
+    old = load(progress=False, geometry=False, registrations="2022-07")
+    with pytest.raises(AreaNotFound, match=r"NHS Central East ICB \(E54000065\) is an ICB of July 2026, not of "
+                                           r"July 2022. Use --registrations 2026-07"):
+        resolve_icb(old, "E54000065")
+
+
+@pytest.mark.slow
 def test_the_lsoa_table_of_july_2026(capsys, nhs26):
     assert main(["lsoas", "--icb", "E54000070", "--registrations", JULY_2026]) == 0
     t = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert (t["lad_name"] == "Slough").sum() == 84 and (t["icb_code"] == "E54000070").all()
+    assert t["source"].str.contains("practices and list sizes July 2026; where patients live: July 2022 shares").all()
     assert np.isclose(t["registered_patients"].sum(),
                       nhs26.lsoa21.loc[nhs26.lsoa21["icb_code"] == "E54000070", "registered_patients"].sum())
