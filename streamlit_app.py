@@ -80,6 +80,12 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 label:has(input:focus-visible) { outline: 3px solid #0b0c0c; outline-offset: 2px; box-shadow: 0 0 0 5px #ffdd00; }
 </style>""", unsafe_allow_html=True)
 
+# Sign-in, when an [auth] section is configured (off by default): nothing below runs for anyone signed out or
+# refused, so no page and no link into the app (/?icb=…) is served to them. See app_pages/_auth.py, docs/deploy.md.
+from app_pages._auth import gate, signed_in_sidebar  # noqa: E402
+
+gate()
+
 pages = [
     st.Page("app_pages/explore.py", title="Explore", default=True),
     st.Page("app_pages/outreach.py", title="Plan outreach", url_path="outreach"),
@@ -92,4 +98,5 @@ nav = st.navigation(pages)
 from app_pages._shared import month_picker  # noqa: E402 - after set_page_config, like every page's own imports
 
 month_picker()  # the registration month, in the sidebar of every page and in the URL (?registrations=2026-07)
+signed_in_sidebar()  # who is signed in, and a sign-out (when sign-in is on)
 nav.run()
