@@ -50,14 +50,23 @@ if url_metric != metric:
     st.query_params["measure"] = metric  # a shared link reopens on this measure
 
 
+adjust = st.toggle("Allow for over-dispersion in the funnel", value=True, key="cmp_overdispersion",
+                   help="PCNs with tens of thousands of patients differ more than chance alone allows (case mix, "
+                        "coding). Spiegelhalter's method (2005), as Fingertips and NHS England's SHMI use, widens "
+                        "the binomial limits by the factor estimated from the PCNs themselves. Off: plain binomial "
+                        "limits, which flag almost every large PCN.")
+
+
 @st.cache_data(show_spinner="Comparing PCNs…", max_entries=32)
-def _compare(month: str, icb: str, metric: str, imd: int, spec: tuple) -> tuple[pd.DataFrame, dict]:
+def _compare(month: str, icb: str, metric: str, imd: int, spec: tuple,
+             funnel: str) -> tuple[pd.DataFrame, dict]:
     rules, _ = plus_rules(spec)
-    return compare_pcns(get_tables(), icb, metric=metric, imd=imd, plus_rules=rules)
+    return compare_pcns(get_tables(), icb, metric=metric, imd=imd, plus_rules=rules, funnel=funnel)
 
 
 try:
-    table, summary = _compare(current_month(), area.icb_nhs, metric, int(imd), plus_spec)
+    table, summary = _compare(current_month(), area.icb_nhs, metric, int(imd), plus_spec,
+                              "overdispersed" if adjust else "binomial")
 except (LookupError, ValueError) as exc:
     st.error(str(exc.args[0] if exc.args else exc))
     st.stop()
@@ -93,8 +102,9 @@ if t["lower"].notna().any():
     st.markdown("**Funnel plot**: is a PCN further from the ICB value than chance alone would give for its size?")
     n = np.linspace(max(t["denominator"].min() * 0.8, 1), t["denominator"].max() * 1.1, 120)
     p0 = float(summary["icb_value"]) / 100
-    lo95, hi95 = funnel_limits(p0, n, 0.95)
-    lo998, hi998 = funnel_limits(p0, n, 0.998)
+    phi = float(summary.get("funnel_phi", 1.0))
+    lo95, hi95 = funnel_limits(p0, n, 0.95, phi=phi)
+    lo998, hi998 = funnel_limits(p0, n, 0.998, phi=phi)
     limits = pd.concat([pd.DataFrame({"n": n, "lo": np.asarray(lo) * 100, "hi": np.asarray(hi) * 100, "limit": lab})
                         for lo, hi, lab in ((lo95, hi95, "95%"), (lo998, hi998, "99.8%"))])
     # limits as continuous lines: solid 95%, long dashes 99.8% (line style, not colour alone, tells them apart)
@@ -118,8 +128,9 @@ if t["lower"].notna().any():
         tooltip=["pcn:N", alt.Tooltip("value:Q", format=".1f"), "denominator:Q", "funnel:N"])
     centre = alt.Chart(refs.iloc[[0]]).mark_rule(color="#009E73").encode(y="value:Q")
     st.altair_chart((band + band_hi + centre + pts).properties(height=360), width="stretch")
-    st.caption("Funnel limits around the ICB value at each PCN's size: solid line 95%, dashed 99.8%. Each PCN's "
-               "colour and shape say where it falls (the chosen PCN is drawn larger). " + src)
+    st.caption("Funnel limits around the ICB value at each PCN's size: solid line 95%, dashed 99.8%; "
+               f"{summary.get('funnel_method', 'binomial limits')}. Each PCN's colour and shape say where it falls "
+               "(the chosen PCN is drawn larger). " + src)
 
 sii = summary.get("sii")
 if sii and sii.get("by_quantile"):

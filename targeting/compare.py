@@ -19,7 +19,7 @@ import pandas as pd
 from targeting.areas import resolve_icb
 from targeting.core20 import population_quantiles
 from targeting.profiles import pcn_profiles, practice_profiles, qof_prevalence
-from targeting.stats import funnel_limits, significance, sii, wilson_ci
+from targeting.stats import funnel_limits, overdispersion, significance, sii, wilson_ci
 
 __all__ = ["METRICS", "UnknownMetricError", "compare_pcns"]
 
@@ -73,13 +73,26 @@ def _sii(num: pd.Series, den: pd.Series, groups: np.ndarray, k: int, seed: int) 
     return out
 
 
+def _funnel_words(funnel: str, phi: float, units: int) -> str:
+    """How the funnel limits were drawn, in words (for the CSV, the plot and the command line)."""
+    if not np.isfinite(phi):
+        return "binomial limits (too few PCNs to estimate over-dispersion)"
+    est = f"over-dispersion factor φ = {phi:.2f} from {units} PCNs' 10%-winsorised z-scores (Spiegelhalter 2005)"
+    if funnel == "binomial":
+        return f"binomial limits, unadjusted; {est}"
+    if phi <= 1:
+        return f"binomial limits: {est}, not above 1, so no adjustment"
+    return f"binomial limits widened by √φ = {phi ** 0.5:.2f}: {est}"
+
+
 def _qof_publisher(year: str) -> str:
     """NHS Digital published QOF up to 2022-23; NHS England since (NHS Digital joined it in February 2023)."""
     return "NHS Digital" if str(year) <= "2022-23" else "NHS England"
 
 
 def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=None,
-                 qof_year: str | None = None, seed: int = 20240401) -> tuple[pd.DataFrame, dict]:
+                 qof_year: str | None = None, seed: int = 20240401,
+                 funnel: str = "overdispersed") -> tuple[pd.DataFrame, dict]:
     r"""PCNs of an ICB side by side on one measure, with CIs, comparators, funnel limits and the SII.
 
     Parameters
@@ -99,6 +112,9 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         QOF year for ``qof_*`` metrics (default the latest).
     seed : int
         Seed of the SII simulation, so results are reproducible.
+    funnel : {"overdispersed", "binomial"}, default "overdispersed"
+        Funnel limits widened for over-dispersion (Spiegelhalter 2005, :func:`targeting.stats.overdispersion`)
+        where the estimated factor exceeds 1, or the plain binomial limits.
 
     Returns
     -------
@@ -107,7 +123,9 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         ``imd_quintile``, ``core20_pct`` (deprivation always beside the measure), ``metric``, ``numerator``,
         ``denominator``, ``value``, ``lower``, ``upper`` (Wilson 95%), ``icb_value``, ``england_value``,
         ``vs_icb``, ``vs_england``, ``funnel_lower_95``, ``funnel_upper_95``, ``funnel_lower_998``,
-        ``funnel_upper_998``, ``funnel`` ("within", "outside 95%", "outside 99.8%"). Proportions are in percent.
+        ``funnel_upper_998``, ``funnel`` ("within", "outside 95%", "outside 99.8%"), and with the default
+        ``funnel`` ``overdispersion`` (the factor :math:`\hat\phi` of the ICB's PCNs) and ``funnel_method``.
+        Proportions are in percent.
         For ``weighted_imd_score`` (an average, not a proportion) the CI, flags and funnel are empty.
     summary : dict
         ``metric``, ``label``, ``unit``, ``icb_code``, ``icb_code_nhs``, ``icb_name``, ``imd``, ``icb_value``,
@@ -201,9 +219,16 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     out["icb_value"], out["england_value"] = icb_v, eng_v
     out["vs_icb"] = significance(out["lower"], out["upper"], out["icb_value"])
     out["vs_england"] = significance(out["lower"], out["upper"], out["england_value"])
+    if funnel not in ("overdispersed", "binomial"):
+        raise ValueError(f"funnel must be 'overdispersed' or 'binomial', not {funnel!r}")
+    phi, units = (overdispersion(np.minimum(num, den), den, icb_v / 100) if proportion and np.isfinite(icb_v)
+                  else (float("nan"), 0))
+    use = phi if funnel == "overdispersed" and np.isfinite(phi) and phi > 1 else 1.0
+    summary.update(overdispersion=phi, overdispersion_units=units, funnel_phi=use,
+                   funnel_method=_funnel_words(funnel, phi, units) if proportion else "no funnel")
     for conf, tag in ((0.95, "95"), (0.998, "998")):
         if proportion and np.isfinite(icb_v):
-            lo, hi = funnel_limits(icb_v / 100, den, conf)
+            lo, hi = funnel_limits(icb_v / 100, den, conf, phi=use)
             out[f"funnel_lower_{tag}"], out[f"funnel_upper_{tag}"] = 100 * lo, 100 * hi
         else:
             out[f"funnel_lower_{tag}"] = out[f"funnel_upper_{tag}"] = np.nan
@@ -212,6 +237,9 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         out["funnel_lower_95"].isna() | v.isna(), "not compared",
         np.where((v < out["funnel_lower_998"]) | (v > out["funnel_upper_998"]), "outside 99.8%",
                  np.where((v < out["funnel_lower_95"]) | (v > out["funnel_upper_95"]), "outside 95%", "within")))
+    if funnel == "overdispersed":  # the binomial table stays as it was before over-dispersion was allowed for
+        out["overdispersion"] = round(phi, 2) if np.isfinite(phi) else np.nan
+        out["funnel_method"] = summary["funnel_method"]
     if metric == "core20_change_pp":
         for c in ("patients_entered", "patients_left", "lsoas_entered", "lsoas_left"):
             out[c] = change[c]

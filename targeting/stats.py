@@ -59,6 +59,7 @@ __all__ = [
     "compare_proportion",
     "dobson_ci",
     "funnel_limits",
+    "overdispersion",
     "rate_ci",
     "significance",
     "sii",
@@ -204,7 +205,45 @@ def wilson_ci(x: ArrayLike, n: ArrayLike, confidence: float = 0.95, *, strict: b
     return _out(lower, index, "lower"), _out(upper, index, "upper")
 
 
-def funnel_limits(p0: float, n: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def overdispersion(x: ArrayLike, n: ArrayLike, p0: float, *, winsor: float = 0.10) -> tuple[float, int]:
+    r"""Spiegelhalter's over-dispersion factor of proportions around a baseline, from winsorised z-scores.
+
+    Parameters
+    ----------
+    x, n : array_like
+        Numerators and denominators of the units (e.g. an ICB's PCNs); units with ``n <= 0`` are left out.
+    p0 : float
+        Baseline proportion (0–1), e.g. the ICB value.
+    winsor : float, default 0.10
+        Share of z-scores shrunk at each end.
+
+    Returns
+    -------
+    (float, int)
+        :math:`\hat\phi` and the number of units it rests on.
+
+    Notes
+    -----
+    Spiegelhalter (2005, Qual Saf Health Care 14:347; Stat Med 24:1185). Each unit's z-score is
+    :math:`z_i = (y_i - p_0) / \sqrt{p_0(1-p_0)/n_i}` with :math:`y_i = x_i/n_i`. The :math:`k = \lfloor 0.1 I
+    \rfloor` lowest z-scores are set to the :math:`(k+1)`-th lowest and the :math:`k` highest to the
+    :math:`(k+1)`-th highest (as ``scipy.stats.mstats.winsorize(limits=(0.1, 0.1))``), and
+    :math:`\hat\phi = \frac{1}{I}\sum_i z_i^2`. Under no over-dispersion :math:`I\hat\phi` is about
+    :math:`\chi^2_{I-1}`; the limits are widened (:func:`funnel_limits` ``phi``) only where :math:`\hat\phi > 1`.
+    """
+    xa, na = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    ok = (na > 0) & np.isfinite(xa) & np.isfinite(na)
+    if not 0 < p0 < 1 or ok.sum() < 2:
+        return float("nan"), int(ok.sum())
+    z = np.sort((xa[ok] / na[ok] - p0) / np.sqrt(p0 * (1 - p0) / na[ok]))
+    k = int(np.floor(winsor * len(z)))
+    if k:
+        z = np.clip(z, z[k], z[len(z) - 1 - k])
+    return float(np.mean(z**2)), len(z)
+
+
+def funnel_limits(p0: float, n: ArrayLike, confidence: float = 0.95, *,
+                  phi: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     r"""Funnel-plot control limits for a proportion around a baseline.
 
     Parameters
@@ -215,6 +254,9 @@ def funnel_limits(p0: float, n: ArrayLike, confidence: float = 0.95) -> tuple[np
         Denominators at which to compute the limits.
     confidence : float, default 0.95
         0.95 (about 2 standard deviations) or 0.998 (about 3), as in Fingertips.
+    phi : float, default 1
+        Over-dispersion factor (:func:`overdispersion`): where it exceeds 1 the limits are widened by
+        :math:`\sqrt\phi` (Spiegelhalter's multiplicative model); 1 or less gives the binomial limits.
 
     Returns
     -------
@@ -229,8 +271,9 @@ def funnel_limits(p0: float, n: ArrayLike, confidence: float = 0.95) -> tuple[np
     """
     z = _z(_confidence(confidence))
     na = np.asarray(n, dtype=float)
+    inflate = float(phi) if np.isfinite(phi) and phi > 1 else 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = z * np.sqrt(p0 * (1 - p0) / na)
+        half = z * np.sqrt(inflate * p0 * (1 - p0) / na)
     lo = np.clip(p0 - half, 0.0, 1.0)
     hi = np.clip(p0 + half, 0.0, 1.0)
     bad = ~(na > 0)

@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--imd", type=int, choices=[2019, 2025], default=2025, help="IMD edition (default 2025)")
     c.add_argument("--qof-year", help="QOF year for qof_* metrics, e.g. 2020-21 (default the latest)")
     c.add_argument("--plus-lsoas", metavar="CSV", help="PLUS = the LSOAs listed in this CSV (instead of the default)")
+    c.add_argument("--funnel", choices=["overdispersed", "binomial"], default="overdispersed",
+                   help="funnel limits widened for over-dispersion (Spiegelhalter 2005; default) or plain binomial")
     c.set_defaults(func=_compare)
 
 
@@ -184,7 +186,7 @@ def _compare(args: argparse.Namespace) -> int:
     atlas = _atlas()
     rules = _plus_rules(args.plus_lsoas, atlas)
     table, summary = compare_pcns(atlas, args.icb, metric=args.metric, imd=args.imd, plus_rules=rules,
-                                  qof_year=args.qof_year)
+                                  qof_year=args.qof_year, funnel=args.funnel)
     s = summary.get("sii") or {}
     for k in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
         table[f"icb_{k}"] = None if s.get("note") else s.get(k)  # withheld where the SII is circular
@@ -198,7 +200,9 @@ def _compare(args: argparse.Namespace) -> int:
         table = suppress_rate_columns(table, "numerator", "denominator", ("value", "lower", "upper"))
         table = _hide_flags(table, "value", ("vs_icb", "vs_england", "funnel"))
         table = _to_1_decimal(table, ("icb_value", "england_value", "funnel_lower_95", "funnel_upper_95",
-                                      "funnel_lower_998", "funnel_upper_998"))
+                                      "funnel_lower_998", "funnel_upper_998", "overdispersion"))
+    if args.funnel == "overdispersed":
+        print(f"Funnel: {summary['funnel_method']}", file=sys.stderr)
     if s.get("sii") is not None and not s.get("note"):
         print(f"{summary['label']} in {summary['icb_name']}: SII {s['sii']:.2f} (95% CI {s['sii_lower']:.2f} to "
               f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')} "

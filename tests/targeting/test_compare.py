@@ -114,3 +114,65 @@ def test_core20_change_measure_matches_the_change_tables(atlas):
     assert summary["sii"] is None and "not computed" in summary["sii_note"]
     assert table["lower"].isna().all() and (table["funnel"] == "not compared").all()
     assert table["weighted_imd_score"].is_monotonic_decreasing  # most deprived first, never by the change
+
+
+# ---- over-dispersion (Spiegelhalter 2005) -----------------------------------------------------------------------
+def _phi_scipy(x, n, p0):
+    """An independent implementation: scipy's winsorize, then the mean squared z-score."""
+    from scipy.stats import mstats
+
+    z = (np.asarray(x) / np.asarray(n) - p0) / np.sqrt(p0 * (1 - p0) / np.asarray(n))
+    zw = np.asarray(mstats.winsorize(z, limits=(0.1, 0.1)))
+    return float(np.mean(zw**2))
+
+
+def test_overdispersion_matches_scipy_and_leaves_binomial_data_alone():
+    from targeting.stats import overdispersion
+
+    rng = np.random.default_rng(7)
+    n = rng.integers(20_000, 100_000, size=52)
+    # units that differ by more than chance: true rates spread around 14% (sd 1.5 points)
+    x = rng.binomial(n, np.clip(rng.normal(0.14, 0.015, size=52), 0.01, 0.99))
+    p0 = x.sum() / n.sum()
+    phi, units = overdispersion(x, n, p0)
+    assert units == 52 and phi == pytest.approx(_phi_scipy(x, n, p0), rel=1e-12) and phi > 20
+    # binomial data: the factor is near 1 and the limits do not move when it is 1 or less
+    xb = rng.binomial(n, 0.14)
+    phib, _ = overdispersion(xb, n, 0.14)
+    assert 0.4 < phib < 1.6
+    assert np.allclose(funnel_limits(0.14, n, 0.998, phi=min(phib, 1.0))[0], funnel_limits(0.14, n, 0.998)[0])
+    lo, hi = funnel_limits(0.14, [40_000], 0.95, phi=100.0)  # widened by sqrt(100) = 10
+    blo, bhi = funnel_limits(0.14, [40_000], 0.95)
+    assert (hi - lo)[0] == pytest.approx(10 * (bhi - blo)[0])
+    assert np.isnan(overdispersion([1], [10], 0.1)[0])  # one unit: nothing to estimate
+
+
+@pytest.mark.slow
+def test_west_yorkshire_hypertension_funnel_flags_few_and_states_the_factor(capsys, data_dir):
+    """QOF 2024-25 HYP for West Yorkshire's PCNs of July 2026, recounted from the raw QOF file and practice map."""
+    import io
+    import zipfile
+
+    from targeting.cli import main
+
+    assert main(["compare", "--icb", "QWO", "--metric", "qof_HYP", "--registrations", "2026-07"]) == 0
+    out, err = capsys.readouterr()
+    t = pd.read_csv(io.StringIO(out))
+    with zipfile.ZipFile(data_dir / "gp" / "gp-reg-pat-prac-map_2026-07.zip") as z:
+        m = pd.read_csv(z.open(z.namelist()[0]), dtype=str)
+    q = pd.read_csv(data_dir / "gp" / "qof" / "QOF_2024-25_PREVALENCE_2425.csv.gz", dtype={"PRACTICE_CODE": str})
+    q = q[q["GROUP_CODE"] == "HYP"].merge(m[["PRACTICE_CODE", "PCN_CODE", "ICB_CODE"]], on="PRACTICE_CODE")
+    wy = q[q["ICB_CODE"] == "QWO"]
+    pcn = wy[wy["PCN_CODE"] != "U"].groupby("PCN_CODE")[["REGISTER", "PRACTICE_LIST_SIZE"]].sum()
+    p0 = wy["REGISTER"].sum() / wy["PRACTICE_LIST_SIZE"].sum()
+    pcn = pcn.reindex(t["pcn_code"])
+    assert (pcn["REGISTER"].to_numpy() == t["numerator"]).all()
+    phi = _phi_scipy(pcn["REGISTER"], pcn["PRACTICE_LIST_SIZE"], p0)
+    assert t["overdispersion"].iloc[0] == pytest.approx(round(phi, 2), abs=0.006) and phi > 100
+    assert f"φ = {phi:.2f}" in err
+    outside = (t["funnel"] == "outside 99.8%").sum()
+    assert outside <= 5, outside  # 2 of 52 (binomial limits flag 45, as the issue found)
+    assert main(["compare", "--icb", "QWO", "--metric", "qof_HYP", "--registrations", "2026-07",
+                 "--funnel", "binomial"]) == 0
+    b = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert (b["funnel"] == "outside 99.8%").sum() > 40
