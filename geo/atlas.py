@@ -43,7 +43,16 @@ import pandas as pd
 
 from geo import readers
 from geo.editions import Edition, core20_rule
-from geo.files import atomic_path, file_lock, remove_stale, replace_folder, staging_folder
+from geo.files import (
+    DamagedCacheError,
+    atomic_path,
+    damaged_files,
+    file_lock,
+    record_files,
+    remove_stale,
+    replace_folder,
+    staging_folder,
+)
 from geo.inputs import check_columns, check_coverage, check_rows
 from geo.months import RegistrationMonth, base_month, chosen_month, months_built, registration_month
 from geo.paths import MissingDataError, cache_dir, find
@@ -259,9 +268,13 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
         if (not force and meta and meta.get("version") == ATLAS_VERSION and meta.get("code") == _code_hash()
                 and meta.get("inputs") == hashes
                 and meta.get("national", True) == expect_national):
-            if progress:
-                print(f"Atlas is up to date ({target}).", file=sys.stderr)
-            return target
+            damaged = damaged_files(target, meta.get("files"), full=True)
+            if not damaged:
+                if progress:
+                    print(f"Atlas is up to date ({target}).", file=sys.stderr)
+                return target
+            print(f"Atlas cache damaged, rebuilding: {', '.join(damaged[:5])}"
+                  + (f" and {len(damaged) - 5} more" if len(damaged) > 5 else ""), file=sys.stderr)
         t0 = time.perf_counter()
         tables = _build_tables(_Progress(progress, 14), national=expect_national)
         months = tables.pop("months", {})
@@ -287,6 +300,7 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
                     "built_seconds": round(time.perf_counter() - t0, 1),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "counts": {k: len(v) for k, v in tables.items()}, "postcodes": stats.get("postcodes", {})}
+            meta["files"] = record_files(tmp, skip=("derived",))
             (tmp / "build.json").write_text(json.dumps(meta, indent=1))
             replace_folder(tmp, target)
         finally:
@@ -810,8 +824,20 @@ def _postcode_centroids(g21: gpd.GeoDataFrame, postcodes: pd.DataFrame) -> pd.Da
     return out
 
 
+def _damaged(path: Path, exc: Exception) -> DamagedCacheError:
+    return DamagedCacheError(f"{path} cannot be read ({type(exc).__name__}: {str(exc)[:160]}): the atlas cache is "
+                             "damaged; run `python -m targeting build` to rebuild it.")
+
+
 def _read_table(folder: Path, name: str, *, geometry: bool) -> pd.DataFrame:
     path = folder / f"{name}.parquet"
+    try:
+        return _read_parquet(path, name, geometry=geometry)
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # pyarrow's errors are OSError or ValueError
+        raise _damaged(path, exc) from None
+
+
+def _read_parquet(path: Path, name: str, *, geometry: bool) -> pd.DataFrame:
     if name not in _GEO_TABLES:
         return pd.read_parquet(path)
     if geometry:
@@ -841,18 +867,13 @@ def _read_month_table(folder: Path, month: str | None, name: str, *, geometry: b
     if mf is None:
         return _read_table(folder, name, geometry=geometry)
     if name in _MONTH_TABLES or name in _MONTH_HISTORY:
-        path = mf / f"{name}.parquet"
-        if name == "practices" and geometry:
-            import geopandas as gpd
-
-            return gpd.read_parquet(path)
-        table = pd.read_parquet(path)
-        if name == "practices":
-            table = table.drop(columns=[c for c in table.columns if c.startswith("geometry")])
+        table = _read_table(mf, name, geometry=geometry)
+        if name == "practices" and not geometry:
+            table = pd.DataFrame(table.drop(columns=[c for c in table.columns if c.startswith("geometry")]))
         return table
     table = _read_table(folder, name, geometry=geometry)
     if name in ("lsoa21", "lsoa11"):
-        nhs = pd.read_parquet(mf / f"{name}_nhs.parquet").set_index("lsoa_code")
+        nhs = _read_table(mf, f"{name}_nhs", geometry=False).set_index("lsoa_code")
         codes = table["lsoa_code"].to_numpy()
         for col in (*_NHS_COLS, "nhs_source"):
             if col in nhs:
@@ -879,6 +900,11 @@ class _LazyAtlas(Atlas):
 
 def _load_uncached(folder: Path, *, geometry: bool = True, registrations: str | None = None) -> Atlas:
     build_meta = json.loads((folder / "build.json").read_text())
+    damaged = damaged_files(folder, build_meta.get("files"))  # sizes only: a stat per file
+    if damaged:
+        raise DamagedCacheError(f"The atlas cache at {folder} is damaged: {', '.join(damaged[:3])}"
+                                + (f" and {len(damaged) - 3} more" if len(damaged) > 3 else "")
+                                + ". Run `python -m targeting build` to rebuild it.")
     rm = registration_month(build_meta, registrations)
     base = (build_meta.get("registrations") or {}).get("base") or rm.month
     month = None if rm.month == base else rm.month

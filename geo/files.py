@@ -11,6 +11,8 @@ One home for what the build, ``fetch``, the command line and the app's downloads
 * :func:`replace_folder` swaps a finished folder (the atlas) for the old one;
 * :func:`remove_stale` removes temporary folders or files a killed run left behind;
 * :func:`file_lock` holds an exclusive lock (the ``filelock`` package) across processes;
+* :func:`record_files` notes each cached file's size and sha256 as it is written, and :func:`damaged_files`
+  checks them again, so a truncated, deleted or garbled cache file is found and named;
 * :func:`csv_text` / :func:`escape_formulas` write CSV whose text cells cannot run as spreadsheet formulas
   (OWASP "CSV injection": a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets
   a leading ``'``). Numbers are numbers, so -0.5 in a numeric column is left alone.
@@ -30,17 +32,67 @@ from typing import Any
 
 __all__ = [
     "FORMULA_PREFIXES",
+    "DamagedCacheError",
     "atomic_path",
     "atomic_write",
     "csv_text",
+    "damaged_files",
     "escape_formulas",
     "file_lock",
     "move_into_place",
     "output_folder",
+    "record_files",
     "remove_stale",
     "replace_folder",
     "staging_folder",
 ]
+
+class DamagedCacheError(FileNotFoundError):
+    """A cached file is missing, cut short or garbled (the message names it and ``build`` as the fix)."""
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def record_files(folder: Path, *, skip: Iterable[str] = ()) -> dict[str, list]:
+    """``{relative path: [size, sha256]}`` of every file under ``folder`` (but ``build.json`` and ``skip`` folders)."""
+    skip = set(skip)
+    out: dict[str, list] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if rel == "build.json" or rel.split("/", 1)[0] in skip:
+            continue
+        out[rel] = [path.stat().st_size, _sha256(path)]
+    return out
+
+
+def damaged_files(folder: Path, recorded: dict[str, list] | None, *, full: bool = False) -> list[str]:
+    """The recorded files under ``folder`` that are missing, of another size or (``full``) another sha256.
+
+    Each is named with what is wrong, e.g. ``lsoa21.parquet (1,024 bytes, recorded 5,321,882)``. Sizes cost a
+    ``stat``; ``full`` reads every byte (``build`` does, a command does not).
+    """
+    out = []
+    for rel, (size, sha) in (recorded or {}).items():
+        path = folder / rel
+        try:
+            now = path.stat().st_size
+        except OSError:
+            out.append(f"{rel} (missing)")
+            continue
+        if now != size:
+            out.append(f"{rel} ({now:,} bytes, recorded {size:,})")
+        elif full and _sha256(path) != sha:
+            out.append(f"{rel} (contents changed: sha256 differs)")
+    return out
+
 
 #: First characters that make a spreadsheet treat a text cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -29,7 +29,7 @@ from geo.files import file_lock, remove_stale, replace_folder, staging_folder
 if TYPE_CHECKING:  # a command that prints a stored answer imports no pandas
     import pandas as pd
 
-__all__ = ["Answers", "build_answers", "finished_profiles", "open_answers"]
+__all__ = ["Answers", "answers_damage", "build_answers", "finished_profiles", "open_answers"]
 
 ANSWERS_VERSION = "1"
 
@@ -70,7 +70,7 @@ class Answers:
     def map_parts(self, icb_nhs: str, imd: int) -> dict[str, Any] | None:
         """The parts of an ICB's map with the default settings, or None if it is not stored."""
         path = self.folder / "maps" / f"{icb_nhs}_{imd}.json"
-        return json.loads(path.read_bytes()) if path.is_file() else None
+        return _json(path, dict) if path.is_file() else None
 
     def pcn_bounds(self, pcn_code: str) -> list[list[float]] | None:
         """Where a PCN's map zooms to (where most of its patients live; None: nowhere known).
@@ -81,13 +81,16 @@ class Answers:
             If the PCN is not stored.
         """
         if self._bounds is None:
-            self._bounds = json.loads((self.folder / "maps" / "pcn_bounds.json").read_bytes())
+            self._bounds = _json(self.folder / "maps" / "pcn_bounds.json", dict)
         return self._bounds[pcn_code]
 
     @functools.cached_property
     def index(self) -> dict[str, Any]:
         """ICB codes (ONS and NHS) → NHS code, ICB names, PCN code → (ICB, name); see :func:`_index`."""
-        return json.loads((self.folder / "index.json").read_bytes())
+        index = _json(self.folder / "index.json", dict)
+        if not all(isinstance(index.get(k), dict) for k in ("icb", "icb_name", "pcn")):
+            raise _damaged(self.folder / "index.json", "not the index of ICB and PCN codes")
+        return index
 
     def icb_of(self, text: str) -> str | None:
         """The NHS code of the ICB a command was given by its exact ONS or NHS code (None: resolve in full)."""
@@ -96,7 +99,12 @@ class Answers:
     def pcns_csv(self, icb_nhs: str, imd: int) -> str | None:
         """What ``pcns`` prints for an ICB with the default settings, or None."""
         path = self.folder / f"csv_{imd}.json"
-        return json.loads(path.read_bytes())["pcns"].get(icb_nhs) if path.is_file() else None
+        if not path.is_file():
+            return None
+        texts = _json(path, dict).get("pcns")
+        if not isinstance(texts, dict):
+            raise _damaged(path, "no 'pcns' table texts")
+        return texts.get(icb_nhs)
 
     def map_payload(self, kind: str, code: str, imd: int, initial: str | None = None) -> tuple[str, str] | None:
         """(payload, area name) of an ICB's or PCN's map with the default settings, given by exact code.
@@ -137,7 +145,40 @@ class Answers:
             return None
         filters = ([("icb_code_nhs", "=", icb_nhs)] if icb_nhs else []) + (
             [("pcn_code", "=", pcn_code)] if pcn_code else [])
-        return pq.read_table(path, filters=filters or None).to_pandas().reset_index(drop=True)
+        try:
+            return pq.read_table(path, filters=filters or None).to_pandas().reset_index(drop=True)
+        except (OSError, ValueError) as exc:  # pyarrow's errors are one or the other
+            raise _damaged(path, exc) from None
+
+
+def _damaged(path: Path, why: object) -> Exception:
+    from geo.files import DamagedCacheError
+
+    return DamagedCacheError(f"{path} cannot be read ({str(why)[:160]}): the precomputed answers are damaged; run "
+                             "`python -m targeting build` to make them again.")
+
+
+def _json(path: Path, kind: type) -> Any:
+    """A stored JSON file of the expected kind, or a DamagedCacheError naming it."""
+    try:
+        value = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise _damaged(path, exc) from None
+    if not isinstance(value, kind):
+        raise _damaged(path, f"a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def answers_damage(registrations: str | None = None) -> list[str]:
+    """The stored answers files of a month that are missing, cut or changed since they were written (sha256)."""
+    from geo.files import damaged_files
+
+    try:
+        folder = _folder(registrations)
+        meta = json.loads((folder / "build.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return damaged_files(folder, meta.get("files"), full=True) if isinstance(meta, dict) else []
 
 
 def open_answers(*, build_if_missing: bool = False, progress: bool = False,
@@ -163,10 +204,14 @@ def open_answers(*, build_if_missing: bool = False, progress: bool = False,
     stamp = _stamp(month)
     meta = folder / "build.json"
     if stamp is not None and meta.is_file():
+        from geo.files import damaged_files
+
         try:
-            if json.loads(meta.read_text()).get("stamp") == stamp:
+            kept = json.loads(meta.read_text())
+            # sizes only (a stat per file): build reads every byte (answers_damage)
+            if kept.get("stamp") == stamp and not damaged_files(folder, kept.get("files")):
                 return Answers(folder)
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError, AttributeError):
             pass
     if not build_if_missing:
         return None
@@ -355,7 +400,10 @@ def _build_answers(atlas: Any, target: Path, t0: float, *, progress: bool) -> No
         _JOB.clear()
         if progress:
             print("", file=sys.stderr)
-        (tmp / "build.json").write_text(json.dumps({"stamp": stamp, "seconds": round(time.perf_counter() - t0, 1)}))
+        from geo.files import record_files
+
+        (tmp / "build.json").write_text(json.dumps({"stamp": stamp, "seconds": round(time.perf_counter() - t0, 1),
+                                                    "files": record_files(tmp)}))
         replace_folder(tmp, target)
     finally:
         if tmp.exists():

@@ -78,11 +78,14 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from geo.atlas import build
-    from targeting.precompute import build_answers, open_answers
+    from targeting.precompute import answers_damage, build_answers, open_answers
 
     build(force=args.force, progress=not args.quiet)
     # geo/ knows nothing of targeting/: the answers every question needs are precomputed here, after the atlas
-    if args.force or open_answers() is None:
+    damaged = answers_damage()
+    if damaged:
+        print(f"Precomputed answers damaged, making them again: {', '.join(damaged[:5])}", file=sys.stderr)
+    if args.force or damaged or open_answers() is None:
         build_answers(progress=not args.quiet)
     return 0
 
