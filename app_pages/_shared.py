@@ -438,6 +438,15 @@ def _footprint_lsoas(month: str, pcn: str, imd: int) -> set[str]:
     return set(fp.loc[fp["pcn_code"] == pcn, "lsoa_code"])
 
 
+def aged_40_74(r: pd.Series) -> None:
+    """Registered patients aged 40–74 (the month's list sizes by age) beside the residents' estimate, if known."""
+    if "registered_40_74" not in r or pd.isna(r.get("registered_40_74")):
+        return
+    st.write(f"Aged 40–74 (NHS Health Check ages): {int(r['registered_40_74']):,} registered "
+             f"({get_tables().month.title} list sizes by age); about {int(r['residents_40_74_est']):,} residents "
+             "(Census 2021, shared among the practices their neighbours are registered with).")
+
+
 def practice_panel(code: str, imd: int, spec: tuple) -> None:
     """A practice's panel: patients, Core20 with its interval, PLUS, ethnic mix and its PCN."""
     try:
@@ -452,6 +461,7 @@ def practice_panel(code: str, imd: int, spec: tuple) -> None:
     pcn = f"**{nice(r['pcn_name'])}** ({r['pcn_code']})" if pd.notna(r["pcn_name"]) else "none (not in a PCN)"
     st.write(f"PCN: {pcn} · {r['icb_name']}")
     st.metric(f"Registered patients ({get_tables().month.title})", f"{int(r['registered_patients']):,}")
+    aged_40_74(r)
     st.write(f"Living in Core20 LSOAs: {pct_ci(r, 'core20_pct')}; ICB {r['core20_pct_icb']:.1f}%, "
              f"England {r['core20_pct_england']:.1f}%")
     st.write(f"Living in PLUS LSOAs: {pct_ci(r, 'plus_pct')}; ICB {r['plus_pct_icb']:.1f}%, "

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages._shared import (
     KIND_WORDS,
+    aged_40_74,
     area_map_payload,
     area_picker,
     change_csv,
@@ -135,6 +136,7 @@ with col_panel:
             r = prof.iloc[0]
             st.metric(f"Registered patients ({get_tables().month.title})", f"{int(r['registered_patients']):,}",
                       help=f"{int(r['practices'])} member practices")
+            aged_40_74(r)
             st.write(f"Living in Core20 LSOAs: {pct_ci(r, 'core20_pct')} — ICB {r['core20_pct_icb']:.1f}%, "
                      f"England {r['core20_pct_england']:.1f}%")
             st.write(f"Living in PLUS LSOAs: {pct_ci(r, 'plus_pct')}")
