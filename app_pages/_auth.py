@@ -8,18 +8,23 @@ When it is on, :func:`gate` runs before the navigation, so every page and every 
 ``/outreach``…) shows the sign-in page first, and the link opened is kept in the tab's ``sessionStorage`` to be
 returned to after signing in. An optional list of allowed roles (``CORE20_ALLOWED_ROLES``, or ``allowed_roles`` in a
 ``[core20]`` section of the secrets) is checked against the ``roles`` claim of the ID token (Microsoft Entra ID App
-Roles); a user with none of them gets a refusal page and a sign-out. Nothing a provider sends is rendered as HTML.
+Roles); a user with none of them gets a refusal page and a sign-out. A sign-in older than ``CORE20_SIGN_IN_HOURS``
+(default 12; the ID token's ``iat``) is asked for again, so roles taken away in the provider stop working then, not
+when Streamlit's 30-day identity cookie ends. Nothing a provider sends is rendered as HTML.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
 
 ROLES_ENV = "CORE20_ALLOWED_ROLES"
+HOURS_ENV = "CORE20_SIGN_IN_HOURS"
+DEFAULT_HOURS = 12.0
 _RETURNED = "_c20_returned"  # session_state: the return to that link was offered in this session
 
 # Keep the address the user opened (path and query; sessionStorage "c20-next") for after the round trip through
@@ -64,18 +69,45 @@ def provider_name(section: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _setting(env: str, key: str) -> Any:
+    """``$env`` if set, else ``key`` of the secrets' ``[core20]`` section, else None."""
+    value: Any = os.environ.get(env, "")
+    if str(value).strip():
+        return value
+    core = st.secrets.get("core20") if st.secrets.load_if_toml_exists() else None
+    return core.get(key) if isinstance(core, Mapping) else None
+
+
 def allowed_roles() -> list[str]:
     """The roles let in: ``$CORE20_ALLOWED_ROLES`` (comma-separated), else ``[core20] allowed_roles``; [] for all.
 
     An empty list lets every signed-in account in (the provider, e.g. an Entra app registration with "assignment
     required", then decides who can sign in at all).
     """
-    raw: Any = os.environ.get(ROLES_ENV, "")
-    if not str(raw).strip():
-        core = st.secrets.get("core20") if st.secrets.load_if_toml_exists() else None
-        raw = core.get("allowed_roles", "") if isinstance(core, Mapping) else ""
+    raw = _setting(ROLES_ENV, "allowed_roles") or ""
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     return [str(r).strip() for r in items if str(r).strip()]
+
+
+def sign_in_hours() -> float:
+    """How long a sign-in lasts before the app asks again (``$CORE20_SIGN_IN_HOURS`` or ``[core20]
+    sign_in_hours``; default 12). Streamlit's identity cookie lasts 30 days; this bounds how long roles taken
+    away in the provider keep working (a fresh sign-in brings the current roles).
+    """
+    raw = _setting(HOURS_ENV, "sign_in_hours")
+    try:
+        hours = float(raw) if raw is not None else DEFAULT_HOURS
+    except (TypeError, ValueError):
+        hours = DEFAULT_HOURS
+    return hours if hours > 0 else DEFAULT_HOURS
+
+
+def sign_in_expired(user: Mapping[str, Any], hours: float, now: float | None = None) -> bool:
+    """True when the ID token's ``iat`` (issued at, seconds) is more than ``hours`` ago, or is missing."""
+    iat = user.get("iat")
+    if isinstance(iat, bool) or not isinstance(iat, int | float):
+        return True
+    return (time.time() if now is None else now) - float(iat) > hours * 3600
 
 
 def user_roles(user: Mapping[str, Any]) -> list[str]:
@@ -103,10 +135,12 @@ def _md(text: object) -> str:
     return plain_md(text)
 
 
-def _sign_in_page(section: Mapping[str, Any]) -> None:
+def _sign_in_page(section: Mapping[str, Any], *, expired: bool = False) -> None:
     st.html(_REMEMBER_JS, unsafe_allow_javascript=True)
     st.title("Core20PLUS targeting")
-    st.subheader("Sign in to continue")
+    st.subheader("Sign in again to continue" if expired else "Sign in to continue")
+    if expired:
+        st.info(f"Your sign-in is more than {sign_in_hours():g} hours old.")
     st.write("This copy of the tool is run by your organisation. Sign in with your organisation's account "
              "(Microsoft Entra ID, or NHSmail through it) to use it; the link you opened is shown once you are "
              "signed in.")
@@ -137,6 +171,9 @@ def gate() -> None:
         return
     if not st.user.is_logged_in:
         _sign_in_page(section)
+        st.stop()
+    if sign_in_expired(st.user, sign_in_hours()):
+        _sign_in_page(section, expired=True)
         st.stop()
     roles = allowed_roles()
     if roles and not set(user_roles(st.user)) & set(roles):
