@@ -37,8 +37,22 @@ Newest editions
 ``python -m targeting fetch --latest`` calls :func:`fetch_latest`: resolvers read each publisher's own page (NHS
 England's "Patients Registered at a GP Practice" and QOF series pages, :data:`LANDING_PAGES`) or ODS's report API to
 find the newest edition (:func:`resolve_latest`), and each file found goes through the same download, conversion and
-checks as a catalogued one, with its kind's reader and a row count within
-:data:`geo.inputs.NEWER_EDITION_TOLERANCE`. ``python -m targeting sources --check`` calls :func:`check_latest`.
+checks as a catalogued one, with its kind's reader and row count. ``python -m targeting sources --check`` calls
+:func:`check_latest`.
+
+Row counts (issue 24)
+---------------------
+* A catalogued edition (``fetch``, ``fetch --from``, or a ``--latest`` edition that is the catalogued one) has
+  exactly its catalogued rows (:data:`geo.inputs.EXPECTED_ROWS`), so a practice map cut at a line end, with no
+  Content-Length or a matching short one, is refused.
+* A file that replaces an earlier one of the same kind and edition keeps its row count within 0.1%
+  (:data:`geo.inputs.REPLACEMENT_TOLERANCE`), and never has fewer rows unless ``allow_shrink``
+  (``fetch --allow-shrink``).
+* A newer edition is compared with the nearest edition of its kind whose count is known (an earlier ``--latest``
+  edition recorded in the manifest, or the catalogued one), within :func:`geo.inputs.newer_edition_tolerance` of
+  the months between them (1% a month, at least 2%, at most 25%): a new month has other practices. A first
+  download of a new month cut by a row or two at a line end cannot be told by its count; fetching it again
+  (the replacement rule) can.
 
 ArcGIS layers (``kind == "arcgis"``) are queried page by page (``resultOffset``/``resultRecordCount``,
 following ``exceededTransferLimit``) and written as a GeoPackage (EPSG:4326) or, for lookups, as the
@@ -68,14 +82,14 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from geo.files import atomic_write, file_lock, move_into_place
-from geo.inputs import NEWER_EDITION_TOLERANCE, ROW_TOLERANCE
+from geo.inputs import EXPECTED_ROWS, REPLACEMENT_TOLERANCE, ROW_TOLERANCE, newer_edition_tolerance
 from geo.paths import raw_dir
 from geo.readers._common import expand_limit
 from geo.sources import SOURCES, Source, source_url
@@ -151,6 +165,7 @@ def fetch(
     progress: ProgressCallback | bool | None = True,
     force: bool = False,
     deadline: float = DEFAULT_DEADLINE,
+    allow_shrink: bool = False,
 ) -> list[FetchResult]:
     """Download catalogued sources into ``dest``, checking each file before it replaces anything.
 
@@ -173,6 +188,8 @@ def fetch(
     deadline
         Seconds allowed for each file in all (every attempt, every page of a layer): a server that keeps a
         download alive by sending a byte now and then still fails when this runs out.
+    allow_shrink
+        Take a file with fewer rows than the one it replaces (where the catalogue has no exact count).
 
     Returns
     -------
@@ -192,7 +209,7 @@ def fetch(
     with _locked(dest):
         manifest = _read_manifest(dest)
         for src in sources:
-            result = _fetch_one(src, dest, manifest, timeout, retries, force, report, deadline)
+            result = _fetch_one(src, dest, manifest, timeout, retries, force, report, deadline, allow_shrink)
             finish(src.key)
             results.append(result)
             if result.ok:
@@ -440,13 +457,16 @@ def fetch_latest(
     force: bool = False,
     deadline: float = DEFAULT_DEADLINE,
     today: datetime | None = None,
+    allow_shrink: bool = False,
 ) -> list[FetchResult]:
     """Find the newest edition of each publisher's files (:func:`resolve_latest`) and download them into ``dest``.
 
     Every file goes through the checks of :func:`fetch` (deadline, a complete body, the expansion caps, the
-    build's reader and the columns it needs), with a row count within :data:`geo.inputs.NEWER_EDITION_TOLERANCE`
-    of the catalogued edition's. A registration month's files are saved under the names :func:`geo.months.discover`
-    finds (``gp/gp-reg-pat-prac-map_YYYY-MM.zip``…), QOF's prevalence as ``gp/qof/QOF_YYYY-YY_PREVALENCE_YYYY.csv.gz``,
+    build's reader and the columns it needs) and the row counts of the module's notes: the catalogued edition's
+    exactly where it is that edition; else the file it replaces within 0.1% (never fewer rows without
+    ``allow_shrink``); else the nearest edition of its kind within :func:`geo.inputs.newer_edition_tolerance`.
+    A registration month's files are saved under the names :func:`geo.months.discover` finds
+    (``gp/gp-reg-pat-prac-map_YYYY-MM.zip``…), QOF's prevalence as ``gp/qof/QOF_YYYY-YY_PREVALENCE_YYYY.csv.gz``,
     the ODS reports as ``gp/epraccur_YYYY-MM.csv.gz`` and ``gp/ePCN_YYYY-MM.zip`` (its two reports as served). The
     manifest entry of each (key ``<kind>@<edition>``, e.g. ``gp_reg_map@2026-07``, ``qof_prevalence@2024-25``)
     records the edition, its title,
@@ -456,7 +476,7 @@ def fetch_latest(
     ----------
     names
         Resolvers to run (keys of :data:`RESOLVERS`); all if None.
-    dest, timeout, retries, progress, force, deadline
+    dest, timeout, retries, progress, force, deadline, allow_shrink
         As for :func:`fetch`.
     today
         The date an ODS report is made on (now, UTC, if None).
@@ -481,9 +501,10 @@ def fetch_latest(
             for ed in res.editions:
                 record = (("edition", ed.edition), ("edition_title", ed.title), ("resolver", ed.resolver),
                           ("kind", ed.kind), ("page", ed.page)) + ((("parts", dict(ed.parts)),) if ed.parts else ())
-                job = _Job(ed.key, ed.relpath, ed.url, _CHECK[ed.kind], tolerance=NEWER_EDITION_TOLERANCE,
+                check = _CATALOGUED.get((ed.kind, ed.edition), _CHECK[ed.kind])  # that edition: its exact count
+                job = _Job(ed.key, ed.relpath, ed.url, check, rows=_edition_rows(ed, manifest),
                            parts=ed.parts, record=record)
-                result = _fetch_job(job, dest, manifest, timeout, retries, force, report, deadline)
+                result = _fetch_job(job, dest, manifest, timeout, retries, force, report, deadline, allow_shrink)
                 finish(job.key)
                 if result.ok:
                     result = FetchResult(result.key, result.path, True, result.sha256, result.bytes,
@@ -832,9 +853,75 @@ class _Job:
     url: str
     check: str
     arcgis: bool = False
-    tolerance: float = ROW_TOLERANCE
+    rows: _Rows = field(default_factory=lambda: _Rows())
     parts: tuple[tuple[str, str], ...] = ()
     record: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The row count a file must have.
+
+    ``expected`` (None: the catalogued edition's) within ``tolerance``; with ``no_fewer``, never fewer. ``versus``
+    says what ``expected`` counts, for the message.
+    """
+
+    expected: int | None = None
+    tolerance: float = ROW_TOLERANCE
+    versus: str | None = None
+    no_fewer: bool = False
+    counted: bool = True  # False: no count is known to compare with (a kind the catalogue has no count of)
+
+    @property
+    def exact_catalogued(self) -> bool:
+        return self.counted and self.expected is None and self.tolerance == 0
+
+
+#: The catalogued editions of each kind a ``--latest`` resolver finds: (kind, edition) → catalogue key. A file found
+#: that is one of them is held to its exact catalogued count; any other is compared with the nearest (by month).
+_CATALOGUED = {("map", "2022-07"): "gp_reg_map", ("lsoa", "2022-07"): "gp_reg_lsoa", ("qof", "2020-21"): "qof_2021",
+               ("qof", "2022-23"): "qof_2223", ("qof", "2024-25"): "qof_2425", ("epraccur", "2023-01"): "epraccur",
+               ("epcn", "2023-01"): "epcn"}
+
+
+def _month_index(kind: str, edition: str) -> int | None:
+    """Months since year 0 of an edition (``YYYY-MM``; a QOF year ``YYYY-YY`` counts from its April)."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", edition)
+    if not m:
+        return None
+    year, part = int(m.group(1)), int(m.group(2))
+    return year * 12 + 3 if kind == "qof" else year * 12 + part - 1
+
+
+def _edition_rows(ed: Edition, manifest: dict[str, Any]) -> _Rows:
+    """The row rule of a newer edition.
+
+    The catalogued count exactly if it is that edition; else the nearest edition of its kind with a known count
+    (recorded in the manifest by an earlier ``--latest``, or catalogued), within
+    :func:`geo.inputs.newer_edition_tolerance` of the months between them. No known count: no row check.
+    """
+    if (ed.kind, ed.edition) in _CATALOGUED:
+        return _Rows()  # checked against the catalogued key (see fetch_latest's check key below)
+    here = _month_index(ed.kind, ed.edition)
+    if here is None:
+        return _Rows(counted=False)
+    known: list[tuple[int, int, str]] = []  # (months apart, rows, what)
+    prefix = f"{_MANIFEST_NAME[ed.kind]}@"
+    for name, entry in manifest.items():
+        if name.startswith(prefix) and name != ed.key and isinstance(entry, dict) \
+                and isinstance(entry.get("rows"), int):
+            there = _month_index(ed.kind, name[len(prefix):])
+            if there is not None:
+                known.append((here - there, entry["rows"], f"the {entry.get('edition_title') or name[len(prefix):]} "
+                                                           "edition"))
+    for (kind, edition), key in _CATALOGUED.items():
+        there = _month_index(kind, edition)
+        if kind == ed.kind and key in EXPECTED_ROWS and there is not None:
+            known.append((here - there, EXPECTED_ROWS[key], f"the catalogued edition ({SOURCES[key].edition})"))
+    if not known:
+        return _Rows(counted=False)
+    apart, rows, what = min(known, key=lambda k: (abs(k[0]), k[0] < 0))  # nearest; an earlier one on a tie
+    return _Rows(expected=rows, tolerance=newer_edition_tolerance(apart), versus=what)
 
 
 def _fetch_one(
@@ -846,6 +933,7 @@ def _fetch_one(
     force: bool,
     report: _Report,
     deadline: float = DEFAULT_DEADLINE,
+    allow_shrink: bool = False,
 ) -> FetchResult:
     """Fetch one catalogued source with retries; never raises for a download problem."""
     url = source_url(src.key)
@@ -858,7 +946,7 @@ def _fetch_one(
                            f"then run `python -m targeting fetch --from <folder>` (optional: the tool works "
                            f"without it)")
     job = _Job(src.key, src.relpath, url, src.key, arcgis=src.kind == "arcgis" and _served_name(url) is None)
-    return _fetch_job(job, dest, manifest, timeout, retries, force, report, deadline)
+    return _fetch_job(job, dest, manifest, timeout, retries, force, report, deadline, allow_shrink)
 
 
 def _fetch_job(
@@ -870,6 +958,7 @@ def _fetch_job(
     force: bool,
     report: _Report,
     deadline: float = DEFAULT_DEADLINE,
+    allow_shrink: bool = False,
 ) -> FetchResult:
     """Download, convert, check and move one file into place, with retries; never raises for a download problem."""
     ends = time.monotonic() + deadline
@@ -882,6 +971,11 @@ def _fetch_job(
             digest, size = _sha256(target)
             if digest == entry["sha256"]:
                 return FetchResult(job.key, target, True, digest, size, "up to date (sha256 matches manifest)")
+    if not (job.rows.exact_catalogued and job.check in EXPECTED_ROWS):
+        old = _rows_of(target, job.check)  # a file it would replace: its count, within 0.1%, and never fewer
+        if old is not None:
+            job = replace(job, rows=_Rows(expected=old, tolerance=REPLACEMENT_TOLERANCE, no_fewer=not allow_shrink,
+                                          versus=f"the file it would replace ({target.name})"))
     attempt = 0
     while True:
         try:
@@ -898,7 +992,7 @@ def _fetch_job(
                     unannounced = length is None  # no Content-Length: only the body's end tells
                     produced = _convert(raw, temps, job.relpath)
                 digest, size, rows = _commit(produced, target, job.relpath, job.check, unannounced=unannounced,
-                                             tolerance=job.tolerance)
+                                             rows=job.rows)
             break
         except _FetchError as exc:
             if exc.retry and attempt < retries and time.monotonic() < ends:
@@ -908,7 +1002,7 @@ def _fetch_job(
             tries = f" (after {attempt + 1} attempts)" if attempt else ""
             return FetchResult(job.key, target, False, None, None, f"{job.key}: {exc}{tries} — {job.url}")
         except Exception as exc:  # a bug or a local problem (disk full…): report it, go on
-            problem = f"{type(exc).__name__}: {exc}"
+            problem = _local_problem(exc, target)
             return FetchResult(job.key, target, False, None, None, f"{job.key}: {problem} — {job.url}")
     manifest[job.key] = {**_entry(job.relpath, digest, size, job.url, rows), **dict(job.record)}
     note = f" after {attempt} retr{'y' if attempt == 1 else 'ies'}" if attempt else ""
@@ -971,23 +1065,46 @@ def _ingest_one(
     except _FetchError as exc:
         return FetchResult(src.key, target, False, None, None, f"{src.key}: {exc} — {found}")
     except Exception as exc:  # unreadable file, disk full…: report it, go on
-        problem = f"{type(exc).__name__}: {exc}"
+        problem = _local_problem(exc, target)
         return FetchResult(src.key, target, False, None, None, f"{src.key}: {problem} — {found}")
     manifest[src.key] = {**_entry(src.relpath, digest, size, source_url(src.key), rows), "from": str(found)}
     return FetchResult(src.key, target, True, digest, size, f"copied from {found}")
 
 
+def _local_problem(exc: BaseException, target: Path) -> str:
+    """One line for a local failure: a full disk names the device's file, not ``[Errno 28]``."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"no space left on the device holding {target.parent}; the earlier file is kept"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _rows_of(path: Path, key: str) -> int | None:
+    """Data rows the build's reader finds in ``path`` (None: no file, no reader, or a file it cannot read)."""
+    from geo.inputs import reader_for
+
+    reader = reader_for(key)
+    if reader is None or not path.is_file():
+        return None
+    try:
+        df = reader(path)
+    except Exception:  # a damaged earlier file sets no count to keep
+        return None
+    return None if df is None else len(df)
+
+
 def _commit(produced: Path, target: Path, relpath: str, key: str, *, unannounced: bool = False,
-            tolerance: float = ROW_TOLERANCE) -> tuple[str, int, int | None]:
+            rows: _Rows | None = None) -> tuple[str, int, int | None]:
     """Check ``produced`` (format, then the build's own reader and row count), hash it, move it onto ``target``.
 
     ``unannounced``: it was downloaded without a Content-Length, so a body cut short is told only by its end: a
-    CSV must then end its last line (one cut inside its last field keeps its field count). ``tolerance``: how far
-    the row count may be from the catalogued edition's. Returns the sha256, the size and the data rows the reader
-    found (None if the build does not read it).
+    CSV must then end its last line (one cut inside its last field keeps its field count). ``rows``: the count it
+    must have (default: the catalogued edition's, exactly). Returns the sha256, the size and the data rows the
+    reader found (None if the build does not read it).
     """
     _verify(produced, relpath)
-    rows = _check_schema(produced, key, tolerance)
+    rows = _check_schema(produced, key, rows or _Rows())
     if unannounced:
         _check_line_end(produced, relpath)
     digest, size = _sha256(produced)
@@ -995,13 +1112,18 @@ def _commit(produced: Path, target: Path, relpath: str, key: str, *, unannounced
     return digest, size, rows
 
 
-def _check_schema(path: Path, key: str, tolerance: float = ROW_TOLERANCE) -> int | None:
+def _check_schema(path: Path, key: str, rows: _Rows | None = None) -> int | None:
     """Read ``path`` as the build would (:func:`geo.inputs.read_input`); a refusal is a :class:`_FetchError`."""
     from geo._errors import ValidationError
     from geo.inputs import read_input
 
+    rows = rows or _Rows()
     try:
-        df = read_input(key, path, tolerance=tolerance)
+        if rows.counted:
+            df = read_input(key, path, tolerance=rows.tolerance, expected=rows.expected, versus=rows.versus,
+                            no_fewer=rows.no_fewer)
+        else:
+            df = read_input(key, path, expected=0, tolerance=float("inf"))  # reader and columns only
     except ValidationError as exc:
         problems = "; ".join(p.render() for p in exc.problems) or str(exc)
         # a cut or garbled body may come right on a second try
@@ -1160,8 +1282,14 @@ def _raise_fetch_error(exc: BaseException, done: int, total: int | None, timeout
         raise _FetchError(f"HTTP {exc.code} {exc.reason}", retry=transient) from None
     if isinstance(exc, http.client.IncompleteRead):
         got = done + len(exc.partial)
-        raise _FetchError(f"truncated at {got:,} of {total or got + (exc.expected or 0):,} bytes",
-                          retry=True) from None
+        if total is not None and got < total:
+            raise _FetchError(f"truncated at {got:,} of {total:,} bytes", retry=True) from None
+        if exc.expected:
+            raise _FetchError(f"truncated at {got:,} bytes, {exc.expected:,} short of the end the server announced",
+                              retry=True) from None
+        # chunked, or a length already received in full: what is missing is the end of the response itself
+        raise _FetchError(f"the connection closed after {got:,} bytes without the server's end-of-body marker "
+                          "(a chunked response with no last chunk): the body may be incomplete", retry=True) from None
     if isinstance(exc, TimeoutError):
         raise _FetchError(f"timed out after {timeout:g} s", retry=True) from None
     if isinstance(exc, urllib.error.URLError):

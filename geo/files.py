@@ -21,6 +21,8 @@ One home for what the build, ``fetch``, the command line and the app's downloads
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
 import shutil
 import sys
@@ -35,13 +37,16 @@ __all__ = [
     "DamagedCacheError",
     "atomic_path",
     "atomic_write",
+    "check_not_loop",
     "csv_text",
     "damaged_files",
     "escape_formulas",
     "file_lock",
     "move_into_place",
     "output_folder",
+    "plain_os_error",
     "record_files",
+    "recover_output_folder",
     "remove_stale",
     "replace_folder",
     "staging_folder",
@@ -118,11 +123,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     pathlib.Path
         Where to write (same folder and extension, hidden name).
     """
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    check_not_loop(Path(path).parent)
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise plain_os_error(exc, Path(path).parent) from None
     path = _regular_target(Path(path))
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     except OSError as exc:  # name the file the user asked for, not the temporary one
+        if exc.errno == errno.ENOSPC:
+            raise plain_os_error(exc, path) from None
         raise type(exc)(exc.errno, f"cannot write in this folder ({exc.strerror})", str(path)) from None
     os.close(fd)
     tmp = Path(tmp_name)
@@ -130,8 +141,34 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp
         _umask_mode(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:  # a write inside the block, with no file name: say which device
+            raise plain_os_error(exc, path) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def plain_os_error(exc: OSError, path: str | Path) -> OSError:
+    """``exc`` said plainly for ``path``: a full disk, a loop of links (else ``exc`` itself).
+
+    A write that fails for want of space names no file (``[Errno 28] No space left on device``), and a loop of
+    symbolic links makes ``mkdir`` say "File exists"; the message returned names ``path`` and what is wrong.
+    """
+    if exc.errno == errno.ENOSPC:
+        return OSError(f"no space left on the device holding {path}: free some space, or write elsewhere")
+    if exc.errno == errno.ELOOP:
+        return OSError(f"{path} is a loop of symbolic links; give another path")
+    return exc
+
+
+def check_not_loop(path: Path) -> None:
+    """Raise a clear :class:`OSError` if ``path`` (or a folder above it) is a loop of symbolic links."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise plain_os_error(exc, path) from None
 
 
 def _regular_target(path: Path) -> Path:
@@ -141,6 +178,7 @@ def _regular_target(path: Path) -> Path:
     replace the link instead of the file it names.
     """
     if path.is_symlink():
+        check_not_loop(path)
         try:
             path = path.resolve()
         except (RuntimeError, OSError) as exc:  # a loop of links (Python 3.11 raises RuntimeError)
@@ -196,6 +234,15 @@ def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[
         back if any move fails); on an error nothing in ``folder`` changes and the temporary folder is
         removed.
 
+    Notes
+    -----
+    Two writers of one folder take turns (:func:`file_lock` on a lock file named after the folder, kept in the
+    temporary-files folder so the output folder holds only outputs), so neither removes the other's temporary
+    folder nor mixes its files with the other's. Before the renames a journal (``.out.journal.json``) names the
+    temporary folder and the files; a run killed during them (``kill -9``, a power cut) leaves it, and the next
+    write to the folder first puts the earlier set back whole (:func:`recover_output_folder`), so the folder
+    holds one run's files, never a mix.
+
     Raises
     ------
     NotADirectoryError
@@ -203,25 +250,84 @@ def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[
     FileExistsError
         If one of the files to write or remove is a folder, link, device or pipe (nothing changes).
     OSError
-        If ``folder`` cannot be written.
+        If ``folder`` cannot be written, is a loop of symbolic links, or its device is full (said plainly).
     """
     folder = Path(folder)
+    check_not_loop(folder)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder} is a file, not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    remove_stale(folder, ".out-")
-    tmp = Path(tempfile.mkdtemp(prefix=".out-", dir=folder))
     try:
-        yield tmp
-        new = sorted(p.name for p in tmp.iterdir())
-        names = sorted(set(known) | set(new))
-        for name in names:  # before anything moves: a folder or a device in the way stops the whole set
-            old = folder / name
-            if old.is_symlink() or (old.exists() and not old.is_file()):
-                raise FileExistsError(f"{old} is in the way (not a regular file); nothing in {folder} was changed")
-        _swap_in(tmp, folder, new, names)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise plain_os_error(exc, folder) from None
+    with file_lock(_folder_lock(folder)):
+        recover_output_folder(folder)  # a run killed mid-swap: its earlier set back first
+        remove_stale(folder, ".out-")  # safe: we hold the folder's lock, so no other writer is using one
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=".out-", dir=folder))
+        except OSError as exc:
+            raise plain_os_error(exc, folder) from None
+        try:
+            yield tmp
+            new = sorted(p.name for p in tmp.iterdir())
+            names = sorted(set(known) | set(new))
+            for name in names:  # before anything moves: a folder or a device in the way stops the whole set
+                old = folder / name
+                if old.is_symlink() or (old.exists() and not old.is_file()):
+                    raise FileExistsError(f"{old} is in the way (not a regular file); nothing in {folder} was "
+                                          "changed")
+            _swap_in(tmp, folder, new, names)
+        except OSError as exc:
+            raise plain_os_error(exc, folder) from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+_JOURNAL = ".out.journal.json"
+
+
+def _folder_lock(folder: Path) -> Path:
+    """The lock file of an output folder: in the temporary-files folder, named by the folder's real path."""
+    import hashlib
+
+    key = hashlib.sha256(str(folder.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"core20-locks-{uid}" / f"out-{key}.lock"
+
+
+def recover_output_folder(folder: str | Path) -> bool:
+    """Put back the earlier set of files of a swap that was killed part-way (its journal is still there).
+
+    Every new file already renamed in is removed, or replaced by the earlier file of its name (kept aside in the
+    temporary folder), and every earlier file moved aside comes back: the folder is wholly as it was before the
+    killed run. Returns True if there was anything to recover. Call it holding the folder's lock
+    (:func:`output_folder` does).
+    """
+    folder = Path(folder)
+    journal = folder / _JOURNAL
+    try:
+        record = json.loads(journal.read_text(encoding="utf-8"))
+        tmp = folder / str(record["staging"])
+        new, names = list(record["new"]), list(record["names"])
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError, KeyError, TypeError):  # a journal cut short: killed before any rename
+        journal.unlink(missing_ok=True)
+        return False
+    if tmp.parent != folder or not tmp.name.startswith(".out-"):
+        journal.unlink(missing_ok=True)  # not one of ours
+        return False
+    aside = tmp / ".earlier"
+    for name in names:
+        if Path(name).name != name:
+            continue
+        if (aside / name).exists():  # an earlier file, kept or taken aside: it comes back
+            os.replace(aside / name, folder / name)
+        elif name in new and not (tmp / name).exists():  # a new file already placed, with no earlier one
+            (folder / name).unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return True
 
 
 def _swap_in(tmp: Path, folder: Path, new: list[str], names: list[str]) -> None:
@@ -229,10 +335,13 @@ def _swap_in(tmp: Path, folder: Path, new: list[str], names: list[str]) -> None:
 
     An earlier file that is replaced is first kept as a hard link (a copy where links are not possible), so it
     never disappears from ``folder``; one that is only removed is moved aside. If putting them back fails too, the
-    kept files are left in a folder ``earlier-files-*`` beside them, and the error names it.
+    kept files are left in a folder ``earlier-files-*`` beside them, and the error names it. The journal written
+    first lets :func:`recover_output_folder` do the same after a kill.
     """
     aside = tmp / ".earlier"
     aside.mkdir()
+    journal = folder / _JOURNAL
+    atomic_write(journal, json.dumps({"staging": tmp.name, "new": new, "names": names}))
     kept: list[str] = []
     taken: list[str] = []
     placed: list[str] = []
@@ -253,6 +362,7 @@ def _swap_in(tmp: Path, folder: Path, new: list[str], names: list[str]) -> None:
             _umask_mode(tmp / name)
             os.replace(tmp / name, folder / name)
             placed.append(name)
+        journal.unlink(missing_ok=True)  # the new set is whole: nothing to put back
     except BaseException as exc:
         try:
             for name in placed:
@@ -263,8 +373,10 @@ def _swap_in(tmp: Path, folder: Path, new: list[str], names: list[str]) -> None:
         except OSError:
             rescue = folder / f"earlier-files-{time.strftime('%Y%m%d-%H%M%S')}"
             os.replace(aside, rescue)
+            journal.unlink(missing_ok=True)
             raise OSError(f"writing into {folder} failed ({exc}), and so did putting the earlier files back: "
                           f"they are kept in {rescue}") from exc
+        journal.unlink(missing_ok=True)
         raise
 
 
@@ -322,18 +434,30 @@ def file_lock(path: str | Path, *, waiting: str | None = None) -> Iterator[None]
         The lock file (created if missing, left in place).
     waiting : str, optional
         Printed on stderr if another process holds the lock, before waiting for it.
+
+    Where the lock file cannot be made because the folder is read-only (or not ours), the block runs without it:
+    nothing can be written there by this process anyway.
     """
     from filelock import FileLock, Timeout
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path))
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if waiting:
-            print(waiting, file=sys.stderr, flush=True)
-        lock.acquire()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if waiting:
+                print(waiting, file=sys.stderr, flush=True)
+            lock.acquire()
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        # A read-only folder (a cache mounted read-only, another user's): this process can write nothing there, so
+        # there is nothing for the lock to guard. A reader goes on (``build`` of an up-to-date cache); a writer
+        # fails at its first write, with its own message.
+        yield
+        return
     try:
         yield
     finally:
