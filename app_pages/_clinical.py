@@ -319,8 +319,8 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     """Your data, for a Fingertips export: choose, map the practices, aggregate to PCNs and the ICB, slot the area."""
     from app_pages._your_data import show_results
     from targeting.clinical import AREAS, practice_map_label
-    from targeting.fingertips import file_icbs, to_upload
-    from targeting.yourdata import FINGERTIPS_FILE, fingertips_pcn_table, your_data_tables
+    from targeting.fingertips import file_icbs
+    from targeting.yourdata import FINGERTIPS_FILE, file_name, fingertips_tables
 
     remember_export(filename, data)
     st.success(f"{md_text(filename)} is a **Fingertips export**, read as published. Choose what to show from "
@@ -352,19 +352,19 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     icb = st.selectbox("ICB", list(icbs.index), key="yd_ft_icb",
                        format_func=lambda c: f"{names.get(c, c)} ({icbs[c]} practices in the file)")
     st.subheader("PCNs and the ICB")
-    table = fingertips_pcn_table(ind, a, icb, rule=rule)
+    session = fingertips_tables(ind, a, icb, imd=imd, rule=rule)  # practices, PCNs, ICB, Core20: one model
+    table = session.pcns
     st.dataframe(table.drop(columns="source").astype(str).replace({"nan": "", "None": ""}), hide_index=True,
                  width="stretch", key="yd_ft_pcns")
     summed = f"Count and Denominator of member practices summed ({month} practice → PCN map); "
-    st.caption(f"{summed if ind.has_counts else ''}a PCN row published in the file is used as it is. Small "
-               f"numbers withheld. Source: {ind.source}.")
+    st.caption(f"{summed if ind.has_counts else 'a PCN row published in the file is used as it is; '}small "
+               "numbers withheld together with the practice table (so no practice can be worked out from a PCN or "
+               f"the ICB), values and limits from the published counts. Source: {ind.source}.")
     st.download_button("Download the PCN and ICB values (CSV)", csv_text(table).encode("utf-8"),
-                       file_name=FINGERTIPS_FILE, mime="text/csv", key="yd_ft_dl")
+                       file_name=file_name(FINGERTIPS_FILE, rule), mime="text/csv", key="yd_ft_dl")
     if not ind.has_counts or not ind.proportion:
         st.info("The map and the Core20 comparison need a percentage with Count and Denominator for each practice; "
                 "this indicator has " + ("no counts." if not ind.has_counts else f"values {ind.unit}."))
         return
     # the practices as an upload: the same suppressed tables, map and downloads as any upload (and `yourdata`)
-    upload = to_upload(ind, a)
-    show_results(upload, your_data_tables(upload, a, imd=imd, rule=rule), filename=filename, label=ind.name[:60],
-                 rule=rule, imd=imd)
+    show_results(session.upload, session.tables, filename=filename, label=ind.name[:60], rule=rule, imd=imd)

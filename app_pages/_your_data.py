@@ -12,7 +12,23 @@ import streamlit as st
 
 from app_pages._shared import get_atlas, plain_md
 from targeting.uploads import upload_icbs
-from targeting.yourdata import GAP_LABEL
+from targeting.yourdata import GAP_LABEL, file_name
+
+#: The differencing limit, said wherever a download is offered (docs/methods.md section 7).
+DIFFERENCING = ("**Publish one version.** Suppression protects each download on its own. If two versions of an "
+                "upload are published (say this month's and last month's, or with and without one practice), a "
+                "reader can subtract one from the other and a withheld count can come back. NHS Digital's guidance: "
+                "don't publish overlapping versions of the same figures, apply the same rule to every release, and "
+                "publish at the coarsest level the purpose needs.")
+
+
+def warn_weak_rule(rule: Any) -> None:
+    """A visible warning for a rule that cannot protect what it withholds (its files are named …_unsuppressed)."""
+    weak = rule.weakness()
+    if weak:
+        st.error(f"**This rule is not safe to publish**: {weak}. The downloads are named `…_unsuppressed.csv` and "
+                 "their source column says so. Use the default (hide 1–7, round to 5) for anything shared.",
+                 icon="⚠️")
 
 
 def _rows(n: int) -> str:
@@ -99,10 +115,13 @@ def show_results(upload: Any, tables: Any, *, filename: str, label: str, rule: A
                    "*Your rows as they will be downloaded*, below.")
 
     st.subheader("Download")
-    st.download_button("Download your data with suppression applied (CSV)", files["your_data_suppressed.csv"],
-                       file_name="your_data_suppressed.csv", mime="text/csv", key="yd_dl")
-    st.download_button("Download the Core20 comparison (CSV)", files["core20_gap.csv"], file_name="core20_gap.csv",
+    warn_weak_rule(rule)
+    rows_name, gap_name = file_name("your_data_suppressed.csv", rule), file_name("core20_gap.csv", rule)
+    st.download_button("Download your data " + ("WITHOUT safe suppression" if rule.weak else "with suppression applied")
+                       + " (CSV)", files[rows_name], file_name=rows_name, mime="text/csv", key="yd_dl")
+    st.download_button("Download the Core20 comparison (CSV)", files[gap_name], file_name=gap_name,
                        mime="text/csv", key="yd_gap_dl")
+    st.info(DIFFERENCING, icon="ℹ️")
     st.caption("The same files as `python -m targeting yourdata --file <your file> --out <folder>` writes.")
     with st.expander("Your rows as they will be downloaded"):
         st.dataframe(_as_text(tables.rows, counts=("numerator", "denominator")), hide_index=True, width="stretch")

@@ -30,6 +30,12 @@ with st.sidebar:
     high = st.number_input("to", 0, 100, 7, key="yd_high")
     round_to = st.selectbox("Round other counts to the nearest", [5, 10, 1], key="yd_round")
 rule = SuppressionRule(low=low, high=max(high, low), round_to=round_to)
+if rule.weak:
+    from app_pages._your_data import warn_weak_rule
+
+    with st.sidebar:
+        st.warning(f"Not safe to publish: {rule.weakness()}. Files will be named …_unsuppressed.csv.")
+    warn_weak_rule(rule)
 
 up = st.file_uploader("CSV file", type=["csv", "txt"], key="yd_file",
                       help=f"At most {MAX_BYTES / 1e6:.0f} MB.")

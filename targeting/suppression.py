@@ -44,6 +44,7 @@ __all__ = [
     "SuppressionRule",
     "protect_linked",
     "publish_grouped",
+    "publish_linked",
     "published_rates",
     "suppress_counts",
     "suppress_frame",
@@ -98,10 +99,42 @@ class SuppressionRule:
     def describe(self) -> str:
         """The rule in words, for a download's source column or a caption."""
         if not self.enabled:
-            return "no suppression"
+            return "UNSUPPRESSED: no suppression, every count shown exactly"
         rounding = f"others rounded to the nearest {self.round_to}" if self.round_to > 1 else "others shown exactly"
+        weak = self.weakness()
+        if weak:
+            return (f"UNSUPPRESSED, not safe to publish ({weak}): counts {self.low:g}–{self.high:g} withheld "
+                    f"({self.symbol}), {rounding}; rates from the published counts")
         return (f"counts {self.low:g}–{self.high:g} withheld ({self.symbol}) with secondary suppression so none "
                 f"can be recovered by subtraction, {rounding}; rates from the published counts")
+
+    def weakness(self) -> str | None:
+        """Why the rule cannot protect what it withholds, or None for a rule that can.
+
+        The feasibility audit (``tests/targeting/test_disclosure_audit.py``) recovers withheld cells exactly,
+        or to fewer than three values, under these rules: shown counts not rounded (a withheld part is the
+        shown total minus the shown parts, and a numerator cannot exceed its denominator), nothing withheld,
+        or a withheld range that leaves some of the counts 1–7 shown.
+
+        Returns
+        -------
+        str or None
+            A reason in words (for a warning and a download's ``source`` column), or None.
+        """
+        if not self.enabled:
+            return "no suppression: every count is shown exactly"
+        reasons = []
+        if self.low > 1 or self.high < 7:
+            reasons.append(f"counts outside {self.low:g}–{self.high:g} but within 1–7 are shown")
+        if self.round_to == 1:
+            reasons.append("shown counts are exact, so withheld counts can be worked out from totals and from "
+                           "numerator ≤ denominator")
+        return "; ".join(reasons) or None
+
+    @property
+    def weak(self) -> bool:
+        """True when :meth:`weakness` names a reason: files are then called ``…_unsuppressed.csv``."""
+        return self.weakness() is not None
 
     def round(self, values: Any) -> np.ndarray:
         """Round to the nearest ``round_to`` (halves up); NaN stays NaN."""
@@ -456,6 +489,31 @@ def _published(v: np.ndarray, hidden: np.ndarray, rule: SuppressionRule) -> list
         return [_cell(x) for x in v]
     rounded = rule.round(v)
     return [rule.symbol if h else _cell(r) for h, r in zip(hidden, rounded, strict=True)]
+
+
+def publish_linked(
+    values: Any,
+    constraints: list[tuple[Any, int]],
+    rule: SuppressionRule = DEFAULT_RULE,
+) -> list[Any]:
+    """Every cell of tables published together, protected together (:func:`protect_linked`) and rounded.
+
+    Parameters
+    ----------
+    values : array_like
+        Every count published together, unrounded and non-negative.
+    constraints : list of (sequence of int, int)
+        Each ``(parts, total)`` says ``values[total] == sum(values[parts])``.
+    rule : SuppressionRule, default :data:`DEFAULT_RULE`
+        The rule to apply.
+
+    Returns
+    -------
+    list
+        One published cell per value: ``rule.symbol`` or the rounded count as a Python number.
+    """
+    v = _float(values).astype(float)
+    return _published(v, protect_linked(v, constraints, rule), rule)
 
 
 def publish_grouped(

@@ -19,16 +19,46 @@ import pandas as pd
 
 from geo._errors import plain
 from geo.files import csv_text, output_folder
-from targeting.suppression import DEFAULT_RULE, SuppressionRule, publish_grouped, published_rates
+from targeting.suppression import (
+    DEFAULT_RULE,
+    SuppressionRule,
+    publish_grouped,
+    publish_linked,
+    published_rates,
+    suppress_counts,
+)
 from targeting.uploads import Upload, _groups
 
-__all__ = ["FILES", "GAP_LABEL", "YourDataTables", "write_your_data", "your_data_tables"]
+__all__ = ["FILES", "FINGERTIPS_FILE", "GAP_LABEL", "UNSUPPRESSED", "FingertipsTables", "YourDataTables",
+           "file_name", "fingertips_pcn_table", "fingertips_tables", "write_your_data", "your_data_tables"]
 
-#: The files a Your data run writes (and the page offers), in order.
+#: The files a Your data run writes (and the page offers), in order, under a rule that protects what it withholds.
 FILES = ("your_data_suppressed.csv", "core20_gap.csv", "invalid_rows.csv")
 #: What a Fingertips export adds: the indicator for the ICB's PCNs and the ICB, suppressed.
 FINGERTIPS_FILE = "fingertips_pcns.csv"
+#: The names the files take under a weak rule (:meth:`SuppressionRule.weakness`): they are not safe to publish.
+UNSUPPRESSED = {"your_data_suppressed.csv": "your_data_unsuppressed.csv",
+                "core20_gap.csv": "core20_gap_unsuppressed.csv",
+                FINGERTIPS_FILE: "fingertips_pcns_unsuppressed.csv"}
 GAP_LABEL = "Gap (Core20 − rest)"
+
+
+def file_name(name: str, rule: SuppressionRule) -> str:
+    """The name a file of :data:`FILES` (or :data:`FINGERTIPS_FILE`) takes under ``rule``.
+
+    Parameters
+    ----------
+    name
+        The file's name under a safe rule, e.g. ``your_data_suppressed.csv``.
+    rule
+        The small-number rule the file was written with.
+
+    Returns
+    -------
+    str
+        ``name``, or its ``…_unsuppressed.csv`` form (:data:`UNSUPPRESSED`) when the rule is weak.
+    """
+    return UNSUPPRESSED.get(name, name) if rule.weak else name
 
 
 @dataclass(frozen=True)
@@ -59,10 +89,13 @@ class YourDataTables:
     rule: SuppressionRule
 
     def files(self) -> dict[str, bytes]:
-        """File name → CSV bytes (formula cells escaped) for every table, in :data:`FILES` order."""
+        """File name → CSV bytes (formula cells escaped) for every table, in :data:`FILES` order.
+
+        Under a weak rule the names are the ``…_unsuppressed.csv`` ones (:func:`file_name`).
+        """
         tables = {"your_data_suppressed.csv": self.rows, "core20_gap.csv": self.gap,
                   "invalid_rows.csv": self.invalid}
-        return {name: csv_text(tables[name]).encode("utf-8") for name in FILES}
+        return {file_name(name, self.rule): csv_text(tables[name]).encode("utf-8") for name in FILES}
 
     def gap_withheld(self) -> bool:
         """True when the Core20 or Rest rate is withheld (so the gap is too)."""
@@ -111,12 +144,23 @@ def your_data_tables(upload: Upload, atlas: Any, *, imd: int = 2025,
     d = upload.data
     core = _groups(upload, atlas, imd) if len(d) else pd.Series(dtype=bool)
     group = pd.Series(np.where(core.to_numpy(dtype=bool), "Core20", "Rest"), index=d.index)
+    what, source = _what_and_source(upload, imd, rule)
+    rows_pub, totals = publish_grouped(d[["code", "name", "numerator", "denominator"]], group,
+                                       labels=("Core20", "Rest"), total_label="All", rule=rule)
+    return _tables(upload, group, rows_pub, totals, what=what, source=source, rule=rule)
+
+
+def _what_and_source(upload: Upload, imd: int, rule: SuppressionRule) -> tuple[str, str]:
     what = (f"LSOAs in national IMD {imd} deciles 1–2" if upload.level == "lsoa"
             else f"practices serving the most deprived fifth of registered patients (IMD {imd})")
     source = (f"your upload {plain(upload.filename, 80)} ({upload.geography}); Core20 = {what}; "
               f"small-number rule: {rule.describe()}; IMD {imd} (MHCLG)")
-    rows_pub, totals = publish_grouped(d[["code", "name", "numerator", "denominator"]], group,
-                                       labels=("Core20", "Rest"), total_label="All", rule=rule)
+    return what, source
+
+
+def _tables(upload: Upload, group: pd.Series, rows_pub: pd.DataFrame, totals: pd.DataFrame, *, what: str,
+            source: str, rule: SuppressionRule) -> YourDataTables:
+    """The tables from published rows and group totals: every rate, limit and the gap from the published counts."""
     rows = rows_pub.assign(group=group.to_numpy())
     rows["rate"] = published_rates(rows["numerator"], rows["denominator"], rule, confidence=None)["rate"]
     rows = rows[["code", "name", "group", "numerator", "denominator", "rate"]].assign(
@@ -143,32 +187,201 @@ def your_data_tables(upload: Upload, atlas: Any, *, imd: int = 2025,
     return YourDataTables(rows, gap, invalid, source, rule)
 
 
-def fingertips_pcn_table(ind: Any, atlas: Any, icb_nhs: str, *, rule: SuppressionRule = DEFAULT_RULE) -> pd.DataFrame:
+@dataclass(frozen=True)
+class FingertipsTables:
+    """Everything a Fingertips export's session publishes, protected as one set of tables.
+
+    Attributes
+    ----------
+    pcns
+        The indicator for the ICB's PCNs and the ICB (:data:`FINGERTIPS_FILE`): ``pcn_code``, ``pcn_name``,
+        ``value``, ``lower``, ``upper``, published ``count`` and ``denominator``, ``method``, ``note``, ``source``.
+    tables
+        The practices' Your data tables (a percentage with counts), or None.
+    upload
+        The practices as an upload (:func:`targeting.fingertips.to_upload`), or None without counts.
+    rule
+        The small-number rule applied.
+    """
+
+    pcns: pd.DataFrame
+    tables: YourDataTables | None
+    upload: Upload | None
+    rule: SuppressionRule
+
+
+def _rate_cells(x: Any, n: Any, ind: Any, rule: SuppressionRule) -> tuple[Any, Any, Any]:
+    """Value and 95% limits from *published* counts (1 decimal): Wilson for a percentage, Byar otherwise."""
+    from targeting.stats import byar_ci, wilson_ci
+
+    if x == rule.symbol or n == rule.symbol:
+        return rule.symbol, rule.symbol, rule.symbol
+    if x is None or n is None or pd.isna(x) or pd.isna(n) or float(n) <= 0:
+        return None, None, None
+    x, n = float(x), float(n)
+    if ind.proportion:
+        lo, hi = wilson_ci(min(x, n), n)
+        vals = (100 * x / n, 100 * float(lo), 100 * float(hi))
+    else:
+        lo, hi = byar_ci(x)
+        vals = (x / n * ind.multiplier, float(lo) / n * ind.multiplier, float(hi) / n * ind.multiplier)
+    return tuple(round(v, 1) + 0.0 for v in vals)
+
+
+def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
+                      rule: SuppressionRule = DEFAULT_RULE) -> FingertipsTables:
+    r"""A Fingertips indicator's practice table, its Core20 / Rest / All totals, its PCNs and ICB, suppressed together.
+
+    Parameters
+    ----------
+    ind
+        From :func:`targeting.fingertips.select`.
+    atlas
+        The loaded atlas (July 2022 practice → PCN map).
+    icb_nhs
+        The ICB (NHS code) whose PCNs are shown.
+    imd
+        IMD edition of Core20.
+    rule
+        Small-number rule (default NHS Digital).
+
+    Returns
+    -------
+    FingertipsTables
+
+    Notes
+    -----
+    Every count published in the session is a cell of one model: each practice's Count and Denominator, the
+    Core20, Rest and All totals, each PCN's sum of its member practices and the ICB's sum (its PCNs plus its
+    practices in no PCN). The sums tie them: :math:`\text{PCN} = \sum_{p \in \text{PCN}} x_p`,
+    :math:`\text{ICB} = \sum \text{PCN} + \sum_{p \in U} x_p`, :math:`\text{All} = \text{Core20} + \text{Rest}`.
+    :func:`targeting.suppression.protect_linked` applies primary and secondary suppression to all of them at once,
+    and every value and limit is computed from the published (rounded) counts, so neither a PCN row's rate nor the
+    ICB total minus the shown rows gives a withheld practice back. A PCN row in the file is not used when the
+    practices have counts (its sum would bypass the model). Without practice counts nothing of the user's is summed:
+    the file's own PCN and ICB rows are shown, their counts (if any) suppressed and values recomputed from them.
+    """
+    from targeting.fingertips import pcn_values, to_upload
+
+    source = f"{ind.source}; small-number rule: {rule.describe()}"
+    cols = ["pcn_code", "pcn_name", "value", "lower", "upper", "count", "denominator", "method", "note"]
+    if not ind.has_counts:
+        t = pcn_values(ind, atlas, icb_nhs)[cols].astype(object)
+        for i in t.index:
+            x, n = t.at[i, "count"], t.at[i, "denominator"]
+            if pd.notna(x) and pd.notna(n):
+                x, n = (suppress_counts(pd.Series([float(x), float(n)]), rule)).tolist()
+                t.loc[i, ["count", "denominator"]] = [x, n]
+                t.loc[i, ["value", "lower", "upper"]] = list(_rate_cells(x, n, ind, rule))
+            else:
+                t.loc[i, ["count", "denominator"]] = [None, None]
+                t.loc[i, ["value", "lower", "upper"]] = [None if pd.isna(v) else round(float(v), 1) + 0.0
+                                                         for v in t.loc[i, ["value", "lower", "upper"]]]
+        return FingertipsTables(t.assign(source=source), None, None, rule)
+
+    upload = to_upload(ind, atlas)
+    d = upload.data.reset_index(drop=True)
+    pos = pd.Series(np.arange(len(d)), index=d["code"].to_numpy())
+    cells: list[np.ndarray] = [np.array([i]) for i in range(len(d))]
+    constraints: list[tuple[list[int], int]] = []
+
+    def add(idx: Any, parts: list[int]) -> int:
+        cells.append(np.asarray(idx, dtype=int))
+        constraints.append((list(parts), len(cells) - 1))
+        return len(cells) - 1
+
+    group = None
+    if ind.proportion:
+        core = _groups(upload, atlas, imd) if len(d) else pd.Series(dtype=bool)
+        group = pd.Series(np.where(core.to_numpy(dtype=bool), "Core20", "Rest"), index=d.index)
+        c_idx = np.flatnonzero(group.to_numpy() == "Core20")
+        r_idx = np.flatnonzero(group.to_numpy() == "Rest")
+        k_core = add(c_idx, list(c_idx))
+        k_rest = add(r_idx, list(r_idx))
+        k_all = add(np.arange(len(d)), [k_core, k_rest])
+
+    prac = atlas.practices.set_index("practice_code")
+    members = prac[prac["icb_code_nhs"] == icb_nhs]
+    pcn_rows: list[tuple[str, str, int, np.ndarray, int | None]] = []
+    icb_parts: list[int] = []
+    for pcn, grp in members[members["pcn_code"] != "U"].groupby("pcn_code"):
+        idx = pos.reindex(grp.index).dropna().astype(int).to_numpy()
+        k = add(idx, list(idx)) if idx.size else None
+        if k is not None:
+            icb_parts.append(k)
+        pcn_rows.append((str(pcn), str(grp["pcn_name"].iloc[0]), len(grp), idx, k))
+    unallocated = pos.reindex(members.index[members["pcn_code"] == "U"]).dropna().astype(int).tolist()
+    icb_idx = pos.reindex(members.index).dropna().astype(int).to_numpy()
+    k_icb = add(icb_idx, icb_parts + unallocated) if icb_idx.size else None
+
+    published: dict[str, list[Any]] = {}
+    for col in ("numerator", "denominator"):
+        v = d[col].to_numpy(dtype=float)
+        published[col] = publish_linked([float(v[idx].sum()) for idx in cells], constraints, rule)
+
+    def row(code: str, name: str, n_members: int, idx: np.ndarray, k: int | None, what: str) -> dict[str, Any]:
+        if k is None:
+            return {"pcn_code": code, "pcn_name": name, "value": None, "lower": None, "upper": None, "count": None,
+                    "denominator": None, "method": "not possible",
+                    "note": "none of the member practices has a value in the file"}
+        x, n = published["numerator"][k], published["denominator"][k]
+        value, lower, upper = _rate_cells(x, n, ind, rule)
+        missing = n_members - idx.size
+        note = (f"Count and Denominator of {idx.size} of {n_members} member practices summed"
+                + (f" ({missing} without a value in the file)" if missing else "")
+                + f"; {what}value and limits from the published counts")
+        return {"pcn_code": code, "pcn_name": name, "value": value, "lower": lower, "upper": upper, "count": x,
+                "denominator": n, "method": "sum of practices", "note": note}
+
+    ignored = "the file's own PCN row is not used; " if len(ind.pcns) else ""
+    rows = [row(code, name, m, idx, k, ignored) for code, name, m, idx, k in pcn_rows]
+    icbs = atlas.icbs
+    icb_name = icbs.drop_duplicates("icb_code_nhs").set_index("icb_code_nhs")["icb_name"].get(icb_nhs, icb_nhs)
+    rows.append(row(icb_nhs, f"{icb_name} (ICB)", len(members), icb_idx, k_icb, ""))
+    pcns = pd.DataFrame(rows, columns=cols, dtype=object).assign(source=source)
+
+    tables = None
+    if group is not None:
+        n = len(d)
+        rows_pub = d[["code", "name", "numerator", "denominator"]].astype(object).copy()
+        for col in ("numerator", "denominator"):
+            rows_pub[col] = pd.Series(published[col][:n], index=d.index, dtype=object)
+        totals = pd.DataFrame({"group": ["Core20", "Rest", "All"],
+                               "units": [int((group == "Core20").sum()), int((group == "Rest").sum()), n]})
+        totals = totals.set_index("group")
+        for col in ("numerator", "denominator"):
+            totals[col] = pd.Series([published[col][k] for k in (k_core, k_rest, k_all)], index=totals.index,
+                                    dtype=object)
+        what, src = _what_and_source(upload, imd, rule)
+        tables = _tables(upload, group, rows_pub, totals, what=what, source=src, rule=rule)
+    return FingertipsTables(pcns, tables, upload, rule)
+
+
+def fingertips_pcn_table(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
+                         rule: SuppressionRule = DEFAULT_RULE) -> pd.DataFrame:
     """A Fingertips indicator for an ICB's PCNs and the ICB, suppressed, with its ``source`` (shown and downloaded).
 
-    See :func:`targeting.fingertips.pcn_values`; counts and the rates from small numbers pass ``rule``.
+    The ``pcns`` table of :func:`fingertips_tables`: its counts are protected together with the practice table
+    and the Core20 / Rest / All totals, and its values and limits come from the published counts.
     """
-    from targeting.fingertips import pcn_values
-    from targeting.uploads import suppressed
-
-    shown = suppressed(pcn_values(ind, atlas, icb_nhs), rule=rule, numerator="count", denominator="denominator",
-                       rates=("value", "lower", "upper"))
-    return shown.assign(source=ind.source)
+    return fingertips_tables(ind, atlas, icb_nhs, imd=imd, rule=rule).pcns
 
 
 def write_your_data(tables: YourDataTables | None, out: str | Path, *,
-                    fingertips: pd.DataFrame | None = None) -> list[Path]:
+                    fingertips: pd.DataFrame | None = None, rule: SuppressionRule | None = None) -> list[Path]:
     """Write every table into the folder ``out`` as a unit (:func:`geo.files.output_folder`); return the paths.
 
     ``fingertips`` (:func:`fingertips_pcn_table`) is written as :data:`FINGERTIPS_FILE`; ``tables`` may then be
-    None (an indicator with no counts has no Core20 comparison). Files of an earlier run (:data:`FILES`) that this
-    run does not write are removed; other files are left.
+    None (an indicator with no counts has no Core20 comparison). ``rule`` (default: the tables' rule) names the
+    files: ``…_unsuppressed.csv`` under a weak rule (:func:`file_name`). Files of an earlier run (:data:`FILES`,
+    in either naming) that this run does not write are removed; other files are left.
     """
     out = Path(out)
+    rule = rule or (tables.rule if tables is not None else DEFAULT_RULE)
     files = dict(tables.files()) if tables is not None else {}
     if fingertips is not None:
-        files[FINGERTIPS_FILE] = csv_text(fingertips).encode("utf-8")
-    with output_folder(out, known=(*FILES, FINGERTIPS_FILE)) as tmp:
+        files[file_name(FINGERTIPS_FILE, rule)] = csv_text(fingertips).encode("utf-8")
+    with output_folder(out, known=(*FILES, FINGERTIPS_FILE, *UNSUPPRESSED.values())) as tmp:
         for name, data in files.items():
             (tmp / name).write_bytes(data)
     return [out / name for name in files]

@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--imd", type=int, choices=[2019, 2025], default=2025, help="IMD edition of Core20 (default 2025)")
     p.add_argument("--rule", choices=["nhsd", "round1"], default="nhsd",
                    help="small-number rule: nhsd = 1–7 withheld, others rounded to 5 (default); round1 = 1–7 "
-                        "withheld, others exact")
+                        "withheld, others exact: NOT safe to publish (withheld counts can be worked out), so its "
+                        "files are named …_unsuppressed.csv")
     ft = p.add_argument_group("a Fingertips export (OHID's 'Export data' CSV, unchanged): what to read from it "
                                 "(default: the first indicator, latest period, Persons, the commonest age, no "
                                 "category)")
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ft.add_argument("--icb", help="ICB whose PCNs get the indicator (default: the one with most practices in the file)")
     p.add_argument("--out", required=True, type=Path, help="folder for your_data_suppressed.csv, core20_gap.csv "
                                                            "and invalid_rows.csv (and fingertips_pcns.csv for a "
-                                                           "Fingertips export)")
+                                                           "Fingertips export; …_unsuppressed.csv under round1)")
     p.set_defaults(func=_yourdata)
 
 
@@ -49,6 +50,14 @@ def _read_bounded(path: Path, limit: int) -> bytes:
     return data
 
 
+def _warn_weak(rule) -> None:
+    """A weak rule is allowed, but said out loud (and its files are named …_unsuppressed.csv)."""
+    weak = rule.weakness()
+    if weak:
+        print(f"warning: this rule is not safe to publish ({weak}); the files are named …_unsuppressed.csv",
+              file=sys.stderr)
+
+
 def _yourdata(args: argparse.Namespace) -> int:
     from geo.atlas import load
     from targeting.suppression import RULES
@@ -56,6 +65,7 @@ def _yourdata(args: argparse.Namespace) -> int:
     from targeting.yourdata import write_your_data, your_data_tables
 
     data = _read_bounded(args.file, MAX_BYTES)
+    _warn_weak(RULES[args.rule])
     atlas = load(progress=False, geometry=False)
     from targeting.fingertips import is_fingertips
 
@@ -77,9 +87,9 @@ def _fingertips(args: argparse.Namespace, data: bytes, atlas) -> int:
     Writes the indicator for an ICB's PCNs and, with counts of a percentage, the Core20 comparison of its practices.
     """
     from targeting.areas import resolve_icb
-    from targeting.fingertips import file_icbs, read_fingertips, select, to_upload
+    from targeting.fingertips import file_icbs, read_fingertips, select
     from targeting.suppression import RULES
-    from targeting.yourdata import fingertips_pcn_table, write_your_data, your_data_tables
+    from targeting.yourdata import fingertips_tables, write_your_data
 
     ind = select(read_fingertips(data, filename=args.file.name), indicator=args.indicator, period=args.period,
                  sex=args.sex, age=args.age, category=args.category)
@@ -93,13 +103,10 @@ def _fingertips(args: argparse.Namespace, data: bytes, atlas) -> int:
                                               "July 2022"))
     icb = str(resolve_icb(atlas, args.icb)["icb_code_nhs"]) if args.icb else str(icbs.index[0])
     rule = RULES[args.rule]
-    pcns = fingertips_pcn_table(ind, atlas, icb, rule=rule)
-    tables = None
-    if ind.has_counts and ind.proportion:
-        tables = your_data_tables(to_upload(ind, atlas), atlas, imd=args.imd, rule=rule)
-    else:
+    session = fingertips_tables(ind, atlas, icb, imd=args.imd, rule=rule)  # every table protected together
+    if session.tables is None:
         print("no Core20 comparison: it needs a percentage with Count and Denominator for each practice",
               file=sys.stderr)
-    for path in write_your_data(tables, args.out, fingertips=pcns):
+    for path in write_your_data(session.tables, args.out, fingertips=session.pcns, rule=rule):
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -58,16 +58,20 @@ def test_cli_writes_the_pages_files(atlas, issue_file, tmp_path, capsys):
     assert main(["yourdata", "--file", str(f), "--rule", "round1", "--out", str(out)]) == 0
     u = uploads.read_upload(issue_file, atlas, filename="issue13.csv")
     expected = your_data_tables(u, atlas, imd=2025, rule=ROUND1_RULE).files()  # what the page offers
-    for name in FILES:
+    # round to 1 is a weak rule (issue 24): its files say so in their names
+    assert list(expected) == ["your_data_unsuppressed.csv", "core20_gap_unsuppressed.csv", "invalid_rows.csv"]
+    for name in expected:
         assert (out / name).read_bytes() == expected[name]
+    assert not any((out / name).exists() for name in FILES[:2])
     assert (out / "my_notes.txt").read_text() == "mine"  # never touches the user's own files
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary folder left
-    gap = pd.read_csv(out / "core20_gap.csv", dtype=str)
+    gap = pd.read_csv(out / "core20_gap_unsuppressed.csv", dtype=str)
     # every file names its upload and settings
     assert gap["source"].str.contains("issue13.csv").all() and gap["source"].str.contains("nearest").sum() == 0
     assert gap["source"].str.contains("shown exactly").all()
+    assert gap["source"].str.contains("UNSUPPRESSED").all()
     err = capsys.readouterr().err
-    assert "wrote" in err
+    assert "wrote" in err and "warning: this rule is not safe to publish" in err
 
 
 @pytest.mark.slow
