@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "reports) and download it, with the same checks")
     p.add_argument("--dest", type=Path, help="target folder (default data/raw/)")
     p.add_argument("--force", action="store_true", help="download again even if unchanged")
+    p.add_argument("--allow-shrink", action="store_true",
+                   help="take a file with fewer rows than the one it replaces (a re-issue that removed rows; a "
+                        "catalogued edition must still have exactly its rows)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a stalled download fails")
     p.add_argument("--deadline", type=float, default=1800.0,
                    help="seconds allowed for each file in all, retries included (default 1800)")
@@ -62,13 +65,13 @@ def _fetch(args: argparse.Namespace) -> int:
     elif args.latest:
         _seconds(args, "timeout", "deadline")
         results = fetch_latest(args.keys or None, dest=args.dest, force=args.force, timeout=args.timeout,
-                               deadline=args.deadline)
+                               deadline=args.deadline, allow_shrink=args.allow_shrink)
         print(format_results(results), file=sys.stderr)
         return 0 if all(r.ok for r in results) else 1
     else:
         _seconds(args, "timeout", "deadline")
         results = fetch(args.keys or None, dest=args.dest, force=args.force, timeout=args.timeout,
-                        deadline=args.deadline)
+                        deadline=args.deadline, allow_shrink=args.allow_shrink)
     from geo.sources import SOURCES
 
     print(format_results(results), file=sys.stderr)
