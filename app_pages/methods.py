@@ -58,7 +58,9 @@ st.markdown("""
 - **Modelled gaps**: detection gaps compare QOF 2022-23 registers with modelled expected prevalence (PHE 2016
   estimates for hypertension); they are estimates with intervals, not counts of people.
 - **Small numbers**: counts of 1–7 are shown as `*` and other counts rounded to the nearest 5 in anything
-  exported from your own data; rates from 1–7 people are withheld.
+  exported from your own data; rates from 1–7 people are withheld. Suppression protects each download on its
+  own: two versions of an upload can be subtracted one from the other, so publish one version (not overlapping
+  ones), use the same rule for every release, and publish at the coarsest level you need (Methods, section 7).
 - **Outreach plans** are a starting point for conversations with communities and voluntary-sector partners, not a
   verdict on the people who live in a neighbourhood.
 """)
