@@ -153,7 +153,8 @@ def streamlit_flags(env: Mapping[str, str]) -> list[str]:
     flags = ["--server.port", port, "--server.address", _get(env, "CORE20_ADDRESS", "0.0.0.0"),
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-             "--server.enableXsrfProtection", "true", "--browser.serverAddress", host or "localhost"]
+             "--server.enableXsrfProtection", "true", "--server.enableAgentApi", "false",
+             "--browser.serverAddress", host or "localhost"]
     if public_port:
         flags += ["--browser.serverPort", str(public_port)]
     if base:

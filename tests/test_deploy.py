@@ -232,6 +232,7 @@ def test_streamlit_options_from_the_environment():
     # a set server address: Streamlit then never asks an outside service for the machine's external address
     assert pairs["--browser.serverAddress"] == "icb.example.nhs.uk" and pairs["--browser.serverPort"] == "443"
     assert pairs["--browser.gatherUsageStats"] == "false" and pairs["--server.fileWatcherType"] == "none"
+    assert pairs["--server.enableAgentApi"] == "false"  # no way to drive the app over HTTP around the sign-in
     assert dict(zip(*[iter(entrypoint.streamlit_flags({}))] * 2, strict=True))["--browser.serverAddress"] == "localhost"
     for bad in ({"PORT": "http"}, {"CORE20_MAX_UPLOAD_MB": "0"}, {"CORE20_PUBLIC_URL": "core20.example"}):
         with pytest.raises(entrypoint.SettingsError):
