@@ -28,12 +28,28 @@ def _parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(f"targeting.commands.{name}").register(sub)
     for name, command in sub.choices.items():
+        for action in command._actions:
+            if action.dest == "out":  # an empty --out would be the current folder ("" is Path("."))
+                action.type = _given(action.type)
         if name not in _NO_MONTH:
             command.add_argument(
                 "--registrations", metavar="YYYY-MM",
                 help="registration month: its practices, PCNs, ICBs and list sizes (default: the newest month "
                      "found, or $CORE20_REGISTRATIONS; `sources` lists the months)")
     return parser
+
+
+class _Empty(str):
+    """An option given as empty text (``--out ""``), refused after parsing in one line."""
+
+
+def _given(convert):
+    """``convert`` (``Path``, or None for text) of the option's text; empty text becomes :class:`_Empty`."""
+    def given(text: str):
+        if not text.strip():
+            return _Empty(text)
+        return convert(text) if convert is not None else text
+    return given
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,6 +72,9 @@ def _main(argv: Sequence[str] | None) -> int:
         value = getattr(args, name, None)
         if value is not None and not str(value).strip():
             parser.error(f"argument --{name}: it is empty; give a code or part of a name")
+    if isinstance(getattr(args, "out", None), _Empty):  # else it would write into the current folder
+        print("error: argument --out: it is empty; give the folder (or file) to write", file=sys.stderr)
+        return 2
     from geo.months import parse_month, select
 
     month = getattr(args, "registrations", None)
@@ -74,7 +93,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"error: {plain(exc.args[0] if exc.args else exc, 2000, newlines=True)}", file=sys.stderr)
         return 2
     except OSError as exc:  # an output folder that is a file, read-only, or a full disk
-        text = f"{exc.filename}: {exc.strerror}" if exc.strerror and exc.filename else str(exc)
+        text = f"{exc.filename}: {exc.strerror}" if exc.strerror and exc.filename else (exc.strerror or str(exc))
         print(f"error: {plain(text, 2000)}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -34,6 +34,7 @@ __all__ = [
     "MAX_CAPACITY",
     "MAX_CONNECTORS",
     "MAX_MONTHS",
+    "MIN_CAPACITY",
     "ROUND_COLUMNS",
     "TARGET_COLUMNS",
     "OutreachPlan",
@@ -53,6 +54,9 @@ DEFAULT_MONTHS = 12
 #: a PCN or an ICB never has hundreds of connectors, 100,000 households a month, or a 10-year horizon.
 MAX_CONNECTORS = 200
 MAX_CAPACITY = 100_000
+#: The least capacity: below 10 households a connector a month, an area is cut into tens of thousands of rounds
+#: (0.001 made 24,000 rounds and a 72 MB visit sheet), and no connector works that way. The app's field starts at 10.
+MIN_CAPACITY = 10
 MAX_MONTHS = 120
 
 #: Columns of ``targets.csv`` in order (one row per LSOA of the area).
@@ -402,8 +406,8 @@ def check_settings(connectors: Any, capacity: Any, months: Any, score_cut: Any =
     Raises
     ------
     ValueError
-        Naming the setting, its value and the allowed range (:data:`MAX_CONNECTORS`, :data:`MAX_CAPACITY`,
-        :data:`MAX_MONTHS`; a score cut lies in 0–100).
+        Naming the setting, its value and the allowed range (:data:`MAX_CONNECTORS`, :data:`MIN_CAPACITY` to
+        :data:`MAX_CAPACITY`, :data:`MAX_MONTHS`; a score cut lies in 0–100).
     """
     def num(v: Any) -> float:
         try:
@@ -414,9 +418,9 @@ def check_settings(connectors: Any, capacity: Any, months: Any, score_cut: Any =
     c = num(connectors)
     if not np.isfinite(c) or c != int(c) or not 1 <= c <= MAX_CONNECTORS:
         raise ValueError(f"connectors must be a whole number from 1 to {MAX_CONNECTORS}, not {connectors}")
-    if not 0 < num(capacity) <= MAX_CAPACITY:  # NaN fails every comparison
-        raise ValueError(f"capacity must be a number of households per connector per month above 0 and at most "
-                         f"{MAX_CAPACITY:,}, not {capacity}")
+    if not MIN_CAPACITY <= num(capacity) <= MAX_CAPACITY:  # NaN fails every comparison
+        raise ValueError(f"capacity must be a number of households per connector per month (or per worker's "
+                         f"caseload) from {MIN_CAPACITY} to {MAX_CAPACITY:,}, not {capacity}")
     m = num(months)
     if not (1 <= m <= MAX_MONTHS and m == int(m)):  # NaN fails every comparison
         raise ValueError(f"months must be a whole number from 1 to {MAX_MONTHS} (one round per connector a month), "

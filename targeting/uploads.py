@@ -23,6 +23,7 @@ from targeting.suppression import DEFAULT_RULE, SuppressionRule, suppress_frame
 
 __all__ = [
     "MAX_BYTES",
+    "MAX_COUNT",
     "MAX_FIELD",
     "MAX_ROWS",
     "Upload",
@@ -50,8 +51,14 @@ _GENERIC_CODE = ("code", "area_code", "geography_code")
 _NUM_NAMES = ("numerator", "num", "count", "events", "uptake", "received", "completed", "checks", "health_checks",
               "attended", "vaccinated", "n")
 _DEN_NAMES = ("denominator", "den", "eligible", "population", "invited", "offered", "total", "d")
-_LSOA_RE = re.compile(r"^[EW]01\d{6}$")
-_PRACTICE_RE = re.compile(r"^[A-Z]\d{5}$")
+_LSOA_RE = re.compile(r"[EW]01[0-9]{6}", re.ASCII)  # used with fullmatch: no other digits, nothing after
+_PRACTICE_RE = re.compile(r"[A-Z][0-9]{5}", re.ASCII)
+#: A count as published: ASCII digits, optionally with commas between thousands (``1,234``), optionally a
+#: decimal point (a fraction is then its own reason). Not ``1e3``, ``1_000``, ``١٢`` (Arabic-Indic) or ``inf``.
+_COUNT_RE = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]*)?|\.[0-9]+", re.ASCII)
+#: The largest count taken: more people than England has many times over is not a count (and 1e308 would make
+#: every total infinite).
+MAX_COUNT = 1_000_000_000
 
 
 class UploadError(ValueError):
@@ -134,29 +141,45 @@ def _decode(data: bytes | str, filename: str, max_bytes: int) -> str:
 
 
 def _number(text: str) -> tuple[float | None, str | None]:
-    t = str(text).strip().replace(",", "")
+    t = str(text).strip()
     if t == "":
         return None, "is empty"
     # the reasons never repeat the value: a reason is shown and downloaded, and a count in it would not be suppressed
-    try:
-        v = float(t)
-    except ValueError:
-        return None, "is not a number"
-    if not np.isfinite(v):
-        return None, "is not a number"
-    if v < 0:
+    negative = t.startswith("-")
+    if not _COUNT_RE.fullmatch(t[1:] if negative else t):
+        try:
+            finite = np.isfinite(float(t.replace(",", "")))
+        except ValueError:
+            finite = False
+        if not finite:
+            return None, "is not a number"
+        return None, ("is not a plain count: write it with the digits 0–9 only (commas between thousands are "
+                      "fine), not in scientific notation, with underscores or other digits")
+    v = float(t.replace(",", ""))
+    if negative and v != 0:
         return None, "is negative"
     if not float(v).is_integer():
         return None, "is not a whole number of people"
-    return v, None
+    if v > MAX_COUNT:
+        return None, f"is more than {MAX_COUNT:,}: not a count of people"
+    return abs(v), None
 
 
-def _parse(text: str, delim: str, filename: str, max_rows: int = MAX_ROWS) -> list[list[str]]:
-    """Rows of the CSV; a field longer than :data:`MAX_FIELD` or a broken quote is one clear error."""
+def _parse(text: str, delim: str, filename: str, max_rows: int = MAX_ROWS,
+           lines: list[tuple[int, int]] | None = None) -> list[list[str]]:
+    """Rows of the CSV; a field longer than :data:`MAX_FIELD` is one clear error.
+
+    ``lines``, if given, receives each row's first and last line in the file: a row over several lines holds a
+    quote that runs over line ends (a broken quote swallows the rows after it).
+    """
     rows = []
     reader = csv.reader(io.StringIO(text, newline=None), delimiter=delim)  # \r\n, \n or a lone \r (Mac CSV)
+    last = 0
     try:
         for row in reader:
+            if lines is not None:
+                lines.append((last + 1, reader.line_num))
+            last = reader.line_num
             for j, cell in enumerate(row):
                 if len(cell) > MAX_FIELD:
                     raise UploadError(f"{filename}: row {reader.line_num}, column {j + 1} holds {len(cell):,} "
@@ -245,7 +268,8 @@ def read_upload(
         delim = dialect.delimiter
     except csv.Error:
         delim = ","
-    rows = _parse(text, delim, filename, max_rows)
+    spans: list[tuple[int, int]] = []
+    rows = _parse(text, delim, filename, max_rows, spans)
     if not rows or not any(c.strip() for c in rows[0]):
         raise UploadError(f"{filename}: no header row. The first row must name the columns, e.g. "
                           "lsoa_code,numerator,denominator.")
@@ -279,8 +303,8 @@ def read_upload(
 
     codes = [(r[idx[code_col]].strip().upper() if len(r) > idx[code_col] else "") for r in body]
     if level is None:
-        lsoa_like = sum(bool(_LSOA_RE.match(c)) for c in codes)
-        prac_like = sum(bool(_PRACTICE_RE.match(c)) for c in codes)
+        lsoa_like = sum(bool(_LSOA_RE.fullmatch(c)) for c in codes)
+        prac_like = sum(bool(_PRACTICE_RE.fullmatch(c)) for c in codes)
         level = "practice" if prac_like > lsoa_like or _norm(code_col) in map(_norm, _CODE_NAMES["practice"]) \
             else "lsoa"
 
@@ -301,17 +325,24 @@ def read_upload(
 
     good, bad, seen = [], [], {}
     for i, (r, code) in enumerate(zip(body, codes, strict=True)):
-        line = i + 2
+        line, end = spans[i + 1]  # the row's lines in the file (header = 1)
         if not any(c.strip() for c in r):
             continue  # blank line: nothing to lose
         reasons = []
+        if end > line:  # a quote ran over line ends: the lines after it were read into one field, not as rows
+            j = next((k for k, c in enumerate(r) if "\n" in c or "\r" in c), len(r) - 1)
+            name = header[j] if j < len(header) else ""
+            col = f"column {j + 1}" + (f" ({plain(name, 60)})" if name else "")
+            reasons.append(f"{col} opens a quote that is closed only on line {end}, so lines {line + 1}–{end} "
+                           "were read into this one field instead of as rows: close or remove the quote and "
+                           "upload the file again")
         if not code:
             reasons.append(f"{plain(code_col, 60)} is empty")
-        elif not pattern.match(code):
+        elif not pattern.fullmatch(code):
             reasons.append(f"{plain(code_col, 60)} '{plain(code, 40)}' is not "
                            + ("an LSOA code like E01033620" if level == "lsoa" else "a GP practice code like M85110"))
         elif code.startswith("W01"):
-            reasons.append(f"'{code}' is a Welsh LSOA: England's IMD does not cover Wales")
+            reasons.append(f"'{plain(code, 40)}' is a Welsh LSOA: England's IMD does not cover Wales")
         elif code not in names:
             reasons.append(f"'{code}' is not a {geography} code" + (
                 f" (it is an LSOA {2011 if geography.endswith('2021') else 2021} code; use one vintage per file)"
@@ -326,10 +357,10 @@ def read_upload(
                 reasons.append(f"{what} ({plain(col, 60)}) {why}")
             vals[what] = v
         if vals["denominator"] == 0:
-            reasons.append(f"denominator ({den_col}) is 0")
+            reasons.append(f"denominator ({plain(den_col, 60)}) is 0")
         if vals["numerator"] is not None and vals["denominator"] is not None \
                 and vals["numerator"] > vals["denominator"]:
-            reasons.append(f"numerator ({num_col}) is more than denominator ({den_col})")
+            reasons.append(f"numerator ({plain(num_col, 60)}) is more than denominator ({plain(den_col, 60)})")
         if reasons:
             bad.append({"row": line, "code": plain(code, 40), "reason": "; ".join(reasons)})
         else:

@@ -37,7 +37,10 @@ def _map(args: argparse.Namespace) -> int:
         check_settings(args.connectors, 100, 12)
     out = Path(args.out)
     if out.is_dir():
-        raise ValueError(f"--out {out} is a folder; give the HTML file to write, e.g. {out / 'map.html'}")
+        from geo._errors import plain
+
+        raise ValueError(f"--out {plain(out)} is a folder; give the HTML file to write, e.g. "
+                         f"{plain(out / 'map.html')}")
     kind, code = ("icb", args.icb) if args.icb else ("pcn", str(args.pcn).strip().upper())
     initial = LAYER_CHOICES[args.layer].format(yy=str(args.imd)[2:])
     if args.layer == "targets":
@@ -66,5 +69,7 @@ def _map(args: argparse.Namespace) -> int:
                                         initial=initial, store=answers)
             payload, title = made.payload, made.title
     path = atomic_write(args.out, standalone_html(payload, title=title, basemap=args.basemap))
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {title}", file=sys.stderr)
+    from geo._errors import plain
+
+    print(f"wrote {plain(path)} ({path.stat().st_size / 1e6:.1f} MB): {plain(title)}", file=sys.stderr)
     return 0

@@ -55,7 +55,8 @@ def _targets(args: argparse.Namespace) -> int:
         print(f"error: {plain(exc, 2000)}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot write the plan to {args.out}: {plain(exc.strerror or exc, 300)}", file=sys.stderr)
+        print(f"error: cannot write the plan to {plain(args.out, 300)}: {plain(exc.strerror or exc, 300)}",
+              file=sys.stderr)
         return 2
 
 
@@ -77,6 +78,7 @@ def _health_check(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace) -> int:
+    from geo._errors import plain
     from geo.atlas import load
     from targeting.output import write_plan
     from targeting.outreach import check_settings, plan_outreach, scenario_around
@@ -111,5 +113,5 @@ def _run(args: argparse.Namespace) -> int:
     if len(targets) and plan.rounds.empty:
         print("warning: no target neighbourhood has a residential postcode to visit.", file=sys.stderr)
     for path in written:
-        print(f"wrote {path}", file=sys.stderr)
+        print(f"wrote {plain(path)}", file=sys.stderr)  # a folder name may hold control characters
     return 0

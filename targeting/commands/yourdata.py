@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from geo._errors import plain
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``yourdata`` command."""
@@ -34,18 +36,39 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_bounded(path: Path, limit: int) -> bytes:
-    """The file's bytes, refusing (without reading on) a file or stream larger than ``limit``."""
+    """The file's bytes, refusing (without reading on) a file larger than ``limit``, or anything but a file.
+
+    A pipe, a device or a socket is refused before it is opened: opening a pipe whose writer stalls, or reading
+    one, would wait for ever.
+    """
+    import errno
+    import os
+    import stat
+
     from targeting.uploads import UploadError
 
-    if path.is_dir():
-        raise UploadError(f"{path} is a folder, not a CSV file")
+    shown = plain(path, 300)
     try:
-        with open(path, "rb") as fh:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UploadError(f"{shown} is a loop of symbolic links, not a CSV file") from None
+        raise UploadError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise UploadError(f"{shown} is a folder, not a CSV file")
+    if not stat.S_ISREG(mode):
+        raise UploadError(f"{shown} is not a regular file (a pipe, device or socket); save the CSV as a file first")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # never waits, were it swapped for a pipe
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise UploadError(f"{shown} is not a regular file (a pipe, device or socket); save the CSV as a "
+                                  "file first")
             data = fh.read(limit + 1)
     except OSError as exc:
-        raise UploadError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UploadError(f"cannot read {shown}: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise UploadError(f"{path}: larger than the {limit / 1e6:.0f} MB limit. Upload one row per LSOA or practice, "
+        raise UploadError(f"{shown}: larger than the {limit / 1e6:.0f} MB limit. Upload one row per LSOA or practice, "
                           "with only the code, numerator and denominator.")
     return data
 
@@ -77,7 +100,7 @@ def _yourdata(args: argparse.Namespace) -> int:
     print(f"{len(upload.data):,} rows of {upload.geography} used, {len(upload.invalid):,} listed as invalid; "
           f"{tables.rule.describe()}.", file=sys.stderr)
     for path in paths:
-        print(f"wrote {path}", file=sys.stderr)
+        print(f"wrote {plain(path)}", file=sys.stderr)  # a folder name may hold control characters
     return 0
 
 
@@ -108,5 +131,5 @@ def _fingertips(args: argparse.Namespace, data: bytes, atlas) -> int:
         print("no Core20 comparison: it needs a percentage with Count and Denominator for each practice",
               file=sys.stderr)
     for path in write_your_data(session.tables, args.out, fingertips=session.pcns, rule=rule):
-        print(f"wrote {path}", file=sys.stderr)
+        print(f"wrote {plain(path)}", file=sys.stderr)
     return 0

@@ -66,7 +66,7 @@ def test_a_huge_header_field_is_one_clear_message(each_atlas):
 @pytest.mark.parametrize("line,numerator,reason", [
     ('E01008881,"1,234",2000', 1234, None),            # a thousands separator is read (documented correction)
     ("e01008881 ,1,2", 1, None),                        # lower case and spaces are tidied, not rejected
-    ("E01008881,1e3,2000", 1000, None),                 # scientific notation is a number
+    ("E01008881,1e3,2000", None, "numerator (numerator) is not a plain count"),  # a count is digits (#24)
     ("<script>alert(1)</script>,1,2", None, "is not an LSOA code"),
     ("E01008881,NaN,2", None, "numerator (numerator) is not a number"),
     ("E01008881,inf,2", None, "numerator (numerator) is not a number"),
@@ -101,3 +101,55 @@ def test_columns_found_by_a_word_in_their_name(each_atlas):
     u = uploads.read_upload(data.encode(), each_atlas, filename="words.csv")
     assert (u.columns["numerator"], u.columns["denominator"]) == ("checks_done", "eligible_people")
     assert u.data["rate"].tolist() == [40.0]
+
+
+# ------------------------------------------------------------------------ issue 24, item 6 (smaller defects)
+
+
+@pytest.mark.parametrize("value", ["1e308", "1_000", "\u0661\u0662", "\uff11\uff12", "12e0", "1,00",
+                                   "99999999999999999999"])
+def test_a_count_is_plain_ascii_digits(each_atlas, value):
+    """1e308, 1_000 and Arabic-Indic (or full-width) digits are refused with the row named, never summed to inf."""
+    code = _code(each_atlas)
+    data = HEAD + f'{code},"{value}",2000\n' + _ok_rows(each_atlas, 2)
+    u = uploads.read_upload(data.encode(), each_atlas, filename="digits.csv")
+    assert len(u.invalid) == 1 and u.invalid["row"].iloc[0] == 2, u.invalid
+    assert "numerator (numerator)" in u.invalid["reason"].iloc[0]
+    assert value not in u.invalid["reason"].iloc[0]  # a reason never repeats the value
+    assert u.data["numerator"].sum() < 1e6
+
+
+def test_thousands_commas_and_plain_counts_are_still_read(each_atlas):
+    code = _code(each_atlas)
+    u = uploads.read_upload((HEAD + f'{code},"1,234","12,345"\n').encode(), each_atlas, filename="ok.csv")
+    assert u.invalid.empty and u.data[["numerator", "denominator"]].values.tolist() == [[1234, 12345]]
+
+
+def test_an_arabic_indic_lsoa_code_is_not_an_lsoa_code(each_atlas):
+    fake = "E01" + "".join(chr(0x0660 + int(d)) for d in _code(each_atlas)[3:])
+    u = uploads.read_upload((HEAD + f"{fake},1,2\n").encode(), each_atlas, filename="code.csv")
+    assert u.data.empty and "is not an LSOA code" in u.invalid["reason"].iloc[0]
+
+
+def test_a_broken_quote_is_reported_with_its_row_and_column(each_atlas):
+    """A quote opened and never closed swallows the rows after it: the row is listed, naming the lines swallowed."""
+    rows = _ok_rows(each_atlas, 25).splitlines()
+    code = rows[0].split(",")[0]
+    broken = f'{code},"3,10\n' + "\n".join(rows[1:22]) + '\n"\n' + "\n".join(rows[22:]) + "\n"
+    u = uploads.read_upload((HEAD + broken).encode(), each_atlas, filename="quote.csv")
+    assert len(u.invalid) == 1, u.invalid
+    bad = u.invalid.iloc[0]
+    assert bad["row"] == 2
+    assert "column 2 (numerator) opens a quote that is closed only on line 24" in bad["reason"]
+    assert "lines 3–24 were read into this one field" in bad["reason"]
+    # the rows after the closing quote keep their own line numbers
+    assert u.data["row"].tolist() == [25, 26, 27]
+
+
+def test_column_names_in_reasons_are_shown_plainly(each_atlas):
+    code = _code(each_atlas)
+    data = f"lsoa_code,numerator,denominator\x1b[2J\n{code},5,0\n{code},9,3\n".encode()
+    u = uploads.read_upload(data, each_atlas, filename="esc.csv",
+                            denominator_column="denominator\x1b[2J")
+    reasons = " ".join(u.invalid["reason"])
+    assert "\x1b" not in reasons and "\\x1b" in reasons
