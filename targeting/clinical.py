@@ -305,7 +305,8 @@ def _row(area: str, measure: str, source: str, period: str, **kw: Any) -> dict[s
            "source": source, "period": period, "value": np.nan, "lower": np.nan, "upper": np.nan,
            "icb_value": np.nan, "england_value": np.nan, "sii": np.nan, "sii_lower": np.nan, "sii_upper": np.nan,
            "status": AVAILABLE, "unit": "%", "numerator": np.nan, "denominator": np.nan, "note": "",
-           "user_data": False, "where": "", "short": measure.split(":")[0]}
+           "user_data": False, "where": "", "short": measure.split(":")[0], "published": None,
+           "published_icb": np.nan}
     out.update(kw)
     return out
 
@@ -469,14 +470,45 @@ def _dm_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
     return rows
 
 
-def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list) -> list[dict[str, Any]]:
-    from targeting.fingertips import aggregate, clinical_area
+def _published_fingertips(atlas: Any, unit: _Unit, ind: Any, rule: Any, imd: int) -> tuple[Any, float]:
+    """The unit's value and limits, and its ICB's value, as the Your data page publishes them.
 
+    From :func:`targeting.yourdata.fingertips_tables`: the practice, PCN and ICB counts protected together with the
+    practice table, values and limits from the published counts. ``(None, nan)`` when the file has no counts (then
+    there is nothing of the user's to protect beyond the small-number check of :func:`for_output`).
+    """
+    from targeting.yourdata import fingertips_tables
+
+    if not ind.has_counts:
+        return None, np.nan
+    icb_nhs = str(unit.icb["icb_code_nhs"])
+    session = fingertips_tables(ind, atlas, icb_nhs, imd=imd, rule=rule)
+    pcns = session.pcns.set_index("pcn_code")
+    icb_v = pcns.loc[icb_nhs, "value"] if icb_nhs in pcns.index else None
+    icb_value = float(icb_v) if isinstance(icb_v, int | float) and icb_v is not None else np.nan
+    if unit.level == "practice":
+        p = session.practices
+        if p is None or unit.code not in p.index:
+            return (None, None, None), icb_value
+        return tuple(p.loc[unit.code, ["value", "lower", "upper"]]), icb_value
+    code = icb_nhs if unit.level == "icb" else unit.code
+    if code not in pcns.index:
+        return (None, None, None), icb_value
+    return tuple(pcns.loc[code, ["value", "lower", "upper"]]), icb_value
+
+
+def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list, rule: Any = None,
+                     imd: int = 2025) -> list[dict[str, Any]]:
+    from targeting.fingertips import aggregate, clinical_area
+    from targeting.suppression import DEFAULT_RULE
+
+    rule = rule or DEFAULT_RULE
     rows = []
     for ind in indicators:
         area = getattr(ind, "area", None) or clinical_area(ind.name)
         if area not in AREAS:
             continue  # not one of the areas: the caller lists it as unplaced
+        published, published_icb = _published_fingertips(atlas, unit, ind, rule, imd)
         icb_codes = _icb_practices(atlas, unit.icb)
         if unit.level == "practice":
             p = ind.practices[ind.practices["code"] == unit.code]
@@ -501,13 +533,14 @@ def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list)
                          lower=mine["lower"], upper=mine["upper"], unit=ind.unit,
                          icb_value=icb["value"] if icb else np.nan, england_value=eng.get("value", np.nan),
                          numerator=mine.get("count", np.nan), denominator=mine.get("denominator", np.nan),
-                         note=note.strip("; "), user_data=True, short=ind.name, **gradient))
+                         note=note.strip("; "), user_data=True, short=ind.name, published=published,
+                         published_icb=published_icb, **gradient))
     return rows
 
 
 def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, icb: str | None = None,
             fingertips: list | tuple = (), imd: int = 2025, seed: int = 20240401,
-            qof_year: str | None = None) -> pd.DataFrame:
+            qof_year: str | None = None, rule: Any = None) -> pd.DataFrame:
     r"""The Core20PLUS5 clinical-area summary of a practice, a PCN or an ICB.
 
     Parameters
@@ -526,6 +559,9 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
     qof_year : str, optional
         QOF year of the register rows, e.g. ``"2022-23"`` (also ``2022/23`` or ``2223``); default the newest in
         the atlas (QOF 2024-25 with the bundled data). A year not in the data (QOF 2023-24) is a LookupError.
+    rule : targeting.suppression.SuppressionRule, optional
+        Small-number rule for figures from a user's file (default NHS Digital's): their ``published`` value and
+        limits are those the Your data page publishes (:func:`targeting.yourdata.fingertips_tables`).
 
     Returns
     -------
@@ -556,7 +592,7 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
     from targeting.fingertips import clinical_area
 
     placed = [i for i in fingertips if (getattr(i, "area", None) or clinical_area(i.name)) in AREAS]
-    rows += _fingertips_rows(atlas, unit, grad, placed)
+    rows += _fingertips_rows(atlas, unit, grad, placed, rule, imd)
     answered = [(getattr(i, "area", None) or clinical_area(i.name), i.name.lower()) for i in placed]
     for b in BRING_YOUR_OWN:
         if any(a == b.area and any(w in name for w in b.words) for a, name in answered):
@@ -573,11 +609,12 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
     out["vs_england"] = significance(out["lower"], out["upper"], out["england_value"])
     out.loc[out["status"] == BYOD, ["vs_icb", "vs_england"]] = ""
     out = out[[*COLUMNS, "area_key", "group", "unit", "numerator", "denominator", "note", "user_data", "where",
-               "short"]]
+               "short", "published", "published_icb"]]
     out.attrs.update(level=unit.level, code=unit.code, name=unit.name, icb_name=str(unit.icb["icb_name"]),
                      icb_code=str(unit.icb["icb_code_nhs"]), caveat=CAVEAT, imd=imd,
                      unplaced=[i.label for i in fingertips if i not in placed], qof_year=year,
-                     gap_qof_year=str(gaps[0]["period"]) if gaps else "", practice_map=practice_map_label(atlas))
+                     gap_qof_year=str(gaps[0]["period"]) if gaps else "", practice_map=practice_map_label(atlas),
+                     rule=rule)
     return out
 
 
@@ -701,22 +738,42 @@ def qof_trend(atlas: Any, register: str, *, level: str = "england", code: str | 
 def for_output(table: pd.DataFrame, rule: Any = None) -> pd.DataFrame:
     """The summary's :data:`COLUMNS` ready to print or download, with the small-number rule applied to user data.
 
-    Rows built from a user's file (``user_data``) whose count or denominator is small (default rule: 1–7) have
-    their value, limits and comparison flags withheld (``*``); the tool's own published figures are left as they
-    are. App and command line both write this table.
+    A row built from a user's file (``user_data``) with counts shows the value and limits the Your data page
+    publishes (``published``: from the practice, PCN and ICB counts protected together with the practice table and
+    rounded, one decimal), never the exact ones, and its comparison flags are recomputed from them (against the ICB's
+    published value); where they are withheld, so are the flags (``*``). A user row without counts (a file of values
+    only) is withheld when its count or denominator is small (default rule: 1–7). The tool's own published figures
+    are left as they are. App and command line both write this table.
     """
     from targeting.suppression import DEFAULT_RULE, suppress_rates
 
-    rule = rule or DEFAULT_RULE
+    rule = rule or table.attrs.get("rule") or DEFAULT_RULE
     out = table[list(COLUMNS)].copy()
     user = table["user_data"].astype(bool).to_numpy()
     if user.any():
         out[["value", "lower", "upper"]] = out[["value", "lower", "upper"]].astype(float).round(3)
-        out = out.astype({c: object for c in ("value", "lower", "upper", "vs_icb", "vs_england")})
+        out = out.astype({c: object for c in ("value", "lower", "upper", "icb_value", "vs_icb", "vs_england")})
         sub = table[user]
         shown = suppress_rates(sub["value"], numerator=sub["numerator"],
                                denominator=sub["denominator"], rule=rule)
         hidden = shown.astype(str).eq(rule.symbol).to_numpy()
         idx = sub.index[hidden]
         out.loc[idx, ["value", "lower", "upper", "vs_icb", "vs_england"]] = rule.symbol
+        published = table["published"] if "published" in table.columns else pd.Series(None, index=table.index)
+        for i in sub.index:
+            pub = published.get(i)
+            if pub is None:
+                continue  # no counts in the file: the check above is all there is to do
+            value, lower, upper = pub
+            has_icb = pd.notna(table.at[i, "icb_value"])  # a practice's or PCN's row compares with its ICB
+            icb = table.at[i, "published_icb"] if has_icb else np.nan
+            if has_icb:
+                out.at[i, "icb_value"] = rule.symbol if pd.isna(icb) else float(icb)
+            if rule.symbol in (value, lower, upper):
+                out.loc[i, ["value", "lower", "upper", "vs_icb", "vs_england"]] = rule.symbol
+                continue
+            out.loc[i, ["value", "lower", "upper"]] = [value, lower, upper]
+            if has_icb:
+                out.at[i, "vs_icb"] = rule.symbol if pd.isna(icb) else significance(lower, upper, float(icb))
+            out.at[i, "vs_england"] = significance(lower, upper, table.at[i, "england_value"])
     return out

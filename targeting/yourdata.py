@@ -202,12 +202,17 @@ class FingertipsTables:
         The practices as an upload (:func:`targeting.fingertips.to_upload`), or None without counts.
     rule
         The small-number rule applied.
+    practices
+        Each practice of the upload with its published ``count`` and ``denominator`` and the ``value``, ``lower``
+        and ``upper`` computed from them (index ``code``), or None without counts: what another page (the
+        Core20PLUS5 summary) shows of a practice.
     """
 
     pcns: pd.DataFrame
     tables: YourDataTables | None
     upload: Upload | None
     rule: SuppressionRule
+    practices: pd.DataFrame | None = None
 
 
 def _rate_cells(x: Any, n: Any, ind: Any, rule: SuppressionRule) -> tuple[Any, Any, Any]:
@@ -277,7 +282,7 @@ def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
                 t.loc[i, ["count", "denominator"]] = [None, None]
                 t.loc[i, ["value", "lower", "upper"]] = [None if pd.isna(v) else round(float(v), 1) + 0.0
                                                          for v in t.loc[i, ["value", "lower", "upper"]]]
-        return FingertipsTables(t.assign(source=source), None, None, rule)
+        return FingertipsTables(t.assign(source=source), None, None, rule, None)
 
     upload = to_upload(ind, atlas)
     d = upload.data.reset_index(drop=True)
@@ -342,19 +347,25 @@ def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
 
     tables = None
     if group is not None:
-        n = len(d)
         rows_pub = d[["code", "name", "numerator", "denominator"]].astype(object).copy()
         for col in ("numerator", "denominator"):
-            rows_pub[col] = pd.Series(published[col][:n], index=d.index, dtype=object)
+            rows_pub[col] = pd.Series(published[col][:len(d)], index=d.index, dtype=object)
         totals = pd.DataFrame({"group": ["Core20", "Rest", "All"],
-                               "units": [int((group == "Core20").sum()), int((group == "Rest").sum()), n]})
+                               "units": [int((group == "Core20").sum()), int((group == "Rest").sum()), len(d)]})
         totals = totals.set_index("group")
         for col in ("numerator", "denominator"):
             totals[col] = pd.Series([published[col][k] for k in (k_core, k_rest, k_all)], index=totals.index,
                                     dtype=object)
         what, src = _what_and_source(upload, imd, rule)
         tables = _tables(upload, group, rows_pub, totals, what=what, source=src, rule=rule)
-    return FingertipsTables(pcns, tables, upload, rule)
+    n = len(d)
+    cells3 = [_rate_cells(x, m, ind, rule) for x, m in zip(published["numerator"][:n], published["denominator"][:n],
+                                                          strict=True)]
+    practices = pd.DataFrame({"code": d["code"].to_numpy(), "count": published["numerator"][:n],
+                              "denominator": published["denominator"][:n], "value": [c[0] for c in cells3],
+                              "lower": [c[1] for c in cells3], "upper": [c[2] for c in cells3]},
+                             dtype=object).set_index("code")
+    return FingertipsTables(pcns, tables, upload, rule, practices)
 
 
 def fingertips_pcn_table(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
