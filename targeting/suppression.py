@@ -24,6 +24,18 @@ Rates shown beside suppressed or rounded counts are computed from the *published
 (:func:`published_rates`), never from the exact ones: a rate from exact counts multiplied by a
 rounded denominator gives the hidden count back.
 
+Everything a session publishes is one model: for a Fingertips export the practice rows, the Core20 / Rest /
+All totals and the PCN and ICB sums are cells of one :func:`protect_linked` call
+(:func:`publish_linked`, used by :func:`targeting.yourdata.fingertips_tables`), so no table can be subtracted
+from another to give a withheld count back. An exact feasibility audit in the tests
+(``tests/_disclosure_audit.py``, ``scipy.optimize.milp``) checks that every withheld cell keeps at least three
+feasible values.
+
+A rule that cannot protect what it withholds (shown counts not rounded, a withheld range short of 1-7, or no
+suppression) is *weak* (:meth:`SuppressionRule.weakness`): it may be used, with a warning, and its files are named
+``…_unsuppressed.csv`` with the reason in their ``source`` column. No rule protects two overlapping releases from
+being subtracted one from the other (docs/methods.md, section 7).
+
 Every table, chart, tooltip, command-line output and download of figures derived from a user's
 own data passes through this module.
 """

@@ -274,3 +274,43 @@ def test_clinical_shows_the_published_figures_beside_the_practice_table(atlas, t
     for practice in (a, b):  # a is small, b withheld with it: neither is shown to 3 decimals elsewhere
         r = user_row(practice=practice)
         assert r["value"] == "*" and r["lower"] == "*" and r["vs_icb"] == "*"
+
+
+def test_a_rate_per_100000_is_protected_with_the_practices_it_sums(atlas, two_practice_pcn):
+    """No Core20 table for a rate (only a percentage gets one), but the PCN and ICB rows still come from protected,
+    rounded sums: the practices are cells of the model even though they are not written."""
+    icb = two_practice_pcn[0]
+    ind = _indicator(atlas, icb, seed=5, small=True)
+    ind.practices["value"] = 100_000 * ind.practices["count"] / ind.practices["denominator"].where(
+        ind.practices["denominator"] > 0)
+    ind.practices["value"] = ind.practices["value"].fillna(0.0)
+    ind.multiplier, ind.proportion = 100_000.0, False
+    session = fingertips_tables(ind, atlas, icb, rule=DEFAULT_RULE)
+    assert session.tables is None and session.upload is not None
+    ranges = _fingertips_audit(session, ind, atlas, icb, DEFAULT_RULE).ranges()
+    assert all(n >= 3 for _, _, n in ranges.values()), {k: v for k, v in ranges.items() if v[2] < 3}
+    shown = session.pcns[session.pcns["value"].map(lambda v: isinstance(v, float))]
+    assert len(shown) and all(r["value"] == _rate_cells(r["count"], r["denominator"], ind, DEFAULT_RULE)[0]
+                              for _, r in shown.iterrows())
+
+
+def test_cli_fingertips_under_round1_names_every_file_unsuppressed_and_matches_the_page(atlas, two_practice_pcn,
+                                                                                        tmp_path, capsys):
+    from geo.files import csv_text
+    from targeting.cli import main
+
+    icb = two_practice_pcn[0]
+    text = export_csv(atlas, icb=icb)
+    f = tmp_path / "ft.csv"
+    f.write_text(text)
+    assert main(["yourdata", "--file", str(f), "--rule", "round1", "--out", str(tmp_path / "o")]) == 0
+    assert "warning: this rule is not safe to publish" in capsys.readouterr().err
+    names = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert names == ["core20_gap_unsuppressed.csv", "fingertips_pcns_unsuppressed.csv", "invalid_rows.csv",
+                     "your_data_unsuppressed.csv"]
+    ind = select(read_fingertips(text.encode(), filename="ft.csv"))
+    session = fingertips_tables(ind, atlas, icb, rule=ROUND1_RULE)  # what the page shows and offers
+    assert (tmp_path / "o" / "fingertips_pcns_unsuppressed.csv").read_bytes() == csv_text(session.pcns).encode()
+    for name, data in session.tables.files().items():
+        assert (tmp_path / "o" / name).read_bytes() == data
+    assert session.pcns["source"].str.contains("UNSUPPRESSED, not safe to publish").all()
