@@ -442,7 +442,9 @@ def pcn_values(ind: FingertipsIndicator, atlas: Any, icb_nhs: str) -> pd.DataFra
     """The indicator for every PCN of an ICB and the ICB itself (:func:`aggregate`), one row each.
 
     Columns ``pcn_code`` (the ICB's NHS code on its own row), ``pcn_name``, ``value``, ``lower``, ``upper``,
-    ``count``, ``denominator``, ``method`` and ``note``; counts are exact (suppress before showing them).
+    ``count``, ``denominator``, ``method`` and ``note``; counts, values and limits are exact. Never show them as
+    they are: :func:`targeting.yourdata.fingertips_tables` publishes the PCN and ICB rows, protected together with
+    the practice table (suppressing this table on its own let a withheld practice be worked out, issue 24).
     """
     prac = atlas.practices.set_index("practice_code")
     members = prac[prac["icb_code_nhs"] == icb_nhs]
