@@ -138,14 +138,42 @@ def readonly_cache(source: Path, dest: Path) -> Path:
         except OSError:  # another file system
             shutil.copy2(src, dst)
 
+    from geo.files import file_lock
+
     dest.mkdir(parents=True)
-    for name in ("atlas", "answers"):
-        shutil.copytree(source / name, dest / name, copy_function=link if os.geteuid() == 0 else shutil.copy2)
+    # a build elsewhere (the rest of the suite) swaps folders while holding these locks: copy between its swaps,
+    # leaving out the lock files and any build's staging folders (their names start with a dot)
+    with file_lock(source / ".atlas.lock"), file_lock(source / "answers" / ".answers.lock"):
+        for name in ("atlas", "answers"):
+            shutil.copytree(source / name, dest / name, ignore=shutil.ignore_patterns(".*"),
+                            copy_function=link if os.geteuid() == 0 else shutil.copy2)
     if os.geteuid() != 0:
         for p in sorted(dest.rglob("*"), reverse=True):
             p.chmod(0o555 if p.is_dir() else 0o444)
         dest.chmod(0o555)
     return dest
+
+
+def cache_is_complete(cache: Path) -> bool:
+    """The atlas in ``cache`` is current for this code and every month has its answers: nothing to make at run
+    time (checked in this process, reading only)."""
+    from geo.atlas import load
+    from geo.months import months_built
+    from geo.paths import MissingDataError
+    from targeting.precompute import open_answers
+
+    saved = os.environ.get("CORE20_CACHE")
+    os.environ["CORE20_CACHE"] = str(cache)
+    try:
+        load(build_if_missing=False, progress=False, geometry=False)
+        return all(open_answers(registrations=m) is not None for m in months_built()[0])
+    except (MissingDataError, OSError, ValueError):
+        return False
+    finally:
+        if saved is None:
+            os.environ.pop("CORE20_CACHE", None)
+        else:
+            os.environ["CORE20_CACHE"] = saved
 
 
 def tree_state(folder: Path) -> dict[str, tuple[int, int]]:
@@ -208,7 +236,13 @@ def runtime_app(source_cache: Path, extra_env: dict[str, str] | None = None, *, 
     tmp.mkdir(mode=0o700)
     if os.geteuid() == 0:
         os.chown(tmp, NOBODY, NOBODY)
-    cache = readonly_cache(source_cache, base / "cache")
+    for attempt in range(3):  # the rest of the suite may rebuild the cache meanwhile: make it whole, then copy
+        ensure_answers()
+        cache = readonly_cache(source_cache, base / f"cache{attempt or ''}")
+        if cache_is_complete(cache):
+            break
+    else:
+        raise RuntimeError(f"the cache at {source_cache} kept changing: no complete copy for the app")
     port = port or free_port()
     env = runtime_env(base, cache, port, extra_env)
     (runtime,) = [s for s in dockerfile_stages() if s.name == "runtime"]

@@ -25,7 +25,6 @@ from runtime_app import (
     ROOT,
     dockerfile_instructions,
     dockerfile_stages,
-    ensure_answers,
     exec_form,
     free_port,
     process_uid,
@@ -294,7 +293,6 @@ def test_healthcheck_exits_0_on_ok_and_1_otherwise():
 def runtime(atlas):
     from geo.paths import cache_dir
 
-    ensure_answers()  # as the image's build does, so the read-only cache needs nothing made at run time
     with runtime_app(cache_dir(), {"CORE20_SIGN_IN": "off"}, keep=SHOTS / "runtime.log") as app:
         before = tree_state(app.cache)
         yield app

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from runtime_app import ROOT, ensure_answers, runtime_app, tree_state
+from runtime_app import ROOT, runtime_app, tree_state
 
 from tests.browser.conftest import SHOTS
 
@@ -30,7 +30,6 @@ FILENAME = f"uptake_{MARKER}.csv"
 def kept_app(atlas):
     from geo.paths import cache_dir
 
-    ensure_answers()
     with runtime_app(cache_dir(), {"CORE20_SIGN_IN": "off"}, keep=SHOTS / "nothing_kept.log") as app:
         yield app
 

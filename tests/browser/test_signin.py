@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from runtime_app import ensure_answers, free_port, runtime_app
+from runtime_app import free_port, runtime_app
 
 from tests.browser.conftest import SHOTS, map_frame, run_axe, settle
 
@@ -46,7 +46,6 @@ def provider():
 def signin_app(provider, atlas):
     from geo.paths import cache_dir
 
-    ensure_answers()
     port = free_port()
     env = {"CORE20_PUBLIC_URL": f"http://127.0.0.1:{port}", "PORT": str(port),
            "CORE20_AUTH_CLIENT_ID": "core20plus", "CORE20_AUTH_CLIENT_SECRET": "a client secret",
