@@ -16,6 +16,8 @@ FROM ${PYTHON_IMAGE} AS builder
 # DATA=local: read the published files as they are from deploy/data-in/ (e.g. a copy of the bundled data folder)
 ARG DATA=fetch
 ARG FETCH_LATEST=true
+# the ICB's own package index, if PyPI is not reachable: --build-arg PIP_INDEX_URL=https://…/simple
+ARG PIP_INDEX_URL
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1 \

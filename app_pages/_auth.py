@@ -27,18 +27,27 @@ HOURS_ENV = "CORE20_SIGN_IN_HOURS"
 DEFAULT_HOURS = 12.0
 _RETURNED = "_c20_returned"  # session_state: the return to that link was offered in this session
 
-# Keep the address the user opened (path and query; sessionStorage "c20-next") for after the round trip through
-# the provider, which always comes back to the app's root. Only this tab's own address is stored.
+# Keep the address the user opened (path and query; sessionStorage "c20-next", with the time) for after the round
+# trip through the provider, which always comes back to the app's root. Only this tab's own address is stored.
 _REMEMBER_JS = """<script>
-try { sessionStorage.setItem("c20-next", window.location.pathname + window.location.search); } catch (e) {}
+try {
+  sessionStorage.setItem("c20-next", JSON.stringify(
+    {to: window.location.pathname + window.location.search, at: Date.now()}));
+} catch (e) {}
 </script>"""
-# After signing in: go back to the address kept above, once, if it is a path of this same site.
+# After signing in: go back to that address, once, if it was kept in the last 10 minutes, is a path of this same
+# site, and the tab is at the app's root (where the provider returns) rather than at a link of its own.
 _RETURN_JS = """<script>
 try {
-  const next = sessionStorage.getItem("c20-next");
+  const saved = JSON.parse(sessionStorage.getItem("c20-next") || "null");
   sessionStorage.removeItem("c20-next");
-  const here = window.location.pathname + window.location.search;
-  if (next && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\\\") && next !== here) {
+  const keys = Array.from(new URLSearchParams(window.location.search).keys());
+  const atRoot = window.location.pathname.endsWith("/")
+    && keys.every((k) => k === "registrations" || k === "imd");
+  const next = saved && typeof saved.to === "string" ? saved.to : "";
+  const fresh = saved && typeof saved.at === "number" && Date.now() - saved.at < 600000;
+  if (atRoot && fresh && next.startsWith("/") && !next.startsWith("//") && !next.includes(String.fromCharCode(92))
+      && next !== window.location.pathname + window.location.search) {
     window.location.replace(window.location.origin + next);
   }
 } catch (e) {}

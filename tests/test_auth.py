@@ -134,3 +134,21 @@ def test_helpers():
     assert not sign_in_expired({"iat": 1000}, 1, now=1000 + 3599)
     assert sign_in_expired({"iat": 1000}, 1, now=1000 + 3601)
     assert sign_in_expired({"iat": "1000"}, 1, now=1000) and sign_in_expired({"iat": True}, 1, now=0)
+
+
+def test_the_pages_scripts_parse(tmp_path):
+    """The two scripts the gate puts in the page (keep the link opened; go back to it) are valid JavaScript."""
+    import shutil
+    import subprocess
+
+    from app_pages._auth import _REMEMBER_JS, _RETURN_JS
+
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("node is not installed (it comes with npm) to check the scripts")
+    for name, html in (("remember", _REMEMBER_JS), ("return", _RETURN_JS)):
+        assert html.startswith("<script>") and html.endswith("</script>")
+        js = tmp_path / f"{name}.js"
+        js.write_text(html.removeprefix("<script>").removesuffix("</script>"))
+        out = subprocess.run([node, "--check", str(js)], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
