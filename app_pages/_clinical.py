@@ -32,7 +32,7 @@ def remembered_exports() -> dict[str, bytes]:
     return dict(st.session_state.get(_SESSION_KEY, {}))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, scope="session")  # a user's file dies with their session
 def _read(data: bytes, filename: str):
     from targeting.fingertips import read_fingertips
 
@@ -88,9 +88,28 @@ def spec(ind) -> tuple:
     return (ind.filename, ind.indicator_id, ind.period, ind.sex, ind.age, ind.category, ind.area or "")
 
 
-@st.cache_data(show_spinner="Summarising the Core20PLUS5 areas…", max_entries=32)
 def _summary(kind: str, code: str, imd: int, specs: tuple, blobs: tuple, qof_year: str | None,
              month: str) -> pd.DataFrame:
+    """The summary, cached for every session when it holds open data only, and for this session alone when it
+    holds a user's Fingertips files (kept in memory, never on disk, and gone when the session ends)."""
+    made = _summary_own if blobs else _summary_open
+    return made(kind, code, imd, specs, blobs, qof_year, month)
+
+
+@st.cache_data(show_spinner="Summarising the Core20PLUS5 areas…", max_entries=32)
+def _summary_open(kind: str, code: str, imd: int, specs: tuple, blobs: tuple, qof_year: str | None,
+                  month: str) -> pd.DataFrame:
+    return _make_summary(kind, code, imd, specs, blobs, qof_year, month)
+
+
+@st.cache_data(show_spinner="Summarising the Core20PLUS5 areas…", max_entries=8, scope="session")
+def _summary_own(kind: str, code: str, imd: int, specs: tuple, blobs: tuple, qof_year: str | None,
+                 month: str) -> pd.DataFrame:
+    return _make_summary(kind, code, imd, specs, blobs, qof_year, month)
+
+
+def _make_summary(kind: str, code: str, imd: int, specs: tuple, blobs: tuple, qof_year: str | None,
+                  month: str) -> pd.DataFrame:
     from targeting.clinical import summary
     from targeting.fingertips import select
 
