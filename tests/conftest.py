@@ -99,3 +99,19 @@ def small_cli(small_atlas, small_env, monkeypatch):
     for k, v in small_env.items():
         monkeypatch.setenv(k, v)
     return small_atlas
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session: Playwright's sync API runs one loop per thread, so every test
+    that drives a browser (tests/browser/, tests/test_deploy.py) shares this one."""
+    from tests.browser.conftest import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) for browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import tomllib
-from pathlib import Path
 
 import pytest
 import yaml
@@ -333,17 +332,8 @@ def _open_icb(browser_page, url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    from tests.browser.conftest import ARGS, CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium for browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+def chromium(browser):
+    return browser  # the session's one Chromium (tests/conftest.py): a second sync Playwright in a thread fails
 
 
 @pytest.fixture
