@@ -525,7 +525,9 @@ def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list,
         gradient = {"sii": np.nan, "sii_lower": np.nan, "sii_upper": np.nan}
         if ind.proportion:
             p = ind.practices[ind.practices["value"].notna()].set_index("code")
-            gradient = grad.sii(p["count"], p["denominator"])
+            # from the user's exact counts: given to 1 decimal, as every published rate beside withheld counts is
+            gradient = {k: (round(float(v), 1) if np.isfinite(v) else v)
+                        for k, v in grad.sii(p["count"], p["denominator"]).items()}
         note = mine.get("note", "")
         if not eng:
             note += "; the file has no England row"
