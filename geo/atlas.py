@@ -497,8 +497,7 @@ def _ods_paths(month: str) -> dict[str, Path]:
 def _ods_of(month: str) -> tuple[pd.DataFrame | None, tuple[pd.DataFrame, pd.DataFrame] | None]:
     """ODS epraccur (indexed by practice) and the ePCN history of a month (None where absent)."""
     paths = _ods_paths(month)
-    ods = (readers.read_epraccur(paths["epraccur"]).drop_duplicates("practice_code").set_index("practice_code")
-           if "epraccur" in paths else None)
+    ods = _epraccur(paths["epraccur"]) if "epraccur" in paths else None
     epcn = readers.read_epcn_history(paths["epcn"]) if "epcn" in paths else None
     return ods, epcn
 
@@ -713,10 +712,11 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
     return gpr.reset_index(drop=True), pcns
 
 
-def _epraccur(key: str) -> pd.DataFrame | None:
-    """ODS epraccur indexed by practice code (None when the file is absent)."""
+def _epraccur(key: str | Path) -> pd.DataFrame | None:
+    """ODS epraccur (a catalogue key, or a file) indexed by practice code (None when the file is absent)."""
     try:
-        return readers.read_epraccur(find(key)).drop_duplicates("practice_code").set_index("practice_code")
+        path = key if isinstance(key, Path) else find(key)
+        return readers.read_epraccur(path).drop_duplicates("practice_code").set_index("practice_code")
     except MissingDataError:
         return None
 

@@ -134,21 +134,10 @@ def discover() -> dict[str, MonthFiles]:
     ``CORE20_FILE_GP_REG_MAP`` may point elsewhere) are always the base month's files.
     """
     found: dict[str, dict[str, Path]] = {}
-    pattern = re.compile(r"(\d{4}-\d{2})(\.[a-z.]+)$")
-    for root in _roots():
-        for kind, (stem, exts) in KINDS.items():
-            folder = root / Path(stem).parent
-            prefix = Path(stem).name
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.iterdir()):
-                name = path.name
-                if not name.startswith(prefix) or not path.is_file():
-                    continue
-                m = pattern.fullmatch(name[len(prefix):])
-                if not m or m.group(2) not in exts or not _MONTH_RE.match(m.group(1)):
-                    continue
-                found.setdefault(m.group(1), {}).setdefault(kind, path)
+    for kind, (stem, exts) in KINDS.items():
+        named = re.compile(rf"^{re.escape(Path(stem).name)}(\d{{4}}-\d{{2}})({'|'.join(map(re.escape, exts))})$")
+        for month, path in _named(str(Path(stem).parent), named).items():
+            found.setdefault(month, {})[kind] = path
     base = base_month()
     base_files = found.setdefault(base, {})
     from geo.paths import MissingDataError, find
@@ -176,16 +165,25 @@ def dated_files(kind: str) -> dict[str, Path]:
     ``epraccur_2026-02.csv.gz`` → ``{"2026-02": path}``; ``QOF_2024-25_PREVALENCE_2425.csv.gz`` →
     ``{"2024-25": path}``. The first data folder holding a date wins.
     """
+    return dict(sorted(_named(_DATED_FOLDERS[kind], DATED[kind]).items()))
+
+
+def _named(folder: str, pattern: re.Pattern[str]) -> dict[str, Path]:
+    """``{date: path}`` of the files in ``folder`` of each data folder whose name ``pattern`` matches.
+
+    The pattern's first group is the date; the first data folder holding a date wins, as :func:`geo.paths.find`
+    does for a catalogued file.
+    """
     found: dict[str, Path] = {}
     for root in _roots():
-        folder = root / _DATED_FOLDERS[kind]
-        if not folder.is_dir():
+        where = root / folder
+        if not where.is_dir():
             continue
-        for path in sorted(folder.iterdir()):
-            m = DATED[kind].match(path.name)
+        for path in sorted(where.iterdir()):
+            m = pattern.match(path.name)
             if m and path.is_file():
                 found.setdefault(m.group(1), path)
-    return dict(sorted(found.items()))
+    return found
 
 
 def newest_dated(kind: str, *, until: str | None = None) -> Path | None:

@@ -46,6 +46,11 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
 
 
+def _plain_icb(text: str) -> str:
+    """An ICB's name as people type it: 'NHS Central East Integrated Care Board' or '… ICB' → 'central east'."""
+    return str(text).lower().replace(" integrated care board", "").replace(" icb", "").removeprefix("nhs ").strip()
+
+
 _KEEP_TITLE = {"ST", "DR", "MR", "MRS", "MS", "MT", "RD"}
 
 
@@ -84,9 +89,8 @@ def resolve_icb(atlas: Atlas, text: str | pd.Series) -> pd.Series:
     u = t.upper()
     hit = icbs[(icbs["icb_code"] == u) | (icbs["icb_code_nhs"] == u)]
     if hit.empty:
-        low = t.lower().replace(" integrated care board", "").replace(" icb", "").removeprefix("nhs ").strip()
-        names = icbs["icb_name"].str.lower().str.replace(" integrated care board", "", regex=False) \
-            .str.removeprefix("nhs ")
+        low = _plain_icb(t)
+        names = icbs["icb_name"].map(_plain_icb)
         hit = icbs[names == low]
         if hit.empty and low:
             hit = icbs[names.str.contains(re.escape(low), regex=True)]
@@ -128,7 +132,7 @@ def former_icb(atlas: Atlas, text: str) -> str | None:
     u = t.upper()
     hit = hist[(hist["old_code"].str.upper() == u) | (hist["old_code_nhs"].fillna("").str.upper() == u)]
     if hit.empty and len(t) >= 4:
-        low = t.lower().replace(" integrated care board", "").replace(" icb", "").removeprefix("nhs ").strip()
+        low = _plain_icb(t)
         names = hist["old_name"].fillna("").str.lower()
         hit = hist[names.str.contains(re.escape(low), regex=True)] if low else hist.iloc[0:0]
     if hit.empty or hit["old_code"].nunique() > 1:
@@ -153,13 +157,12 @@ def _icb_of_another_month(atlas: Atlas, text: str) -> str | None:
     from geo.months import built_meta, month_title
 
     t = _clean(text)
-    low = t.lower().removeprefix("nhs ").replace(" integrated care board", "").replace(" icb", "").strip()
+    low = _plain_icb(t)
     for month, info in sorted((built_meta().get("registrations") or {}).get("months", {}).items(), reverse=True):
         if month == atlas.month.month:
             continue
         for code, (nhs, name) in (info.get("icb_names") or {}).items():
-            plain_name = name.lower().removeprefix("nhs ").replace(" integrated care board", "")
-            if t.upper() in (code, nhs) or (len(low) >= 4 and low in plain_name):
+            if t.upper() in (code, nhs) or (len(low) >= 4 and low in _plain_icb(name)):
                 return (f"{_icb_words(name, code)} is an ICB of {month_title(month)}, not of {atlas.month.title}. "
                         f"Use --registrations {month} (in the app: 'NHS as of' {month_title(month)}).")
     return None

@@ -104,6 +104,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_healthy(url: str, proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait for a started app's ``/_stcore/health`` to answer 200: True, or False if it exited or timed out."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            return False
+        time.sleep(0.5)
+
+
 def _nobody_needs_caps() -> bool:
     """True when ``nobody`` cannot even start this interpreter (it lives in a folder only root can enter)."""
     # importing a package and reading the interpreter itself: a bare start can succeed on frozen modules alone
@@ -254,17 +269,8 @@ def runtime_app(source_cache: Path, extra_env: dict[str, str] | None = None, *, 
     with open(log, "w") as out:
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"the app did not start (exit {proc.poll()}):\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        if not wait_until_healthy(url, proc, timeout):
+            raise RuntimeError(f"the app did not start (exit {proc.poll()}):\n{log.read_text()[-3000:]}")
         yield RuntimeApp(url, proc, log, tmp, cache, env)
     finally:
         proc.terminate()
