@@ -57,6 +57,9 @@ st.set_page_config(page_title="Core20PLUS targeting", page_icon="🗺️", layou
 @st.cache_resource(show_spinner=False)
 def _started() -> bool:
     _offline_assets()
+    from app_pages._sessions import free_ended_sessions
+
+    free_ended_sessions()  # a closed tab's upload and downloads go when its session can no longer resume
     from app_pages._shared import warm_up
 
     # under `streamlit run`, the first run warms up in the background so later pages find it done

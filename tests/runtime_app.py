@@ -258,6 +258,9 @@ def runtime_app(source_cache: Path, extra_env: dict[str, str] | None = None, *, 
             break
     else:
         raise RuntimeError(f"the cache at {source_cache} kept changing: no complete copy for the app")
+    from targeting.render.assets import install_static_assets
+
+    install_static_assets(ROOT / "static")  # the image's build puts Leaflet there (Dockerfile); the app user can't
     port = port or free_port()
     env = runtime_env(base, cache, port, extra_env)
     (runtime,) = [s for s in dockerfile_stages() if s.name == "runtime"]
