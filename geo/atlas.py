@@ -661,8 +661,9 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
 
     ICB: the map file's CCG code is a Sub-ICB location code in July 2022; it is looked up in the ONS
     LSOA → Sub-ICB → ICB (July 2022) lookup. A practice whose Sub-ICB code is unknown there is placed by
-    its ePCN Sub-ICB, then by the ICB of the LSOA its postcode falls in. The postcode is the map file's, or
-    ODS epraccur's when the map file lacks the practice or its postcode is not in Code-Point Open.
+    its ePCN Sub-ICB, then by the map file's own STP/ICB code, then by the ICB of the LSOA its postcode falls
+    in. The postcode is the map file's, or ODS epraccur's when the map file lacks the practice or its postcode
+    is not in Code-Point Open.
     """
     import geopandas as gpd
 
@@ -688,6 +689,13 @@ def _practices(reg: pd.DataFrame, icb22: pd.DataFrame, g11: gpd.GeoDataFrame,
         pr.loc[nopcn, "pcn_name"] = pr.loc[nopcn, "practice_code"].map(ep["pcn_name"])
     except MissingDataError:
         pass
+    # a retired CCG code (07T, 08V, 08E…) is in no July 2022 Sub-ICB lookup, but the map file's own STP/ICB code
+    # still says whose practice it is: trust it before a postcode (F84041, Y03528, Y06592 were misplaced by theirs)
+    by_nhs = icb22.drop_duplicates("icb_code_nhs").set_index("icb_code_nhs")["icb_code"]
+    via_map = pr["stp_code_nhs"].map(by_nhs) if "stp_code_nhs" in pr else pd.Series(np.nan, index=pr.index)
+    fill = pr["icb_code"].isna() & via_map.notna()
+    pr.loc[fill, "icb_code"] = via_map[fill]
+    pr.loc[fill, "icb_source"] = "ICB (map file)"
     gpr = _geocode(pr, codepoint, _epraccur("epraccur"))
     located = gpr[gpr["easting"].notna()]
     hit = gpd.sjoin(located[["practice_code", "geometry"]], g11[["icb_code", "geometry"]], predicate="within",

@@ -142,6 +142,39 @@ def test_practice_icbs_agree_with_strategy_unit(atlas, data_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("code, icb", [("F84041", "QMF"), ("Y06592", "QMF"), ("Y03528", "QRV"), ("Y06487", "QRV")])
+def test_a_practice_with_a_retired_ccg_code_is_in_its_map_files_icb(atlas, data_dir, code, icb):
+    """Issue 23: these practices' CCG codes (07T, 08V, 08E, 08C) are in no July 2022 Sub-ICB lookup; the map file's
+    STP code is their ICB's (North East London QMF, North West London QRV), and so is the Strategy Unit's ICB22. Their
+    postcodes had put them in North Central, South East London and Birmingham and Solihull."""
+    raw = pd.read_csv(data_dir / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str).set_index("PRACTICE_CODE")
+    assert raw.loc[code, "STP_CODE"] == icb
+    p = atlas.practices.set_index("practice_code").loc[code]
+    assert (p["icb_code_nhs"], p["icb_source"]) == (icb, "ICB (map file)")
+
+
+@pytest.mark.slow
+def test_every_practice_placed_by_the_map_files_icb_agrees_with_it(atlas, data_dir):
+    raw = pd.read_csv(data_dir / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str).set_index("PRACTICE_CODE")
+    p = atlas.practices[atlas.practices["icb_source"] == "ICB (map file)"].set_index("practice_code")
+    assert len(p) >= 4
+    assert (p["icb_code_nhs"] == raw.loc[p.index, "STP_CODE"]).all()
+
+
+@pytest.mark.slow
+def test_the_july_2026_month_places_them_by_its_own_map(data_dir):
+    """On July 2026 every practice's ICB is the map's own (geo/structure.py): the Special Allocation Scheme of North
+    East London is there still, in North East London (QMF); F84041 and Y03528 have closed, and are in no ICB."""
+    from geo.atlas import load
+
+    a = load(registrations="2026-07", progress=False)
+    raw = pd.read_csv(data_dir / "gp/gp-reg-pat-prac-map_2026-07.zip", dtype=str).set_index("PRACTICE_CODE")
+    ours = a.practices.set_index("practice_code")
+    assert raw.loc["Y06592", "ICB_CODE"] == "QMF" and ours.loc["Y06592", "icb_code_nhs"] == "QMF"
+    assert not {"F84041", "Y03528"} & (set(raw.index) | set(ours.index))
+
+
+@pytest.mark.slow
 def test_build_is_skipped_when_inputs_unchanged(atlas):
     meta = json.loads((cache_dir() / "atlas" / "build.json").read_text())
     assert meta["inputs"] == input_hashes()
