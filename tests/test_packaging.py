@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -37,9 +38,17 @@ def venv_python(tmp_path_factory) -> Path:
         build.insert(4, "--no-build-isolation")
     _run(build, cwd=tmp)  # otherwise pip fetches the build requirements (setuptools>=68) into an isolated env
     (wheel,) = wheels.glob("core20plus_targeting-*.whl")
-    # system site packages give the heavy dependencies; the tool itself comes only from the wheel
+    # The running interpreter's packages give the heavy dependencies; the tool itself comes only from the wheel.
+    # `venv --system-site-packages` alone would see only the *base* Python's packages: run from a virtual
+    # environment (issue 23), pyarrow and the rest were missing. A .pth file lists the running interpreter's site
+    # folders; their own .pth files (the editable install of this checkout) are not processed, so the source tree
+    # stays out of reach.
     _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(tmp / "venv")])
     python = tmp / "venv" / "bin" / "python"
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    running = [p for p in (*site.getsitepackages(), site.getusersitepackages()) if Path(p).is_dir()]
+    (Path(purelib) / "_running_interpreter.pth").write_text("\n".join(running) + "\n")
+    _run([str(python), "-c", "import pyarrow, geopandas, streamlit"], cwd=tmp)  # the dependencies are reachable
     # --ignore-installed: the system's editable install of the same version must not count as "already there"
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
           "--ignore-installed", "-q", str(wheel)], cwd=tmp)
