@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from geo.vintage import MERGE_RULE
+
 st.title("Methods & sources")
 
 st.markdown("""
@@ -19,7 +21,7 @@ structural causes, including racism, not from ethnicity itself.
 """)
 
 st.subheader("IoD 2019 → IoD 2025: Core20 change")
-st.markdown("""
+st.markdown(f"""
 IoD 2025 replaces IoD 2019 as the national definition of Core20. The **Core20 change 2019 → 2025** map layer,
 the change in the area panel and `python -m targeting change` show which neighbourhoods entered or left Core20.
 MHCLG's guidance, in plain words:
@@ -29,8 +31,8 @@ MHCLG's guidance, in plain words:
 - **The indicators changed.** Indicators, some definitions and data sources changed between the editions, so
   compare ranks and deciles, never scores, and read a change as partly a change of measuring stick.
 - **The geography changed.** IoD 2019 is on LSOA 2011 and IoD 2025 on LSOA 2021. IoD 2019 values reach LSOA
-  2021 through the ONS 2011 → 2021 lookup: unchanged (U) areas keep them, split (S) areas pass them to their
-  children, merged (M) or irregular (X) areas take their best-fitting parent's. Each row shows its change code.
+  2021 through the ONS 2011 → 2021 lookup (change codes U, S, M, X): {MERGE_RULE}. Each row shows its change
+  code.
 
 Each edition's Core20 patients are those of the PCN profiles (IoD 2019 on the registrations by LSOA 2011;
 IoD 2025 on the same registrations apportioned to LSOA 2021), with 95% Wilson limits. The registrations are those

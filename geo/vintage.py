@@ -17,7 +17,13 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["apportion", "bridge_pairs", "detect_lsoa_vintage", "inherit"]
+__all__ = ["MERGE_RULE", "apportion", "bridge_pairs", "detect_lsoa_vintage", "inherit"]
+
+#: How IMD 2019 reaches an LSOA 2021, in the words every page and document uses (one truth: :func:`inherit`).
+MERGE_RULE = ("an unchanged LSOA keeps its IMD 2019 values and a split one's parts inherit them; a merged LSOA "
+              "takes its parents' population-weighted mean score, and the rank and decile (so its Core20 status) "
+              "of its best-fitting parent, the one supplying most of its population; an irregular change takes "
+              "everything from its best-fitting parent")
 
 
 def bridge_pairs(lookup: pd.DataFrame, *, pop11: pd.Series, pop21: pd.Series) -> pd.DataFrame:
