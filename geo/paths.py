@@ -1,4 +1,11 @@
-"""Find the data: ``$CORE20_DATA``, then ``data/raw/`` (filled by ``fetch``), then ``../shared/data``."""
+"""Find the data: ``$CORE20_DATA``, then the raw folder (filled by ``fetch``), then ``../shared/data``.
+
+In a source checkout (a ``pyproject.toml`` beside ``geo/``) the raw folder and the cache are ``data/raw/`` and
+``data/cache/`` of the checkout, as the README says. Installed from a wheel, the package's folder is inside
+``site-packages``, which is no place for 300 MB of data: they go in the user's data folder instead
+(``platformdirs``: ``~/.local/share/core20plus-targeting/`` on Linux). ``CORE20_CACHE``, ``CORE20_RAW`` and
+``CORE20_DATA`` come first either way.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,24 @@ from pathlib import Path
 
 from geo.sources import SOURCES
 
-__all__ = ["PROJECT_ROOT", "MissingDataError", "cache_dir", "data_roots", "find", "raw_dir"]
+__all__ = ["PROJECT_ROOT", "MissingDataError", "cache_dir", "data_roots", "find", "is_source_checkout", "raw_dir"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_APP = "core20plus-targeting"
+
+
+def is_source_checkout() -> bool:
+    """Whether the package runs from a source checkout (editable install or the folder itself), not a wheel."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "geo").is_dir()
+
+
+def _data_home() -> Path:
+    """``data/`` of the checkout, or the user's data folder for an installed wheel."""
+    if is_source_checkout():
+        return PROJECT_ROOT / "data"
+    from platformdirs import user_data_path
+
+    return user_data_path(_APP, appauthor=False)
 
 
 class MissingDataError(FileNotFoundError):
@@ -18,12 +40,12 @@ class MissingDataError(FileNotFoundError):
 
 def raw_dir() -> Path:
     """Return the folder that ``python -m targeting fetch`` fills."""
-    return Path(os.environ.get("CORE20_RAW", PROJECT_ROOT / "data" / "raw"))
+    return Path(os.environ.get("CORE20_RAW") or _data_home() / "raw")
 
 
 def cache_dir() -> Path:
-    """Return the folder holding the built atlas (``$CORE20_CACHE`` or ``data/cache/``)."""
-    return Path(os.environ.get("CORE20_CACHE", PROJECT_ROOT / "data" / "cache"))
+    """Return the folder holding the built atlas (``$CORE20_CACHE``, or ``cache/`` beside the raw folder)."""
+    return Path(os.environ.get("CORE20_CACHE") or _data_home() / "cache")
 
 
 def data_roots() -> list[Path]:
@@ -33,7 +55,8 @@ def data_roots() -> list[Path]:
     if env:
         roots.append(Path(env))
     roots.append(raw_dir())
-    roots.append(PROJECT_ROOT.parent / "shared" / "data")
+    if is_source_checkout():
+        roots.append(PROJECT_ROOT.parent / "shared" / "data")
     return roots
 
 
@@ -68,5 +91,5 @@ def find(key: str) -> Path:
         f"{src.title} ({src.publisher}, {src.edition}) was not found as '{src.relpath}' in any data folder "
         f"({searched}). Run `python -m targeting fetch` to download it from {src.url}"
         + (f", or download it by hand from {src.page}" if src.page else "")
-        + " and put it in data/raw/ (or set CORE20_DATA to the folder that holds it)."
+        + f" and put it in {raw_dir()} (or set CORE20_DATA to the folder that holds it)."
     )

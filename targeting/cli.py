@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -20,7 +21,7 @@ _NO_MONTH = ("fetch", "sources", "build")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m targeting",
+        prog="core20" if Path(sys.argv[0]).name == "core20" else "python -m targeting",  # the console script
         description="Core20PLUS targeting for England's NHS: deprivation, ethnicity and GP registrations by LSOA, "
         "PCN profiles and gaps, and outreach plans.",
     )

@@ -85,3 +85,26 @@ def test_lsoas_from_the_wheel_match_the_source_tree(venv_python, tmp_path, atlas
     assert len(lines) == 1 + 793  # every LSOA 2021 of Birmingham and Solihull
     assert main(["lsoas", "--icb", "E54000055"]) == 0
     assert out.stdout == capsys.readouterr().out
+
+
+def test_a_wheel_keeps_its_data_in_the_users_folder_and_runs_as_core20(venv_python, tmp_path, atlas, data_dir,
+                                                                        capsys):
+    """Issue 20 item 6: installed like a library, the tool builds and answers outside the checkout, from its
+    `core20` console script, with its cache in the user's data folder (platformdirs), never under site-packages."""
+    from targeting.cli import main
+
+    home = tmp_path / "xdg"
+    env = {k: v for k, v in _env(CORE20_DATA=str(data_dir), XDG_DATA_HOME=str(home)).items()
+           if k not in ("CORE20_CACHE", "CORE20_RAW")}
+    core20 = venv_python.parent / "core20"
+    assert core20.is_file(), "the wheel installs no core20 script"
+    _run([str(core20), "build"], cwd=tmp_path, env=env)
+    where = home / "core20plus-targeting"
+    assert (where / "cache" / "atlas" / "build.json").is_file()
+    site = Path(_run([str(venv_python), "-c", "import geo, pathlib; print(pathlib.Path(geo.__file__).parent.parent)"],
+                     cwd=tmp_path, env=env).stdout.strip())
+    assert not (site / "data").exists(), "the wheel wrote under site-packages"
+    out = _run([str(core20), "pcns", "--icb", "E54000055"], cwd=tmp_path, env=env)
+    assert main(["pcns", "--icb", "E54000055"]) == 0
+    assert out.stdout == capsys.readouterr().out
+    assert len(out.stdout.splitlines()) > 20  # Birmingham and Solihull's PCNs
