@@ -108,3 +108,15 @@ def test_a_wheel_keeps_its_data_in_the_users_folder_and_runs_as_core20(venv_pyth
     assert main(["pcns", "--icb", "E54000055"]) == 0
     assert out.stdout == capsys.readouterr().out
     assert len(out.stdout.splitlines()) > 20  # Birmingham and Solihull's PCNs
+
+
+def test_a_bare_pytest_collects_every_module(tmp_path):
+    """Issue 20 item 7: `pytest` (the script, so the working folder is not on sys.path) collected 8 modules with
+    import errors; `python -m pytest` did not show it."""
+    import shutil
+
+    exe = shutil.which("pytest", path=str(Path(sys.executable).parent)) or shutil.which("pytest")
+    out = subprocess.run([exe, "--collect-only", "-q", "-p", "no:xdist", "-p", "no:cacheprovider"], cwd=ROOT,
+                         capture_output=True, text=True, env=_env())
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "error" not in out.stdout.splitlines()[-1]
