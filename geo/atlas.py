@@ -64,12 +64,11 @@ from geo.vintage import apportion, bridge_pairs, detect_lsoa_vintage, inherit
 if TYPE_CHECKING:  # geopandas is imported where polygons are handled, so a geometry-free load skips it
     import geopandas as gpd
 
-__all__ = ["ATLAS_VERSION", "Atlas", "Edition", "build", "chosen_month", "input_hashes", "load", "months_built",
+__all__ = ["Atlas", "Edition", "build", "chosen_month", "input_hashes", "load", "months_built",
            "registration_month"]
 
 T = TypeVar("T")
 
-ATLAS_VERSION = "9"  # bump whenever the build code changes what it writes
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
            "qof_achievement", "hypertension", "lsoa_bridge", "postcodes")
 _GEO_TABLES = ("lsoa21", "lsoa11", "practices")
@@ -216,7 +215,7 @@ def input_hashes(keys: tuple[str, ...] = _INPUTS) -> dict[str, dict[str, str]]:
 def _code_hash() -> str:
     """A sha256 of the code that decides what the atlas holds (``geo/`` but the downloader): an edit rebuilds it."""
     root = Path(__file__).resolve().parent
-    h = hashlib.sha256(ATLAS_VERSION.encode())
+    h = hashlib.sha256()
     for path in sorted([*root.glob("*.py"), *root.glob("readers/*.py")]):
         if path.name not in ("fetch.py", "files.py", "_errors.py"):
             h.update(path.name.encode())
@@ -265,7 +264,7 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
     with file_lock(cache_dir() / ".atlas.lock", waiting="Waiting for another build to finish…"):
         remove_stale(cache_dir(), ".atlas-")  # folders of a build that was killed (we hold the lock)
         meta = _current_meta()
-        if (not force and meta and meta.get("version") == ATLAS_VERSION and meta.get("code") == _code_hash()
+        if (not force and meta and meta.get("code") == _code_hash()
                 and meta.get("inputs") == hashes
                 and meta.get("national", True) == expect_national):
             damaged = damaged_files(target, meta.get("files"), full=True)
@@ -295,7 +294,7 @@ def build(*, force: bool = False, progress: bool = True, expect_national: bool =
             with ThreadPoolExecutor(2) as pool:  # Arrow encodes and compresses outside the GIL
                 for done in [pool.submit(write, name, df) for name, df in jobs]:
                     done.result()
-            meta = {"version": ATLAS_VERSION, "code": _code_hash(), "national": expect_national, "inputs": hashes,
+            meta = {"code": _code_hash(), "national": expect_national, "inputs": hashes,
                     "registrations": _months_meta(months),
                     "built_seconds": round(time.perf_counter() - t0, 1),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -957,7 +956,7 @@ def load(*, build_if_missing: bool = True, progress: bool = True, geometry: bool
     ``st.cache_resource``). Treat its tables as read-only.
     """
     meta = _current_meta()
-    if meta is None or meta.get("version") != ATLAS_VERSION or meta.get("code") != _code_hash():
+    if meta is None or meta.get("code") != _code_hash():
         if not build_if_missing:
             raise MissingDataError(f"No atlas at {_atlas_dir()}; run `python -m targeting build`.")
         build(progress=progress)
