@@ -530,8 +530,7 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     cap_total = float(capacity) * (whole_months if mode == "campaign" else 1)
     conn = _connector_table(lsoas, rp, connectors=int(connectors), cap_total=cap_total, capacity=float(capacity),
                             mode=mode)
-    c20p_rounds = rp.rounds_needed.get("core20plus", 0)
-    mtc = (math.ceil(c20p_rounds / int(connectors)) if c20p_rounds else None) if mode == "campaign" else None
+    mtc = (rp.months_needed.get("core20plus", 0) or None) if mode == "campaign" else None
     rounds = _round_rows(lsoas, rp)
     lsoas = lsoas.sort_values(["connector", "visit_order", "priority_rank"], na_position="last").reset_index(drop=True)
     lsoas = gpd.GeoDataFrame(lsoas, geometry=geometry.loc[lsoas["lsoa_code"]].to_numpy(), crs=27700)
@@ -764,7 +763,7 @@ def _round_rows(lsoas: pd.DataFrame, rp) -> pd.DataFrame:
         "patch_id": st["lsoa_code"].map(base["patch_id"]), "chain": st["chain"].astype("int64"),
         "why": st["lsoa_code"].map(base["why"]),
     })
-    return out.sort_values(["piece", "stop"]).reset_index(drop=True)
+    return out.sort_values(["connector", "month", "piece", "stop"], na_position="last").reset_index(drop=True)
 
 
 def _order_warnings(plan: OutreachPlan) -> list[str]:

@@ -132,11 +132,33 @@ def walking_order(xy: np.ndarray, *, start: int = 0, passes: int = 20) -> np.nda
     return path
 
 
-class _Cutter:
-    """Cuts a stream of postcodes into pieces of about ``capacity`` households (see the module notes)."""
+#: Metres: a round that joins two neighbourhoods keeps all its stops within this distance of one another.
+MAX_SPAN = 3000.0
 
-    def __init__(self, capacity: float, tolerance: float):
+#: Why a round is short, in words for the sheets (keys of :attr:`Rounds.pieces` ``short``).
+SHORT_WORDS = {
+    "far": "the next target postcodes are more than 3 km from its stops, and a round that joins two "
+           "neighbourhoods keeps all its stops within 3 km of one another",
+    "end": "it holds the last target households of its locality",
+    "whole": "the next postcode holds too many households to fit it whole, and a postcode is not split "
+             "between rounds",
+}
+
+
+class _Cutter:
+    """Cuts a stream of postcodes into pieces of about ``capacity`` households (see the module notes).
+
+    A postcode stays in one piece unless it alone holds more than ``capacity × (1 + tolerance)`` households:
+    one that does not fit a piece already within tolerance closes it; one that does not fit a piece still short
+    waits (``pending``) and starts the next piece, while the postcodes after it in the same neighbourhood fill
+    this one (a second that does not fit, or a move to another neighbourhood, closes it short). A postcode more
+    than ``max_span`` metres from a stop of the piece closes it (short if need be), unless every stop so far is in
+    the postcode's own LSOA (a wide rural LSOA is walked within itself).
+    """
+
+    def __init__(self, capacity: float, tolerance: float, max_span: float = MAX_SPAN):
         self.capacity, self.lo, self.hi = capacity, capacity * (1 - tolerance), capacity * (1 + tolerance)
+        self.max_span = max_span
         self.p = 0
         self.s = 0
         self.last_chain = -1
@@ -144,37 +166,94 @@ class _Cutter:
         self.pieces: list[int] = []
         self.parts: list[int] = []
         self.chains: list[int] = []
+        self.short: dict[int, str] = {}
+        self.pending: list[tuple[int, int, int, tuple[float, float], object]] = []
+        self._xy: list[tuple[float, float]] = []
+        self._lsoas: set = set()
+        self._box = [math.inf, math.inf, -math.inf, -math.inf]
+        self._wide = False  # the stops so far span more than max_span (one wide LSOA walked within itself)
 
-    def _close(self) -> None:
+    def _close(self, why: str | None = None) -> None:
+        if why is not None and 0 < self.s < self.lo:
+            self.short[self.p] = why
         self.p, self.s = self.p + 1, 0
+        self._xy, self._lsoas = [], set()
+        self._box = [math.inf, math.inf, -math.inf, -math.inf]
+        self._wide = False
+        waiting, self.pending = self.pending, []
+        for row, hh, chain, xy, lsoa in waiting:
+            self._place(row, hh, chain, xy, lsoa)
 
-    def emit(self, row: int, households: int, chain: int, *, stop_on_close: bool = False) -> int:
-        """Add a postcode; return the households left over when ``stop_on_close`` stopped after a closing."""
-        if self.s > 0 and chain != self.last_chain and self.s >= self.lo:
-            self._close()  # end of a chain: close a round that is already full enough
-        self.last_chain = chain
+    def far(self, xy: tuple[float, float], lsoa: object) -> bool:
+        """Whether a postcode at ``xy`` lies more than ``max_span`` from a stop of the piece under way."""
+        if not self._xy or self._lsoas == {lsoa}:
+            return False
+        if self._wide:
+            return True  # a round already wider than the span never joins a second neighbourhood
+        x0, y0, x1, y1 = self._box
+        if math.hypot(max(x1, xy[0]) - min(x0, xy[0]), max(y1, xy[1]) - min(y0, xy[1])) <= self.max_span:
+            return False  # the box holding them all is small enough
+        pts = np.asarray(self._xy)
+        return bool(np.hypot(pts[:, 0] - xy[0], pts[:, 1] - xy[1]).max() > self.max_span)
+
+    def fits(self, households: int, xy: tuple[float, float], lsoa: object) -> bool:
+        """Whether a whole postcode can join the piece under way (within tolerance and within the span)."""
+        return self.s + households <= self.hi and not (self.s > 0 and self.far(xy, lsoa))
+
+    def _record(self, row: int, take: int, chain: int, xy: tuple[float, float], lsoa: object) -> None:
+        self.rows.append(row)
+        self.pieces.append(self.p)
+        self.parts.append(take)
+        self.chains.append(chain)
+        self.s += take
+        b = self._box
+        self._box = [min(b[0], xy[0]), min(b[1], xy[1]), max(b[2], xy[0]), max(b[3], xy[1])]
+        if not self._wide and math.hypot(self._box[2] - self._box[0], self._box[3] - self._box[1]) > self.max_span:
+            pts = np.asarray(self._xy) if self._xy else np.zeros((0, 2))
+            self._wide = bool(len(pts)) and bool(np.hypot(pts[:, 0] - xy[0], pts[:, 1] - xy[1]).max()
+                                                 > self.max_span)
+        self._xy.append(xy)
+        self._lsoas.add(lsoa)
+
+    def _place(self, row: int, households: int, chain: int, xy: tuple[float, float], lsoa: object) -> None:
         left = int(households)
-        while left > 0:
+        while self.s > 0:  # each close places the postcodes waiting for it first, so look again
+            if self.far(xy, lsoa):
+                self._close("far")
+            elif self.s + left > self.hi and left <= self.hi:
+                if self.s < self.lo and not self.pending:  # it would be split: it starts the next piece instead
+                    self.pending.append((row, left, chain, xy, lsoa))
+                    return
+                self._close("whole")  # short only when a second postcode does not fit whole either
+            else:
+                break
+        while left > 0:  # only a postcode holding more than a piece is split
             if self.s + left <= self.hi:
                 take = left
             elif self.s >= self.lo:
                 self._close()
-                if stop_on_close:
-                    return left
                 continue
             else:
                 take = math.ceil(self.capacity - self.s)
-            self.rows.append(row)
-            self.pieces.append(self.p)
-            self.parts.append(take)
-            self.chains.append(chain)
-            self.s += take
+            self._record(row, take, chain, xy, lsoa)
             left -= take
             if self.s >= self.capacity:
                 self._close()
-                if stop_on_close:
-                    return left
-        return 0
+
+    def emit(self, row: int, households: int, chain: int, xy: tuple[float, float] = (0.0, 0.0),
+             lsoa: object = None) -> None:
+        """Add a postcode (see the class notes)."""
+        if self.s > 0 and chain != self.last_chain and self.s >= self.lo:
+            self._close()  # end of a chain: close a round that is already full enough
+        if self.pending and (self.pending[0][2] != chain or self.pending[0][4] != lsoa):
+            self._close("whole")  # the postcode waiting goes before the walk moves on to another neighbourhood
+        self.last_chain = chain
+        self._place(row, households, chain, xy, lsoa)
+
+    def finish(self) -> None:
+        """End of the stream: place any postcode still waiting; the last piece, if short, says why."""
+        while self.pending or self.s > 0:
+            self._close("end")
 
 
 def _finish(pc: pd.DataFrame, cut: _Cutter, lsoa_seq: dict[str, int], *, walk_pieces: int | None,
@@ -184,8 +263,11 @@ def _finish(pc: pd.DataFrame, cut: _Cutter, lsoa_seq: dict[str, int], *, walk_pi
     piece = np.asarray(cut.pieces, dtype=int)
     part = np.asarray(cut.parts, dtype=np.int64)
     chain = np.asarray(cut.chains, dtype=int)
+    short: dict[int, str] = {}
     if len(piece):
-        piece = pd.factorize(piece)[0]  # a piece closed exactly at the end leaves no gap in the numbering
+        # a piece closed exactly at the end leaves no gap in the numbering
+        piece, uniques = pd.factorize(piece)
+        short = {i: cut.short[int(u)] for i, u in enumerate(uniques) if int(u) in cut.short}
     perm = np.arange(len(rows))
     stop = np.zeros(len(rows), dtype=int)
     starts = np.flatnonzero(np.r_[True, piece[1:] != piece[:-1]]) if len(piece) else np.array([], dtype=int)
@@ -212,6 +294,7 @@ def _finish(pc: pd.DataFrame, cut: _Cutter, lsoa_seq: dict[str, int], *, walk_pi
         "postcodes": np.bincount(piece, minlength=n),
         "lsoas": [";".join(v) for v in lsoa_sets.to_numpy()] if n else [],
         "chains": pd.Series(chain).groupby(piece).nunique().to_numpy() if n else np.array([], dtype=int),
+        "short": [short.get(i, "") for i in range(n)],
     })
     return Rounds(stops=stops, pieces=pieces)
 
@@ -272,7 +355,7 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
         if tier[x] == tier[y]:
             neighbours[x].append(int(y))
     xy_all = pc[["easting", "northing"]].to_numpy(dtype=float)
-    left_hh = pc["households_est"].to_numpy(dtype=np.int64).copy()
+    hh_all = pc["households_est"].to_numpy(dtype=np.int64)
     remaining: list[np.ndarray] = [np.array([], dtype=int)] * n
     pc_codes = pc["lsoa_code"].to_numpy(dtype=object)
     order = np.argsort(pc_codes, kind="stable")
@@ -300,18 +383,24 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
         lsoa_seq.setdefault(codes[k], len(lsoa_seq))
         if not partial:
             member[codes[k]] = chain
-        done = 0
-        for j, r in enumerate(path):
-            hh = int(left_hh[r])
-            leftover = cut.emit(int(r), hh, chain, stop_on_close=partial)
+            for r in path:
+                cut.emit(int(r), int(hh_all[r]), chain, (xy_all[r, 0], xy_all[r, 1]), codes[k])
+                state["where"], state["started"] = xy_all[r], True
+            remaining[k] = np.array([], dtype=int)
+            return int(hh_all[path].sum())
+        # Finishing a short round: only whole postcodes that fit it and lie within its span; stop once it closes.
+        piece, took = cut.p, []
+        for r in path:
+            p_xy = (xy_all[r, 0], xy_all[r, 1])
+            if not cut.fits(int(hh_all[r]), p_xy, codes[k]):
+                continue
+            cut.emit(int(r), int(hh_all[r]), chain, p_xy, codes[k])
+            took.append(r)
             state["where"], state["started"] = xy_all[r], True
-            done += hh - leftover
-            if partial and (leftover or cut.s == 0):
-                left_hh[r] = leftover
-                remaining[k] = path[j + (0 if leftover else 1):]
-                return done
-        remaining[k] = np.array([], dtype=int)
-        return done
+            if cut.p != piece:
+                break
+        remaining[k] = path[~np.isin(path, took)]
+        return int(hh_all[took].sum()) if took else 0
 
     def next_neighbour(members: list[int]) -> int | None:
         cand = [m for m in neighbours[members[-1]] if free(m)]
@@ -341,9 +430,12 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
                     continue
                 nb = nxt if touching else next_neighbour(members)
                 if nb is not None and 0 < cut.s < cut.lo:
-                    top_ups[codes[nb]] = top_ups.get(codes[nb], 0) + walk(nb, chain, first=False, partial=True)
+                    took = walk(nb, chain, first=False, partial=True)
+                    if took:
+                        top_ups[codes[nb]] = top_ups.get(codes[nb], 0) + took
                 break
             chain += 1
+    cut.finish()
     out = _finish(pc, cut, lsoa_seq, walk_pieces=walk_pieces)
     first = out.stops.drop_duplicates("lsoa_code").set_index("lsoa_code")["chain"].to_dict()
     out.lsoa_chain = {**first, **member}  # an LSOA only ever finished off keeps the chain that did it
@@ -371,8 +463,11 @@ def cut_rounds(sequence: pd.DataFrame, *, capacity: float, tolerance: float = 0.
     cut = _Cutter(capacity, tolerance)
     hh = sequence["households_est"].to_numpy(dtype=np.int64)
     chain = sequence["chain"].to_numpy()
+    xy = sequence[["easting", "northing"]].to_numpy(dtype=float)
+    codes = sequence["lsoa_code"].to_numpy(dtype=object)
     for i in range(len(sequence)):
-        cut.emit(i, int(hh[i]), int(chain[i]))
+        cut.emit(i, int(hh[i]), int(chain[i]), (xy[i, 0], xy[i, 1]), codes[i])
+    cut.finish()
     seq = {c: i for i, c in enumerate(pd.unique(sequence["lsoa_code"]))}
     return _finish(sequence.reset_index(drop=True), cut, seq, walk_pieces=None, order_walks=order_walks)
 
@@ -399,6 +494,9 @@ class RoundPlan:
         :attr:`Rounds.lsoa_chain`.
     top_ups
         :attr:`Rounds.top_ups`.
+    months_needed
+        Campaign months until every Core20 household (``core20``), and every Core20 and PLUS household
+        (``core20plus``), is visited: the most any locality needs with its connectors.
     """
 
     mode: str
@@ -408,9 +506,11 @@ class RoundPlan:
     rounds_needed: dict[str, int]
     lsoa_chain: dict[str, int]
     top_ups: dict[str, int] = field(default_factory=dict)
+    months_needed: dict[str, int] = field(default_factory=dict)
 
 
-def assign_pieces(n_pieces: int, *, connectors: int, months: int, mode: str) -> pd.DataFrame:
+def assign_pieces(n_pieces: int, *, connectors: int, months: int, mode: str,
+                  centres: np.ndarray | None = None) -> pd.DataFrame:
     """Give pieces (in priority order) to connectors.
 
     Parameters
@@ -422,15 +522,22 @@ def assign_pieces(n_pieces: int, *, connectors: int, months: int, mode: str) -> 
     months
         Campaign horizon in whole months (ignored for caseload).
     mode
-        'campaign': the first ``connectors × months`` pieces are planned; connector *c* takes a run of
-        consecutive pieces (so its months follow on from each other on the ground), one a month, the runs
-        differing in length by at most one. 'caseload': worker *c* takes piece *c*.
+        'campaign': the first ``connectors × months`` pieces are planned, in calendar order: month 1 takes the
+        first ``connectors`` pieces, month 2 the next, and so on, so a piece is never walked before one that comes
+        before it in priority order (Core20 first in calendar time). 'caseload': worker *c* takes piece *c*.
+    centres
+        Each piece's centre (EPSG:27700 metres), shape (n_pieces, 2). In campaign mode, each month's pieces then
+        go to the connectors whose round of the month before is nearest (one each, least total distance), so a
+        connector's months follow on from each other on the ground; without it, connector *c* takes the *c*-th
+        piece of every month.
 
     Returns
     -------
     pandas.DataFrame
         ``piece``, ``connector`` (Int64), ``month`` (Int64; missing for caseload), ``planned``.
     """
+    from scipy.optimize import linear_sum_assignment
+
     piece = np.arange(n_pieces)
     conn = np.full(n_pieces, -1)
     month = np.full(n_pieces, -1)
@@ -439,22 +546,41 @@ def assign_pieces(n_pieces: int, *, connectors: int, months: int, mode: str) -> 
         conn[:k] = np.arange(1, k + 1)
     else:
         planned = min(n_pieces, connectors * months)
-        base, extra = divmod(planned, connectors)
-        start = 0
-        for c in range(connectors):
-            size = base + (1 if c < extra else 0)
-            conn[start:start + size] = c + 1
-            month[start:start + size] = np.arange(1, size + 1)
-            start += size
+        last = np.zeros((connectors, 2))
+        for m, a in enumerate(range(0, planned, connectors)):
+            idx = np.arange(a, min(a + connectors, planned))
+            who = np.arange(len(idx))
+            if m and centres is not None:
+                here = np.asarray(centres, dtype=float)[idx]
+                cost = np.hypot(here[:, None, 0] - last[None, :, 0], here[:, None, 1] - last[None, :, 1])
+                rows, cols = linear_sum_assignment(cost)
+                who = cols[np.argsort(rows)]
+            conn[idx] = who + 1
+            month[idx] = m + 1
+            if centres is not None:
+                last[who] = np.asarray(centres, dtype=float)[idx]
     return pd.DataFrame({"piece": piece,
                          "connector": pd.array([c if c > 0 else pd.NA for c in conn], dtype="Int64"),
                          "month": pd.array([m if m > 0 else pd.NA for m in month], dtype="Int64"),
                          "planned": conn > 0})
 
 
+def _centres(stops: pd.DataFrame, n: int) -> np.ndarray:
+    """Household-weighted centre of each piece (EPSG:27700)."""
+    if not n:
+        return np.zeros((0, 2))
+    w = stops["households_est"].to_numpy(dtype=float)
+    p = stops["piece"].to_numpy()
+    tot = np.bincount(p, weights=w, minlength=n)
+    tot = np.where(tot > 0, tot, 1.0)
+    return np.c_[np.bincount(p, weights=w * stops["easting"].to_numpy(dtype=float), minlength=n) / tot,
+                 np.bincount(p, weights=w * stops["northing"].to_numpy(dtype=float), minlength=n) / tot]
+
+
 def plan_rounds(targets: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.DataFrame, *, mode: str,
-                connectors: int, capacity: float, months: float) -> RoundPlan:
-    """Sequence the target postcodes, cut them into pieces and give the pieces out.
+                connectors: int, capacity: float, months: float,
+                localities: pd.DataFrame | None = None) -> RoundPlan:
+    """Sequence the target postcodes, cut them into pieces and give the pieces out, locality by locality.
 
     Parameters
     ----------
@@ -470,6 +596,10 @@ def plan_rounds(targets: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Da
         ``capacity`` households within 20%).
     connectors, capacity, months
         Connectors or workers, households per round or caseload, campaign horizon (whole months count).
+    localities
+        One row per locality, in the order connectors are numbered: ``locality``, ``connectors`` (how many work
+        there) and ``lsoa_codes`` (a list). Each locality's targets are walked and given out on their own, so a
+        connector never leaves its locality. Default: the whole area is one locality with every connector.
 
     Returns
     -------
@@ -479,21 +609,60 @@ def plan_rounds(targets: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Da
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     whole_months = max(1, math.floor(months + 1e-9))
     tol = 0.1 if mode == "campaign" else 0.2
-    walk = connectors * whole_months if mode == "campaign" else connectors
-    r = build_rounds(targets, postcodes, adjacency, chain_cap=capacity * whole_months, capacity=capacity,
-                     tolerance=tol, walk_pieces=walk)
-    a = assign_pieces(len(r.pieces), connectors=connectors, months=whole_months, mode=mode)
-    pieces = r.pieces.merge(a, on="piece", how="left")
-    stops = r.stops.merge(a, on="piece", how="left")
+    if localities is None:
+        localities = pd.DataFrame({"locality": [""], "connectors": [connectors],
+                                   "lsoa_codes": [list(targets["lsoa_code"])]})
     flags = targets.set_index("lsoa_code")[["core20", "plus"]].astype(bool)
-    stops["core20"] = stops["lsoa_code"].map(flags["core20"]).fillna(False).astype(bool)
-    stops["plus"] = stops["lsoa_code"].map(flags["plus"]).fillna(False).astype(bool)
-    need = {}
-    for key, mask in (("core20", stops["core20"]), ("core20plus", stops["core20"] | stops["plus"])):
-        hit = stops.loc[mask, "piece"]
-        if mode == "caseload":
-            need[key] = int(hit.nunique())
+    parts_stops, parts_pieces, parts_seq = [], [], []
+    lsoa_chain: dict[str, int] = {}
+    top_ups: dict[str, int] = {}
+    need = {"core20": 0, "core20plus": 0}
+    months_needed = {"core20": 0, "core20plus": 0}
+    first_conn = piece0 = chain0 = seq0 = 0
+    for loc, k, codes in zip(localities["locality"], localities["connectors"], localities["lsoa_codes"],
+                             strict=True):
+        k = int(k)
+        mine = targets[targets["lsoa_code"].isin(set(codes))]
+        pcs = postcodes[postcodes["lsoa_code"].isin(set(codes))]
+        walk = (k * whole_months if mode == "campaign" else k) if k else 0
+        r = build_rounds(mine, pcs, adjacency, chain_cap=capacity * whole_months, capacity=capacity,
+                         tolerance=tol, walk_pieces=walk)
+        n = len(r.pieces)
+        if k:
+            a = assign_pieces(n, connectors=k, months=whole_months, mode=mode, centres=_centres(r.stops, n))
+            a["connector"] = a["connector"] + first_conn
         else:
-            need[key] = int(hit.max()) + 1 if len(hit) else 0
-    return RoundPlan(mode=mode, sequence=r.stops.sort_values(["piece", "stop"]), stops=stops, pieces=pieces,
-                     rounds_needed=need, lsoa_chain=r.lsoa_chain or {}, top_ups=r.top_ups)
+            a = pd.DataFrame({"piece": np.arange(n), "connector": pd.array([pd.NA] * n, dtype="Int64"),
+                              "month": pd.array([pd.NA] * n, dtype="Int64"), "planned": np.zeros(n, dtype=bool)})
+        pieces = r.pieces.merge(a, on="piece", how="left")
+        stops = r.stops.merge(a, on="piece", how="left")
+        stops["core20"] = stops["lsoa_code"].map(flags["core20"]).fillna(False).astype(bool)
+        stops["plus"] = stops["lsoa_code"].map(flags["plus"]).fillna(False).astype(bool)
+        for key, mask in (("core20", stops["core20"]), ("core20plus", stops["core20"] | stops["plus"])):
+            hit = stops.loc[mask, "piece"]
+            if mode == "caseload":
+                need[key] += int(hit.nunique())
+            elif len(hit):
+                need[key] += int(hit.max()) + 1
+                months_needed[key] = max(months_needed[key], math.ceil((int(hit.max()) + 1) / max(k, 1)))
+        for frame in (stops, pieces):
+            frame["piece"] += piece0
+            frame["locality"] = loc
+        stops["chain"] += chain0
+        stops["lsoa_seq"] = np.where(stops["lsoa_seq"] >= 0, stops["lsoa_seq"] + seq0, -1)
+        seq = r.stops.assign(piece=r.stops["piece"] + piece0, chain=r.stops["chain"] + chain0)
+        parts_stops.append(stops)
+        parts_pieces.append(pieces)
+        parts_seq.append(seq.sort_values(["piece", "stop"]))
+        lsoa_chain.update({c: ch + chain0 for c, ch in (r.lsoa_chain or {}).items()})
+        for c, v in r.top_ups.items():
+            top_ups[c] = top_ups.get(c, 0) + v
+        piece0 += n
+        chain0 += int(r.stops["chain"].max()) + 1 if len(r.stops) else 0
+        first_conn += k
+        seq0 += int(r.stops["lsoa_seq"].max()) + 1 if len(r.stops) else 0
+    stops = pd.concat(parts_stops, ignore_index=True)
+    pieces = pd.concat(parts_pieces, ignore_index=True)
+    sequence = pd.concat(parts_seq, ignore_index=True)
+    return RoundPlan(mode=mode, sequence=sequence, stops=stops, pieces=pieces, rounds_needed=need,
+                     lsoa_chain=lsoa_chain, top_ups=top_ups, months_needed=months_needed)
