@@ -65,11 +65,13 @@ from targeting.render.page import build_map  # noqa: E402
 col_map, col_panel = st.columns([3, 1.4], gap="medium")
 with col_map:
     m = build_map(payload, basemap=basemap)
-    out = st_folium(m, key="explore_map", height=620, use_container_width=True,
+    out = st_folium(m, key="explore_map", height=620, width=None,  # None: the column's width
                     returned_objects=["last_active_drawing"])
     carried = (" IMD 2019 is published for LSOA 2011: its deciles are carried to the LSOA 2021 boundaries drawn "
-               "here (split LSOAs inherit, merged ones take the population-weighted score); the panel's IMD 2019 "
-               "figures use LSOA 2011 registrations." if int(imd) == 2019 else "")
+               "here: split LSOAs inherit their parent's, merged and irregular ones take the rank and decile of their "
+               "best-fitting parent (the one supplying most of the population; a merged LSOA's score is the "
+               "population-weighted average of its parents'); the panel's IMD 2019 figures use LSOA 2011 "
+               "registrations." if int(imd) == 2019 else "")
     st.caption(f"Opens on IMD {imd} national deciles; choose the layer and overlays in the map's top-right panel "
                "(the layer goes into the page address). Hover for figures, click an LSOA or a practice for "
                "details. LSOA boundaries: ONS LSOA (December 2021) BSC, contains OS data © Crown copyright and "
@@ -149,8 +151,9 @@ with col_panel:
                          f"live in neighbourhoods newly Core20, {int(c['patients_left']):,} in neighbourhoods no "
                          "longer Core20.")
         source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
-        st.caption("Its gaps and member practices are below the map. Click an LSOA or a practice on the map for "
-                   "its details.")
+        st.caption("Its gaps, member practices and summary (spine chart, trends, population pyramid, printable "
+                   "A4) are below the map. Click an LSOA or a practice on the map for its details.")
+        st.markdown("[The PCN summary: spine chart, trends and pyramid](#pcn-summary)")
         st.markdown("#### Core20PLUS5")
         from app_pages._clinical import clinical_table, render_lines
 
@@ -197,6 +200,9 @@ if area.kind == "pcn":
                      "weighted_imd_score": st.column_config.NumberColumn(f"IMD {imd} score (weighted)",
                                                                          format="%.1f")})
     source_caption(f"NHS Digital registrations July 2022; IMD {imd} (MHCLG); Census 2021 (ONS)")
+    from app_pages._pcn_summary import render_pcn_summary
+
+    render_pcn_summary(area.code, area.name, int(imd), plus_spec)
 
 if area.kind in ("icb", "lad", "pcn", "practice"):
     from targeting.lsoas import lsoa_table

@@ -171,8 +171,8 @@ def _qof_rows(atlas: Any, pcn: str, icb_code: str, icb_codes: pd.Index, year: st
         yr = str(eq["qof_year"])
         frame = pd.DataFrame({"num": pq["register"].astype(float), "den": pq["list_size"].astype(float)})
         icb_value = float(iq.at[icb_code, "prevalence_pct"]) if icb_code in iq.index else np.nan
-        source = (f"{_qof_publisher(yr)} QOF {yr} prevalence ({group} register ÷ list, list type "
-                  f"{eq['list_type']}); practice → PCN map {practice_map_label(atlas)}. Crude: not age-adjusted")
+        source = (f"{_qof_publisher(yr)} QOF {yr} prevalence (register ÷ list of its age base, crude: not "
+                  f"age-adjusted); practice → PCN map {practice_map_label(atlas)}")
         rows.append(_proportion_row(m, frame, pcn, icb_codes, float(eq["prevalence_pct"]), icb_value,
                                     f"QOF {yr}", source))
     return rows
