@@ -26,6 +26,7 @@ from targeting.areas import AreaNotFound, lsoas_in, resolve_area, resolve_icb
 from targeting.health_checks import DEFAULT_HEALTH_CHECK, HealthCheckParams, health_check_new_hypertension
 from targeting.patches import lsoa_adjacency
 from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS, parse_weights, priority_order, priority_scores
+from targeting.programme import Done
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -69,12 +70,13 @@ TARGET_COLUMNS = [
     "undiagnosed_hypertension_16plus_upper", "health_check_new_hypertension", "health_check_new_hypertension_low",
     "health_check_new_hypertension_high", "smi_register", "ld_register",
     "patch_id", "connector", "visit_order", "postcodes", "households_planned", "first_month", "last_month",
-    "status", "reason", "why",
+    "status", "reason", "why", "locality", "locality_name", "locality_connectors", "locality_core20_households",
+    "locality_plus_households", "households_visited",
 ]
 
 #: Columns of ``rounds.csv`` in order (one row per stop of a planned round or caseload).
 ROUND_COLUMNS = ["connector", "month", "stop", "postcode", "lsoa_code", "lsoa_name", "households_est", "core20",
-                 "plus", "easting", "northing", "lat", "lon"]
+                 "plus", "easting", "northing", "lat", "lon", "connector_name", "month_start"]
 
 #: Health-check columns summed per patch and connector (shares of partly planned LSOAs count by households).
 _HEALTH = ["eligible_40_74", "undiagnosed_hypertension_16plus", "health_check_new_hypertension",
@@ -136,6 +138,13 @@ class OutreachPlan:
     warnings
         Plain-language notes for the sheet, e.g. when the user's weights plan a less deprived LSOA while a more
         deprived Core20 one waits.
+    localities
+        One row per locality (:data:`targeting.localities.LOCALITY_COLUMNS` but ``lsoa_codes``): where each
+        connector works and how many connectors each has. A PCN plan has one.
+    progress
+        With ``done``: ``households_visited`` (in this area's targets), ``rows_done``, ``postcodes_done``,
+        ``last_month``, ``postcodes_elsewhere`` (done postcodes not among the area's targets),
+        ``core20plus_households``, ``months_to_finish``, ``finish_month``, ``visited_by_lsoa`` and ``notes``.
     adjacency
         The shared-boundary pairs used (:func:`targeting.patches.lsoa_adjacency`).
     sources
@@ -154,6 +163,8 @@ class OutreachPlan:
     pieces: pd.DataFrame = field(default_factory=pd.DataFrame)
     workers_needed: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    localities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    progress: dict[str, Any] | None = None
 
     def targets_table(self) -> pd.DataFrame:
         """The ``targets.csv`` table: :data:`TARGET_COLUMNS`, one row per LSOA of the area."""
@@ -435,7 +446,8 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
                   months: float = DEFAULT_MONTHS, weights: Mapping[str, float] | str | None = None,
                   plus_rules=None, plus_combine: str = "any", score_cut: float | None = None, imd: int = 2025,
                   adjacency: pd.DataFrame | None = None, mode: str = "campaign",
-                  health_check: HealthCheckParams | None = None) -> OutreachPlan:
+                  health_check: HealthCheckParams | None = None, start: str | None = None,
+                  names: Sequence[str] | str | None = None, done: Done | None = None) -> OutreachPlan:
     r"""Plan outreach for a PCN's indicative footprint or an ICB, down to postcode rounds.
 
     Parameters
@@ -469,6 +481,15 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     health_check
         Parameters of the expected new hypertension diagnoses (default
         :data:`targeting.health_checks.DEFAULT_HEALTH_CHECK`).
+    start
+        Calendar month of month 1, ``YYYY-MM`` (default: next month); ``rounds.csv``'s ``month_start``.
+    names
+        The connectors' (or workers') names, one each, in order: a list or ``"A,B,C"`` (default "Connector 1"…);
+        ``rounds.csv``'s ``connector_name``.
+    done
+        What an earlier plan's rounds say was done (:func:`targeting.programme.read_done`): the households visited
+        at each postcode are not planned again, and ``start`` defaults to the month after the last one done.
+        ``plan.progress`` then says how far the campaign has come.
 
     Returns
     -------
@@ -487,6 +508,13 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     check_settings(connectors, capacity, months, score_cut)
+    from targeting.programme import add_months, connector_names, start_month
+
+    if start is None and done is not None and done.last_month:
+        start = add_months(done.last_month, 1)  # the rest is planned from the month after the last one done
+    start = start_month(start)
+    named = names is not None
+    names = connector_names(names, int(connectors), worker=mode == "caseload")
     hc = health_check or DEFAULT_HEALTH_CHECK
     order_by = "deprivation" if weights is None else "score"
     w = parse_weights(weights)
@@ -513,25 +541,37 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     lsoas["undiagnosed_hypertension_16plus_upper"] = lsoas["expected_undiagnosed_upper"].round(1)
     lsoas = pd.concat([lsoas, health_check_new_hypertension(lsoas["eligible_40_74"], hc)], axis=1)
     if adjacency is None:
-        tgt = lsoas.loc[lsoas["target"], ["lsoa_code"]]
+        # an ICB's localities need its footprints' neighbours, so every LSOA's; a PCN's rounds only the targets'
+        tgt = lsoas.loc[lsoas["target"] | (area["kind"] == "icb"), ["lsoa_code"]]
         adjacency = lsoa_adjacency(gpd.GeoDataFrame(tgt, geometry=geometry.loc[tgt["lsoa_code"]].to_numpy(),
                                                     crs=27700))
     else:
         keep = set(codes)
         adjacency = adjacency[adjacency["lsoa_code"].isin(keep) & adjacency["neighbour_code"].isin(keep)]
 
+    locs = _localities(atlas, lsoas, adjacency, area, int(connectors))
+    lsoas = _with_localities(lsoas, locs)
     targets = lsoas[lsoas["target"]].sort_values("priority_rank")
-    rp = plan_rounds(targets, _postcodes_of(atlas, targets["lsoa_code"]), adjacency, mode=mode,
-                     connectors=int(connectors), capacity=float(capacity), months=float(months))
+    postcodes, progress = _postcodes_left(_postcodes_of(atlas, targets["lsoa_code"]), done, lsoas)
+    rp = plan_rounds(targets, postcodes, adjacency, mode=mode, connectors=int(connectors), capacity=float(capacity),
+                     months=float(months), localities=locs[["locality", "connectors", "lsoa_codes"]])
     whole_months = max(1, math.floor(float(months) + 1e-9))
     lsoas = _lsoa_outcome(lsoas, rp, score_cut=score_cut, connectors=int(connectors), capacity=float(capacity),
-                          months=whole_months)
+                          months=whole_months, visited=None if progress is None else progress["visited_by_lsoa"])
     patches = _patch_table(lsoas, rp, geometry, capacity=float(capacity))
     cap_total = float(capacity) * (whole_months if mode == "campaign" else 1)
     conn = _connector_table(lsoas, rp, connectors=int(connectors), cap_total=cap_total, capacity=float(capacity),
                             mode=mode)
     mtc = (rp.months_needed.get("core20plus", 0) or None) if mode == "campaign" else None
-    rounds = _round_rows(lsoas, rp)
+    rounds = _round_rows(lsoas, rp, names=names, start=start)
+    conn.insert(1, "connector_name", names)
+    who = np.repeat(np.arange(len(locs)), locs["connectors"].to_numpy(dtype=int))
+    conn.insert(2, "locality", locs["locality"].to_numpy()[who])
+    conn.insert(3, "locality_name", locs["locality_name"].to_numpy()[who])
+    rounds["locality_name"] = rounds["locality"].map(locs.set_index("locality")["locality_name"])
+    if progress is not None:
+        progress["months_to_finish"] = mtc
+        progress["finish_month"] = add_months(start, mtc - 1) if mtc else None
     lsoas = lsoas.sort_values(["connector", "visit_order", "priority_rank"], na_position="last").reset_index(drop=True)
     lsoas = gpd.GeoDataFrame(lsoas, geometry=geometry.loc[lsoas["lsoa_code"]].to_numpy(), crs=27700)
     method = atlas.meta.get("postcodes", {}).get("source", "point in polygon") if isinstance(atlas.meta, dict) \
@@ -543,7 +583,7 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
                         if order_by == "deprivation" else "by the weighted priority score"),
         "weights": w, "default_weights": dict(DEFAULT_WEIGHTS), "imd": imd, "score_cut": score_cut,
         "plus_rules": _describe_rules(plus_rules, plus_combine), "plus_combine": plus_combine,
-        "health_check": hc.describe(),
+        "health_check": hc.describe(), "start": start, "connector_names": names if named else None,
     }
     if atlas.month.scaled:  # the registrations behind the figures, when they are not one month's (July 2022)
         settings["registrations"] = atlas.month.statement
@@ -555,9 +595,70 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
                         sources=[atlas.month.relabel(s.format(imd=imd, geo=atlas.edition(imd).on_lsoa21,
                                                                       postcode_method=method))
                                  for s in _SOURCES] + list(hc.sources),
-                        rounds=rounds, pieces=pieces, workers_needed=dict(rp.rounds_needed))
+                        rounds=rounds, pieces=pieces, workers_needed=dict(rp.rounds_needed),
+                        localities=locs.drop(columns="lsoa_codes").assign(
+                            months_to_cover=pd.array([rp.locality_months.get(x) if mode == "campaign" else None
+                                                      for x in locs["locality"]], dtype="Int64")),
+                        progress=progress)
     plan.warnings = _order_warnings(plan)
     return plan
+
+
+def _localities(atlas: Atlas, lsoas: pd.DataFrame, adjacency: pd.DataFrame, area: dict[str, Any],
+                connectors: int) -> pd.DataFrame:
+    """The plan's localities: an ICB's PCN footprints merged where small; a PCN's footprint is one locality.
+
+    See :mod:`targeting.localities`. A PCN plan's one locality has every connector.
+    """
+    from targeting.localities import LOCALITY_COLUMNS, build_localities
+
+    if area["kind"] == "icb":
+        names = dict(zip(atlas.pcns["pcn_code"], atlas.pcns["pcn_name"], strict=True))
+        return build_localities(lsoas, adjacency, connectors=connectors, pcn_names=names)[0]
+    t = lsoas[lsoas["target"]]
+    hh = t["households"].astype(float)
+    core = float(hh[t["core20"]].sum())
+    plus = float(hh[~t["core20"] & t["plus"]].sum())
+    return pd.DataFrame([{"locality": "L01", "locality_name": f"{area['name']} ({area['code']})",
+                          "pcn_codes": area["code"], "connectors": connectors, "core20_households": round(core),
+                          "plus_households": round(plus), "target_households": round(float(hh.sum())),
+                          "lsoas": len(lsoas), "lsoa_codes": list(lsoas["lsoa_code"])}], columns=LOCALITY_COLUMNS)
+
+
+def _with_localities(lsoas: pd.DataFrame, locs: pd.DataFrame) -> pd.DataFrame:
+    """Each LSOA's locality and the locality's share of connectors (the allocation, stated in targets.csv)."""
+    of = {c: lid for lid, codes in zip(locs["locality"], locs["lsoa_codes"], strict=True) for c in codes}
+    by = locs.set_index("locality")
+    loc = lsoas["lsoa_code"].map(of)
+    lsoas["locality"] = loc
+    lsoas["locality_name"] = loc.map(by["locality_name"])
+    for col, src in (("locality_connectors", "connectors"), ("locality_core20_households", "core20_households"),
+                     ("locality_plus_households", "plus_households")):
+        lsoas[col] = pd.array(loc.map(by[src]).to_numpy(dtype=float, na_value=np.nan), dtype="Float64").astype(
+            "Int64") if len(lsoas) else pd.array([], dtype="Int64")
+    return lsoas
+
+
+def _postcodes_left(postcodes: pd.DataFrame, done: Done | None,
+                    lsoas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """The target postcodes' households not yet visited, and how far the campaign has come (``None``: no done)."""
+    if done is None:
+        return postcodes, None
+    key = postcodes["postcode"].astype(str).str.upper().str.split().str.join(" ")
+    visited = key.map(done.visited).fillna(0).to_numpy(dtype=np.int64)
+    hh = postcodes["households_est"].to_numpy(dtype=np.int64)
+    took = np.minimum(visited, hh)
+    left = postcodes.assign(households_est=hh - took)
+    known = set(key)
+    t = lsoas[lsoas["core20"] | lsoas["plus"]]
+    by_lsoa = pd.Series(took, index=postcodes["lsoa_code"].to_numpy()).groupby(level=0).sum()
+    progress = {"households_visited": int(took.sum()), "rows_done": done.rows_done,
+                "postcodes_done": int((took > 0).sum()), "last_month": done.last_month,
+                "postcodes_elsewhere": sum(1 for k in done.visited if k not in known),
+                "core20plus_households": int(t["households"].sum()),
+                "visited_by_lsoa": {str(k): int(v) for k, v in by_lsoa[by_lsoa > 0].items()},
+                "notes": list(done.notes)}
+    return left, progress
 
 
 _TIER_WORDS = {1: "; Core20, so visited first, in order of national IMD rank",
@@ -602,7 +703,7 @@ def _int_or_na(values: np.ndarray) -> pd.arrays.IntegerArray:
 
 
 def _lsoa_outcome(lsoas: pd.DataFrame, rp, *, score_cut: float | None, connectors: int, capacity: float,
-                  months: int) -> pd.DataFrame:
+                  months: int, visited: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Per-LSOA connector, visit order, households planned, months and status from the rounds."""
     n = len(lsoas)
     a = _stop_arrays(lsoas, rp)
@@ -642,8 +743,12 @@ def _lsoa_outcome(lsoas: pd.DataFrame, rp, *, score_cut: float | None, connector
     lsoas["visit_order"] = _int_or_na(visit)
     lsoas["patch_id"] = lsoas["lsoa_code"].map(_lsoa_patch(rp))
     target = lsoas["target"].to_numpy(dtype=bool)
+    seen = lsoas["lsoa_code"].map(visited or {}).fillna(0).to_numpy(dtype=np.int64)
+    lsoas["households_visited"] = seen
     status = np.where(~target, "not a target",
-                      np.where((seq > 0) & (done >= seq), "planned", np.where(done > 0, "part planned", "waiting")))
+                      np.where((seq > 0) & (done >= seq), "planned",
+                               np.where(done > 0, "part planned",
+                                        np.where((seq == 0) & (seen > 0), "visited", "waiting"))))
     lsoas["status"] = status
     words = (f"{connectors} connector(s) × {capacity:g} households a month × {months} months are taken by "
              "higher-priority neighbourhoods" if rp.mode == "campaign" else
@@ -653,6 +758,8 @@ def _lsoa_outcome(lsoas: pd.DataFrame, rp, *, score_cut: float | None, connector
                                                lsoas["imd_decile"], lsoas["priority_score"], strict=True):
         if not t:
             reasons.append(_not_target_reason(ed, dec, sc, score_cut))
+        elif st_ == "visited":
+            reasons.append("")
         elif s_ == 0:
             reasons.append("no residential postcode with a grid reference is placed in this LSOA (OS Code-Point "
                            "Open), so it cannot be put on a round")
@@ -740,13 +847,14 @@ def _patch_table(lsoas: pd.DataFrame, rp, geometry: pd.Series, *, capacity: floa
     return gpd.GeoDataFrame(agg[cols], geometry=union, crs=27700)
 
 
-def _round_rows(lsoas: pd.DataFrame, rp) -> pd.DataFrame:
+def _round_rows(lsoas: pd.DataFrame, rp, *, names: Sequence[str], start: str) -> pd.DataFrame:
     """Every stop with the columns of ``rounds.csv`` and what the sheets need beside them."""
     from geo.geometry import bng_to_lonlat
+    from targeting.programme import add_months
 
     st = rp.stops
     if st.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in [*ROUND_COLUMNS, "piece", "planned"]})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in [*ROUND_COLUMNS, "piece", "planned", "locality"]})
     base = lsoas.set_index("lsoa_code")
     lon, lat = bng_to_lonlat(st["easting"].to_numpy(dtype=float), st["northing"].to_numpy(dtype=float))
     out = pd.DataFrame({
@@ -763,6 +871,13 @@ def _round_rows(lsoas: pd.DataFrame, rp) -> pd.DataFrame:
         "patch_id": st["lsoa_code"].map(base["patch_id"]), "chain": st["chain"].astype("int64"),
         "why": st["lsoa_code"].map(base["why"]),
     })
+    conn = st["connector"].to_numpy(dtype=float, na_value=np.nan)
+    month = st["month"].to_numpy(dtype=float, na_value=np.nan)
+    out["connector_name"] = [names[int(c) - 1] if np.isfinite(c) else None for c in conn]
+    caseload = rp.mode == "caseload"
+    out["month_start"] = [(start if caseload else add_months(start, int(m) - 1)) if np.isfinite(c) and
+                          (caseload or np.isfinite(m)) else None for c, m in zip(conn, month, strict=True)]
+    out["locality"] = st["locality"].to_numpy() if "locality" in st else ""
     return out.sort_values(["connector", "month", "piece", "stop"], na_position="last").reset_index(drop=True)
 
 

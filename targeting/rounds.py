@@ -497,6 +497,8 @@ class RoundPlan:
     months_needed
         Campaign months until every Core20 household (``core20``), and every Core20 and PLUS household
         (``core20plus``), is visited: the most any locality needs with its connectors.
+    locality_months
+        Locality → campaign months until its every Core20 and PLUS household is visited (0: none).
     """
 
     mode: str
@@ -507,6 +509,7 @@ class RoundPlan:
     lsoa_chain: dict[str, int]
     top_ups: dict[str, int] = field(default_factory=dict)
     months_needed: dict[str, int] = field(default_factory=dict)
+    locality_months: dict[str, int] = field(default_factory=dict)
 
 
 def assign_pieces(n_pieces: int, *, connectors: int, months: int, mode: str,
@@ -618,6 +621,7 @@ def plan_rounds(targets: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Da
     top_ups: dict[str, int] = {}
     need = {"core20": 0, "core20plus": 0}
     months_needed = {"core20": 0, "core20plus": 0}
+    locality_months: dict[str, int] = {}
     first_conn = piece0 = chain0 = seq0 = 0
     for loc, k, codes in zip(localities["locality"], localities["connectors"], localities["lsoa_codes"],
                              strict=True):
@@ -644,7 +648,10 @@ def plan_rounds(targets: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Da
                 need[key] += int(hit.nunique())
             elif len(hit):
                 need[key] += int(hit.max()) + 1
-                months_needed[key] = max(months_needed[key], math.ceil((int(hit.max()) + 1) / max(k, 1)))
+                here = math.ceil((int(hit.max()) + 1) / max(k, 1))
+                months_needed[key] = max(months_needed[key], here)
+                if key == "core20plus":
+                    locality_months[str(loc)] = here
         for frame in (stops, pieces):
             frame["piece"] += piece0
             frame["locality"] = loc
@@ -665,4 +672,5 @@ def plan_rounds(targets: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Da
     pieces = pd.concat(parts_pieces, ignore_index=True)
     sequence = pd.concat(parts_seq, ignore_index=True)
     return RoundPlan(mode=mode, sequence=sequence, stops=stops, pieces=pieces, rounds_needed=need,
-                     lsoa_chain=lsoa_chain, top_ups=top_ups, months_needed=months_needed)
+                     lsoa_chain=lsoa_chain, top_ups=top_ups, months_needed=months_needed,
+                     locality_months=locality_months)

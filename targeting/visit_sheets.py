@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from targeting.programme import add_months, month_words
 from targeting.render.sheets import render_lsoa_map, render_round_map, render_visit_sheets
+from targeting.rounds import SHORT_WORDS
 
 if TYPE_CHECKING:
     from targeting.outreach import OutreachPlan
@@ -224,6 +226,10 @@ def round_map_svg(stops: pd.DataFrame, outlines: pd.DataFrame, *, width: float =
         "north": {"rx": f"{ax - 12:.1f}", "x": f"{ax:.1f}", "xl": f"{ax - 7:.1f}", "xr": f"{ax + 7:.1f}"}})
 
 
+def _distance(metres: float) -> str:
+    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{round(metres / 10) * 10:.0f} m"
+
+
 def _count(n: float, one: str, many: str | None = None) -> str:
     n = int(n)
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
@@ -258,10 +264,32 @@ def _cover(plan: OutreachPlan) -> tuple[dict, dict]:
         ", ".join(f"{k} {v:g}" for k, v in s["weights"].items()),
         "score_cut": None if s["score_cut"] is None else f"{s['score_cut']:g}",
     }
+    start = str(s.get("start") or "")
+    caseload = s.get("mode") == "caseload"
+    cover["start_words"] = month_words(start) if start else ""
+    cover["end_words"] = month_words(add_months(start, int(s["months"]) - 1)) if start and not caseload else ""
+    cover["team"] = _team(plan)
+    cover["localities"] = len(plan.localities) > 1
     health = {"not_diagnosed": f"{1 - hc.get('already_diagnosed', 0):.2f}", "uptake": f"{hc.get('uptake', 0):.1%}",
               "uptake_low": f"{hc.get('uptake_low', 0):.1%}", "uptake_high": f"{hc.get('uptake_high', 0):.1%}",
               "per_1000": f"{hc.get('detection', 0) * 1000:g}"}
     return cover, health
+
+
+def _team(plan: OutreachPlan) -> list[dict]:
+    """One line per connector (or worker) for the cover: name, locality, rounds, households and months."""
+    conn = plan.connectors
+    r = plan.rounds_table()
+    out = []
+    for _, c in conn.iterrows():
+        mine = r[r["connector"] == c["connector"]]
+        months = sorted(m for m in mine["month_start"].dropna().unique()) if len(mine) else []
+        out.append({"connector": int(c["connector"]), "name": str(c.get("connector_name", c["connector"])),
+                    "locality": str(c.get("locality_name", "") or ""), "rounds": int(c["rounds"]),
+                    "households": f"{int(c['households']):,}",
+                    "months": (month_words(months[0]) + (f" – {month_words(months[-1])}" if len(months) > 1 else ""))
+                    if months else "–"})
+    return out
 
 
 def _round_page(plan: OutreachPlan, piece: pd.DataFrame, outlines: pd.DataFrame, basemap: str | None) -> dict:
@@ -269,8 +297,12 @@ def _round_page(plan: OutreachPlan, piece: pd.DataFrame, outlines: pd.DataFrame,
     caseload = plan.settings.get("mode") == "caseload"
     first = piece.iloc[0]
     c = int(first["connector"])
-    head = (f"Worker {c} · standing neighbourhood (visit every household every month)" if caseload else
-            f"Connector {c} · month {int(first['month'])}")
+    name = str(first.get("connector_name") or "")
+    who = (f"{'Worker' if caseload else 'Connector'} {c}" if name in ("", f"Worker {c}", f"Connector {c}")
+           else f"{name} ({'worker' if caseload else 'connector'} {c})")
+    when = month_words(str(first.get("month_start") or ""))
+    head = (f"{who} · standing neighbourhood (visit every household every month) from {when}" if caseload else
+            f"{who} · month {int(first['month'])} · {when}")
     codes = list(pd.unique(piece["lsoa_code"]))
     rows = [{"stop": int(r["stop"]), "postcode": str(r["postcode"]), "households": int(r["households_est"]),
              "part": r["households_est"] != r["postcode_households"],
@@ -285,7 +317,13 @@ def _round_page(plan: OutreachPlan, piece: pd.DataFrame, outlines: pd.DataFrame,
                    "Contains Royal Mail data © Royal Mail copyright and database right 2025.")
     if basemap is not None:
         attribution += f" Street basemap: {BASEMAPS[basemap][1]} (needs the internet)."
+    xy = piece[["easting", "northing"]].to_numpy(dtype=float)
+    walk = float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
+    span = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0)))) if len(xy) > 1 else 0.0
+    short = str(first.get("short_reason") or "")
     return {"head": head, "postcodes": len(piece), "households": f"{int(piece['households_est'].sum()):,}",
+            "walk": _distance(walk), "wide": span > 3000, "locality": str(first.get("locality_name") or ""),
+            "short": SHORT_WORDS.get(short, "") if short else "",
             "lsoas_words": _count(len(codes), "neighbourhood"), "joins": int(piece["chain_count"].iloc[0]) > 1,
             "map_svg": round_map_svg(piece, outlines[outlines["lsoa_code"].isin(codes)], title=title,
                                      basemap=basemap),
@@ -332,8 +370,9 @@ def visit_sheets_html(plan: OutreachPlan, *, scenario: pd.DataFrame | None = Non
         planned = r[r["planned"]].copy()
         if connector is not None:
             planned = planned[planned["connector"] == int(connector)]
-        chains = plan.pieces.set_index("piece")["chains"]
-        planned["chain_count"] = planned["piece"].map(chains)
+        pieces = plan.pieces.set_index("piece")
+        planned["chain_count"] = planned["piece"].map(pieces["chains"])
+        planned["short_reason"] = planned["piece"].map(pieces["short"]) if "short" in pieces else ""
         outlines = plan.lsoas[plan.lsoas["lsoa_code"].isin(planned["lsoa_code"])][["lsoa_code", "geometry"]]
         planned = planned.sort_values(["connector", "month", "piece", "stop"], na_position="last")
         for _, piece in planned.groupby(["connector", "piece"], sort=False):

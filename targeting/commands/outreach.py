@@ -17,7 +17,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="campaign (default): each target household visited once, one round of postcodes a month "
                         "per connector; caseload: each worker keeps one neighbourhood of about --capacity "
                         "households, visited every month")
-    p.add_argument("--connectors", type=int, default=3, help="number of connectors or workers (default 3)")
+    p.add_argument("--connectors", type=int, default=None,
+                   help="number of connectors or workers (default 3, or as many as --names)")
+    p.add_argument("--names", help='the connectors\' (or workers\') names in order, e.g. "Asha,Ben,Chloe": on the '
+                                   "sheets and in rounds.csv's connector_name")
+    p.add_argument("--start", help="calendar month of month 1, YYYY-MM (default: next month; with --done, the "
+                                   "month after the last one done)")
+    p.add_argument("--done", type=Path, help="a rounds.csv of an earlier plan with a done column (true/false, or "
+                                             "the date): postcodes done are not planned again, and the rest is "
+                                             "planned from the next month")
     p.add_argument("--capacity", type=float, default=100,
                    help="households per connector per month, or per worker's caseload (default 100)")
     p.add_argument("--months", type=float, default=12,
@@ -82,13 +90,26 @@ def _run(args: argparse.Namespace) -> int:
     from geo.atlas import load
     from targeting.output import write_plan
     from targeting.outreach import check_settings, plan_outreach, scenario_around
+    from targeting.programme import connector_names, read_done, start_month
 
+    names = None if args.names is None else args.names.split(",")
+    if args.connectors is None:
+        args.connectors = len(names) if names else 3
     check_settings(args.connectors, args.capacity, args.months, args.score_cut)  # before the slow load
+    if names is not None:
+        connector_names(names, args.connectors)
+    start = None if args.start is None else start_month(args.start)
+    done = None
+    if args.done is not None:
+        try:
+            done = read_done(args.done)
+        except FileNotFoundError:
+            raise ValueError(f"no done file at {plain(args.done, 300)}") from None
     hc = _health_check(args)
     atlas = load(progress=False)
     plan = plan_outreach(atlas, pcn=args.pcn, icb=args.icb, connectors=args.connectors, capacity=args.capacity,
                          months=args.months, weights=args.weights, score_cut=args.score_cut, imd=args.imd,
-                         mode=args.mode, health_check=hc)
+                         mode=args.mode, health_check=hc, start=start, names=names, done=done)
     scen = None
     if args.scenario:  # around the plan's own resources: half, the same, double and four times
         scen = scenario_around(plan)
