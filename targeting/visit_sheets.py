@@ -270,10 +270,27 @@ def _cover(plan: OutreachPlan) -> tuple[dict, dict]:
     cover["end_words"] = month_words(add_months(start, int(s["months"]) - 1)) if start and not caseload else ""
     cover["team"] = _team(plan)
     cover["localities"] = len(plan.localities) > 1
+    cover["progress"] = _progress(plan)
     health = {"not_diagnosed": f"{1 - hc.get('already_diagnosed', 0):.2f}", "uptake": f"{hc.get('uptake', 0):.1%}",
               "uptake_low": f"{hc.get('uptake_low', 0):.1%}", "uptake_high": f"{hc.get('uptake_high', 0):.1%}",
               "per_1000": f"{hc.get('detection', 0) * 1000:g}"}
     return cover, health
+
+
+def _progress(plan: OutreachPlan) -> dict | None:
+    """How far the campaign has come, from the done file (``None`` when the plan was not re-made from one)."""
+    pr = plan.progress
+    if not pr:
+        return None
+    total = pr.get("core20plus_households") or 0
+    visited = int(pr["households_visited"])
+    finish = pr.get("finish_month")
+    return {"visited": f"{visited:,}", "total": f"{int(total):,}",
+            "pct": f"{100 * visited / total:.1f}%" if total else "–",
+            "postcodes": f"{int(pr['postcodes_done']):,}", "rows": f"{int(pr['rows_done']):,}",
+            "last": month_words(pr["last_month"]) if pr.get("last_month") else "",
+            "months": pr.get("months_to_finish"), "finish": month_words(finish) if finish else "",
+            "elsewhere": int(pr.get("postcodes_elsewhere") or 0), "notes": [str(n) for n in pr.get("notes", [])]}
 
 
 def _team(plan: OutreachPlan) -> list[dict]:

@@ -128,6 +128,13 @@ def _run(args: argparse.Namespace) -> int:
               f"about {args.capacity:g} households; {n_planned} planned in full and {n_part} in part for "
               f"{plan.settings['connectors']} connector(s) over {plan.settings['months']:g} months; every Core20 and "
               f"PLUS household in about {plan.months_to_cover} months.", file=sys.stderr)
+    if plan.progress is not None:
+        pr = plan.progress
+        print(f"done so far: about {pr['households_visited']:,} households at {pr['postcodes_done']:,} postcodes; "
+              f"the rest planned from {plan.settings['start']}"
+              + (f", about {pr['months_to_finish']} more months" if pr.get("months_to_finish") else "")
+              + (f"; {pr['postcodes_elsewhere']:,} postcode(s) marked done are not among this area's targets"
+                 if pr.get("postcodes_elsewhere") else "") + ".", file=sys.stderr)
     for w in plan.warnings:
         print(f"note: {w}", file=sys.stderr)
     targets = t[t["target"]]

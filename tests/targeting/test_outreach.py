@@ -339,3 +339,53 @@ def test_bad_names_and_months_are_refused_in_one_line(tmp_path, capsys, small_cl
     assert main(["targets", "--pcn", BRADFORD_PCN, *argv, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err and not (tmp_path / "x").exists()
+
+
+def test_a_plan_is_made_again_from_what_was_done(tmp_path, capsys, small_cli, small_atlas):
+    """Issue 22: --done takes rounds.csv with a done column; visited households are not planned again."""
+    from targeting.cli import main
+
+    first = tmp_path / "first"
+    assert main(["targets", "--pcn", BRADFORD_PCN, "--names", "Asha,Ben", "--start", "2027-01", "--out",
+                 str(first)]) == 0
+    r = pd.read_csv(first / "rounds.csv", dtype={"month_start": str})
+    # months 1 and 2 done (true), and Asha's month 3 done with the date it was walked; the rest not done
+    r["done"] = np.where(r["month"] <= 2, "true", np.where((r["month"] == 3) & (r["connector"] == 1),
+                                                            "2027-03-20", "false"))
+    r.to_csv(tmp_path / "rounds_done.csv", index=False)
+    visited = r[r["done"] != "false"]
+    again = tmp_path / "again"
+    assert main(["targets", "--pcn", BRADFORD_PCN, "--names", "Asha,Ben", "--done",
+                 str(tmp_path / "rounds_done.csv"), "--out", str(again)]) == 0
+    err = capsys.readouterr().err
+    assert f"done so far: about {visited['households_est'].sum():,} households" in err
+    assert "the rest planned from 2027-04" in err  # the month after the last one done
+    new = pd.read_csv(again / "rounds.csv", dtype={"month_start": str})
+    assert new["month_start"].min() == "2027-04" and set(new["connector_name"]) == {"Asha", "Ben"}
+    # no household is planned twice: at each postcode, visited + planned again <= its estimate
+    est = small_atlas.postcodes.set_index("postcode")["households_est"]
+    seen = visited.groupby("postcode")["households_est"].sum()
+    again_hh = new.groupby("postcode")["households_est"].sum()
+    both = pd.concat([seen, again_hh], axis=1).fillna(0).sum(axis=1)
+    assert (both <= est.reindex(both.index)).all()
+    assert not set(visited["postcode"]) & set(new["postcode"])  # whole postcodes were walked, so none comes back
+    # Core20 first still: the new plan starts where the first stopped, in Core20 neighbourhoods
+    assert new.loc[new["month"] == 1, "core20"].all()
+    t = pd.read_csv(again / "targets.csv")
+    assert t["households_visited"].sum() == visited["households_est"].sum()
+    html = (again / "visit_sheets.html").read_text()
+    assert "Progress so far" in html and "up to March 2027" in html
+    assert f"about <b>{visited['households_est'].sum():,}</b> households visited" in html
+    assert "April 2027" in html
+
+
+def test_a_done_file_that_cannot_be_read_is_refused(tmp_path, capsys, small_cli):
+    from targeting.cli import main
+
+    bad = tmp_path / "done.csv"
+    bad.write_text("postcode,households_est,done\nBD3 9AA,20,perhaps\n")
+    assert main(["targets", "--pcn", BRADFORD_PCN, "--done", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert "row 2: done 'perhaps' is neither true/false nor a date" in capsys.readouterr().err
+    assert main(["targets", "--pcn", BRADFORD_PCN, "--done", str(tmp_path / "none.csv"), "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "no done file at" in capsys.readouterr().err
