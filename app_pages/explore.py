@@ -26,6 +26,7 @@ from app_pages._shared import (
 )
 from geo.editions import Edition
 from geo.files import csv_text
+from geo.vintage import MERGE_RULE
 
 st.title("Explore Core20PLUS neighbourhoods")
 
@@ -67,11 +68,9 @@ with col_map:
     m = build_map(payload, basemap=basemap)
     out = st_folium(m, key="explore_map", height=620, width=None,  # None: the column's width
                     returned_objects=["last_active_drawing"])
-    carried = (" IMD 2019 is published for LSOA 2011: its deciles are carried to the LSOA 2021 boundaries drawn "
-               "here: split LSOAs inherit their parent's, merged and irregular ones take the rank and decile of their "
-               "best-fitting parent (the one supplying most of the population; a merged LSOA's score is the "
-               "population-weighted average of its parents'); the panel's IMD 2019 figures use LSOA 2011 "
-               "registrations." if int(imd) == 2019 else "")
+    carried = (" IMD 2019 is published for LSOA 2011: it is carried to the LSOA 2021 boundaries drawn here "
+               f"({MERGE_RULE}); the panel's IMD 2019 figures use LSOA 2011 registrations."
+               if int(imd) == 2019 else "")
     st.caption(f"Opens on IMD {imd} national deciles; choose the layer and overlays in the map's top-right panel "
                "(the layer goes into the page address). Hover for figures, click an LSOA or a practice for "
                "details. LSOA boundaries: ONS LSOA (December 2021) BSC, contains OS data © Crown copyright and "

@@ -73,3 +73,22 @@ def test_detect_vintage_on_real_registrations(data_dir):
     assert detect_lsoa_vintage(reg["LSOA_CODE"], lsoa11=lk["lsoa11_code"], lsoa21=lk["lsoa21_code"]) == 2011
     codes21 = lk.loc[~lk["lsoa21_code"].isin(lk["lsoa11_code"]), "lsoa21_code"]
     assert detect_lsoa_vintage(codes21, lsoa11=lk["lsoa11_code"], lsoa21=lk["lsoa21_code"]) == 2021
+
+
+def test_the_merge_rule_is_written_once_and_said_alike_everywhere():
+    """Issue 23: the README and the Explore caption said a merged LSOA takes "the population-weighted score", the
+    Methods page "the best-fitting parent's". Both halves are true (score: weighted mean; rank and decile: best fit,
+    as test_inherit_split_merge_irregular shows); every place now says the one sentence, MERGE_RULE."""
+    from pathlib import Path
+
+    from geo.vintage import MERGE_RULE
+
+    root = Path(__file__).resolve().parents[2]
+    assert "population-weighted mean score" in MERGE_RULE and "rank and decile" in MERGE_RULE
+    readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
+    assert MERGE_RULE in readme
+    assert "a merge takes the population-weighted score" not in readme
+    for page in ("app_pages/methods.py", "app_pages/explore.py"):
+        text = (root / page).read_text(encoding="utf-8")
+        assert "MERGE_RULE" in text, page
+        assert "merged ones take the population-weighted score" not in text, page
