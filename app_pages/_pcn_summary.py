@@ -65,6 +65,7 @@ def _marker_svg(flag: str, size: int = 14) -> str:
 
 
 _SVG_NS = "http://www.w3.org/2000/svg"
+_FONT = "Source Sans Pro, Arial, Helvetica, sans-serif"
 _SVG = re.compile(r"<svg\b([^>]*)>.*?</svg>", re.S)
 
 
@@ -77,7 +78,7 @@ def as_images(fragment: str) -> str:
         attrs = m.group(1)
         alt = re.search(r'aria-label="([^"]*)"', attrs)
         size = " ".join(re.findall(r'\b(?:width|height)="[^"]*"', attrs)[:2])
-        svg = m.group(0) if "xmlns=" in attrs else m.group(0).replace("<svg", f'<svg xmlns="{_SVG_NS}"', 1)
+        svg = m.group(0).replace("<svg", f'<svg xmlns="{_SVG_NS}" font-family="{_FONT}"', 1)
         data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
         return (f'<img {size} alt="{alt.group(1) if alt else ""}" src="data:image/svg+xml;base64,{data}" '
                 'style="vertical-align: middle; max-width: 100%; height: auto;">')
@@ -174,7 +175,7 @@ def spine_caption(table: pd.DataFrame) -> str:
     hyp = phi[phi["measure"] == "qof_HYP"]
     example = (f" (hypertension: φ = {float(hyp['phi_england'].iloc[0]):.1f} across England's PCNs, "
                f"{float(hyp['phi_icb'].iloc[0]):.1f} across the ICB's)" if len(hyp) else "")
-    sources = "; ".join(dict.fromkeys(str(s) for s in table["source"]))
+    sources = "; ".join(dict.fromkeys(str(s).rstrip(". ") for s in table["source"]))
     return ("Higher, lower (or better, worse) means outside the 95% funnel limits around England at the PCN's size, "
             "widened for over-dispersion (Spiegelhalter 2005: φ from 10%-winsorised z-scores, limits × √φ where φ > "
             f"1){example}; similar means inside. The ICB column uses the ICB's PCNs the same way. Hypertension "
@@ -381,7 +382,7 @@ def _register_title(group: str) -> str:
     from targeting.clinical import QOF_REGISTERS
 
     what = QOF_REGISTERS[group].split(",")[0].split(" (")[0].replace(" register", "")
-    return f"{what} ({group}), crude %"
+    return f"{what}, crude %" if what.upper() == group else f"{what} ({group}), crude %"
 
 
 def trends_html(trends: dict[str, pd.DataFrame]) -> str:
@@ -443,6 +444,8 @@ CSS = """
 #: Styles of the printable page only: A4, no print button on paper, each figure kept on one page.
 PRINT_CSS = """
 body { font-family: Arial, Helvetica, sans-serif; margin: 0; } .pcn-summary { font-size: 10.5px; }
+.pcn-summary svg.spine { width: 130px; height: auto; } .pcn-summary table.spine-table td { white-space: nowrap; }
+.pcn-summary table.spine-table tbody th { min-width: 150px; }
 .noprint { margin: 8px 0; } .noprint button { font-size: 14px; padding: 6px 12px; }
 @page { size: A4; margin: 10mm; }
 @media print { .noprint { display: none; } body { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
