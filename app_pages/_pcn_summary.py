@@ -503,6 +503,16 @@ def _headline(spine: pd.DataFrame, shown: pd.DataFrame, list_size: int, practice
     return out
 
 
+def _as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns mixing numbers and ``*`` as text, so the grid shows them as published (no Arrow fallback)."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else
+                      (f"{v:,}" if isinstance(v, int) else str(v)) for v in out[c]]
+    return out
+
+
 def render_pcn_summary(code: str, name: str, imd: int, plus_spec: tuple) -> None:
     """The PCN summary section of the Explore page: spine chart, trends, pyramid and the printable A4 summary."""
     from targeting.spine import spine_for_output
@@ -529,7 +539,7 @@ def render_pcn_summary(code: str, name: str, imd: int, plus_spec: tuple) -> None
         cols = ["measure", "label", "period", "count", "denominator", "value", "lower", "upper", "icb_value",
                 "england_value", "icb_min", "icb_q25", "icb_median", "icb_q75", "icb_max", "icb_pcns", "vs_england",
                 "vs_icb", "funnel_england", "funnel_icb", "phi_england", "phi_icb", "method", "source"]
-        st.dataframe(shown[cols[:20]], hide_index=True, width="stretch")
+        st.dataframe(_as_text(shown[cols[:20]]), hide_index=True, width="stretch")
         st.download_button("Download the spine chart (CSV)", csv_text(shown[cols]).encode("utf-8"),
                            file_name=f"spine_{code}_imd{imd}.csv", mime="text/csv", key="pcn_spine_download")
 
@@ -550,7 +560,7 @@ def render_pcn_summary(code: str, name: str, imd: int, plus_spec: tuple) -> None
                           f"{pyramid_svg(pyramid, pshown)}{ages_svg(pyramid, pshown)}</div></div>"))
         st.caption(pyramid_caption(pyramid))
         with st.expander("The pyramid as a table"):
-            st.dataframe(pshown, hide_index=True, width="stretch")
+            st.dataframe(_as_text(pshown), hide_index=True, width="stretch")
 
     body = summary_body(nice(name), code, nice(str(row["icb_name"])), headline, spine, shown, trends, pyramid,
                         a.month.title)
