@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import SHOTS, settle
+from tests.browser.conftest import SERIOUS, SHOTS, run_axe, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
 
@@ -13,7 +13,8 @@ PCN = "U37316"  # Bradford City 4 PCN: 48,289 registered patients in July 2026
 A4_PRINTABLE = {"width": 718, "height": 1047}  # 210 × 297 mm less the summary's 10 mm margins, at 96 px per inch
 
 
-def test_a_pcn_page_shows_its_spine_chart_trends_pyramid_and_print_button(app_url, page, snap, tmp_path):
+def test_a_pcn_page_shows_its_spine_chart_trends_pyramid_and_print_button(app_url, page, snap, tmp_path,
+                                                                         axe_source):
     page.goto(f"{app_url}/?pcn={PCN}&registrations=2026-07")
     page.get_by_role("heading", name="PCN summary: spine chart, trends and population").wait_for()
     spine = page.locator("table.spine-table")
@@ -48,6 +49,8 @@ def test_a_pcn_page_shows_its_spine_chart_trends_pyramid_and_print_button(app_ur
     page.get_by_text("ONS Census 2021 (21 March 2021) usual residents").first.wait_for()
     assert page.locator("img[alt^='Age profile, persons']").count() == 1
     snap(page, "23_03_pcn_summary")
+    bad = [v for v in run_axe(page, axe_source) if v["impact"] in SERIOUS]
+    assert not bad, [(v["id"], v["nodes"][:3]) for v in bad]
 
     button = page.get_by_role("button", name=re.compile("Print the PCN summary"))
     assert button.is_visible()
