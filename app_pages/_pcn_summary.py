@@ -166,7 +166,8 @@ def spine_html(table: pd.DataFrame, shown: pd.DataFrame) -> str:
             f"<td>{_spine_cell(r, s)}</td><td class='n'>{_num(r['icb_max'], d)}</td>"
             f"<td>{_marker_svg(str(s['vs_england']))} {_E(str(s['vs_england']))}</td>"
             f"<td>{_E(str(s['vs_icb']))}</td></tr>")
-    return f"<table class='spine-table'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    return (f"<div class='wide'><table class='spine-table'><thead>{head}</thead><tbody>{''.join(rows)}</tbody>"
+            "</table></div>")
 
 
 def spine_caption(table: pd.DataFrame) -> str:
@@ -437,6 +438,7 @@ CSS = """
 .pcn-summary table.spine-table tbody th { font-weight: normal; max-width: 280px; }
 .pcn-summary .legend { display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 4px 0; font-size: 0.92em; }
 .pcn-summary .legend .key { display: inline-flex; align-items: center; gap: 4px; }
+.pcn-summary .wide { overflow-x: auto; }
 .pcn-summary .trends { display: flex; flex-wrap: wrap; gap: 4px 10px; }
 .pcn-summary .pyramids { display: flex; flex-wrap: wrap; gap: 10px 24px; align-items: flex-start; }
 .pcn-summary .source { color: #404040; font-size: 0.85em; margin: 3px 0 8px; }
