@@ -10,7 +10,7 @@ from targeting.areas import lsoas_in, resolve_icb
 __all__ = ["LSOA_COLUMNS", "lsoa_table"]
 
 LSOA_COLUMNS = ["lsoa_code", "lsoa_name", "lad_name", "icb_code", "imd_score", "imd_rank", "imd_decile", "core20",
-                "population", "ethnic_minority_pct", "registered_patients"]
+                "population", "ethnic_minority_pct", "registered_patients", "core20_2019_ambiguous_merge"]
 
 
 def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = False) -> pd.DataFrame:
@@ -32,6 +32,8 @@ def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = Fals
     pandas.DataFrame
         :data:`LSOA_COLUMNS`. ``population`` is Census 2021 usual residents (apportioned to LSOA 2011 for
         2019); ``ethnic_minority_pct`` is every group but White, in %; ``core20`` is national IMD deciles 1–2.
+        ``core20_2019_ambiguous_merge`` marks an LSOA 2021 merged from LSOA 2011s that lie on both sides of the
+        IMD 2019 Core20 line (its carried IMD 2019 decile is its best-fitting parent's); false on LSOA 2011 rows.
         For a registration month whose patients are placed by another month's LSOA shares, a ``source`` column
         names both months.
     """
@@ -44,6 +46,9 @@ def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = Fals
         "imd_decile": t[ed.decile], "core20": t[ed.core20].astype(bool),
         "population": t["residents"].astype("Int64"), "ethnic_minority_pct": t["pct_minority"].round(1),
         "registered_patients": t["registered_patients"],
+        # LSOA 2021 merged from LSOA 2011s on both sides of the IMD 2019 Core20 line (LSOA 2011 rows: never)
+        "core20_2019_ambiguous_merge": (t["core20_2019_ambiguous_merge"].fillna(False).astype(bool)
+                                        if "core20_2019_ambiguous_merge" in t.columns else False),
     })
     if atlas.month.scaled:  # registered_patients of one month placed by another's shares: say both
         out["source"] = (f"registered_patients: NHS England GP registrations, {atlas.month.statement}; "

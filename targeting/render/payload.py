@@ -128,6 +128,12 @@ def _props(lsoas: pd.DataFrame, imd: int) -> str:
     for key, name, dec in (("d25", "imd25_decile", 0), ("d19", "imd19_decile", 0), ("r", "residents", 0),
                            ("m", "pct_minority", 1), ("g", "registered_patients", 0)):
         out[key] = pack_values(np.asarray(col(name), dtype=float), dec)
+    if "core20_2019_ambiguous_merge" in lsoas.columns:
+        # merged LSOA 2021s whose LSOA 2011 parents straddle the IMD 2019 Core20 line: hatched on the IMD 2019 layer
+        amb = np.flatnonzero(lsoas["core20_2019_ambiguous_merge"].fillna(False).to_numpy(dtype=bool))
+        if len(amb):
+            out["am"] = [int(i) for i in amb]
+            out["amk"] = Edition.of(2019).layer_key
     return script_json(out)
 
 

@@ -85,3 +85,36 @@ def test_lists_the_lsoas_of_the_small_atlas(capsys, small_cli, small_data):
     assert set(df["lad_name"]) == {"Solihull"} and df["lsoa_code"].is_unique
     code, out, _ = _run(capsys, ["lsoas", "--icb", "QHL", "--format", "geojson"])
     assert code == 0 and len(json.loads(out)["features"]) == len(df)
+
+
+def _straddling_merges(data_dir) -> set[str]:
+    """Merged LSOA 2021s (ONS change code M) with LSOA 2011 parents in IMD 2019 deciles 1–2 and 3–10, read from the
+    IoD 2019 file and the ONS LSOA 2011 → 2021 lookup independently of the atlas."""
+    lk = pd.read_csv(data_dir / "lookups/lsoa11_lsoa21_lad22_ew.csv.gz", dtype=str,
+                     usecols=["lsoa11_code", "lsoa21_code", "change_code"])
+    iod = pd.read_csv(data_dir / "imd/imd2019_lsoa11_file7_assembled.csv.gz", usecols=[0, 6])
+    iod.columns = ["lsoa11_code", "decile"]
+    m = lk[lk["change_code"].eq("M") & lk["lsoa21_code"].str.startswith("E")].merge(iod, on="lsoa11_code")
+    sides = (m["decile"] <= 2).groupby(m["lsoa21_code"]).nunique()
+    return set(sides.index[sides == 2])
+
+
+@pytest.mark.slow
+def test_ambiguous_merges_are_the_merged_lsoas_whose_parents_straddle_core20_2019(atlas, data_dir):
+    expected = _straddling_merges(data_dir)
+    assert len(expected) == 14 and {"E01034128", "E01034119"} <= expected  # two in Manchester
+    l21 = atlas.lsoa21
+    assert l21["core20_2019_ambiguous_merge"].dtype == bool
+    assert set(l21.loc[l21["core20_2019_ambiguous_merge"], "lsoa_code"]) == expected
+
+
+@pytest.mark.slow
+def test_lsoas_flags_the_ambiguous_merges_of_greater_manchester(capsys, data_dir):
+    code, out, _ = _run(capsys, ["lsoas", "--icb", "E54000057"])
+    assert code == 0
+    df = pd.read_csv(io.StringIO(out))
+    flagged = set(df.loc[df["core20_2019_ambiguous_merge"].astype(str).str.lower() == "true", "lsoa_code"])
+    assert flagged == {"E01034128", "E01034119"} == _straddling_merges(data_dir) & set(df["lsoa_code"])
+    code, out, _ = _run(capsys, ["lsoas", "--icb", "E54000057", "--imd", "2019"])  # LSOA 2011 rows: never merged
+    df = pd.read_csv(io.StringIO(out))
+    assert not df["core20_2019_ambiguous_merge"].astype(str).str.lower().eq("true").any()

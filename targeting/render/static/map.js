@@ -54,9 +54,30 @@ function c20Drawn(){
                                value: {last_active_drawing: null, c20_drawn: 1}, dataType: 'json'}, '*'); } }
   catch (e) {}
 }
+function c20Phone(){  // a phone-sized window (below 768 px wide): in the app, the page's window, not the map's frame
+  var w = window.innerWidth; try { if (window.top !== window) { w = window.top.innerWidth; } } catch (e) {}
+  return w < 768;
+}
 function c20Map(map, P) {
   // with no tile layer the map has no maxZoom, which Leaflet.markercluster requires
   if (map.options.maxZoom === undefined) { map.setMaxZoom(18); }
+  // Leaflet focuses the map on mousedown (for its arrow keys), and focusing scrolls every scrolling ancestor to
+  // show the whole frame: in the app, a map taller than the space left below it scrolled the page under the
+  // pointer between mousedown and mouseup (66 px at 1400×900), so the click landed on no LSOA and was lost.
+  // The map is focused without scrolling; the keyboard still reaches it (Tab scrolls it into view as it should).
+  if (map.keyboard) { var kb = map.keyboard, on = kb.enabled(); if (on) { kb.disable(); }
+    kb._onMouseDown = function(){ if (!this._focused) { this._map.getContainer().focus({preventScroll: true}); } };
+    if (on) { kb.enable(); } }
+  // tooltips above the layer panel and the legend: Leaflet draws them in a pane inside the map pane, whose
+  // stacking context sits under the controls, so a tooltip beside the legend was drawn under it. This pane lies
+  // in the map's container above the controls and follows the map pane's position.
+  var tipPane = map.getPane('c20tips') || map.createPane('c20tips', map.getContainer());
+  tipPane.style.zIndex = 1100; tipPane.style.pointerEvents = 'none';
+  function followPane(){ L.DomUtil.setPosition(tipPane, L.DomUtil.getPosition(map.getPane('mapPane'))); }
+  map.on('move zoom viewreset resize zoomanim zoomend moveend', followPane); followPane();
+  // zoom in fine steps, so an area is fitted to its frame rather than to the whole zoom level below
+  map.options.zoomSnap = 0.1; map.options.zoomDelta = 0.5;
+  var TIP = {pane: 'c20tips'};
   var byKey = {}; P.layers.forEach(function(L){ byKey[L.key] = L; });
   var cur = byKey[P.initial];
   var Q = P.props, lads = Q.lads, lad = c20Unpack(Q.l), codes;
@@ -64,6 +85,8 @@ function c20Map(map, P) {
     return Q.cp + ('000000' + num).slice(-6); }); } else { codes = Q.c; }
   var num0 = {d25: c20Values(Q.d25), d19: c20Values(Q.d19), r: c20Values(Q.r), m: c20Values(Q.m, 1),
               g: c20Values(Q.g)};
+  var amb = {}; (Q.am || []).forEach(function(i){ amb[i] = 1; });  // ambiguous merges (IMD 2019), hatched
+  function hatched(i){ return cur.key === Q.amk && amb[i] === 1; }
   function name(i){ var n = Q.n[i]; return n.charAt(0) === '+' ? lads[lad[i]] + ' ' + n.slice(1) : n; }
   function value(L, i){
     if (L.v !== undefined) { if (!L.vals) { L.vals = c20Values(L.v, L.s); } return L.vals[i]; }
@@ -72,8 +95,8 @@ function c20Map(map, P) {
   var only = null;  // the legend class picked out, if any: the other LSOAs fade
   function style(f){
     var ch = cur.cls.charAt(f.properties.i);
-    var fill = ch === '-' ? P.nodata : (cur.pat && cur.pat[+ch]) ? 'url(#c20-' + cur.key + '-' + ch + ')'
-                                                                   : cur.pal[+ch];
+    var fill = ch === '-' ? P.nodata : hatched(f.properties.i) ? 'url(#c20-am-' + ch + ')'
+             : (cur.pat && cur.pat[+ch]) ? 'url(#c20-' + cur.key + '-' + ch + ')' : cur.pal[+ch];
     if (only !== null) { return ch === only ? {fillColor: fill, fillOpacity: 0.9, color: '#000', weight: 1.2, opacity: 1}
                                             : {fillColor: fill, fillOpacity: 0.07, color: '#9a9a9a', weight: 0.4,
                                                opacity: 0.5}; }
@@ -120,6 +143,13 @@ function c20Map(map, P) {
         if (kind === 'stripes') { el('rect', {x: 0, y: 0, width: 2.5, height: 7, fill: '#fff'}, pt); }
         else { el('circle', {cx: 3.5, cy: 3.5, r: 1.6, fill: '#fff'}, pt); }
       }); });
+    if (Q.am && byKey[Q.amk]) {  // the hatch of an ambiguous merge over each IMD 2019 decile's colour
+      byKey[Q.amk].pal.forEach(function(c, k){
+        var pt = el('pattern', {id: 'c20-am-' + k, patternUnits: 'userSpaceOnUse', width: 8, height: 8,
+                                patternTransform: 'rotate(-45)'}, defs);
+        el('rect', {width: 8, height: 8, fill: c}, pt);
+        el('rect', {x: 0, y: 0, width: 1.6, height: 8, fill: '#000'}, pt);
+        el('rect', {x: 1.6, y: 0, width: 1.6, height: 8, fill: '#fff'}, pt); }); }
     svg.insertBefore(defs, svg.firstChild);
   }
   function fmt(v){ return (v === null || v === undefined) ? 'no data' : v.toLocaleString('en-GB'); }
@@ -131,6 +161,8 @@ function c20Map(map, P) {
       (Q.k.charAt(i) === '1' ? '<br><b>Core20</b> (IMD ' + P.imd + ' deciles 1–2)' : '') +
       '<br>Residents (Census 2021): ' + fmt(num0.r[i]) + ' · ethnic minority ' + fmt(num0.m[i]) + '%' +
       '<br>Registered patients (July 2022): ' + fmt(num0.g[i]) +
+      (amb[i] === 1 ? '<br>Merged from LSOA 2011s on both sides of the IMD 2019 Core20 line: its IMD 2019 ' +
+                      'decile is that of its most populous part' : '') +
       '<br><i>' + cur.label + ':</i> ' + val;
   }
   var arcs = c20Arcs(P.topo);
@@ -138,7 +170,7 @@ function c20Map(map, P) {
     return {type: 'Feature', properties: {i: i, c: codes[i]}, geometry: {type: 'MultiPolygon', coordinates: coords}};
   });
   var geo = L.geoJson({type: 'FeatureCollection', features: features}, {style: style, onEachFeature: function(f, l){
-    l.bindTooltip(function(){ return tip(l); }, {sticky: true, direction: 'auto'});
+    l.bindTooltip(function(){ return tip(l); }, {sticky: true, direction: 'auto', pane: 'c20tips'});
     l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '#000'}); });
     l.on('mouseout', function(){ geo.resetStyle(l); });
   }}).addTo(map);
@@ -164,7 +196,7 @@ function c20Map(map, P) {
         return f.properties.selected ? {fill: false, color: '#6a0d5f', weight: 4.5, opacity: 1, dashArray: null}
                                      : {fill: false, color: '#a8527f', weight: 1.5, opacity: 0.9, dashArray: '6 4'}; },
       onEachFeature: function(f, l){ l.bindTooltip((f.properties.selected ? '<b>Selected PCN</b><br>' : '') +
-        'Indicative footprint: ' + f.properties.label); }});
+        'Indicative footprint: ' + f.properties.label, TIP); }});
   }
   if (O.patches) {
     over.patches = L.geoJson(outline(O.patches, true), {style: function(f){
@@ -174,7 +206,7 @@ function c20Map(map, P) {
       onEachFeature: function(f, l){ var p = f.properties;
         l.bindTooltip('<b>' + p.label + '</b>' +
         (p.connector !== undefined ? '<br>Connector ' + p.connector : '') +
-        (p.households !== undefined ? '<br>' + fmt(p.households) + ' households' : '')); }});
+        (p.households !== undefined ? '<br>' + fmt(p.households) + ' households' : ''), TIP); }});
     // each patch labelled with its connector (C1, C2…), so the connector is read without its colour
     over.patches.getLayers().slice().forEach(function(l){ var c = l.feature.properties.connector;
       if (c === undefined || c === null) { return; }
@@ -192,7 +224,7 @@ function c20Map(map, P) {
                                             fillColor: O.practices.pal[r[2]], fillOpacity: 0.95});
       m.feature = {type: 'Feature', properties: {kind: 'practice', c: r[3], n: r[4], selected: me ? 1 : 0}};
       m.bindTooltip((me ? '<b>Selected practice</b><br>' : '') + '<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' +
-                    r[5] + '<br>List size (July 2022): ' + fmt(r[6]) + (r[7] ? '<br>' + r[7] : ''));
+                    r[5] + '<br>List size (July 2022): ' + fmt(r[6]) + (r[7] ? '<br>' + r[7] : ''), TIP);
       if (me) { selM = m; } else { grp.addLayer(m); }
     });
     if (selM) { grp = L.featureGroup([grp, selM]); }
@@ -220,6 +252,11 @@ function c20Map(map, P) {
     return h ? '<hr style="margin:4px 0">' + h : ''; }
   function redrawLegend(){ legendDiv.innerHTML = legendHtml(); markLegend(); }
   function legendHtml(){ var h = cur.legend + lineKey();
+    if (cur.key === Q.amk && Q.am) {
+      h += '<hr style="margin:4px 0"><div class="c20-ambiguous"><i style="background:repeating-linear-gradient(' +
+           '-45deg,#000 0 1.1px,#fff 1.1px 2.2px,#9a9a9a 2.2px 5.6px)"></i>Hatched: merged from LSOA 2011s on ' +
+           'both sides of the Core20 line (IMD 2019); the decile is that of its most populous part (' + Q.am.length +
+           ' LSOA' + (Q.am.length === 1 ? '' : 's') + ' here)</div>'; }
     if (O.practices && O.practices.sel && over.practices && map.hasLayer(over.practices)) {
       h += '<div><svg width="26" height="22" aria-hidden="true"><circle cx="13" cy="11" r="8" fill="#fff" ' +
            'stroke="#6a0d5f" stroke-width="4"/></svg> The selected practice (ringed)</div>'; }
@@ -227,9 +264,10 @@ function c20Map(map, P) {
       h += '<hr style="margin:4px 0">' + O.practices.legend; }
     return h; }
   function collapsible(btn, body, word){
-    btn.addEventListener('click', function(){ var open = body.style.display === 'none';
-      body.style.display = open ? '' : 'none'; btn.setAttribute('aria-expanded', open ? 'true' : 'false');
-      btn.textContent = word + (open ? ' (hide)' : ' (show)'); }); }
+    function show(open){ body.style.display = open ? '' : 'none'; btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+      btn.textContent = word + (open ? ' (hide)' : ' (show)'); }
+    btn.addEventListener('click', function(){ show(body.style.display === 'none'); });
+    if (c20Phone()) { show(false); } }  // on a phone both start folded, so the map is seen first
   legend.onAdd = function(){ var box = L.DomUtil.create('div', 'c20-legend');
     box.innerHTML = '<button type="button" class="c20-toggle" aria-expanded="true">Legend (hide)</button>' +
                     '<div class="c20-legend-body"></div>';
@@ -280,8 +318,8 @@ function c20Map(map, P) {
   // the data framed clear of the layer panel and the legend on the right
   var ctl = map.getContainer().querySelectorAll('.c20-panel, .c20-legend'), padR = 0;
   ctl.forEach(function(e){ padR = Math.max(padR, e.offsetWidth); });
-  padR = Math.min(padR + 16, Math.round(map.getSize().x * 0.4));
-  map.fitBounds(P.bounds, {paddingTopLeft: [40, 10], paddingBottomRight: [padR, 10]});
+  padR = Math.min(padR + 12, Math.round(map.getSize().x * 0.4));
+  map.fitBounds(P.bounds, {paddingTopLeft: [12, 10], paddingBottomRight: [padR, 10]});
   map.getContainer().setAttribute('data-layer', cur.key);
   map.getContainer().setAttribute('data-lsoas', features.length);
 }
