@@ -89,8 +89,15 @@ from app_pages._auth import gate, signed_in_sidebar  # noqa: E402
 
 gate()
 
+# The start page is the default ("/"). A link into the app's root with an area in it (/?pcn=U37316, /?icb=…, as
+# shared before the start page existed) opens Explore, as it always has: Explore is then the default page and the
+# start page moves to /start. Explore is also at /explore.
+from app_pages._shared import area_from_url  # noqa: E402
+
+to_explore = area_from_url() is not None
 pages = [
-    st.Page("app_pages/explore.py", title="Explore", default=True),
+    st.Page("app_pages/home.py", title="Start", url_path="start", default=not to_explore),
+    st.Page("app_pages/explore.py", title="Explore", url_path="explore", default=to_explore),
     st.Page("app_pages/outreach.py", title="Plan outreach", url_path="outreach"),
     st.Page("app_pages/compare.py", title="Compare places", url_path="compare"),
     st.Page("app_pages/core20plus5.py", title="Core20PLUS5", url_path="core20plus5"),

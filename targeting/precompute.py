@@ -84,6 +84,11 @@ class Answers:
             self._bounds = _json(self.folder / "maps" / "pcn_bounds.json", dict)
         return self._bounds[pcn_code]
 
+    def national(self) -> dict[str, Any] | None:
+        """The start page's national map and its table (:func:`targeting.render.national.national_answer`)."""
+        path = self.folder / "national.json"
+        return _json(path, dict) if path.is_file() else None
+
     @functools.cached_property
     def index(self) -> dict[str, Any]:
         """ICB codes (ONS and NHS) → NHS code, ICB names, PCN code → (ICB, name); see :func:`_index`."""
@@ -391,6 +396,9 @@ def _build_answers(atlas: Any, target: Path, t0: float, *, progress: bool) -> No
                                                                           index=False)
             (tmp / "maps" / "pcn_bounds.json").write_text(json.dumps(_pcn_bounds(atlas)))
             (tmp / "index.json").write_text(json.dumps(_index(atlas, icbs)))
+            from targeting.render.national import national_answer
+
+            (tmp / "national.json").write_text(json.dumps(national_answer(atlas)))  # the start page's map
             for k, job in enumerate(as_completed(jobs), 1):
                 icb, texts = job.result()
                 for imd, text in texts.items():
