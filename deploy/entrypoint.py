@@ -12,7 +12,8 @@ mistake: sign-in is required unless ``CORE20_SIGN_IN=off``.
 ``CORE20_PUBLIC_URL``               the address people open, e.g. ``https://core20.example.nhs.uk``; its
                                     path, if any, is served (``/core20``) and the sign-in redirect URI is
                                     ``<it>/oauth2callback`` unless given
-``CORE20_MAX_UPLOAD_MB``            largest upload in MB (20, from ``.streamlit/config.toml``)
+``CORE20_MAX_UPLOAD_MB``            largest upload in MB, 1–50 (50: the one limit every reader keeps,
+                                   ``targeting/_limits.py``, also in ``.streamlit/config.toml``)
 ``CORE20_SIGN_IN``                  ``off``: no sign-in (e.g. behind App Service Easy Auth); else required
 ``CORE20_AUTH_CLIENT_ID``           sign-in: the app registration's application (client) ID
 ``CORE20_AUTH_CLIENT_SECRET``       sign-in: its client secret
@@ -42,6 +43,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 APP_DIR = Path(__file__).resolve().parents[1]
+if str(APP_DIR) not in sys.path:  # the checkout's package when run from one (the image installs it)
+    sys.path.append(str(APP_DIR))
+from targeting._limits import MAX_UPLOAD_MB  # noqa: E402 - the one limit on a user's file, a leaf module
+
 MARKER = "# Written by deploy/entrypoint.py from CORE20_AUTH_* at start; on the /tmp tmpfs only."
 AUTH_VARS = ("CORE20_AUTH_CLIENT_ID", "CORE20_AUTH_CLIENT_SECRET", "CORE20_AUTH_TENANT_ID",
              "CORE20_AUTH_SERVER_METADATA_URL", "CORE20_AUTH_COOKIE_SECRET", "CORE20_AUTH_REDIRECT_URI")
@@ -159,11 +164,12 @@ def streamlit_flags(env: Mapping[str, str]) -> list[str]:
         flags += ["--browser.serverPort", str(public_port)]
     if base:
         flags += ["--server.baseUrlPath", base]
-    upload = _get(env, "CORE20_MAX_UPLOAD_MB")
-    if upload:
-        if not upload.isdigit() or not 1 <= int(upload) <= 200:
-            raise SettingsError(f"CORE20_MAX_UPLOAD_MB must be a whole number from 1 to 200, not {upload!r}")
-        flags += ["--server.maxUploadSize", upload]
+    # the upload box says the limit the readers keep: lower it if you like, never above theirs
+    upload = _get(env, "CORE20_MAX_UPLOAD_MB") or str(MAX_UPLOAD_MB)
+    if not upload.isdigit() or not 1 <= int(upload) <= MAX_UPLOAD_MB:
+        raise SettingsError(f"CORE20_MAX_UPLOAD_MB must be a whole number from 1 to {MAX_UPLOAD_MB} (the largest "
+                            f"file the tool reads, in MB), not {upload!r}")
+    flags += ["--server.maxUploadSize", str(int(upload))]
     return flags
 
 

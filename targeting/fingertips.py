@@ -30,6 +30,7 @@ import pandas as pd
 
 from geo._errors import Problems, ValidationError
 from geo.readers._common import norm, to_number
+from targeting._limits import MAX_BYTES as _LIMIT
 from targeting.stats import byar_ci, wilson_ci
 
 __all__ = [
@@ -67,7 +68,7 @@ ENGLAND_CODE = "E92000001"
 _PRACTICE_RE = re.compile(r"^[A-TV-Z]\d{5}$")  # ODS GP practice codes; U + 5 digits are PCNs
 _PCN_RE = re.compile(r"^U\d{5}$")
 _ICB_RE = re.compile(r"^E54\d{6}$")
-MAX_BYTES = 50_000_000  # a national practice-level export of several indicators is ~10-30 MB
+MAX_BYTES = _LIMIT  # the one limit on a user's file (targeting._limits): a national export is ~10-30 MB
 
 
 @dataclass

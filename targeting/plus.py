@@ -33,6 +33,7 @@ from typing import IO, Any, Protocol
 import pandas as pd
 
 from geo._errors import Problem
+from targeting._limits import MAX_BYTES as _LIMIT
 
 __all__ = [
     "CENSUS_MEASURES",
@@ -499,8 +500,9 @@ def describe_rules(rules=None, *, combine: str = "any") -> str:
 # ------------------------------------------------------------------------------------------------------------------
 # a user's list of LSOAs
 # ------------------------------------------------------------------------------------------------------------------
-#: Largest LSOA list read (bytes): every LSOA code in England, one a line, is about 0.4 MB.
-MAX_LIST_BYTES = 5_000_000
+#: Largest LSOA list read (bytes): the one limit on a user's file (targeting._limits); every LSOA code in
+#: England, one a line, is about 0.4 MB.
+MAX_LIST_BYTES = _LIMIT
 
 
 def read_lsoa_list(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import plain
+from targeting._limits import MAX_BYTES
 from targeting.suppression import DEFAULT_RULE, SuppressionRule, suppress_frame
 
 __all__ = [
@@ -37,8 +38,8 @@ __all__ = [
     "upload_icbs",
 ]
 
-#: Largest file accepted (bytes) and most data rows: an LSOA file for all England has ~34,000 rows.
-MAX_BYTES = 10_000_000
+#: Largest file accepted (bytes: the one limit, targeting._limits) and most data rows: an LSOA file for all
+#: England has ~34,000 rows.
 MAX_ROWS = 100_000
 #: Longest field (characters): a code, a count or a column name is a few dozen; a note column may be longer.
 MAX_FIELD = 1000

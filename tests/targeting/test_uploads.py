@@ -173,3 +173,52 @@ def test_semicolons_bom_and_chosen_columns(atlas):
     assert list(u.data["code"]) == ["E01000001", "E01000005"]
     assert np.allclose(u.data["rate"], [40.0, 200 / 3])
     assert isinstance(u.data, pd.DataFrame) and u.invalid.empty
+
+
+def _sized(size: int, codes: list[str], n: int = 60_000) -> bytes:
+    """A CSV of ``n`` rows of LSOA codes (``codes`` in turn: each after its first is a repeat), numerators and
+    denominators, padded by a note column (under 1,000 characters a field) to exactly ``size`` bytes."""
+    head = b"lsoa_code,numerator,denominator,note\n"
+    rows = [f"{codes[i % len(codes)]},{5 + i % 7},{40 + i % 11},".encode() for i in range(n)]
+    n = len(rows)
+    room = size - len(head) - sum(len(r) + 1 for r in rows)
+    assert room >= 0
+    pad, extra = divmod(room, n)
+    body = b"".join(r + b"x" * (pad + (1 if i < extra else 0)) + b"\n" for i, r in enumerate(rows))
+    data = head + body
+    assert len(data) == size
+    return data
+
+
+def test_one_upload_limit_everywhere_a_file_over_it_is_refused_by_name_and_one_under_is_read(each_atlas):
+    import tomllib
+    from pathlib import Path
+
+    from targeting import fingertips, plus
+    from targeting._limits import MAX_BYTES, MAX_UPLOAD_MB
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB == 50  # what the upload box says
+    assert uploads.MAX_BYTES == fingertips.MAX_BYTES == plus.MAX_LIST_BYTES == MAX_BYTES == 50_000_000
+    codes = sorted(each_atlas.lsoa21["lsoa_code"])[:400]
+    under = _sized(MAX_BYTES, codes)
+    u = uploads.read_upload(under, each_atlas, filename="uptake_2026.csv")
+    assert len(u.data) == 400 and u.level == "lsoa" and len(u.invalid) == 59_600  # the repeats, each listed
+    over = under + b"\n"  # one byte over
+    with pytest.raises(uploads.UploadError) as exc:
+        uploads.read_upload(over, each_atlas, filename="uptake_2026.csv")
+    assert str(exc.value).startswith("uptake_2026.csv: 50.0 MB is larger than the 50 MB limit.")
+    with pytest.raises(uploads.UploadError, match=r"^uptake_2026\.csv: 50\.0 MB is larger than the 50 MB limit"):
+        uploads.csv_columns(over, filename="uptake_2026.csv")
+    import io
+
+    from geo._errors import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        fingertips.read_fingertips(over, filename="fingertips_export.csv")
+    assert "fingertips_export.csv" in str(exc.value) and "larger than the 50 MB limit" in str(exc.value)
+    got, problems = plus.read_lsoa_list(io.BytesIO(over), each_atlas)
+    assert got == [] and "larger than 50 MB" in problems[0].message
+    got, problems = plus.read_lsoa_list(io.BytesIO(under), each_atlas)
+    assert len(got) == 400 and not any("larger" in p.message for p in problems)  # read (repeats listed)
