@@ -15,6 +15,14 @@ st.write("Which Core20 and PLUS neighbourhoods to visit first, down to the **pos
 from targeting.health_checks import DEFAULT_HEALTH_CHECK  # noqa: E402
 from targeting.outreach import MAX_CONNECTORS  # noqa: E402
 from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS  # noqa: E402
+from targeting.programme import (  # noqa: E402
+    Done,
+    add_months,
+    connector_names,
+    month_words,
+    read_done,
+    start_month,
+)
 
 WORDS = {"deprivation": "Deprivation (IMD)", "plus": "PLUS groups", "undiagnosed": "Undiagnosed hypertension",
          "registration": "Registration gap", "size": "Households"}
@@ -55,6 +63,22 @@ with st.sidebar:
     basemap = st.toggle("Street basemap on the printed maps", key="out_basemap",
                         help="OpenStreetMap tiles under each visit sheet's map; they load only when the sheet is "
                              "opened online. Off: the sheets need no internet.")
+    with st.expander("Names, start month and what was done", expanded=False):
+        st.caption("Names go on the sheets and in rounds.csv (connector_name); months on everything "
+                   "(month_start). A rounds.csv with a done column (true/false, or the date) re-plans the rest.")
+        names_text = st.text_area("Workers' names" if caseload else "Connectors' names",
+                                  key="out_names", height=90, max_chars=int(connectors) * 62,
+                                  placeholder="one per line, or separated by commas, in order",
+                                  help="Optional. One name each, in order (connector 1 first); leave empty for "
+                                       "Connector 1, Connector 2…")
+        _months = [add_months(start_month(), k) for k in range(-12, 25)]
+        start_choice = st.selectbox("First month", [None, *_months], key="out_start",
+                                    format_func=lambda m: ("Next month, or the month after the last one done" if m is
+                                                           None else month_words(m)))
+        done_file = st.file_uploader("Rounds done (optional): a rounds.csv with a done column", type=["csv"],
+                                     key="out_done", max_upload_size=10,
+                                     help="Households already visited are not planned again; the rest is planned "
+                                          "from the month after the last one done. At most 10 MB; it stays here.")
     with_scenario = st.toggle("Scenarios: more or fewer connectors and capacity", key="out_scenario",
                               help="The share of the area's Core20 and PLUS residents reached after 3, 6 and 12 "
                                    "months with half, the same, twice and four times the connectors and half to "
@@ -70,10 +94,31 @@ if weights is not None and sum(weights.values()) <= 0:
     st.stop()
 
 
+names = [n.strip() for n in (names_text or "").replace("\n", ",").split(",")]
+names = [n for n in names if n] or None
+if names is not None:
+    try:
+        connector_names(names, int(connectors))
+    except ValueError as exc:
+        st.error(f"{exc}. There are {int(connectors)} {'workers' if caseload else 'connectors'}: give one name "
+                 "each, or change their number.")
+        st.stop()
+done_key = None
+if done_file is not None:
+    try:
+        _done = read_done(done_file.getvalue())
+    except ValueError as exc:
+        st.error(str(exc))
+        st.stop()
+    done_key = (tuple(sorted(_done.visited.items())), _done.households, _done.rows, _done.rows_done,
+                _done.last_month, tuple(_done.notes))
+
+
 @st.cache_resource(show_spinner="Planning outreach…", max_entries=16)
 def _plan(month: str, kind: str, code: str, mode: str, connectors: int, capacity: float, months: float,
           weights: tuple | None,
-          cut: float | None, imd: int, spec: tuple, health: tuple):
+          cut: float | None, imd: int, spec: tuple, health: tuple, start: str | None = None,
+          names: tuple | None = None, done: tuple | None = None):
     from dataclasses import replace
 
     from targeting.outreach import plan_outreach
@@ -85,7 +130,9 @@ def _plan(month: str, kind: str, code: str, mode: str, connectors: int, capacity
     return plan_outreach(get_atlas(), pcn=code if kind == "pcn" else None, icb=code if kind == "icb" else None,
                          connectors=connectors, capacity=capacity, months=months,
                          weights=None if weights is None else dict(weights), plus_rules=rules, plus_combine=combine,
-                         score_cut=cut, imd=imd, mode=mode, health_check=hc)
+                         score_cut=cut, imd=imd, mode=mode, health_check=hc, start=start,
+                         names=None if names is None else list(names),
+                         done=None if done is None else Done(dict(done[0]), *done[1:5], notes=list(done[5])))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -107,7 +154,8 @@ try:
     args = (current_month(), area.kind, area.code, mode, int(connectors), float(capacity), float(months),
             None if weights is None else tuple(sorted(weights.items())),
             None if score_cut is None else float(score_cut), int(imd), plus_spec,
-            (float(uptake), float(detection), float(diagnosed)))
+            (float(uptake), float(detection), float(diagnosed)), start_choice,
+            None if names is None else tuple(names), done_key)
     plan = _plan(*args)
 except (LookupError, ValueError) as exc:
     st.error(str(exc.args[0] if exc.args else exc))
@@ -131,6 +179,26 @@ if caseload:
 else:
     c4.metric("Months to cover all", plan.months_to_cover or "–",
               help="Months for the connectors to visit every Core20 and PLUS household once at this capacity")
+if plan.progress is not None:
+    pr = plan.progress
+    p1, p2 = st.columns(2)
+    p1.metric("Households visited so far (about)", f"{pr['households_visited']:,}",
+              help=f"From the done file: {pr['postcodes_done']:,} postcodes, {pr['rows_done']:,} stops marked "
+                   f"done; of {pr['core20plus_households']:,} Core20 and PLUS households in the area. They are "
+                   "not planned again.")
+    p2.metric("Months to finish", pr.get("months_to_finish") or "–",
+              help="From " + month_words(str(plan.settings["start"])) + (
+                  f" to {month_words(pr['finish_month'])}" if pr.get("finish_month") else ""))
+    if pr.get("postcodes_elsewhere"):
+        st.caption(f"{pr['postcodes_elsewhere']:,} postcode(s) marked done are not among this area's targets.")
+if len(plan.localities) > 1:
+    with st.expander(f"{len(plan.localities)} localities: where each connector works"):
+        st.caption("Each connector works in one locality: a PCN's indicative footprint, or neighbouring footprints "
+                   "merged where one holds too little for a connector of its own. Connectors per locality are in "
+                   "proportion to its Core20 households (ties: PLUS households), by largest remainder.")
+        st.dataframe(plan.localities[["locality", "locality_name", "connectors", "core20_households",
+                                      "plus_households", "months_to_cover", "lsoas"]], hide_index=True,
+                     width="stretch")
 if t["target"].any() and plan.rounds.empty:
     st.warning("No target neighbourhood has a residential postcode to put on a round.")
 
@@ -140,44 +208,64 @@ from targeting.render.page import build_map  # noqa: E402
 from targeting.visit_sheets import round_map_svg  # noqa: E402
 
 payload = _map_payload(plan, args)
-st_folium(build_map(payload), key="outreach_map", height=520, use_container_width=True, returned_objects=[])
-st.caption("LSOAs coloured by the connector who reaches them first (switch to status, priority score, IMD or "
-           "ethnic groups in the map's panel); patches outlined in each connector's line style and labelled C1, C2…. "
-           "PCN footprints are indicative. The map as a table: the visit order, below.")
+plan_start = str(plan.settings.get("start") or start_month())
+# Below 768 px wide (a phone) the month view comes before the map: the two are siblings in one column, and the
+# style below reorders them only on a narrow screen.
+st.markdown("<style>@media (max-width: 767.98px) { .st-key-out_month_view, "
+            "[data-testid='stLayoutWrapper']:has(> .st-key-out_month_view) { order: -1; } }</style>",
+            unsafe_allow_html=True)
+with st.container(key="out_plan_view"):
+    with st.container(key="out_map_view"):
+        st_folium(build_map(payload), key="outreach_map", height=520, width=None, returned_objects=[])
+        st.caption("LSOAs coloured by the connector who reaches them first (switch to status, priority score, IMD "
+                   "or ethnic groups in the map's panel); patches outlined in each connector's line style and "
+                   "labelled C1, C2…. PCN footprints are indicative. The map as a table: the visit order, below.")
+    month_view = st.container(key="out_month_view")
 
 rounds = plan.rounds_table()
-if len(rounds):
-    if caseload:
-        st.markdown("**Standing neighbourhoods**: each worker's postcodes, in walking order, visited every month")
-        shown = rounds
-        label = "Worker"
-    else:
-        last = int(rounds["month"].max())
-        month = st.slider("Month", 1, max(2, last), 1, key="out_month") if last > 1 else 1
-        st.markdown(f"**Month {month}**: each connector's round of postcodes, in walking order")
-        shown = rounds[rounds["month"] == month]
-        label = "Connector"
-    who = sorted(shown["connector"].dropna().unique())
-    cols = st.columns(min(3, max(1, len(who))))
-    outlines = t[t["lsoa_code"].isin(shown["lsoa_code"])][["lsoa_code", "geometry"]]
-    for i, c in enumerate(who[:12]):
-        mine = shown[shown["connector"] == c].sort_values("stop")
-        with cols[i % len(cols)]:
-            st.markdown(f"{label} {int(c)}: {len(mine)} postcodes, about {int(mine['households_est'].sum())} "
-                        "households")
-            st.image(round_map_svg(mine, outlines[outlines["lsoa_code"].isin(mine["lsoa_code"])], width=420,
-                                   height=300, title=f"{label} {int(c)}"), use_container_width=True,
-                     alt=f"Map of the round of {label.lower()} {int(c)}: {len(mine)} postcodes in walking order "
-                         "(listed in the table below)")
-    if len(who) > 12:
-        st.caption(f"The first 12 of {len(who)} are drawn here; every round is in the visit sheets.")
-    st.dataframe(shown[["connector", "month", "stop", "postcode", "households_est", "lsoa_code", "lsoa_name",
-                        "core20", "plus"]], hide_index=True, width="stretch",
-                 column_config={"households_est": st.column_config.NumberColumn("Households (about)"),
-                                "lsoa_code": "LSOA", "lsoa_name": "Neighbourhood"})
-    st.caption("Households per postcode are about: each LSOA's Census 2021 households shared equally among its "
-               "postcodes (OS Code-Point Open). Contains OS data © Crown copyright and database right 2025; "
-               "Contains Royal Mail data © Royal Mail copyright and database right 2025.")
+with month_view:
+    if len(rounds):
+        if caseload:
+            st.markdown(f"**Standing neighbourhoods** from {month_words(plan_start)}: each worker's postcodes, in "
+                        "walking order, visited every month")
+            shown = rounds
+            label = "Worker"
+        else:
+            last = int(rounds["month"].max())
+
+            def _month_label(m: int) -> str:
+                return f"{m} · {month_words(add_months(plan_start, int(m) - 1))}"
+
+            month = st.select_slider("Month", list(range(1, last + 1)), 1, format_func=_month_label,
+                                     key="out_month") if last > 1 else 1
+            st.markdown(f"**{month_words(add_months(plan_start, month - 1))}** (month {month}): each connector's "
+                        "round of postcodes, in walking order")
+            shown = rounds[rounds["month"] == month]
+            label = "Connector"
+        who = sorted(shown["connector"].dropna().unique())
+        cols = st.columns(min(3, max(1, len(who))))
+        outlines = t[t["lsoa_code"].isin(shown["lsoa_code"])][["lsoa_code", "geometry"]]
+        for i, c in enumerate(who[:12]):
+            mine = shown[shown["connector"] == c].sort_values("stop")
+            name = str(mine["connector_name"].iloc[0])
+            with cols[i % len(cols)]:
+                st.markdown(f"{name}" + ("" if name == f"{label} {int(c)}" else f" ({label.lower()} {int(c)})")
+                            + f": {len(mine)} postcodes, about {int(mine['households_est'].sum())} households")
+                st.image(round_map_svg(mine, outlines[outlines["lsoa_code"].isin(mine["lsoa_code"])], width=420,
+                                       height=300, title=f"{label} {int(c)}"), width="stretch",
+                         alt=f"Map of the round of {label.lower()} {int(c)}: {len(mine)} postcodes in walking "
+                             "order (listed in the table below)")
+        if len(who) > 12:
+            st.caption(f"The first 12 of {len(who)} are drawn here; every round is in the visit sheets.")
+        st.dataframe(shown[["connector_name", "month_start", "stop", "postcode", "households_est", "lsoa_code",
+                            "lsoa_name", "core20", "plus"]], hide_index=True, width="stretch",
+                     column_config={"connector_name": "Worker" if caseload else "Connector",
+                                    "month_start": "Month", "households_est": st.column_config.NumberColumn(
+                                        "Households (about)"),
+                                    "lsoa_code": "LSOA", "lsoa_name": "Neighbourhood"})
+        st.caption("Households per postcode are about: each LSOA's Census 2021 households shared equally among "
+                   "its postcodes (OS Code-Point Open). Contains OS data © Crown copyright and database right "
+                   "2025; Contains Royal Mail data © Royal Mail copyright and database right 2025.")
 
 st.markdown("**Connectors**" if not caseload else "**Workers**")
 _nice_cols = {c: c.replace("_", " ").replace("pct", "%").replace("40 74", "40–74") for c in plan.connectors.columns}
