@@ -109,7 +109,8 @@ def show_results(upload: Any, tables: Any, *, filename: str, label: str, rule: A
 
         payload = upload_map_payload(get_atlas(), upload, icb_nhs=icb, imd=int(imd), rule=rule, label=label,
                                      published=tables.rows)
-        st_folium(build_map(payload), key="yd_map", height=560, use_container_width=True, returned_objects=[])
+        # width None: the column's width (st_folium's use_container_width=True, without the deprecated name)
+        st_folium(build_map(payload), key="yd_map", height=560, width=None, returned_objects=[])
         st.caption("Withheld (small-number) rates are drawn as no data. IMD deciles and Census 2021 ethnic groups "
                    "can be chosen in the map's panel, so your figures sit beside deprivation. The map as a table: "
                    "*Your rows as they will be downloaded*, below.")

@@ -81,3 +81,60 @@ def test_links_shared_before_the_start_page_still_open_explore(link, heading, ap
     assert page.locator("h1").first.inner_text() == "Explore Core20PLUS neighbourhoods"
     settle(page, 1000)
     assert page.locator("svg.c20-national").count() == 0  # not the start page
+
+
+DEPRECATION = re.compile(r"deprecat|use_container_width|will be removed", re.I)
+
+
+@pytest.fixture(scope="module")
+def fresh_app(atlas, tmp_path_factory):
+    """An app of its own, so its server log holds only what the pages below do."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from runtime_app import free_port, wait_until_healthy
+
+    root = Path(__file__).resolve().parents[2]
+    log_path = tmp_path_factory.mktemp("app") / "server.log"
+    port = free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=root, env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if not wait_until_healthy(url, proc, 90):
+                raise RuntimeError(f"streamlit did not start: see {log_path}")
+            yield url, log_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_every_page_opens_with_no_deprecation_warning_in_the_server_log(fresh_app, page):
+    url, log_path = fresh_app
+    for link, heading in (("/?registrations=2026-07", "Core20PLUS targeting"),
+                          ("/?icb=E54000055", "Explore Core20PLUS neighbourhoods"),
+                          ("/?pcn=U37316", "Explore Core20PLUS neighbourhoods"),
+                          ("/outreach?pcn=U37316", "Plan outreach"),
+                          ("/compare?icb=QWO", "Compare places"),
+                          ("/core20plus5?pcn=U37316", "Core20PLUS5 clinical areas"),
+                          ("/your_data", "Your data"),
+                          ("/methods", "Methods & sources")):
+        page.goto(f"{url}{link}")
+        page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+        settle(page, 2000)
+        if link == "/your_data":  # the example file: its table and its map
+            page.get_by_text("Or try an example file").click()
+            page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for()
+            settle(page, 2000)
+        assert page.get_by_text(DEPRECATION).count() == 0, link
+    warned = [ln for ln in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+              if DEPRECATION.search(ln)]
+    assert warned == [], warned[:10]
