@@ -76,7 +76,16 @@ def main() -> None:
     wy = timed("whole-ICB plan: NHS West Yorkshire (1,434 LSOAs), 20 connectors × 300",
                lambda: plan_outreach(atlas, icb="E54000054", connectors=20, capacity=300), goal=30.0)
     print(f"{'':<4}{int(wy.lsoas['target'].sum())} targets, {len(wy.pieces)} rounds, "
-          f"{int((wy.lsoas['status'] == 'planned').sum())} LSOAs planned, months to cover {wy.months_to_cover}")
+          f"{int((wy.lsoas['status'] == 'planned').sum())} LSOAs planned, months to cover {wy.months_to_cover}; "
+          f"{len(wy.localities)} localities (connectors {', '.join(map(str, wy.localities['connectors']))}), "
+          f"{int((wy.pieces['short'] != '').sum())} rounds short with a reason")
+    r = wy.rounds_table()
+    done = r[r["month"] <= 3].assign(done="true")  # the first quarter walked: re-plan the rest
+    from targeting.programme import read_done
+
+    marked = read_done(done.to_csv(index=False).encode())
+    timed("  West Yorkshire re-planned from 3 months done (--done)",
+          lambda: plan_outreach(atlas, icb="E54000054", connectors=20, capacity=300, done=marked), goal=30.0)
 
     size = atlas.lsoa21.groupby("icb_code_nhs")["residents"].sum().sort_values()
     icb = size.index[-1]

@@ -1,5 +1,6 @@
 """The visit sheets of one connector, printed by Chromium as A4 pages: one per month, each with its postcodes."""
 
+import itertools
 import re
 from pathlib import Path
 
@@ -41,5 +42,38 @@ def test_one_connectors_sheets_print_as_a4_pages_with_postcodes(atlas, browser, 
                 assert pc in text
             sec.screenshot(path=str(SHOTS / f"11_visit_sheet_connector1_month{month:02d}.png"))
         assert blocked == []  # the sheets need no internet
+    finally:
+        ctx.close()
+
+
+@pytest.mark.slow
+def test_on_a_phone_the_sheets_read_as_one_column_and_still_print_on_a4(atlas, browser, tmp_path):
+    """Issue 22: at 390 px nothing is wider than the screen and each stop is one card; printing is unchanged."""
+    from targeting.outreach import plan_outreach
+    from targeting.visit_sheets import visit_sheets_html
+
+    plan = plan_outreach(atlas, pcn="U79433", connectors=3, capacity=100, months=12, names="Asha,Ben,Chloe",
+                         start="2027-01")
+    path = tmp_path / "asha.html"
+    path.write_text(visit_sheets_html(plan, connector=1), encoding="utf-8")
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    pg = ctx.new_page()
+    try:
+        pg.goto(path.as_uri())
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+        first = pg.locator("section.round").first
+        assert "Asha (connector 1) · month 1 · January 2027" in first.inner_text()
+        rows = first.locator("tbody tr")
+        boxes = [rows.nth(i).bounding_box() for i in range(min(3, rows.count()))]
+        # one column: each stop spans the page's width, one below the other
+        assert all(b["width"] > 300 for b in boxes)
+        assert all(a["y"] + a["height"] <= b["y"] for a, b in itertools.pairwise(boxes))
+        svg = first.locator("svg").first.bounding_box()
+        assert svg["width"] <= 390
+        SHOTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "11_visit_sheet_phone.png"))
+        pg.emulate_media(media="print")
+        pdf = pg.pdf(format="A4", print_background=True)
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1 + 12 + 1
     finally:
         ctx.close()

@@ -88,3 +88,18 @@ def test_the_cover_names_each_connectors_locality(icb_plan):
     first = html[html.index('<section class="sheet round">'):]
     assert "Locality: " + icb_plan.localities["locality_name"].iloc[0].replace("&", "&amp;") in first
     assert "Walk between the stops in order: about " in first
+
+
+@pytest.mark.slow
+def test_core20_comes_first_in_calendar_time_within_each_locality(icb_plan):
+    r = icb_plan.rounds_table()
+    loc = icb_plan.lsoas.set_index("lsoa_code")["locality"]
+    r = r.assign(locality=r["lsoa_code"].map(loc))
+    checked = 0
+    for name, g in r.groupby("locality"):
+        if not g["core20"].any():
+            continue
+        last = g.loc[g["core20"], "month"].max()
+        assert not (~g["core20"] & (g["month"] < last)).any(), name
+        checked += 1
+    assert checked == len(icb_plan.localities)

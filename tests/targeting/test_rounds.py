@@ -329,3 +329,20 @@ def test_a_round_joining_two_areas_keeps_within_3_km_or_is_short_and_says_why():
     wide = pc.assign(lsoa_code="A", easting=np.arange(len(pc)) * 400.0)
     one = build_rounds(lsoas.iloc[:1], wide, adj.iloc[:0], chain_cap=1200, capacity=160)
     assert one.pieces["households"].tolist() == [160] and one.pieces["short"].tolist() == [""]
+
+
+@pytest.mark.parametrize("pcn", ["U76032", OADBY_WIGSTON, "U16083"])  # Penwith (rural Cornwall), Leicestershire, Ealing
+def test_a_round_joining_two_neighbourhoods_keeps_its_stops_within_3_km(atlas, pcn):
+    """Before, Penwith's connector 3 in month 9 joined areas 13.9 km apart in one round (issue 22)."""
+    plan = plan_outreach(atlas, pcn=pcn)
+    r = plan.rounds_table()
+    for key, g in r.groupby(["connector", "month"]):
+        if g["lsoa_code"].nunique() == 1:
+            continue  # a wide rural LSOA is walked within itself (and the sheet gives the round's length)
+        xy = g[["easting", "northing"]].to_numpy(dtype=float)
+        span = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1)).max()
+        assert span <= 3000, (key, round(span), list(g["lsoa_code"].unique()))
+    # rounds left short say why, in words the sheet prints
+    from targeting.rounds import SHORT_WORDS
+
+    assert set(plan.pieces["short"]) <= {"", *SHORT_WORDS}
