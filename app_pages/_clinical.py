@@ -220,7 +220,7 @@ def render_trend(kind: str, code: str, *, key: str) -> None:
                           scale=alt.Scale(domain=lines, range=[d for _, _, d, _ in style]))
     shape = alt.Shape("line:N", title=None, sort=lines, scale=alt.Scale(domain=lines, range=[s for *_, s in style]))
     x = alt.X("qof_year:O", title="QOF year", scale=alt.Scale(domain=years), axis=alt.Axis(labelAngle=0))
-    y = alt.Y("value:Q", title=f"recorded prevalence, % ({register})", scale=alt.Scale(zero=False))
+    y = alt.Y("value:Q", title=f"crude recorded prevalence, % ({register})", scale=alt.Scale(zero=False))
     tip = [alt.Tooltip("line:N", title="line"), alt.Tooltip("qof_year:O", title="QOF year"),
            alt.Tooltip("value:Q", format=".2f", title="%"), alt.Tooltip("lower:Q", format=".2f", title="lower 95%"),
            alt.Tooltip("upper:Q", format=".2f", title="upper 95%")]
@@ -237,8 +237,8 @@ def render_trend(kind: str, code: str, *, key: str) -> None:
         chart += alt.Chart(missing).mark_text(color="#595959", baseline="top", dy=4, fontSize=12).encode(
             x=x, y=alt.value(0), text="label:N")
     name = str(t.attrs.get("name", ""))
-    st.altair_chart(chart.properties(height=300, title=f"{name}: {choices[register]}, recorded prevalence by QOF "
-                                                       "year"), width="stretch")
+    st.altair_chart(chart.properties(height=300, title=f"{name}: {choices[register]}, crude recorded prevalence "
+                                                       "by QOF year"), width="stretch")
     gap_years = ", ".join(f"QOF {y}" for y in missing["qof_year"])
     members = ("" if kind == "practice" else f"Practices: those of the practice → PCN map of "
                f"{t.attrs.get('practice_map', '')}, the same for every year (no later QOF year has a geography "
@@ -246,7 +246,8 @@ def render_trend(kind: str, code: str, *, key: str) -> None:
     st.caption(f"Dots with Wilson 95% intervals; dashed line its ICB, dotted line England (all practices in each "
                f"year's file). {members}"
                + (f"{gap_years}: not in the data, shown as a gap and never interpolated. " if gap_years else "")
-               + CAVEAT)
+               + "Crude: not adjusted for age (the adjusted recorded ÷ expected exists for QOF 2022-23 only, the "
+                 "year the detection gaps are modelled on). " + CAVEAT)
     out = t.copy()
     st.dataframe(_trend_display(out), hide_index=True, width="stretch", key=f"{key}_table")
     sources = "; ".join(dict.fromkeys(out.loc[out["status"] == "available", "source"].str.split("; ").str[0]))
@@ -270,14 +271,20 @@ def _fmt(v, unit: str) -> str:
 
 
 def render_lines(table: pd.DataFrame, *, compact: bool = False) -> None:
-    """One line per clinical area: its headline measure with CI, ICB, England and the gradient; or where to get it."""
-    from targeting.clinical import AREAS, CAVEAT, for_output
+    """One line per clinical area: its adjusted measure with CI, ICB, England and the gradient, then the crude one;
+    or where to get the data (for early cancer diagnosis, first of all, that the tool holds no staging data)."""
+    from targeting.clinical import AREAS, CAVEAT, NO_AGE_RATES, for_output
 
     shown = for_output(table)
     lines = []
     for key, area in AREAS.items():
         rows = table[table["area_key"] == key]
         avail = rows[rows["status"] == "available"]
+        staging = rows[rows["kind"] == "no staging data"]
+        user = avail[avail["user_data"].astype(bool) & avail["value"].notna()]  # a blank upload hides nothing
+        if len(staging) and not len(user):
+            lines.append(_no_staging_line(area.name, staging.iloc[0], compact=compact))
+            continue
         if avail.empty:
             b = rows.iloc[0]
             if compact:
@@ -286,25 +293,20 @@ def render_lines(table: pd.DataFrame, *, compact: bool = False) -> None:
             lines.append(f"- **{area.name}** — *no data in the tool*: {md_text(b['measure'])}. Get it from "
                          f"[{md_text(b['source'])}]({b['where']}).")
             continue
-        user = avail[avail["user_data"].astype(bool) & avail["value"].notna()]  # a blank upload hides nothing
         r = (user if len(user) else avail).iloc[0]
-        s = shown.loc[r.name]
-        u = r["unit"]
-        measure = r["short"] if compact else r["measure"]
-        text = f"- **{area.name}** — {md_text(measure)}: **{_fmt(s['value'], u)}**"
-        if not isinstance(s["value"], str) and pd.notna(r["lower"]):
-            text += f" (95% CI {_fmt(s['lower'], u)}–{_fmt(s['upper'], u)})"
-        if pd.notna(r["icb_value"]):
-            text += f" · ICB {_fmt(r['icb_value'], u)}"
-        if pd.notna(r["england_value"]):
-            text += f" · England {_fmt(r['england_value'], u)}"
-        if pd.notna(r["sii"]):
-            text += f" · gradient (SII) {r['sii']:+.1f} points"
-            if not compact:
-                text += f" ({r['sii_lower']:+.1f} to {r['sii_upper']:+.1f})"
-        text += f" · *{md_text(str(r['period']))}*"
-        more = len(rows) - 1
-        if more and not compact:
+        text = f"- **{area.name}** — " + _figure(r, shown.loc[r.name], compact=compact)
+        if r["kind"] == "adjusted":
+            crude = avail[avail["kind"] == "crude"]
+            if len(crude):
+                c = crude.iloc[0]
+                eng = f", England {_fmt(c['england_value'], '%')}" if pd.notna(c["england_value"]) else ""
+                text += (f" · crude {_fmt(c['value'], '%')}{eng} ({md_text(str(c['period']))})" if compact else
+                         f" · crude recorded prevalence (not age-adjusted) {_fmt(c['value'], '%')}{eng}, "
+                         f"*{md_text(str(c['period']))}*")
+        if len(staging):
+            text += f" · *no staging data in the tool* ([where to get it]({staging.iloc[0]['where']}))"
+        more = len(rows) - 1 - (r["kind"] == "adjusted" and (avail["kind"] == "crude").any())
+        if more > 0 and not compact:
             text += f" · {more} more measure{'s' if more > 1 else ''} in the table below"
         lines.append(text)
     st.markdown("\n".join(lines))
@@ -312,12 +314,45 @@ def render_lines(table: pd.DataFrame, *, compact: bool = False) -> None:
     qof = f"QOF {a.get('qof_year', '')} (registers)"
     if a.get("gap_qof_year") and a.get("gap_qof_year") != a.get("qof_year"):
         qof += f", QOF {a['gap_qof_year']} (detection gaps)"
-    st.caption(f"{CAVEAT} ICB and England values pool all their practices. Gradient: slope index of inequality "
+    st.caption("Each area leads with its adjusted measure, recorded ÷ expected (1 = as many people on the register "
+               "as expected for the population; for hypertension, age-adjusted by PHE's modelled prevalence); the "
+               "crude recorded prevalence follows, not adjusted for age, so a young population shows a low figure. "
+               + ("" if compact else NO_AGE_RATES + " ")
+               + f"{CAVEAT} ICB and England values pool all their practices. Gradient: slope index of inequality "
                "across the ICB's practices grouped by the deprivation of where their patients live (percentage "
                "points; positive = higher in less deprived practices), for proportions in ICBs with at least 10 "
                "practices with data. Higher or lower is not better or worse in itself. Sources: NHS England / NHS "
                f"Digital {qof} and QOF 2021-22 (diabetes achievement); PHE 2016 hypertension estimates; practice → "
                f"PCN map {a.get('practice_map', '')}; your Fingertips exports (OHID), small numbers withheld. OGL v3.")
+
+
+def _figure(r: pd.Series, s: pd.Series, *, compact: bool) -> str:
+    """A measure's value with its CI, ICB, England, gradient and period (``s``: the figures as published)."""
+    u = r["unit"]
+    measure = r["short"] if compact else r["measure"]
+    text = f"{md_text(measure)}: **{_fmt(s['value'], u)}**"
+    if not isinstance(s["value"], str) and pd.notna(r["lower"]):
+        text += f" (95% CI {_fmt(s['lower'], u)}–{_fmt(s['upper'], u)})"
+    if pd.notna(r["icb_value"]):
+        text += f" · ICB {_fmt(r['icb_value'], u)}"
+    if pd.notna(r["england_value"]):
+        text += f" · England {_fmt(r['england_value'], u)}"
+    if pd.notna(r["sii"]):
+        text += f" · gradient (SII) {r['sii']:+.1f} points"
+        if not compact:
+            text += f" ({r['sii_lower']:+.1f} to {r['sii_upper']:+.1f})"
+    return text + f" · *{md_text(str(r['period']))}*"
+
+
+def _no_staging_line(name: str, row: pd.Series, *, compact: bool) -> str:
+    """Early cancer diagnosis: the tool holds no staging data, and where stage at diagnosis is published."""
+    from targeting.clinical import NO_STAGING
+
+    if compact:
+        return f"- **{name}**: *no staging data in the tool* — [where to get it]({row['where']})"
+    return (f"- **{name}** — *no staging data in the tool*: {md_text(NO_STAGING)} "
+            f"[NDRS: where to get it]({row['where']}). The cancer register's crude prevalence (people ever "
+            "diagnosed, not the stage) is in the table below.")
 
 
 def render_table(table: pd.DataFrame, *, key: str, filename: str) -> None:

@@ -21,7 +21,8 @@ st.title("Core20PLUS5 clinical areas")
 st.write("One line per clinical area — five for adults, five for children and young people, and learning "
          "disability as a PLUS group — from the QOF registers and detection gaps the tool holds, plus any "
          "**Fingertips export** you bring (cancer screening, flu vaccination, SMI health checks…), then each "
-         "register's trend over every QOF year.")
+         "register's trend over every QOF year. Each area leads with its **adjusted** measure, recorded ÷ "
+         "expected; the **crude** recorded prevalence, which mostly reflects the age of a population, follows it.")
 
 with st.sidebar:
     imd = st.radio("IMD edition (deprivation groups of practices)", [2025, 2019], horizontal=True, key="c5_imd")
@@ -64,7 +65,8 @@ with st.expander("Every measure", expanded=False):
     render_table(table, key="c5", filename=f"core20plus5_{area.kind}_{area.code}.csv")
 
 st.subheader("Trend by QOF year")
-st.write("One register's recorded prevalence in every QOF year the tool holds, beside its ICB and England.")
+st.write("One register's crude recorded prevalence (not age-adjusted) in every QOF year the tool holds, beside its "
+         "ICB and England.")
 try:
     render_trend(area.kind, area.code, key="c5_trend")
 except (LookupError, ValueError) as exc:

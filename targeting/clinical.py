@@ -1,17 +1,29 @@
 r"""The "5" of Core20PLUS5: where a practice, PCN or ICB stands on each clinical area, in one table.
 
 One row per clinical area and measure (:data:`AREAS`: five for adults, five for children and young people, and
-learning disability as a PLUS group), from the data the tool holds:
+learning disability as a PLUS group), from the data the tool holds. Within an area the **adjusted measure comes
+first** and the crude one after it, labelled "crude":
 
-* QOF registers and **recorded** prevalence (HYP, MH, COPD, AST, DM, EP, CAN, LD) with Wilson 95% limits: people
-  on a GP register ÷ the practice list of the register's age base, for the newest QOF year in the atlas (QOF
-  2024-25 with the bundled data; ``qof_year`` chooses another). Recorded prevalence is not true prevalence: it
-  counts people diagnosed and coded, so a low figure may mean under-diagnosis, not less illness;
+* the detection gap of :mod:`targeting.gaps` (on its own QOF year, 2022-23): **recorded ÷ expected**. For
+  hypertension the expected count is PHE's 2016 modelled prevalence of each practice's adults (16+), which allows
+  for the practice's population, its age included ("age-adjusted"); for the other registers it is an indirect
+  standardisation on a national regression over the practice's broad age bands (QOF list types), deprivation and
+  ethnic mix. An indirectly standardised ratio on the practices' registered 5-year age bands (the July 2026
+  ``gp-reg-pat-prac-quin-age`` file) would need each register's national prevalence by age band, and QOF
+  publishes none (:data:`NO_AGE_RATES` says so wherever it matters). Hypertension also has two counts side by
+  side: the people **not on a register** against PHE's modelled prevalence (expected − recorded) and **PHE's own
+  undiagnosed component** (:func:`hypertension_undiagnosed`);
+* QOF registers and **crude recorded** prevalence (HYP, MH, COPD, AST, DM, EP, CAN, LD) with Wilson 95% limits:
+  people on a GP register ÷ the practice list of the register's age base, for the newest QOF year in the atlas
+  (QOF 2024-25 with the bundled data; ``qof_year`` chooses another). Crude: not adjusted for age, so a young
+  population shows a low figure. Recorded prevalence is not true prevalence either: it counts people diagnosed and
+  coded, so a low figure may mean under-diagnosis, not less illness;
 * QOF 2021-22 diabetes achievement DM019 (blood pressure ≤ 140/80) and DM020 (HbA1c ≤ 58 mmol/mol);
-* the detection gap of :mod:`targeting.gaps` (on its own QOF year, 2022-23): recorded ÷ expected (PHE 2016 model
-  for hypertension, indirect standardisation for the others) and the estimated number of people with undiagnosed
-  hypertension;
 * indicators a user brings as Fingertips exports (:mod:`targeting.fingertips`), slotted into their area.
+
+**Early cancer diagnosis** leads with :data:`NO_STAGING`: the tool holds no staging data (the QOF cancer register
+counts people ever diagnosed, not the stage at which their cancer was found), and it names where stage at diagnosis
+is published (NHS England's National Disease Registration Service).
 
 Each row is compared with its ICB and England (``higher``/``lower``/``similar``: neutral, since whether higher
 is better depends on the measure) and carries the **Core20 gradient**: the slope index of inequality (SII)
@@ -49,10 +61,14 @@ __all__ = [
     "CAVEAT",
     "COLUMNS",
     "MIN_SII_PRACTICES",
+    "NO_AGE_RATES",
+    "NO_STAGING",
     "QOF_REGISTERS",
     "TREND_COLUMNS",
     "ClinicalArea",
     "for_output",
+    "hypertension_undiagnosed",
+    "lsoa_hypertension_undiagnosed",
     "practice_map_label",
     "qof_trend",
     "qof_years",
@@ -74,6 +90,25 @@ MIN_SII_PRACTICES = 10
 #: Said beside every recorded prevalence.
 CAVEAT = ("Recorded prevalence is not true prevalence: it counts people diagnosed and coded on a GP register, so a "
           "low figure can mean under-diagnosis rather than less illness.")
+
+#: Said wherever an age-adjusted measure is asked for: why there is no indirectly standardised ratio on the
+#: practices' registered 5-year age bands.
+NO_AGE_RATES = ("No indirectly standardised ratio on the practices' registered 5-year age bands (NHS England, "
+                "Patients Registered at a GP Practice, July 2026): that needs each register's national prevalence "
+                "by age band, and QOF publishes none (only each practice's register and list size, all ages "
+                "together). Where the tool adjusts, it divides the recorded count by an expected count from a model "
+                "instead (recorded ÷ expected).")
+
+#: Where stage at diagnosis is published (the NDRS Rapid Cancer Registration Data dashboards page).
+STAGING_URL = "https://digital.nhs.uk/ndrs/data/data-outputs/cancer-data-hub/rapid-cancer-registration-data-dashboards"
+
+#: Said first under early cancer diagnosis: the tool holds no staging data, and where to get it.
+NO_STAGING = ("The tool holds no cancer staging data, so it cannot show early diagnosis (cancers found at stage 1 or "
+              "2). The QOF cancer register counts people ever diagnosed with cancer, not the stage at which it was "
+              "found. Stage at diagnosis is published by NHS England's National Disease Registration Service "
+              "(NDRS): the Rapid Cancer Registration Data dashboards (early-stage proportion, monthly, for ICBs and "
+              "cancer alliances) and the official statistics \"Case-mix adjusted percentage of cancers diagnosed at "
+              "stages 1 and 2 in England\" (by ICB). Neither is published for a practice or PCN.")
 
 AVAILABLE = "available"
 BYOD = "bring your own data"
@@ -140,9 +175,10 @@ BRING_YOUR_OWN: tuple[_Byod, ...] = (
     _Byod("cancer", "Cancer screening coverage (breast, cervical, bowel) by practice",
           "Fingertips cancer screening coverage by practice (Cancer Services profile)",
           "https://fingertips.phe.org.uk/profile/cancerservices", ("screening",)),
-    _Byod("cancer", "Cancers diagnosed at stage 1 or 2",
-          "NHS England National Disease Registration Service: case-mix adjusted early stage (by sub-ICB)",
-          "https://digital.nhs.uk/ndrs/data/data-outputs/cancer-data-hub", ("stage",)),
+    _Byod("cancer", "Cancers diagnosed at stage 1 or 2 (early diagnosis): no staging data in the tool",
+          "NHS England National Disease Registration Service (NDRS): Rapid Cancer Registration Data dashboards "
+          "(early-stage proportion by ICB and cancer alliance) and \"Case-mix adjusted percentage of cancers "
+          "diagnosed at stages 1 and 2 in England\" (official statistics, by ICB)", STAGING_URL, ("stage",)),
     _Byod("hypertension", "Hypertension treated to target (QOF HYP008/HYP009 achievement, CVDPREVENT)",
           "QOF achievement (NHS England) or CVDPREVENT audit by practice", "https://www.cvdprevent.nhs.uk/",
           ("treated to target", "blood pressure", "hyp008", "hyp009")),
@@ -172,7 +208,7 @@ BRING_YOUR_OWN: tuple[_Byod, ...] = (
 _QOF: tuple[tuple[str, str, str], ...] = (
     ("MH", "smi", "Severe mental illness register (schizophrenia, bipolar disorder, other psychoses), all ages"),
     ("COPD", "respiratory", "COPD register, all ages"),
-    ("CAN", "cancer", "Cancer register (diagnosed since April 2003), all ages"),
+    ("CAN", "cancer", "Cancer register (people diagnosed since April 2003, all ages; not stage at diagnosis)"),
     ("HYP", "hypertension", "Hypertension register, all ages"),
     ("AST", "asthma", "Asthma register, aged 6+ (not children only)"),
     ("DM", "diabetes", "Diabetes register, aged 17+ (adults: QOF does not count children's diabetes)"),
@@ -306,7 +342,7 @@ def _row(area: str, measure: str, source: str, period: str, **kw: Any) -> dict[s
            "icb_value": np.nan, "england_value": np.nan, "sii": np.nan, "sii_lower": np.nan, "sii_upper": np.nan,
            "status": AVAILABLE, "unit": "%", "numerator": np.nan, "denominator": np.nan, "note": "",
            "user_data": False, "where": "", "short": measure.split(":")[0], "published": None,
-           "published_icb": np.nan}
+           "published_icb": np.nan, "kind": ""}
     out.update(kw)
     return out
 
@@ -358,15 +394,28 @@ def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient, year: str) -> list[dict[
         lo, hi = _wilson(x, n)
         icb_v = 100 * icb_p["register"].sum() / icb_p["list_size"].sum() if unit.level != "icb" else np.nan
         missing = len(unit.practices) - len(mine)
-        note = CAVEAT + (f" {missing} member practice(s) have no QOF {year} data." if missing else "")
+        note = f"{CAVEAT} {_crude_words(group)}" + (f" {missing} member practice(s) have no QOF {year} data."
+                                                   if missing else "")
         ages = _LIST_AGES.get(str(eng["list_type"]), str(eng["list_type"]))
-        rows.append(_row(area, f"{what}: recorded prevalence (% of patients {ages})",
+        rows.append(_row(area, f"{what}: crude recorded prevalence (% of patients {ages}; not age-adjusted)",
                          f"{source}; recorded, not true, prevalence", year,
                          value=100 * x / n if n else np.nan, lower=lo, upper=hi, icb_value=icb_v,
                          england_value=float(eng["prevalence_pct"]), numerator=x, denominator=n, note=note,
-                         short=f"QOF {group} recorded prevalence",
+                         short=f"QOF {group} crude recorded prevalence", kind="crude",
                          **grad.sii(prac["register"], prac["list_size"])))
     return rows
+
+
+def _crude_words(group: str) -> str:
+    """What a crude register prevalence is not, and where the adjusted measure is (or why there is none)."""
+    from targeting.gaps import REGISTERS
+
+    words = "Crude: not adjusted for age, so a young population shows a low figure."
+    if group == "CAN":
+        return f"{words} {NO_STAGING}"
+    if group in REGISTERS:
+        return f"{words} The adjusted measure is recorded ÷ expected, given first."
+    return f"{words} {NO_AGE_RATES}"
 
 
 def _wilson(x: float, n: float) -> tuple[float, float]:
@@ -401,25 +450,141 @@ def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
         if group not in REGISTERS:
             continue
         r = group.lower()
-        how = ("PHE 2016 modelled prevalence" if REGISTERS[group].model == "phe2016"
-               else "indirect standardisation: age, IMD deciles and ethnic mix")
         v, lo, hi = (float(mine[f"{r}_ratio{s}"]) for s in ("", "_lower", "_upper"))
-        rows.append(_row(area, f"{REGISTERS[group].name}: recorded ÷ expected ({how}; ratio)",
+        rows.append(_row(area, f"{REGISTERS[group].name}: recorded ÷ expected ({ADJUSTMENT[group == 'HYP']}; ratio)",
                          GAP_SOURCES["detection"], year, value=v, lower=lo, upper=hi, unit="ratio",
                          icb_value=float(icb[f"{r}_ratio"]) if icb is not None else np.nan,
                          england_value=float(eng[f"{r}_ratio"]), numerator=float(mine[f"{r}_recorded"]),
-                         denominator=float(mine[f"{r}_expected"]), short=f"QOF {group} recorded ÷ expected",
-                         note="Below 1: fewer people on the register than expected for the population, a possible "
-                              "detection gap. Not a proportion, so no SII."))
+                         denominator=float(mine[f"{r}_expected"]), kind="adjusted",
+                         short=f"QOF {group} recorded ÷ expected ({ADJUSTED_SHORT[group == 'HYP']})",
+                         note="1 = as many people on the register as expected for the population; below 1: fewer, "
+                              "a possible detection gap. Not a proportion, so no SII. "
+                              + ("" if group == "HYP" else NO_AGE_RATES)))
         if group == "HYP":
-            rows.append(_row(area, "Hypertension: estimated people with undiagnosed hypertension (count)",
-                             GAP_SOURCES["detection"], f"{year} (model: PHE 2016)",
-                             value=float(mine["hyp_undiagnosed"]), lower=float(mine["hyp_undiagnosed_lower"]),
-                             upper=float(mine["hyp_undiagnosed_upper"]), unit="people",
-                             short="People with undiagnosed hypertension (estimate)",
-                             note=f"Expected (PHE 2016 model × QOF {year} list aged 16+) minus recorded; counts "
-                                  "of different areas are not compared."))
+            rows.extend(_hypertension_counts(atlas, unit, mine, year))
     return rows
+
+
+#: How the expected count of recorded ÷ expected is adjusted: [other registers, hypertension].
+ADJUSTMENT = ("adjusted for age, deprivation and ethnic mix: indirect standardisation on a national regression",
+              "age-adjusted: expected from PHE 2016 modelled prevalence of each practice's adults")
+#: The same, in a few words: [other registers, hypertension].
+ADJUSTED_SHORT = ("adjusted for age, deprivation, ethnic mix", "age-adjusted")
+
+
+def _hypertension_counts(atlas: Any, unit: _Unit, gap: pd.Series, year: str) -> list[dict[str, Any]]:
+    """The two hypertension counts side by side: not on a register (expected − recorded), PHE's undiagnosed."""
+    from targeting.gaps import SOURCES as GAP_SOURCES
+
+    phe = hypertension_undiagnosed(atlas, list(unit.practices))
+    ok = phe["hyp_undiagnosed_phe"].notna()
+    period = f"{year} (model: PHE 2016)"
+    return [
+        _row("hypertension", "Hypertension: people not on a register against PHE's modelled prevalence (expected − "
+             "recorded; count)", GAP_SOURCES["detection"], period, value=float(gap["hyp_undiagnosed"]),
+             lower=float(gap["hyp_undiagnosed_lower"]), upper=float(gap["hyp_undiagnosed_upper"]), unit="people",
+             short="Hypertension not on a register (estimate)", kind="count",
+             note=f"PHE 2016 modelled prevalence (diagnosed + undiagnosed) × QOF {year} list aged 16+, minus the "
+                  "QOF register. Not all undiagnosed: it also counts people PHE's survey definition calls diagnosed "
+                  "(told by a doctor or nurse) who are not on a QOF register. Counts of different areas are not "
+                  "compared."),
+        _row("hypertension", "Hypertension: people with undiagnosed hypertension, PHE's undiagnosed component "
+             "(count)", f"PHE 2016 hypertension prevalence estimates by practice (undiagnosed, adults 16+) × QOF "
+             f"{year} list aged 16+ (NHS England)", period,
+             value=float(phe.loc[ok, "hyp_undiagnosed_phe"].sum()) if ok.any() else np.nan,
+             lower=float(phe.loc[ok, "hyp_undiagnosed_phe_lower"].sum()) if ok.any() else np.nan,
+             upper=float(phe.loc[ok, "hyp_undiagnosed_phe_upper"].sum()) if ok.any() else np.nan,
+             unit="people", short="Undiagnosed hypertension, PHE model (estimate)", kind="count",
+             numerator=np.nan, denominator=float(phe.loc[ok, "adults_16plus"].sum()) if ok.any() else np.nan,
+             note="PHE's modelled % of adults with undiagnosed hypertension (a high reading at one survey visit, no "
+                  "diagnosis) × the QOF list aged 16+; limits from PHE's 95% intervals, added up over practices "
+                  "(one model: treated as fully correlated). Smaller than the count not on a register beside it. "
+                  "Counts of different areas are not compared."
+                  + (f" {int((~ok).sum())} member practice(s) have no PHE estimate." if (~ok).any() else "")),
+    ]
+
+
+def hypertension_undiagnosed(atlas: Any, practice_codes: list[str] | None = None) -> pd.DataFrame:
+    r"""PHE's own undiagnosed-hypertension component per practice: people, with 95% limits.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas (its ``hypertension`` table: PHE 2016 estimates by practice; its QOF lists).
+    practice_codes : list of str, optional
+        Practices to return, in order (default: every practice with a PHE estimate and a QOF list aged 16+).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``practice_code``, ``adults_16plus`` (QOF list aged 16+ of the detection gap's QOF year, 2022-23),
+        ``hyp_undiagnosed_phe`` with ``_lower`` and ``_upper``. NaN for a practice without a PHE estimate or list.
+
+    Notes
+    -----
+    :math:`U_p = u_p / 100 \cdot N_{16,p}`, :math:`u_p` PHE's modelled % of adults with undiagnosed hypertension
+    (high blood pressure measured at one survey visit, never diagnosed) and :math:`N_{16,p}` the list aged 16+ that
+    the detection gap's expected count uses; the limits put PHE's 95% interval of :math:`u_p` on the same list.
+    The detection gap's ``hyp_undiagnosed`` (expected − recorded) is larger: its expected count adds PHE's
+    *diagnosed* component, and people told by a doctor or nurse they have high blood pressure are not all on a QOF
+    register (England, QOF 2022-23: 7.59 million not on a register against 6.06 million undiagnosed).
+    """
+    from targeting.gaps._common import _latest_qof
+
+    def build() -> pd.DataFrame:
+        qof, _ = _latest_qof(atlas)
+        adults = qof[qof["list_type"] == "16OV"].groupby("practice_code")["list_size"].max().astype(float)
+        h = atlas.hypertension
+        need = ("undiag_estimate_pct", "undiag_lower_pct", "undiag_upper_pct")
+        if any(c not in h.columns for c in need):  # an atlas built without the PHE workbooks
+            h = pd.DataFrame({"practice_code": pd.Series(dtype=object), **{c: pd.Series(dtype=float) for c in need}})
+        h = h.drop_duplicates("practice_code").set_index("practice_code")
+        codes = adults.index.intersection(h.index)
+        n = adults.reindex(codes)
+        return pd.DataFrame({"adults_16plus": n,
+                             **{f"hyp_undiagnosed_phe{s}": h.loc[codes, f"undiag_{c}_pct"].astype(float) / 100 * n
+                                for s, c in (("", "estimate"), ("_lower", "lower"), ("_upper", "upper"))}},
+                            index=pd.Index(codes, name="practice_code"))
+
+    table = atlas.memo(("clinical", "hyp_undiagnosed_phe"), build)
+    codes = table.index if practice_codes is None else pd.Index([str(c).strip().upper() for c in practice_codes])
+    return table.reindex(pd.Index(codes, name="practice_code")).reset_index()
+
+
+def lsoa_hypertension_undiagnosed(atlas: Any, *, imd: int = 2025, age_weighted: bool = False) -> pd.DataFrame:
+    r"""PHE's undiagnosed-hypertension component per LSOA, shared out as the detection gap is.
+
+    Parameters
+    ----------
+    atlas : geo.atlas.Atlas
+        The national atlas.
+    imd : {2019, 2025}
+        2025: LSOA 2021; 2019: LSOA 2011.
+    age_weighted : bool, default False
+        Weight each LSOA's patients by its share of residents aged 40–74, as
+        :func:`targeting.gaps.lsoa_detection_gap` does with ``age_weighted=True`` (the outreach planner's choice).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per English LSOA of the vintage: ``lsoa_code``, ``hyp_undiagnosed_phe``, ``hyp_undiagnosed_phe_lower``,
+        ``hyp_undiagnosed_phe_upper``.
+
+    Notes
+    -----
+    :math:`U_l = \sum_p U_p \, n_{pl} / \sum_{l'} n_{pl'}` with :math:`U_p` from :func:`hypertension_undiagnosed` and
+    :math:`n_{pl}` as in :func:`targeting.gaps.lsoa_detection_gap` (the same weights, so the two counts sit side by
+    side on one footing); the total is conserved over practices with registrations.
+    """
+    from targeting.gaps.lsoa import _apportion
+
+    vals = hypertension_undiagnosed(atlas).dropna(subset=["hyp_undiagnosed_phe"]).drop(columns="adults_16plus")
+    weight = None
+    if age_weighted:  # the weights of lsoa_detection_gap(age_weighted=True): each LSOA's share aged 40-74
+        t = atlas.edition(imd).lsoas
+        total = t["age_total_2021"] if "age_total_2021" in t.columns else t["pop_mid2020"]
+        weight = (t["aged_40_74"] / total.where(total > 0)).fillna(0).to_numpy(float)
+    return _apportion(atlas, vals, imd, weight)
 
 
 def _memo_england_gaps(atlas: Any, imd: int) -> pd.Series:
@@ -568,12 +733,16 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
     Returns
     -------
     pandas.DataFrame
-        One row per area and measure, areas in :data:`AREAS` order: the :data:`COLUMNS` (``value``, limits and
+        One row per area and measure, areas in :data:`AREAS` order and, within an area, the adjusted measure
+        (recorded ÷ expected) first, then the crude recorded prevalence, counts, other figures, a user's indicators
+        and data to bring; under early cancer diagnosis the statement that the tool holds no staging data
+        (:data:`NO_STAGING`) comes first. Columns: the :data:`COLUMNS` (``value``, limits and
         comparators in the measure's unit: % for proportions, a ratio for recorded ÷ expected, people for counts;
         ``sii`` in percentage points), then ``area_key``, ``group``, ``unit``, ``numerator``, ``denominator`` (the
         summed register and list, or count and denominator), ``note``, ``user_data`` (built from a user's file:
-        suppress before showing, see :func:`for_output`), ``where`` (where to get the data, for rows to bring) and
-        ``short`` (a short name of the measure).
+        suppress before showing, see :func:`for_output`), ``where`` (where to get the data, for rows to bring),
+        ``short`` (a short name of the measure) and ``kind`` (``adjusted``, ``crude``, ``count``,
+        ``no staging data`` or empty).
         ``attrs`` holds ``level``, ``code``, ``name``, ``icb_name``, ``caveat``, ``unplaced`` (uploaded
         indicators that fit no area), ``qof_year`` (of the register rows), ``gap_qof_year`` (of the detection
         gaps) and ``practice_map`` (the month of the practice → PCN map, e.g. ``"July 2022"``).
@@ -599,25 +768,36 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
     for b in BRING_YOUR_OWN:
         if any(a == b.area and any(w in name for w in b.words) for a, name in answered):
             continue
+        staging = b.url == STAGING_URL
         rows.append(_row(b.area, b.measure, b.publication, "", status=BYOD, where=b.url, unit="",
-                         note=f"Not held by the tool: get it from {b.publication} ({b.url}) and upload the "
-                              "Fingertips export (practice level) where there is one."))
+                         kind="no staging data" if staging else "",
+                         note=f"{NO_STAGING} Get it from {b.url}." if staging else
+                         f"Not held by the tool: get it from {b.publication} ({b.url}) and upload the "
+                         "Fingertips export (practice level) where there is one."))
     out = pd.DataFrame(rows)
     order = {k: i for i, k in enumerate(AREAS)}
     out["_a"] = out["area_key"].map(order)
-    out["_s"] = (out["status"] == BYOD).astype(int)
+    # within an area: what the tool cannot show about early cancer diagnosis first, then the adjusted measure,
+    # the crude one, counts, other figures, a user's indicators, and data to bring
+    out["_s"] = out["kind"].map(_ORDER).fillna(4)
+    out.loc[out["user_data"].astype(bool), "_s"] = 5
+    out.loc[(out["status"] == BYOD) & (out["kind"] != "no staging data"), "_s"] = 6
     out = out.sort_values(["_a", "_s"], kind="stable").drop(columns=["_a", "_s"]).reset_index(drop=True)
     out["vs_icb"] = significance(out["lower"], out["upper"], out["icb_value"])
     out["vs_england"] = significance(out["lower"], out["upper"], out["england_value"])
     out.loc[out["status"] == BYOD, ["vs_icb", "vs_england"]] = ""
     out = out[[*COLUMNS, "area_key", "group", "unit", "numerator", "denominator", "note", "user_data", "where",
-               "short", "published", "published_icb"]]
+               "short", "published", "published_icb", "kind"]]
     out.attrs.update(level=unit.level, code=unit.code, name=unit.name, icb_name=str(unit.icb["icb_name"]),
                      icb_code=str(unit.icb["icb_code_nhs"]), caveat=CAVEAT, imd=imd,
                      unplaced=[i.label for i in fingertips if i not in placed], qof_year=year,
                      gap_qof_year=str(gaps[0]["period"]) if gaps else "", practice_map=practice_map_label(atlas),
                      rule=rule)
     return out
+
+
+#: Order of the rows of an area by their ``kind`` (anything else: 4).
+_ORDER = {"no staging data": 0, "adjusted": 1, "crude": 2, "count": 3}
 
 
 def _pooled(rows: pd.DataFrame, codes: pd.Index | None) -> tuple[float, float, int]:
@@ -649,8 +829,9 @@ def qof_trend(atlas: Any, register: str, *, level: str = "england", code: str | 
     -------
     pandas.DataFrame
         One row per year, oldest first, with the :data:`TREND_COLUMNS`: ``register`` and ``list_size`` summed over
-        the practices with a row that year (``practices`` of ``member_practices``), ``value`` the recorded
-        prevalence in % with Wilson 95% ``lower`` and ``upper`` limits, ``icb_value`` (a PCN's or practice's ICB,
+        the practices with a row that year (``practices`` of ``member_practices``), ``value`` the crude recorded
+        prevalence in % (not age-adjusted: no adjusted measure exists by year) with Wilson 95% ``lower`` and
+        ``upper`` limits, ``icb_value`` (a PCN's or practice's ICB,
         same practices every year) and ``england_value`` (every practice in that year's file), ``status``
         (``available``, ``no data`` or ``not bundled``), ``source`` (publisher, QOF year, file and the practice
         map used) and ``note``. A year between the first and the last that the data does not hold (QOF 2023-24)
@@ -731,7 +912,7 @@ def qof_trend(atlas: Any, register: str, *, level: str = "england", code: str | 
                     "register": x if k else np.nan, "list_size": n if k else np.nan, "value": _pct(x, n),
                     "lower": lo, "upper": hi, "icb_value": _pct(ix, i_n) if icb_members is not None else np.nan,
                     "england_value": _pct(ex, en), "practices": k, "status": "available" if k else "no data",
-                    "source": f"{where}; {who}", "note": note})
+                    "source": f"{where}; {who}; crude recorded prevalence, not age-adjusted", "note": note})
     table = pd.DataFrame(out, columns=list(TREND_COLUMNS))
     table.attrs.update(level=level, code=out_code, name=name, group_code=group, practice_map=label)
     return table

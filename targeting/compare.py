@@ -1,9 +1,17 @@
 r"""Compare an ICB's PCNs fairly: side by side with confidence intervals, funnel-plot limits and the SII.
 
 Rows are ordered by deprivation (registration-weighted IMD score, most deprived first), never by performance:
-this is not a league table. Each PCN's value carries its Wilson 95% interval and a neutral flag against the ICB
+this is not a league table. Each PCN's value carries its 95% interval and a neutral flag against the ICB
 and England values; funnel-plot limits (95% and 99.8%) around the ICB value show which differences are larger
 than chance alone would give for a PCN of that size.
+
+**Adjusted measures first.** A QOF register is compared first as **recorded ÷ expected** (``hyp_ratio``,
+``dm_ratio``, …; :data:`ADJUSTED`), the detection gap of :mod:`targeting.gaps`: for hypertension the expected count
+comes from PHE's 2016 modelled prevalence of each practice's adults (age-adjusted), for the other registers from an
+indirect standardisation on a national regression (age bands of the QOF lists, deprivation, ethnic mix). Crude
+recorded prevalence (``qof_<GROUP>``) stays, labelled "crude": it mostly reflects the age of a population, so a
+young PCN shows low. No ratio is standardised on the practices' registered 5-year age bands: QOF publishes no
+national prevalence by age (:data:`targeting.clinical.NO_AGE_RATES`).
 
 The slope and relative index of inequality (SII, RII) summarise how the measure changes across the ICB's
 deprivation gradient: practices are grouped into deciles of the ICB's registered population by their weighted
@@ -13,6 +21,9 @@ population-weighted regression with simulated 95% limits.
 
 from __future__ import annotations
 
+import re
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
 
@@ -21,7 +32,8 @@ from targeting.core20 import population_quantiles
 from targeting.profiles import pcn_profiles, practice_profiles, qof_prevalence
 from targeting.stats import funnel_limits, overdispersion, significance, sii, wilson_ci
 
-__all__ = ["METRICS", "UnknownMetricError", "compare_pcns"]
+__all__ = ["ADJUSTED", "DEFAULT_METRIC", "METRICS", "UnknownMetricError", "adjusted_metric", "compare_pcns",
+           "ratio_funnel_limits", "ratio_overdispersion"]
 
 
 class UnknownMetricError(LookupError):
@@ -39,12 +51,108 @@ METRICS: dict[str, tuple[str | None, str, str]] = {
 }
 _QOF_PREFIX = "qof_"
 
+#: The adjusted measures Compare leads with: metric → QOF register compared as recorded ÷ expected (every register of
+#: the detection gap; the app offers the six Core20PLUS5 ones first).
+ADJUSTED: dict[str, str] = {f"{code.lower()}_ratio": code for code in
+                            ("HYP", "MH", "DM", "AST", "COPD", "LD", "CHD", "AF", "HF", "STIA", "CKD", "DEM", "EP")}
+
+#: The measure compared when none is asked for: hypertension, recorded ÷ expected (age-adjusted).
+DEFAULT_METRIC = "hyp_ratio"
+
 
 def _qof_group(metric: str) -> str | None:
     m = metric.strip()
     if m.lower().startswith(_QOF_PREFIX):
         return m[len(_QOF_PREFIX):].upper()
     return None
+
+
+def _ratio_group(metric: str) -> str | None:
+    """The QOF register of an adjusted metric (``hyp_ratio`` → ``HYP``), else None."""
+    m = re.fullmatch(r"([A-Za-z]+)_ratio", metric.strip())
+    return ADJUSTED.get(f"{m.group(1).lower()}_ratio") if m else None
+
+
+def adjusted_metric(group: str) -> str | None:
+    """The adjusted metric of a QOF register (``HYP`` → ``hyp_ratio``), or None where there is none (e.g. ``CAN``).
+
+    Parameters
+    ----------
+    group : str
+        QOF group code (``qof_`` prefix and case ignored).
+
+    Returns
+    -------
+    str or None
+        A key of :data:`ADJUSTED`.
+    """
+    key = f"{str(group).strip().upper().removeprefix('QOF_').lower()}_ratio"
+    return key if key in ADJUSTED else None
+
+
+def ratio_overdispersion(observed, expected, theta: float, *, winsor: float = 0.10) -> tuple[float, int]:
+    r"""Spiegelhalter's over-dispersion factor of ratios observed ÷ expected around a target ratio.
+
+    Parameters
+    ----------
+    observed, expected : array_like
+        Observed counts :math:`O_i` and expected counts :math:`E_i` of the units (units with :math:`E_i \le 0`
+        are left out).
+    theta : float
+        Target ratio :math:`\theta_0` (e.g. the ICB's :math:`\sum O / \sum E`), above 0.
+    winsor : float, default 0.10
+        Share of z-scores shrunk at each end.
+
+    Returns
+    -------
+    (float, int)
+        :math:`\hat\phi` and the number of units it rests on.
+
+    Notes
+    -----
+    Spiegelhalter (2005, Stat Med 24:1185), indirectly standardised ratios: under Poisson counts
+    :math:`y_i = O_i/E_i` has variance :math:`\theta_0/E_i`, so :math:`z_i = (y_i - \theta_0)/\sqrt{\theta_0/E_i}`;
+    the :math:`k = \lfloor 0.1 I \rfloor` z-scores at each end are winsorised as in
+    :func:`targeting.stats.overdispersion` and :math:`\hat\phi = \frac1I\sum_i z_i^2`.
+    """
+    o, e = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
+    ok = (e > 0) & np.isfinite(o) & np.isfinite(e)
+    if not (np.isfinite(theta) and theta > 0) or ok.sum() < 2:
+        return float("nan"), int(ok.sum())
+    z = np.sort((o[ok] / e[ok] - theta) / np.sqrt(theta / e[ok]))
+    k = int(np.floor(winsor * len(z)))
+    if k:
+        z = np.clip(z, z[k], z[len(z) - 1 - k])
+    return float(np.mean(z**2)), len(z)
+
+
+def ratio_funnel_limits(theta: float, expected, confidence: float = 0.95, *,
+                        phi: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    r"""Funnel-plot limits for a ratio observed ÷ expected around a target ratio, at each expected count.
+
+    Parameters
+    ----------
+    theta : float
+        Target ratio :math:`\theta_0` (the ICB value).
+    expected : array_like
+        Expected counts at which to compute the limits.
+    confidence : float, default 0.95
+        0.95 or 0.998, as for proportions.
+    phi : float, default 1
+        Over-dispersion factor (:func:`ratio_overdispersion`); above 1 it widens the limits by :math:`\sqrt\phi`.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        :math:`\theta_0 \pm z\sqrt{\phi\,\theta_0/E}`, the lower limit not below 0; NaN where :math:`E \le 0`.
+    """
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    e = np.asarray(expected, dtype=float)
+    inflate = float(phi) if np.isfinite(phi) and phi > 1 else 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = z * np.sqrt(inflate * theta / e)
+    bad = ~(e > 0)
+    return np.where(bad, np.nan, np.maximum(theta - half, 0.0)), np.where(bad, np.nan, theta + half)
 
 
 def _practice_deciles(prac: pd.DataFrame) -> tuple[np.ndarray, int]:
@@ -73,16 +181,19 @@ def _sii(num: pd.Series, den: pd.Series, groups: np.ndarray, k: int, seed: int) 
     return out
 
 
-def _funnel_words(funnel: str, phi: float, units: int) -> str:
-    """How the funnel limits were drawn, in words (for the CSV, the plot and the command line)."""
+def _funnel_words(funnel: str, phi: float, units: int, limits: str = "binomial") -> str:
+    """How the funnel limits were drawn, in words (for the CSV, the plot and the command line).
+
+    ``limits`` names the chance model: ``binomial`` for a proportion, ``Poisson`` for recorded ÷ expected.
+    """
     if not np.isfinite(phi):
-        return "binomial limits (too few PCNs to estimate over-dispersion)"
+        return f"{limits} limits (too few PCNs to estimate over-dispersion)"
     est = f"over-dispersion factor φ = {phi:.2f} from {units} PCNs' 10%-winsorised z-scores (Spiegelhalter 2005)"
     if funnel == "binomial":
-        return f"binomial limits, unadjusted; {est}"
+        return f"{limits} limits, unadjusted; {est}"
     if phi <= 1:
-        return f"binomial limits: {est}, not above 1, so no adjustment"
-    return f"binomial limits widened by √φ = {phi ** 0.5:.2f}: {est}"
+        return f"{limits} limits: {est}, not above 1, so no adjustment"
+    return f"{limits} limits widened by √φ = {phi ** 0.5:.2f}: {est}"
 
 
 def _qof_publisher(year: str) -> str:
@@ -102,48 +213,60 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     icb : str
         ICB (ONS code, NHS code or name).
     metric : str
-        ``core20_pct``, ``plus_pct``, ``pct_minority``, ``weighted_imd_score``, or ``qof_<GROUP>`` for QOF recorded
-        register prevalence (e.g. ``qof_HYP``, ``qof_MH``, ``qof_DM``).
+        An adjusted measure first: ``<reg>_ratio`` (:data:`ADJUSTED`: ``hyp_ratio``, ``mh_ratio``, ``dm_ratio``,
+        ``ast_ratio``, ``copd_ratio``, ``ld_ratio``, …), recorded ÷ expected on the detection gap's QOF year
+        (2022-23); or ``qof_<GROUP>`` for QOF **crude** recorded register prevalence (e.g. ``qof_HYP``, ``qof_MH``,
+        ``qof_DM``); or ``core20_pct``, ``plus_pct``, ``pct_minority``, ``weighted_imd_score``,
+        ``core20_change_pp``.
     imd : {2019, 2025}, default 2025
         IMD edition for deprivation (ordering, Core20, deciles).
     plus_rules : optional
         PLUS rules for ``plus_pct`` (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
     qof_year : str, optional
-        QOF year for ``qof_*`` metrics (default the latest).
+        QOF year for ``qof_*`` metrics (default the latest). Recorded ÷ expected is on QOF 2022-23 whatever it is.
     seed : int
         Seed of the SII simulation, so results are reproducible.
     funnel : {"overdispersed", "binomial"}, default "overdispersed"
-        Funnel limits widened for over-dispersion (Spiegelhalter 2005, :func:`targeting.stats.overdispersion`)
-        where the estimated factor exceeds 1, or the plain binomial limits.
+        Funnel limits widened for over-dispersion (Spiegelhalter 2005, :func:`targeting.stats.overdispersion`,
+        :func:`ratio_overdispersion`) where the estimated factor exceeds 1, or the plain binomial limits (Poisson
+        for recorded ÷ expected).
 
     Returns
     -------
     table : pandas.DataFrame
         One row per PCN, most deprived first: ``pcn_code``, ``pcn_name``, ``practices``, ``weighted_imd_score``,
         ``imd_quintile``, ``core20_pct`` (deprivation always beside the measure), ``metric``, ``numerator``,
-        ``denominator``, ``value``, ``lower``, ``upper`` (Wilson 95%), ``icb_value``, ``england_value``,
+        ``denominator``, ``value``, ``lower``, ``upper`` (Wilson 95%; for recorded ÷ expected the limits of
+        :func:`targeting.gaps.pcn_gaps`, with ``numerator`` recorded and ``denominator`` expected), ``icb_value``,
+        ``england_value``,
         ``vs_icb``, ``vs_england``, ``funnel_lower_95``, ``funnel_upper_95``, ``funnel_lower_998``,
         ``funnel_upper_998``, ``funnel`` ("within", "outside 95%", "outside 99.8%"), and with the default
         ``funnel`` ``overdispersion`` (the factor :math:`\hat\phi` of the ICB's PCNs) and ``funnel_method``.
         Proportions are in percent.
         For ``weighted_imd_score`` (an average, not a proportion) the CI, flags and funnel are empty.
     summary : dict
-        ``metric``, ``label``, ``unit``, ``icb_code``, ``icb_code_nhs``, ``icb_name``, ``imd``, ``icb_value``,
-        ``england_value``, ``order`` (how rows are sorted), ``source``, and ``sii`` (dict of
-        :class:`targeting.stats.SIIResult` fields plus the quantile values, or ``None`` with a ``note``).
+        ``metric``, ``label`` (says "crude" for crude prevalence, "recorded ÷ expected" and its adjustment for an
+        adjusted measure), ``unit`` (``%``, ``ratio``, ``score`` or ``percentage points``), ``icb_code``,
+        ``icb_code_nhs``, ``icb_name``, ``imd``, ``icb_value``, ``england_value``, ``order`` (how rows are sorted),
+        ``source``, ``adjustment`` (for a QOF measure: how it is adjusted, or that it is crude and where the
+        adjusted measure is, or why there is none), ``adjusted_metric`` (the adjusted measure of a crude QOF one,
+        or None), and ``sii`` (dict of :class:`targeting.stats.SIIResult` fields plus the quantile values, or
+        ``None`` with a ``note``).
 
     Notes
     -----
-    Funnel limits use :func:`funnel_limits` around the ICB value :math:`p_0` at each PCN's denominator. The SII is
+    Funnel limits use :func:`funnel_limits` around the ICB value :math:`p_0` at each PCN's denominator; for
+    recorded ÷ expected, :func:`ratio_funnel_limits` around the ICB ratio at each PCN's expected count. The SII is
     the difference between the fitted values at the least and most deprived ends of the ICB's registered
     population (positive = higher in less deprived practices); the RII is their ratio. Both use the practices, not
     the PCNs, so a gradient within PCNs counts too.
     """
     row = resolve_icb(atlas, icb)
-    group = _qof_group(metric)
-    if group is None and metric not in METRICS:
-        raise UnknownMetricError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)} or qof_<GROUP> "
-                         f"(e.g. qof_HYP)")
+    ratio = _ratio_group(metric)
+    group = None if ratio else _qof_group(metric)
+    if ratio is None and group is None and metric not in METRICS:
+        raise UnknownMetricError(f"Unknown metric {metric!r}; use <register>_ratio (recorded ÷ expected, e.g. "
+                                 f"hyp_ratio), qof_<GROUP> (crude, e.g. qof_HYP) or one of {', '.join(METRICS)}")
     pcn = pcn_profiles(atlas, imd=imd, icb=row["icb_code_nhs"], plus_rules=plus_rules)
     prac = practice_profiles(atlas, imd=imd, icb=row["icb_code_nhs"], plus_rules=plus_rules)
     if pcn.empty:
@@ -154,8 +277,12 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
                      "icb_name": row["icb_name"], "imd": imd,
                      "order": "most deprived first (registration-weighted IMD score); not a ranking of performance"}
     deciles, k = _practice_deciles(prac)
-    proportion = True
-    if group is not None:
+    kind = "proportion"  # or "ratio" (recorded ÷ expected), or "other" (no interval or funnel)
+    if ratio is not None:
+        kind = "ratio"
+        adj = _ratio_columns(atlas, row, pcn, prac, ratio, imd, (deciles, k, seed), summary)
+        num, den, icb_v, eng_v = adj["num"], adj["den"], adj["icb"], adj["england"]
+    elif group is not None:
         pq = qof_prevalence(atlas, group, qof_year, level="pcn").set_index("code")
         iq = qof_prevalence(atlas, group, qof_year, level="icb").set_index("code")
         eq = qof_prevalence(atlas, group, qof_year, level="england").iloc[0]
@@ -165,9 +292,11 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         icb_v = float(iq.loc[row["icb_code_nhs"], "prevalence_pct"]) if row["icb_code_nhs"] in iq.index else np.nan
         eng_v = float(eq["prevalence_pct"])
         yr = eq["qof_year"]
-        summary.update(label=f"QOF {group} recorded prevalence, {yr} (% of list {eq['list_type']})", unit="%",
+        summary.update(label=f"QOF {group} crude recorded prevalence, {yr} (% of list {eq['list_type']}; not "
+                             "age-adjusted)", unit="%",
                        source=atlas.month.relabel(f"{_qof_publisher(yr)} QOF {yr} prevalence; practice → PCN map "
-                                                  "July 2022"))
+                                                  "July 2022"),
+                       **_crude_adjustment(group))
         xq = qof_prevalence(atlas, group, qof_year, level="practice").set_index("code")
         pr = xq.reindex(prac["practice_code"])
         summary["sii"] = _sii(pr["register"].fillna(0), pr["list_size"].fillna(0), deciles, k, seed)
@@ -179,12 +308,12 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
                        source=atlas.month.relabel(f"NHS Digital GP registrations by LSOA, July 2022 "
                                                   f"({ed.lsoa_label}); {ed.title}; Census 2021"))
         if metric == "core20_change_pp":
-            proportion = False
+            kind = "other"
             change = _change_columns(atlas, row, pcn, summary)
             num, den, values = change["num"], change["den"], change["value"]
             icb_v, eng_v = change["icb"], change["england"]
         elif num_col is None:
-            proportion = False
+            kind = "other"
             num = np.full(len(pcn), np.nan)
             icb_v = float(pcn["weighted_imd_score_icb"].iloc[0])
             eng_v = float(pcn["weighted_imd_score_england"].iloc[0])
@@ -207,12 +336,14 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     out["metric"] = metric
     out["numerator"] = num
     out["denominator"] = den
-    if proportion:
+    if kind == "proportion":
         x = np.minimum(num, den)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["value"] = 100 * x / np.where(den > 0, den, np.nan)
         lo, hi = wilson_ci(np.nan_to_num(x), np.nan_to_num(den))
         out["lower"], out["upper"] = 100 * np.asarray(lo), 100 * np.asarray(hi)
+    elif kind == "ratio":
+        out["value"], out["lower"], out["upper"] = adj["value"], adj["lower"], adj["upper"]
     else:
         out["value"] = values if metric == "core20_change_pp" else pcn["weighted_imd_score"].to_numpy()
         out["lower"] = out["upper"] = np.nan
@@ -221,13 +352,19 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     out["vs_england"] = significance(out["lower"], out["upper"], out["england_value"])
     if funnel not in ("overdispersed", "binomial"):
         raise ValueError(f"funnel must be 'overdispersed' or 'binomial', not {funnel!r}")
-    phi, units = (overdispersion(np.minimum(num, den), den, icb_v / 100) if proportion and np.isfinite(icb_v)
-                  else (float("nan"), 0))
+    funnelled = kind != "other" and np.isfinite(icb_v)
+    if kind == "ratio":
+        phi, units = ratio_overdispersion(num, den, icb_v) if funnelled else (float("nan"), 0)
+    else:
+        phi, units = (overdispersion(np.minimum(num, den), den, icb_v / 100) if funnelled else (float("nan"), 0))
     use = phi if funnel == "overdispersed" and np.isfinite(phi) and phi > 1 else 1.0
     summary.update(overdispersion=phi, overdispersion_units=units, funnel_phi=use,
-                   funnel_method=_funnel_words(funnel, phi, units) if proportion else "no funnel")
+                   funnel_method=(_funnel_words(funnel, phi, units, "Poisson" if kind == "ratio" else "binomial")
+                                  if kind != "other" else "no funnel"))
     for conf, tag in ((0.95, "95"), (0.998, "998")):
-        if proportion and np.isfinite(icb_v):
+        if funnelled and kind == "ratio":
+            out[f"funnel_lower_{tag}"], out[f"funnel_upper_{tag}"] = ratio_funnel_limits(icb_v, den, conf, phi=use)
+        elif funnelled:
             lo, hi = funnel_limits(icb_v / 100, den, conf, phi=use)
             out[f"funnel_lower_{tag}"], out[f"funnel_upper_{tag}"] = 100 * lo, 100 * hi
         else:
@@ -245,6 +382,88 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
             out[c] = change[c]
     out = out.sort_values(["weighted_imd_score", "pcn_code"], ascending=[False, True]).reset_index(drop=True)
     return out, summary
+
+
+def _crude_adjustment(group: str) -> dict:
+    """``adjustment`` and ``adjusted_metric`` of a crude QOF measure: where its adjusted measure is, or why none."""
+    from targeting.clinical import NO_AGE_RATES, NO_STAGING
+
+    adjusted = adjusted_metric(group)
+    words = f"Crude: QOF {group} recorded prevalence is not adjusted for age, so a young population shows low."
+    if adjusted:
+        words += f" The adjusted measure is recorded ÷ expected ({adjusted})."
+    else:
+        words += f" No adjusted measure for QOF {group}. {NO_AGE_RATES}"
+        if group == "CAN":
+            words += f" {NO_STAGING}"
+    return {"adjustment": words, "adjusted_metric": adjusted}
+
+
+def _gap_sum(atlas, codes, imd: int, group: str) -> pd.Series:
+    """Recorded and expected summed over a set of practices (an ICB, England), with the ratio's limits."""
+    from targeting.gaps import pcn_gaps
+
+    members = pd.DataFrame({"practice_code": list(codes), "pcn_code": "ALL"})
+    return pcn_gaps(atlas, ["ALL"], imd=imd, registers=[group], membership=members).iloc[0]
+
+
+def _ratio_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame, group: str, imd: int,
+                   groups: tuple, summary: dict) -> dict:
+    """Recorded ÷ expected of an ICB's PCNs (the detection gap), its ICB and England, and its SII."""
+    from targeting.clinical import ADJUSTMENT, NO_AGE_RATES
+    from targeting.gaps import REGISTERS, pcn_gaps, practice_gaps
+    from targeting.gaps import SOURCES as GAP_SOURCES
+    from targeting.gaps._common import _latest_qof
+
+    r = group.lower()
+    year = _latest_qof(atlas)[1]
+    g = pcn_gaps(atlas, list(pcn["pcn_code"]), imd=imd, registers=[group]).set_index("pcn_code")
+    g = g.reindex(pcn["pcn_code"])
+    everyone = atlas.practices
+    icb = _gap_sum(atlas, everyone.loc[everyone["icb_code_nhs"] == row["icb_code_nhs"], "practice_code"], imd, group)
+    eng = atlas.memo(("compare", "england_gap", group, int(imd)),
+                     lambda: _gap_sum(atlas, everyone["practice_code"], imd, group))
+    how = ADJUSTMENT[group == "HYP"]
+    summary.update(label=f"{REGISTERS[group].name}: recorded ÷ expected, QOF {year} ({how}; 1 = as expected)",
+                   unit="ratio",
+                   source=f"{GAP_SOURCES['detection']} " + atlas.month.relabel("Practice → PCN map July 2022"),
+                   adjustment=("Age-adjusted: the expected count is PHE's 2016 modelled prevalence of each practice's "
+                               f"adults (16+) × its QOF {year} list aged 16+. {NO_AGE_RATES}" if group == "HYP" else
+                               f"Adjusted for age (QOF list-type bands), deprivation and ethnic mix. {NO_AGE_RATES}"),
+                   adjusted_metric=None)
+    pg = practice_gaps(atlas, list(prac["practice_code"]), imd=imd, registers=[group]).set_index("practice_code")
+    deciles, k, seed = groups
+    summary["sii"] = _sii_ratio(pg[f"{r}_recorded"], pg[f"{r}_expected"], pg[f"{r}_denominator"], deciles, k, seed)
+    return {"num": g[f"{r}_recorded"].to_numpy(float), "den": g[f"{r}_expected"].to_numpy(float),
+            "value": g[f"{r}_ratio"].to_numpy(float), "lower": g[f"{r}_ratio_lower"].to_numpy(float),
+            "upper": g[f"{r}_ratio_upper"].to_numpy(float), "icb": float(icb[f"{r}_ratio"]),
+            "england": float(eng[f"{r}_ratio"])}
+
+
+def _sii_ratio(recorded: pd.Series, expected: pd.Series, patients: pd.Series, groups: np.ndarray, k: int,
+               seed: int) -> dict:
+    """SII/RII of recorded ÷ expected across deprivation groups of practices (group 1 = most deprived).
+
+    Each group's ratio is its summed recorded over summed expected, with Byar's limits on the recorded count; the
+    groups' sizes (their relative ranks) are their patients (the list the register's rate applies to).
+    """
+    from targeting.stats import byar_ci
+
+    frame = pd.DataFrame({"q": groups, "o": recorded.to_numpy(dtype=float), "e": expected.to_numpy(dtype=float),
+                          "n": patients.to_numpy(dtype=float)})
+    frame = frame[(frame["q"] > 0) & (frame["e"] > 0) & (frame["n"] > 0) & frame["o"].notna()]
+    by = frame.groupby("q")[["o", "e", "n"]].sum().reset_index()
+    if len(by) < 2:
+        return {"sii": None, "note": "too few practices with data for an SII"}
+    lo, hi = byar_ci(by["o"].to_numpy())
+    by["value"], by["lo"], by["hi"] = by["o"] / by["e"], np.asarray(lo) / by["e"], np.asarray(hi) / by["e"]
+    res = sii(by, value="value", lower="lo", upper="hi", population="n", quantile="q", value_type=1, rii=True,
+              n_sims=20_000, seed=seed)
+    out = res.as_dict() if hasattr(res, "as_dict") else dict(res.__dict__)
+    out["quantiles"] = "deciles" if k == 10 else "quintiles"
+    out["by_quantile"] = [{"quantile": int(q.q), "numerator": float(q.o), "denominator": float(q.e),
+                           "value": float(q.value)} for q in by.itertuples()]
+    return out
 
 
 def _change_columns(atlas, row: pd.Series, pcn: pd.DataFrame, summary: dict) -> dict:

@@ -1,4 +1,8 @@
-"""``clinical``: the Core20PLUS5 clinical-area summary of a PCN or an ICB, or one register's QOF trend, as CSV."""
+"""``clinical``: the Core20PLUS5 clinical-area summary of a PCN or an ICB, or one register's QOF trend, as CSV.
+
+The summary leads each area with its adjusted measure (recorded ÷ expected) and labels crude prevalence "crude";
+stderr says where no age-adjusted measure can exist and that the tool holds no cancer staging data.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ def _clinical(args: argparse.Namespace) -> int:
         return _trend(args, load(progress=False, geometry=False))
     if args.england:
         raise ValueError("--england goes with --trend (the summary compares a practice, PCN or ICB with England)")
-    from targeting.clinical import for_output, summary
+    from targeting.clinical import NO_AGE_RATES, NO_STAGING, STAGING_URL, for_output, summary
     from targeting.fingertips import choices, read_fingertips, select
 
     indicators = []
@@ -63,6 +67,10 @@ def _clinical(args: argparse.Namespace) -> int:
           f"{a['gap_qof_year']}; practices of the practice → PCN map of {a['practice_map']}. {a['caveat']} "
           "SII: percentage points across the ICB's practices by deprivation (positive = higher in less deprived).",
           file=sys.stderr)
+    print("note: each area leads with its adjusted measure, recorded ÷ expected (hypertension: age-adjusted by "
+          "PHE's 2016 modelled prevalence); the crude recorded prevalence follows, labelled crude (not adjusted for "
+          f"age). {NO_AGE_RATES}", file=sys.stderr)
+    print(f"note: Early cancer diagnosis — {NO_STAGING} ({STAGING_URL})", file=sys.stderr)
     blank = table[table["status"].eq("available") & table["value"].isna()]
     for r in blank.itertuples(index=False):  # say why a row the tool can fill has no value
         why = getattr(r, "note", "") or "no data for this area in the file"
@@ -80,7 +88,8 @@ def _trend(args: argparse.Namespace, atlas) -> int:
     a = table.attrs
     members = ("" if level in ("england", "practice") else
                f" Member practices: the practice → PCN map of {a['practice_map']}, the same for every year.")
-    print(f"{a['name']} ({a['code']}): QOF {a['group_code']} recorded prevalence by year (%, Wilson 95% limits)."
+    print(f"{a['name']} ({a['code']}): QOF {a['group_code']} crude recorded prevalence by year (%, Wilson 95% "
+          "limits; not age-adjusted: the adjusted recorded ÷ expected exists for the detection gaps' QOF year only)."
           f"{members} {CAVEAT}", file=sys.stderr)
     for r in table[table["status"] != "available"].itertuples(index=False):
         print(f"note: QOF {r.qof_year}: no value ({r.note})", file=sys.stderr)

@@ -28,13 +28,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = sub.add_parser("compare", help="an ICB's PCNs side by side on one measure, with CIs, funnel limits and SII")
     c.add_argument("--icb", required=True, help="ONS code (E54…), NHS code (Q…) or name")
-    c.add_argument("--metric", required=True,
-                   help="core20_pct, plus_pct, pct_minority, weighted_imd_score, or qof_<GROUP> (e.g. qof_HYP)")
+    c.add_argument("--metric", default="hyp_ratio",  # targeting.compare.DEFAULT_METRIC, not imported: a cold start
+                   help="adjusted first: hyp_ratio (default; hypertension recorded ÷ expected, age-adjusted), "
+                        "mh_ratio, dm_ratio, ast_ratio, copd_ratio, ld_ratio, … (<register>_ratio); qof_<GROUP> for "
+                        "crude recorded prevalence (e.g. qof_HYP); core20_pct, plus_pct, pct_minority, "
+                        "weighted_imd_score, core20_change_pp")
     c.add_argument("--imd", type=int, choices=[2019, 2025], default=2025, help="IMD edition (default 2025)")
     c.add_argument("--qof-year", help="QOF year for qof_* metrics, e.g. 2020-21 (default the latest)")
     c.add_argument("--plus-lsoas", metavar="CSV", help="PLUS = the LSOAs listed in this CSV (instead of the default)")
     c.add_argument("--funnel", choices=["overdispersed", "binomial"], default="overdispersed",
-                   help="funnel limits widened for over-dispersion (Spiegelhalter 2005; default) or plain binomial")
+                   help="funnel limits widened for over-dispersion (Spiegelhalter 2005; default) or plain binomial "
+                        "(Poisson for recorded ÷ expected)")
     c.set_defaults(func=_compare)
 
 
@@ -191,9 +195,10 @@ def _compare(args: argparse.Namespace) -> int:
     for k in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
         table[f"icb_{k}"] = None if s.get("note") else s.get(k)  # withheld where the SII is circular
     table["sii_quantiles"] = s.get("quantiles", "")
+    table.insert(int(table.columns.get_loc("metric")) + 1, "measure", summary["label"])  # says "crude" where it is
     table["order"] = summary["order"]
-    table["source"] = summary["source"] + ("" if args.metric.lower().startswith("qof_")
-                                           else f"; PLUS = {_source(args.imd, rules).split('PLUS = ')[1]}")
+    qof = args.metric.lower().startswith("qof_") or summary.get("unit") == "ratio"
+    table["source"] = summary["source"] + ("" if qof else f"; PLUS = {_source(args.imd, rules).split('PLUS = ')[1]}")
     if rules is not None and args.metric == "plus_pct":
         from targeting.suppression import suppress_rate_columns
 
@@ -201,11 +206,15 @@ def _compare(args: argparse.Namespace) -> int:
         table = _hide_flags(table, "value", ("vs_icb", "vs_england", "funnel"))
         table = _to_1_decimal(table, ("icb_value", "england_value", "funnel_lower_95", "funnel_upper_95",
                                       "funnel_lower_998", "funnel_upper_998", "overdispersion"))
+    print(f"Measure: {summary['label']}", file=sys.stderr)
+    if summary.get("adjustment"):
+        print(f"note: {summary['adjustment']}", file=sys.stderr)
     if args.funnel == "overdispersed":
         print(f"Funnel: {summary['funnel_method']}", file=sys.stderr)
     if s.get("sii") is not None and not s.get("note"):
+        units = "(ratio units)" if summary.get("unit") == "ratio" else "percentage points"
         print(f"{summary['label']} in {summary['icb_name']}: SII {s['sii']:.2f} (95% CI {s['sii_lower']:.2f} to "
-              f"{s['sii_upper']:.2f}) percentage points across practice IMD {s.get('quantiles', 'deciles')} "
+              f"{s['sii_upper']:.2f}) {units} across practice IMD {s.get('quantiles', 'deciles')} "
               f"(positive = higher in less deprived practices); RII {s['rii']:.3f}", file=sys.stderr)
     else:
         print(f"SII: {summary.get('sii_note') or (summary.get('sii') or {}).get('note', 'not computed')}",

@@ -27,15 +27,19 @@ def test_pcn_panel_shows_the_core20plus5_section(app_url, page, snap):
     for area in ("Maternity", "Severe mental illness", "Chronic respiratory disease", "Early cancer diagnosis",
                  "Hypertension", "Asthma", "Diabetes", "Epilepsy", "Oral health", "Mental health"):
         assert area in text, area
-    # Bradford City 4: 11.1% recorded hypertension in QOF 2024-25 (the default) against England's 15.2%, with the
-    # ICB and the gradient (QOF 2022-23: 10.6%, England 14.4%, ICB 14.3%)
+    # Bradford City 4 leads with the age-adjusted measure: recorded ÷ expected 0.50 (95% CI 0.44–0.56; QOF 2022-23,
+    # PHE 2016 model) against England's 0.54, then its crude prevalence, 11.1% in QOF 2024-25 (the default) against
+    # England's 15.2%: low crude, not low adjusted (a young population)
     hyp = re.search(r"Hypertension — [^\n]*", text).group(0)
-    assert "11.1%" in hyp and "England 15.2%" in hyp and "ICB 15.1%" in hyp and "gradient (SII)" in hyp
-    assert "2024-25" in hyp
+    assert hyp.startswith("Hypertension — QOF HYP recorded ÷ expected (age-adjusted): 0.50 (95% CI 0.44–0.56)")
+    assert "England 0.54" in hyp and "2022-23" in hyp
+    assert hyp.index("0.50") < hyp.index("crude 11.1%, England 15.2% (2024-25)")
     assert "Maternity: no data in the tool" in text  # and where to get it:
     assert panel.get_by_role("link", name="where to get it").first.get_attribute("href").startswith("https://")
+    cancer = re.search(r"Early cancer diagnosis[^\n]*", text).group(0)
+    assert "no staging data in the tool" in cancer and "%" not in cancer  # not the cancer register's prevalence
     assert "Recorded prevalence is not true prevalence" in text and "QOF 2024-25 (registers)" in text
-    assert "QOF 2022-23 (detection gaps)" in text
+    assert "QOF 2022-23 (detection gaps)" in text and "Each area leads with its adjusted measure" in text
     panel.get_by_text("Every measure, and your Fingertips data").wait_for()
     page.get_by_role("heading", name="Core20PLUS5").evaluate("e => e.scrollIntoView()")
     page.wait_for_timeout(500)
@@ -53,6 +57,7 @@ def test_core20plus5_page_slots_a_fingertips_export(app_url, page, snap, atlas, 
     line = page.locator("li").filter(has_text="Early cancer diagnosis").filter(has_text="bowel cancer").first
     line.wait_for()
     assert "ICB" in line.inner_text() and "England 70.3%" in line.inner_text()
+    assert "no staging data in the tool" in line.inner_text()  # screening is not stage at diagnosis
     assert page.get_by_label("Core20PLUS5 area").first.is_visible()
     line.evaluate("e => e.scrollIntoView()")
     page.screenshot(path=str(_shot("11_core20plus5_fingertips")))
@@ -61,9 +66,27 @@ def test_core20plus5_page_slots_a_fingertips_export(app_url, page, snap, atlas, 
     trend.wait_for()
     page.get_by_text("QOF 2023-24: not in the data, shown as a gap and never interpolated").wait_for()
     page.get_by_text("NHS England QOF 2024-25 prevalence").first.wait_for()
+    page.get_by_text("Crude: not adjusted for age").first.wait_for()
     trend.evaluate("e => e.scrollIntoView()")
     page.wait_for_timeout(1000)
     page.screenshot(path=str(_shot("13_core20plus5_trend")))
+    assert page.blocked == []
+
+
+def test_core20plus5_page_leads_with_adjusted_measures_and_says_there_is_no_staging_data(app_url, page):
+    page.goto(f"{app_url}/core20plus5?pcn=U37316")
+    page.get_by_text("PCN: Bradford City 4 PCN").wait_for()
+    hyp = page.locator("li").filter(has_text="Hypertension — ").first
+    hyp.wait_for()
+    text = hyp.inner_text()
+    assert text.startswith("Hypertension — Hypertension: recorded ÷ expected (age-adjusted")
+    assert text.index("0.50") < text.index("crude recorded prevalence (not age-adjusted) 11.1%")
+    cancer = page.locator("li").filter(has_text="Early cancer diagnosis").first.inner_text()
+    assert "The tool holds no cancer staging data" in cancer and "National Disease Registration Service" in cancer
+    link = page.get_by_role("link", name="NDRS: where to get it").first
+    assert link.get_attribute("href") == ("https://digital.nhs.uk/ndrs/data/data-outputs/cancer-data-hub/"
+                                          "rapid-cancer-registration-data-dashboards")
+    page.get_by_text("QOF publishes none").first.wait_for()  # no age-band standardisation: said on the page
     assert page.blocked == []
 
 

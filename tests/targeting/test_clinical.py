@@ -114,8 +114,9 @@ def test_detection_ratios_match_gaps_and_diabetes_achievement_is_there(bradford,
     g = pcn_gaps(atlas, [PCN]).iloc[0]
     hyp = _measure(bradford, "Hypertension", "Hypertension: recorded ÷ expected")
     assert hyp["value"] == pytest.approx(g["hyp_ratio"]) and np.isnan(hyp["sii"]) and hyp["unit"] == "ratio"
-    und = _measure(bradford, "Hypertension", "Hypertension: estimated people with undiagnosed")
-    assert und["value"] == pytest.approx(g["hyp_undiagnosed"]) and und["vs_icb"] == "not compared"
+    off = _measure(bradford, "Hypertension", "Hypertension: people not on a register")
+    assert off["value"] == pytest.approx(g["hyp_undiagnosed"]) and off["vs_icb"] == "not compared"
+    assert "Not all undiagnosed" in off["note"]
     for code in ("DM019", "DM020"):
         row = _measure(bradford, "Diabetes", code)
         assert 0 < row["value"] < 100 and row["period"] == "2021-22" and 0 < row["england_value"] < 100
