@@ -259,6 +259,7 @@ def _cover(plan: OutreachPlan) -> tuple[dict, dict]:
         "lsoas": len(t), "core20": int(t["core20"].sum()), "plus": int(t["plus"].sum()),
         "targets": int(t["target"].sum()), "planned": int((t["status"] == "planned").sum()),
         "part": int((t["status"] == "part planned").sum()), "waiting": int((t["status"] == "waiting").sum()),
+        "visited": int((t["status"] == "visited").sum()),
         "imd": s["imd"], "plus_rules": str(s["plus_rules"]), "order_words": str(s.get("order_words", "")),
         "weights": None if s.get("order") == "deprivation" else
         ", ".join(f"{k} {v:g}" for k, v in s["weights"].items()),

@@ -389,3 +389,18 @@ def test_a_done_file_that_cannot_be_read_is_refused(tmp_path, capsys, small_cli)
     assert main(["targets", "--pcn", BRADFORD_PCN, "--done", str(tmp_path / "none.csv"), "--out",
                  str(tmp_path / "x")]) == 2
     assert "no done file at" in capsys.readouterr().err
+
+
+def test_when_everything_was_done_the_plan_says_so(small_atlas):
+    from targeting.programme import read_done
+    from targeting.visit_sheets import visit_sheets_html
+
+    whole = plan_outreach(small_atlas, pcn=BRADFORD_PCN, connectors=10, months=120)
+    assert (whole.lsoas.loc[whole.lsoas["target"], "status"] == "planned").all()
+    done = read_done(whole.rounds_table().assign(done="true").to_csv(index=False).encode())
+    again = plan_outreach(small_atlas, pcn=BRADFORD_PCN, done=done)
+    t = again.lsoas[again.lsoas["target"]]
+    assert (t["status"] == "visited").all() and (t["households_visited"] == t["households"]).all()
+    assert again.rounds_table().empty and again.months_to_cover is None
+    html = visit_sheets_html(again)
+    assert "nothing is left to plan" in html and "There are no Core20 or PLUS households" not in html
