@@ -346,3 +346,24 @@ def test_a_round_joining_two_neighbourhoods_keeps_its_stops_within_3_km(atlas, p
     from targeting.rounds import SHORT_WORDS
 
     assert set(plan.pieces["short"]) <= {"", *SHORT_WORDS}
+
+
+@pytest.mark.parametrize("pcn", [BRADFORD_PCN, BIRMINGHAM_EAST_CENTRAL, OADBY_WIGSTON])
+def test_an_lsoa_is_walked_in_consecutive_months(atlas, pcn):
+    """Before, Bradford 041B was walked by connector 2 in months 1–5 and by connector 1 in month 12 (issue 22).
+
+    Only households walked ahead of their turn, to finish a neighbour's short round, may come earlier.
+    """
+    plan = plan_outreach(atlas, pcn=pcn)
+    r = plan.rounds[plan.rounds["planned"]]
+    rank = plan.lsoas.set_index("lsoa_code")["priority_rank"]
+    checked = topped = 0
+    for code, g in r.groupby("lsoa_code"):
+        months = sorted(set(g["month"]))
+        first = r[(r["piece"].isin(g.loc[g["month"] == months[0], "piece"])) & (r["lsoa_code"] != code)]
+        if months != list(range(months[0], months[-1] + 1)) and (first["lsoa_code"].map(rank) < rank[code]).any():
+            months = months[1:]  # its first month only finished a higher-priority neighbour's round
+            topped += 1
+        assert months == list(range(months[0], months[-1] + 1)), (code, months)
+        checked += 1
+    assert checked >= 5 and topped <= 2
