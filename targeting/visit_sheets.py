@@ -271,6 +271,12 @@ def _cover(plan: OutreachPlan) -> tuple[dict, dict]:
     cover["end_words"] = month_words(add_months(start, int(s["months"]) - 1)) if start and not caseload else ""
     cover["team"] = _team(plan)
     cover["localities"] = len(plan.localities) > 1
+    cover["locality_rows"] = [
+        {"locality": str(x["locality"]), "name": str(x["locality_name"]),
+         "pcns": len(str(x["pcn_codes"]).split(";")), "core20": f"{int(x['core20_households']):,}",
+         "plus": f"{int(x['plus_households']):,}", "connectors": int(x["connectors"]),
+         "months": "–" if pd.isna(x.get("months_to_cover")) else f"{int(x['months_to_cover']):,}"}
+        for _, x in plan.localities.iterrows()] if cover["localities"] else []
     cover["progress"] = _progress(plan)
     health = {"not_diagnosed": f"{1 - hc.get('already_diagnosed', 0):.2f}", "uptake": f"{hc.get('uptake', 0):.1%}",
               "uptake_low": f"{hc.get('uptake_low', 0):.1%}", "uptake_high": f"{hc.get('uptake_high', 0):.1%}",

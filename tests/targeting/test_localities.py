@@ -82,7 +82,9 @@ def test_the_cover_names_each_connectors_locality(icb_plan):
 
     html = visit_sheets_html(icb_plan, connector=1)
     cover = html[:html.index('<section class="sheet round">')]
-    assert "<th>Locality</th>" in cover
+    assert "<th>Locality</th>" in cover and "<h2>Localities</h2>" in cover and "by largest remainder" in cover
+    for _, loc in icb_plan.localities.iterrows():
+        assert f"<td class='n'>{loc['core20_households']:,}</td>" in cover
     for name in icb_plan.localities["locality_name"]:
         assert name.replace("&", "&amp;") in cover
     first = html[html.index('<section class="sheet round">'):]
