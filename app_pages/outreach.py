@@ -12,6 +12,7 @@ st.write("Which Core20 and PLUS neighbourhoods to visit first, down to the **pos
          "a month (campaign) or a standing neighbourhood per worker (caseload). A plan is a **starting point for "
          "conversations** with communities and voluntary-sector partners, not a verdict on the people who live there.")
 
+from targeting._limits import MAX_UPLOAD_MB  # noqa: E402
 from targeting.health_checks import DEFAULT_HEALTH_CHECK  # noqa: E402
 from targeting.outreach import MAX_CONNECTORS  # noqa: E402
 from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS  # noqa: E402
@@ -76,9 +77,10 @@ with st.sidebar:
                                     format_func=lambda m: ("Next month, or the month after the last one done" if m is
                                                            None else month_words(m)))
         done_file = st.file_uploader("Rounds done (optional): a rounds.csv with a done column", type=["csv"],
-                                     key="out_done", max_upload_size=10,
+                                     key="out_done", max_upload_size=MAX_UPLOAD_MB,
                                      help="Households already visited are not planned again; the rest is planned "
-                                          "from the month after the last one done. At most 10 MB; it stays here.")
+                                          f"from the month after the last one done. At most {MAX_UPLOAD_MB} MB; it "
+                                          "stays here.")
     with_scenario = st.toggle("Scenarios: more or fewer connectors and capacity", key="out_scenario",
                               help="The share of the area's Core20 and PLUS residents reached after 3, 6 and 12 "
                                    "months with half, the same, twice and four times the connectors and half to "

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from targeting._limits import MAX_BYTES, MAX_UPLOAD_MB
+
 __all__ = ["MAX_DONE_BYTES", "MAX_NAME_LENGTH", "Done", "add_months", "connector_names", "month_words",
            "read_done", "start_month"]
 
 #: Longest connector name kept (characters), so a name cannot swamp a sheet's heading.
 MAX_NAME_LENGTH = 60
-#: Largest ``--done`` file read (bytes): the size limit of every upload.
-MAX_DONE_BYTES = 10 * 1024 * 1024
+#: Largest ``--done`` file read (bytes): the one size limit of every file a user gives (targeting._limits).
+MAX_DONE_BYTES = MAX_BYTES
 
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
@@ -198,11 +200,11 @@ def read_done(source: str | Path | bytes) -> Done:
         path = Path(source)
         name = path.name
         if path.stat().st_size > MAX_DONE_BYTES:
-            raise ValueError(f"{name} is larger than {MAX_DONE_BYTES // (1024 * 1024)} MB: give the rounds.csv of "
-                             "one plan with its done column")
+            raise ValueError(f"{name} is larger than {MAX_UPLOAD_MB} MB: give the rounds.csv of one plan with its "
+                             "done column")
         data = path.read_bytes()
     if len(data) > MAX_DONE_BYTES:
-        raise ValueError(f"{name} is larger than {MAX_DONE_BYTES // (1024 * 1024)} MB")
+        raise ValueError(f"{name} is larger than {MAX_UPLOAD_MB} MB")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

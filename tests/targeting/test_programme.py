@@ -51,5 +51,7 @@ def test_a_bad_done_file_lists_every_problem_at_once(tmp_path):
     g.write_text("postcode,households_est\nBD3 9AA,20\n")
     with pytest.raises(ValueError, match="missing: done"):
         read_done(g)
-    with pytest.raises(ValueError, match="larger than 10 MB"):
-        read_done(b"postcode,households_est,done\n" + b"x" * (10 * 1024 * 1024))
+    from targeting._limits import MAX_BYTES
+
+    with pytest.raises(ValueError, match="larger than 50 MB"):
+        read_done(b"postcode,households_est,done\n" + b"x" * MAX_BYTES)
