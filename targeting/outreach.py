@@ -4,9 +4,9 @@ A plan covers one area (a PCN's *indicative* footprint or an ICB) on LSOA 2021. 
 priority score (:mod:`targeting.priority`); target LSOAs (Core20, PLUS, or above a score cut) are grouped into
 chains of neighbouring LSOAs (patches); their residential postcodes are put in walking order and cut into rounds
 of about the capacity in households (:mod:`targeting.rounds`): a connector's month (``campaign``) or a worker's
-standing neighbourhood (``caseload``). Health-check numbers (residents aged 40–74, modelled undiagnosed
-hypertension in adults 16+, expected new hypertension diagnoses from NHS Health Checks, SMI and
-learning-disability registers) are carried per LSOA, patch and connector.
+standing neighbourhood (``caseload``). Health-check numbers (residents aged 40–74, hypertension in adults 16+
+not on a GP register and PHE's modelled undiagnosed component beside it, expected new hypertension diagnoses from
+NHS Health Checks, SMI and learning-disability registers) are carried per LSOA, patch and connector.
 """
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ TARGET_COLUMNS = [
     *[f"score_{k}" for k in COMPONENTS], *[f"points_{k}" for k in COMPONENTS],
     "imd_edition", "imd_rank", "imd_decile", "core20", "plus", "plus_reasons", "target",
     "households", "population", "pct_minority", "registration_ratio",
-    "eligible_40_74", "undiagnosed_hypertension_16plus", "undiagnosed_hypertension_16plus_lower",
-    "undiagnosed_hypertension_16plus_upper", "health_check_new_hypertension", "health_check_new_hypertension_low",
+    "eligible_40_74", "hypertension_not_on_register_16plus", "hypertension_not_on_register_16plus_lower",
+    "hypertension_not_on_register_16plus_upper", "hypertension_undiagnosed_phe_16plus",
+    "hypertension_undiagnosed_phe_16plus_lower", "hypertension_undiagnosed_phe_16plus_upper",
+    "health_check_new_hypertension", "health_check_new_hypertension_low",
     "health_check_new_hypertension_high", "smi_register", "ld_register",
     "patch_id", "connector", "visit_order", "postcodes", "households_planned", "first_month", "last_month",
     "status", "reason", "why", "locality", "locality_name", "locality_connectors", "locality_core20_households",
@@ -79,7 +81,8 @@ ROUND_COLUMNS = ["connector", "month", "stop", "postcode", "lsoa_code", "lsoa_na
                  "plus", "easting", "northing", "lat", "lon", "connector_name", "month_start"]
 
 #: Health-check columns summed per patch and connector (shares of partly planned LSOAs count by households).
-_HEALTH = ["eligible_40_74", "undiagnosed_hypertension_16plus", "health_check_new_hypertension",
+_HEALTH = ["eligible_40_74", "hypertension_not_on_register_16plus", "hypertension_undiagnosed_phe_16plus",
+           "health_check_new_hypertension",
            "health_check_new_hypertension_low", "health_check_new_hypertension_high", "smi_register", "ld_register"]
 
 _SOURCES = [
@@ -88,8 +91,9 @@ _SOURCES = [
     "LSOA split by single years of the MSOA)",
     "Where patients live, PCN membership: NHS Digital Patients Registered at a GP Practice, July 2022 "
     "(apportioned to LSOA 2021); PCN footprints are indicative",
-    "Undiagnosed hypertension: PHE modelled estimates 2016 against QOF 2022-23 registers, apportioned to "
-    "where patients live",
+    "Hypertension not on a register: PHE 2016 modelled prevalence (diagnosed + undiagnosed) minus QOF 2022-23 "
+    "registers; undiagnosed hypertension: PHE 2016 modelled undiagnosed component × QOF 2022-23 list aged 16+; "
+    "both apportioned to where patients live",
     "SMI and learning disability registers: QOF 2022-23 (NHS Digital), apportioned to where patients live",
     "Postcodes: OS Code-Point Open 2025.2.0 placed in LSOA 2021 ({postcode_method}); households per postcode are "
     "about: each LSOA's Census 2021 households (TS011) shared equally among its postcodes. Contains OS data © Crown "
@@ -242,6 +246,16 @@ def _detection_gap(atlas: Atlas) -> pd.DataFrame:
     return _cached(atlas, "hyp", make)
 
 
+def _phe_undiagnosed(atlas: Atlas) -> pd.DataFrame:
+    def make():
+        from targeting.clinical import lsoa_hypertension_undiagnosed
+
+        # the same weights as the count not on a register (residents aged 40-74), so the two stand side by side
+        return lsoa_hypertension_undiagnosed(atlas, imd=2025, age_weighted=True)
+
+    return _cached(atlas, "hyp_phe", make)
+
+
 def _registration_gap(atlas: Atlas) -> pd.DataFrame:
     def make():
         from targeting.gaps import registration_gap
@@ -278,6 +292,8 @@ def _national(atlas: Atlas) -> pd.DataFrame:
             by_code(_footprints(atlas), {"pcn_code": "pcn_code", "share": "pcn_share"}),
             by_code(_detection_gap(atlas), {c: c for c in ("expected_undiagnosed", "expected_undiagnosed_lower",
                                                            "expected_undiagnosed_upper")}),
+            by_code(_phe_undiagnosed(atlas), {c: c for c in ("hyp_undiagnosed_phe", "hyp_undiagnosed_phe_lower",
+                                                             "hyp_undiagnosed_phe_upper")}),
             by_code(_registration_gap(atlas), {"relative_ratio": "registration_ratio"}),
             by_code(_register(atlas, "MH"), {"register_patients": "smi_register"}),
             by_code(_register(atlas, "LD"), {"register_patients": "ld_register"}),
@@ -334,7 +350,8 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
     geopandas.GeoDataFrame
         One row per LSOA (sorted by code): names, ``pcn_code``/``pcn_share`` (indicative footprint), IMD rank,
         decile and Core20 of the edition, ``plus``/``plus_reasons``, ``households``, ``population`` (Census 2021
-        usual residents), ``pct_minority``, ``eligible_40_74``, ``expected_undiagnosed`` (with 95% limits),
+        usual residents), ``pct_minority``, ``eligible_40_74``, ``expected_undiagnosed`` (hypertension not on a
+        register, with 95% limits), ``hyp_undiagnosed_phe`` (PHE's undiagnosed component, with 95% limits),
         ``registration_ratio``, ``smi_register``, ``ld_register``, ``x``/``y`` (population-weighted centroid,
         EPSG:27700) and full geometry in EPSG:27700.
     """
@@ -536,9 +553,10 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     lsoas["tier"], lsoas["priority_rank"] = order["tier"], order["priority_rank"]
     if order_by == "deprivation":  # the weighted score does not set the order, so the reason says what does
         lsoas["why"] = lsoas["why"].str.replace(r"; score [^;]*$", "", regex=True) + lsoas["tier"].map(_TIER_WORDS)
-    lsoas["undiagnosed_hypertension_16plus"] = lsoas["expected_undiagnosed"].round(1)
-    lsoas["undiagnosed_hypertension_16plus_lower"] = lsoas["expected_undiagnosed_lower"].round(1)
-    lsoas["undiagnosed_hypertension_16plus_upper"] = lsoas["expected_undiagnosed_upper"].round(1)
+    for name, col in (("hypertension_not_on_register_16plus", "expected_undiagnosed"),
+                      ("hypertension_undiagnosed_phe_16plus", "hyp_undiagnosed_phe")):
+        for s in ("", "_lower", "_upper"):
+            lsoas[f"{name}{s}"] = lsoas[f"{col}{s}"].round(1)
     lsoas = pd.concat([lsoas, health_check_new_hypertension(lsoas["eligible_40_74"], hc)], axis=1)
     if adjacency is None:
         # an ICB's localities need its footprints' neighbours, so every LSOA's; a PCN's rounds only the targets'

@@ -159,15 +159,17 @@ def test_health_check_figures_are_carried_per_lsoa_and_patch(pcn_plans):
     plan = pcn_plans["big"]
     t = plan.lsoas
     assert (t["eligible_40_74"] <= t["population"]).all()
-    assert (t["undiagnosed_hypertension_16plus"] > 0).all()
-    assert (t["undiagnosed_hypertension_16plus_lower"] <= t["undiagnosed_hypertension_16plus"]).all()
-    assert (t["undiagnosed_hypertension_16plus"] <= t["undiagnosed_hypertension_16plus_upper"]).all()
+    for col in ("hypertension_not_on_register_16plus", "hypertension_undiagnosed_phe_16plus"):
+        assert (t[col] > 0).all()
+        assert (t[f"{col}_lower"] <= t[col]).all() and (t[col] <= t[f"{col}_upper"]).all()
+    # PHE's undiagnosed component is part of the people not on a register, never more
+    assert t["hypertension_undiagnosed_phe_16plus"].sum() < t["hypertension_not_on_register_16plus"].sum()
     assert (t["health_check_new_hypertension_low"] <= t["health_check_new_hypertension"]).all()
     assert (t["health_check_new_hypertension"] <= t["health_check_new_hypertension_high"]).all()
     assert (t["health_check_new_hypertension_high"] <= t["eligible_40_74"]).all()
     assert (t["smi_register"] > 0).all() and (t["ld_register"] > 0).all()
-    for col in ("eligible_40_74", "undiagnosed_hypertension_16plus", "health_check_new_hypertension", "smi_register",
-                "ld_register"):
+    for col in ("eligible_40_74", "hypertension_not_on_register_16plus", "hypertension_undiagnosed_phe_16plus",
+                "health_check_new_hypertension", "smi_register", "ld_register"):
         per_patch = t[t["target"]].groupby("patch_id")[col].sum()
         got = plan.patches.set_index("patch_id")[col]
         assert np.allclose(got.loc[per_patch.index], per_patch, atol=0.2 * plan.patches["lsoas"].max())
@@ -248,7 +250,8 @@ def test_cli_writes_the_plan_files(tmp_path, capsys, small_cli):
     assert code == 0
     csv = pd.read_csv(out / "targets.csv")
     for col in ("lsoa_code", "lsoa_name", "priority_score", "score_deprivation", "points_plus", "core20", "plus",
-                "households", "population", "eligible_40_74", "undiagnosed_hypertension_16plus",
+                "households", "population", "eligible_40_74", "hypertension_not_on_register_16plus",
+                "hypertension_undiagnosed_phe_16plus",
                 "health_check_new_hypertension", "patch_id", "connector", "visit_order", "first_month", "last_month"):
         assert col in csv.columns
     assert list(csv.columns) == [*TARGET_COLUMNS, "area", "settings"]
