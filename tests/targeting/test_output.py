@@ -90,6 +90,6 @@ def test_bad_outputs_and_inputs_of_other_commands(tmp_path, capsys, small_cli):
         err = capsys.readouterr().err
         assert stop.value.code == 2 and "it is empty; give a code or part of a name" in err, argv
     code, err = _run(capsys, ["pcns", "--icb", "QHL", "--plus-lsoas", "/dev/zero", "--no-gaps"])
-    assert code == 2 and "larger than 5 MB" in err
+    assert code == 2 and "larger than 50 MB" in err  # the one upload limit (targeting/_limits.py)
     code, err = _run(capsys, ["pcns", "--icb", "Q\x1b[31mHL"])
     assert code == 2 and "\x1b" not in err and "\\x1b[31m" in err
