@@ -123,8 +123,8 @@ def test_outreach_page_flow(app):
     keys = {b.key for b in app.get("download_button")}
     assert {"outreach_csv", "outreach_rounds_csv", "outreach_rounds_geojson", "outreach_geojson",
             "outreach_sheets"} <= keys
-    assert "Month 1" in text and "postcodes, about" in text  # the rounds of the month, as numbered points
-    assert any(s.key == "out_month" for s in app.slider)
+    assert "(month 1)" in text and "postcodes, about" in text  # the rounds of the month (a calendar month), as points
+    assert any(s.key == "out_month" for s in app.select_slider)
     app.radio(key="out_mode").set_value("caseload").run()
     assert not app.exception
     assert "Workers for every Core20 household" in {m.label for m in app.metric}
