@@ -25,7 +25,7 @@ from targeting.programme import (  # noqa: E402
     start_month,
 )
 
-WORDS = {"deprivation": "Deprivation (IMD)", "plus": "PLUS groups", "undiagnosed": "Undiagnosed hypertension",
+WORDS = {"deprivation": "Deprivation (IMD)", "plus": "PLUS groups", "undiagnosed": "Hypertension not on a register",
          "registration": "Registration gap", "size": "Households"}
 MODES = {"campaign": "Campaign: visit each household once", "caseload": "Caseload: one standing neighbourhood each"}
 

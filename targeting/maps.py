@@ -352,7 +352,7 @@ def _gap_layers(lsoas: pd.DataFrame, register: str, tables: tuple[pd.DataFrame, 
              "people living here who are not registered."))
     det = tables[1].reindex(codes)
     out.append(value_layer(
-        f"det_gap_{register.lower()}", f"Detection gap: people likely undiagnosed ({register})",
+        f"det_gap_{register.lower()}", f"Detection gap: expected minus recorded ({register})",
         det["expected_undiagnosed"].to_numpy(), units="people (estimated, shared out by where patients live)",
         source="QOF 2022-23 registers (NHS Digital) against expected prevalence (PHE 2016 estimates for HYP)",
         vintage=month.relabel("QOF 2022-23; registrations July 2022"), group="Gaps", decimals=0,

@@ -107,9 +107,10 @@ def gap_table(atlas: Any, *, pcn: str | None = None, practice: str | None = None
             rec, exp, d = _sums(g, "hyp")
             return (exp - rec) / d * 100
 
-        rows.append(_row("Hypertension: people likely undiagnosed", und, lo, hi, np.nan, np.nan, "people",
+        rows.append(_row("Hypertension: people not on a register (expected − recorded)", und, lo, hi, np.nan,
+                         np.nan, "people",
                          "PHE 2016 modelled prevalence × QOF 2022-23 adult list, minus the QOF register"))
-        rows.append(_row("Hypertension: undiagnosed, % of adults on the list", und / den * 100, lo / den * 100,
+        rows.append(_row("Hypertension: not on a register, % of adults on the list", und / den * 100, lo / den * 100,
                          hi / den * 100, pct(in_icb), pct(every), "% of patients aged 16+"))
     for reg in (r.lower() for r in CORE_REGISTERS):
         if pd.isna(own.get(f"{reg}_ratio")):

@@ -123,7 +123,8 @@ def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | No
     * deprivation :math:`= 1 - (r - 1)/(N - 1)` from the **national** IMD rank :math:`r` of :math:`N` LSOAs
       (1 for the most deprived LSOA in England, never re-ranked locally);
     * plus :math:`= 1` if the LSOA meets the area's PLUS rules, else 0;
-    * undiagnosed = estimated people with undiagnosed hypertension ÷ the largest such estimate in the area;
+    * undiagnosed = estimated people with hypertension not on a register (expected − recorded)
+      ÷ the largest such estimate in the area;
     * registration :math:`= \min(1, \max(0, (1 - g)/0.5))` where :math:`g` is the relative registration
       ratio, so fewer registered patients than residents (relative to England) scores up to 1 at half;
     * size = households ÷ the largest household count in the area.
@@ -183,7 +184,7 @@ def _explain(lsoas: pd.DataFrame, comp: pd.DataFrame, *, imd: int) -> pd.Series:
         if pd.notna(und):
             lo, hi = row.get("expected_undiagnosed_lower"), row.get("expected_undiagnosed_upper")
             rng = f" (95% range {_fmt_int(lo)}–{_fmt_int(hi)})" if pd.notna(lo) and pd.notna(hi) else ""
-            parts.append(f"an estimated {_fmt_int(und)} people with undiagnosed high blood pressure{rng}")
+            parts.append(f"an estimated {_fmt_int(und)} people with high blood pressure not on a GP register{rng}")
         ratio = row.get("registration_ratio")
         if pd.notna(ratio) and ratio < 0.95:
             parts.append(f"about {round((1 - float(ratio)) * 100)}% fewer patients registered as living here than "

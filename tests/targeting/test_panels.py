@@ -12,7 +12,7 @@ def test_pcn_gaps_match_pcns_and_sit_beside_icb_and_england(atlas):
     t = gap_table(atlas, pcn="U06092").set_index("measure")  # Greenwood PCN, West Yorkshire
     assert list(t.reset_index().columns) == list(GAP_COLUMNS)
     g = pcn_gaps(atlas, ["U06092"]).iloc[0]
-    und = t.loc["Hypertension: people likely undiagnosed"]
+    und = t.loc["Hypertension: people not on a register (expected − recorded)"]
     assert (und["value"], und["lower"], und["upper"]) == pytest.approx(
         (g["hyp_undiagnosed"], g["hyp_undiagnosed_lower"], g["hyp_undiagnosed_upper"]))
     assert und["value"] == pytest.approx(6960.387, abs=0.01)  # as `pcns --icb QWO` prints it

@@ -81,7 +81,7 @@ def test_explanation_shows_deprivation_beside_ethnicity_and_undiagnosed_numbers(
     und = round(float(inputs.loc[row, "expected_undiagnosed"]))
     assert why.startswith("in the most deprived 10% nationally")
     assert f"{pct}% of residents from ethnic minority communities" in why
-    assert f"an estimated {und:,} people with undiagnosed high blood pressure" in why
+    assert f"an estimated {und:,} people with high blood pressure not on a GP register" in why
     assert "BAME" not in " ".join(s["why"])
 
 
