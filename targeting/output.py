@@ -66,7 +66,8 @@ def plan_settings_text(plan: Any) -> str:
     cut = f"; score cut {s['score_cut']:g}" if s.get("score_cut") is not None else ""
     order = "deprivation first" if s.get("order") == "deprivation" else f"weights {weights}"
     return (f"{s.get('mode', 'campaign')}: {s['connectors']} connector(s), {s['capacity_per_month']:g} households "
-            f"per connector per month, {s['months']:g} months; order {order}; IMD {s['imd']}{cut}; "
+            f"per connector per month, {s['months']:g} months"
+            + (f" from {s['start']}" if s.get("start") else "") + f"; order {order}; IMD {s['imd']}{cut}; "
             f"PLUS = {s['plus_rules']}" + (f"; registrations: {s['registrations']}" if s.get("registrations") else ""))
 
 
