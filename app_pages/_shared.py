@@ -191,8 +191,14 @@ def set_area(kind: str, code: str) -> None:
     st.query_params[kind] = code
 
 
+_SEARCHED = "_c20_searched"  # (text, choice) of a search that picked an area, for the page the pick opens
+
+
 def area_picker(*, key: str = "search", kinds: tuple[str, ...] = AREA_KINDS) -> Chosen | None:
     """The one search box. The chosen area goes into the URL (``?icb=…``, ``?pcn=…``, ``?lad=…``, ``?practice=…``)."""
+    carried = st.session_state.pop(_SEARCHED, None)  # a pick on the start page opens Explore: keep the search
+    if carried:
+        st.session_state[key], st.session_state[f"{key}_pick"] = carried
     text = st.text_input("Find an ICB, local authority, PCN or practice",
                          placeholder="part of a name or a code, e.g. Birmingham, E54000055, QHL, U79433, M85110",
                          key=key)
@@ -210,6 +216,7 @@ def area_picker(*, key: str = "search", kinds: tuple[str, ...] = AREA_KINDS) -> 
                 row = res[res["label"] == pick].iloc[0]
                 if area_from_url() != (row["kind"], row["code"]):
                     set_area(str(row["kind"]), str(row["code"]))
+                    st.session_state[_SEARCHED] = (text, pick)
                     st.rerun()
     found = area_from_url()
     if found is None:
