@@ -22,7 +22,6 @@ population-weighted regression with simulated 95% limits.
 from __future__ import annotations
 
 import re
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -30,7 +29,15 @@ import pandas as pd
 from targeting.areas import resolve_icb
 from targeting.core20 import population_quantiles
 from targeting.profiles import pcn_profiles, practice_profiles, qof_prevalence
-from targeting.stats import funnel_limits, overdispersion, significance, sii, wilson_ci
+from targeting.stats import (
+    funnel_limits,
+    overdispersion,
+    ratio_funnel_limits,
+    ratio_overdispersion,
+    significance,
+    sii,
+    wilson_ci,
+)
 
 __all__ = ["ADJUSTED", "DEFAULT_METRIC", "METRICS", "UnknownMetricError", "adjusted_metric", "compare_pcns",
            "ratio_funnel_limits", "ratio_overdispersion"]
@@ -88,71 +95,6 @@ def adjusted_metric(group: str) -> str | None:
     """
     key = f"{str(group).strip().upper().removeprefix('QOF_').lower()}_ratio"
     return key if key in ADJUSTED else None
-
-
-def ratio_overdispersion(observed, expected, theta: float, *, winsor: float = 0.10) -> tuple[float, int]:
-    r"""Spiegelhalter's over-dispersion factor of ratios observed ÷ expected around a target ratio.
-
-    Parameters
-    ----------
-    observed, expected : array_like
-        Observed counts :math:`O_i` and expected counts :math:`E_i` of the units (units with :math:`E_i \le 0`
-        are left out).
-    theta : float
-        Target ratio :math:`\theta_0` (e.g. the ICB's :math:`\sum O / \sum E`), above 0.
-    winsor : float, default 0.10
-        Share of z-scores shrunk at each end.
-
-    Returns
-    -------
-    (float, int)
-        :math:`\hat\phi` and the number of units it rests on.
-
-    Notes
-    -----
-    Spiegelhalter (2005, Stat Med 24:1185), indirectly standardised ratios: under Poisson counts
-    :math:`y_i = O_i/E_i` has variance :math:`\theta_0/E_i`, so :math:`z_i = (y_i - \theta_0)/\sqrt{\theta_0/E_i}`;
-    the :math:`k = \lfloor 0.1 I \rfloor` z-scores at each end are winsorised as in
-    :func:`targeting.stats.overdispersion` and :math:`\hat\phi = \frac1I\sum_i z_i^2`.
-    """
-    o, e = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
-    ok = (e > 0) & np.isfinite(o) & np.isfinite(e)
-    if not (np.isfinite(theta) and theta > 0) or ok.sum() < 2:
-        return float("nan"), int(ok.sum())
-    z = np.sort((o[ok] / e[ok] - theta) / np.sqrt(theta / e[ok]))
-    k = int(np.floor(winsor * len(z)))
-    if k:
-        z = np.clip(z, z[k], z[len(z) - 1 - k])
-    return float(np.mean(z**2)), len(z)
-
-
-def ratio_funnel_limits(theta: float, expected, confidence: float = 0.95, *,
-                        phi: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    r"""Funnel-plot limits for a ratio observed ÷ expected around a target ratio, at each expected count.
-
-    Parameters
-    ----------
-    theta : float
-        Target ratio :math:`\theta_0` (the ICB value).
-    expected : array_like
-        Expected counts at which to compute the limits.
-    confidence : float, default 0.95
-        0.95 or 0.998, as for proportions.
-    phi : float, default 1
-        Over-dispersion factor (:func:`ratio_overdispersion`); above 1 it widens the limits by :math:`\sqrt\phi`.
-
-    Returns
-    -------
-    lower, upper : numpy.ndarray
-        :math:`\theta_0 \pm z\sqrt{\phi\,\theta_0/E}`, the lower limit not below 0; NaN where :math:`E \le 0`.
-    """
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    e = np.asarray(expected, dtype=float)
-    inflate = float(phi) if np.isfinite(phi) and phi > 1 else 1.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = z * np.sqrt(inflate * theta / e)
-    bad = ~(e > 0)
-    return np.where(bad, np.nan, np.maximum(theta - half, 0.0)), np.where(bad, np.nan, theta + half)
 
 
 def _practice_deciles(prac: pd.DataFrame) -> tuple[np.ndarray, int]:
