@@ -74,7 +74,8 @@ def icb_core20_shares(atlas: Any, *, imd: int = 2025) -> IcbShares:
     geom = t.set_geometry("geometry_web").geometry
     shapes = {code: shapely.coverage_union_all(geom.to_numpy()[idx])
               for code, idx in t.groupby("icb_code", sort=False).indices.items()}
-    icbs = atlas.icbs[["icb_code", "icb_code_nhs", "icb_name"]]
+    # the ICBs the LSOAs carry (the month's; for July 2022 the April 2024 LSOA 2021 lookup's), none dropped
+    icbs = pd.DataFrame(t[["icb_code", "icb_code_nhs", "icb_name"]]).drop_duplicates("icb_code")
     out = icbs.merge(g, left_on="icb_code", right_index=True, how="inner")
     for c in ("lsoas", "core20_lsoas", "residents", "core20_residents"):
         out[c] = out[c].astype(int)

@@ -203,3 +203,35 @@ def test_a_practice_values_legend_is_plain_rows_not_pickers(atlas, bsol):
     legend = json.loads(practices_overlay(pr, lay))["legend"]
     assert "Checks done" in legend and legend.count('class="c20-key"') >= 2
     assert "<button" not in legend and "c20-classes" not in legend
+
+
+def test_ambiguous_merges_ride_in_the_payload_for_the_imd_2019_layer_only_when_there_are_some():
+    two = pd.concat([_one_lsoa("A"), _one_lsoa("B").assign(lsoa_code="E01999998")], ignore_index=True)
+    lay = maps.value_layer("v", "V", pd.Series([1.0, 2.0]), units="u", source="s", vintage="v")
+    assert "am" not in _payload_dict(map_payload(two, [lay]))["props"]  # no flag column: nothing sent
+    flagged = two.assign(core20_2019_ambiguous_merge=[False, True])
+    props = _payload_dict(map_payload(flagged, [lay]))["props"]
+    assert props["am"] == [1] and props["amk"] == "imd19"  # the second LSOA, hatched on the IMD 2019 layer
+    none = two.assign(core20_2019_ambiguous_merge=[False, False])
+    assert "am" not in _payload_dict(map_payload(none, [lay]))["props"]
+
+
+def test_the_national_map_shares_are_counts_summed_by_icb_and_each_icb_a_link(atlas):
+    from targeting.render.national import icb_core20_shares, legend_rows, national_svg
+
+    s = icb_core20_shares(atlas, imd=2025)
+    t = s.table.set_index("icb_code")
+    l21 = atlas.lsoa21
+    assert set(t.index) == set(l21["icb_code"]) and t.index.is_unique  # every LSOA's ICB, none left out
+    assert int(t["lsoas"].sum()) == len(l21) and int(t["residents"].sum()) == int(l21["residents"].sum())
+    bsol = l21[l21["icb_code"] == "E54000055"]
+    core = bsol.loc[bsol["imd25_core20"].astype(bool), "residents"].sum()
+    assert t.loc["E54000055", "core20_pct"] == round(100 * core / bsol["residents"].sum(), 1)
+    assert s.england_pct == round(100 * l21.loc[l21["imd25_core20"].astype(bool), "residents"].sum()
+                                  / l21["residents"].sum(), 1)
+    # each ICB's dissolved polygon covers its LSOAs (areas within 1% after coverage simplification)
+    lsoa_area = float(shapely.area(bsol["geometry_web"].to_numpy()).sum())
+    assert t.loc["E54000055", "geometry"].area == pytest.approx(lsoa_area, rel=0.01)
+    svg = national_svg(s)
+    assert svg.count("<path ") == len(t) and 'href="compare?icb=E54000055"' in svg
+    assert sum(n for _, _, n in legend_rows(s)) == len(t)
