@@ -184,13 +184,17 @@ def _lad_pcns(atlas: Any, lad_code: str) -> set[str]:
 def plan_patches(plan: Any, lsoas: pd.DataFrame) -> pd.DataFrame:
     """The planned patches of an outreach plan as a map overlay, one row per planned LSOA.
 
-    Each row has its patch's ``label``, ``connector`` and ``households``, and the LSOA's ``geometry_web`` (from
-    ``lsoas``, atlas rows).
+    Each row has its patch's ``label``, ``connector`` (the first to walk it), ``connectors`` (every connector with
+    a round there, ``"1;2;3"``: Core20 patches are shared month by month) and ``households``, and the LSOA's
+    ``geometry_web`` (from ``lsoas``, atlas rows).
     """
     patches = plan.patches
+    shared = (patches["connectors"].fillna("").astype(str) if "connectors" in patches
+              else patches["connector"].astype("Int64").astype(str))
     info = pd.DataFrame({"patch_id": patches["patch_id"].to_numpy(),
                          "label": [f"Patch {p}" for p in patches["patch_id"]],
                          "connector": patches["connector"].astype(float).to_numpy(),
+                         "connectors": shared.to_numpy(),
                          "households": patches["households"].astype(float).to_numpy()})
     info = info[info["connector"].notna()]
     t = plan.lsoas[["lsoa_code", "patch_id"]].merge(info, on="patch_id")
@@ -227,9 +231,11 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
                        note="Pale orange: a Core20 or PLUS target that waits for capacity. Grey: not a target. "
                             "With more than 9 connectors, colours repeat."),
         category_layer("plan_status", "Plan status", t["status"].to_numpy(),
-                       order=["planned", "part planned", "waiting", "not a target"], source=src, vintage=vintage,
-                       group="Outreach plan", palette=("#009E73", "#56B4E9", "#E69F00", "#f2f2f2"),
-                       note="Part planned: some of its postcodes are on a round in the horizon, the rest wait."),
+                       order=["planned", "part planned", "waiting", "visited", "not a target"], source=src,
+                       vintage=vintage, group="Outreach plan",
+                       palette=("#009E73", "#56B4E9", "#E69F00", "#CC79A7", "#f2f2f2"),
+                       note="Part planned: some of its postcodes are on a round in the horizon, the rest wait. "
+                            "Visited: every household already visited (a re-plan from a done file)."),
         value_layer("plan_score", "Priority score", t["priority_score"].to_numpy(dtype=float),
                     units="0–100, from the weighted components (see the table)", source=src, vintage=vintage,
                     group="Outreach plan", decimals=0),

@@ -327,15 +327,17 @@ def payload_parts(
 def patches_overlay(patches: pd.DataFrame) -> str | None:
     """Outreach patches: one outline per patch, coloured by connector.
 
-    ``patches`` has one row per LSOA: its patch's ``label`` (optionally ``connector``, ``households``) and the
-    LSOA's ``geometry_web``.
+    ``patches`` has one row per LSOA: its patch's ``label`` (optionally ``connector``, ``connectors`` as
+    ``"1;2;3"``, ``households``) and the LSOA's ``geometry_web``.
     """
     if not len(patches):
         return None
     extra = [c for c in ("connector", "households") if c in patches.columns]
     first = patches.drop_duplicates("label")
     labels = {str(r["label"]): {"label": html.escape(str(r["label"])),
-                                **{c: _num(float(r[c]), 1) for c in extra if pd.notna(r[c])}}
+                                **{c: _num(float(r[c]), 1) for c in extra if pd.notna(r[c])},
+                                **({"connectors": [int(x) for x in str(r["connectors"]).split(";") if x.isdigit()]}
+                                   if "connectors" in first.columns else {})}
               for _, r in first.iterrows()}
     return outline_overlay("Outreach patches", patches["geometry_web"].values, patches["label"].astype(str).tolist(),
                            labels, pal=list(OKABE_ITO))

@@ -22,7 +22,7 @@ def _search(page, text: str, option: str) -> None:
 
 
 def test_search_an_icb_and_see_its_lsoas_drawn_offline(app_url, page, snap):
-    page.goto(app_url)
+    page.goto(f"{app_url}/explore")  # the search on Explore itself (the start page's own: tests/browser/test_home.py)
     _search(page, "Birmingham and Solihull", "ICB: NHS Birmingham and Solihull Integrated Care Board (E54000055)")
     page.wait_for_url(re.compile(r"icb=E54000055"))
     frame = map_frame(page, 793)
@@ -64,7 +64,7 @@ def test_switch_layer_click_lsoa_and_download(app_url, page, snap):
 
 
 def test_find_a_pcn_by_part_of_its_name_and_see_practices(app_url, page, snap):
-    page.goto(app_url)
+    page.goto(f"{app_url}/explore")
     _search(page, "Birmingham East", "PCN: Birmingham East Central Pcn (U79433)")
     page.wait_for_url(re.compile(r"pcn=U79433"))
     frame = map_frame(page, 793)

@@ -92,13 +92,16 @@ def test_selected_pcn_footprint_and_connectors_are_told_apart_without_colour(app
     page.goto(f"{app_url}/outreach?pcn=U79433")
     frame = map_frame(page, 10)
     settle(page)
-    labels = sorted(set(frame.locator(".c20-patch-label").all_inner_texts()))
-    assert labels == ["C1", "C2", "C3"]
+    labels = frame.locator(".c20-patch-label").all_inner_texts()
+    # every connector is named on the patches it walks; Core20 patches are shared month by month ("C1 C2 C3")
+    assert {w for t in labels for w in t.split()} == {"C1", "C2", "C3"}
+    assert any(len(t.split()) > 1 for t in labels)
     dashes = frame.locator("path.leaflet-interactive[stroke-width='4']").evaluate_all(
         "ps => ps.map(p => p.getAttribute('stroke-dasharray') || 'solid')")
-    assert len(set(dashes)) == 3  # each connector's patches in its own line style, beside its colour
+    assert len(set(dashes)) >= 2  # a patch's outline in its first connector's own line style, beside its colour
     legend = frame.locator(".c20-legend").inner_text()
-    assert "Patch of connector 1 (labelled C1)" in legend and "Patch of connector 3 (labelled C3)" in legend
+    assert "Patch first walked by connector 1 (labelled C1)" in legend
+    assert "labelled with each (C1 C2" in legend
     snap(page, "12_16_connector_patterns", whole=False)
 
 

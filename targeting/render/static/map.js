@@ -205,13 +205,17 @@ function c20Map(map, P) {
         return {fill: false, color: pal[c % pal.length], weight: 4, opacity: 1, dashArray: DASH[c % DASH.length]};},
       onEachFeature: function(f, l){ var p = f.properties;
         l.bindTooltip('<b>' + p.label + '</b>' +
-        (p.connector !== undefined ? '<br>Connector ' + p.connector : '') +
+        (p.connectors && p.connectors.length > 1 ? '<br>Connectors ' + p.connectors.join(', ')
+          : p.connector !== undefined ? '<br>Connector ' + p.connector : '') +
         (p.households !== undefined ? '<br>' + fmt(p.households) + ' households' : ''), TIP); }});
-    // each patch labelled with its connector (C1, C2…), so the connector is read without its colour
-    over.patches.getLayers().slice().forEach(function(l){ var c = l.feature.properties.connector;
+    // each patch labelled with its connectors (C1, or C1 C2 C3 where they share it month by month), so who
+    // walks it is read without its colour (the outline's colour and dashes are the first connector's)
+    over.patches.getLayers().slice().forEach(function(l){ var p = l.feature.properties, c = p.connector;
       if (c === undefined || c === null) { return; }
+      var cs = (p.connectors && p.connectors.length) ? p.connectors : [c];
       over.patches.addLayer(L.marker(l.getBounds().getCenter(), {interactive: false, keyboard: false,
-        icon: L.divIcon({className: 'c20-patch-label', html: 'C' + c, iconSize: null})})); });
+        icon: L.divIcon({className: 'c20-patch-label', html: cs.map(function(x){ return 'C' + x; }).join(' '),
+                         iconSize: null})})); });
   }
   if (O.practices) {
     // a user's values by practice are shown unclustered, so every practice's colour is visible
@@ -243,12 +247,16 @@ function c20Map(map, P) {
            '<div><span class="c20-line" style="border-top:2px dashed #a8527f"></span>' +
            (sel ? 'Footprints of the other PCNs' : 'Indicative PCN footprints') + '</div>'; }
     if (over.patches && map.hasLayer(over.patches)) {
-      var n = 0; O.patches.lines.forEach(function(ln){ n = Math.max(n, ln.connector || 0); });
-      for (var i = 0; i < Math.min(n, 6); i++) {
+      var used = {}, shared = false;
+      O.patches.lines.forEach(function(ln){ if (ln.connector) { used[ln.connector] = true; }
+        if (ln.connectors && ln.connectors.length > 1) { shared = true; } });
+      Object.keys(used).map(Number).sort(function(a, b){ return a - b; }).slice(0, 6).forEach(function(k){
+        var i = k - 1;
         h += '<div><svg width="26" height="8" aria-hidden="true"><line x1="0" y1="4" x2="26" y2="4" stroke="' +
              O.patches.pal[i % O.patches.pal.length] + '" stroke-width="3"' +
-             (DASH[i] ? ' stroke-dasharray="' + DASH[i] + '"' : '') + '/></svg> Patch of connector ' + (i + 1) +
-             ' (labelled C' + (i + 1) + ')</div>'; } }
+             (DASH[i % DASH.length] ? ' stroke-dasharray="' + DASH[i % DASH.length] + '"' : '') +
+             '/></svg> Patch first walked by connector ' + k + ' (labelled C' + k + ')</div>'; });
+      if (shared) { h += '<div>A patch the connectors share month by month is labelled with each (C1 C2 …)</div>'; } }
     return h ? '<hr style="margin:4px 0">' + h : ''; }
   function redrawLegend(){ legendDiv.innerHTML = legendHtml(); markLegend(); }
   function legendHtml(){ var h = cur.legend + lineKey();
