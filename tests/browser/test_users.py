@@ -125,10 +125,10 @@ def test_compare_opens_on_a_measure_with_an_sii_and_keeps_it_in_the_url(app_url,
     page.goto(f"{app_url}/compare?icb=E54000055")
     page.get_by_text("Slope index of inequality (SII)").wait_for()
     settle(page)
-    page.wait_for_url(re.compile(r"measure=qof_HYP"))
+    page.wait_for_url(re.compile(r"measure=hyp_ratio"))  # the age-adjusted measure first (issue 23)
     main = page.get_by_test_id("stMain").inner_text()
     assert "SII not available" not in main
-    assert re.search(r"SII = -?\d+\.\d percentage points \(95% CI", main)
+    assert re.search(r"SII = -?\d+\.\d\d in recorded ÷ expected \(95% CI", main)
     assert "solid line 95%, dashed 99.8%" in main
     _not_cut_off(page)
     snap(page, "12_04_compare_default_measure")
