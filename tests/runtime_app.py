@@ -119,6 +119,28 @@ def wait_until_healthy(url: str, proc: subprocess.Popen, timeout: float) -> bool
         time.sleep(0.5)
 
 
+@contextmanager
+def streamlit_run(log: Path, *, timeout: float = 90) -> Iterator[str]:
+    """``streamlit run streamlit_app.py`` on a free localhost port, its output in ``log``; yield its URL, stop it."""
+    port = free_port()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if not wait_until_healthy(url, proc, timeout):
+                raise RuntimeError(f"streamlit did not start: see {log}")
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def _nobody_needs_caps() -> bool:
     """True when ``nobody`` cannot even start this interpreter (it lives in a folder only root can enter)."""
     # importing a package and reading the interpreter itself: a bare start can succeed on frozen modules alone

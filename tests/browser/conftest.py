@@ -1,14 +1,12 @@
 """Start the real app with ``streamlit run`` on a free localhost port, and a headless Chromium that cannot reach
 anything but localhost (every other request is aborted), so the tests prove the app works with no internet."""
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from runtime_app import free_port, wait_until_healthy
+from runtime_app import streamlit_run
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -23,26 +21,9 @@ LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
 def app_url(atlas):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) for browser tests")
-    port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
     SHOTS.mkdir(exist_ok=True)
-    log = open(SHOTS / "streamlit.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_until_healthy(url, proc, 90):
-            raise RuntimeError(f"streamlit did not start: see {log.name}")
+    with streamlit_run(SHOTS / "streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 

@@ -89,32 +89,11 @@ DEPRECATION = re.compile(r"deprecat|use_container_width|will be removed", re.I)
 @pytest.fixture(scope="module")
 def fresh_app(atlas, tmp_path_factory):
     """An app of its own, so its server log holds only what the pages below do."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from runtime_app import streamlit_run
 
-    from runtime_app import free_port, wait_until_healthy
-
-    root = Path(__file__).resolve().parents[2]
     log_path = tmp_path_factory.mktemp("app") / "server.log"
-    port = free_port()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=root, env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            if not wait_until_healthy(url, proc, 90):
-                raise RuntimeError(f"streamlit did not start: see {log_path}")
-            yield url, log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with streamlit_run(log_path) as url:
+        yield url, log_path
 
 
 def test_every_page_opens_with_no_deprecation_warning_in_the_server_log(fresh_app, page):
