@@ -74,7 +74,9 @@ with col_map:
         f'<span style="display:inline-block;width:18px;height:12px;background:{c};border:1px solid #555"></span>'
         f"{html.escape(label)} ({n} ICB{'' if n == 1 else 's'})</div>" for c, label, n in nat["legend"])
     st.markdown(f'<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end" class="c20-home-map">'
-                f'<div>{svg}</div><div role="group" aria-label="Legend: % of residents in Core20 neighbourhoods">'
+                '<style>svg.c20-national{max-width:100%;height:auto}</style>'  # fits a phone's width
+                f'<div style="max-width:100%;min-width:0">{svg}</div>'
+                '<div role="group" aria-label="Legend: % of residents in Core20 neighbourhoods">'
                 f'<div style="font-weight:600;font-size:13px">% of residents living in Core20 neighbourhoods</div>'
                 f'<div style="font-size:12px;color:#505050;margin-bottom:4px">Core20: IMD {nat["imd"]} national '
                 f"deciles 1–2 · England {nat['england_pct']:.1f}%</div>{legend}</div></div>",

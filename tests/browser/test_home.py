@@ -117,3 +117,13 @@ def test_every_page_opens_with_no_deprecation_warning_in_the_server_log(fresh_ap
     warned = [ln for ln in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
               if DEPRECATION.search(ln)]
     assert warned == [], warned[:10]
+
+
+def test_the_national_map_fits_a_phone(app_url, page):
+    """At 390×844 the map was 440 px wide and cut off at the right edge of the screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{app_url}/start")
+    svg = page.locator("svg.c20-national")
+    svg.wait_for()
+    box = svg.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
