@@ -45,9 +45,10 @@ def _folder(month: str | None = None) -> Path:
 def _code_hash() -> str:
     from targeting._code import source_hash
 
-    # the code that makes the answers: the domain, the rendering, and how the command line prints a table
-    return source_hash("*.py", "render/*.py", "render/static/*", "gaps/*.py", "commands/profiles.py",
-                       "commands/_io.py", salt=ANSWERS_VERSION)
+    # the code that makes the answers: the domain, the rendering (templates too: the start page's map is stored
+    # rendered), and how the command line prints a table
+    return source_hash("*.py", "render/*.py", "render/static/*", "render/templates/*", "gaps/*.py",
+                       "commands/profiles.py", "commands/_io.py", salt=ANSWERS_VERSION)
 
 
 def _stamp(month: str) -> dict[str, str] | None:
