@@ -1,0 +1,115 @@
+"""The one store of state derived from an atlas: national tables, fitted models, bases that many questions share.
+
+A producing function is marked with :func:`derived`. Its first argument is an :class:`~geo.atlas.Atlas` or a
+:class:`~targeting.scope.Scope`; the rest are plain hashable values. Its value is kept
+
+- in memory, for the life of the atlas (a new atlas never sees an old one's values), and
+- with ``persist=True``, as a parquet file beside the atlas cache, so a new process reads it instead of making it.
+
+The key is the atlas build (its folder is keyed by the build's input hashes and the ``geo`` code), the scope's
+:attr:`~targeting.scope.Scope.key`, the arguments, and a hash of the producing code: the function's own module,
+the rules every derived value rests on (the Core20 rule in :mod:`geo.editions`, :mod:`targeting.core20`) and any
+further files named with ``code=``. Changing any of them makes the value again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import inspect
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from geo.files import atomic_path
+
+__all__ = ["derived"]
+
+T = TypeVar("T")
+
+_PACKAGE = Path(__file__).resolve().parent
+_ROOT = _PACKAGE.parent
+#: The rules every derived value rests on: the editions and the Core20 rule, and how Core20 is flagged.
+_RULE_FILES: tuple[Path, ...] = (_ROOT / "geo" / "editions.py", _PACKAGE / "core20.py")
+
+
+def _files_hash(files: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(set(files)):
+        h.update(p.name.encode())
+        with contextlib.suppress(OSError):
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _code_files(fn: Callable[..., Any], code: tuple[str, ...]) -> list[Path]:
+    own = inspect.getsourcefile(fn)
+    files = [Path(own)] if own else []
+    files += [p for pattern in code for p in _PACKAGE.glob(pattern)]
+    return files + list(_RULE_FILES)
+
+
+def _split(first: Any) -> tuple[Any, str]:
+    """(atlas, scope key) of a producing function's first argument: an Atlas or a Scope."""
+    if hasattr(first, "edition") and hasattr(first, "atlas") and hasattr(first, "key"):
+        return first.atlas, first.key
+    return first, ""
+
+
+def _stem(name: str, scope_key: str, args: tuple[Any, ...], code_hash: str) -> str:
+    words = "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", str(a))[:40] for a in args)
+    digest = hashlib.sha256(repr((scope_key, args)).encode()).hexdigest()[:12]
+    return f"{name}-{words}-{digest}-{code_hash}" if words else f"{name}-{digest}-{code_hash}"
+
+
+def derived(fn: Callable[..., T] | None = None, *, persist: bool = False,
+            code: tuple[str, ...] = ()) -> Any:
+    """Mark a function that derives state from an atlas, so the store keeps its value.
+
+    Parameters
+    ----------
+    fn
+        ``fn(atlas_or_scope, *args)``; ``args`` must be hashable. Treat what it returns as read-only.
+    persist
+        Also keep the value (a DataFrame) as a parquet file beside the atlas cache. A read or write failure falls
+        back to making it.
+    code
+        Further source files (globs under ``targeting/``) the value depends on besides the function's module.
+    """
+    def wrap(f: Callable[..., T]) -> Callable[..., T]:
+        name = f"{f.__module__}.{f.__qualname__}"
+
+        @functools.wraps(f)
+        def get(first: Any, *args: Any) -> T:
+            atlas, scope_key = _split(first)
+            values = atlas.__dict__.setdefault("_derived", {})
+            key = (name, scope_key, args)
+            if key not in values:
+                values[key] = _kept(atlas, f, first, args, scope_key, code) if persist else f(first, *args)
+            return values[key]
+
+        get.code_hash = lambda: _files_hash(_code_files(f, code))  # type: ignore[attr-defined]
+        return get
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def _kept(atlas: Any, f: Callable[..., T], first: Any, args: tuple[Any, ...], scope_key: str,
+          code: tuple[str, ...]) -> T:
+    folder = atlas.meta.get("folder") if isinstance(atlas.meta, dict) else None
+    if not folder:
+        return f(first, *args)
+    stem = _stem(f"{f.__module__}.{f.__qualname__}", scope_key, args, _files_hash(_code_files(f, code)))
+    path = Path(folder) / "derived" / f"{stem}.parquet"
+    import pandas as pd
+
+    with contextlib.suppress(OSError, ValueError):
+        return pd.read_parquet(path)  # type: ignore[return-value]
+    value = f(first, *args)
+    with contextlib.suppress(OSError, ValueError):
+        path.parent.mkdir(exist_ok=True)
+        with atomic_path(path) as tmp:
+            value.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
+    return value
