@@ -15,7 +15,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from geo.atlas import Atlas
 
-__all__ = ["CORE20_MAX_DECILE", "EDITION_YEARS", "Edition", "core20_rule", "edition_year"]
+__all__ = ["CORE20_MAX_DECILE", "EDITIONS", "EDITION_YEARS", "Edition", "core20_rule", "edition_year"]
 
 #: Core20 is national IMD deciles 1–2: the most deprived 20% of LSOAs (DOMAIN.md).
 CORE20_MAX_DECILE = 2
@@ -139,6 +139,11 @@ class Edition:
         """Core20 flags of LSOA rows carrying this edition's decile (national deciles 1–2)."""
         return pd.Series(core20_rule(lsoas[self.decile]), index=lsoas.index, name="core20").fillna(False).astype(bool)
 
+    def published_on(self, lsoa_vintage: int) -> Edition:
+        """The edition of the same atlas published on an LSOA geography (2011: IoD 2019; 2021: IoD 2025)."""
+        year = next(y for y, spec in _SPEC.items() if spec["lsoa_vintage"] == lsoa_vintage)
+        return Edition.of(year, self.atlas)
+
     # ---- the atlas tables of this edition ----------------------------------------------------------
     def _bound(self) -> Atlas:
         if self.atlas is None:
@@ -167,3 +172,8 @@ class Edition:
 
     def __int__(self) -> int:
         return self.year
+
+
+#: The editions the atlas carries, unbound, by year: their columns, sources and titles (tables need
+#: :attr:`geo.atlas.Atlas.editions` or a :class:`targeting.scope.Scope`'s edition).
+EDITIONS: dict[int, Edition] = {year: Edition.of(year) for year in EDITION_YEARS}

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geo.atlas import Atlas
+
+if TYPE_CHECKING:
+    from geo.editions import Edition
+    from targeting.scope import Scope
 
 __all__ = ["AREA_KINDS", "Area", "AreaNotFound", "area_lsoa_rows", "area_summary", "display_name", "former_icb",
            "former_pcn", "lsoas_in", "resolve_area", "resolve_icb", "resolve_pcn", "search"]
@@ -193,14 +198,14 @@ def former_pcn(atlas: Atlas, code: str) -> str | None:
             f"{n} practice{'s' if n != 1 else ''} {members}: {where}.")
 
 
-def lsoas_in(atlas: Atlas, icb: pd.Series, *, imd: int) -> pd.DataFrame:
-    """Return the LSOAs of an ICB on the geography of an IMD edition (LSOA 2011 for 2019, 2021 for 2025).
+def lsoas_in(edition: Edition, icb_nhs: str) -> pd.DataFrame:
+    """Return the LSOAs of an ICB (by NHS code) on the geography of an IMD edition bound to an atlas.
 
-    LSOA 2011 are assigned by the ONS July 2022 lookup and LSOA 2021 by the April 2024 lookup; an ICB whose
+    LSOA 2011 (IoD 2019) are assigned by the ONS July 2022 lookup and LSOA 2021 by the April 2024 lookup; an ICB whose
     ONS code changed between them (Surrey Heartlands, Sussex in 2023) is matched by its NHS code.
     """
-    table = atlas.lsoas(imd)
-    return table[table["icb_code_nhs"] == icb["icb_code_nhs"]]
+    table = edition.lsoas
+    return table[table["icb_code_nhs"] == icb_nhs]
 
 
 def resolve_pcn(atlas: Atlas, text: str) -> str:
@@ -309,7 +314,7 @@ def area_lsoa_rows(atlas: Atlas, area: Area) -> pd.DataFrame:
     raise ValueError(f"an area summary covers an ICB or a local authority, not a {area.kind}")
 
 
-def area_summary(atlas: Atlas, area: Area, *, imd: int = 2025) -> dict[str, float | int | str]:
+def area_summary(scope: Scope) -> dict[str, float | int | str]:
     """Deprivation beside ethnicity for an ICB or local authority, on LSOA 2021.
 
     Returns
@@ -320,8 +325,10 @@ def area_summary(atlas: Atlas, area: Area, *, imd: int = 2025) -> dict[str, floa
         residents), ``core20_minority_pct`` (the same within its Core20 LSOAs), ``england_lsoas`` (LSOAs the
         edition ranks) and ``source``.
     """
-    ed = atlas.edition(imd)
-    sel = area_lsoa_rows(atlas, area)
+    ed, area = scope.edition, scope.area
+    if area is None:
+        raise ValueError("an area summary covers an ICB or a local authority, not all of England")
+    sel = area_lsoa_rows(scope.atlas, area)
     core = sel[ed.core20].fillna(False).astype(bool)
     res = int(sel["residents"].sum())
     core_res = int(sel.loc[core, "residents"].sum())

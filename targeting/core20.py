@@ -8,24 +8,21 @@ A ranking within the area (population-weighted quintiles) is offered as :func:`l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from geo.editions import Edition
+if TYPE_CHECKING:
+    from geo.editions import Edition
 
 __all__ = ["core20", "imd_columns", "local_quintile", "population_quantiles", "population_quintiles"]
 
 
-def imd_columns(imd: int | Edition) -> dict[str, str]:
-    """Column names of an IMD edition in the atlas LSOA tables: ``score``, ``decile``, ``rank``, ``core20``.
-
-    Raises
-    ------
-    ValueError
-        If the edition is not 2019 or 2025.
-    """
-    ed = Edition.of(imd)
+def imd_columns(edition: Edition) -> dict[str, str]:
+    """Column names of an IMD edition in the atlas LSOA tables: ``score``, ``decile``, ``rank``, ``core20``."""
+    ed = edition
     return {"score": ed.score, "decile": ed.decile, "rank": ed.rank, "core20": ed.core20}
 
 
@@ -36,15 +33,15 @@ def _require(lsoas: pd.DataFrame, cols: list[str], what: str) -> None:
                          f"pass an atlas LSOA table (lsoa11 or lsoa21)")
 
 
-def core20(lsoas: pd.DataFrame, *, imd: int | Edition) -> pd.Series:
+def core20(lsoas: pd.DataFrame, *, edition: Edition) -> pd.Series:
     r"""Flag the LSOAs in the national Core20 of an IMD edition.
 
     Parameters
     ----------
     lsoas : pandas.DataFrame
         LSOA rows from the atlas (any subset: an ICB, a PCN footprint, all of England).
-    imd : {2019, 2025}
-        The IMD edition.
+    edition : geo.editions.Edition
+        The IMD edition (2019 or 2025).
 
     Returns
     -------
@@ -58,9 +55,8 @@ def core20(lsoas: pd.DataFrame, *, imd: int | Edition) -> pd.Series:
     changes the flag: it is not re-ranked within the area. IoD 2019 deciles 1–2 hold 19.93% of England's
     mid-2015 population.
     """
-    ed = Edition.of(imd)
-    _require(lsoas, [ed.decile], "Core20")
-    return ed.core20_of(lsoas)
+    _require(lsoas, [edition.decile], "Core20")
+    return edition.core20_of(lsoas)
 
 
 def population_quantiles(values: ArrayLike, weights: ArrayLike, n: int = 5, *, descending: bool = True) -> np.ndarray:
@@ -126,14 +122,14 @@ def population_quintiles(values: ArrayLike, weights: ArrayLike, *, descending: b
     return population_quantiles(values, weights, 5, descending=descending)
 
 
-def local_quintile(lsoas: pd.DataFrame, *, imd: int | Edition, weight: str = "residents") -> pd.Series:
+def local_quintile(lsoas: pd.DataFrame, *, edition: Edition, weight: str = "residents") -> pd.Series:
     """Population-weighted quintiles of deprivation *within the given LSOAs* — a local ranking, not Core20.
 
     Parameters
     ----------
     lsoas : pandas.DataFrame
         The LSOAs of one area (e.g. an ICB from :func:`targeting.areas.lsoas_in`).
-    imd : {2019, 2025}
+    edition : geo.editions.Edition
         The IMD edition whose score ranks the LSOAs.
     weight : str, default "residents"
         Population column (Census 2021 usual residents).
@@ -150,7 +146,7 @@ def local_quintile(lsoas: pd.DataFrame, *, imd: int | Edition, weight: str = "re
     (:func:`population_quintiles`). The result depends on which LSOAs are passed; it is labelled *local* so it is
     never confused with the national Core20 (:func:`core20`).
     """
-    cols = imd_columns(imd)
+    cols = imd_columns(edition)
     _require(lsoas, [cols["score"], weight], "The local quintile")
     q = population_quintiles(lsoas[cols["score"]].to_numpy(dtype=float), lsoas[weight].to_numpy(dtype=float))
     return pd.Series(q, index=lsoas.index, name="local_quintile")

@@ -7,28 +7,33 @@ registered residents that the chosen PCN holds, so weak assignments (a share wel
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from targeting.areas import resolve_icb
 from targeting.profiles import _positions
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.editions import Edition
+    from targeting.scope import Scope
 
 __all__ = ["FOOTPRINT_LABEL", "footprint_polygons", "pcn_footprints"]
 
 #: The label every footprint carries.
 FOOTPRINT_LABEL = "indicative PCN footprint: LSOAs where this PCN holds the most registered patients (July 2022)"
 
-def pcn_footprints(atlas, *, imd: int = 2025) -> pd.DataFrame:
+def pcn_footprints(edition: Edition) -> pd.DataFrame:
     r"""Assign each English LSOA to the PCN holding most of its registered residents.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    imd : {2019, 2025}, default 2025
-        Geography: LSOA 2011 (registrations as published) for 2019, LSOA 2021 (apportioned) for 2025.
+    edition : geo.editions.Edition
+        An IMD edition bound to the atlas, for its geography: LSOA 2011 (registrations as published) for 2019,
+        LSOA 2021 (apportioned) for 2025.
 
     Returns
     -------
@@ -45,11 +50,12 @@ def pcn_footprints(atlas, *, imd: int = 2025) -> pd.DataFrame:
     :math:`p_{kl}/P_l`. Practices with no PCN (code ``U``) count in :math:`P_l` but never receive an LSOA. Ties go
     to the lower PCN code, so the result is deterministic.
     """
-    ed = atlas.edition(imd)
-    return atlas.memo(("footprints", ed.year), lambda: _footprints(atlas, ed)).copy()
+    return _footprints(edition).copy()
 
 
-def _footprints(atlas, ed) -> pd.DataFrame:
+@derived
+def _footprints(ed: Edition) -> pd.DataFrame:
+    atlas = ed.atlas
     lsoas = ed.lsoas
     reg = ed.registrations
     codes = pd.Index(lsoas["lsoa_code"])
@@ -82,17 +88,14 @@ def _footprints(atlas, ed) -> pd.DataFrame:
     return out
 
 
-def footprint_polygons(atlas, *, imd: int = 2025, icb: str | None = None) -> gpd.GeoDataFrame:
+def footprint_polygons(scope: Scope) -> gpd.GeoDataFrame:
     """Dissolve each PCN's footprint LSOAs into one (multi)polygon for the web map.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    imd : {2019, 2025}, default 2025
-        Geography of the footprints (see :func:`pcn_footprints`).
-    icb : str, optional
-        Only the PCNs of this ICB (ONS code, NHS code or name).
+    scope : targeting.scope.Scope
+        The IMD edition (the footprints' geography, see :func:`pcn_footprints`) and the area: only the PCNs of
+        the ICB it sits in (None: every PCN in England).
 
     Returns
     -------
@@ -108,11 +111,10 @@ def footprint_polygons(atlas, *, imd: int = 2025, icb: str | None = None) -> gpd
     :func:`shapely.coverage_union_all` (falling back to :func:`shapely.union_all`), which leaves no slivers
     between neighbouring LSOAs.
     """
-    fp = pcn_footprints(atlas, imd=imd)
-    if icb is not None:
-        row = resolve_icb(atlas, icb)
-        fp = fp[fp["icb_code_nhs"] == row["icb_code_nhs"]]
-    ed = atlas.edition(imd)
+    atlas, ed = scope.atlas, scope.edition
+    fp = pcn_footprints(ed)
+    if scope.area is not None:
+        fp = fp[fp["icb_code_nhs"] == scope.icb_nhs]
     lsoas = ed.lsoas
     geom_col = "geometry_web" if "geometry_web" in lsoas.columns else "geometry"
     geoms = pd.Series(lsoas[geom_col].to_numpy(), index=lsoas["lsoa_code"].to_numpy())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
-from geo.atlas import Atlas
-from targeting.areas import lsoas_in, resolve_icb
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 __all__ = ["LSOA_COLUMNS", "lsoa_table"]
 
@@ -13,17 +15,14 @@ LSOA_COLUMNS = ["lsoa_code", "lsoa_name", "lad_name", "icb_code", "imd_score", "
                 "population", "ethnic_minority_pct", "registered_patients", "core20_2019_ambiguous_merge"]
 
 
-def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = False) -> pd.DataFrame:
+def lsoa_table(scope: Scope, *, geometry: bool = False) -> pd.DataFrame:
     """One row per LSOA of an ICB with its deprivation, population, ethnicity and registered patients.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
-    icb
-        ONS code (E54…), NHS code (Q…) or name.
-    imd
-        2019 (rows are LSOA 2011) or 2025 (rows are LSOA 2021), in the ICBs of the atlas's registration month.
+    scope
+        The ICB, the IMD edition (2019: rows are LSOA 2011; 2025: rows are LSOA 2021) and the registration month
+        whose ICBs are used.
     geometry
         Keep the web geometry (for GeoJSON output).
 
@@ -37,9 +36,7 @@ def lsoa_table(atlas: Atlas, icb: str, *, imd: int = 2025, geometry: bool = Fals
         For a registration month whose patients are placed by another month's LSOA shares, a ``source`` column
         names both months.
     """
-    row = resolve_icb(atlas, icb)
-    t = lsoas_in(atlas, row, imd=imd)
-    ed = atlas.edition(imd)
+    t, ed, atlas = scope.icb_lsoas, scope.edition, scope.atlas
     out = pd.DataFrame({
         "lsoa_code": t["lsoa_code"], "lsoa_name": t["lsoa_name"], "lad_name": t["lad_name"],
         "icb_code": t["icb_code"], "imd_score": t[ed.score], "imd_rank": t[ed.rank],

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo.editions import Edition
+from geo.editions import EDITIONS, Edition
 from geo.months import RegistrationMonth
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+    from targeting.scope import Scope
 
 __all__ = [
     "ETHNIC_GROUPS",
@@ -43,9 +45,8 @@ YLGNBU_5 = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
 PUOR_5 = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
 NO_DATA = "#d9d9d9"
-def _imd_source(imd: int | Edition) -> tuple[str, str]:
+def _imd_source(ed: Edition) -> tuple[str, str]:
     """Source and vintage of an edition's values on the LSOA 2021 map."""
-    ed = Edition.of(imd)
     how = "" if ed.lsoa_vintage == 2021 else ", carried to LSOA 2021 (split LSOAs inherit their parent's value)"
     return ed.source, f"{ed.title} on {ed.lsoa_label}{how}"
 _CENSUS = ("Census 2021 TS021 ethnic group, ONS", "Census 2021 (March 2021), usual residents")
@@ -225,8 +226,7 @@ def category_layer(key: str, label: str, categories: pd.Series | np.ndarray, *, 
                     source, vintage, 0, note, {"flag": True})
 
 
-def _decile_layer(lsoas: pd.DataFrame, imd: int) -> MapLayer:
-    ed = Edition.of(imd)
+def _decile_layer(lsoas: pd.DataFrame, ed: Edition) -> MapLayer:
     d = lsoas[ed.decile].to_numpy(dtype=float)
     classes = np.where(np.isnan(d), -1, np.nan_to_num(d, nan=1).astype(int) - 1)
     labels = ("1 most deprived 10%", "2", "3", "4", "5", "6", "7", "8", "9", "10 least deprived 10%")
@@ -258,7 +258,7 @@ def core20_change_layer(lsoas: pd.DataFrame) -> MapLayer:
                     ("#D55E00", "#0072B2", "#3e4989", "#f2f2f2"),
                     tuple(CHANGE_LABELS[c] + (" (striped)" if i == 0 else " (dotted)" if i == 1 else "")
                           for i, c in enumerate(CHANGE_CLASSES)), "",
-                    f"{Edition.of(2019).source} and {Edition.of(2025).source}",
+                    " and ".join(ed.source for ed in EDITIONS.values()),
                     "IoD 2019 on LSOA 2011 carried to LSOA 2021 (ONS change codes); IoD 2025 on LSOA 2021", 0,
                     "Ranks are relative: leaving Core20 means other areas overtook this one in 2025, not that it "
                     "became less deprived; the indicators also changed between editions.",
@@ -273,7 +273,7 @@ def standard_layers(lsoas: pd.DataFrame) -> list[MapLayer]:
     lsoas
         Rows of the atlas ``lsoa21`` table (the map geography).
     """
-    layers = [_decile_layer(lsoas, 2025), _decile_layer(lsoas, 2019)]
+    layers = [_decile_layer(lsoas, ed) for ed in reversed(EDITIONS.values())]  # the newest first
     note = ("Census 2021 self-described ethnicity of usual residents. Low numbers are not low need; GP-recorded "
             "ethnicity is poorer and variable. Shown beside deprivation, not instead of it.")
     for suffix, name in ETHNIC_GROUPS.items():
@@ -285,21 +285,17 @@ def standard_layers(lsoas: pd.DataFrame) -> list[MapLayer]:
     return layers
 
 
-def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules: Any = None,
-                plus_combine: str = "any", gaps: bool = True, register: str = "HYP",
+def area_layers(scope: Scope, lsoas: pd.DataFrame, *, gaps: bool = True, register: str = "HYP",
                 gap_tables: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> list[MapLayer]:
     """Every layer of the Explore map for an area: deprivation, PLUS, ethnic groups and the two gaps.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
+    scope
+        The IMD edition of Core20 (the decile layers of both editions are always there) and the PLUS rules
+        (:func:`targeting.plus.evaluate_plus`).
     lsoas
         The area's ``lsoa21`` rows (from :func:`area_lsoas`).
-    imd
-        IMD edition of Core20 (the decile layers of both editions are always there).
-    plus_rules, plus_combine
-        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`), see :func:`targeting.plus.evaluate_plus`.
     gaps
         Add the registration gap and the detection gap of ``register`` (national tables, slower the first time).
     register
@@ -311,8 +307,8 @@ def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules:
     from targeting.plus import describe_rules, evaluate_plus
 
     layers = standard_layers(lsoas)
+    plus_rules, plus_combine, ed = scope.plus_rules, scope.plus_combine, scope.edition
     plus = evaluate_plus(lsoas, plus_rules, combine=plus_combine)
-    ed = Edition.of(imd)
     layers.insert(2, flag_layer(
         "core20", f"Core20 (IMD {ed.year} national deciles 1–2)", lsoas[ed.core20].to_numpy(), yes="Core20",
         no="not Core20", source=_imd_source(ed)[0], vintage=_imd_source(ed)[1], group="Deprivation and PLUS",
@@ -324,17 +320,17 @@ def area_layers(atlas: Any, lsoas: pd.DataFrame, *, imd: int = 2025, plus_rules:
         note="PLUS groups are chosen locally; a PLUS flag marks where a community lives, not a verdict on it."))
     layers.insert(4, core20_change_layer(lsoas))
     if gaps:
-        layers.extend(_gap_layers(lsoas, register, gap_tables or national_gaps(atlas, register),
-                                  month=atlas.month))
+        layers.extend(_gap_layers(lsoas, register, gap_tables or national_gaps(scope, register),
+                                  month=scope.month))
     return layers
 
 
-def national_gaps(atlas: Any, register: str = "HYP") -> tuple[pd.DataFrame, pd.DataFrame]:
+def national_gaps(scope: Scope, register: str = "HYP") -> tuple[pd.DataFrame, pd.DataFrame]:
     """The national tables the gap layers show: the registration gap by LSOA 2021 and the detection gap."""
     from targeting.gaps import lsoa_detection_gap, registration_gap
 
-    return (registration_gap(atlas, vintage=2021).set_index("lsoa_code"),
-            lsoa_detection_gap(atlas, register=register, imd=2025).set_index("lsoa_code"))
+    return (registration_gap(scope.atlas, vintage=2021).set_index("lsoa_code"),
+            lsoa_detection_gap(scope.edition_on(2021), register=register).set_index("lsoa_code"))
 
 
 def _gap_layers(lsoas: pd.DataFrame, register: str, tables: tuple[pd.DataFrame, pd.DataFrame], *,
@@ -360,8 +356,10 @@ def _gap_layers(lsoas: pd.DataFrame, register: str, tables: tuple[pd.DataFrame, 
     return out
 
 
-def lsoa_detail(atlas: Any, code: str, *, imd: int = 2025, plus_rules: Any = None, top: int = 5) -> dict[str, Any]:
+def lsoa_detail(scope: Scope, code: str, *, top: int = 5) -> dict[str, Any]:
     """What the details panel shows for one LSOA 2021: its figures and the practices most of its patients use.
+
+    Its PLUS reasons follow the scope's PLUS rules.
 
     Returns
     -------
@@ -377,12 +375,13 @@ def lsoa_detail(atlas: Any, code: str, *, imd: int = 2025, plus_rules: Any = Non
     """
     from targeting.plus import evaluate_plus
 
+    atlas = scope.atlas
     t = atlas.lsoa21
     hit = t[t["lsoa_code"] == str(code).strip().upper()]
     if hit.empty:
         raise LookupError(f"'{code}' is not an LSOA 2021 code in England (e.g. E01033620)")
     row = pd.Series(hit.drop(columns=["geometry", "geometry_web"], errors="ignore").iloc[0])
-    plus = evaluate_plus(hit, plus_rules)
+    plus = evaluate_plus(hit, scope.plus_rules, combine=scope.plus_combine)
     detailed = [k for k in ETHNIC_GROUPS if k not in ("minority", "asian", "black", "mixed", "white", "other")]
     eth = pd.DataFrame({"group": [ETHNIC_GROUPS[k] for k in detailed],
                         "pct": [round(float(row[f"pct_{k}"]), 1) for k in detailed]})
@@ -400,17 +399,13 @@ def lsoa_detail(atlas: Any, code: str, *, imd: int = 2025, plus_rules: Any = Non
 # --------------------------------------------------------------------------------------------
 # areas
 # --------------------------------------------------------------------------------------------
-def area_lsoas(atlas: Any, kind: str, code: str) -> tuple[gpd.GeoDataFrame, list[list[float]] | None, str]:
+def area_lsoas(scope: Scope) -> tuple[gpd.GeoDataFrame, list[list[float]] | None, str]:
     """The LSOA 2021 rows to draw for an area, the bounds to zoom to and the area's name.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
-    kind
-        ``"icb"``, ``"lad"``, ``"pcn"`` or ``"practice"``.
-    code
-        The area's code (ICB ONS or NHS code, LAD code, PCN code or practice code).
+    scope
+        Its area: an ICB, a local authority (``lad``), a PCN or a practice.
 
     Returns
     -------
@@ -418,17 +413,16 @@ def area_lsoas(atlas: Any, kind: str, code: str) -> tuple[gpd.GeoDataFrame, list
         An ICB or local authority draws its own LSOAs. A PCN or practice draws the LSOAs of its ICB and zooms to
         where most of its registered patients live (the LSOAs holding the first 80% of its patients, July 2022).
 
-    Raises
-    ------
-    LookupError
-        If the code is unknown.
     """
-    from targeting.areas import lsoas_in, resolve_area, resolve_icb
+    from targeting.areas import lsoas_in
 
+    atlas, area = scope.atlas, scope.area
+    if area is None:
+        raise ValueError("a map is drawn for an area, not all of England")
+    kind = area.kind
     t = atlas.lsoa21
-    area = resolve_area(atlas, kind, code)
     if kind == "icb":
-        return lsoas_in(atlas, resolve_icb(atlas, area.code), imd=2025), None, area.name
+        return lsoas_in(scope.edition_on(2021), str(area.icb_code_nhs)), None, area.name
     if kind == "lad":
         return t[t["lad_code"] == area.code], None, area.name
     if kind == "pcn":

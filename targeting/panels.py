@@ -6,12 +6,15 @@ The app's panels show these tables as they are; every figure comes from :mod:`ta
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from targeting.stats import byar_ci, significance
+
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 __all__ = ["GAP_COLUMNS", "gap_table"]
 
@@ -43,17 +46,14 @@ def _row(measure: str, value: float, lower: float, upper: float, icb: float, eng
             "vs_icb": vs[0], "vs_england": vs[1], "unit": unit, "note": note}
 
 
-def gap_table(atlas: Any, *, pcn: str | None = None, practice: str | None = None, imd: int = 2025) -> pd.DataFrame:
+def gap_table(scope: Scope) -> pd.DataFrame:
     r"""A PCN's or a practice's gaps as figures with 95% intervals, beside its ICB's and England's values.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    pcn, practice : str
-        One PCN code or one practice code (exactly one).
-    imd : {2019, 2025}, default 2025
-        IMD edition (Core20 for the reach and access rows; the detection models' deprivation covariates).
+    scope : targeting.scope.Scope
+        A PCN or a practice, and the IMD edition (Core20 for the reach and access rows; the detection models'
+        deprivation covariates).
 
     Returns
     -------
@@ -73,31 +73,33 @@ def gap_table(atlas: Any, *, pcn: str | None = None, practice: str | None = None
     """
     from targeting.gaps import CORE_REGISTERS, core20_reach, practice_gaps
 
-    if (pcn is None) == (practice is None):
-        raise ValueError("give exactly one of pcn or practice")
+    atlas, ed, area = scope.atlas, scope.edition, scope.area
+    if area is None or area.kind not in ("pcn", "practice"):
+        raise ValueError("a gap table is drawn for a PCN or a practice")
+    pcn = area.code if area.kind == "pcn" else None
     pr = atlas.practices
-    if practice is not None:
-        code = str(practice).strip().upper()
+    if pcn is None:
+        code = area.code
         hit = pr[pr["practice_code"] == code]
         if hit.empty:
             raise LookupError(f"No practice has the code '{code}'.")
         members = [code]
         icb_nhs = hit["icb_code_nhs"].iloc[0]
     else:
-        code = str(pcn).strip().upper()
+        code = pcn
         members = pr.loc[pr["pcn_code"] == code, "practice_code"].tolist()
         if not members:
             raise LookupError(atlas.month.relabel(f"No practice belongs to PCN '{code}' in the July 2022 practice "
                                                   "→ PCN map."))
         icb_nhs = pr.loc[pr["pcn_code"] == code, "icb_code_nhs"].mode().iloc[0]
-    every = practice_gaps(atlas, imd=imd)
+    every = practice_gaps(ed)
     in_icb = every[every["practice_code"].isin(pr.loc[pr["icb_code_nhs"] == icb_nhs, "practice_code"])]
-    if practice is not None:
+    if pcn is None:
         own = every[every["practice_code"] == code].iloc[0]
     else:
         from targeting.gaps import pcn_gaps
 
-        own = pcn_gaps(atlas, [code], imd=imd).iloc[0]  # the figures ``pcns`` prints
+        own = pcn_gaps(ed, [code]).iloc[0]  # the figures ``pcns`` prints
     rows = []
     if pd.notna(own.get("hyp_undiagnosed")) and own["hyp_denominator"] > 0:
         und, lo, hi = own["hyp_undiagnosed"], own["hyp_undiagnosed_lower"], own["hyp_undiagnosed_upper"]
@@ -119,22 +121,23 @@ def gap_table(atlas: Any, *, pcn: str | None = None, practice: str | None = None
                          own[f"{reg}_ratio_lower"], own[f"{reg}_ratio_upper"], _ratio(in_icb, reg),
                          _ratio(every, reg), "ratio (1 = as expected; below 1 = fewer recorded than expected)"))
     if pcn is not None:
-        rows += _footprint_rows(atlas, code, icb_nhs, imd)
-        reach = core20_reach(atlas, icb_nhs, imd=imd).set_index("pcn_code")
+        rows += _footprint_rows(scope, code, icb_nhs)
+        reach = core20_reach(scope).set_index("pcn_code")
         if code in reach.index and pd.notna(reach.at[code, "reach_index"]):
             r = reach.loc[code]
             rows.append(_row("Core20 reach index", r["reach_index"], r["reach_lower"], r["reach_upper"], 1.0,
                              np.nan, "share of the ICB's Core20 patients ÷ share of its patients",
                              "1 = serves Core20 residents in proportion to its size; the ICB is 1 by definition"))
-        rows += _access_rows(atlas, code, icb_nhs, imd)
+        rows += _access_rows(scope, code)
     return pd.DataFrame(rows, columns=list(GAP_COLUMNS))
 
 
-def _footprint_rows(atlas: Any, pcn: str, icb_nhs: str, imd: int) -> list[dict[str, Any]]:
+def _footprint_rows(scope: Scope, pcn: str, icb_nhs: str) -> list[dict[str, Any]]:
     from targeting.footprints import pcn_footprints
     from targeting.gaps import registration_gap
 
-    fp = pcn_footprints(atlas, imd=2025)
+    atlas = scope.atlas
+    fp = pcn_footprints(scope.edition_on(2021))
     codes = fp.loc[fp["pcn_code"] == pcn, "lsoa_code"]
     reg = registration_gap(atlas, vintage=2021).set_index("lsoa_code")
     national = float(reg["national_ratio"].iloc[0])
@@ -156,10 +159,10 @@ def _footprint_rows(atlas: Any, pcn: str, icb_nhs: str, imd: int) -> list[dict[s
                                      "so below 0 can mean unregistered residents"))]
 
 
-def _access_rows(atlas: Any, pcn: str, icb_nhs: str, imd: int) -> list[dict[str, Any]]:
+def _access_rows(scope: Scope, pcn: str) -> list[dict[str, Any]]:
     from targeting.gaps import access
 
-    acc = access(atlas, icb_nhs, imd=imd)
+    acc = access(scope)
     own = acc.loc[acc["pcn_code"] == pcn, "nearest_pcn_practice_m"].dropna()
     if own.empty:
         return []

@@ -20,14 +20,19 @@ Derived tables are cached per process, keyed by the atlas object, so repeated ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from targeting.areas import resolve_icb
 from targeting.core20 import population_quintiles
 from targeting.plus import MissingColumnError, plus_mask
 from targeting.stats import significance, wilson_ci
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.editions import Edition
+    from targeting.scope import Scope
 
 __all__ = [
     "BROAD_GROUPS",
@@ -36,7 +41,6 @@ __all__ = [
     "population_quintiles",
     "practice_profiles",
     "qof_prevalence",
-    "registrations_for",
 ]
 
 #: Broad Census 2021 ethnic groups reported in the estimated ethnic mix, and ``minority`` (all but White).
@@ -47,11 +51,6 @@ ENGLAND_CODE = "E92000001"
 
 _RATES = (("core20", "core20_patients", "core20_pct"), ("plus", "plus_patients", "plus_pct"),
           ("minority", "minority_patients", "pct_minority"))
-
-
-def registrations_for(atlas, imd: int) -> pd.DataFrame:
-    """The registrations on an IMD edition's geography: ``registrations11`` (2019) or ``registrations21`` (2025)."""
-    return atlas.edition(imd).registrations
 
 
 def _wilson(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,12 +84,9 @@ def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     return np.where(codes >= 0, pos[codes], -1)
 
 
-def _base(atlas, imd: int) -> _Base:
-    ed = atlas.edition(imd)
-    return atlas.memo(("profiles.base", ed.year), lambda: _make_base(atlas, ed))
-
-
-def _make_base(atlas, ed) -> _Base:
+@derived
+def _base(ed: Edition) -> _Base:
+    atlas = ed.atlas
     lsoas = ed.lsoas
     reg = ed.registrations
     cols = ["practice_code", "practice_name", "pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "icb_name"]
@@ -118,7 +114,7 @@ def _make_base(atlas, ed) -> _Base:
     fixed = {k: np.bincount(pk, weights=wk * v[lk], minlength=n_p) for k, v in attrs.items()}
     base = _Base(practices=prac, lsoas=lsoas, p_pos=pk, l_pos=lk, w=wk,
                  registered=np.bincount(p_pos, weights=w, minlength=n_p), fixed=fixed,
-                 alt=(lambda: _base(atlas, 2025)) if ed.lsoa_vintage != 2021 else None)
+                 alt=(lambda: _base(ed.published_on(2021))) if ed.lsoa_vintage != 2021 else None)
     return base
 
 
@@ -251,9 +247,10 @@ def _ages(atlas, b: _Base) -> pd.DataFrame | None:
                          "residents_40_74_est": np.rint(est).astype("int64")})
 
 
-def _national(atlas, imd: int, plus_rules, level: str) -> pd.DataFrame:
+def _national(scope: Scope, level: str) -> pd.DataFrame:
     """The national practice or PCN table (unordered, all rows), cached per atlas, edition and PLUS rules."""
-    b = _base(atlas, imd)
+    atlas, plus_rules = scope.atlas, scope.plus_rules
+    b = _base(scope.edition)
     if plus_rules is not None and not hasattr(plus_rules, "mask"):
         plus_rules = tuple(plus_rules)
     key = (level, plus_rules) if _hashable(plus_rules) else None
@@ -294,26 +291,19 @@ def _national(atlas, imd: int, plus_rules, level: str) -> pd.DataFrame:
     return out
 
 
-def practice_profiles(
-    atlas, *, imd: int = 2025, practice_codes=None, plus_rules=None, pcn_code: str | None = None,
-    icb: str | None = None,
-) -> pd.DataFrame:
+def practice_profiles(scope: Scope, *, practice_codes=None) -> pd.DataFrame:
     r"""Profile GP practices by where their registered patients live.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    imd : {2019, 2025}, default 2025
-        IMD edition: 2019 uses ``registrations11`` on LSOA 2011, 2025 ``registrations21`` on LSOA 2021.
+    scope : targeting.scope.Scope
+        The area (an ICB, a PCN or a practice: only its practices; None: England), the IMD edition (2019 uses
+        ``registrations11`` on LSOA 2011, 2025 ``registrations21`` on LSOA 2021) and the PLUS rules (default
+        :data:`targeting.plus.DEFAULT_PLUS_RULES`). The rules are evaluated over every LSOA in England, so a
+        top-N% rule means the national top N%; to rank within an ICB, evaluate the rule on the ICB's LSOAs and
+        pass the result as a :class:`targeting.plus.LsoaListRule`.
     practice_codes : iterable of str, optional
-        Only these practices (all of England otherwise). Unknown codes raise :class:`LookupError`.
-    plus_rules : rule or sequence of rules, optional
-        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`). They are evaluated over every LSOA in
-        England, so a top-N% rule means the national top N%; to rank within an ICB, evaluate the rule on the
-        ICB's LSOAs and pass the result as a :class:`targeting.plus.LsoaListRule`.
-    pcn_code, icb : str, optional
-        Only the practices of this PCN (code) or ICB (ONS code, NHS code or name).
+        Only these practices (all of the area otherwise). Unknown codes raise :class:`LookupError`.
 
     Returns
     -------
@@ -336,7 +326,8 @@ def practice_profiles(
     interval treats the patients as a sample of the population the practice could serve; comparisons use the
     interval against the ICB (all practices placed in that ICB) and England values.
     """
-    out = _national(atlas, imd, plus_rules, "practice")
+    atlas, area = scope.atlas, scope.area
+    out = _national(scope, "practice")
     mask = pd.Series(True, index=out.index)
     if practice_codes is not None:
         codes = pd.Index([str(c).strip().upper() for c in practice_codes])
@@ -344,18 +335,18 @@ def practice_profiles(
         if len(unknown):
             raise LookupError(f"Unknown practice code(s): {', '.join(unknown[:5])}")
         mask &= out["practice_code"].isin(codes)
-    if pcn_code is not None:
-        pc = str(pcn_code).strip().upper()
-        if not (out["pcn_code"] == pc).any():
-            raise LookupError(atlas.month.relabel(f"No practice belongs to PCN '{pcn_code}' in the July 2022 "
+    if area is not None and area.kind == "pcn":
+        if not (out["pcn_code"] == area.code).any():
+            raise LookupError(atlas.month.relabel(f"No practice belongs to PCN '{area.code}' in the July 2022 "
                                                   "practice → PCN map"))
-        mask &= out["pcn_code"] == pc
-    if icb is not None:
-        row = resolve_icb(atlas, icb)
-        mask &= out["icb_code_nhs"] == row["icb_code_nhs"]
+        mask &= out["pcn_code"] == area.code
+    elif area is not None and area.kind == "practice":
+        mask &= out["practice_code"] == area.code
+    elif area is not None:
+        mask &= out["icb_code_nhs"] == area.icb_code_nhs
     out = out[mask].sort_values("practice_code")
     return _ordered(out, ["practice_code", "practice_name", "pcn_code", "pcn_name", "icb_code", "icb_code_nhs",
-                          "icb_name"], imd)
+                          "icb_name"], scope.imd)
 
 
 def _pcn_table(atlas) -> pd.DataFrame:
@@ -363,24 +354,16 @@ def _pcn_table(atlas) -> pd.DataFrame:
     return pd.DataFrame(atlas.pcns[cols])
 
 
-def pcn_profiles(
-    atlas, *, imd: int = 2025, pcn_codes=None, icb: str | None = None, plus_rules=None,
-) -> pd.DataFrame:
+def pcn_profiles(scope: Scope, *, pcn_codes=None) -> pd.DataFrame:
     """Profile PCNs by where their member practices' registered patients live.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    imd : {2019, 2025}, default 2025
-        IMD edition (and registrations geography), as in :func:`practice_profiles`.
+    scope : targeting.scope.Scope
+        The area (an ICB: its PCNs in the registration month's PCN → ICB map; a PCN: that PCN; None: England),
+        the IMD edition (and registrations geography) and the PLUS rules, as in :func:`practice_profiles`.
     pcn_codes : iterable of str, optional
         Only these PCNs. Unknown codes raise :class:`LookupError`.
-    icb : str, optional
-        Only the PCNs of this ICB (ONS code, NHS code or name; July 2022 PCN → ICB).
-    plus_rules : rule or sequence of rules, optional
-        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`), evaluated over every LSOA in England
-        (see :func:`practice_profiles`).
 
     Returns
     -------
@@ -395,7 +378,8 @@ def pcn_profiles(
     A PCN's sums are its member practices' sums (July 2022 map), so every rate is registration-weighted over all
     the PCN's patients; the comparator is the PCN's ICB (all its practices) and England (all practices).
     """
-    out = _national(atlas, imd, plus_rules, "pcn")
+    area = scope.area
+    out = _national(scope, "pcn")
     mask = pd.Series(True, index=out.index)
     if pcn_codes is not None:
         codes = pd.Index([str(c).strip().upper() for c in pcn_codes])
@@ -403,12 +387,13 @@ def pcn_profiles(
         if len(unknown):
             raise LookupError(f"Unknown PCN code(s): {', '.join(unknown[:5])}")
         mask &= out["pcn_code"].isin(codes)
-    if icb is not None:
-        row = resolve_icb(atlas, icb)
-        mask &= out["icb_code_nhs"] == row["icb_code_nhs"]
+    if area is not None and area.kind == "pcn":
+        mask &= out["pcn_code"] == area.code
+    elif area is not None:
+        mask &= out["icb_code_nhs"] == area.icb_code_nhs
     out = out[mask].sort_values("pcn_code")
     res = _ordered(out.drop(columns=["practices"]), ["pcn_code", "pcn_name", "icb_code", "icb_code_nhs", "icb_name"],
-                   imd)
+                   scope.imd)
     res.insert(res.columns.get_loc("imd") + 1, "practices", out["practices"].to_numpy())
     return res
 

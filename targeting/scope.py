@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from geo.atlas import Atlas
     from geo.editions import Edition
     from geo.months import RegistrationMonth
@@ -58,9 +60,27 @@ class Scope:
         """NHS code (Q…) of the ICB the area sits in (None: England)."""
         return None if self.area is None else self.area.icb_code_nhs
 
+    @property
+    def icb_lsoas(self) -> pd.DataFrame:
+        """The LSOAs of the ICB the area sits in (England: every LSOA), on the edition's LSOA geography."""
+        if self.area is None:
+            return self.edition.lsoas
+        from targeting.areas import lsoas_in
+
+        return lsoas_in(self.edition, str(self.area.icb_code_nhs))
+
     def editions(self) -> tuple[Edition, ...]:
         """Every edition the atlas carries, bound to it (for measures that compare editions)."""
-        return self.atlas.editions
+        from geo.editions import EDITIONS
+
+        return tuple(self.atlas.edition(ed) for ed in EDITIONS.values())
+
+    def edition_on(self, lsoa_vintage: int) -> Edition:
+        """The edition published on an LSOA geography (2011: IoD 2019; 2021: IoD 2025), bound to the atlas.
+
+        The maps draw LSOA 2021, and a file of LSOA 2011 codes can only carry IoD 2019.
+        """
+        return self.edition.published_on(lsoa_vintage)
 
     def with_area(self, area: Area | None) -> Scope:
         """The same question about another (already resolved) area."""

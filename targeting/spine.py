@@ -21,12 +21,17 @@ true prevalence. The recorded ÷ expected ratio beside hypertension allows for t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from targeting.stats import funnel_limits, overdispersion, significance, wilson_ci
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.editions import Edition
+    from targeting.scope import Scope
 
 __all__ = ["SPINE_COLUMNS", "SPINE_MEASURES", "SpineMeasure", "spine_for_output", "spine_table"]
 
@@ -129,11 +134,11 @@ def _proportion_row(m: SpineMeasure, frame: pd.DataFrame, pcn: str, icb_codes: p
             "source": source}
 
 
-def _profile_rows(atlas: Any, pcn: str, icb_codes: pd.Index, imd: int, plus_rules: Any) -> list[dict[str, Any]]:
+def _profile_rows(scope: Scope, pcn: str, icb_codes: pd.Index) -> list[dict[str, Any]]:
     from targeting.profiles import pcn_profiles
 
-    prof = pcn_profiles(atlas, imd=imd, plus_rules=plus_rules).set_index("pcn_code")
-    ed = atlas.edition(imd)
+    atlas, ed = scope.atlas, scope.edition
+    prof = pcn_profiles(scope.with_area(None)).set_index("pcn_code")
     known = prof["patients_known_lsoa"].astype(float)
     nums = {"core20_pct": prof["core20_patients"].astype(float), "plus_pct": prof["plus_patients"].astype(float),
             "pct_minority": prof["pct_minority"].astype(float) / 100 * known}
@@ -178,23 +183,28 @@ def _qof_rows(atlas: Any, pcn: str, icb_code: str, icb_codes: pd.Index, year: st
     return rows
 
 
-def _hyp_ratio_row(atlas: Any, pcn: str, icb_code: str, imd: int) -> dict[str, Any]:
-    from targeting.gaps import SOURCES, pcn_gaps
+@derived
+def _hyp_gaps(ed: Edition) -> pd.DataFrame:
+    """Recorded ÷ expected hypertension of every PCN, every ICB (``ICB:<code>``) and England."""
+    from targeting.gaps import pcn_gaps
+
+    pr = ed.atlas.practices
+    by_pcn = pcn_gaps(ed, registers=["HYP"])
+    icbs = pd.DataFrame({"practice_code": pr["practice_code"], "pcn_code": "ICB:" + pr["icb_code_nhs"]}).dropna()
+    by_icb = pcn_gaps(ed, sorted(set(icbs["pcn_code"])), registers=["HYP"], membership=icbs)
+    england = pcn_gaps(ed, ["ENGLAND"], registers=["HYP"],
+                       membership=pr[["practice_code"]].assign(pcn_code="ENGLAND"))
+    return pd.concat([by_pcn, by_icb, england], ignore_index=True).set_index("pcn_code")
+
+
+def _hyp_ratio_row(ed: Edition, pcn: str, icb_code: str) -> dict[str, Any]:
+    from targeting.gaps import SOURCES
     from targeting.gaps._common import _latest_qof
 
     m = next(s for s in SPINE_MEASURES if s.key == "hyp_ratio")
-    pr = atlas.practices
-    year = _latest_qof(atlas)[1]
-
-    def gaps() -> pd.DataFrame:
-        by_pcn = pcn_gaps(atlas, imd=imd, registers=["HYP"])
-        icbs = pd.DataFrame({"practice_code": pr["practice_code"], "pcn_code": "ICB:" + pr["icb_code_nhs"]}).dropna()
-        by_icb = pcn_gaps(atlas, sorted(set(icbs["pcn_code"])), imd=imd, registers=["HYP"], membership=icbs)
-        england = pcn_gaps(atlas, ["ENGLAND"], imd=imd, registers=["HYP"],
-                           membership=pr[["practice_code"]].assign(pcn_code="ENGLAND"))
-        return pd.concat([by_pcn, by_icb, england], ignore_index=True).set_index("pcn_code")
-
-    g = atlas.memo(("spine", "hyp_ratio", int(imd)), gaps)
+    pr = ed.atlas.practices
+    year = _latest_qof(ed.atlas)[1]
+    g = _hyp_gaps(ed)
     pcns = g[~g.index.str.startswith("ICB:") & (g.index != "ENGLAND")]
     icb_pcns = pr.loc[pr["icb_code_nhs"].eq(icb_code) & pr["pcn_code"].notna() & pr["pcn_code"].ne("U"),
                       "pcn_code"].unique()
@@ -221,20 +231,14 @@ def _hyp_ratio_row(atlas: Any, pcn: str, icb_code: str, imd: int) -> dict[str, A
             "source": SOURCES["detection"].replace("QOF 2022-23", f"QOF {year}")}
 
 
-def spine_table(atlas: Any, pcn: str, *, imd: int = 2025, plus_rules: Any = None,
-                qof_year: str | None = None) -> pd.DataFrame:
+def spine_table(scope: Scope, *, qof_year: str | None = None) -> pd.DataFrame:
     r"""Every spine-chart measure of one PCN, with its ICB's PCN range, England and significance.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas of a registration month.
-    pcn : str
-        PCN code (e.g. ``U37316``).
-    imd : {2019, 2025}, default 2025
-        IMD edition for Core20 and PLUS.
-    plus_rules : optional
-        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
+    scope : targeting.scope.Scope
+        The PCN (e.g. ``U37316``) in the atlas of a registration month, the IMD edition for Core20 and PLUS, and
+        the PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
     qof_year : str, optional
         QOF year of the register rows (default the newest in the atlas).
 
@@ -262,7 +266,10 @@ def spine_table(atlas: Any, pcn: str, *, imd: int = 2025, plus_rules: Any = None
     :math:`p` of a PCN with denominator :math:`n` and a comparator :math:`p_0`, the 95% limits are
     :math:`p_0 \pm 1.96\sqrt{\phi\,p_0(1-p_0)/n}` with :math:`\phi` replaced by 1 where it is not above 1.
     """
-    code = str(pcn).strip().upper()
+    atlas = scope.atlas
+    if scope.area is None or scope.area.kind != "pcn":
+        raise ValueError("a spine chart is drawn for a PCN")
+    code = scope.area.code
     pcns = atlas.pcns
     row = pcns[pcns["pcn_code"] == code]
     if row.empty:
@@ -270,12 +277,12 @@ def spine_table(atlas: Any, pcn: str, *, imd: int = 2025, plus_rules: Any = None
     r = row.iloc[0]
     icb_code = str(r["icb_code_nhs"])
     icb_codes = pd.Index(pcns.loc[pcns["icb_code_nhs"] == icb_code, "pcn_code"])
-    rows = _profile_rows(atlas, code, icb_codes, imd, plus_rules)
+    rows = _profile_rows(scope, code, icb_codes)
     rows += _qof_rows(atlas, code, icb_code, icb_codes, qof_year)
-    rows.insert(4, _hyp_ratio_row(atlas, code, icb_code, imd))
+    rows.insert(4, _hyp_ratio_row(scope.edition, code, icb_code))
     out = pd.DataFrame(rows, columns=list(SPINE_COLUMNS))
     out.attrs.update(pcn=code, pcn_name=str(r["pcn_name"]), icb_code=icb_code, icb_name=str(r["icb_name"]),
-                     imd=int(imd), month=atlas.month.title)
+                     imd=scope.imd, month=atlas.month.title)
     return out
 
 

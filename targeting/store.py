@@ -1,7 +1,8 @@
 """The one store of state derived from an atlas: national tables, fitted models, bases that many questions share.
 
-A producing function is marked with :func:`derived`. Its first argument is an :class:`~geo.atlas.Atlas` or a
-:class:`~targeting.scope.Scope`; the rest are plain hashable values. Its value is kept
+A producing function is marked with :func:`derived`. Its first argument is a :class:`~targeting.scope.Scope`, an
+:class:`~geo.editions.Edition` bound to an atlas, or an :class:`~geo.atlas.Atlas`; the rest are plain hashable
+values. Its value is kept
 
 - in memory, for the life of the atlas (a new atlas never sees an old one's values), and
 - with ``persist=True``, as a parquet file beside the atlas cache, so a new process reads it instead of making it.
@@ -52,9 +53,16 @@ def _code_files(fn: Callable[..., Any], code: tuple[str, ...]) -> list[Path]:
 
 
 def _split(first: Any) -> tuple[Any, str]:
-    """(atlas, scope key) of a producing function's first argument: an Atlas or a Scope."""
-    if hasattr(first, "edition") and hasattr(first, "atlas") and hasattr(first, "key"):
+    """(atlas, key) of a producing function's first argument: a Scope, an Edition bound to an atlas, or an Atlas."""
+    from geo.editions import Edition
+    from targeting.scope import Scope
+
+    if isinstance(first, Scope):
         return first.atlas, first.key
+    if isinstance(first, Edition):
+        if first.atlas is None:
+            raise ValueError(f"IMD {first.year} is not bound to an atlas")
+        return first.atlas, f"imd{first.year}"
     return first, ""
 
 
@@ -71,7 +79,8 @@ def derived(fn: Callable[..., T] | None = None, *, persist: bool = False,
     Parameters
     ----------
     fn
-        ``fn(atlas_or_scope, *args)``; ``args`` must be hashable. Treat what it returns as read-only.
+        ``fn(first, *args)``: ``first`` is a Scope, an Edition bound to an atlas, or an Atlas; ``args`` must be
+        hashable. Treat what it returns as read-only.
     persist
         Also keep the value (a DataFrame) as a parquet file beside the atlas cache. A read or write failure falls
         back to making it.

@@ -151,8 +151,10 @@ def _months() -> None:
 def _lsoas(args: argparse.Namespace) -> int:
     from geo.atlas import load
     from targeting.lsoas import lsoa_table
+    from targeting.scope import make_scope
 
     atlas = load(geometry=args.format == "geojson")
-    table = lsoa_table(atlas, args.icb, imd=args.imd, geometry=args.format == "geojson")
+    table = lsoa_table(make_scope(atlas, imd=args.imd, kind="icb", code=args.icb),
+                       geometry=args.format == "geojson")
     write_table(table, args.format)
     return 0

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from targeting.stats import Z95  # noqa: F401 - re-exported for the gap models
+from targeting.store import derived
 
 if TYPE_CHECKING:
     from geo.atlas import Atlas
@@ -76,13 +77,6 @@ _VALUE_COLS = ("recorded", "expected", "undiagnosed", "undiagnosed_lower", "undi
 # --------------------------------------------------------------------------------------------------
 # inputs
 # --------------------------------------------------------------------------------------------------
-def _edition(atlas: Atlas, imd: int | Edition) -> Edition:
-    try:
-        return atlas.edition(imd)
-    except ValueError:
-        raise GapInputError(f"imd must be 2019 or 2025; got {imd!r}") from None
-
-
 def _registers(registers: list[str] | tuple[str, ...] | None) -> list[str]:
     if registers is None:
         return list(CORE_REGISTERS)
@@ -93,28 +87,27 @@ def _registers(registers: list[str] | tuple[str, ...] | None) -> list[str]:
     return out
 
 
-def _known_registrations(atlas: Atlas, imd: int) -> pd.DataFrame:
+def _known_registrations(ed: Edition) -> pd.DataFrame:
     """Registrations (practice × LSOA) of the edition's vintage, English LSOAs of that vintage only.
 
-    ``_lsoa`` is the row position in ``atlas.lsoas(imd)``; ``_practice`` indexes :func:`_known_practices`.
+    ``_lsoa`` is the row position in ``ed.lsoas``; ``_practice`` indexes :func:`_known_practices`.
     """
-    ed = _edition(atlas, imd)
-    return atlas.memo(("gaps.known", ed.year), lambda: _known_uncached(ed))[0]
+    return _known(ed)[0]
 
 
-def _known_practices(atlas: Atlas, imd: int) -> np.ndarray:
+def _known_practices(ed: Edition) -> np.ndarray:
     """Practice code of each ``_practice`` index of :func:`_known_registrations`."""
-    ed = _edition(atlas, imd)
-    return atlas.memo(("gaps.known", ed.year), lambda: _known_uncached(ed))[1]
+    return _known(ed)[1]
 
 
-def _known_uncached(ed: Edition) -> tuple[pd.DataFrame, np.ndarray]:
+@derived
+def _known(ed: Edition) -> tuple[pd.DataFrame, np.ndarray]:
     reg = ed.registrations
     lsoas = pd.Index(ed.lsoas["lsoa_code"])
     codes = lsoas.get_indexer(reg["lsoa_code"])
     keep = (codes >= 0) & (reg["patients"].to_numpy() > 0)
     out = reg.loc[keep, ["practice_code", "lsoa_code", "patients"]].reset_index(drop=True)
-    out["_lsoa"] = codes[keep]  # row position in atlas.lsoas(imd)
+    out["_lsoa"] = codes[keep]  # row position in ed.lsoas
     out["_practice"], names = pd.factorize(out["practice_code"])
     return out, np.asarray(names, dtype=object)
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from targeting.gaps._common import UNALLOCATED_PCN, _edition, _known_registrations
+from targeting.gaps._common import UNALLOCATED_PCN, _known_registrations
 
 if TYPE_CHECKING:
-    from geo.atlas import Atlas
+    from geo.editions import Edition
+    from targeting.scope import Scope
 
-def _centroids(atlas: Atlas, imd: int, codes: pd.Series) -> pd.DataFrame:
+def _centroids(ed: Edition, codes: pd.Series) -> pd.DataFrame:
     """Population-weighted centroid (27700) of each LSOA in ``codes`` (edition's vintage), and how it was got.
 
     LSOA 2021: the atlas's centroid (mean position of the LSOA's postcode units). LSOA 2011: an unchanged LSOA
@@ -22,8 +23,9 @@ def _centroids(atlas: Atlas, imd: int, codes: pd.Series) -> pd.DataFrame:
     import geopandas as gpd
     import shapely
 
+    atlas = ed.atlas
     l21 = atlas.lsoa21[["lsoa_code", "pw_e", "pw_n", "residents"]]
-    if atlas.edition(imd).lsoa_vintage == 2021:
+    if ed.lsoa_vintage == 2021:
         out = pd.DataFrame({"lsoa_code": codes.to_numpy()}).merge(l21, on="lsoa_code", how="left")
         return out.drop(columns="residents").assign(centroid="population-weighted")
     l11 = atlas.lsoa11[atlas.lsoa11["lsoa_code"].isin(codes)]
@@ -49,17 +51,13 @@ def _centroids(atlas: Atlas, imd: int, codes: pd.Series) -> pd.DataFrame:
     return out.drop(columns="residents")
 
 
-def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
+def access(scope: Scope) -> pd.DataFrame:
     r"""Distance from each Core20 LSOA of an ICB to the nearest practice and to its main PCN's nearest practice.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
-    icb
-        ONS code, NHS code, name or ICB row.
-    imd
-        Core20 edition: 2025 (LSOA 2021) or 2019 (LSOA 2011).
+    scope
+        The ICB and the Core20 edition: 2025 (LSOA 2021) or 2019 (LSOA 2011).
 
     Returns
     -------
@@ -81,13 +79,10 @@ def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     """
     from scipy.spatial import cKDTree
 
-    from targeting.areas import lsoas_in, resolve_icb
-
-    ed = _edition(atlas, imd)
-    row = resolve_icb(atlas, icb)
-    lsoas = lsoas_in(atlas, row, imd=imd)
+    atlas, ed = scope.atlas, scope.edition
+    lsoas = scope.icb_lsoas
     lsoas = lsoas[lsoas[ed.core20].astype(bool)][["lsoa_code", "lsoa_name"]]
-    pts = lsoas.merge(_centroids(atlas, imd, lsoas["lsoa_code"]), on="lsoa_code", how="left")
+    pts = lsoas.merge(_centroids(ed, lsoas["lsoa_code"]), on="lsoa_code", how="left")
     prac = atlas.practices[atlas.practices["easting"].notna() & atlas.practices["northing"].notna()]
     tree = cKDTree(prac[["easting", "northing"]].to_numpy(float))
     xy = pts[["pw_e", "pw_n"]].to_numpy(float)
@@ -95,7 +90,7 @@ def access(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     pts["nearest_practice_code"] = prac["practice_code"].to_numpy()[idx] if len(xy) else []
     pts["nearest_practice_m"] = dist
 
-    reg = _known_registrations(atlas, imd)
+    reg = _known_registrations(ed)
     reg = reg[reg["lsoa_code"].isin(pts["lsoa_code"])].merge(
         atlas.practices[["practice_code", "pcn_code"]], on="practice_code", how="inner")
     tot = reg.groupby("lsoa_code")["patients"].sum()  # every patient living there, any practice

@@ -21,20 +21,20 @@ from targeting.gaps._common import (
     UNALLOCATED_PCN,
     Z95,
     GapInputError,
-    _edition,
     _known_practices,
     _known_registrations,
     _latest_qof,
     _registers,
 )
 from targeting.stats import byar_ci
+from targeting.store import derived
 
 if TYPE_CHECKING:
     from geo.atlas import Atlas
+    from geo.editions import Edition
 
-def _practice_covariates(atlas: Atlas, imd: int, qof: pd.DataFrame) -> pd.DataFrame:
+def _practice_covariates(ed: Edition, qof: pd.DataFrame) -> pd.DataFrame:
     """Per practice: age shares of the QOF list, IMD-decile shares and ethnic shares of its patients' LSOAs."""
-    ed = _edition(atlas, imd)
     lists = qof[qof["list_type"].isin(_AGE_TYPES)].groupby(["practice_code", "list_type"])["list_size"].max()
     lists = lists.unstack("list_type").reindex(columns=list(_AGE_TYPES))
     total = lists["TOTAL"].where(lists["TOTAL"] > 0)
@@ -44,12 +44,12 @@ def _practice_covariates(atlas: Atlas, imd: int, qof: pd.DataFrame) -> pd.DataFr
     cov["age_16_17"] = (lists["16OV"] - lists["18OV"]) / total
     cov["age_50plus"] = lists["50OV"] / total  # reference band: 18-49
 
-    reg = _known_registrations(atlas, imd)
+    reg = _known_registrations(ed)
     lsoa = ed.lsoas
     pidx, lidx = reg["_practice"].to_numpy(), reg["_lsoa"].to_numpy()
     n = reg["patients"].to_numpy(float)
     k = int(pidx.max()) + 1
-    names = _known_practices(atlas, imd)
+    names = _known_practices(ed)
     known = np.bincount(pidx, weights=n, minlength=k)
     decile = lsoa[ed.decile].to_numpy()[lidx]
     cols: dict[str, np.ndarray] = {}
@@ -172,13 +172,14 @@ def _limits(out: pd.DataFrame, fixed_expected: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _all_practice_gaps(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def _all_practice_gaps(ed: Edition) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Every supported register for every practice, and the indirect-standardisation models' terms.
 
     The long table has practice_code, register, recorded, expected, denominator, limits.
     """
+    atlas = ed.atlas
     qof, _ = _latest_qof(atlas)
-    cov = _practice_covariates(atlas, imd, qof)
+    cov = _practice_covariates(ed, qof)
     adults = qof[qof["list_type"] == "16OV"].groupby("practice_code")["list_size"].max()
     frames, models = [], {}
     for code, spec in REGISTERS.items():
@@ -196,22 +197,14 @@ def _all_practice_gaps(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, 
     return _limits(long, long["register"].isin(isr).to_numpy(bool)), models
 
 
-def _code_version() -> str:
-    """A hash of the model code (this package and the limits in targeting.stats), to key the kept copy."""
-    from targeting._code import source_hash
-
-    return source_hash("gaps/*.py", "stats.py")
+def _cached(ed: Edition) -> pd.DataFrame:
+    return _cached_models(ed)[0]
 
 
-def _cached(atlas: Atlas, imd: int) -> pd.DataFrame:
-    return _cached_models(atlas, imd)[0]
-
-
-def _cached_models(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+@derived
+def _cached_models(ed: Edition) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """:func:`_all_practice_gaps`, computed once per atlas and kept beside the atlas cache for new processes."""
-    ed = _edition(atlas, imd)
-    stem = f"gaps-{ed.year}-{_code_version()}"
-    both = atlas.memo(("gaps.models", ed.year), lambda: _both(atlas, ed.year), persist=stem)
+    both = _both(ed)
     long = both[both["_part"] == "long"].drop(columns=[c for c in both.columns if c.startswith("t_")] + ["_part"])
     terms = both[both["_part"] == "terms"]
     terms = terms[[c for c in terms.columns if c.startswith("t_")] + ["register"]]
@@ -221,40 +214,37 @@ def _cached_models(atlas: Atlas, imd: int) -> tuple[pd.DataFrame, dict[str, pd.D
     return long.reset_index(drop=True), models
 
 
-def _both(atlas: Atlas, year: int) -> pd.DataFrame:
-    """The long table and the models' terms in one frame (``_part``), so the atlas can keep them as one file."""
-    long, models = _all_practice_gaps(atlas, year)
+@derived(persist=True, code=("gaps/*.py", "stats.py", "stats/*.py"))
+def _both(ed: Edition) -> pd.DataFrame:
+    """The long table and the models' terms in one frame (``_part``), so the store can keep them as one file."""
+    long, models = _all_practice_gaps(ed)
     terms = pd.concat([m.add_prefix("t_").assign(register=r) for r, m in models.items()], ignore_index=True)
     return pd.concat([long.assign(_part="long"), terms.assign(_part="terms")], ignore_index=True)
 
 
-def _wide(atlas: Atlas, imd: int) -> pd.DataFrame:
-    """Per-practice table of every register's columns (plus ``<reg>__se``, the model SE), cached."""
-    def build() -> pd.DataFrame:
-        long = _cached(atlas, imd)
-        parts = []
-        for code in long["register"].unique():
-            g = long[long["register"] == code].set_index("practice_code")[[*_VALUE_COLS, "_se_model"]]
-            parts.append(g.rename(columns={"_se_model": "_se"}).add_prefix(f"{code.lower()}_"))
-        return pd.concat(parts, axis=1).copy()
-
-    return atlas.memo(("gaps.wide", _edition(atlas, imd).year), build)
+@derived
+def _wide(ed: Edition) -> pd.DataFrame:
+    """Per-practice table of every register's columns (plus ``<reg>__se``, the model SE)."""
+    long = _cached(ed)
+    parts = []
+    for code in long["register"].unique():
+        g = long[long["register"] == code].set_index("practice_code")[[*_VALUE_COLS, "_se_model"]]
+        parts.append(g.rename(columns={"_se_model": "_se"}).add_prefix(f"{code.lower()}_"))
+    return pd.concat(parts, axis=1).copy()
 
 
-def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd: int = 2025,
+def practice_gaps(edition: Edition, practice_codes: list[str] | None = None, *,
                   registers: list[str] | tuple[str, ...] | None = None, strict: bool = False) -> pd.DataFrame:
     r"""Detection gap per practice: recorded QOF register against expected, with 95% limits.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
+    edition
+        The IMD edition (bound to the atlas) whose deciles enter the indirect standardisation (2019: LSOA 2011,
+        2025: LSOA 2021). Hypertension does not depend on it.
     practice_codes
         Practices to return, in order (default: every practice in ``atlas.practices``). Practices without QOF
         2022-23 data, or unknown to the atlas (e.g. from a user's newer registrations), get NaN.
-    imd
-        IMD edition whose deciles enter the indirect standardisation (2019: LSOA 2011, 2025: LSOA 2021).
-        Hypertension does not depend on it.
     registers
         QOF group codes (see :data:`REGISTERS`); default :data:`CORE_REGISTERS` (HYP, MH, DM, AST, COPD, LD).
     strict
@@ -272,7 +262,7 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
     Raises
     ------
     GapInputError
-        Unsupported registers or IMD edition; unknown practice codes with ``strict=True``.
+        Unsupported registers; unknown practice codes with ``strict=True``.
 
     Notes
     -----
@@ -292,8 +282,8 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
     put Byar limits on :math:`O`: :math:`(E - O_U, E - O_L)` and :math:`(O_L/E, O_U/E)`. See docs/methods.md.
     """
     regs = _registers(registers)
-    _edition(atlas, imd)
-    wide = _wide(atlas, imd)
+    atlas = edition.atlas
+    wide = _wide(edition)
     codes = atlas.practices["practice_code"] if practice_codes is None else pd.Series(
         [str(c).strip().upper() for c in practice_codes], dtype=object)
     known = set(atlas.practices["practice_code"]) | set(wide.index)
@@ -305,17 +295,15 @@ def practice_gaps(atlas: Atlas, practice_codes: list[str] | None = None, *, imd:
     return wide.reindex(index=pd.Index(codes, name="practice_code"), columns=cols).reset_index()
 
 
-def detection_model(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataFrame:
+def detection_model(edition: Edition, register: str) -> pd.DataFrame:
     r"""The national regression behind a register's expected count, term by term (for the Methods page).
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
+    edition
+        IMD edition of the decile covariates, bound to the atlas.
     register
         A QOF group code standardised indirectly (every one in :data:`REGISTERS` except HYP).
-    imd
-        IMD edition of the decile covariates.
 
     Returns
     -------
@@ -330,7 +318,7 @@ def detection_model(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataF
     shown for transparency, not as causal effects; only the fitted expected counts are used.
     """
     code = _registers([register])[0]
-    models = _cached_models(atlas, imd)[1]
+    models = _cached_models(edition)[1]
     if code not in models:
         raise GapInputError(f"{code} is not indirectly standardised (it uses PHE modelled prevalence)")
     out = models[code].copy()
@@ -342,6 +330,12 @@ def detection_model(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataF
 # --------------------------------------------------------------------------------------------------
 # PCN sums
 # --------------------------------------------------------------------------------------------------
+@derived
+def _atlas_members(atlas: Atlas) -> tuple[pd.DataFrame, set[str]]:
+    """:func:`_pcn_members` of the atlas's own practice → PCN map."""
+    return _pcn_members(atlas.practices)
+
+
 def _pcn_members(table: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
     """Practice → PCN pairs ("Unallocated" dropped) and the set of PCN codes."""
     missing = [c for c in ("practice_code", "pcn_code") if c not in table.columns]
@@ -354,19 +348,17 @@ def _pcn_members(table: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
     return members, set(members["pcn_code"])
 
 
-def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 2025,
+def pcn_gaps(edition: Edition, pcn_codes: list[str] | None = None, *,
              registers: list[str] | tuple[str, ...] | None = None, membership: pd.DataFrame | None = None,
              strict: bool = False) -> pd.DataFrame:
     r"""Detection gap per PCN: its member practices' recorded and expected registers summed.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
+    edition, registers
+        As in :func:`practice_gaps`.
     pcn_codes
         PCNs to return, in order (default: every PCN with member practices, "Unallocated" excluded).
-    imd, registers
-        As in :func:`practice_gaps`.
     membership
         ``practice_code``, ``pcn_code`` pairs (e.g. a user's newer practice → PCN map). Default: the atlas's
         July 2022 map, ``atlas.practices.pcn_code``.
@@ -390,10 +382,9 @@ def pcn_gaps(atlas: Atlas, pcn_codes: list[str] | None = None, *, imd: int = 202
     fully correlated, which is conservative.
     """
     regs = _registers(registers)
-    _edition(atlas, imd)
-    wide = _wide(atlas, imd)
+    wide = _wide(edition)
     if membership is None:
-        members, known = atlas.memo("gaps.members", lambda: _pcn_members(atlas.practices))
+        members, known = _atlas_members(edition.atlas)
     else:
         members, known = _pcn_members(membership)
     if pcn_codes is None:

@@ -17,41 +17,39 @@ from targeting.gaps._common import (
 from targeting.gaps.detection import _cached
 
 if TYPE_CHECKING:
-    from geo.atlas import Atlas
+    from geo.editions import Edition
 
-def _apportion(atlas: Atlas, values: pd.DataFrame, imd: int, lsoa_weight: np.ndarray | None = None) -> pd.DataFrame:
+def _apportion(ed: Edition, values: pd.DataFrame, lsoa_weight: np.ndarray | None = None) -> pd.DataFrame:
     """Share each practice's values over English LSOAs by where its patients (known LSOA) live.
 
     ``lsoa_weight`` (one per LSOA of the vintage) multiplies the patient counts before the shares are taken.
     """
-    reg = _known_registrations(atlas, imd)
+    reg = _known_registrations(ed)
     pidx, lidx = reg["_practice"].to_numpy(), reg["_lsoa"].to_numpy()
     n = reg["patients"].to_numpy(float)
     if lsoa_weight is not None:
         n = n * lsoa_weight[lidx]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.nan_to_num(n / np.bincount(pidx, weights=n)[pidx])
-    lsoas = atlas.edition(imd).lsoas["lsoa_code"]
+    lsoas = ed.lsoas["lsoa_code"]
     # values per practice, aligned to the registration rows through the practice index (fast, no string join)
-    names = pd.Index(_known_practices(atlas, imd))
+    names = pd.Index(_known_practices(ed))
     v = values.drop_duplicates("practice_code").set_index("practice_code").reindex(names)
     cols = {c: np.bincount(lidx, weights=np.nan_to_num(v[c].to_numpy(float))[pidx] * share, minlength=len(lsoas))
             for c in v.columns}
     return pd.DataFrame({"lsoa_code": lsoas.to_numpy(), **cols})
 
 
-def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025,
-                       age_weighted: bool = False) -> pd.DataFrame:
+def lsoa_detection_gap(edition: Edition, *, register: str = "HYP", age_weighted: bool = False) -> pd.DataFrame:
     r"""People likely undiagnosed per LSOA: each practice's gap shared out by where its patients live.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
+    edition
+        The IMD edition bound to the atlas: 2025 gives LSOA 2021 (``registrations21``), 2019 LSOA 2011
+        (``registrations11``).
     register
         QOF group code (see :data:`REGISTERS`).
-    imd
-        2025: LSOA 2021 (``registrations21``); 2019: LSOA 2011 (``registrations11``).
     age_weighted
         Weight each LSOA's patients by its share of residents aged 40–74 (Census 2021 on LSOA 2021, ONS
         mid-2020 on LSOA 2011), so a practice's gap leans towards its older neighbourhoods, where most
@@ -77,7 +75,7 @@ def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025,
     is still conserved).
     """
     code = _registers([register])[0]
-    long = _cached(atlas, imd)
+    long = _cached(edition)
     g = long[(long["register"] == code) & long["expected"].notna()]
     vals = pd.DataFrame({
         "practice_code": g["practice_code"],
@@ -87,23 +85,21 @@ def lsoa_detection_gap(atlas: Atlas, *, register: str = "HYP", imd: int = 2025,
     })
     weight = None
     if age_weighted:
-        t = atlas.edition(imd).lsoas
+        t = edition.lsoas
         total = t["age_total_2021"] if "age_total_2021" in t.columns else t["pop_mid2020"]
         weight = (t["aged_40_74"] / total.where(total > 0)).fillna(0).to_numpy(float)
-    return _apportion(atlas, vals, imd, weight)
+    return _apportion(edition, vals, weight)
 
 
-def lsoa_register_counts(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.DataFrame:
+def lsoa_register_counts(edition: Edition, register: str) -> pd.DataFrame:
     r"""Patients on a QOF register (2022-23) per LSOA, shared out by where each practice's patients live.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
+    edition
+        The IMD edition bound to the atlas: 2025 gives LSOA 2021, 2019 LSOA 2011.
     register
         QOF group code, e.g. ``"MH"`` (severe mental illness) or ``"LD"`` (learning disability).
-    imd
-        2025: LSOA 2021; 2019: LSOA 2011.
 
     Returns
     -------
@@ -116,7 +112,7 @@ def lsoa_register_counts(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.
     practice's patients in proportion to where they live (no within-practice variation is known).
     """
     code = str(register).strip().upper()
-    qof, _ = _latest_qof(atlas)
+    qof, _ = _latest_qof(edition.atlas)
     reg = qof[qof["group_code"] == code]
     if reg.empty:
         raise GapInputError(f"QOF register '{register}' is not in the atlas; choose from "
@@ -124,6 +120,6 @@ def lsoa_register_counts(atlas: Atlas, register: str, *, imd: int = 2025) -> pd.
     vals = reg.drop_duplicates("practice_code")[["practice_code", "register"]].rename(
         columns={"register": "register_patients"})
     vals["register_patients"] = vals["register_patients"].astype(float)
-    return _apportion(atlas, vals, imd)
+    return _apportion(edition, vals)
 
 

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from targeting.gaps._common import UNALLOCATED_PCN, GapInputError, _edition, _known_registrations
+from targeting.gaps._common import UNALLOCATED_PCN, GapInputError, _known_registrations
 from targeting.stats import significance, wilson_ci
 
 if TYPE_CHECKING:
     from geo.atlas import Atlas
+    from targeting.scope import Scope
 
-def _icb_practices(atlas: Atlas, row: pd.Series) -> pd.DataFrame:
+def _icb_practices(atlas: Atlas, icb_nhs: str) -> pd.DataFrame:
     p = atlas.practices
-    p = p[(p["icb_code_nhs"] == row["icb_code_nhs"]) & p["pcn_code"].notna() & (p["pcn_code"] != UNALLOCATED_PCN)]
+    p = p[(p["icb_code_nhs"] == icb_nhs) & p["pcn_code"].notna() & (p["pcn_code"] != UNALLOCATED_PCN)]
     return p
 
 
-def core20_reach(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
+def core20_reach(scope: Scope) -> pd.DataFrame:
     r"""Each PCN's share of the ICB's Core20 patients against its share of the ICB's patients.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
-    icb
-        ONS code (E54…), NHS code (Q…), name, or an ICB row from :func:`targeting.areas.resolve_icb`.
-    imd
-        IMD edition of Core20 (national deciles 1–2): 2019 (LSOA 2011) or 2025 (LSOA 2021).
+    scope
+        The ICB (the one its area sits in) and the IMD edition of Core20 (national deciles 1–2): 2019 (LSOA 2011)
+        or 2025 (LSOA 2021).
 
     Returns
     -------
@@ -47,19 +45,16 @@ def core20_reach(atlas: Atlas, icb: Any, *, imd: int = 2025) -> pd.DataFrame:
     :math:`\sum_k n_k I_k / N = 1`. Limits: Wilson 95% limits of :math:`p_k` divided by :math:`P` (the ICB
     proportion treated as fixed). 1 = the PCN serves Core20 residents in proportion to its size.
     """
-    from targeting.areas import lsoas_in, resolve_icb
-
-    ed = _edition(atlas, imd)
-    row = resolve_icb(atlas, icb)
-    prac = _icb_practices(atlas, row)
-    core = lsoas_in(atlas, row, imd=imd)
+    atlas, ed, area = scope.atlas, scope.edition, scope.area
+    prac = _icb_practices(atlas, str(scope.icb_nhs))
+    core = scope.icb_lsoas
     core = set(core.loc[core[ed.core20].astype(bool), "lsoa_code"])
-    reg = _known_registrations(atlas, imd)
+    reg = _known_registrations(ed)
     reg = reg.merge(prac[["practice_code", "pcn_code"]], on="practice_code", how="inner")
     reg["core"] = reg["patients"].where(reg["lsoa_code"].isin(core), 0)
     g = reg.groupby("pcn_code").agg(patients_known_lsoa=("patients", "sum"), core20_patients=("core", "sum"))
     if g.empty:
-        raise GapInputError(f"no practices with registrations in {row.get('icb_name', row['icb_code'])}")
+        raise GapInputError(f"no practices with registrations in {area.icb_name or area.icb_code}")
     n_tot, c_tot = g["patients_known_lsoa"].sum(), g["core20_patients"].sum()
     g["share_of_patients"] = g["patients_known_lsoa"] / n_tot
     g["share_of_core20"] = g["core20_patients"] / c_tot if c_tot > 0 else np.nan

@@ -15,8 +15,8 @@ def test_icb_that_changed_ons_code_resolves_by_either(atlas, text):
     row = resolve_icb(atlas, text)
     assert row["icb_code_nhs"] == "QXU"
     # 2011 LSOAs by the July 2022 lookup, 2021 LSOAs by the April 2024 lookup (same ICB, new ONS code)
-    assert len(lsoas_in(atlas, row, imd=2019)) == 618
-    assert len(lsoas_in(atlas, row, imd=2025)) == 624
+    assert len(lsoas_in(atlas.edition(2019), row["icb_code_nhs"])) == 618
+    assert len(lsoas_in(atlas.edition(2025), row["icb_code_nhs"])) == 624
 
 
 def test_misspelt_name_gets_a_suggestion(each_atlas):

@@ -2,6 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.editions import Edition
+
 from targeting.areas import lsoas_in, resolve_icb
 from targeting.core20 import core20, imd_columns, local_quintile, population_quantiles, population_quintiles
 
@@ -9,7 +11,7 @@ from targeting.core20 import core20, imd_columns, local_quintile, population_qua
 @pytest.mark.slow
 def test_core20_2019_holds_19_93_pct_of_mid2015_population(atlas):
     l11 = atlas.lsoa11
-    flag = core20(l11, imd=2019)
+    flag = core20(l11, edition=Edition.of(2019))
     assert flag.dtype == bool and flag.index.equals(l11.index)
     assert int(flag.sum()) == 6568  # deciles 1-2 of 32,844 LSOAs (MANIFEST spot check)
     share = l11.loc[flag, "pop_mid2015"].sum() / l11["pop_mid2015"].sum()
@@ -21,12 +23,12 @@ def test_jaywick_is_core20_in_both_editions(atlas):
     for imd in (2019, 2025):
         lsoas = atlas.lsoas(imd)
         row = lsoas[lsoas["lsoa_code"] == "E01021988"]
-        assert bool(core20(row, imd=imd).iloc[0])
+        assert bool(core20(row, edition=Edition.of(imd)).iloc[0])
 
 
 def test_core20_2025_is_national_deciles_one_and_two(each_atlas):
     l21 = each_atlas.lsoa21
-    flag = core20(l21, imd=2025)
+    flag = core20(l21, edition=Edition.of(2025))
     # ranks 1..33,755: deciles 1-2 are the 6,751 most deprived LSOAs (3,375/3,376 per decile)
     assert flag.sum() == (l21["imd25_decile"] <= 2).sum()
     assert l21.loc[flag, "imd25_rank"].max() < l21.loc[~flag, "imd25_rank"].min()
@@ -36,12 +38,12 @@ def test_core20_2025_is_national_deciles_one_and_two(each_atlas):
 def test_core20_is_not_reranked_within_an_area(atlas):
     # Surrey Heartlands is affluent: within it, few LSOAs are national Core20, whatever the subset
     icb = resolve_icb(atlas, "E54000063")  # Surrey Heartlands (LSOA 2021 code)
-    sub = lsoas_in(atlas, icb, imd=2025)
-    flag = core20(sub, imd=2025)
+    sub = lsoas_in(atlas.edition(2025), icb["icb_code_nhs"])
+    flag = core20(sub, edition=Edition.of(2025))
     assert flag.equals(atlas.lsoa21.loc[sub.index, "imd25_core20"].rename("core20"))
     assert flag.mean() < 0.02
     # ...but a local quintile 1 always exists, and it is not Core20
-    q = local_quintile(sub, imd=2025)
+    q = local_quintile(sub, edition=Edition.of(2025))
     assert q.name == "local_quintile"
     assert (q == 1).sum() > 50
     assert (~flag[q == 1]).mean() > 0.9
@@ -50,8 +52,8 @@ def test_core20_is_not_reranked_within_an_area(atlas):
 @pytest.mark.slow
 def test_local_quintiles_each_hold_a_fifth_of_residents(atlas):
     icb = resolve_icb(atlas, "QHL")  # Birmingham and Solihull
-    sub = lsoas_in(atlas, icb, imd=2025)
-    q = local_quintile(sub, imd=2025)
+    sub = lsoas_in(atlas.edition(2025), icb["icb_code_nhs"])
+    q = local_quintile(sub, edition=Edition.of(2025))
     shares = sub["residents"].groupby(q).sum() / sub["residents"].sum()
     assert list(shares.index) == [1, 2, 3, 4, 5]
     assert np.allclose(shares, 0.2, atol=0.005)
@@ -83,6 +85,6 @@ def test_population_quantiles_keep_ties_together_and_flag_missing():
 
 def test_bad_edition_and_missing_columns_are_clear():
     with pytest.raises(ValueError, match="2019 or 2025"):
-        imd_columns(2015)
+        Edition.of(2015)
     with pytest.raises(ValueError, match="imd19_decile"):
         core20(pd.DataFrame({"lsoa_code": ["E01000001"]}), imd=2019)

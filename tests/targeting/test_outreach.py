@@ -78,7 +78,7 @@ def test_every_target_lies_in_the_pcn_footprint(each_atlas, pcn_plans):
 
 
 def test_every_target_lies_in_the_icb(each_atlas, icb_plan):
-    icb = lsoas_in(each_atlas, resolve_icb(each_atlas, WEST_YORKSHIRE), imd=2025)
+    icb = lsoas_in(each_atlas.edition(2025), resolve_icb(each_atlas, WEST_YORKSHIRE)["icb_code_nhs"])
     assert set(icb_plan.lsoas["lsoa_code"]) == set(icb["lsoa_code"])
     assert set(icb_plan.patches["lsoa_codes"].str.split(";").explode()) <= set(icb["lsoa_code"])
 
@@ -137,7 +137,7 @@ def test_core20_and_plus_flags_come_from_the_atlas(each_atlas, icb_plan):
 
 @pytest.mark.slow
 def test_west_yorkshire_has_1434_lsoas_and_many_core20_neighbourhoods(atlas):
-    icb = lsoas_in(atlas, resolve_icb(atlas, WEST_YORKSHIRE), imd=2025)
+    icb = lsoas_in(atlas.edition(2025), resolve_icb(atlas, WEST_YORKSHIRE)["icb_code_nhs"])
     assert len(icb) == 1434
     # West Yorkshire has many Core20 neighbourhoods (IoD 2025 deciles 1–2).
     assert int(icb["imd25_core20"].sum()) > 300

@@ -74,7 +74,7 @@ def test_small_shares_keep_a_decimal(each_atlas):
 
 def test_top_pct_ranks_within_the_area(each_atlas):
     icb = resolve_icb(each_atlas, "QHL")
-    sub = lsoas_in(each_atlas, icb, imd=2025)
+    sub = lsoas_in(each_atlas.edition(2025), icb["icb_code_nhs"])
     rule = EthnicGroupRule("bangladeshi", top_pct=10)
     flag = plus_mask(sub, rule)
     assert flag.sum() >= math.ceil(0.1 * len(sub))

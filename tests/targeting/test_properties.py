@@ -3,6 +3,8 @@
 
 import numpy as np
 import pytest
+
+from geo.editions import Edition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +16,7 @@ from targeting.core20 import core20
        by=st.sampled_from(["random", "icb_code_nhs", "lad_code"]))
 def test_core20_flag_is_the_same_in_any_area(each_atlas, imd, seed, frac, by):
     table = each_atlas.lsoas(imd)
-    national = core20(table, imd=imd)
+    national = core20(table, edition=Edition.of(imd))
     rng = np.random.default_rng(seed)
     if by == "random":
         sub = table.sample(frac=frac, random_state=rng)
@@ -22,7 +24,7 @@ def test_core20_flag_is_the_same_in_any_area(each_atlas, imd, seed, frac, by):
         groups = table[by].dropna().unique()
         pick = rng.choice(groups, size=max(1, int(len(groups) * frac)), replace=False)
         sub = table[table[by].isin(pick)]
-    local = core20(sub, imd=imd)
+    local = core20(sub, edition=Edition.of(imd))
     assert (local == national.loc[sub.index]).all()
     # and it is always the published national deciles 1-2, never a local re-ranking
     assert (local == (sub[f"imd{str(imd)[2:]}_decile"] <= 2)).all()
@@ -32,6 +34,6 @@ def test_core20_flag_is_the_same_in_any_area(each_atlas, imd, seed, frac, by):
 def test_an_area_can_have_no_core20_or_only_core20(atlas):
     t = atlas.lsoa21
     wokingham = t[t["lad_name"] == "Wokingham"]
-    assert not core20(wokingham, imd=2025).any()  # local re-ranking would wrongly invent a "most deprived 20%"
+    assert not core20(wokingham, edition=Edition.of(2025)).any()  # local re-ranking would wrongly invent a "most deprived 20%"
     jaywick = t[t["lsoa_code"] == "E01021988"]
-    assert core20(jaywick, imd=2025).all()
+    assert core20(jaywick, edition=Edition.of(2025)).all()
