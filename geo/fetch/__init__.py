@@ -24,8 +24,8 @@ Format conversion
 Some publishers serve a different form than the catalogue stores:
 
 * the catalogue wants ``.csv.gz`` (or ``.csv``) and a ``.zip`` is served (Nomis bulk census zips, NHS
-  Digital zips): the member is chosen by :func:`_pick_member` — the ``.csv`` whose name shares most words
-  with the catalogue file name (so ``census2021-ts021-lsoa.csv`` for an ``…_lsoa21_ew.csv.gz``), the
+  Digital zips): the member is chosen by :func:`geo.fetch.formats._pick_member` — the ``.csv`` whose name shares
+  most words with the catalogue file name (so ``census2021-ts021-lsoa.csv`` for an ``…_lsoa21_ew.csv.gz``), the
   largest on a tie — and gzipped (or copied) into place;
 * ``.csv.gz`` wanted and a plain CSV served: it is gzipped;
 * ``.xlsx`` wanted and a zip holding a workbook served: the workbook is extracted.

@@ -55,7 +55,7 @@ def _stream(
     ``ends`` is the :func:`time.monotonic` time the whole file must be done by; ``read1`` returns whatever has
     arrived, so a server dripping a byte at a time is caught by it, not only by the per-read ``timeout``.
     Without a Content-Length the body is complete when the server closes the connection (or, chunked, sends
-    the last chunk); a body cut short there is caught by the checks of :func:`_commit`.
+    the last chunk); a body cut short there is caught by the checks of :func:`geo.fetch.jobs._commit`.
     """
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     done = 0

@@ -45,8 +45,8 @@ def fetch_latest(
 ) -> list[FetchResult]:
     """Find the newest edition of each publisher's files (:func:`resolve_latest`) and download them into ``dest``.
 
-    Every file goes through the checks of :func:`fetch` (deadline, a complete body, the expansion caps, the
-    build's reader and the columns it needs) and the row counts of the module's notes: the catalogued edition's
+    Every file goes through the checks of :func:`geo.fetch.fetch` (deadline, a complete body, the expansion caps, the
+    build's reader and the columns it needs) and the row counts of :mod:`geo.fetch`'s notes: the catalogued edition's
     exactly where it is that edition; else the file it replaces within 0.1% (never fewer rows without
     ``allow_shrink``); else the nearest edition of its kind within :func:`geo.inputs.newer_edition_tolerance`.
     A registration month's files are saved under the names :func:`geo.months.discover` finds
@@ -59,9 +59,9 @@ def fetch_latest(
     Parameters
     ----------
     names
-        Resolvers to run (keys of :data:`RESOLVERS`); all if None.
+        Resolvers to run (keys of :data:`geo.fetch.resolvers.RESOLVERS`); all if None.
     dest, timeout, retries, progress, force, deadline, allow_shrink
-        As for :func:`fetch`.
+        As for :func:`geo.fetch.fetch`.
     today
         The date an ODS report is made on (now, UTC, if None).
 
@@ -110,7 +110,7 @@ def check_latest(names: list[str] | None = None, *, timeout: float = 20.0, retri
     Parameters
     ----------
     names
-        Resolvers to ask (keys of :data:`RESOLVERS`); all if None.
+        Resolvers to ask (keys of :data:`geo.fetch.resolvers.RESOLVERS`); all if None.
     timeout, retries, deadline
         As for :func:`resolve_latest`.
     today

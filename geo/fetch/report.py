@@ -49,7 +49,7 @@ def format_results(results: list[FetchResult]) -> str:
     Parameters
     ----------
     results
-        As returned by :func:`fetch` or :func:`ingest`.
+        As returned by :func:`geo.fetch.fetch` or :func:`geo.fetch.ingest`.
 
     Returns
     -------
@@ -117,7 +117,7 @@ class _Bar:
 
 
 def _reporter(progress: ProgressCallback | bool | None) -> tuple[_Report, Callable[[str], None]]:
-    """Return ``(report, finish)`` for the ``progress`` argument of :func:`fetch`."""
+    """Return ``(report, finish)`` for the ``progress`` argument of :func:`geo.fetch.fetch`."""
     if progress is True:
         bar = _Bar()
         return bar.update, bar.end
