@@ -47,8 +47,8 @@ def _code_hash() -> str:
 
     # the code that makes the answers: the domain, the rendering (templates too: the start page's map is stored
     # rendered), and how the command line prints a table
-    return source_hash("*.py", "render/*.py", "render/static/*", "render/templates/*", "gaps/*.py",
-                       "commands/profiles.py", "commands/_io.py", salt=ANSWERS_VERSION)
+    return source_hash("*.py", "render/*.py", "render/static/*", "render/templates/*", "gaps/*.py", "stats/*.py",
+                       "suppression/*.py", "commands/profiles.py", "commands/_io.py", salt=ANSWERS_VERSION)
 
 
 def _stamp(month: str) -> dict[str, str] | None:

@@ -200,7 +200,7 @@ def _code_version() -> str:
     """A hash of the model code (this package and the limits in targeting.stats), to key the kept copy."""
     from targeting._code import source_hash
 
-    return source_hash("gaps/*.py", "stats.py")
+    return source_hash("gaps/*.py", "stats/*.py")
 
 
 def _cached(atlas: Atlas, imd: int) -> pd.DataFrame:
