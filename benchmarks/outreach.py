@@ -118,7 +118,7 @@ def build_extra(atlas) -> None:
     import geopandas as gpd
 
     from geo import readers
-    from geo.atlas import _postcode_centroids, _postcodes
+    from geo._atlas_tables import _postcode_centroids, _postcodes
     from geo.paths import find
 
     codepoint = readers.read_codepoint(find("codepoint"))

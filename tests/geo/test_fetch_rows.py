@@ -49,7 +49,7 @@ def test_a_practice_map_missing_its_last_row_is_refused(server, monkeypatch, old
 
 
 def test_the_build_refuses_the_same_cut_map(tmp_path, monkeypatch):
-    from geo.atlas import _checked
+    from geo._atlas_tables import _checked
     from geo.readers import read_practice_map
 
     cut = tmp_path / "gp-reg-pat-prac-map.csv"
