@@ -6,8 +6,6 @@ Only widgets and caching live here; the summary is :func:`targeting.clinical.sum
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import streamlit as st
 
@@ -203,7 +201,7 @@ def render_trend(kind: str, code: str, *, key: str) -> None:
     import altair as alt
 
     from targeting.clinical import CAVEAT, QOF_REGISTERS
-    from targeting.commands._io import write_table
+    from targeting.publish import table_csv
 
     choices = {g: what.split(",")[0].split(" (")[0] for g, what in QOF_REGISTERS.items()}
     register = st.selectbox("Register", list(choices), key=f"{key}_register", index=list(choices).index("HYP"),
@@ -252,9 +250,7 @@ def render_trend(kind: str, code: str, *, key: str) -> None:
     st.dataframe(_trend_display(out), hide_index=True, width="stretch", key=f"{key}_table")
     sources = "; ".join(dict.fromkeys(out.loc[out["status"] == "available", "source"].str.split("; ").str[0]))
     st.caption(f"Sources: {md_text(sources)}. OGL v3.")
-    buf = io.StringIO()
-    write_table(out, out=buf)
-    st.download_button(f"Download the {register} trend (CSV)", buf.getvalue().encode("utf-8"),
+    st.download_button(f"Download the {register} trend (CSV)", table_csv(out).encode("utf-8"),
                        file_name=f"qof_trend_{register}_{kind}_{code}.csv", mime="text/csv", key=f"{key}_download")
 
 
@@ -358,14 +354,12 @@ def _no_staging_line(name: str, row: pd.Series, *, compact: bool) -> str:
 def render_table(table: pd.DataFrame, *, key: str, filename: str) -> None:
     """Every measure as a table, and the download (the same CSV as ``python -m targeting clinical``)."""
     from targeting.clinical import for_output
-    from targeting.commands._io import write_table
+    from targeting.publish import table_csv
 
     out = for_output(table)
     st.dataframe(out.astype(str).replace({"nan": "", "None": "", "<NA>": ""}), hide_index=True, width="stretch",
                  key=f"{key}_table")
-    buf = io.StringIO()
-    write_table(out, out=buf)
-    st.download_button("Download the Core20PLUS5 summary (CSV)", buf.getvalue().encode("utf-8"), file_name=filename,
+    st.download_button("Download the Core20PLUS5 summary (CSV)", table_csv(out).encode("utf-8"), file_name=filename,
                        mime="text/csv", key=f"{key}_download")
 
 

@@ -333,15 +333,11 @@ def change_csv(icb: str, level: str) -> tuple[pd.DataFrame, str]:
 
 @st.cache_data(show_spinner="Comparing IoD 2019 and IoD 2025…", max_entries=32)
 def _change_csv(month: str, icb: str, level: str) -> tuple[pd.DataFrame, str]:
-    import io
-
     from targeting.change import change_table
-    from targeting.commands._io import write_table
+    from targeting.publish import table_csv
 
     table = change_table(_atlas(month), icb, level=level)
-    buf = io.StringIO()
-    write_table(table, out=buf)
-    return table, buf.getvalue()
+    return table, table_csv(table)
 
 
 def _is_default_spec(plus_spec: tuple) -> bool:

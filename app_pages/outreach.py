@@ -146,7 +146,7 @@ def _map_payload(_plan_obj, key: tuple) -> str:
 
 @st.cache_data(show_spinner="Writing the files…", max_entries=16)
 def _files(_plan_obj, key: tuple, basemap: bool, _scen: pd.DataFrame | None) -> dict[str, bytes]:
-    from targeting.output import plan_files
+    from targeting.publish import plan_files
 
     # the same bytes as `targets --out`
     return plan_files(_plan_obj, _scen, basemap="OpenStreetMap" if basemap else None)

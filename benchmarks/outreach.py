@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd
 
 from geo.atlas import load
-from targeting.output import plan_files
 from targeting.outreach import _footprints, _postcodes_of, outreach_inputs, plan_outreach, scenario
 from targeting.patches import lsoa_adjacency
+from targeting.publish import plan_files
 
 PCN = "U37316"  # BRADFORD CITY 4 PCN
 
@@ -118,7 +118,7 @@ def build_extra(atlas) -> None:
     import geopandas as gpd
 
     from geo import readers
-    from geo.atlas import _postcode_centroids, _postcodes
+    from geo._atlas_tables import _postcode_centroids, _postcodes
     from geo.paths import find
 
     codepoint = readers.read_codepoint(find("codepoint"))

@@ -7,13 +7,10 @@ tables and never branches on the year.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from geo.atlas import Atlas
 
 __all__ = ["CORE20_MAX_DECILE", "EDITIONS", "EDITION_YEARS", "Edition", "core20_rule", "edition_year"]
 
@@ -29,6 +26,22 @@ _SPEC: dict[int, dict[str, Any]] = {
     2025: {"prefix": "imd25", "lsoa_vintage": 2021, "icb_vintage": "April 2024",
            "source": "English Indices of Deprivation 2025, MHCLG", "title": "IoD 2025"},
 }
+
+
+class _AtlasTables(Protocol):
+    """The tables an edition reads from its atlas (a :class:`geo.atlas.Atlas`, which this module does not import)."""
+
+    @property
+    def lsoa11(self) -> pd.DataFrame: ...
+
+    @property
+    def lsoa21(self) -> pd.DataFrame: ...
+
+    @property
+    def registrations11(self) -> pd.DataFrame: ...
+
+    @property
+    def registrations21(self) -> pd.DataFrame: ...
 
 
 def core20_rule(decile: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
@@ -72,6 +85,8 @@ class Edition:
         The ICB boundaries used with the edition's LSOA vintage.
     source, title
         The publication, in words.
+    atlas
+        The atlas it is bound to (:meth:`geo.atlas.Atlas.edition`), or None.
     """
 
     year: int
@@ -80,10 +95,10 @@ class Edition:
     icb_vintage: str
     source: str
     title: str
-    atlas: Atlas | None = None
+    atlas: _AtlasTables | None = None
 
     @classmethod
-    def of(cls, imd: int | str | Edition, atlas: Atlas | None = None) -> Edition:
+    def of(cls, imd: int | str | Edition, atlas: _AtlasTables | None = None) -> Edition:
         """Return the edition named by ``imd``, bound to ``atlas`` when given."""
         if isinstance(imd, Edition) and (atlas is None or imd.atlas is atlas):
             return imd
@@ -145,7 +160,7 @@ class Edition:
         return Edition.of(year, self.atlas)
 
     # ---- the atlas tables of this edition ----------------------------------------------------------
-    def _bound(self) -> Atlas:
+    def _bound(self) -> _AtlasTables:
         if self.atlas is None:
             raise ValueError(f"IMD {self.year} is not bound to an atlas; use atlas.edition({self.year})")
         return self.atlas

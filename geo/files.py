@@ -7,7 +7,8 @@ One home for what the build, ``fetch``, the command line and the app's downloads
 * :func:`atomic_path` does the same for a writer that wants a path (parquet, a GeoPackage), and
   :func:`move_into_place` renames a temporary file that was written and checked elsewhere (``fetch``);
 * :func:`output_folder` writes a set of files into a temporary folder and moves them in only when every one
-  was written, removing files the tool wrote there before that the new set does not include;
+  was written, removing files the tool wrote there before that the new set does not include; :func:`write_folder`
+  writes a set already made (name → bytes) that way;
 * :func:`replace_folder` swaps a finished folder (the atlas) for the old one;
 * :func:`remove_stale` removes temporary folders or files a killed run left behind;
 * :func:`file_lock` holds an exclusive lock (the ``filelock`` package) across processes;
@@ -50,6 +51,7 @@ __all__ = [
     "remove_stale",
     "replace_folder",
     "staging_folder",
+    "write_folder",
 ]
 
 class DamagedCacheError(FileNotFoundError):
@@ -281,6 +283,30 @@ def output_folder(folder: str | Path, *, known: Iterable[str] = ()) -> Iterator[
             raise plain_os_error(exc, folder) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_folder(folder: str | Path, files: dict[str, bytes], *, known: Iterable[str] = ()) -> list[Path]:
+    """Write ``files`` (name → bytes) into ``folder`` as a unit (:func:`output_folder`); return the paths written.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The output folder (created if missing).
+    files : dict of str to bytes
+        File name → contents.
+    known : iterable of str
+        Every file name this kind of output can contain (see :func:`output_folder`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths written, in the order of ``files``.
+    """
+    folder = Path(folder)
+    with output_folder(folder, known=known) as tmp:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+    return [folder / name for name in files]
 
 
 _JOURNAL = ".out.journal.json"

@@ -230,7 +230,17 @@ def month_tables(*, month: str, lsoa_month: str, practice_map: pd.DataFrame, lis
     l11m["sicbl_code_nhs"] = via
     l11m["nhs_source"] = "LSOA 2021 holding most of its population"
     lsoa11_nhs = _lsoa_nhs(l11m, sub[sub_cols], reg11)
-    # ---- PCNs and ICBs -----------------------------------------------------------------------------------------
+    pcns, icbs = _pcns_and_icbs(gpr, names, lsoa21_nhs, lsoa11_nhs)
+    return {"practices": gpr.drop(columns=["lsoa21"]).reset_index(drop=True), "pcns": pcns, "icbs": icbs,
+            "registrations11": reg11.reset_index(drop=True), "registrations21": reg21.reset_index(drop=True),
+            "lsoa21_nhs": lsoa21_nhs, "lsoa11_nhs": lsoa11_nhs, "divided": divided,
+            "icb_history": _icb_history(base_icbs, icbs, l21, l11, lsoa21_nhs, lsoa11_nhs),
+            "pcn_history": _pcn_history(base_practices, base_pcns, gpr, pcns, epcn_history)}
+
+
+def _pcns_and_icbs(gpr: pd.DataFrame, names: pd.DataFrame, lsoa21_nhs: pd.DataFrame,
+                   lsoa11_nhs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The month's PCNs (each in the ICB of most of its patients) and its ICBs with their LSOA counts."""
     pcns = (gpr.dropna(subset=["pcn_code"]).groupby("pcn_code")
             .agg(pcn_name=("pcn_name", "first"), practices=("practice_code", "size"), list_size=("list_size", "sum"),
                  registered_40_74=("registered_40_74", "sum"))
@@ -251,11 +261,7 @@ def month_tables(*, month: str, lsoa_month: str, practice_map: pd.DataFrame, lis
     icbs = icbs[icbs["lsoa21_count"].notna() | icbs["icb_code"].isin(set(gpr["icb_code"].dropna()))]
     icbs["short_name"] = icbs["icb_name"].str.replace(" Integrated Care Board", " ICB", regex=False)
     icbs = icbs.sort_values("icb_name").reset_index(drop=True)
-    return {"practices": gpr.drop(columns=["lsoa21"]).reset_index(drop=True), "pcns": pcns, "icbs": icbs,
-            "registrations11": reg11.reset_index(drop=True), "registrations21": reg21.reset_index(drop=True),
-            "lsoa21_nhs": lsoa21_nhs, "lsoa11_nhs": lsoa11_nhs, "divided": divided,
-            "icb_history": _icb_history(base_icbs, icbs, l21, l11, lsoa21_nhs, lsoa11_nhs),
-            "pcn_history": _pcn_history(base_practices, base_pcns, gpr, pcns, epcn_history)}
+    return pcns, icbs
 
 
 def _icb_history(base_icbs: pd.DataFrame, icbs: pd.DataFrame, l21: pd.DataFrame, l11: pd.DataFrame,

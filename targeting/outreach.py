@@ -311,8 +311,8 @@ def _national(atlas: Atlas) -> pd.DataFrame:
     def kept() -> pd.DataFrame:  # kept beside the atlas: a new process (a cold `targets`) reads it in milliseconds
         from targeting._code import source_hash
 
-        flat = atlas.memo(("outreach", "national-flat"), make,
-                          persist=f"outreach-national-{source_hash('*.py', 'gaps/*.py')}")
+        code = source_hash("*.py", "gaps/*.py", "stats/*.py", "suppression/*.py")
+        flat = atlas.memo(("outreach", "national-flat"), make, persist=f"outreach-national-{code}")
         nat = flat.set_index("lsoa_code")
         nat.index = pd.Index(nat.index.to_numpy(dtype=object), name="lsoa_code")
         nat["pcn_code"] = nat["pcn_code"].astype(object).where(nat["pcn_code"].notna(), None)

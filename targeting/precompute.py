@@ -46,9 +46,8 @@ def _code_hash() -> str:
     from targeting._code import source_hash
 
     # the code that makes the answers: the domain, the rendering (templates too: the start page's map is stored
-    # rendered), and how the command line prints a table
-    return source_hash("*.py", "render/*.py", "render/static/*", "render/templates/*", "gaps/*.py",
-                       "commands/profiles.py", "commands/_io.py", salt=ANSWERS_VERSION)
+    # rendered), and how a table is published: every module of the package, at any depth
+    return source_hash("**/*.py", "render/static/*", "render/templates/*", salt=ANSWERS_VERSION)
 
 
 def _stamp(month: str) -> dict[str, str] | None:
@@ -317,9 +316,9 @@ def _csv_texts(table: pd.DataFrame, imd: int, month: Any) -> dict[str, dict[str,
 
     ``table`` is :func:`finished_profiles` of every PCN with the default settings.
     """
-    from targeting.commands.profiles import default_csv
+    from targeting.publish import profiles_csv
 
-    return {"pcns": {str(nhs): default_csv(t.reset_index(drop=True), imd, month=month)
+    return {"pcns": {str(nhs): profiles_csv(t.reset_index(drop=True), imd, month=month)
                      for nhs, t in table.groupby("icb_code_nhs", sort=True)}}
 
 

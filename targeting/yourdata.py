@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import plain
-from geo.files import csv_text, output_folder
+from geo.files import csv_text, write_folder
 from targeting.suppression import (
     DEFAULT_RULE,
     SuppressionRule,
@@ -387,12 +387,8 @@ def write_your_data(tables: YourDataTables | None, out: str | Path, *,
     files: ``…_unsuppressed.csv`` under a weak rule (:func:`file_name`). Files of an earlier run (:data:`FILES`,
     in either naming) that this run does not write are removed; other files are left.
     """
-    out = Path(out)
     rule = rule or (tables.rule if tables is not None else DEFAULT_RULE)
     files = dict(tables.files()) if tables is not None else {}
     if fingertips is not None:
         files[file_name(FINGERTIPS_FILE, rule)] = csv_text(fingertips).encode("utf-8")
-    with output_folder(out, known=(*FILES, FINGERTIPS_FILE, *UNSUPPRESSED.values())) as tmp:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-    return [out / name for name in files]
+    return write_folder(out, files, known=(*FILES, FINGERTIPS_FILE, *UNSUPPRESSED.values()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from targeting.commands._io import write_table
+from targeting.publish import write_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:

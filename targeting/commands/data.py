@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from targeting.commands._io import write_table
+from targeting.publish import write_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:

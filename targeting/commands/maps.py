@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from targeting.commands._io import atomic_write
+from geo.files import atomic_write
 
 #: ``--layer`` choice → the layer shown first.
 LAYER_CHOICES = {"imd": "imd{yy}", "core20": "core20", "plus": "plus", "change": "core20_change",

@@ -88,9 +88,9 @@ def _health_check(args: argparse.Namespace):
 def _run(args: argparse.Namespace) -> int:
     from geo._errors import plain
     from geo.atlas import load
-    from targeting.output import write_plan
     from targeting.outreach import check_settings, plan_outreach, scenario_around
     from targeting.programme import connector_names, read_done, start_month
+    from targeting.publish import write_plan
 
     names = None if args.names is None else args.names.split(",")
     if args.connectors is None:

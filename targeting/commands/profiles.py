@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
-from targeting.commands._io import write_table
-
-if TYPE_CHECKING:
-    import pandas as pd
+from targeting.publish import profile_source, profiles_csv, suppress_comparison, write_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,55 +70,6 @@ def _plus_rules(path: str | None, atlas):
     return (LsoaListRule.across_vintages(codes, atlas.lsoa_bridge, label=f"on the list {path}"),)
 
 
-def _source(imd: int, plus_rules, month=None) -> str:
-    """The source line of a profile table; ``month`` (a :class:`geo.months.RegistrationMonth`) names its months."""
-    from geo.editions import Edition
-    from targeting.plus import describe_rules
-
-    ed = Edition.of(imd)
-    text = (f"NHS Digital GP registrations by LSOA and practice→PCN map, July 2022 ({ed.lsoa_label}); "
-            f"{ed.title} (MHCLG); "
-            f"Census 2021 (ONS); PLUS = {describe_rules(plus_rules)}; OGL v3")
-    return month.relabel(text) if month is not None else text
-
-
-def _suppressed(table: pd.DataFrame, user_data: bool) -> pd.DataFrame:
-    """Apply the default small-number rule to counts derived from a user's own LSOA list."""
-    if not user_data:
-        return table
-    from targeting.commands._io import tidy_numbers
-    from targeting.suppression import suppress_rate_columns
-
-    # the rates come from the published (rounded) count: a rate from the exact count, printed beside a count
-    # rounded to 5, would give the exact count back (rate × patients)
-    out = suppress_rate_columns(table, "plus_patients", "patients_known_lsoa",
-                                ("plus_pct", "plus_pct_lower", "plus_pct_upper"))
-    out = _to_1_decimal(tidy_numbers(out), ("plus_pct_icb", "plus_pct_england"))
-    return _hide_flags(out, "plus_pct", ("plus_vs_icb", "plus_vs_england"))
-
-
-def _hide_flags(table: pd.DataFrame, value: str, flags: tuple[str, ...]) -> pd.DataFrame:
-    """Withhold the comparison flags of rows whose ``value`` is withheld: a flag hints at the figure it compares."""
-    hidden = table[value].astype(str).eq("*")
-    for c in flags:
-        if c in table:
-            table[c] = table[c].astype(object).where(~hidden, "*")
-    return table
-
-
-def _to_1_decimal(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Round reference rates to 1 decimal, as the published rates are.
-
-    An exact ICB rate (or a funnel around it), less the PCNs' published counts, would narrow a hidden count.
-    """
-    import pandas as pd
-
-    for c in columns:
-        if c in table:
-            table[c] = pd.to_numeric(table[c], errors="coerce").round(1)
-    return table
-
-
 def _pcns(args: argparse.Namespace) -> int:
     if not args.plus_lsoas and not args.no_gaps:
         # the default table of an ICB given by its code was printed once at build: print it again
@@ -164,24 +111,8 @@ def _profiles(args: argparse.Namespace, kind: str, *, icb: str | None = None, pc
     if table is None:
         table = finished_profiles(atlas, kind, imd=args.imd, icb=icb, pcn_code=pcn, plus_rules=rules,
                                   gaps=not args.no_gaps)
-    sys.stdout.write(default_csv(table, args.imd, rules, month=atlas.month))
+    sys.stdout.write(profiles_csv(table, args.imd, rules, month=atlas.month))
     return 0
-
-
-def default_csv(table: pd.DataFrame, imd: int, rules=None, *, month=None) -> str:
-    """The profiles as ``pcns`` and ``practices`` print them: suppressed if from the user's list, with the source."""
-    import io
-
-    from targeting.areas import display_name
-
-    table = _suppressed(table, rules is not None)
-    for col in ("pcn_name", "practice_name"):  # the names the app shows, not NHS Digital's upper case
-        if col in table:
-            table[col] = table[col].map(lambda v: display_name(v) if isinstance(v, str) else v)
-    table["source"] = _source(imd, rules, month)
-    out = io.StringIO()
-    write_table(table, out=out)
-    return out.getvalue()
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -198,14 +129,10 @@ def _compare(args: argparse.Namespace) -> int:
     table.insert(int(table.columns.get_loc("metric")) + 1, "measure", summary["label"])  # says "crude" where it is
     table["order"] = summary["order"]
     qof = args.metric.lower().startswith("qof_") or summary.get("unit") == "ratio"
-    table["source"] = summary["source"] + ("" if qof else f"; PLUS = {_source(args.imd, rules).split('PLUS = ')[1]}")
+    plus = "" if qof else f"; PLUS = {profile_source(args.imd, rules).split('PLUS = ')[1]}"
+    table["source"] = summary["source"] + plus
     if rules is not None and args.metric == "plus_pct":
-        from targeting.suppression import suppress_rate_columns
-
-        table = suppress_rate_columns(table, "numerator", "denominator", ("value", "lower", "upper"))
-        table = _hide_flags(table, "value", ("vs_icb", "vs_england", "funnel"))
-        table = _to_1_decimal(table, ("icb_value", "england_value", "funnel_lower_95", "funnel_upper_95",
-                                      "funnel_lower_998", "funnel_upper_998", "overdispersion"))
+        table = suppress_comparison(table)
     print(f"Measure: {summary['label']}", file=sys.stderr)
     if summary.get("adjustment"):
         print(f"note: {summary['adjustment']}", file=sys.stderr)

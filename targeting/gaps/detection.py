@@ -214,7 +214,7 @@ def _cached_models(ed: Edition) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     return long.reset_index(drop=True), models
 
 
-@derived(persist=True, code=("gaps/*.py", "stats.py", "stats/*.py"))
+@derived(persist=True, code=("gaps/*.py", "stats/*.py"))
 def _both(ed: Edition) -> pd.DataFrame:
     """The long table and the models' terms in one frame (``_part``), so the store can keep them as one file."""
     long, models = _all_practice_gaps(ed)

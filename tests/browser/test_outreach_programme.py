@@ -13,8 +13,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_names_start_month_and_a_done_file_re_plan_in_the_app(app_url, page, atlas, tmp_path, snap):
-    from targeting.output import plan_files
     from targeting.outreach import plan_outreach
+    from targeting.publish import plan_files
 
     first = plan_outreach(atlas, pcn="U79433", names="Asha,Ben,Chloe", start="2027-01")
     r = pd.read_csv(io.BytesIO(plan_files(first)["rounds.csv"]), dtype=str)

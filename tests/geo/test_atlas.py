@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from geo.atlas import build, input_hashes
+from geo.editions import EDITION_YEARS
 from geo.paths import cache_dir
 
 
@@ -222,3 +223,13 @@ def test_small_atlas_keeps_national_ranks_and_conserves_counts(small_atlas, smal
     reg = pd.read_csv(small_data / "gp/gp_reg_pat_prac_lsoa_all_2022-07.csv.gz")
     assert int(per11.sum()) == int(reg["NUMBER_OF_PATIENTS"].sum())
     assert small_atlas.practices["easting"].notna().mean() > 0.95
+
+
+def test_the_atlas_gives_every_edition_bound_to_it_without_naming_a_year(small_atlas):
+    editions = small_atlas.editions
+    assert tuple(e.year for e in editions) == EDITION_YEARS
+    assert all(e.atlas is small_atlas for e in editions)
+    assert all(e.lsoas is small_atlas.lsoas(e.year) for e in editions)
+    assert editions[0].lsoas is small_atlas.lsoa11 and editions[-1].lsoas is small_atlas.lsoa21
+    with pytest.raises(AttributeError):
+        small_atlas.editions = ()

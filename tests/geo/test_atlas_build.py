@@ -9,13 +9,15 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+import geo._atlas_cache as atlas_cache
+import geo._atlas_tables as atlas_tables
 import geo.atlas as atlas_mod
 
 
 def _tables(tag: str) -> dict[str, pd.DataFrame]:
     pts = gpd.GeoDataFrame({"lsoa_code": ["E01000001"], "tag": [tag]}, geometry=[Point(0, 51)], crs=4326)
     small = pd.DataFrame({"x": [1], "tag": [tag]})
-    return {name: (pts if name in atlas_mod._GEO_TABLES else small) for name in atlas_mod._TABLES}
+    return {name: (pts if name in atlas_cache._GEO_TABLES else small) for name in atlas_mod._TABLES}
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def fake_build(monkeypatch, tmp_path):
         time.sleep(0.3)  # long enough for the other thread to try to build at the same time
         return _tables(f"build{len(calls)}")
 
-    monkeypatch.setattr(atlas_mod, "_build_tables", slow_tables)
+    monkeypatch.setattr(atlas_tables, "_build_tables", slow_tables)
     monkeypatch.setattr(atlas_mod, "input_hashes", lambda keys=None: {"imd2025": {"sha256": "abc"}})
     yield tmp_path, calls
 
@@ -65,7 +67,7 @@ def test_failed_build_keeps_the_previous_atlas(fake_build, monkeypatch):
     def broken(progress, *, national=True):
         raise ValueError("a reader found a bad file")
 
-    monkeypatch.setattr(atlas_mod, "_build_tables", broken)
+    monkeypatch.setattr(atlas_tables, "_build_tables", broken)
     with pytest.raises(ValueError, match="bad file"):
         atlas_mod.build(force=True, progress=False)
     assert (cache / "atlas" / "lsoa21.parquet").read_bytes() == before
@@ -135,7 +137,7 @@ def test_an_imd_file_without_the_score_column_is_named(data_dir):
 
     imd = read_iod(data_dir / "imd/imd2025_lsoa21_ranks_scores_deciles.csv.gz", edition=2025)
     with pytest.raises(ValidationError, match=r"column 'imd_score': this column is needed by the build") as info:
-        atlas_mod._checked("imd2025", imd.drop(columns=["imd_score"]))
+        atlas_tables._checked("imd2025", imd.drop(columns=["imd_score"]))
     assert "imd2025_lsoa21_ranks_scores_deciles.csv.gz" in str(info.value)
 
 

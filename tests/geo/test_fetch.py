@@ -24,7 +24,8 @@ import pandas as pd
 import pytest
 
 from geo import fetch as fetch_mod
-from geo.fetch import FetchResult, fetch, format_results, ingest
+from geo.fetch import FetchResult, arcgis, fetch, format_results, formats, ingest
+from geo.fetch import http as fetch_http
 from geo.sources import SOURCES
 
 
@@ -142,7 +143,7 @@ def server() -> Iterator[LocalServer]:
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch_mod, "_BACKOFF", 0.0)
+    monkeypatch.setattr(fetch_http, "_BACKOFF", 0.0)
 
 
 def _serve(server: LocalServer, monkeypatch: pytest.MonkeyPatch, key: str, path: str, route: Route) -> str:
@@ -263,14 +264,14 @@ def test_pick_member_prefers_matching_names():
         return out
 
     nhs = infos(("gp-reg-pat-prac-lsoa-male.csv", 9), ("gp-reg-pat-prac-lsoa-all.csv", 5))
-    assert fetch_mod._pick_member(nhs, SOURCES["gp_reg_lsoa"].relpath).filename.endswith("all.csv")
+    assert formats._pick_member(nhs, SOURCES["gp_reg_lsoa"].relpath).filename.endswith("all.csv")
     qof = infos(("ACHIEVEMENT_LONDON_2223.csv", 99), ("PREVALENCE_2223.csv", 1),
                 ("MAPPING_NHS_GEOGRAPHIES_2223.csv", 2))
-    assert fetch_mod._pick_member(qof, SOURCES["qof_2223"].relpath).filename == "PREVALENCE_2223.csv"
-    assert fetch_mod._pick_member(qof, SOURCES["qof_geo_2223"].relpath).filename.startswith("MAPPING")
+    assert formats._pick_member(qof, SOURCES["qof_2223"].relpath).filename == "PREVALENCE_2223.csv"
+    assert formats._pick_member(qof, SOURCES["qof_geo_2223"].relpath).filename.startswith("MAPPING")
     msoa = infos(("census2021-ts007-lsoa.csv", 9), ("census2021-ts007-msoa.csv", 1))
-    assert "msoa" in fetch_mod._pick_member(msoa, SOURCES["ts007_msoa"].relpath).filename
-    assert fetch_mod._pick_member(infos(("a.csv", 1), ("b.csv", 2)), "x/y.csv").filename == "b.csv"
+    assert "msoa" in formats._pick_member(msoa, SOURCES["ts007_msoa"].relpath).filename
+    assert formats._pick_member(infos(("a.csv", 1), ("b.csv", 2)), "x/y.csv").filename == "b.csv"
 
 
 @pytest.mark.slow
@@ -447,7 +448,7 @@ def test_arcgis_lookup_paged_into_csv_gz(server, monkeypatch, tmp_path):
     path = "/arcgis/LSOA21_SICBL24_ICB24_CAL24_LAD24_EN_LU/FeatureServer/0/query"
     # No exceededTransferLimit: paging stops on the first short page.
     server.routes[path] = Route(_arcgis_layer(features, 5000, flag=False))
-    monkeypatch.setattr(fetch_mod, "_ARCGIS_PAGE_SIZE", 5000)
+    monkeypatch.setattr(arcgis, "_ARCGIS_PAGE_SIZE", 5000)
     monkeypatch.setenv("CORE20_URL_LSOA21_ICB24", server.url(path.removesuffix("/query")))
     [res] = fetch(["lsoa21_icb24"], dest=tmp_path, retries=0, progress=False)
     assert res.ok, res.message

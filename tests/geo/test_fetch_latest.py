@@ -28,8 +28,8 @@ import pandas as pd
 import pytest
 from test_fetch import DATA, LocalServer, Route
 
-from geo import fetch as fetch_mod
 from geo.fetch import check_latest, fetch_latest, resolve_latest
+from geo.fetch import http as fetch_http
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"bundled data folder {DATA} is absent")
 
@@ -107,7 +107,7 @@ def publisher(files, monkeypatch, tmp_path):
     monkeypatch.setenv("CORE20_RAW", str(tmp_path / "raw"))
     monkeypatch.setenv("CORE20_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CORE20_DATA", raising=False)  # data/raw (fetched) before ../shared/data
-    monkeypatch.setattr(fetch_mod, "_BACKOFF", 0.0)
+    monkeypatch.setattr(fetch_http, "_BACKOFF", 0.0)
     # The LSOA-level file served is an extract: its row check is scaled to the extract (the reader and columns
     # checks are the real ones).
     from geo import inputs
@@ -304,7 +304,7 @@ def test_no_internet_gives_one_line_per_publisher(monkeypatch, tmp_path, capsys)
     for name in ("GP_REG_PAGE", "QOF_PAGE", "ODS_API"):  # port 9 on this machine: nothing listens
         monkeypatch.setenv(f"CORE20_URL_{name}", f"http://127.0.0.1:9/{name.lower()}")
     monkeypatch.setenv("CORE20_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(fetch_mod, "_BACKOFF", 0.0)
+    monkeypatch.setattr(fetch_http, "_BACKOFF", 0.0)
     assert main(["sources", "--check", "--timeout", "5"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == ["gp_registrations", "qof", "ods"]

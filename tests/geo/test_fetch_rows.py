@@ -18,9 +18,10 @@ import pytest
 from test_fetch import DATA, MAP, Route, _fetch_one, _serve, _untouched, old_copy, server  # noqa: F401
 from test_fetch_latest import TODAY, files, publisher  # noqa: F401
 
-from geo import fetch as fetch_mod
 from geo._errors import ValidationError
 from geo.fetch import fetch_latest
+from geo.fetch import http as fetch_http
+from geo.fetch import jobs as fetch_jobs
 from geo.inputs import newer_edition_tolerance, read_input
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"bundled data folder {DATA} is absent")
@@ -48,7 +49,7 @@ def test_a_practice_map_missing_its_last_row_is_refused(server, monkeypatch, old
 
 
 def test_the_build_refuses_the_same_cut_map(tmp_path, monkeypatch):
-    from geo.atlas import _checked
+    from geo._atlas_tables import _checked
     from geo.readers import read_practice_map
 
     cut = tmp_path / "gp-reg-pat-prac-map.csv"
@@ -127,12 +128,12 @@ def test_a_catalogued_edition_found_by_latest_is_held_to_its_exact_count(publish
 
 
 def test_a_closed_chunked_response_says_what_happened():
-    with pytest.raises(fetch_mod._FetchError) as err:
-        fetch_mod._raise_fetch_error(http.client.IncompleteRead(b""), 630_865, None, 60)
+    with pytest.raises(fetch_http._FetchError) as err:
+        fetch_http._raise_fetch_error(http.client.IncompleteRead(b""), 630_865, None, 60)
     text = str(err.value)
     assert "of 630,865" not in text and "630,865 bytes" in text and "last chunk" in text
-    with pytest.raises(fetch_mod._FetchError, match="truncated at 1,000 of 630,865 bytes"):
-        fetch_mod._raise_fetch_error(http.client.IncompleteRead(b"x" * 10), 990, 630_865, 60)
+    with pytest.raises(fetch_http._FetchError, match="truncated at 1,000 of 630,865 bytes"):
+        fetch_http._raise_fetch_error(http.client.IncompleteRead(b"x" * 10), 990, 630_865, 60)
 
 
 def test_a_full_disk_is_said_plainly(server, monkeypatch, old_copy):
@@ -142,7 +143,7 @@ def test_a_full_disk_is_said_plainly(server, monkeypatch, old_copy):
     def full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fetch_mod, "move_into_place", full)
+    monkeypatch.setattr(fetch_jobs, "move_into_place", full)
     res = _fetch_one("gp_reg_map", dest)
     assert not res.ok and f"no space left on the device holding {dest / 'gp'}" in res.message
     assert "Errno" not in res.message

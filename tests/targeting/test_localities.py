@@ -63,7 +63,7 @@ def test_connectors_per_locality_follow_core20_households_by_largest_remainder(i
     """The allocation is stated in targets.csv: recompute it from the file's own columns."""
     import io
 
-    from targeting.output import plan_files
+    from targeting.publish import plan_files
 
     csv = pd.read_csv(io.BytesIO(plan_files(icb_plan)["targets.csv"]))
     locs = csv.drop_duplicates("locality").sort_values("locality")

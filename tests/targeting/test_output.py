@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from targeting.cli import main
-from targeting.output import PLAN_FILES
+from targeting.publish import PLAN_FILES
 
 BRADFORD_PCN = "U37316"  # Bradford City 4 PCN (July 2022 practice → PCN map)
 

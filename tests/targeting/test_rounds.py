@@ -212,9 +212,9 @@ def test_bad_mode_and_health_check_values_are_refused(tmp_path, capsys):
 
 
 def test_the_cli_writes_exactly_the_files_the_app_offers(atlas, tmp_path):
-    # The app's download buttons and the CLI both take their bytes from targeting.output.plan_files.
+    # The app's download buttons and the CLI both take their bytes from targeting.publish.plan_files.
     from targeting.cli import main
-    from targeting.output import plan_files
+    from targeting.publish import plan_files
 
     out = tmp_path / "same"
     assert main(["targets", "--pcn", BIRMINGHAM_EAST_CENTRAL, "--out", str(out)]) == 0

@@ -1,62 +1,26 @@
-"""The files the tool writes, built once for the app's downloads and the command line alike.
+"""An outreach plan's files, built once for the app's downloads and the command line alike.
 
-:func:`table_csv` is how every table becomes CSV (whole-number floats as integers, booleans as true/false,
-formula cells escaped by :func:`geo.files.csv_text`). :func:`plan_files` builds an outreach plan's files, each
-naming its area and settings, and :func:`write_plan` writes them into a folder as a unit
-(:func:`geo.files.output_folder`): a failed run leaves the folder as it was, and a file of an earlier plan that
-this plan does not write (``scenario.csv``) is removed rather than left beside files it does not describe.
+:func:`plan_files` builds them, each naming its area and settings; :func:`write_plan` writes them into a folder
+as a unit (:func:`geo.files.write_folder`): a failed run leaves the folder as it was, and a file of an
+earlier plan that this plan does not write (``scenario.csv``) is removed rather than left beside files it does
+not describe.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+from geo.files import write_folder
+from targeting.publish.csv import table_csv
 
-from geo.files import csv_text, output_folder
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["PLAN_FILES", "plan_files", "plan_settings_text", "table_csv", "tidy_numbers", "write_plan"]
+__all__ = ["PLAN_FILES", "plan_files", "plan_settings_text", "write_plan"]
 
 #: Every file an outreach plan can write, in order.
 PLAN_FILES = ("targets.csv", "rounds.csv", "rounds.geojson", "patches.geojson", "visit_sheets.html", "scenario.csv")
-
-
-def tidy_numbers(df: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
-    """Whole-number float columns become integers (counts), other floats are rounded for reading."""
-    if not len(df.columns):
-        return df.copy()
-    cols = {}
-    for i in range(len(df.columns)):
-        col = df.iloc[:, i]
-        if pd.api.types.is_float_dtype(col) and not isinstance(col.dtype, pd.SparseDtype):
-            v = col.to_numpy(dtype=float, na_value=np.nan)
-            finite = v[~np.isnan(v)]
-            if finite.size and (finite % 1 == 0).all() and np.abs(finite).max() < 2**53:
-                col = col.astype("Int64")
-            else:
-                col = col.round(decimals)
-        cols[i] = col
-    frame = pd.concat(cols, axis=1)  # one frame, not a column set at a time
-    frame.columns = df.columns
-    frame.attrs = dict(df.attrs)
-    return frame
-
-
-def table_csv(df: pd.DataFrame, *, decimals: dict[str, int] | None = None) -> str:
-    """CSV text of a table: tidy numbers, booleans as ``true``/``false``, formula cells escaped.
-
-    ``decimals`` rounds the named columns to their own number of places (e.g. 6 for coordinates) instead of
-    the 3 of :func:`tidy_numbers`; they stay numbers.
-    """
-    frame = tidy_numbers(df)
-    for c, places in (decimals or {}).items():
-        frame[c] = pd.to_numeric(df[c], errors="coerce").astype(float).round(places).to_numpy()
-    for c in frame.columns:
-        if frame[c].dtype == bool:
-            frame[c] = frame[c].map({True: "true", False: "false"})
-    return csv_text(frame)
 
 
 def plan_settings_text(plan: Any) -> str:
@@ -95,9 +59,4 @@ def plan_files(plan: Any, scenario: pd.DataFrame | None = None, *, basemap: str 
 def write_plan(plan: Any, out: str | Path, scenario: pd.DataFrame | None = None, *,
                basemap: str | None = None) -> list[Path]:
     """Write :func:`plan_files` into the folder ``out`` as a unit; return the paths written."""
-    out = Path(out)
-    files = plan_files(plan, scenario, basemap=basemap)
-    with output_folder(out, known=PLAN_FILES) as tmp:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-    return [out / name for name in files]
+    return write_folder(out, plan_files(plan, scenario, basemap=basemap), known=PLAN_FILES)
