@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from targeting.scope import Scope
+
 AREA_KINDS = ("icb", "pcn", "lad", "practice")
 KIND_WORDS = {"icb": "ICB", "pcn": "PCN", "lad": "Local authority", "practice": "Practice"}
 
@@ -123,6 +125,34 @@ def get_answers():
     return _answers(current_month())
 
 
+def scope(imd: int, kind: str | None = None, code: str | None = None, plus_spec: tuple | None = None, *,
+          geometry: bool = False) -> Scope:
+    """The page's question, resolved once: the chosen month, an IMD edition, an area and the PLUS choices.
+
+    Raises LookupError for an unknown area. Every cached figure below is keyed by the scope's ``key``.
+    """
+    return _scope(current_month(), int(imd), kind, code, plus_spec, geometry)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _scope(month: str, imd: int, kind: str | None, code: str | None, plus_spec: tuple | None,
+           geometry: bool) -> Scope:
+    from targeting.scope import make_scope
+
+    rules, combine = plus_rules(plus_spec) if plus_spec is not None else (None, "any")
+    area = _area_of(month, kind, code) if kind is not None and code is not None else None
+    return make_scope(_atlas(month) if geometry else _tables(month), imd=imd, area=area,
+                      plus_rules=None if rules is None else tuple(rules), plus_combine=combine)
+
+
+def _scope_key(s: Scope) -> str:
+    return s.key
+
+
+#: st.cache_data hashes a Scope by its key
+BY_SCOPE = {Scope: _scope_key}
+
+
 def warm_up() -> None:
     """What the first visitor would otherwise wait for: imports, the atlas's tables and the precomputed answers.
 
@@ -168,12 +198,17 @@ def resolve(kind: str, code: str) -> Chosen:
     return _resolve(current_month(), kind, code)
 
 
-@st.cache_data(show_spinner=False, max_entries=200)
 def _resolve(month: str, kind: str, code: str) -> Chosen:
+    area = _area_of(month, kind, code)
+    return Chosen(area.kind, area.code, area.name, str(area.icb_code_nhs))
+
+
+@st.cache_resource(show_spinner=False, max_entries=400)
+def _area_of(month: str, kind: str, code: str) -> Any:
+    """The one resolution of an area the URL or a search gave, per month (the scopes reuse it)."""
     from targeting.areas import resolve_area
 
-    area = resolve_area(_tables(month), kind, code)
-    return Chosen(area.kind, area.code, area.name, str(area.icb_code_nhs))
+    return resolve_area(_tables(month), kind, code)
 
 
 def area_from_url() -> tuple[str, str] | None:
@@ -271,17 +306,14 @@ def plus_rules(spec: tuple) -> tuple[Any, str]:
 def area_map_payload(kind: str, code: str, imd: int, plus_spec: tuple, with_gaps: bool = True,
                      initial: str | None = None, connectors: int = 0) -> tuple[str, str]:
     """(payload JSON, area name) of the Explore map for an area, cached per month, area and settings."""
-    return _area_map_payload(current_month(), kind, code, imd, plus_spec, with_gaps, initial, connectors)
+    return _area_map_payload(scope(imd, kind, code, plus_spec), with_gaps, initial, connectors)
 
 
-@st.cache_data(show_spinner="Preparing the map…", max_entries=32)
-def _area_map_payload(month: str, kind: str, code: str, imd: int, plus_spec: tuple, with_gaps: bool,
-                      initial: str | None, connectors: int) -> tuple[str, str]:
-    from targeting.render.area import area_map
+@st.cache_data(show_spinner="Preparing the map…", max_entries=32, hash_funcs=BY_SCOPE)
+def _area_map_payload(s: Scope, with_gaps: bool, initial: str | None, connectors: int) -> tuple[str, str]:
+    from targeting.area_maps import area_map
 
-    rules, combine = plus_rules(plus_spec)
-    made = area_map(_tables(month), kind, code, imd=imd, plus_rules=rules, plus_combine=combine, gaps=with_gaps,
-                    initial=initial, connectors=connectors, store=_answers(month))
+    made = area_map(s, gaps=with_gaps, initial=initial, connectors=connectors, store=_answers(s.month.month))
     return made.payload, made.name
 
 
@@ -291,52 +323,54 @@ def source_caption(*parts: str) -> None:
     st.caption("Source: " + " · ".join(month.relabel(p) for p in parts))
 
 
+def _area(**given: str | None) -> tuple[str | None, str | None]:
+    """(kind, code) of the one area given by keyword (``icb=…``, ``pcn=…``, ``practice=…``), or (None, None)."""
+    return next(((k, v) for k, v in given.items() if v), (None, None))
+
+
 def pcn_profiles(imd: int, plus_spec: tuple, icb: str | None = None, pcn: str | None = None) -> pd.DataFrame:
-    return _pcn_profiles(current_month(), imd, plus_spec, icb, pcn)
+    return _pcn_profiles(scope(imd, *_area(pcn=pcn, icb=icb), plus_spec), _is_default_spec(plus_spec))
 
 
-@st.cache_data(show_spinner="Profiling practices and PCNs…", max_entries=64)
-def _pcn_profiles(month: str, imd: int, plus_spec: tuple, icb: str | None, pcn: str | None) -> pd.DataFrame:
+@st.cache_data(show_spinner="Profiling practices and PCNs…", max_entries=64, hash_funcs=BY_SCOPE)
+def _pcn_profiles(s: Scope, default: bool) -> pd.DataFrame:
     from targeting.profiles import pcn_profiles as _pcn
 
-    rules, _ = plus_rules(plus_spec)
-    if _is_default_spec(plus_spec):
-        stored = _answers(month).profiles("pcns", imd, icb_nhs=icb, pcn_code=pcn)
+    if default:
+        stored = _answers(s.month.month).profiles("pcns", s)
         if stored is not None:
             return stored
-    return _pcn(_tables(month), imd=imd, icb=icb, pcn_codes=[pcn] if pcn else None, plus_rules=rules)
+    return _pcn(s)
 
 
 def practice_profiles(imd: int, plus_spec: tuple, pcn: str | None = None, practice: str | None = None,
                       icb: str | None = None) -> pd.DataFrame:
-    return _practice_profiles(current_month(), imd, plus_spec, pcn, practice, icb)
+    return _practice_profiles(scope(imd, *_area(practice=practice, pcn=pcn, icb=icb), plus_spec),
+                              _is_default_spec(plus_spec))
 
 
-@st.cache_data(show_spinner="Profiling practices…", max_entries=64)
-def _practice_profiles(month: str, imd: int, plus_spec: tuple, pcn: str | None, practice: str | None,
-                       icb: str | None) -> pd.DataFrame:
+@st.cache_data(show_spinner="Profiling practices…", max_entries=64, hash_funcs=BY_SCOPE)
+def _practice_profiles(s: Scope, default: bool) -> pd.DataFrame:
     from targeting.profiles import practice_profiles as _prac
 
-    rules, _ = plus_rules(plus_spec)
-    if _is_default_spec(plus_spec) and icb is None and practice is None and pcn is not None:
-        stored = _answers(month).profiles("practices", imd, pcn_code=pcn)
+    if default and s.area is not None and s.area.kind == "pcn":
+        stored = _answers(s.month.month).profiles("practices", s)
         if stored is not None:
             return stored
-    return _prac(_tables(month), imd=imd, pcn_code=pcn, practice_codes=[practice] if practice else None,
-                 plus_rules=rules, icb=icb)
+    return _prac(s)
 
 
 def change_csv(icb: str, level: str) -> tuple[pd.DataFrame, str]:
     """The Core20 change table of an ICB (``targeting.change.change_table``) and the CSV the command line prints."""
-    return _change_csv(current_month(), icb, level)
+    return _change_csv(scope(2025, "icb", icb), level)
 
 
-@st.cache_data(show_spinner="Comparing IoD 2019 and IoD 2025…", max_entries=32)
-def _change_csv(month: str, icb: str, level: str) -> tuple[pd.DataFrame, str]:
+@st.cache_data(show_spinner="Comparing IoD 2019 and IoD 2025…", max_entries=32, hash_funcs=BY_SCOPE)
+def _change_csv(s: Scope, level: str) -> tuple[pd.DataFrame, str]:
     from targeting.change import change_table
     from targeting.publish import table_csv
 
-    table = change_table(_atlas(month), icb, level=level)
+    table = change_table(s, level=level)
     return table, table_csv(table)
 
 
@@ -373,14 +407,14 @@ def edition_radio(label: str, *, key: str, help: str | None = None) -> int:
 # PCN and practice panels
 # --------------------------------------------------------------------------------------------
 def _gap_table(kind: str, code: str, imd: int) -> pd.DataFrame:
-    return _gap_table_of(current_month(), kind, code, imd)
+    return _gap_table_of(scope(imd, kind, code, geometry=True))
 
 
-@st.cache_data(show_spinner="Measuring the gaps…", max_entries=64)
-def _gap_table_of(month: str, kind: str, code: str, imd: int) -> pd.DataFrame:
+@st.cache_data(show_spinner="Measuring the gaps…", max_entries=64, hash_funcs=BY_SCOPE)
+def _gap_table_of(s: Scope) -> pd.DataFrame:
     from targeting.panels import gap_table
 
-    return gap_table(_atlas(month), imd=imd, **{kind: code})
+    return gap_table(s)
 
 
 def md_cell(text: object) -> str:
@@ -430,14 +464,14 @@ def gap_figures(kind: str, code: str, imd: int) -> None:
 
 def footprint_lsoas(pcn: str, imd: int) -> set[str]:
     """The LSOAs of a PCN's indicative footprint (LSOA 2011 for IMD 2019, LSOA 2021 for 2025)."""
-    return _footprint_lsoas(current_month(), pcn, imd)
+    return _footprint_lsoas(scope(imd, geometry=True), pcn)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _footprint_lsoas(month: str, pcn: str, imd: int) -> set[str]:
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_SCOPE)
+def _footprint_lsoas(s: Scope, pcn: str) -> set[str]:
     from targeting.footprints import pcn_footprints
 
-    fp = pcn_footprints(_atlas(month), imd=imd)
+    fp = pcn_footprints(s.edition)
     return set(fp.loc[fp["pcn_code"] == pcn, "lsoa_code"])
 
 

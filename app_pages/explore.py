@@ -101,14 +101,15 @@ with col_panel:
         practice_panel(code, int(imd), plus_spec)
     elif props.get("c"):
         code = html.unescape(str(props["c"]))
-        d = lsoa_detail(a, code, imd=int(imd))
+        here = scope(int(imd), plus_spec=plus_spec)
+        d = lsoa_detail(here, code)
         r = d["row"]
-        ed = a.edition(int(imd))
+        ed = here.edition
         st.markdown(f"#### {r['lsoa_name']} ({r['lsoa_code']})")
         st.write(f"{r['lad_name']} · {r['icb_name']}")
         c1, c2 = st.columns(2)
         c1.metric("IMD 2025 decile", int(r["imd25_decile"]),
-                  help=f"national rank {int(r['imd25_rank']):,} of {a.edition(2025).lsoa_count:,}")
+                  help=f"national rank {int(r['imd25_rank']):,} of {here.edition_on(2021).lsoa_count:,}")
         c2.metric("IMD 2019 decile", int(r["imd19_decile"]), help="carried from LSOA 2011")
         st.write("**Core20** (national IMD deciles 1–2)" if r[ed.core20] else "Not Core20", f"· IMD {imd}")
         ch = change_csv(str(r["icb_code_nhs"]), "lsoa")[0].set_index("lsoa_code")
@@ -160,10 +161,10 @@ with col_panel:
         st.page_link("app_pages/core20plus5.py", label="Every measure, and your Fingertips data", icon="➡️",
                      query_params={"pcn": area.code})
     else:
-        from targeting.areas import area_summary, resolve_area
+        from targeting.areas import area_summary
 
-        chosen = resolve_area(a, area.kind, area.code)
-        sm = area_summary(a, chosen, imd=int(imd))
+        here = scope(int(imd), area.kind, area.code)
+        sm = area_summary(here)
         c1, c2 = st.columns(2)
         c1.metric("LSOAs", f"{sm['lsoas']:,}")
         c2.metric("Core20 LSOAs", f"{sm['core20_lsoas']:,}", help="national IMD deciles 1–2, never re-ranked locally")
@@ -174,7 +175,7 @@ with col_panel:
                  "shape need).")
         from targeting.change import area_change_summary, describe_change
 
-        st.write(f"**Core20 change 2019 → 2025**: {describe_change(area_change_summary(a, chosen))}. Ranks are "
+        st.write(f"**Core20 change 2019 → 2025**: {describe_change(area_change_summary(here))}. Ranks are "
                  "relative: leaving Core20 does not mean a neighbourhood became less deprived.")
         st.caption("Click an LSOA on the map for its details.")
         source_caption(f"IMD {imd} and IoD 2019 → 2025 (MHCLG); Census 2021 residents (ONS)")
@@ -209,7 +210,7 @@ if area.kind in ("icb", "lad", "pcn", "practice"):
     st.subheader("The map as a table", anchor="the-map-as-a-table")
 
     icb_for_table = area.icb_nhs
-    table = lsoa_table(get_tables(), icb_for_table, imd=int(imd))
+    table = lsoa_table(scope(int(imd), "icb", icb_for_table))
     if area.kind == "lad":
         table = table[table["lad_name"] == name]
     elif area.kind == "pcn":

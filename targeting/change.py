@@ -29,14 +29,23 @@ became less deprived in absolute terms; and the indicators changed between editi
 
 from __future__ import annotations
 
+import dataclasses
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from geo.editions import Edition
-from targeting.areas import Area, area_lsoa_rows, lsoas_in, resolve_icb
+from geo.editions import EDITIONS
+from targeting.areas import area_lsoa_rows, lsoas_in
 from targeting.plus import plus_mask
 from targeting.profiles import pcn_profiles, practice_profiles
 from targeting.stats import wilson_ci
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.atlas import Atlas
+    from geo.editions import Edition
+    from targeting.scope import Scope
 
 __all__ = [
     "CHANGE_CLASSES",
@@ -93,20 +102,16 @@ def change_of(lsoas: pd.DataFrame) -> pd.Series:
         Aligned to ``lsoas.index``, named ``change``: one of :data:`CHANGE_CLASSES`. A missing decile counts as
         not Core20 (every English LSOA 2021 has both).
     """
-    c19 = Edition.of(2019).core20_of(lsoas).to_numpy()
-    c25 = Edition.of(2025).core20_of(lsoas).to_numpy()
+    c19, c25 = (ed.core20_of(lsoas).to_numpy() for ed in EDITIONS.values())
     cls = np.where(c25 & ~c19, "entered", np.where(c19 & ~c25, "left", np.where(c19, "stayed in", "stayed out")))
     return pd.Series(cls.astype(object), index=lsoas.index, name="change")
 
 
-def _national_lsoas(atlas) -> pd.DataFrame:
-    return atlas.memo(("change.lsoas",), lambda: _make_national_lsoas(atlas))
-
-
-def _make_national_lsoas(atlas) -> pd.DataFrame:
+@derived
+def _national_lsoas(atlas: Atlas) -> pd.DataFrame:
     """Every LSOA 2021 of England with both editions, its change class and its ONS change code."""
     t = atlas.lsoa21
-    e19, e25 = atlas.edition(2019), atlas.edition(2025)
+    e19, e25 = atlas.editions
     # one ONS change code per LSOA 2021 in the lookup (U, S, M or X), kept by the atlas with the bridge weights
     code = atlas.lsoa_bridge.drop_duplicates("lsoa21_code").set_index("lsoa21_code")["change_code"]
     return pd.DataFrame({
@@ -125,15 +130,13 @@ def _make_national_lsoas(atlas) -> pd.DataFrame:
     })
 
 
-def lsoa_change(atlas, icb: str | pd.Series | None = None) -> pd.DataFrame:
+def lsoa_change(scope: Scope) -> pd.DataFrame:
     """One row per LSOA 2021 with its Core20 status under IoD 2019 and IoD 2025 and how it changed.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    icb : str or pandas.Series, optional
-        Only this ICB's LSOAs (ONS code, NHS code or name; April 2024 LSOA 2021 → ICB). All of England otherwise.
+    scope : targeting.scope.Scope
+        Its ICB: only that ICB's LSOAs (April 2024 LSOA 2021 → ICB); no area: all of England.
 
     Returns
     -------
@@ -144,10 +147,9 @@ def lsoa_change(atlas, icb: str | pd.Series | None = None) -> pd.DataFrame:
         1–2, ``change`` one of :data:`CHANGE_CLASSES`, ``population`` Census 2021 usual residents and
         ``registered_patients`` July 2022 registrations apportioned to LSOA 2021.
     """
-    out = _national_lsoas(atlas)
-    if icb is not None:
-        row = resolve_icb(atlas, icb)
-        out = out[out["lsoa_code"].isin(set(lsoas_in(atlas, row, imd=2025)["lsoa_code"]))]
+    out = _national_lsoas(scope.atlas)
+    if scope.area is not None:
+        out = out[out["lsoa_code"].isin(set(lsoas_in(scope.edition_on(2021), str(scope.icb_nhs))["lsoa_code"]))]
     return out[LSOA_COLUMNS].sort_values("lsoa_code").reset_index(drop=True)
 
 
@@ -171,13 +173,15 @@ def change_summary(lsoas: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def area_change_summary(atlas, area: Area) -> dict[str, int]:
-    """Return :func:`change_summary` of the LSOA 2021 of an ICB or a local authority.
+def area_change_summary(scope: Scope) -> dict[str, int]:
+    """Return :func:`change_summary` of the LSOA 2021 of an ICB or a local authority (the scope's area).
 
     The LSOAs are those of :func:`targeting.areas.area_lsoa_rows` (a local authority may straddle ICBs).
     """
-    codes = set(area_lsoa_rows(atlas, area)["lsoa_code"])
-    t = _national_lsoas(atlas)
+    if scope.area is None:
+        raise ValueError("a change summary covers an ICB or a local authority, not all of England")
+    codes = set(area_lsoa_rows(scope.atlas, scope.area)["lsoa_code"])
+    t = _national_lsoas(scope.atlas)
     return change_summary(t[t["lsoa_code"].isin(codes)])
 
 
@@ -192,14 +196,11 @@ def describe_change(summary: dict[str, int]) -> str:
             f"Core20; {lft:,} ({summary['left_residents']:,}) no longer")
 
 
-def _unit_counts(atlas, key: str) -> pd.DataFrame:
-    return atlas.memo(("change.moves", key), lambda: _make_unit_counts(atlas, key))
-
-
-def _make_unit_counts(atlas, key: str) -> pd.DataFrame:
+@derived
+def _unit_counts(atlas: Atlas, key: str) -> pd.DataFrame:
     """Patients entering and leaving Core20 (all and PLUS) per practice attribute ``key``, on LSOA 2021."""
     lsoas = atlas.lsoa21
-    reg = atlas.edition(2025).registrations  # the LSOA 2021 registrations: the geography with both editions
+    reg = atlas.registrations21  # the LSOA 2021 registrations: the geography with both editions
     pos = pd.Index(lsoas["lsoa_code"]).get_indexer(reg["lsoa_code"])
     known = pos >= 0
     reg, pos = reg[known], pos[known]
@@ -270,15 +271,14 @@ def _assemble(p19: pd.DataFrame, p25: pd.DataFrame, moves: pd.DataFrame, places:
     return out[[key, *PCN_COLUMNS, "residents_entered", "residents_left"]]
 
 
-def pcn_change(atlas, icb: str | pd.Series | None = None, *, pcn_codes=None) -> pd.DataFrame:
+def pcn_change(scope: Scope, *, pcn_codes=None) -> pd.DataFrame:
     r"""Per PCN: Core20 (and PLUS) patients under IoD 2019 and IoD 2025, and who entered or left Core20.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    icb : str or pandas.Series, optional
-        Only this ICB's PCNs (ONS code, NHS code or name; July 2022 PCN → ICB).
+    scope : targeting.scope.Scope
+        Its ICB: only this ICB's PCNs (the registration month's PCN → ICB); None: every PCN. Its edition and
+        PLUS rules are not used: both editions are compared, under the default PLUS rule.
     pcn_codes : iterable of str, optional
         Only these PCNs.
 
@@ -301,10 +301,10 @@ def pcn_change(atlas, icb: str | pd.Series | None = None, *, pcn_codes=None) -> 
     """
     from targeting.footprints import pcn_footprints
 
-    p19 = pcn_profiles(atlas, imd=2019, icb=icb, pcn_codes=pcn_codes)
-    p25 = pcn_profiles(atlas, imd=2025, icb=icb, pcn_codes=pcn_codes)
+    atlas = scope.atlas
+    p19, p25 = (pcn_profiles(_default_plus(scope, ed), pcn_codes=pcn_codes) for ed in atlas.editions)
     moves = _unit_counts(atlas, "pcn_code")
-    fp = pcn_footprints(atlas, imd=2025)
+    fp = pcn_footprints(scope.edition_on(2021))
     lsoas = _national_lsoas(atlas)
     unit = lsoas["lsoa_code"].map(fp.set_index("lsoa_code")["pcn_code"])
     places = _lsoa_counts(lsoas, unit)
@@ -313,7 +313,12 @@ def pcn_change(atlas, icb: str | pd.Series | None = None, *, pcn_codes=None) -> 
     return pd.concat([ids, out.drop(columns=["pcn_code"])], axis=1)
 
 
-def icb_change(atlas, icb: str | pd.Series | None = None) -> pd.DataFrame:
+def _default_plus(scope: Scope, edition: Edition) -> Scope:
+    """The scope on another edition, under the default PLUS rule (which does not change between editions)."""
+    return dataclasses.replace(scope, edition=edition, plus_rules=None, plus_combine="any")
+
+
+def icb_change(scope: Scope) -> pd.DataFrame:
     """Per ICB: the columns of :func:`pcn_change`, from all practices placed in the ICB and its LSOAs.
 
     Patients come from every practice placed in the ICB (July 2022; practices outside a PCN included), as the
@@ -327,8 +332,9 @@ def icb_change(atlas, icb: str | pd.Series | None = None) -> pd.DataFrame:
     """
     cols = ["registered_patients", "patients_known_lsoa", "core20_patients", "plus_patients"]
     sums = []
-    for imd in (2019, 2025):
-        pr = practice_profiles(atlas, imd=imd)
+    atlas = scope.atlas
+    for ed in atlas.editions:
+        pr = practice_profiles(_default_plus(scope.with_area(None), ed))
         pr = pr[pr["icb_code_nhs"].notna()]
         sums.append(pr.groupby("icb_code_nhs")[cols].sum().reset_index())
     moves = _unit_counts(atlas, "icb_code_nhs")
@@ -339,9 +345,8 @@ def icb_change(atlas, icb: str | pd.Series | None = None) -> pd.DataFrame:
     names = names.set_index("icb_code_nhs").reindex(out["icb_code_nhs"])
     out.insert(0, "icb_code", names["icb_code"].to_numpy())
     out.insert(2, "icb_name", names["icb_name"].to_numpy())
-    if icb is not None:
-        row = resolve_icb(atlas, icb)
-        out = out[out["icb_code_nhs"] == row["icb_code_nhs"]]
+    if scope.area is not None:
+        out = out[out["icb_code_nhs"] == scope.icb_nhs]
     return out.sort_values("icb_code_nhs").reset_index(drop=True)
 
 
@@ -351,25 +356,22 @@ SOURCE = ("IoD 2019 (MHCLG, LSOA 2011, carried to LSOA 2021 by the ONS 2011→20
           "July 2022; PLUS = default rule; OGL v3")
 
 
-def change_table(atlas, icb: str | pd.Series, *, level: str = "lsoa") -> pd.DataFrame:
+def change_table(scope: Scope, *, level: str = "lsoa") -> pd.DataFrame:
     """The table ``python -m targeting change`` prints and the app downloads, with a ``source`` column.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    icb : str or pandas.Series
-        ONS code, NHS code or name of the ICB.
+    scope : targeting.scope.Scope
+        The ICB (the one its area sits in).
     level : {"lsoa", "pcn", "icb"}
         :func:`lsoa_change`, :func:`pcn_change` or :func:`icb_change` of the ICB.
     """
-    row = resolve_icb(atlas, icb)
     if level == "lsoa":
-        out = lsoa_change(atlas, row)
+        out = lsoa_change(scope)
     elif level == "pcn":
-        out = pcn_change(atlas, row)
+        out = pcn_change(scope)
     elif level == "icb":
-        out = icb_change(atlas, row)
+        out = icb_change(scope)
     else:
         raise ValueError(f"level must be lsoa, pcn or icb, not {level!r}")
-    return out.assign(source=atlas.month.relabel(SOURCE))
+    return out.assign(source=scope.month.relabel(SOURCE))

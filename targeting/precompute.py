@@ -1,7 +1,7 @@
 """Answers precomputed at ``build``: every ICB's map and the default PCN and practice profiles, in both editions.
 
 A question with the default settings (the default PLUS rule, gaps included) then costs a file read: an ICB's map
-parts are one JSON file (:func:`targeting.render.area.icb_parts`), a PCN's map is its ICB's map seen from the PCN
+parts are one JSON file (:func:`targeting.area_maps.icb_parts`), a PCN's map is its ICB's map seen from the PCN
 (its zoom is stored too), and the profile tables are Parquet files read with a filter on the ICB. Other settings
 are computed on demand as before, by the same functions, so a stored answer and a computed one are identical.
 
@@ -28,6 +28,8 @@ from geo.files import file_lock, remove_stale, replace_folder, staging_folder
 
 if TYPE_CHECKING:  # a command that prints a stored answer imports no pandas
     import pandas as pd
+
+    from targeting.scope import Scope
 
 __all__ = ["Answers", "answers_damage", "build_answers", "finished_profiles", "open_answers"]
 
@@ -114,7 +116,7 @@ class Answers:
     def map_payload(self, kind: str, code: str, imd: int, initial: str | None = None) -> tuple[str, str] | None:
         """(payload, area name) of an ICB's or PCN's map with the default settings, given by exact code.
 
-        The same payload :func:`targeting.render.area.area_map` makes (it reads the same parts), with nothing
+        The same payload :func:`targeting.area_maps.area_map` makes (it reads the same parts), with nothing
         but json: None when the code is not an exact ICB or PCN code, so the caller resolves it in full.
         """
         from targeting.render.parts import join_parts, view_parts
@@ -137,15 +139,17 @@ class Answers:
             parts = view_parts(parts, "pcn", code, self.pcn_bounds(code), parts["pcn_practices"].get(code))
         return join_parts(parts, initial), name
 
-    def profiles(self, kind: str, imd: int, *, icb_nhs: str | None = None,
-                 pcn_code: str | None = None) -> pd.DataFrame | None:
+    def profiles(self, kind: str, scope: Scope) -> pd.DataFrame | None:
         """A default profile table (``kind`` ``"pcns"`` or ``"practices"``) of an ICB or a PCN, with the gaps.
 
-        Rows and columns are those of :func:`finished_profiles` for the same area.
+        Rows and columns are those of :func:`finished_profiles` for the same scope (its PLUS rules the default).
         """
         import pyarrow.parquet as pq
 
-        path = self.folder / f"{kind}_{imd}.parquet"
+        area = scope.area
+        icb_nhs = area.icb_code_nhs if area is not None and area.kind == "icb" else None
+        pcn_code = area.code if area is not None and area.kind == "pcn" else None
+        path = self.folder / f"{kind}_{scope.imd}.parquet"
         if not path.is_file():
             return None
         filters = ([("icb_code_nhs", "=", icb_nhs)] if icb_nhs else []) + (
@@ -224,34 +228,31 @@ def open_answers(*, build_if_missing: bool = False, progress: bool = False,
     return Answers(folder)
 
 
-def finished_profiles(atlas: Any, kind: str, *, imd: int, icb: str | None = None, pcn_code: str | None = None,
-                      plus_rules: Any = None, gaps: bool = True) -> pd.DataFrame:
+def finished_profiles(scope: Scope, kind: str, *, gaps: bool = True) -> pd.DataFrame:
     """PCN or practice profiles with the gap columns, as ``pcns`` and ``practices`` print them (before the source).
 
     Parameters
     ----------
-    atlas
-        The loaded atlas (geometry is not needed).
+    scope
+        The area, edition and PLUS rules (see :func:`targeting.profiles.pcn_profiles` and
+        :func:`targeting.profiles.practice_profiles`); geometry is not needed.
     kind
         ``"pcns"`` or ``"practices"``.
-    imd, icb, pcn_code, plus_rules
-        See :func:`targeting.profiles.pcn_profiles` and :func:`targeting.profiles.practice_profiles`.
     gaps
         Add the gap columns (:func:`targeting.gaps.pcn_gaps`, :func:`targeting.gaps.practice_gaps`).
     """
     from targeting.profiles import pcn_profiles, practice_profiles
 
     if kind == "pcns":
-        table, key = pcn_profiles(atlas, imd=imd, icb=icb, plus_rules=plus_rules), "pcn_code"
+        table, key = pcn_profiles(scope), "pcn_code"
         # as Compare places lists them: most deprived first (registration-weighted IMD score), never by a result
         table = table.sort_values(["weighted_imd_score", "pcn_code"], ascending=[False, True], ignore_index=True)
     else:
-        table, key = practice_profiles(atlas, imd=imd, pcn_code=pcn_code, icb=icb,
-                                       plus_rules=plus_rules), "practice_code"
+        table, key = practice_profiles(scope), "practice_code"
     if gaps and not table.empty:
         from targeting.gaps import pcn_gaps, practice_gaps
 
-        g = (pcn_gaps if key == "pcn_code" else practice_gaps)(atlas, list(table[key]), imd=imd)
+        g = (pcn_gaps if key == "pcn_code" else practice_gaps)(scope.edition, list(table[key]))
         table = table.merge(g.drop(columns=[c for c in g.columns if c in table.columns and c != key]),
                             on=key, how="left")
     return table
@@ -265,6 +266,7 @@ def _pcn_bounds(atlas: Any) -> dict[str, list[list[float]] | None]:
     """
     import pandas as pd
     import shapely
+
 
     t = atlas.lsoa21
     box = pd.DataFrame(shapely.bounds(t["geometry_web"].values), index=t["lsoa_code"].to_numpy(),
@@ -290,8 +292,7 @@ def _pcn_bounds(atlas: Any) -> dict[str, list[list[float]] | None]:
 
 def _index(atlas: Any, icbs: list[str]) -> dict[str, Any]:
     """Codes a command may be given, each checked against the resolvers: ICB (ONS or NHS) → NHS code, names."""
-    from targeting.areas import display_name, resolve_icb
-    from targeting.render.area import _area_icb
+    from targeting.areas import display_name, resolve_area, resolve_icb
 
     icb: dict[str, str] = {}
     for row in atlas.icbs.itertuples(index=False):
@@ -302,7 +303,7 @@ def _index(atlas: Any, icbs: list[str]) -> dict[str, Any]:
                 continue
             if nhs in icbs:
                 icb[code.upper()] = nhs
-    names = {nhs: _area_icb(atlas, "icb", nhs)[1] for nhs in icbs}
+    names = {nhs: resolve_area(atlas, "icb", nhs).name for nhs in icbs}
     # what resolve_area gives for a PCN's exact code, read off its row (resolving 1,250 codes one by one takes 7 s)
     pcns = {}
     for row in atlas.pcns.sort_values("pcn_code").itertuples(index=False):
@@ -327,21 +328,22 @@ _JOB: dict[str, Any] = {}  # what the forked workers of build_answers read
 
 def _icb_maps(icb: str) -> tuple[str, dict[int, str]]:
     """An ICB's map parts in both editions, as JSON texts (one worker's job; the LSOA topology is made once)."""
-    from targeting.maps import area_lsoas
-    from targeting.render.area import icb_parts
+    from targeting.area_maps import icb_parts
     from targeting.render.payload import practices_overlay
     from targeting.render.topology import build_topology
+    from targeting.scope import make_scope
 
     atlas = _JOB["atlas"]
-    topo = build_topology(area_lsoas(atlas, "icb", icb)[0]["geometry_web"].values)
+    scopes = {imd: make_scope(atlas, imd=imd, kind="icb", code=icb) for imd in (2025, 2019)}
+    topo = build_topology(scopes[2025].icb_lsoas["geometry_web"].values)
     pcns = sorted(set(atlas.pcns.loc[atlas.pcns["icb_code_nhs"] == icb, "pcn_code"]) - {"U"})
     pr = atlas.practices[atlas.practices["pcn_code"].isin(pcns)]
     by_pcn = dict(list(pr.groupby("pcn_code", sort=False)))
     # None for a PCN with no practices
     own = {code: practices_overlay(by_pcn.get(code), month=atlas.month.label) for code in pcns}
     out = {}
-    for imd in (2025, 2019):
-        parts = icb_parts(atlas, icb, imd=imd, gap_tables=_JOB["gaps"], topology=topo)
+    for imd, scope in scopes.items():
+        parts = icb_parts(scope, gap_tables=_JOB["gaps"], topology=topo)
         out[imd] = json.dumps({**parts, "pcn_practices": own})
     return icb, out
 
@@ -378,27 +380,28 @@ def _build_answers(atlas: Any, target: Path, t0: float, *, progress: bool) -> No
         icbs = sorted(set(atlas.lsoa21["icb_code_nhs"].dropna()))
         from targeting.footprints import pcn_footprints
         from targeting.maps import national_gaps
+        from targeting.scope import make_scope
 
-        _JOB.update(atlas=atlas, gaps=national_gaps(atlas))
-        for imd in (2025, 2019):
-            pcn_footprints(atlas, imd=imd)  # made once, before the workers fork
+        england = {imd: make_scope(atlas, imd=imd) for imd in (2025, 2019)}
+        _JOB.update(atlas=atlas, gaps=national_gaps(england[2025]))
+        for scope in england.values():
+            pcn_footprints(scope.edition)  # made once, before the workers fork
         import multiprocessing
 
         workers = max(1, min(2, os.cpu_count() or 1))
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             jobs = [pool.submit(_icb_maps, icb) for icb in icbs]
             # the profiles and zooms are made here meanwhile
-            for imd in (2025, 2019):
-                pcns = finished_profiles(atlas, "pcns", imd=imd)
+            for imd, scope in england.items():
+                pcns = finished_profiles(scope, "pcns")
                 pcns.to_parquet(tmp / f"pcns_{imd}.parquet", index=False)
                 (tmp / f"csv_{imd}.json").write_text(json.dumps(_csv_texts(pcns, imd, atlas.month)))
-                finished_profiles(atlas, "practices", imd=imd).to_parquet(tmp / f"practices_{imd}.parquet",
-                                                                          index=False)
+                finished_profiles(scope, "practices").to_parquet(tmp / f"practices_{imd}.parquet", index=False)
             (tmp / "maps" / "pcn_bounds.json").write_text(json.dumps(_pcn_bounds(atlas)))
             (tmp / "index.json").write_text(json.dumps(_index(atlas, icbs)))
-            from targeting.render.national import national_answer
+            from targeting.national import national_answer
 
-            (tmp / "national.json").write_text(json.dumps(national_answer(atlas)))  # the start page's map
+            (tmp / "national.json").write_text(json.dumps(national_answer(england[2025])))  # the start page's map
             for k, job in enumerate(as_completed(jobs), 1):
                 icb, texts = job.result()
                 for imd, text in texts.items():

@@ -16,10 +16,15 @@ The footprint is indicative: the LSOAs where the PCN holds most registered resid
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 __all__ = ["BANDS", "NoQuinAgeError", "england_bands", "pyramid_for_output", "pyramid_table", "registered_bands",
            "resident_bands"]
@@ -45,24 +50,22 @@ def _quin_age_path(atlas: Any) -> Any:
     return files.quin_age
 
 
+@derived
 def _practice_bands(atlas: Any) -> pd.DataFrame:
     """Every practice's patients by sex and band in the month: ``practice_code, sex, band, patients``."""
-    def make() -> pd.DataFrame:
-        from geo.readers._common import read_csv_text
+    from geo.readers._common import read_csv_text
 
-        path = _quin_age_path(atlas)
-        raw = read_csv_text(path, prefer=["quin-age", "quin"])
-        cols = {c.strip().upper(): c for c in raw.columns}
-        org, sex, age = (raw[cols[k]].astype(str).str.strip().str.upper() for k in ("ORG_TYPE", "SEX", "AGE_GROUP_5"))
-        keep = org.eq("GP") & sex.isin(_SEXES) & age.isin([b[0].upper() for b in BANDS])
-        out = pd.DataFrame({"practice_code": raw.loc[keep, cols["ORG_CODE"]].astype(str).str.strip().to_numpy(),
-                            "sex": sex[keep].str.lower().to_numpy(), "band": age[keep].to_numpy(),
-                            "patients": pd.to_numeric(raw.loc[keep, cols["NUMBER_OF_PATIENTS"]]).to_numpy("int64")})
-        date = raw[cols["EXTRACT_DATE"]].iloc[0] if "EXTRACT_DATE" in cols and len(raw) else ""
-        out.attrs.update(path=str(path), extract_date=str(date))
-        return out
-
-    return atlas.memo(("pyramid", "quin_age", atlas.month.month), make)
+    path = _quin_age_path(atlas)
+    raw = read_csv_text(path, prefer=["quin-age", "quin"])
+    cols = {c.strip().upper(): c for c in raw.columns}
+    org, sex, age = (raw[cols[k]].astype(str).str.strip().str.upper() for k in ("ORG_TYPE", "SEX", "AGE_GROUP_5"))
+    keep = org.eq("GP") & sex.isin(_SEXES) & age.isin([b[0].upper() for b in BANDS])
+    out = pd.DataFrame({"practice_code": raw.loc[keep, cols["ORG_CODE"]].astype(str).str.strip().to_numpy(),
+                        "sex": sex[keep].str.lower().to_numpy(), "band": age[keep].to_numpy(),
+                        "patients": pd.to_numeric(raw.loc[keep, cols["NUMBER_OF_PATIENTS"]]).to_numpy("int64")})
+    date = raw[cols["EXTRACT_DATE"]].iloc[0] if "EXTRACT_DATE" in cols and len(raw) else ""
+    out.attrs.update(path=str(path), extract_date=str(date))
+    return out
 
 
 def _frame(counts: pd.DataFrame) -> pd.DataFrame:
@@ -148,7 +151,8 @@ _AGE6 = (("age_0_15", 0, 15), ("age_16_24", 16, 24), ("age_25_34", 25, 34), ("ag
          ("age_50_64", 50, 64), ("age_65_plus", 65, 100))
 
 
-def _lsoa_bands() -> pd.DataFrame:
+@derived
+def _lsoa_bands(atlas: Any) -> pd.DataFrame:
     """Census 2021 residents of every LSOA 2021 by 5-year band (fractional): index ``lsoa_code``."""
     from geo import readers
     from geo.paths import find
@@ -172,15 +176,13 @@ def _lsoa_bands() -> pd.DataFrame:
     return out
 
 
-def resident_bands(atlas: Any, pcn: str) -> pd.DataFrame:
+def resident_bands(scope: Scope) -> pd.DataFrame:
     r"""Census 2021 usual residents of a PCN's indicative footprint by 5-year age band (persons).
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    pcn : str
-        PCN code.
+    scope : targeting.scope.Scope
+        The PCN, in the atlas of a registration month (its footprint is on LSOA 2021 whatever the edition).
 
     Returns
     -------
@@ -197,10 +199,10 @@ def resident_bands(atlas: Any, pcn: str) -> pd.DataFrame:
     """
     from targeting.footprints import FOOTPRINT_LABEL, pcn_footprints
 
-    code = str(pcn).strip().upper()
-    fp = pcn_footprints(atlas, imd=2025)
+    atlas, code = scope.atlas, _pcn_of(scope)
+    fp = pcn_footprints(scope.edition_on(2021))
     lsoas = pd.Index(fp.loc[fp["pcn_code"] == code, "lsoa_code"])
-    per_lsoa = atlas.memo(("pyramid", "lsoa21_bands"), _lsoa_bands)
+    per_lsoa = _lsoa_bands(atlas)
     sub = per_lsoa.reindex(lsoas).dropna(how="all")
     labels = [b[1] for b in BANDS]
     total = round(float(sub["age_total"].sum()))
@@ -214,15 +216,19 @@ def resident_bands(atlas: Any, pcn: str) -> pd.DataFrame:
     return out
 
 
-def pyramid_table(atlas: Any, pcn: str) -> pd.DataFrame:
+def _pcn_of(scope: Scope) -> str:
+    if scope.area is None or scope.area.kind != "pcn":
+        raise ValueError("a population pyramid is drawn for a PCN")
+    return scope.area.code
+
+
+def pyramid_table(scope: Scope) -> pd.DataFrame:
     """Registered patients (by sex) and footprint residents (persons) side by side, one row per 5-year band.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas of a month with a quin-age file.
-    pcn : str
-        PCN code.
+    scope : targeting.scope.Scope
+        The PCN, in the atlas of a month with a quin-age file.
 
     Returns
     -------
@@ -232,9 +238,10 @@ def pyramid_table(atlas: Any, pcn: str) -> pd.DataFrame:
         (persons), ``residents`` and ``residents_pct`` (Census 2021 residents of the indicative footprint).
         ``attrs`` merges those of :func:`registered_bands` and :func:`resident_bands` (``residents_source``).
     """
-    reg = registered_bands(atlas, pcn)
+    atlas = scope.atlas
+    reg = registered_bands(atlas, _pcn_of(scope))
     eng = england_bands(atlas)
-    res = resident_bands(atlas, pcn)
+    res = resident_bands(scope)
     w = reg.pivot(index="band_order", columns="sex", values="patients")
     e = eng.pivot(index="band_order", columns="sex", values="pct")
     total = reg["patients"].sum()

@@ -71,9 +71,7 @@ class Scope:
 
     def editions(self) -> tuple[Edition, ...]:
         """Every edition the atlas carries, bound to it (for measures that compare editions)."""
-        from geo.editions import EDITIONS
-
-        return tuple(self.atlas.edition(ed) for ed in EDITIONS.values())
+        return self.atlas.editions
 
     def edition_on(self, lsoa_vintage: int) -> Edition:
         """The edition published on an LSOA geography (2011: IoD 2019; 2021: IoD 2025), bound to the atlas.
@@ -90,6 +88,10 @@ class Scope:
         """The same question on another edition the atlas carries."""
         return dataclasses.replace(self, edition=edition)
 
+    def rebound(self, atlas: Atlas) -> Scope:
+        """The same question on another load of the same atlas build (e.g. with its polygons)."""
+        return dataclasses.replace(self, atlas=atlas, edition=atlas.edition(self.edition))
+
     @property
     def key(self) -> str:
         """A stable hash of everything the scope holds: the atlas build, month, edition, area and PLUS rules."""
@@ -104,7 +106,7 @@ class Scope:
 
 
 def make_scope(atlas: Atlas, *, imd: int | str | Edition = 2025, kind: str | None = None, code: str | None = None,
-               plus_rules: Any = None, plus_combine: str = "any") -> Scope:
+               area: Area | None = None, plus_rules: Any = None, plus_combine: str = "any") -> Scope:
     """Resolve what a person asked for, once: the edge's one way to make a :class:`Scope`.
 
     Parameters
@@ -116,6 +118,9 @@ def make_scope(atlas: Atlas, *, imd: int | str | Edition = 2025, kind: str | Non
     kind, code
         The area's kind (``icb``, ``lad``, ``pcn``, ``practice``) and its code or a unique part of its name; None
         for all of England.
+    area
+        An area already resolved (by :func:`targeting.areas.resolve_area` in this month), instead of
+        ``kind`` and ``code``.
     plus_rules, plus_combine
         The PLUS rules and how they combine.
 
@@ -129,5 +134,6 @@ def make_scope(atlas: Atlas, *, imd: int | str | Edition = 2025, kind: str | Non
     from targeting.areas import resolve_area
 
     edition = atlas.edition(imd)
-    area = resolve_area(atlas, kind, code) if kind is not None and code is not None else None
+    if area is None and kind is not None and code is not None:
+        area = resolve_area(atlas, kind, code)
     return Scope(atlas, edition, area, plus_rules, plus_combine)

@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _change(args: argparse.Namespace) -> int:
     from geo.atlas import load
     from targeting.change import change_table
+    from targeting.scope import make_scope
 
     atlas = load(progress=False, geometry=False)  # draws nothing
-    write_table(change_table(atlas, args.icb, level=args.level))
+    write_table(change_table(make_scope(atlas, kind="icb", code=args.icb), level=args.level))
     return 0

@@ -45,13 +45,13 @@ def _map(args: argparse.Namespace) -> int:
     initial = LAYER_CHOICES[args.layer].format(yy=str(args.imd)[2:])
     if args.layer == "targets":
         from geo.atlas import load
+        from targeting.area_maps import plan_map_payload
         from targeting.outreach import plan_outreach
-        from targeting.render import area as render_area
+        from targeting.scope import make_scope
 
-        atlas = load(progress=False)
-        plan = plan_outreach(atlas, pcn=code if kind == "pcn" else None, icb=code if kind == "icb" else None,
-                             connectors=args.connectors, imd=args.imd)
-        payload = render_area.plan_map_payload(atlas, plan, initial=initial)
+        scope = make_scope(load(progress=False), imd=args.imd, kind=kind, code=code)
+        plan = plan_outreach(scope, connectors=args.connectors)
+        payload = plan_map_payload(scope, plan, initial=initial)
         title = f"Outreach plan: {plan.area['name']}"
     else:
         from targeting.precompute import open_answers
@@ -63,10 +63,11 @@ def _map(args: argparse.Namespace) -> int:
             payload, title = hit[0], f"Core20PLUS map: {hit[1]}"
         else:
             from geo.atlas import load
-            from targeting.render import area as render_area
+            from targeting.area_maps import area_map
+            from targeting.scope import make_scope
 
-            made = render_area.area_map(load(progress=False, geometry=False), kind, code, imd=args.imd,
-                                        initial=initial, store=answers)
+            scope = make_scope(load(progress=False, geometry=False), imd=args.imd, kind=kind, code=code)
+            made = area_map(scope, initial=initial, store=answers)
             payload, title = made.payload, made.title
     path = atomic_write(args.out, standalone_html(payload, title=title, basemap=args.basemap))
     from geo._errors import plain

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from targeting.publish import profile_source, profiles_csv, suppress_comparison, write_table
@@ -81,36 +82,33 @@ def _pcns(args: argparse.Namespace) -> int:
         if text is not None:
             sys.stdout.write(text)
             return 0
-    return _profiles(args, "pcns", icb=args.icb)
+    return _profiles(args, "pcns", code=args.icb)
 
 
 def _practices(args: argparse.Namespace) -> int:
-    from targeting.areas import resolve_pcn
-
-    atlas = _atlas()
-    pcn = resolve_pcn(atlas, args.pcn) if args.pcn is not None else None  # "" is an error, not all of England
-    return _profiles(args, "practices", icb=args.icb, pcn=pcn)
+    # "" is an error, not all of England
+    return _profiles(args, "practices", kind="pcn" if args.pcn is not None else "icb",
+                     code=args.pcn if args.pcn is not None else args.icb)
 
 
-def _profiles(args: argparse.Namespace, kind: str, *, icb: str | None = None, pcn: str | None = None) -> int:
+def _profiles(args: argparse.Namespace, table_kind: str, *, kind: str = "icb", code: str | None = None) -> int:
     """Print the profiles with the gap columns, suppressing what came from the user's list.
 
     With the default settings they are read from the answers precomputed at build.
     """
     from targeting.precompute import finished_profiles, open_answers
+    from targeting.scope import make_scope
 
     atlas = _atlas()
+    scope = make_scope(atlas, imd=args.imd, kind=kind, code=code)
     rules = _plus_rules(args.plus_lsoas, atlas)
+    scope = scope if rules is None else dataclasses.replace(scope, plus_rules=rules)
     table = None
     if rules is None and not args.no_gaps:
-        from targeting.areas import resolve_icb
-
-        icb_nhs = str(resolve_icb(atlas, icb)["icb_code_nhs"]) if icb else None
         answers = open_answers(build_if_missing=True)
-        table = answers.profiles(kind, args.imd, icb_nhs=icb_nhs, pcn_code=pcn) if answers else None
+        table = answers.profiles(table_kind, scope) if answers else None
     if table is None:
-        table = finished_profiles(atlas, kind, imd=args.imd, icb=icb, pcn_code=pcn, plus_rules=rules,
-                                  gaps=not args.no_gaps)
+        table = finished_profiles(scope, table_kind, gaps=not args.no_gaps)
     sys.stdout.write(profiles_csv(table, args.imd, rules, month=atlas.month))
     return 0
 

@@ -11,13 +11,14 @@ Everything that came from data (ICB names) is escaped by the template (autoescap
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-__all__ = ["BREAKS", "PALETTE", "IcbShares", "icb_core20_shares", "legend_rows", "national_answer", "national_svg"]
+if TYPE_CHECKING:
+    from targeting.national import IcbShares
+
+__all__ = ["BREAKS", "LABELS", "PALETTE", "legend_rows", "national_svg"]
 
 #: Class breaks of the Core20 share, in % of residents. England is 20% by construction (deciles 1–2 of LSOAs,
 #: close to 20% of people), so the classes are read against it.
@@ -25,71 +26,6 @@ BREAKS = (10.0, 15.0, 20.0, 25.0, 30.0, 40.0)
 #: ColorBrewer YlOrRd, seven classes (sequential, colour-blind safe), light = few residents in Core20.
 PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
 LABELS = ("under 10%", "10–15%", "15–20%", "20–25%", "25–30%", "30–40%", "40% or more")
-
-
-@dataclass(frozen=True)
-class IcbShares:
-    """Each ICB's Core20 share (``table``) and the figures that describe it."""
-
-    table: pd.DataFrame
-    england_pct: float
-    imd: int
-    source: str
-
-
-def icb_core20_shares(atlas: Any, *, imd: int = 2025) -> IcbShares:
-    r"""The share of each ICB's residents (Census 2021) who live in Core20 LSOAs, with the ICB's polygon.
-
-    Parameters
-    ----------
-    atlas
-        The loaded atlas of a registration month (its ``lsoa21`` with ``geometry_web`` and its ``icbs``).
-    imd
-        The IMD edition whose national deciles 1–2 define Core20 (LSOA 2021 rows: IMD 2019 is carried).
-
-    Returns
-    -------
-    IcbShares
-        ``table``: one row per ICB of the month, ``icb_code``, ``icb_code_nhs``, ``icb_name``, ``lsoas``,
-        ``core20_lsoas``, ``residents``, ``core20_residents``, ``core20_pct`` (one decimal) and ``geometry``
-        (shapely, EPSG:4326), largest share first; ``england_pct`` over every LSOA of England.
-
-    Notes
-    -----
-    Residents are a count, so an ICB's share is :math:`\sum_{core20} r_i / \sum r_i` over its LSOAs, never a
-    mean of LSOA shares.
-    """
-    import shapely
-
-    from geo.editions import Edition
-
-    ed = Edition.of(imd)
-    t = atlas.lsoa21
-    core = t[ed.core20].fillna(False).astype(bool).to_numpy()
-    res = t["residents"].fillna(0).to_numpy(dtype=float)
-    df = pd.DataFrame({"icb_code": t["icb_code"].to_numpy(), "core": core, "res": res,
-                       "core_res": np.where(core, res, 0.0)})
-    g = df.groupby("icb_code", sort=False).agg(lsoas=("core", "size"), core20_lsoas=("core", "sum"),
-                                                 residents=("res", "sum"), core20_residents=("core_res", "sum"))
-    geom = t.set_geometry("geometry_web").geometry
-    shapes = {code: shapely.coverage_union_all(geom.to_numpy()[idx])
-              for code, idx in t.groupby("icb_code", sort=False).indices.items()}
-    # the ICBs the LSOAs carry (the month's; for July 2022 the April 2024 LSOA 2021 lookup's), none dropped
-    icbs = pd.DataFrame(t[["icb_code", "icb_code_nhs", "icb_name"]]).drop_duplicates("icb_code")
-    out = icbs.merge(g, left_on="icb_code", right_index=True, how="inner")
-    for c in ("lsoas", "core20_lsoas", "residents", "core20_residents"):
-        out[c] = out[c].astype(int)
-    out["core20_pct"] = (100 * out["core20_residents"] / out["residents"]).round(1)
-    import geopandas as gpd
-
-    gs = gpd.GeoSeries([shapes[c] for c in out["icb_code"]], crs=4326)
-    gs = gs.simplify_coverage(0.01) if hasattr(gs, "simplify_coverage") else gs.simplify(0.01)
-    out["geometry"] = list(gs.to_numpy())
-    out = out.sort_values(["core20_pct", "icb_code"], ascending=[False, True]).reset_index(drop=True)
-    england = round(100 * float(df["core_res"].sum()) / float(df["res"].sum()), 1)
-    source = (f"{ed.source} (national deciles 1–2); Census 2021 usual residents (ONS); ICB boundaries: the LSOA 2021 "
-              f"polygons of each ICB (ONS LSOA December 2021 BSC; ICBs of {atlas.month.title})")
-    return IcbShares(out, england, imd, source)
 
 
 def _klass(pct: float) -> int:
@@ -146,13 +82,3 @@ def legend_rows(shares: IcbShares) -> list[tuple[str, str, int]]:
     """The legend: (colour, label, ICBs in the class) for each class, lightest first."""
     counts = np.bincount([_klass(p) for p in shares.table["core20_pct"]], minlength=len(PALETTE))
     return [(c, lab, int(n)) for c, lab, n in zip(PALETTE, LABELS, counts, strict=True)]
-
-
-def national_answer(atlas: Any, *, imd: int = 2025) -> dict[str, Any]:
-    """The start page's map as JSON-ready values, stored at build by :mod:`targeting.precompute`.
-
-    ``svg``, ``table`` (records, no geometry), ``legend``, ``england_pct``, ``imd`` and ``source``.
-    """
-    s = icb_core20_shares(atlas, imd=imd)
-    return {"svg": national_svg(s), "table": s.table.drop(columns="geometry").to_dict("records"),
-            "legend": legend_rows(s), "england_pct": s.england_pct, "imd": s.imd, "source": s.source}

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo.editions import Edition
+from geo.editions import EDITIONS, Edition
 from geo.months import WRITTEN_FOR
 from targeting.maps import _PATTERN_CSS, NO_DATA, OKABE_ITO, MapLayer, _fmt
 from targeting.render._pack import pack, pack_values
@@ -100,7 +100,7 @@ def _layer_json(lay: MapLayer) -> str:
     return script_json(d)
 
 
-def _props(lsoas: pd.DataFrame, imd: int) -> str:
+def _props(lsoas: pd.DataFrame, edition: Edition) -> str:
     """What the tooltips show, one column each (packed numbers; names as the LSOA's suffix after its LAD)."""
     n = len(lsoas)
     e = html.escape
@@ -123,7 +123,7 @@ def _props(lsoas: pd.DataFrame, imd: int) -> str:
         out["c"] = pack(np.diff([int(c[3:]) for c in codes], prepend=0), signed=True)
     else:
         out["c"] = [e(c) for c in codes]
-    core = col(Edition.of(imd).core20)
+    core = col(edition.core20)
     out["k"] = "".join("1" if v is True or v == 1 else "0" for v in core)
     for key, name, dec in (("d25", "imd25_decile", 0), ("d19", "imd19_decile", 0), ("r", "residents", 0),
                            ("m", "pct_minority", 1), ("g", "registered_patients", 0)):
@@ -133,7 +133,7 @@ def _props(lsoas: pd.DataFrame, imd: int) -> str:
         amb = np.flatnonzero(lsoas["core20_2019_ambiguous_merge"].fillna(False).to_numpy(dtype=bool))
         if len(amb):
             out["am"] = [int(i) for i in amb]
-            out["amk"] = Edition.of(2019).layer_key
+            out["amk"] = EDITIONS[2019].layer_key
     return script_json(out)
 
 
@@ -246,7 +246,7 @@ def payload_parts(
     layers: Sequence[MapLayer],
     *,
     initial: str | None = None,
-    imd: int = 2025,
+    edition: Edition = EDITIONS[2025],
     practices: pd.DataFrame | None = None,
     footprints: pd.DataFrame | None = None,
     patches: pd.DataFrame | None = None,
@@ -266,8 +266,8 @@ def payload_parts(
         Choropleth layers whose ``values``/``classes`` are aligned with ``lsoas``.
     initial
         Key of the layer shown first (default the first).
-    imd
-        IMD edition of the Core20 outline and the tooltip's Core20 line.
+    edition
+        IMD edition of the Core20 outline and the tooltip's Core20 line (default IoD 2025).
     practices
         Optional practices with ``lat``, ``lon``, ``practice_code``, ``practice_name``, ``pcn_code``, ``pcn_name``,
         ``list_size`` (of the registration month ``month``, e.g. ``atlas.month.label``): clustered markers
@@ -304,10 +304,11 @@ def payload_parts(
 
     topo = topology if topology is not None else build_topology(lsoas["geometry_web"].values)
     overlays: dict[str, str] = {}
-    core = lsoas[Edition.of(imd).core20].to_numpy(dtype=bool)
+    core = lsoas[edition.core20].to_numpy(dtype=bool)
     if core.any():
         lines = _lines(topo, list(core), {True: {}})
-        overlays["core20"] = script_json({"label": f"Core20 outline (IMD {imd} deciles 1–2)", "lines": lines})
+        overlays["core20"] = script_json({"label": f"Core20 outline (IMD {edition.year} deciles 1–2)",
+                                          "lines": lines})
     pts = practices_overlay(practices, practice_values, month=month) if practices is not None else None
     if pts is not None:
         overlays["practices"] = pts
@@ -318,9 +319,10 @@ def payload_parts(
     ov = patches_overlay(patches) if patches is not None else None
     if ov is not None:
         overlays["patches"] = ov
-    return {"topo": script_json(topo.to_json()), "props": _props(lsoas, imd),
+    return {"topo": script_json(topo.to_json()), "props": _props(lsoas, edition),
             "layers": [_layer_json(lay) for lay in layers], "keys": keys,
-            "initial": initial if initial in keys else keys[0], "imd": imd, "bounds": bounds, "show": list(show),
+            "initial": initial if initial in keys else keys[0], "imd": edition.year, "bounds": bounds,
+            "show": list(show),
             "nodata": NO_DATA, "overlays": overlays}
 
 

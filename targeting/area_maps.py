@@ -1,4 +1,7 @@
-"""Maps of an area, a plan and an upload: the layers (from :mod:`targeting.maps`) and overlays put in one payload.
+"""Maps of an area, a plan and an upload: the layers (from :mod:`targeting.maps`) and overlays in one payload.
+
+The use case "draw this area" for the app and the command line: the domain's layers, drawn by
+:mod:`targeting.render.payload`.
 
 :func:`area_map` is the one map of an area that both the app's Explore page and ``python -m targeting map`` draw.
 An ICB's map with the default settings is the same for every question about it, so ``build`` stores its parts
@@ -9,10 +12,11 @@ the PCN or practice (:func:`_view`). Other settings (PLUS rules, no gaps, a plan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from targeting.areas import lsoas_in
 from targeting.maps import (
     OKABE_ITO,
     _decile_layer,
@@ -24,6 +28,9 @@ from targeting.maps import (
 )
 from targeting.render.parts import join_parts, view_parts
 from targeting.render.payload import map_payload, patches_overlay, payload_parts, practices_overlay
+
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 __all__ = ["AreaMap", "area_map", "icb_parts", "plan_map_payload", "plan_patches", "upload_map_payload"]
 
@@ -37,13 +44,13 @@ class AreaMap:
     title: str
 
 
-def _with_geometry(atlas: Any) -> Any:
-    """The atlas with its polygons: a geometry-free atlas (``load(geometry=False)``) is loaded in full."""
-    if atlas.meta.get("geometry", True):
-        return atlas
+def _with_geometry(scope: Scope) -> Scope:
+    """The scope on an atlas with its polygons: a geometry-free atlas (``load(geometry=False)``) is loaded in full."""
+    if scope.atlas.meta.get("geometry", True):
+        return scope
     from geo.atlas import load
 
-    return load(progress=False)
+    return scope.rebound(load(progress=False))
 
 
 def _is_default(plus_rules: Any, plus_combine: str, gaps: bool) -> bool:
@@ -52,49 +59,45 @@ def _is_default(plus_rules: Any, plus_combine: str, gaps: bool) -> bool:
     return gaps and plus_combine == "any" and (plus_rules is None or tuple(plus_rules) == DEFAULT_PLUS_RULES)
 
 
-def icb_parts(atlas: Any, icb_nhs: str, *, imd: int = 2025, plus_rules: Any = None, plus_combine: str = "any",
-              gaps: bool = True, gap_tables: Any = None, topology: Any = None) -> dict[str, Any]:
+def icb_parts(scope: Scope, *, gaps: bool = True, gap_tables: Any = None, topology: Any = None) -> dict[str, Any]:
     """The parts of an ICB's map (see :func:`targeting.render.payload.payload_parts`), shared by its PCNs' maps.
 
-    Every layer of :func:`targeting.maps.area_layers`, the Core20 outline, the ICB's practices coloured by PCN
-    and the indicative footprints of its PCNs. ``gap_tables`` (:func:`targeting.maps.national_gaps`) and
-    ``topology`` (of the ICB's LSOAs) save work when many maps are made.
+    Every layer of :func:`targeting.maps.area_layers` for the scope's edition and PLUS rules, the Core20 outline,
+    the practices of the ICB the scope's area sits in, coloured by PCN, and the indicative footprints of its
+    PCNs. ``gap_tables`` (:func:`targeting.maps.national_gaps`) and ``topology`` (of the ICB's LSOAs) save work
+    when many maps are made.
     """
-    atlas = _with_geometry(atlas)
-    lsoas, bounds, _ = area_lsoas(atlas, "icb", icb_nhs)
-    layers = area_layers(atlas, lsoas, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine, gaps=gaps,
-                         gap_tables=gap_tables)
+    scope = _with_geometry(scope)
+    atlas, icb_nhs = scope.atlas, str(scope.icb_nhs)
+    lsoas = lsoas_in(scope.edition_on(2021), icb_nhs)
+    layers = area_layers(scope, lsoas, gaps=gaps, gap_tables=gap_tables)
     practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
-    return payload_parts(lsoas, layers, imd=imd, practices=practices, footprints=_footprints(atlas, icb_nhs, imd),
-                         bounds=bounds, show=("core20",), topology=topology, month=atlas.month.label)
+    return payload_parts(lsoas, layers, edition=scope.edition, practices=practices,
+                         footprints=_footprints(scope, icb_nhs), bounds=None, show=("core20",), topology=topology,
+                         month=atlas.month.label)
 
 
-def _footprints(atlas: Any, icb_nhs: str, imd: int) -> pd.DataFrame:
-    """The LSOAs of the indicative footprints of an ICB's PCNs, with their polygons (LSOA vintage of ``imd``)."""
+def _footprints(scope: Scope, icb_nhs: str) -> pd.DataFrame:
+    """The LSOAs of the indicative footprints of an ICB's PCNs, with their polygons (the edition's LSOA vintage)."""
     from targeting.footprints import pcn_footprints
 
-    fp = pcn_footprints(atlas, imd=imd)
+    fp = pcn_footprints(scope.edition)
     fp = fp[fp["icb_code_nhs"] == icb_nhs]
-    t = atlas.lsoas(imd)
+    t = scope.edition.lsoas
     return fp.merge(t.loc[t["lsoa_code"].isin(fp["lsoa_code"]), ["lsoa_code", "geometry_web"]], on="lsoa_code")
 
 
-def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: Any = None,
-             plus_combine: str = "any", gaps: bool = True, initial: str | None = None,
-             connectors: int = 0, store: Any = None) -> AreaMap:
+def area_map(scope: Scope, *, gaps: bool = True, initial: str | None = None, connectors: int = 0,
+             store: Any = None) -> AreaMap:
     """The map of an ICB, local authority, PCN or practice, as the app's Explore page and ``map`` draw it.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas. A geometry-free atlas (``load(geometry=False)``) is enough when ``store`` holds the
-        area's map; otherwise the full atlas is loaded.
-    kind, code
-        ``"icb"``, ``"lad"``, ``"pcn"`` or ``"practice"`` and its code (see :func:`targeting.maps.area_lsoas`).
-    imd
-        IMD edition of Core20.
-    plus_rules, plus_combine
-        PLUS rules (default :data:`targeting.plus.DEFAULT_PLUS_RULES`), see :func:`targeting.plus.evaluate_plus`.
+    scope
+        The area (an ICB, a local authority, a PCN or a practice), the IMD edition of Core20 and the PLUS rules
+        (default :data:`targeting.plus.DEFAULT_PLUS_RULES`, see :func:`targeting.plus.evaluate_plus`). A
+        geometry-free atlas (``load(geometry=False)``) is enough when ``store`` holds the area's map; otherwise
+        the full atlas is loaded.
     gaps
         Add the registration and detection gap layers.
     initial
@@ -112,25 +115,24 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
         practice shows its practices and footprints at first and zooms to where most of its patients live.
         The same area and settings give the same payload, from the store or computed.
 
-    Raises
-    ------
-    LookupError
-        If the code is unknown.
     """
+    area, atlas = scope.area, scope.atlas
+    if area is None:
+        raise ValueError("a map is drawn for an area, not all of England")
+    kind, code = area.kind, area.code
     if kind not in ("icb", "pcn", "practice"):
-        return _computed(_with_geometry(atlas), kind, code, imd=imd, plus_rules=plus_rules,
-                         plus_combine=plus_combine, gaps=gaps, initial=initial)
-    icb_nhs, name, code = _area_icb(atlas, kind, code)
-    default = _is_default(plus_rules, plus_combine, gaps)
-    parts = store.map_parts(icb_nhs, imd) if store is not None and default else None
+        return _computed(_with_geometry(scope), gaps=gaps, initial=initial)
+    icb_nhs, name = str(area.icb_code_nhs), str(area.name)
+    default = _is_default(scope.plus_rules, scope.plus_combine, gaps)
+    parts = store.map_parts(icb_nhs, scope.imd) if store is not None and default else None
     if parts is None:
-        parts = icb_parts(atlas, icb_nhs, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine, gaps=gaps)
+        parts = icb_parts(scope, gaps=gaps)
     if kind != "icb":
         try:
             bounds = store.pcn_bounds(code) if store is not None and kind == "pcn" else area_lsoas(
-                _with_geometry(atlas), kind, code)[1]
+                _with_geometry(scope))[1]
         except KeyError:
-            bounds = area_lsoas(_with_geometry(atlas), kind, code)[1]
+            bounds = area_lsoas(_with_geometry(scope))[1]
         stored = parts.get("pcn_practices") or {}
         practices = None if kind != "pcn" else stored[code] if code in stored else practices_overlay(
             atlas.practices[atlas.practices["pcn_code"] == code], month=atlas.month.label)
@@ -142,34 +144,26 @@ def area_map(atlas: Any, kind: str, code: str, *, imd: int = 2025, plus_rules: A
     if connectors and kind == "pcn":
         from targeting.outreach import plan_outreach
 
-        full = _with_geometry(atlas)
-        plan = plan_outreach(full, pcn=code, connectors=connectors, imd=imd, plus_rules=plus_rules,
-                             plus_combine=plus_combine)
-        patches = patches_overlay(plan_patches(plan, full.lsoa21))
+        full = _with_geometry(scope)
+        plan = plan_outreach(full, connectors=connectors)
+        patches = patches_overlay(plan_patches(plan, full.atlas.lsoa21))
         if patches is not None:
             parts = {**parts, "overlays": {**parts["overlays"], "patches": patches},
                      "show": [*parts["show"], "patches"]}
     return AreaMap(join_parts(parts, initial), name, f"Core20PLUS map: {name}")
 
 
-def _area_icb(atlas: Any, kind: str, code: str) -> tuple[str, str, str]:
-    """The ICB (NHS code), name and code of an ICB, PCN or practice given by code or name (no geometry needed)."""
-    from targeting.areas import resolve_area
-
-    area = resolve_area(atlas, kind, code)
-    return str(area.icb_code_nhs), str(area.name), str(area.code)
-
-
-def _computed(atlas: Any, kind: str, code: str, *, imd: int, plus_rules: Any, plus_combine: str, gaps: bool,
-              initial: str | None) -> AreaMap:
+def _computed(scope: Scope, *, gaps: bool, initial: str | None) -> AreaMap:
     """A local authority's map: its own LSOAs, the practices of PCNs serving it and its ICB's footprints."""
-    lsoas, bounds, name = area_lsoas(atlas, kind, code)
-    layers = area_layers(atlas, lsoas, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine, gaps=gaps)
+    atlas = scope.atlas
+    lsoas, bounds, name = area_lsoas(scope)
+    layers = area_layers(scope, lsoas, gaps=gaps)
     icb_nhs = str(lsoas["icb_code_nhs"].mode().iloc[0])
     practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
-    practices = practices[practices["pcn_code"].isin(_lad_pcns(atlas, code))]
-    payload = map_payload(lsoas, layers, imd=imd, practices=practices, footprints=_footprints(atlas, icb_nhs, imd),
-                          bounds=bounds, show=["core20"], initial=initial, month=atlas.month.label)
+    practices = practices[practices["pcn_code"].isin(_lad_pcns(atlas, scope.area.code))]
+    payload = map_payload(lsoas, layers, edition=scope.edition, practices=practices,
+                          footprints=_footprints(scope, icb_nhs), bounds=bounds, show=["core20"], initial=initial,
+                          month=atlas.month.label)
     return AreaMap(payload, name, f"Core20PLUS map: {name}")
 
 
@@ -202,15 +196,16 @@ def plan_patches(plan: Any, lsoas: pd.DataFrame) -> pd.DataFrame:
     return t.assign(geometry_web=geoms.reindex(t["lsoa_code"]).to_numpy()).dropna(subset=["geometry_web"])
 
 
-def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") -> str:
+def plan_map_payload(scope: Scope, plan: Any, *, initial: str = "plan_connector") -> str:
     """The map of an outreach plan (:func:`targeting.outreach.plan_outreach`): patches, connectors, status, score.
+
+    ``scope`` is the one the plan was made for (its atlas and IMD edition).
 
     Layers: the connector each LSOA is planned for, its status (planned / waiting / not a target), its priority
     score (0–100), then the IMD deciles, Core20 and ethnic groups. Overlays: the patches (on at first), Core20
     outline and the area's practices.
     """
-    t = plan.lsoas
-    imd = int(plan.settings.get("imd", 2025)) if hasattr(plan, "settings") else 2025
+    t, atlas, imd = plan.lsoas, scope.atlas, scope.imd
     lsoas = atlas.lsoa21.set_index("lsoa_code").loc[list(t["lsoa_code"])].reset_index()
     src = atlas.month.relabel("Outreach plan from IoD, Census 2021, NHS Digital registrations (July 2022) and "
                               "QOF 2022-23")
@@ -247,13 +242,15 @@ def plan_map_payload(atlas: Any, plan: Any, *, initial: str = "plan_connector") 
     pcodes = reg.loc[reg["lsoa_code"].isin(codes), "practice_code"].unique()
     practices = atlas.practices[atlas.practices["practice_code"].isin(pcodes)
                                 & (atlas.practices["icb_code_nhs"] == lsoas["icb_code_nhs"].mode().iloc[0])]
-    return map_payload(lsoas, layers, initial=initial, imd=imd, practices=practices, patches=pg,
+    return map_payload(lsoas, layers, initial=initial, edition=scope.edition, practices=practices, patches=pg,
                        show=("patches",), month=atlas.month.label)
 
 
-def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025, rule: Any = None,
-                       label: str = "Your data", published: pd.DataFrame | None = None) -> str:
+def upload_map_payload(scope: Scope, upload: Any, *, rule: Any = None, label: str = "Your data",
+                       published: pd.DataFrame | None = None) -> str:
     """The map of a user's upload (:func:`targeting.uploads.read_upload`) for one ICB, with suppression applied.
+
+    ``scope`` gives the ICB (the one its area sits in) and the IMD edition.
 
     LSOA uploads colour the ICB's LSOAs (of the upload's vintage) by the rate; practice uploads colour the ICB's
     practices by their rate over the IMD deciles. Rates built from small numbers (``rule``, default NHS Digital
@@ -265,6 +262,7 @@ def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025
     from targeting.yourdata import your_data_tables
 
     rule = rule or DEFAULT_RULE
+    atlas, icb_nhs, imd = scope.atlas, scope.icb_nhs, scope.imd
     if published is None:
         published = your_data_tables(upload, atlas, imd=imd, rule=rule).rows
     d = published
@@ -278,13 +276,14 @@ def upload_map_payload(atlas: Any, upload: Any, *, icb_nhs: str, imd: int = 2025
         vals = pd.Series(rate, index=d["code"].to_numpy()).reindex(lsoas["lsoa_code"]).to_numpy()
         lay = value_layer("upload", f"{label} (%)", vals, units="% (numerator ÷ denominator)", source=src,
                           vintage="as uploaded", group="Your data", note=note)
-        layers = [lay, *(standard_layers(lsoas) if upload.geography == "LSOA 2021" else
-                         [_decile_layer(lsoas, 2019)])]
-        return map_payload(lsoas, layers, imd=2019 if upload.geography == "LSOA 2011" else imd, show=("core20",))
+        on_2011 = upload.geography == "LSOA 2011"
+        layers = [lay, *([_decile_layer(lsoas, scope.edition_on(2011))] if on_2011 else standard_layers(lsoas))]
+        return map_payload(lsoas, layers, edition=scope.edition_on(2011) if on_2011 else scope.edition,
+                           show=("core20",))
     lsoas = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == icb_nhs]
     practices = atlas.practices[atlas.practices["icb_code_nhs"] == icb_nhs]
     vals = pd.Series(rate, index=d["code"].to_numpy()).reindex(practices["practice_code"]).to_numpy()
     play = value_layer("upload", f"{label} (%)", vals, units="%", source=src, vintage="as uploaded",
                        group="Your data", note=note)
-    return map_payload(lsoas, standard_layers(lsoas), imd=imd, practices=practices, practice_values=play,
+    return map_payload(lsoas, standard_layers(lsoas), edition=scope.edition, practices=practices, practice_values=play,
                        show=("core20", "practices"), month=atlas.month.label)
