@@ -23,7 +23,8 @@ import pandas as pd
 
 from geo.atlas import load
 from targeting.output import plan_files
-from targeting.outreach import _footprints, _postcodes_of, outreach_inputs, plan_outreach, scenario
+from targeting.outreach import outreach_inputs, plan_outreach, scenario
+from targeting.outreach.inputs import _footprints, _postcodes_of
 from targeting.patches import lsoa_adjacency
 
 PCN = "U37316"  # BRADFORD CITY 4 PCN

@@ -8,7 +8,8 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from targeting.outreach import ROUND_COLUMNS, _footprints, plan_outreach
+from targeting.outreach import ROUND_COLUMNS, plan_outreach
+from targeting.outreach.inputs import _footprints
 from targeting.patches import lsoa_adjacency
 from targeting.rounds import walking_order
 
