@@ -158,7 +158,7 @@ def test_weights_that_pass_over_deprived_core20_lsoas_are_said_in_words(atlas):
     assert plan.settings["order"] == "score"
     assert plan.warnings and "Core20 neighbourhood ranked" in plan.warnings[0]
     assert "more deprived" in plan.warnings[0] and "deprivation-first" in plan.warnings[0]
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     assert "Core20 neighbourhood ranked" in visit_sheets_html(plan)
 
