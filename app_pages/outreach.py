@@ -207,7 +207,7 @@ if t["target"].any() and plan.rounds.empty:
 from streamlit_folium import st_folium  # noqa: E402
 
 from targeting.render.page import build_map  # noqa: E402
-from targeting.visit_sheets import round_map_svg  # noqa: E402
+from targeting.render.visit_sheets import round_map_svg  # noqa: E402
 
 payload = _map_payload(plan, args)
 plan_start = str(plan.settings.get("start") or start_month())

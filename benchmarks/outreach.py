@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd
 
 from geo.atlas import load
-from targeting.outreach import _footprints, _postcodes_of, outreach_inputs, plan_outreach, scenario
+from targeting.outreach import outreach_inputs, plan_outreach, scenario
+from targeting.outreach.inputs import _footprints, _postcodes_of
 from targeting.patches import lsoa_adjacency
 from targeting.publish import plan_files
 

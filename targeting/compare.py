@@ -15,8 +15,8 @@ national prevalence by age (:data:`targeting.clinical.NO_AGE_RATES`).
 
 The slope and relative index of inequality (SII, RII) summarise how the measure changes across the ICB's
 deprivation gradient: practices are grouped into deciles of the ICB's registered population by their weighted
-IMD score (quintiles if the ICB has fewer than 30 practices), and :func:`targeting.stats.sii` fits the
-population-weighted regression with simulated 95% limits.
+IMD score (quintiles if the ICB has fewer than 30 practices; :mod:`targeting.gradient`), and
+:func:`targeting.stats.sii` fits the population-weighted regression with simulated 95% limits.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from targeting.areas import resolve_icb
-from targeting.core20 import population_quantiles
+from targeting.gradient import deprivation_groups, proportion_sii, ratio_sii
 from targeting.profiles import pcn_profiles, practice_profiles, qof_prevalence
 from targeting.stats import (
     funnel_limits,
@@ -35,7 +35,6 @@ from targeting.stats import (
     ratio_funnel_limits,
     ratio_overdispersion,
     significance,
-    sii,
     wilson_ci,
 )
 
@@ -95,32 +94,6 @@ def adjusted_metric(group: str) -> str | None:
     """
     key = f"{str(group).strip().upper().removeprefix('QOF_').lower()}_ratio"
     return key if key in ADJUSTED else None
-
-
-def _practice_deciles(prac: pd.DataFrame) -> tuple[np.ndarray, int]:
-    known = prac["patients_known_lsoa"].to_numpy(dtype=float)
-    k = 10 if len(prac) >= 30 else 5
-    q = population_quantiles(prac["weighted_imd_score"].to_numpy(dtype=float), known, k)
-    return q, k
-
-
-def _sii(num: pd.Series, den: pd.Series, groups: np.ndarray, k: int, seed: int) -> dict:
-    """SII/RII of a proportion across deprivation groups of practices (group 1 = most deprived)."""
-    frame = pd.DataFrame({"q": groups, "num": num.to_numpy(dtype=float), "den": den.to_numpy(dtype=float)})
-    frame = frame[(frame["q"] > 0) & (frame["den"] > 0)]
-    by = frame.groupby("q")[["num", "den"]].sum().reset_index()
-    if len(by) < 2:
-        return {"sii": None, "note": "too few practices with data for an SII"}
-    by["num"] = by["num"].clip(upper=by["den"])
-    res = sii(by, count="num", population="den", quantile="q", value_type=2, multiplier=100, rii=True,
-              n_sims=20_000, seed=seed)
-    out = res.as_dict() if hasattr(res, "as_dict") else dict(res.__dict__)
-    out["quantiles"] = "deciles" if k == 10 else "quintiles"
-    out["by_quantile"] = [
-        {"quantile": int(r.q), "numerator": float(r.num), "denominator": float(r.den), "value": 100 * r.num / r.den}
-        for r in by.itertuples()
-    ]
-    return out
 
 
 def _funnel_words(funnel: str, phi: float, units: int, limits: str = "binomial") -> str:
@@ -218,64 +191,81 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     summary: dict = {"metric": metric, "icb_code": row["icb_code"], "icb_code_nhs": row["icb_code_nhs"],
                      "icb_name": row["icb_name"], "imd": imd,
                      "order": "most deprived first (registration-weighted IMD score); not a ranking of performance"}
-    deciles, k = _practice_deciles(prac)
-    kind = "proportion"  # or "ratio" (recorded ÷ expected), or "other" (no interval or funnel)
+    gradient = (*deprivation_groups(prac), seed)
     if ratio is not None:
-        kind = "ratio"
-        adj = _ratio_columns(atlas, row, pcn, prac, ratio, imd, (deciles, k, seed), summary)
-        num, den, icb_v, eng_v = adj["num"], adj["den"], adj["icb"], adj["england"]
+        kind, cols = "ratio", _ratio_columns(atlas, row, pcn, prac, ratio, imd, gradient, summary)
     elif group is not None:
-        pq = qof_prevalence(atlas, group, qof_year, level="pcn").set_index("code")
-        iq = qof_prevalence(atlas, group, qof_year, level="icb").set_index("code")
-        eq = qof_prevalence(atlas, group, qof_year, level="england").iloc[0]
-        q = pq.reindex(pcn["pcn_code"])
-        num = q["register"].to_numpy(dtype=float)
-        den = q["list_size"].to_numpy(dtype=float)
-        icb_v = float(iq.loc[row["icb_code_nhs"], "prevalence_pct"]) if row["icb_code_nhs"] in iq.index else np.nan
-        eng_v = float(eq["prevalence_pct"])
-        yr = eq["qof_year"]
-        summary.update(label=f"QOF {group} crude recorded prevalence, {yr} (% of list {eq['list_type']}; not "
-                             "age-adjusted)", unit="%",
-                       source=atlas.month.relabel(f"{_qof_publisher(yr)} QOF {yr} prevalence; practice → PCN map "
-                                                  "July 2022"),
-                       **_crude_adjustment(group))
-        xq = qof_prevalence(atlas, group, qof_year, level="practice").set_index("code")
-        pr = xq.reindex(prac["practice_code"])
-        summary["sii"] = _sii(pr["register"].fillna(0), pr["list_size"].fillna(0), deciles, k, seed)
+        kind, cols = "proportion", _qof_columns(atlas, row, pcn, prac, group, qof_year, gradient, summary)
     else:
-        num_col, den_col, label = METRICS[metric]
-        den = pcn[den_col].to_numpy(dtype=float)
-        ed = atlas.edition(imd)
-        summary.update(label=label, unit="%" if num_col else "score",
-                       source=atlas.month.relabel(f"NHS Digital GP registrations by LSOA, July 2022 "
-                                                  f"({ed.lsoa_label}); {ed.title}; Census 2021"))
-        if metric == "core20_change_pp":
-            kind = "other"
-            change = _change_columns(atlas, row, pcn, summary)
-            num, den, values = change["num"], change["den"], change["value"]
-            icb_v, eng_v = change["icb"], change["england"]
-        elif num_col is None:
-            kind = "other"
-            num = np.full(len(pcn), np.nan)
-            icb_v = float(pcn["weighted_imd_score_icb"].iloc[0])
-            eng_v = float(pcn["weighted_imd_score_england"].iloc[0])
-            summary["sii"] = None
-            summary["sii_note"] = ("not computed: the measure is the deprivation score that defines the deciles, so "
-                                   "its gradient is circular")
-        else:
-            num = pcn[num_col].to_numpy(dtype=float)
-            icb_v = float(pcn[f"{metric}_icb"].iloc[0])
-            eng_v = float(pcn[f"{metric}_england"].iloc[0])
-            summary["sii"] = _sii(prac[num_col], prac[den_col], deciles, k, seed)
-            if metric == "core20_pct" and isinstance(summary["sii"], dict):
-                # the bars by decile still show how concentrated Core20 patients are; a slope would be circular
-                summary["sii"]["note"] = ("not given for the Core20 share: Core20 is defined by the same "
-                                          "deprivation index that orders the practices, so the gradient is "
-                                          "circular (and a fitted slope can pass ±100 points)")
-    summary["icb_value"], summary["england_value"] = icb_v, eng_v
+        kind, cols = _profile_columns(atlas, row, pcn, prac, metric, imd, gradient, summary)
+    summary["icb_value"], summary["england_value"] = cols["icb"], cols["england"]
+    out = _value_columns(pcn, metric, kind, cols)
+    _add_funnel(out, summary, kind, cols, funnel)
+    if metric == "core20_change_pp":
+        for c in ("patients_entered", "patients_left", "lsoas_entered", "lsoas_left"):
+            out[c] = cols[c]
+    out = out.sort_values(["weighted_imd_score", "pcn_code"], ascending=[False, True]).reset_index(drop=True)
+    return out, summary
 
+
+def _qof_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame, group: str, qof_year: str | None,
+                 gradient: tuple, summary: dict) -> dict:
+    """Crude recorded prevalence of a QOF register for an ICB's PCNs, its ICB and England, and its SII."""
+    pq = qof_prevalence(atlas, group, qof_year, level="pcn").set_index("code")
+    iq = qof_prevalence(atlas, group, qof_year, level="icb").set_index("code")
+    eq = qof_prevalence(atlas, group, qof_year, level="england").iloc[0]
+    q = pq.reindex(pcn["pcn_code"])
+    icb_v = float(iq.loc[row["icb_code_nhs"], "prevalence_pct"]) if row["icb_code_nhs"] in iq.index else np.nan
+    yr = eq["qof_year"]
+    summary.update(label=f"QOF {group} crude recorded prevalence, {yr} (% of list {eq['list_type']}; not "
+                         "age-adjusted)", unit="%",
+                   source=atlas.month.relabel(f"{_qof_publisher(yr)} QOF {yr} prevalence; practice → PCN map "
+                                              "July 2022"),
+                   **_crude_adjustment(group))
+    xq = qof_prevalence(atlas, group, qof_year, level="practice").set_index("code")
+    pr = xq.reindex(prac["practice_code"])
+    summary["sii"] = proportion_sii(pr["register"].fillna(0), pr["list_size"].fillna(0), *gradient)
+    return {"num": q["register"].to_numpy(dtype=float), "den": q["list_size"].to_numpy(dtype=float), "icb": icb_v,
+            "england": float(eq["prevalence_pct"])}
+
+
+def _profile_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame, metric: str, imd: int,
+                     gradient: tuple, summary: dict) -> tuple[str, dict]:
+    """A measure of the profiles (:data:`METRICS`) for an ICB's PCNs and its comparators, and its SII.
+
+    Also returns the kind of measure: ``proportion``, or ``other`` (no interval or funnel).
+    """
+    num_col, den_col, label = METRICS[metric]
+    den = pcn[den_col].to_numpy(dtype=float)
+    ed = atlas.edition(imd)
+    summary.update(label=label, unit="%" if num_col else "score",
+                   source=atlas.month.relabel(f"NHS Digital GP registrations by LSOA, July 2022 "
+                                              f"({ed.lsoa_label}); {ed.title}; Census 2021"))
+    if metric == "core20_change_pp":
+        return "other", _change_columns(atlas, row, pcn, summary)
+    if num_col is None:
+        summary["sii"] = None
+        summary["sii_note"] = ("not computed: the measure is the deprivation score that defines the deciles, so "
+                               "its gradient is circular")
+        return "other", {"num": np.full(len(pcn), np.nan), "den": den, "value": pcn["weighted_imd_score"].to_numpy(),
+                         "icb": float(pcn["weighted_imd_score_icb"].iloc[0]),
+                         "england": float(pcn["weighted_imd_score_england"].iloc[0])}
+    summary["sii"] = proportion_sii(prac[num_col], prac[den_col], *gradient)
+    if metric == "core20_pct" and isinstance(summary["sii"], dict):
+        # the bars by decile still show how concentrated Core20 patients are; a slope would be circular
+        summary["sii"]["note"] = ("not given for the Core20 share: Core20 is defined by the same "
+                                  "deprivation index that orders the practices, so the gradient is "
+                                  "circular (and a fitted slope can pass ±100 points)")
+    return "proportion", {"num": pcn[num_col].to_numpy(dtype=float), "den": den,
+                          "icb": float(pcn[f"{metric}_icb"].iloc[0]),
+                          "england": float(pcn[f"{metric}_england"].iloc[0])}
+
+
+def _value_columns(pcn: pd.DataFrame, metric: str, kind: str, cols: dict) -> pd.DataFrame:
+    """Each PCN's deprivation beside its value, interval and neutral flags against the ICB and England."""
     out = pcn[["pcn_code", "pcn_name", "practices", "weighted_imd_score", "imd_quintile", "core20_pct"]].copy()
     out["metric"] = metric
+    num, den = cols["num"], cols["den"]
     out["numerator"] = num
     out["denominator"] = den
     if kind == "proportion":
@@ -285,15 +275,21 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
         lo, hi = wilson_ci(np.nan_to_num(x), np.nan_to_num(den))
         out["lower"], out["upper"] = 100 * np.asarray(lo), 100 * np.asarray(hi)
     elif kind == "ratio":
-        out["value"], out["lower"], out["upper"] = adj["value"], adj["lower"], adj["upper"]
+        out["value"], out["lower"], out["upper"] = cols["value"], cols["lower"], cols["upper"]
     else:
-        out["value"] = values if metric == "core20_change_pp" else pcn["weighted_imd_score"].to_numpy()
+        out["value"] = cols["value"]
         out["lower"] = out["upper"] = np.nan
-    out["icb_value"], out["england_value"] = icb_v, eng_v
+    out["icb_value"], out["england_value"] = cols["icb"], cols["england"]
     out["vs_icb"] = significance(out["lower"], out["upper"], out["icb_value"])
     out["vs_england"] = significance(out["lower"], out["upper"], out["england_value"])
+    return out
+
+
+def _add_funnel(out: pd.DataFrame, summary: dict, kind: str, cols: dict, funnel: str) -> None:
+    """Funnel limits (95%, 99.8%) around the ICB value at each PCN's denominator, and where each PCN falls."""
     if funnel not in ("overdispersed", "binomial"):
         raise ValueError(f"funnel must be 'overdispersed' or 'binomial', not {funnel!r}")
+    num, den, icb_v = cols["num"], cols["den"], cols["icb"]
     funnelled = kind != "other" and np.isfinite(icb_v)
     if kind == "ratio":
         phi, units = ratio_overdispersion(num, den, icb_v) if funnelled else (float("nan"), 0)
@@ -319,11 +315,6 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     if funnel == "overdispersed":  # the binomial table stays as it was before over-dispersion was allowed for
         out["overdispersion"] = round(phi, 2) if np.isfinite(phi) else np.nan
         out["funnel_method"] = summary["funnel_method"]
-    if metric == "core20_change_pp":
-        for c in ("patients_entered", "patients_left", "lsoas_entered", "lsoas_left"):
-            out[c] = change[c]
-    out = out.sort_values(["weighted_imd_score", "pcn_code"], ascending=[False, True]).reset_index(drop=True)
-    return out, summary
 
 
 def _crude_adjustment(group: str) -> dict:
@@ -350,7 +341,7 @@ def _gap_sum(atlas, codes, imd: int, group: str) -> pd.Series:
 
 
 def _ratio_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame, group: str, imd: int,
-                   groups: tuple, summary: dict) -> dict:
+                   gradient: tuple, summary: dict) -> dict:
     """Recorded ÷ expected of an ICB's PCNs (the detection gap), its ICB and England, and its SII."""
     from targeting.clinical import ADJUSTMENT, NO_AGE_RATES
     from targeting.gaps import REGISTERS, pcn_gaps, practice_gaps
@@ -374,38 +365,11 @@ def _ratio_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame,
                                f"Adjusted for age (QOF list-type bands), deprivation and ethnic mix. {NO_AGE_RATES}"),
                    adjusted_metric=None)
     pg = practice_gaps(atlas, list(prac["practice_code"]), imd=imd, registers=[group]).set_index("practice_code")
-    deciles, k, seed = groups
-    summary["sii"] = _sii_ratio(pg[f"{r}_recorded"], pg[f"{r}_expected"], pg[f"{r}_denominator"], deciles, k, seed)
+    summary["sii"] = ratio_sii(pg[f"{r}_recorded"], pg[f"{r}_expected"], pg[f"{r}_denominator"], *gradient)
     return {"num": g[f"{r}_recorded"].to_numpy(float), "den": g[f"{r}_expected"].to_numpy(float),
             "value": g[f"{r}_ratio"].to_numpy(float), "lower": g[f"{r}_ratio_lower"].to_numpy(float),
             "upper": g[f"{r}_ratio_upper"].to_numpy(float), "icb": float(icb[f"{r}_ratio"]),
             "england": float(eng[f"{r}_ratio"])}
-
-
-def _sii_ratio(recorded: pd.Series, expected: pd.Series, patients: pd.Series, groups: np.ndarray, k: int,
-               seed: int) -> dict:
-    """SII/RII of recorded ÷ expected across deprivation groups of practices (group 1 = most deprived).
-
-    Each group's ratio is its summed recorded over summed expected, with Byar's limits on the recorded count; the
-    groups' sizes (their relative ranks) are their patients (the list the register's rate applies to).
-    """
-    from targeting.stats import byar_ci
-
-    frame = pd.DataFrame({"q": groups, "o": recorded.to_numpy(dtype=float), "e": expected.to_numpy(dtype=float),
-                          "n": patients.to_numpy(dtype=float)})
-    frame = frame[(frame["q"] > 0) & (frame["e"] > 0) & (frame["n"] > 0) & frame["o"].notna()]
-    by = frame.groupby("q")[["o", "e", "n"]].sum().reset_index()
-    if len(by) < 2:
-        return {"sii": None, "note": "too few practices with data for an SII"}
-    lo, hi = byar_ci(by["o"].to_numpy())
-    by["value"], by["lo"], by["hi"] = by["o"] / by["e"], np.asarray(lo) / by["e"], np.asarray(hi) / by["e"]
-    res = sii(by, value="value", lower="lo", upper="hi", population="n", quantile="q", value_type=1, rii=True,
-              n_sims=20_000, seed=seed)
-    out = res.as_dict() if hasattr(res, "as_dict") else dict(res.__dict__)
-    out["quantiles"] = "deciles" if k == 10 else "quintiles"
-    out["by_quantile"] = [{"quantile": int(q.q), "numerator": float(q.o), "denominator": float(q.e),
-                           "value": float(q.value)} for q in by.itertuples()]
-    return out
 
 
 def _change_columns(atlas, row: pd.Series, pcn: pd.DataFrame, summary: dict) -> dict:

@@ -91,14 +91,7 @@ def build_localities(lsoas: pd.DataFrame, adjacency: pd.DataFrame, *, connectors
     t = lsoas.reset_index(drop=True)
     codes = t["lsoa_code"].to_numpy(dtype=object)
     xy = t[["x", "y"]].to_numpy(dtype=float)
-    pcn = t["pcn_code"].astype(object).where(t["pcn_code"].notna(), None).to_numpy(dtype=object)
-    have = np.array([p is not None for p in pcn])
-    if not have.any():
-        pcn = np.array(["area"] * len(t), dtype=object)
-    elif not have.all():  # an LSOA no PCN holds most of: the footprint of its nearest LSOA
-        ref = np.flatnonzero(have)
-        for i in np.flatnonzero(~have):
-            pcn[i] = pcn[ref[np.argmin(np.hypot(*(xy[ref] - xy[i]).T))]]
+    pcn = _footprints(t, xy)
     target = t["target"].to_numpy(dtype=bool)
     hh = t["households"].to_numpy(dtype=float)
     core = target & t["core20"].to_numpy(dtype=bool)
@@ -112,7 +105,57 @@ def build_localities(lsoas: pd.DataFrame, adjacency: pd.DataFrame, *, connectors
     w_all = np.bincount(g_of, weights=hh * target, minlength=n)
     need = w_core if w_core.sum() > 0 else (w_plus if w_plus.sum() > 0 else w_all)
     gx = np.array([xy[g_of == i].mean(axis=0) for i in range(n)])
-    pos = pd.Series(np.arange(len(t)), index=codes)
+    touch = _touching(adjacency, codes, g_of, n)
+    members, size, plus_of, label = _merge_small(groups, gx, touch, need, w_plus, w_all, connectors)
+    keys = list(members)
+    first = {}
+    rank = t["priority_rank"].to_numpy(dtype=float)
+    for k in keys:
+        idx = np.flatnonzero(np.isin(g_of, members[k]) & target)
+        first[k] = float(rank[idx].min()) if len(idx) else math.inf
+    keys.sort(key=lambda k: (first[k], label[k]))
+    alloc = allocate_connectors(np.array([size[k] for k in keys]), connectors,
+                                tie=np.array([plus_of[k] for k in keys]))
+    if alloc.sum() == 0 and keys:
+        alloc[0] = connectors
+    names = pcn_names or {}
+    width = max(2, len(str(len(keys))))
+    rows, of_lsoa = [], {}
+    for i, k in enumerate(keys):
+        lid = f"L{i + 1:0{width}d}"
+        pcns = sorted(groups[m] for m in members[k])
+        in_it = np.isin(g_of, members[k])
+        first_pcn = min(pcns, key=lambda p: (-float(w_core[gid[p]] + w_plus[gid[p]]), p))
+        shown = f"{names.get(first_pcn, first_pcn)} ({first_pcn})" if first_pcn != "area" else "the whole area"
+        if len(pcns) > 1:
+            shown += f" and {len(pcns) - 1} neighbouring PCN footprint{'s' if len(pcns) > 2 else ''}"
+        rows.append({"locality": lid, "locality_name": shown, "pcn_codes": ";".join(pcns),
+                     "connectors": int(alloc[i]),
+                     "core20_households": round(float(np.sum(hh[in_it & core]))),
+                     "plus_households": round(float(np.sum(hh[in_it & plus]))),
+                     "target_households": round(float(np.sum(hh[in_it & target]))),
+                     "lsoas": int(in_it.sum()), "lsoa_codes": list(codes[in_it])})
+        of_lsoa.update(dict.fromkeys(codes[in_it], lid))
+    table = pd.DataFrame(rows, columns=LOCALITY_COLUMNS)
+    return table, pd.Series(of_lsoa, dtype=object, name="locality")
+
+
+def _footprints(t: pd.DataFrame, xy: np.ndarray) -> np.ndarray:
+    """Each LSOA's footprint: its PCN, else the PCN of its nearest LSOA with one (``"area"`` when none has one)."""
+    pcn = t["pcn_code"].astype(object).where(t["pcn_code"].notna(), None).to_numpy(dtype=object)
+    have = np.array([p is not None for p in pcn])
+    if not have.any():
+        pcn = np.array(["area"] * len(t), dtype=object)
+    elif not have.all():  # an LSOA no PCN holds most of: the footprint of its nearest LSOA
+        ref = np.flatnonzero(have)
+        for i in np.flatnonzero(~have):
+            pcn[i] = pcn[ref[np.argmin(np.hypot(*(xy[ref] - xy[i]).T))]]
+    return pcn
+
+
+def _touching(adjacency: pd.DataFrame, codes: np.ndarray, g_of: np.ndarray, n: int) -> list[set[int]]:
+    """The footprints each of the ``n`` footprints shares a boundary with (``g_of``: each LSOA's footprint)."""
+    pos = pd.Series(np.arange(len(codes)), index=codes)
     a = pos.reindex(adjacency["lsoa_code"].to_numpy()).to_numpy()
     b = pos.reindex(adjacency["neighbour_code"].to_numpy()).to_numpy()
     ok = ~(np.isnan(a) | np.isnan(b))
@@ -122,6 +165,17 @@ def build_localities(lsoas: pd.DataFrame, adjacency: pd.DataFrame, *, connectors
         if i != j:
             touch[i].add(j)
             touch[j].add(i)
+    return touch
+
+
+def _merge_small(groups: list[str], gx: np.ndarray, touch: list[set[int]], need: np.ndarray, w_plus: np.ndarray,
+                 w_all: np.ndarray, connectors: int) -> tuple[dict[int, list[int]], dict[int, float],
+                                                              dict[int, float], dict[int, str]]:
+    """Merge footprints into localities (see :func:`build_localities`'s notes).
+
+    Returns each locality's footprints (keyed by one of them), its need, its PLUS households and its label.
+    """
+    n = len(groups)
     parent = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
     size = {i: float(need[i]) for i in range(n)}
@@ -161,34 +215,4 @@ def build_localities(lsoas: pd.DataFrame, adjacency: pd.DataFrame, *, connectors
         if connectors * size[small] / total >= 1 - 1e-9:
             break
         merge(small)
-    keys = list(members)
-    first = {}
-    rank = t["priority_rank"].to_numpy(dtype=float)
-    for k in keys:
-        idx = np.flatnonzero(np.isin(g_of, members[k]) & target)
-        first[k] = float(rank[idx].min()) if len(idx) else math.inf
-    keys.sort(key=lambda k: (first[k], label[k]))
-    alloc = allocate_connectors(np.array([size[k] for k in keys]), connectors,
-                                tie=np.array([plus_of[k] for k in keys]))
-    if alloc.sum() == 0 and keys:
-        alloc[0] = connectors
-    names = pcn_names or {}
-    width = max(2, len(str(len(keys))))
-    rows, of_lsoa = [], {}
-    for i, k in enumerate(keys):
-        lid = f"L{i + 1:0{width}d}"
-        pcns = sorted(groups[m] for m in members[k])
-        in_it = np.isin(g_of, members[k])
-        first_pcn = min(pcns, key=lambda p: (-float(w_core[gid[p]] + w_plus[gid[p]]), p))
-        shown = f"{names.get(first_pcn, first_pcn)} ({first_pcn})" if first_pcn != "area" else "the whole area"
-        if len(pcns) > 1:
-            shown += f" and {len(pcns) - 1} neighbouring PCN footprint{'s' if len(pcns) > 2 else ''}"
-        rows.append({"locality": lid, "locality_name": shown, "pcn_codes": ";".join(pcns),
-                     "connectors": int(alloc[i]),
-                     "core20_households": round(float(np.sum(hh[in_it & core]))),
-                     "plus_households": round(float(np.sum(hh[in_it & plus]))),
-                     "target_households": round(float(np.sum(hh[in_it & target]))),
-                     "lsoas": int(in_it.sum()), "lsoa_codes": list(codes[in_it])})
-        of_lsoa.update(dict.fromkeys(codes[in_it], lid))
-    table = pd.DataFrame(rows, columns=LOCALITY_COLUMNS)
-    return table, pd.Series(of_lsoa, dtype=object, name="locality")
+    return members, size, plus_of, label

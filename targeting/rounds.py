@@ -29,12 +29,13 @@ Steps (all distances in EPSG:27700 metres):
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from targeting._walks import Cutter, Walker, nn_path
 
 __all__ = ["MODES", "RoundPlan", "Rounds", "assign_pieces", "build_rounds", "cut_rounds", "plan_rounds",
            "walking_order"]
@@ -68,22 +69,6 @@ class Rounds:
     top_ups: dict[str, int] = field(default_factory=dict)
 
 
-def _nn_path(xy: np.ndarray, start: int) -> np.ndarray:
-    """Nearest-neighbour path through points from ``start``."""
-    n = len(xy)
-    order = np.empty(n, dtype=int)
-    left = np.ones(n, dtype=bool)
-    cur = start
-    for i in range(n):
-        order[i] = cur
-        left[cur] = False
-        if i == n - 1:
-            break
-        d = np.where(left, np.hypot(xy[:, 0] - xy[cur, 0], xy[:, 1] - xy[cur, 1]), np.inf)
-        cur = int(np.argmin(d))
-    return order
-
-
 def walking_order(xy: np.ndarray, *, start: int = 0, passes: int = 20) -> np.ndarray:
     """Order points into a short open walk: nearest neighbour from ``start``, then 2-opt (either end may move).
 
@@ -110,7 +95,7 @@ def walking_order(xy: np.ndarray, *, start: int = 0, passes: int = 20) -> np.nda
     n = len(xy)
     if n <= 2:
         return np.r_[start, [i for i in range(n) if i != start]].astype(int)
-    path = _nn_path(xy, start)
+    path = nn_path(xy, start)
     for _ in range(passes):
         p = xy[path]
         improved = False
@@ -132,9 +117,6 @@ def walking_order(xy: np.ndarray, *, start: int = 0, passes: int = 20) -> np.nda
     return path
 
 
-#: Metres: a round that joins two neighbourhoods keeps all its stops within this distance of one another.
-MAX_SPAN = 3000.0
-
 #: Why a round is short, in words for the sheets (keys of :attr:`Rounds.pieces` ``short``).
 SHORT_WORDS = {
     "far": "the next target postcodes are more than 3 km from its stops, and a round that joins two "
@@ -145,118 +127,7 @@ SHORT_WORDS = {
 }
 
 
-class _Cutter:
-    """Cuts a stream of postcodes into pieces of about ``capacity`` households (see the module notes).
-
-    A postcode stays in one piece unless it alone holds more than ``capacity × (1 + tolerance)`` households:
-    one that does not fit a piece already within tolerance closes it; one that does not fit a piece still short
-    waits (``pending``) and starts the next piece, while the postcodes after it in the same neighbourhood fill
-    this one (a second that does not fit, or a move to another neighbourhood, closes it short). A postcode more
-    than ``max_span`` metres from a stop of the piece closes it (short if need be), unless every stop so far is in
-    the postcode's own LSOA (a wide rural LSOA is walked within itself).
-    """
-
-    def __init__(self, capacity: float, tolerance: float, max_span: float = MAX_SPAN):
-        self.capacity, self.lo, self.hi = capacity, capacity * (1 - tolerance), capacity * (1 + tolerance)
-        self.max_span = max_span
-        self.p = 0
-        self.s = 0
-        self.last_chain = -1
-        self.rows: list[int] = []
-        self.pieces: list[int] = []
-        self.parts: list[int] = []
-        self.chains: list[int] = []
-        self.short: dict[int, str] = {}
-        self.pending: list[tuple[int, int, int, tuple[float, float], object]] = []
-        self._xy: list[tuple[float, float]] = []
-        self._lsoas: set = set()
-        self._box = [math.inf, math.inf, -math.inf, -math.inf]
-        self._wide = False  # the stops so far span more than max_span (one wide LSOA walked within itself)
-
-    def _close(self, why: str | None = None) -> None:
-        if why is not None and 0 < self.s < self.lo:
-            self.short[self.p] = why
-        self.p, self.s = self.p + 1, 0
-        self._xy, self._lsoas = [], set()
-        self._box = [math.inf, math.inf, -math.inf, -math.inf]
-        self._wide = False
-        waiting, self.pending = self.pending, []
-        for row, hh, chain, xy, lsoa in waiting:
-            self._place(row, hh, chain, xy, lsoa)
-
-    def far(self, xy: tuple[float, float], lsoa: object) -> bool:
-        """Whether a postcode at ``xy`` lies more than ``max_span`` from a stop of the piece under way."""
-        if not self._xy or self._lsoas == {lsoa}:
-            return False
-        if self._wide:
-            return True  # a round already wider than the span never joins a second neighbourhood
-        x0, y0, x1, y1 = self._box
-        if math.hypot(max(x1, xy[0]) - min(x0, xy[0]), max(y1, xy[1]) - min(y0, xy[1])) <= self.max_span:
-            return False  # the box holding them all is small enough
-        pts = np.asarray(self._xy)
-        return bool(np.hypot(pts[:, 0] - xy[0], pts[:, 1] - xy[1]).max() > self.max_span)
-
-    def fits(self, households: int, xy: tuple[float, float], lsoa: object) -> bool:
-        """Whether a whole postcode can join the piece under way (within tolerance and within the span)."""
-        return self.s + households <= self.hi and not (self.s > 0 and self.far(xy, lsoa))
-
-    def _record(self, row: int, take: int, chain: int, xy: tuple[float, float], lsoa: object) -> None:
-        self.rows.append(row)
-        self.pieces.append(self.p)
-        self.parts.append(take)
-        self.chains.append(chain)
-        self.s += take
-        b = self._box
-        self._box = [min(b[0], xy[0]), min(b[1], xy[1]), max(b[2], xy[0]), max(b[3], xy[1])]
-        if not self._wide and math.hypot(self._box[2] - self._box[0], self._box[3] - self._box[1]) > self.max_span:
-            pts = np.asarray(self._xy) if self._xy else np.zeros((0, 2))
-            self._wide = bool(len(pts)) and bool(np.hypot(pts[:, 0] - xy[0], pts[:, 1] - xy[1]).max()
-                                                 > self.max_span)
-        self._xy.append(xy)
-        self._lsoas.add(lsoa)
-
-    def _place(self, row: int, households: int, chain: int, xy: tuple[float, float], lsoa: object) -> None:
-        left = int(households)
-        while self.s > 0:  # each close places the postcodes waiting for it first, so look again
-            if self.far(xy, lsoa):
-                self._close("far")
-            elif self.s + left > self.hi and left <= self.hi:
-                if self.s < self.lo and not self.pending:  # it would be split: it starts the next piece instead
-                    self.pending.append((row, left, chain, xy, lsoa))
-                    return
-                self._close("whole")  # short only when a second postcode does not fit whole either
-            else:
-                break
-        while left > 0:  # only a postcode holding more than a piece is split
-            if self.s + left <= self.hi:
-                take = left
-            elif self.s >= self.lo:
-                self._close()
-                continue
-            else:
-                take = math.ceil(self.capacity - self.s)
-            self._record(row, take, chain, xy, lsoa)
-            left -= take
-            if self.s >= self.capacity:
-                self._close()
-
-    def emit(self, row: int, households: int, chain: int, xy: tuple[float, float] = (0.0, 0.0),
-             lsoa: object = None) -> None:
-        """Add a postcode (see the class notes)."""
-        if self.s > 0 and chain != self.last_chain and self.s >= self.lo:
-            self._close()  # end of a chain: close a round that is already full enough
-        if self.pending and (self.pending[0][2] != chain or self.pending[0][4] != lsoa):
-            self._close("whole")  # the postcode waiting goes before the walk moves on to another neighbourhood
-        self.last_chain = chain
-        self._place(row, households, chain, xy, lsoa)
-
-    def finish(self) -> None:
-        """End of the stream: place any postcode still waiting; the last piece, if short, says why."""
-        while self.pending or self.s > 0:
-            self._close("end")
-
-
-def _finish(pc: pd.DataFrame, cut: _Cutter, lsoa_seq: dict[str, int], *, walk_pieces: int | None,
+def _finish(pc: pd.DataFrame, cut: Cutter, lsoa_seq: dict[str, int], *, walk_pieces: int | None,
             order_walks: bool = True) -> Rounds:
     """Stops and pieces from a cutter's records, each piece put in walking order."""
     rows = np.asarray(cut.rows, dtype=int)
@@ -335,111 +206,16 @@ def build_rounds(lsoas: pd.DataFrame, postcodes: pd.DataFrame, adjacency: pd.Dat
     """
     keep = (postcodes["households_est"].to_numpy() > 0) & postcodes["easting"].notna().to_numpy()
     pc = postcodes[keep].reset_index(drop=True)
-    cut = _Cutter(capacity, tolerance)
-    lsoa_seq: dict[str, int] = {}
-    member: dict[str, int] = {}
-    top_ups: dict[str, int] = {}
+    cut = Cutter(capacity, tolerance)
     if lsoas.empty or pc.empty:
-        return _finish(pc, cut, lsoa_seq, walk_pieces=walk_pieces)
-    lsoas = lsoas.reset_index(drop=True)
-    n = len(lsoas)
-    codes = lsoas["lsoa_code"].to_numpy(dtype=object)
-    tier = lsoas["tier"].to_numpy()
-    centre = lsoas[["x", "y"]].to_numpy(dtype=float)
-    pos = pd.Series(np.arange(n), index=codes)
-    adj = adjacency[adjacency["lsoa_code"].isin(pos.index) & adjacency["neighbour_code"].isin(pos.index)]
-    neighbours: list[list[int]] = [[] for _ in range(n)]
-    ax = pos.reindex(adj["lsoa_code"].to_numpy()).to_numpy(dtype=int)
-    ay = pos.reindex(adj["neighbour_code"].to_numpy()).to_numpy(dtype=int)
-    for x, y in zip(ax, ay, strict=True):
-        if tier[x] == tier[y]:
-            neighbours[x].append(int(y))
-    xy_all = pc[["easting", "northing"]].to_numpy(dtype=float)
-    hh_all = pc["households_est"].to_numpy(dtype=np.int64)
-    remaining: list[np.ndarray] = [np.array([], dtype=int)] * n
-    pc_codes = pc["lsoa_code"].to_numpy(dtype=object)
-    order = np.argsort(pc_codes, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, pc_codes[order][1:] != pc_codes[order][:-1], True])
-    for a, b in itertools.pairwise(bounds):
-        code = pc_codes[order[a]]
-        if code in pos.index:
-            remaining[int(pos[code])] = order[a:b]
-    state = {"where": np.zeros(2), "started": False}
-
-    def free(k: int) -> bool:
-        return len(remaining[k]) > 0
-
-    def walk(k: int, chain: int, *, first: bool, partial: bool = False) -> int:
-        rows = remaining[k]
-        xy = xy_all[rows]
-        if first or not state["started"]:
-            nb = [m for m in neighbours[k] if free(m)]
-            ref = centre[nb].mean(axis=0) if nb else centre[k]
-            start = int(np.argmax(np.hypot(xy[:, 0] - ref[0], xy[:, 1] - ref[1])))
-        else:
-            w = state["where"]
-            start = int(np.argmin(np.hypot(xy[:, 0] - w[0], xy[:, 1] - w[1])))
-        path = rows[_nn_path(xy, start)]
-        lsoa_seq.setdefault(codes[k], len(lsoa_seq))
-        if not partial:
-            member[codes[k]] = chain
-            for r in path:
-                cut.emit(int(r), int(hh_all[r]), chain, (xy_all[r, 0], xy_all[r, 1]), codes[k])
-                state["where"], state["started"] = xy_all[r], True
-            remaining[k] = np.array([], dtype=int)
-            return int(hh_all[path].sum())
-        # Finishing a short round: only whole postcodes that fit it and lie within its span; stop once it closes.
-        piece, took = cut.p, []
-        for r in path:
-            p_xy = (xy_all[r, 0], xy_all[r, 1])
-            if not cut.fits(int(hh_all[r]), p_xy, codes[k]):
-                continue
-            cut.emit(int(r), int(hh_all[r]), chain, p_xy, codes[k])
-            took.append(r)
-            state["where"], state["started"] = xy_all[r], True
-            if cut.p != piece:
-                break
-        remaining[k] = path[~np.isin(path, took)]
-        return int(hh_all[took].sum()) if took else 0
-
-    def next_neighbour(members: list[int]) -> int | None:
-        cand = [m for m in neighbours[members[-1]] if free(m)]
-        if not cand:
-            cand = sorted({m for q in members for m in neighbours[q] if free(m)})
-        return min(cand) if cand else None  # lowest row = highest priority
-
-    def next_free(after: int) -> int | None:
-        return next((k for k in range(after, n) if free(k)), None)
-
-    chain = 0
-    for seed in range(n):  # rows are in priority order, so the first LSOA with postcodes left is the best seed
-        while free(seed):
-            members = [seed]
-            near = set(neighbours[seed])  # the neighbours of every member (same tier)
-            total = walk(seed, chain, first=True)
-            while True:
-                # A chain grows only into the next LSOA in priority order, when it touches the chain; a round it
-                # leaves short is finished there if it touches, else in the best neighbour, whose other
-                # postcodes wait for their turn.
-                nxt = next_free(seed)
-                touching = nxt is not None and nxt in near
-                if touching and total < chain_cap:
-                    members.append(nxt)
-                    near.update(neighbours[nxt])
-                    total += walk(nxt, chain, first=False)
-                    continue
-                nb = nxt if touching else next_neighbour(members)
-                if nb is not None and 0 < cut.s < cut.lo:
-                    took = walk(nb, chain, first=False, partial=True)
-                    if took:
-                        top_ups[codes[nb]] = top_ups.get(codes[nb], 0) + took
-                break
-            chain += 1
+        return _finish(pc, cut, {}, walk_pieces=walk_pieces)
+    walker = Walker(lsoas.reset_index(drop=True), pc, adjacency, cut)
+    walker.walk_chains(chain_cap)
     cut.finish()
-    out = _finish(pc, cut, lsoa_seq, walk_pieces=walk_pieces)
+    out = _finish(pc, cut, walker.lsoa_seq, walk_pieces=walk_pieces)
     first = out.stops.drop_duplicates("lsoa_code").set_index("lsoa_code")["chain"].to_dict()
-    out.lsoa_chain = {**first, **member}  # an LSOA only ever finished off keeps the chain that did it
-    out.top_ups = top_ups
+    out.lsoa_chain = {**first, **walker.member}  # an LSOA only ever finished off keeps the chain that did it
+    out.top_ups = walker.top_ups
     return out
 
 
@@ -460,7 +236,7 @@ def cut_rounds(sequence: pd.DataFrame, *, capacity: float, tolerance: float = 0.
     -------
     Rounds
     """
-    cut = _Cutter(capacity, tolerance)
+    cut = Cutter(capacity, tolerance)
     hh = sequence["households_est"].to_numpy(dtype=np.int64)
     chain = sequence["chain"].to_numpy()
     xy = sequence[["easting", "northing"]].to_numpy(dtype=float)

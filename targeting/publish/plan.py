@@ -41,9 +41,10 @@ def plan_files(plan: Any, scenario: pd.DataFrame | None = None, *, basemap: str 
     Each table carries ``area`` and ``settings`` columns (except ``rounds.csv``, whose columns are fixed:
     :data:`targeting.outreach.ROUND_COLUMNS`), the GeoJSON its ``name`` and ``settings``, and the visit sheets
     their heading, so a file read on its own still says what it describes. ``basemap`` (a key of
-    :data:`targeting.visit_sheets.BASEMAPS`) draws street tiles under the sheets' maps; ``None`` keeps them offline.
+    :data:`targeting.render.visit_sheets.BASEMAPS`) draws street tiles under the sheets' maps; ``None`` keeps them
+    offline.
     """
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     area, settings = plan.area["label"], plan_settings_text(plan)
     files = {"targets.csv": table_csv(plan.targets_table().assign(area=area, settings=settings)),

@@ -1,6 +1,6 @@
 """Printable visit sheets and their SVG maps, rendered from ``templates/`` with jinja2 (autoescape on).
 
-:mod:`targeting.visit_sheets` prepares what goes on each page (rows, formatted numbers, map geometry as numbers);
+:mod:`targeting.render.visit_sheets` prepares what goes on each page (rows, formatted numbers, map geometry as numbers);
 this module only turns it into markup. Every string is escaped by the templates; the one value marked safe inside
 a sheet is a map (``map_svg``), itself rendered here from an autoescaping template.
 """
@@ -34,7 +34,7 @@ def render_visit_sheets(context: dict[str, Any]) -> str:
     Parameters
     ----------
     context
-        What :func:`targeting.visit_sheets.visit_sheets_html` prepares: ``title``, ``area``, ``reminder``,
+        What :func:`targeting.render.visit_sheets.visit_sheets_html` prepares: ``title``, ``area``, ``reminder``,
         ``warnings``, ``cover``, ``hc``, ``sources``, ``pages`` (each with ``map_svg`` from
         :func:`render_round_map`), ``not_planned`` and ``scenario``.
 
@@ -52,7 +52,7 @@ def render_lsoa_map(context: dict[str, Any]) -> str:
     Parameters
     ----------
     context
-        What :func:`targeting.visit_sheets.svg_map` prepares: sizes ``w``, ``h``, ``vw``, ``vh``, ``title``,
+        What :func:`targeting.render.visit_sheets.svg_map` prepares: sizes ``w``, ``h``, ``vw``, ``vh``, ``title``,
         ``context_paths``, ``paths`` (``d``, ``fill``), ``labels`` (``x``, ``y``, ``text``) and ``bar``.
 
     Returns
@@ -69,7 +69,7 @@ def render_round_map(context: dict[str, Any]) -> str:
     Parameters
     ----------
     context
-        What :func:`targeting.visit_sheets.round_map_svg` prepares: sizes, ``title``, ``tiles``, ``outlines``,
+        What :func:`targeting.render.visit_sheets.round_map_svg` prepares: sizes, ``title``, ``tiles``, ``outlines``,
         ``route``, ``markers``, ``bar`` and ``north``.
 
     Returns

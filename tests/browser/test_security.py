@@ -118,7 +118,7 @@ def test_hostile_official_names_in_a_map(atlas, offline_page, tmp_path):
 
 def test_hostile_names_in_visit_sheets(atlas, offline_page, tmp_path):
     from targeting.outreach import plan_outreach
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     plan = copy.deepcopy(plan_outreach(atlas, pcn="U37316", connectors=3))
     plan.lsoas["lsoa_name"] = XSS

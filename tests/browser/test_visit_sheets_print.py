@@ -13,7 +13,7 @@ A4_PRINTABLE = {"width": 688, "height": 1017}  # 210 × 297 mm less 14 mm margin
 @pytest.mark.slow
 def test_one_connectors_sheets_print_as_a4_pages_with_postcodes(atlas, browser, tmp_path):
     from targeting.outreach import plan_outreach
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     plan = plan_outreach(atlas, pcn="U79433", connectors=3, capacity=100, months=12)
     path = tmp_path / "connector_1.html"
@@ -50,7 +50,7 @@ def test_one_connectors_sheets_print_as_a4_pages_with_postcodes(atlas, browser, 
 def test_on_a_phone_the_sheets_read_as_one_column_and_still_print_on_a4(atlas, browser, tmp_path):
     """Issue 22: at 390 px nothing is wider than the screen and each stop is one card; printing is unchanged."""
     from targeting.outreach import plan_outreach
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     plan = plan_outreach(atlas, pcn="U79433", connectors=3, capacity=100, months=12, names="Asha,Ben,Chloe",
                          start="2027-01")

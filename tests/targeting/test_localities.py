@@ -78,7 +78,7 @@ def test_connectors_per_locality_follow_core20_households_by_largest_remainder(i
 
 @pytest.mark.slow
 def test_the_cover_names_each_connectors_locality(icb_plan):
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     html = visit_sheets_html(icb_plan, connector=1)
     cover = html[:html.index('<section class="sheet round">')]

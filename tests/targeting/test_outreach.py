@@ -295,7 +295,7 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys, small_cli):
 
 @pytest.mark.slow
 def test_an_area_with_no_core20_or_plus_neighbourhood_gives_an_empty_plan(atlas):
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     code = "U02049"  # SOUTH TANDRIDGE PCN, Surrey: no Core20 LSOA in its footprint
     plan = plan_outreach(atlas, pcn=code)
@@ -396,7 +396,7 @@ def test_a_done_file_that_cannot_be_read_is_refused(tmp_path, capsys, small_cli)
 
 def test_when_everything_was_done_the_plan_says_so(small_atlas):
     from targeting.programme import read_done
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     whole = plan_outreach(small_atlas, pcn=BRADFORD_PCN, connectors=10, months=120)
     assert (whole.lsoas.loc[whole.lsoas["target"], "status"] == "planned").all()

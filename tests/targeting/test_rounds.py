@@ -8,7 +8,8 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from targeting.outreach import ROUND_COLUMNS, _footprints, plan_outreach
+from targeting.outreach import ROUND_COLUMNS, plan_outreach
+from targeting.outreach.inputs import _footprints
 from targeting.patches import lsoa_adjacency
 from targeting.rounds import walking_order
 
@@ -157,7 +158,7 @@ def test_weights_that_pass_over_deprived_core20_lsoas_are_said_in_words(atlas):
     assert plan.settings["order"] == "score"
     assert plan.warnings and "Core20 neighbourhood ranked" in plan.warnings[0]
     assert "more deprived" in plan.warnings[0] and "deprivation-first" in plan.warnings[0]
-    from targeting.visit_sheets import visit_sheets_html
+    from targeting.render.visit_sheets import visit_sheets_html
 
     assert "Core20 neighbourhood ranked" in visit_sheets_html(plan)
 

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from targeting.outreach import plan_outreach, scenario
-from targeting.visit_sheets import svg_map, visit_sheets_html
+from targeting.render.visit_sheets import svg_map, visit_sheets_html
 
 BRADFORD_PCN = "U37316"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
