@@ -103,8 +103,8 @@ def show_results(upload: Any, tables: Any, *, filename: str, label: str, rule: A
                                                                 strict=True)}
         icb = st.selectbox("ICB to map", opts, format_func=names.get, key="yd_icb")
         from streamlit_folium import st_folium
-
         from targeting.render.area import upload_map_payload
+
         from targeting.render.page import build_map
 
         payload = upload_map_payload(get_atlas(), upload, icb_nhs=icb, imd=int(imd), rule=rule, label=label,

@@ -22,9 +22,10 @@ from app_pages._shared import (
     plus_controls,
     practice_panel,
     practice_profiles,
+    scope,
     source_caption,
 )
-from geo.editions import Edition
+from geo.editions import EDITIONS
 from geo.files import csv_text
 from geo.vintage import MERGE_RULE
 
@@ -47,8 +48,8 @@ if area is None:
     st.stop()
 
 layer = st.query_params.get("layer")
-if not layer or layer in {Edition.of(y).layer_key for y in (2019, 2025)}:  # the fill follows the chosen edition
-    layer = Edition.of(imd).layer_key
+if not layer or layer in {ed.layer_key for ed in EDITIONS.values()}:  # the fill follows the chosen edition
+    layer = EDITIONS[int(imd)].layer_key
 try:
     payload, name = area_map_payload(area.kind, area.code, int(imd), plus_spec, True, layer,
                                      3 if patches and area.kind == "pcn" else 0)
@@ -161,7 +162,7 @@ with col_panel:
         st.page_link("app_pages/core20plus5.py", label="Every measure, and your Fingertips data", icon="➡️",
                      query_params={"pcn": area.code})
     else:
-        from targeting.areas import area_summary
+        from targeting.lsoas import area_summary
 
         here = scope(int(imd), area.kind, area.code)
         sm = area_summary(here)

@@ -11,10 +11,10 @@ from app_pages._shared import (
     area_picker,
     current_month,
     get_answers,
-    get_atlas,
     get_tables,
     months_held,
     nice,
+    scope,
     source_caption,
 )
 
@@ -25,9 +25,9 @@ def _national(month: str) -> dict:
     stored = get_answers().national()
     if stored is not None:
         return stored
-    from targeting.render.national import national_answer
+    from targeting.national import national_answer
 
-    return national_answer(get_atlas())
+    return national_answer(scope(2025, geometry=True))
 
 
 st.title("Core20PLUS targeting")

@@ -114,6 +114,13 @@ class Atlas:
         """
         return tuple(self.edition(year) for year in EDITION_YEARS)
 
+    def edition_on(self, lsoa_vintage: int) -> Edition:
+        """The edition published on an LSOA geography (2011: IoD 2019; 2021: IoD 2025), bound to the atlas.
+
+        The maps and outreach plans are drawn on LSOA 2021; a file of LSOA 2011 codes can only carry IoD 2019.
+        """
+        return next(ed for ed in self.editions if ed.lsoa_vintage == lsoa_vintage)
+
     @property
     def month(self) -> RegistrationMonth:
         """The registration month this atlas describes, and the month its patients' LSOAs come from."""

@@ -154,11 +154,6 @@ class Edition:
         """Core20 flags of LSOA rows carrying this edition's decile (national deciles 1–2)."""
         return pd.Series(core20_rule(lsoas[self.decile]), index=lsoas.index, name="core20").fillna(False).astype(bool)
 
-    def published_on(self, lsoa_vintage: int) -> Edition:
-        """The edition of the same atlas published on an LSOA geography (2011: IoD 2019; 2021: IoD 2025)."""
-        year = next(y for y, spec in _SPEC.items() if spec["lsoa_vintage"] == lsoa_vintage)
-        return Edition.of(year, self.atlas)
-
     # ---- the atlas tables of this edition ----------------------------------------------------------
     def _bound(self) -> _AtlasTables:
         if self.atlas is None:

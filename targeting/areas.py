@@ -12,9 +12,8 @@ from geo.atlas import Atlas
 
 if TYPE_CHECKING:
     from geo.editions import Edition
-    from targeting.scope import Scope
 
-__all__ = ["AREA_KINDS", "Area", "AreaNotFound", "area_lsoa_rows", "area_summary", "display_name", "former_icb",
+__all__ = ["AREA_KINDS", "Area", "AreaNotFound", "area_lsoa_rows", "display_name", "former_icb",
            "former_pcn", "lsoas_in", "resolve_area", "resolve_icb", "resolve_pcn", "search"]
 
 #: The kinds of area a person can choose, in the order the app and the command line offer them.
@@ -312,35 +311,6 @@ def area_lsoa_rows(atlas: Atlas, area: Area) -> pd.DataFrame:
     if area.kind == "icb":
         return t[t["icb_code_nhs"] == area.icb_code_nhs]
     raise ValueError(f"an area summary covers an ICB or a local authority, not a {area.kind}")
-
-
-def area_summary(scope: Scope) -> dict[str, float | int | str]:
-    """Deprivation beside ethnicity for an ICB or local authority, on LSOA 2021.
-
-    Returns
-    -------
-    dict
-        ``lsoas``, ``core20_lsoas``, ``residents`` (Census 2021 usual residents), ``core20_residents``,
-        ``core20_residents_pct``, ``minority_pct`` (ethnic minority communities: every group but White, % of
-        residents), ``core20_minority_pct`` (the same within its Core20 LSOAs), ``england_lsoas`` (LSOAs the
-        edition ranks) and ``source``.
-    """
-    ed, area = scope.edition, scope.area
-    if area is None:
-        raise ValueError("an area summary covers an ICB or a local authority, not all of England")
-    sel = area_lsoa_rows(scope.atlas, area)
-    core = sel[ed.core20].fillna(False).astype(bool)
-    res = int(sel["residents"].sum())
-    core_res = int(sel.loc[core, "residents"].sum())
-
-    def pct(x: float, n: float) -> float:
-        return float(100 * x / n) if n > 0 else float("nan")
-
-    return {"lsoas": len(sel), "core20_lsoas": int(core.sum()), "residents": res, "core20_residents": core_res,
-            "core20_residents_pct": pct(core_res, res), "minority_pct": pct(sel["eth_minority"].sum(), res),
-            "core20_minority_pct": pct(sel.loc[core, "eth_minority"].sum(), core_res),
-            "england_lsoas": ed.lsoa_count,
-            "source": f"{ed.source} ({ed.title} on {ed.on_lsoa21}); Census 2021 TS021 usual residents (ONS)"}
 
 
 def search(atlas: Atlas, text: str, *, limit: int = 20) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The per-LSOA table of an ICB that ``python -m targeting lsoas`` prints."""
+"""The per-LSOA table of an ICB that ``python -m targeting lsoas`` prints, and an area's figures in brief."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from targeting.scope import Scope
 
-__all__ = ["LSOA_COLUMNS", "lsoa_table"]
+__all__ = ["LSOA_COLUMNS", "area_summary", "lsoa_table"]
 
 LSOA_COLUMNS = ["lsoa_code", "lsoa_name", "lad_name", "icb_code", "imd_score", "imd_rank", "imd_decile", "core20",
                 "population", "ethnic_minority_pct", "registered_patients", "core20_2019_ambiguous_merge"]
@@ -56,3 +56,34 @@ def lsoa_table(scope: Scope, *, geometry: bool = False) -> pd.DataFrame:
 
         return gpd.GeoDataFrame(out, geometry="geometry", crs=4326).sort_values("lsoa_code").reset_index(drop=True)
     return out.sort_values("lsoa_code").reset_index(drop=True)
+
+
+def area_summary(scope: Scope) -> dict[str, float | int | str]:
+    """Deprivation beside ethnicity for an ICB or local authority, on LSOA 2021.
+
+    Returns
+    -------
+    dict
+        ``lsoas``, ``core20_lsoas``, ``residents`` (Census 2021 usual residents), ``core20_residents``,
+        ``core20_residents_pct``, ``minority_pct`` (ethnic minority communities: every group but White, % of
+        residents), ``core20_minority_pct`` (the same within its Core20 LSOAs), ``england_lsoas`` (LSOAs the
+        edition ranks) and ``source``.
+    """
+    ed, area = scope.edition, scope.area
+    if area is None:
+        raise ValueError("an area summary covers an ICB or a local authority, not all of England")
+    from targeting.areas import area_lsoa_rows
+
+    sel = area_lsoa_rows(scope.atlas, area)
+    core = sel[ed.core20].fillna(False).astype(bool)
+    res = int(sel["residents"].sum())
+    core_res = int(sel.loc[core, "residents"].sum())
+
+    def pct(x: float, n: float) -> float:
+        return float(100 * x / n) if n > 0 else float("nan")
+
+    return {"lsoas": len(sel), "core20_lsoas": int(core.sum()), "residents": res, "core20_residents": core_res,
+            "core20_residents_pct": pct(core_res, res), "minority_pct": pct(sel["eth_minority"].sum(), res),
+            "core20_minority_pct": pct(sel.loc[core, "eth_minority"].sum(), core_res),
+            "england_lsoas": ed.lsoa_count,
+            "source": f"{ed.source} ({ed.title} on {ed.on_lsoa21}); Census 2021 TS021 usual residents (ONS)"}

@@ -92,8 +92,7 @@ def _scaled(values: pd.Series) -> pd.Series:
     return v / top if top > 0 else v * 0.0
 
 
-def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | None = None, *,
-                    imd: int = 2025) -> pd.DataFrame:
+def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | None = None) -> pd.DataFrame:
     r"""Score LSOAs for outreach from transparent components, with each score explained.
 
     Parameters
@@ -102,12 +101,11 @@ def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | No
         One row per LSOA of the area being planned, with ``imd_rank``, ``imd_decile``, ``imd_lsoas`` (how many
         LSOAs the national ranking has), ``plus`` (bool), ``plus_reasons``, ``pct_minority`` (%),
         ``expected_undiagnosed`` (with ``expected_undiagnosed_lower``/``_upper`` when known),
-        ``registration_ratio`` (registered patients living there ÷ Census residents, relative to England) and
-        ``households``.
+        ``registration_ratio`` (registered patients living there ÷ Census residents, relative to England),
+        ``households`` and, to name the edition in the explanation, ``imd_edition`` (the year, as
+        :func:`targeting.outreach.outreach_inputs` gives it).
     weights
         Overrides of :data:`DEFAULT_WEIGHTS` (mapping or ``"k=v,..."``).
-    imd
-        IMD edition named in the explanation (2019 or 2025).
 
     Returns
     -------
@@ -154,11 +152,11 @@ def priority_scores(lsoas: pd.DataFrame, weights: Mapping[str, float] | str | No
         comp[f"score_{k}"] = comp[f"score_{k}"].round(4)
         comp[f"points_{k}"] = comp[f"points_{k}"].round(2)
     comp["priority_rank"] = rank
-    comp["why"] = _explain(lsoas, comp, imd=imd)
+    comp["why"] = _explain(lsoas, comp)
     return comp
 
 
-def _deprivation_words(decile: int, rank: int, n: int, imd: int) -> str:
+def _deprivation_words(decile: int, rank: int, n: int, imd: object) -> str:
     if decile == 1:
         head = "in the most deprived 10% nationally"
     elif decile == 2:
@@ -167,13 +165,15 @@ def _deprivation_words(decile: int, rank: int, n: int, imd: int) -> str:
         head = f"in the most deprived {decile * 10}% nationally"
     else:
         head = f"in the least deprived {(11 - decile) * 10}% nationally"
-    return f"{head} (IMD {imd} decile {decile}, rank {rank:,} of {n:,})"
+    edition = f"IMD {int(imd)}" if pd.notna(imd) else "IMD"  # type: ignore[call-overload]
+    return f"{head} ({edition} decile {decile}, rank {rank:,} of {n:,})"
 
 
-def _explain(lsoas: pd.DataFrame, comp: pd.DataFrame, *, imd: int) -> pd.Series:
+def _explain(lsoas: pd.DataFrame, comp: pd.DataFrame) -> pd.Series:
     out = []
     for idx, row in lsoas.iterrows():
-        parts = [_deprivation_words(int(row["imd_decile"]), int(row["imd_rank"]), int(row["imd_lsoas"]), imd)]
+        parts = [_deprivation_words(int(row["imd_decile"]), int(row["imd_rank"]), int(row["imd_lsoas"]),
+                                    row.get("imd_edition"))]
         pct = row.get("pct_minority")
         if pd.notna(pct):
             parts.append(f"{round(float(pct))}% of residents from ethnic minority communities")

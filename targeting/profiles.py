@@ -114,7 +114,7 @@ def _base(ed: Edition) -> _Base:
     fixed = {k: np.bincount(pk, weights=wk * v[lk], minlength=n_p) for k, v in attrs.items()}
     base = _Base(practices=prac, lsoas=lsoas, p_pos=pk, l_pos=lk, w=wk,
                  registered=np.bincount(p_pos, weights=w, minlength=n_p), fixed=fixed,
-                 alt=(lambda: _base(ed.published_on(2021))) if ed.lsoa_vintage != 2021 else None)
+                 alt=(lambda: _base(atlas.edition_on(2021))) if ed.lsoa_vintage != 2021 else None)
     return base
 
 

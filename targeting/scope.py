@@ -78,7 +78,7 @@ class Scope:
 
         The maps draw LSOA 2021, and a file of LSOA 2011 codes can only carry IoD 2019.
         """
-        return self.edition.published_on(lsoa_vintage)
+        return self.atlas.edition_on(lsoa_vintage)
 
     def with_area(self, area: Area | None) -> Scope:
         """The same question about another (already resolved) area."""

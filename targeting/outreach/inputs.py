@@ -7,68 +7,63 @@ beside it; a plan takes its area's rows from them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.atlas import Atlas
-from targeting.areas import AreaNotFound, lsoas_in, resolve_area, resolve_icb
+from targeting.areas import AreaNotFound, lsoas_in
 from targeting.programme import Done
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.editions import Edition
+    from targeting.scope import Scope
 
 __all__ = ["outreach_inputs"]
 
 
-def _cached(atlas: Atlas, key: str, make):
-    return atlas.memo(("outreach", key), make)
+# Plans are drawn on LSOA 2021 whatever the edition of deprivation: the national inputs are on its edition.
+def _lsoa21(atlas: Atlas) -> Edition:
+    return atlas.edition_on(2021)
 
 
 def _footprints(atlas: Atlas) -> pd.DataFrame:
-    def make():
-        from targeting.footprints import pcn_footprints
+    from targeting.footprints import pcn_footprints
 
-        return pcn_footprints(atlas, imd=2025)
-
-    return _cached(atlas, "footprints", make)
+    return pcn_footprints(_lsoa21(atlas))
 
 
+@derived
 def _detection_gap(atlas: Atlas) -> pd.DataFrame:
-    def make():
-        from targeting.gaps import lsoa_detection_gap
+    from targeting.gaps import lsoa_detection_gap
 
-        # shared out by residents aged 40-74, where hypertension is found, not by every registered patient
-        return lsoa_detection_gap(atlas, register="HYP", imd=2025, age_weighted=True)
-
-    return _cached(atlas, "hyp", make)
+    # shared out by residents aged 40-74, where hypertension is found, not by every registered patient
+    return lsoa_detection_gap(_lsoa21(atlas), register="HYP", age_weighted=True)
 
 
+@derived
 def _phe_undiagnosed(atlas: Atlas) -> pd.DataFrame:
-    def make():
-        from targeting.clinical import lsoa_hypertension_undiagnosed
+    from targeting.clinical import lsoa_hypertension_undiagnosed
 
-        # the same weights as the count not on a register (residents aged 40-74), so the two stand side by side
-        return lsoa_hypertension_undiagnosed(atlas, imd=2025, age_weighted=True)
-
-    return _cached(atlas, "hyp_phe", make)
+    # the same weights as the count not on a register (residents aged 40-74), so the two stand side by side
+    return lsoa_hypertension_undiagnosed(_lsoa21(atlas), age_weighted=True)
 
 
+@derived
 def _registration_gap(atlas: Atlas) -> pd.DataFrame:
-    def make():
-        from targeting.gaps import registration_gap
+    from targeting.gaps import registration_gap
 
-        return registration_gap(atlas, vintage=2021)
-
-    return _cached(atlas, "reg", make)
+    return registration_gap(atlas, vintage=2021)
 
 
+@derived
 def _register(atlas: Atlas, register: str) -> pd.DataFrame:
-    def make():
-        from targeting.gaps import lsoa_register_counts
+    from targeting.gaps import lsoa_register_counts
 
-        return lsoa_register_counts(atlas, register, imd=2025)
-
-    return _cached(atlas, f"register:{register}", make)
+    return lsoa_register_counts(_lsoa21(atlas), register)
 
 
 def _plus(lsoas: pd.DataFrame, rules, combine: str) -> pd.DataFrame:
@@ -77,45 +72,44 @@ def _plus(lsoas: pd.DataFrame, rules, combine: str) -> pd.DataFrame:
     return evaluate_plus(lsoas, DEFAULT_PLUS_RULES if rules is None else rules, combine=combine)
 
 
+def _by_code(frame: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    f = frame.drop_duplicates("lsoa_code")
+    return pd.DataFrame({new: f[old].to_numpy() for old, new in cols.items()},
+                        index=pd.Index(f["lsoa_code"].to_numpy(dtype=object), name="lsoa_code"))
+
+
+# kept beside the atlas: a new process (a cold `targets`) reads it in milliseconds
+@derived(persist=True, code=("**/*.py",))
+def _national_flat(atlas: Atlas) -> pd.DataFrame:
+    """Per-LSOA 2021 inputs from the footprint, gap and register modules (one row per code)."""
+    parts = [
+        _by_code(_footprints(atlas), {"pcn_code": "pcn_code", "share": "pcn_share"}),
+        _by_code(_detection_gap(atlas), {c: c for c in ("expected_undiagnosed", "expected_undiagnosed_lower",
+                                                       "expected_undiagnosed_upper")}),
+        _by_code(_phe_undiagnosed(atlas), {c: c for c in ("hyp_undiagnosed_phe", "hyp_undiagnosed_phe_lower",
+                                                         "hyp_undiagnosed_phe_upper")}),
+        _by_code(_registration_gap(atlas), {"relative_ratio": "registration_ratio"}),
+        _by_code(_register(atlas, "MH"), {"register_patients": "smi_register"}),
+        _by_code(_register(atlas, "LD"), {"register_patients": "ld_register"}),
+    ]
+    nat = pd.concat(parts, axis=1)
+    for c in nat.columns:
+        if c != "pcn_code":
+            nat[c] = nat[c].astype(float)
+    nat["pcn_share"] = nat["pcn_share"].round(3)
+    nat["registration_ratio"] = nat["registration_ratio"].round(3)
+    nat["smi_register"] = nat["smi_register"].round(1)
+    nat["ld_register"] = nat["ld_register"].round(1)
+    return nat.reset_index()
+
+
+@derived
 def _national(atlas: Atlas) -> pd.DataFrame:
-    """Per-LSOA 2021 inputs from the footprint, gap and register modules, indexed by code (built once)."""
-    def make():
-        def by_code(frame: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
-            f = frame.drop_duplicates("lsoa_code")
-            return pd.DataFrame({new: f[old].to_numpy() for old, new in cols.items()},
-                                index=pd.Index(f["lsoa_code"].to_numpy(dtype=object), name="lsoa_code"))
-
-        parts = [
-            by_code(_footprints(atlas), {"pcn_code": "pcn_code", "share": "pcn_share"}),
-            by_code(_detection_gap(atlas), {c: c for c in ("expected_undiagnosed", "expected_undiagnosed_lower",
-                                                           "expected_undiagnosed_upper")}),
-            by_code(_phe_undiagnosed(atlas), {c: c for c in ("hyp_undiagnosed_phe", "hyp_undiagnosed_phe_lower",
-                                                             "hyp_undiagnosed_phe_upper")}),
-            by_code(_registration_gap(atlas), {"relative_ratio": "registration_ratio"}),
-            by_code(_register(atlas, "MH"), {"register_patients": "smi_register"}),
-            by_code(_register(atlas, "LD"), {"register_patients": "ld_register"}),
-        ]
-        nat = pd.concat(parts, axis=1)
-        for c in nat.columns:
-            if c != "pcn_code":
-                nat[c] = nat[c].astype(float)
-        nat["pcn_share"] = nat["pcn_share"].round(3)
-        nat["registration_ratio"] = nat["registration_ratio"].round(3)
-        nat["smi_register"] = nat["smi_register"].round(1)
-        nat["ld_register"] = nat["ld_register"].round(1)
-        return nat.reset_index()
-
-    def kept() -> pd.DataFrame:  # kept beside the atlas: a new process (a cold `targets`) reads it in milliseconds
-        from targeting._code import source_hash
-
-        flat = atlas.memo(("outreach", "national-flat"), make,
-                          persist=f"outreach-national-{source_hash('**/*.py')}")
-        nat = flat.set_index("lsoa_code")
-        nat.index = pd.Index(nat.index.to_numpy(dtype=object), name="lsoa_code")
-        nat["pcn_code"] = nat["pcn_code"].astype(object).where(nat["pcn_code"].notna(), None)
-        return nat
-
-    return _cached(atlas, "national", kept)
+    """:func:`_national_flat` indexed by LSOA code."""
+    nat = _national_flat(atlas).set_index("lsoa_code")
+    nat.index = pd.Index(nat.index.to_numpy(dtype=object), name="lsoa_code")
+    nat["pcn_code"] = nat["pcn_code"].astype(object).where(nat["pcn_code"].notna(), None)
+    return nat
 
 
 def _lookup(frame: pd.DataFrame, codes: pd.Series, column: str) -> pd.Series:
@@ -123,20 +117,17 @@ def _lookup(frame: pd.DataFrame, codes: pd.Series, column: str) -> pd.Series:
     return pd.Series(codes.map(s).to_numpy(), index=codes.index)
 
 
-def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025, plus_rules=None,
-                    plus_combine: str = "any", plus_area: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+def outreach_inputs(scope: Scope, lsoa_codes: Sequence[str], *,
+                    plus_area: Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """Gather everything a plan needs per LSOA 2021.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
+    scope
+        The atlas, the IMD edition (2025, or 2019 carried to LSOA 2021 across the vintage bridge) and the PLUS
+        rules for :func:`targeting.plus.evaluate_plus` (default ``DEFAULT_PLUS_RULES``, combined with "any").
     lsoa_codes
         LSOA 2021 codes of the area.
-    imd
-        2025 (IoD 2025) or 2019 (IoD 2019 carried to LSOA 2021 across the vintage bridge).
-    plus_rules, plus_combine
-        PLUS rules for :func:`targeting.plus.evaluate_plus` (default ``DEFAULT_PLUS_RULES``, combined with "any").
     plus_area
         LSOA codes over which PLUS rules that rank within an area are evaluated (the ICB); default the area.
 
@@ -150,7 +141,7 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
         ``registration_ratio``, ``smi_register``, ``ld_register``, ``x``/``y`` (population-weighted centroid,
         EPSG:27700) and full geometry in EPSG:27700.
     """
-    ed = atlas.edition(imd)
+    atlas, ed = scope.atlas, scope.edition
     t = atlas.lsoa21
     codes = pd.Index(pd.unique(pd.Series(list(lsoa_codes), dtype=object)))
     unknown = codes.difference(t["lsoa_code"])
@@ -176,7 +167,7 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
 
     plus_codes = pd.Index(list(plus_area)) if plus_area is not None else codes
     plus_rows = t[t["lsoa_code"].isin(plus_codes.union(codes))]
-    plus = _plus(plus_rows, plus_rules, plus_combine)
+    plus = _plus(plus_rows, scope.plus_rules, scope.plus_combine)
     plus_by_code = pd.DataFrame({"lsoa_code": plus_rows["lsoa_code"].to_numpy(),
                                  "plus": plus["plus"].astype(bool).to_numpy(),
                                  "plus_reasons": plus["plus_reasons"].fillna("").astype(str).to_numpy()})
@@ -190,24 +181,23 @@ def outreach_inputs(atlas: Atlas, lsoa_codes: Sequence[str], *, imd: int = 2025,
     return gpd.GeoDataFrame(out, geometry=geom.to_numpy(), crs=27700)
 
 
-def _resolve_area(atlas: Atlas, pcn: str | None, icb: str | None) -> tuple[dict[str, Any], list[str], list[str]]:
+def _plan_area(scope: Scope) -> tuple[dict[str, Any], list[str], list[str]]:
     """The area, its LSOA codes, and the LSOAs over which PLUS rules are evaluated (its ICB)."""
-    if (pcn is None) == (icb is None):
+    atlas, found = scope.atlas, scope.area
+    if found is None or found.kind not in ("pcn", "icb"):
         raise ValueError("choose exactly one area: a PCN code or an ICB code")
-    if pcn is not None:
-        found = resolve_area(atlas, "pcn", pcn)
+    if found.kind == "pcn":
         fp = _footprints(atlas)
         codes = sorted(fp.loc[fp["pcn_code"] == found.code, "lsoa_code"].unique())
-        icb_row = atlas.icbs[atlas.icbs["icb_code_nhs"] == found.icb_code_nhs]
-        icb_rows = lsoas_in(atlas, icb_row.iloc[0], imd=2025) if len(icb_row) else atlas.lsoa21.iloc[:0]
+        known = (atlas.icbs["icb_code_nhs"] == found.icb_code_nhs).any()
+        icb_rows = lsoas_in(_lsoa21(atlas), str(found.icb_code_nhs)) if known else atlas.lsoa21.iloc[:0]
         area = {"kind": "pcn", "code": found.code, "name": found.name, "icb_code": found.icb_code,
                 "icb_name": found.icb_name, "label": f"{found.name} ({found.code}), indicative footprint"}
         return area, codes, sorted(set(icb_rows["lsoa_code"]) | set(codes))
-    row = resolve_icb(atlas, icb)
-    rows = lsoas_in(atlas, row, imd=2025)
+    rows = lsoas_in(_lsoa21(atlas), str(found.icb_code_nhs))
     codes = sorted(rows["lsoa_code"])
-    area = {"kind": "icb", "code": row["icb_code"], "name": row["icb_name"], "icb_code": row["icb_code"],
-            "icb_name": row["icb_name"], "label": f"{row['icb_name']} ({row['icb_code']})"}
+    area = {"kind": "icb", "code": found.code, "name": found.name, "icb_code": found.code,
+            "icb_name": found.name, "label": f"{found.name} ({found.code})"}
     return area, codes, codes
 
 
@@ -233,17 +223,20 @@ def _postcodes_left(postcodes: pd.DataFrame, done: Done | None,
     return left, progress
 
 
-def _postcodes_of(atlas: Atlas, codes: pd.Series) -> pd.DataFrame:
-    """The atlas postcodes of some LSOAs (the table is sorted by LSOA, so each is one slice)."""
-    def make():
-        pc = atlas.postcodes[["postcode", "lsoa_code", "easting", "northing", "households_est"]]
-        # Plain object strings: a plan takes a few thousand rows of 1.5 million, and Arrow-backed takes are slow.
-        pc = pc.astype({"postcode": object, "lsoa_code": object})
-        keys = pc["lsoa_code"].to_numpy(dtype=object)
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        ends = np.r_[starts[1:], len(keys)]
-        return pc, dict(zip(keys[starts], zip(starts, ends, strict=True), strict=True))
+@derived
+def _postcode_slices(atlas: Atlas) -> tuple[pd.DataFrame, dict[str, tuple[int, int]]]:
+    """The atlas postcodes and where each LSOA's rows start and end (the table is sorted by LSOA)."""
+    pc = atlas.postcodes[["postcode", "lsoa_code", "easting", "northing", "households_est"]]
+    # Plain object strings: a plan takes a few thousand rows of 1.5 million, and Arrow-backed takes are slow.
+    pc = pc.astype({"postcode": object, "lsoa_code": object})
+    keys = pc["lsoa_code"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    return pc, dict(zip(keys[starts], zip(starts, ends, strict=True), strict=True))
 
-    pc, where = _cached(atlas, "postcodes", make)
+
+def _postcodes_of(atlas: Atlas, codes: pd.Series) -> pd.DataFrame:
+    """The atlas postcodes of some LSOAs (each LSOA's rows are one slice)."""
+    pc, where = _postcode_slices(atlas)
     idx = [np.arange(*where[c]) for c in codes if c in where]
     return pc.iloc[np.concatenate(idx)] if idx else pc.iloc[:0]

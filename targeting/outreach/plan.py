@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,7 +23,7 @@ import pandas as pd
 from geo.atlas import Atlas
 from targeting.areas import AreaNotFound
 from targeting.health_checks import DEFAULT_HEALTH_CHECK, HealthCheckParams, health_check_new_hypertension
-from targeting.outreach.inputs import _postcodes_left, _postcodes_of, _resolve_area, outreach_inputs
+from targeting.outreach.inputs import _plan_area, _postcodes_left, _postcodes_of, outreach_inputs
 from targeting.outreach.tables import (
     _connector_table,
     _lsoa_outcome,
@@ -37,6 +37,9 @@ from targeting.outreach.tables import (
 from targeting.patches import lsoa_adjacency
 from targeting.priority import DEFAULT_WEIGHTS, parse_weights, priority_order, priority_scores
 from targeting.programme import Done
+
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -203,22 +206,19 @@ def check_settings(connectors: Any, capacity: Any, months: Any, score_cut: Any =
 
 
 
-def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = None,
-                  connectors: int = DEFAULT_CONNECTORS, capacity: float = DEFAULT_CAPACITY,
+def plan_outreach(scope: Scope, *, connectors: int = DEFAULT_CONNECTORS, capacity: float = DEFAULT_CAPACITY,
                   months: float = DEFAULT_MONTHS, weights: Mapping[str, float] | str | None = None,
-                  plus_rules=None, plus_combine: str = "any", score_cut: float | None = None, imd: int = 2025,
-                  adjacency: pd.DataFrame | None = None, mode: str = "campaign",
+                  score_cut: float | None = None, adjacency: pd.DataFrame | None = None, mode: str = "campaign",
                   health_check: HealthCheckParams | None = None, start: str | None = None,
                   names: Sequence[str] | str | None = None, done: Done | None = None) -> OutreachPlan:
     r"""Plan outreach for a PCN's indicative footprint or an ICB, down to postcode rounds.
 
     Parameters
     ----------
-    atlas
-        The loaded atlas.
-    pcn, icb
-        Exactly one: a PCN code (its indicative footprint: LSOAs where it holds most registered residents), or
-        an ICB (ONS code, NHS code or name).
+    scope
+        The area: a PCN (its indicative footprint: LSOAs where it holds most registered residents) or an ICB;
+        the IMD edition for deprivation and Core20 (2025, or 2019 carried to LSOA 2021); and the PLUS rules
+        (default ``targeting.plus.DEFAULT_PLUS_RULES``), evaluated over the area's ICB.
     connectors
         Number of connectors (campaign) or community health and wellbeing workers (caseload).
     capacity
@@ -228,12 +228,8 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     weights
         ``None`` (default): deprivation first (:func:`targeting.priority.priority_order`). A mapping or
         ``"k=v,..."`` over :data:`targeting.priority.DEFAULT_WEIGHTS`: order by the weighted score instead.
-    plus_rules, plus_combine
-        PLUS rules (default ``targeting.plus.DEFAULT_PLUS_RULES``), evaluated over the area's ICB.
     score_cut
         Also target LSOAs with a priority score at or above this (0–100).
-    imd
-        IMD edition for deprivation and Core20: 2025 (default) or 2019 (carried to LSOA 2021).
     adjacency
         Precomputed :func:`targeting.patches.lsoa_adjacency` covering the area (e.g. its whole ICB), to reuse
         across plans; computed for the area when omitted.
@@ -279,11 +275,12 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
     hc = health_check or DEFAULT_HEALTH_CHECK
     order_by = "deprivation" if weights is None else "score"
     w = parse_weights(weights)
-    area, codes, plus_area = _resolve_area(atlas, pcn, icb)
+    atlas = scope.atlas
+    area, codes, plus_area = _plan_area(scope)
     if not codes:
         raise AreaNotFound(f"{area['label']} has no LSOA where it holds most registered residents")
-    lsoas, geometry = _scored_lsoas(atlas, codes, w, plus_area=plus_area, plus_rules=plus_rules,
-                                    plus_combine=plus_combine, score_cut=score_cut, imd=imd, order_by=order_by, hc=hc)
+    lsoas, geometry = _scored_lsoas(scope, codes, w, plus_area=plus_area, score_cut=score_cut, order_by=order_by,
+                                    hc=hc)
     adjacency = _area_adjacency(adjacency, lsoas, geometry, codes, area)
     locs = _localities(atlas, lsoas, adjacency, area, int(connectors))
     lsoas = _with_localities(lsoas, locs)
@@ -307,13 +304,12 @@ def plan_outreach(atlas: Atlas, *, pcn: str | None = None, icb: str | None = Non
         progress["finish_month"] = add_months(start, mtc - 1) if mtc else None
     lsoas = lsoas.sort_values(["connector", "visit_order", "priority_rank"], na_position="last").reset_index(drop=True)
     lsoas = gpd.GeoDataFrame(lsoas, geometry=geometry.loc[lsoas["lsoa_code"]].to_numpy(), crs=27700)
-    settings = _settings(atlas, area, mode=mode, connectors=int(connectors), capacity=float(capacity),
-                         months=float(months), cap_total=cap_total, order_by=order_by, weights=w, imd=imd,
-                         score_cut=score_cut, plus_rules=plus_rules, plus_combine=plus_combine, hc=hc, start=start,
-                         names=names if named else None)
+    settings = _settings(scope, area, mode=mode, connectors=int(connectors), capacity=float(capacity),
+                         months=float(months), cap_total=cap_total, order_by=order_by, weights=w,
+                         score_cut=score_cut, hc=hc, start=start, names=names if named else None)
     plan = OutreachPlan(area=area, lsoas=lsoas, patches=patches, connectors=conn, settings=settings,
                         months_to_cover=mtc, adjacency=adjacency.reset_index(drop=True),
-                        sources=_sources(atlas, imd, hc), rounds=rounds, pieces=_pieces(rp),
+                        sources=_sources(scope, hc), rounds=rounds, pieces=_pieces(rp),
                         workers_needed=dict(rp.rounds_needed), localities=_locality_table(locs, rp, mode),
                         progress=progress)
     plan.warnings = _order_warnings(plan)
@@ -329,16 +325,14 @@ def _start(start: str | None, done: Done | None) -> str:
     return start_month(start)
 
 
-def _scored_lsoas(atlas: Atlas, codes: list[str], weights: dict[str, float], *, plus_area: list[str], plus_rules,
-                  plus_combine: str, score_cut: float | None, imd: int, order_by: str,
-                  hc: HealthCheckParams) -> tuple[pd.DataFrame, pd.Series]:
+def _scored_lsoas(scope: Scope, codes: list[str], weights: dict[str, float], *, plus_area: list[str],
+                  score_cut: float | None, order_by: str, hc: HealthCheckParams) -> tuple[pd.DataFrame, pd.Series]:
     """The area's LSOAs with their inputs, scores, targets, priority order and health-check figures.
 
     A plain frame (GeoDataFrame indexing is slow while planning), and the geometry by LSOA code beside it.
     """
-    inputs = outreach_inputs(atlas, codes, imd=imd, plus_rules=plus_rules, plus_combine=plus_combine,
-                             plus_area=plus_area)
-    scores = priority_scores(inputs, weights, imd=imd)
+    inputs = outreach_inputs(scope, codes, plus_area=plus_area)
+    scores = priority_scores(inputs, weights)
     geometry = pd.Series(inputs.geometry.to_numpy(), index=inputs["lsoa_code"].to_numpy())
     lsoas = pd.concat([pd.DataFrame(inputs.drop(columns="geometry")), scores], axis=1)
     # Plain object strings while planning: many small lookups, each slow on Arrow-backed strings.
@@ -377,11 +371,11 @@ def _name_connectors(conn: pd.DataFrame, names: Sequence[str], locs: pd.DataFram
     conn.insert(3, "locality_name", locs["locality_name"].to_numpy()[who])
 
 
-def _settings(atlas: Atlas, area: dict[str, Any], *, mode: str, connectors: int, capacity: float, months: float,
-              cap_total: float, order_by: str, weights: dict[str, float], imd: int, score_cut: float | None,
-              plus_rules, plus_combine: str, hc: HealthCheckParams, start: str,
-              names: Sequence[str] | None) -> dict[str, Any]:
+def _settings(scope: Scope, area: dict[str, Any], *, mode: str, connectors: int, capacity: float, months: float,
+              cap_total: float, order_by: str, weights: dict[str, float], score_cut: float | None,
+              hc: HealthCheckParams, start: str, names: Sequence[str] | None) -> dict[str, Any]:
     """The plan's settings, as every export states them (``names``: only when the user named the connectors)."""
+    atlas, imd, plus_rules, plus_combine = scope.atlas, scope.imd, scope.plus_rules, scope.plus_combine
     settings = {
         "area": area["label"], "mode": mode, "connectors": connectors, "capacity_per_month": capacity,
         "months": months, "capacity_per_connector": cap_total, "order": order_by,
@@ -396,11 +390,12 @@ def _settings(atlas: Atlas, area: dict[str, Any], *, mode: str, connectors: int,
     return settings
 
 
-def _sources(atlas: Atlas, imd: int, hc: HealthCheckParams) -> list[str]:
+def _sources(scope: Scope, hc: HealthCheckParams) -> list[str]:
     """Data sources and vintages of a plan, for every export."""
+    atlas = scope.atlas
     method = atlas.meta.get("postcodes", {}).get("source", "point in polygon") if isinstance(atlas.meta, dict) \
         else "point in polygon"
-    return [atlas.month.relabel(s.format(imd=imd, geo=atlas.edition(imd).on_lsoa21, postcode_method=method))
+    return [atlas.month.relabel(s.format(imd=scope.imd, geo=scope.edition.on_lsoa21, postcode_method=method))
             for s in _SOURCES] + list(hc.sources)
 
 

@@ -1,22 +1,15 @@
-"""The national map of the start page: each ICB's share of residents living in Core20 neighbourhoods, as an SVG.
+"""The national map of the start page drawn: each ICB's share of residents living in Core20 neighbourhoods, as SVG.
 
-ICB boundaries are the union of their LSOA 2021 polygons (the atlas's web geometry, EPSG:4326): an ICB of the
-registration month is exactly the LSOAs the month's lookup gives it, so the map and its figures agree. The
-polygons form a coverage, so :func:`shapely.coverage_union_all` dissolves each ICB in a fraction of a second and
-``simplify_coverage`` thins the boundaries without opening gaps between neighbours.
-
-Everything that came from data (ICB names) is escaped by the template (autoescape on).
+The figures and the ICBs' polygons are :func:`targeting.national.icb_core20_shares`. Everything that came from
+data (ICB names) is escaped by the template (autoescape on).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from targeting.national import IcbShares
 
 __all__ = ["BREAKS", "LABELS", "PALETTE", "legend_rows", "national_svg"]
 
@@ -44,13 +37,13 @@ def _path(geom: Any, project: Any) -> str:
     return "".join(parts)
 
 
-def national_svg(shares: IcbShares, *, width: int = 440, link: str = "compare?icb={code}") -> str:
+def national_svg(shares: Any, *, width: int = 440, link: str = "compare?icb={code}") -> str:
     """The ICBs coloured by Core20 share as an inline ``<svg>``: each ICB a link (``link``) with a tooltip.
 
     Parameters
     ----------
     shares
-        From :func:`icb_core20_shares`.
+        :class:`targeting.national.IcbShares`, from :func:`targeting.national.icb_core20_shares`.
     width
         Width in pixels; the height follows England's shape.
     link
@@ -78,7 +71,7 @@ def national_svg(shares: IcbShares, *, width: int = 440, link: str = "compare?ic
         title=f"Share of residents living in Core20 neighbourhoods (IMD {shares.imd}), by ICB")
 
 
-def legend_rows(shares: IcbShares) -> list[tuple[str, str, int]]:
+def legend_rows(shares: Any) -> list[tuple[str, str, int]]:
     """The legend: (colour, label, ICBs in the class) for each class, lightest first."""
     counts = np.bincount([_klass(p) for p in shares.table["core20_pct"]], minlength=len(PALETTE))
     return [(c, lab, int(n)) for c, lab, n in zip(PALETTE, LABELS, counts, strict=True)]

@@ -3,9 +3,8 @@ import pandas as pd
 import pytest
 
 from geo.editions import Edition
-
 from targeting.areas import lsoas_in, resolve_icb
-from targeting.core20 import core20, imd_columns, local_quintile, population_quantiles, population_quintiles
+from targeting.core20 import core20, local_quintile, population_quantiles, population_quintiles
 
 
 @pytest.mark.slow

@@ -3,11 +3,10 @@
 
 import numpy as np
 import pytest
-
-from geo.editions import Edition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.editions import Edition
 from targeting.core20 import core20
 
 
@@ -34,6 +33,7 @@ def test_core20_flag_is_the_same_in_any_area(each_atlas, imd, seed, frac, by):
 def test_an_area_can_have_no_core20_or_only_core20(atlas):
     t = atlas.lsoa21
     wokingham = t[t["lad_name"] == "Wokingham"]
-    assert not core20(wokingham, edition=Edition.of(2025)).any()  # local re-ranking would wrongly invent a "most deprived 20%"
+    # local re-ranking would wrongly invent a "most deprived 20%"
+    assert not core20(wokingham, edition=Edition.of(2025)).any()
     jaywick = t[t["lsoa_code"] == "E01021988"]
     assert core20(jaywick, edition=Edition.of(2025)).all()
