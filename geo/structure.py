@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.readers._common import LSOA_RE
+from geo.codes import ICB, LSOA
 
 __all__ = ["UNPLACED", "derive_divided_subicbs", "month_tables", "scale_registrations"]
 
@@ -59,7 +59,7 @@ def scale_registrations(reg: pd.DataFrame, list_sizes: pd.Series) -> tuple[pd.Da
     code), as :func:`geo.vintage.apportion` does between LSOA vintages.
     """
     lists = list_sizes.astype("int64")
-    known = reg[reg["lsoa_code"].astype(str).str.match(LSOA_RE) & reg["practice_code"].isin(lists.index)]
+    known = reg[reg["lsoa_code"].astype(str).str.match(LSOA) & reg["practice_code"].isin(lists.index)]
     known = known[known["patients"] > 0][["practice_code", "lsoa_code", "patients"]]
     total = known.groupby("practice_code")["patients"].transform("sum")
     n = known["practice_code"].map(lists).to_numpy(dtype=np.int64)
@@ -184,7 +184,7 @@ def month_tables(*, month: str, lsoa_month: str, practice_map: pd.DataFrame, lis
     pr["registered_40_74"] = pr["registered_40_74"].fillna(0).astype("int64")
     pr["icb_code"] = pr["sub_code"].map(by_sub["icb_code"])
     pr["icb_source"] = np.where(pr["icb_code"].notna(), "sub-ICB location (map file)", None)
-    own = pr["icb_code"].isna() & pr["stp_code"].str.match(r"^E54\d{6}$")
+    own = pr["icb_code"].isna() & pr["stp_code"].str.match(ICB)
     pr.loc[own, "icb_code"] = pr.loc[own, "stp_code"]
     pr.loc[own, "icb_source"] = "ICB (map file)"
     names = sub.drop_duplicates("icb_code").set_index("icb_code")

@@ -18,7 +18,6 @@ its name. The export stays in the user's session; nothing here writes it anywher
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -28,9 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._errors import Problems, ValidationError
-from geo.readers._common import norm, to_number
-from targeting._limits import MAX_BYTES as _LIMIT
+from geo._errors import Problem
+from geo.codes import ICB, PCN, PRACTICE
+from targeting._limits import MAX_BYTES
+from targeting.intake import HEADER, FileProblemsError, is_fingertips, read_export
 from targeting.stats import byar_ci, wilson_ci
 
 __all__ = [
@@ -47,28 +47,7 @@ __all__ = [
     "to_upload",
 ]
 
-#: The header Fingertips "Export data" writes, in order.
-HEADER: tuple[str, ...] = (
-    "Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name", "Area Type", "Sex",
-    "Age", "Category Type", "Category", "Time period", "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
-    "Lower CI 99.8 limit", "Upper CI 99.8 limit", "Count", "Denominator", "Value note", "Recent Trend",
-    "Compared to England value or percentiles", "Compared to Region value or percentiles", "Time period Sortable",
-    "New data", "Compared to goal",
-)
-#: Fields without which the file cannot be used.
-_REQUIRED = ("Indicator ID", "Indicator Name", "Area Code", "Area Name", "Sex", "Age", "Time period", "Value")
-_CANON = {"Indicator ID": "indicator_id", "Indicator Name": "indicator_name", "Parent Code": "parent_code",
-          "Parent Name": "parent_name", "Area Code": "area_code", "Area Name": "area_name", "Area Type": "area_type",
-          "Sex": "sex", "Age": "age", "Category Type": "category_type", "Category": "category",
-          "Time period": "period", "Value": "value", "Lower CI 95.0 limit": "lower", "Upper CI 95.0 limit": "upper",
-          "Count": "count", "Denominator": "denominator", "Value note": "value_note",
-          "Time period Sortable": "period_sortable"}
-
 ENGLAND_CODE = "E92000001"
-_PRACTICE_RE = re.compile(r"^[A-TV-Z]\d{5}$")  # ODS GP practice codes; U + 5 digits are PCNs
-_PCN_RE = re.compile(r"^U\d{5}$")
-_ICB_RE = re.compile(r"^E54\d{6}$")
-MAX_BYTES = _LIMIT  # the one limit on a user's file (targeting._limits): a national export is ~10-30 MB
 
 
 @dataclass
@@ -148,50 +127,6 @@ class FingertipsIndicator:
                 f"practice → PCN map July 2022 (NHS Digital); OGL v3")
 
 
-def _text(data: bytes | str | Path, filename: str) -> str:
-    if isinstance(data, Path):
-        with open(data, "rb") as fh:  # at most one byte over the limit: never the whole of a huge file
-            data = fh.read(MAX_BYTES + 1)
-    if isinstance(data, str):
-        return data
-    if len(data) > MAX_BYTES:
-        raise ValidationError(filename, [_problem("(file)", f"the file is larger than the {MAX_BYTES / 1e6:.0f} MB "
-                                                             "limit for a Fingertips export")])
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def _problem(column: str, message: str):
-    from geo._errors import Problem
-
-    return Problem(column, message)
-
-
-def _header(text: str) -> list[str]:
-    """The header row's fields ([] if it cannot be read as CSV: then the file is not a Fingertips export)."""
-    import csv
-
-    lines = text.lstrip("\ufeff").splitlines()  # \n, \r\n or a lone \r ("Mac CSV")
-    try:
-        return [c.strip() for c in next(csv.reader(lines[:1]), [])]
-    except csv.Error:  # a NUL byte (UTF-16 read as a single-byte code page), a field over the csv limit
-        return []
-
-
-def is_fingertips(data: bytes | str) -> bool:
-    """Whether a file's header is a Fingertips export's (its required fields are all there)."""
-    try:
-        text = _text(data[:20_000] if isinstance(data, bytes | str) else data, "file")
-    except ValidationError:
-        return False
-    have = {norm(c) for c in _header(text)}
-    return all(norm(c) in have for c in _REQUIRED)
-
-
 def read_fingertips(data: bytes | str | Path, *, filename: str | None = None) -> FingertipsExport:
     """Read a CSV written by Fingertips "Export data", unchanged.
 
@@ -208,51 +143,21 @@ def read_fingertips(data: bytes | str | Path, *, filename: str | None = None) ->
 
     Raises
     ------
-    geo._errors.ValidationError
-        Naming the file, the field and the rows: a required field missing from the header, no data rows, a
-        ``Value``, limit, ``Count`` or ``Denominator`` that is not a number, a negative count, or a blank area
-        code or indicator.
+    targeting.intake.FileProblemsError
+        A :class:`geo._errors.ValidationError` naming the file, the field and the rows: a required field missing
+        from the header, no data rows, a ``Value``, limit, ``Count`` or ``Denominator`` that is not a number, a
+        negative count, or a blank area code or indicator.
 
     Notes
     -----
     Blank values are kept as missing: Fingertips leaves a value blank where it is suppressed or not published
     (the reason is in ``Value note``), and ``Count`` and ``Denominator`` are blank for some indicators.
     """
-    name = filename or (data.name if isinstance(data, Path) else "fingertips.csv")
-    text = _text(data, name)
-    problems = Problems(name)
-    try:
-        raw = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False, na_values=[])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValidationError(name, [_problem("(file)", f"cannot be read as a Fingertips export CSV: {exc}")]) \
-            from None
-    have = {norm(c): c for c in raw.columns}
-    missing = [c for c in _REQUIRED if norm(c) not in have]
-    if missing:
-        problems.add("(header)", "not a Fingertips export: missing field(s) " + ", ".join(f"'{m}'" for m in missing)
-                     + f" (expected the published header: {', '.join(HEADER[:8])}, …)")
-        problems.raise_if_any()
-    df = pd.DataFrame({pub: raw[have[norm(pub)]].astype(str).str.strip() if norm(pub) in have else ""
-                       for pub in HEADER})
-    if df.empty:
-        problems.add("(file)", "the file has a header but no data rows")
-        problems.raise_if_any()
-    for col in ("Area Code", "Indicator ID", "Time period"):
-        blank = df[col].eq("")
-        if blank.any():
-            problems.add(col, f"{int(blank.sum())} blank value(s)", list(np.flatnonzero(blank)[:20] + 2))
-    to_number(df, ["Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit"], problems, nonneg=False, allow_blank=True)
-    to_number(df, ["Count", "Denominator"], problems, allow_blank=True)
-    problems.raise_if_any()
-    out = df.rename(columns=_CANON)[list(_CANON.values())]
-    for c in ("value", "lower", "upper", "count", "denominator"):
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    out["area_code"] = out["area_code"].str.upper()
+    name, out = read_export(data, filename=filename, limit=MAX_BYTES)  # a national export is ~10-30 MB
     code = out["area_code"]
-    out["kind"] = np.select([code.str.match(_PRACTICE_RE), code.str.match(_PCN_RE), code.str.match(_ICB_RE),
-                             code.eq(ENGLAND_CODE)], ["practice", "pcn", "icb", "england"], "other")
-    out.insert(0, "row", np.arange(len(out)) + 2)
-    return FingertipsExport(name, out.reset_index(drop=True))
+    kinds = [code.str.match(PRACTICE), code.str.match(PCN), code.str.match(ICB), code.eq(ENGLAND_CODE)]
+    out["kind"] = np.select(kinds, ["practice", "pcn", "icb", "england"], "other")
+    return FingertipsExport(name, out)
 
 
 def choices(export: FingertipsExport) -> dict[str, list[str]]:
@@ -287,8 +192,8 @@ def _pick(what: str, wanted: str | None, options: list[str], filename: str) -> s
         return options[0]
     hits = [o for o in options if o == wanted or o.split(": ", 1)[0] == wanted]
     if not hits:
-        raise ValidationError(filename, [_problem(what, f"'{wanted}' is not in the file; it holds: "
-                                                        + "; ".join(options[:10]))])
+        raise FileProblemsError(filename, [Problem(what, f"'{wanted}' is not in the file; it holds: "
+                                                     + "; ".join(options[:10]))])
     return hits[0]
 
 
@@ -308,7 +213,7 @@ def select(export: FingertipsExport, *, indicator: str | None = None, period: st
 
     Raises
     ------
-    geo._errors.ValidationError
+    targeting.intake.FileProblemsError
         A choice the file does not hold, or no GP practice or PCN rows for the choices; or the same area twice.
     """
     fn = export.filename
@@ -327,8 +232,8 @@ def select(export: FingertipsExport, *, indicator: str | None = None, period: st
     dup = r["area_code"].duplicated(keep="first")
     if dup.any():
         rows = ", ".join(map(str, r.loc[dup, "row"].head(5)))
-        raise ValidationError(fn, [_problem("Area Code", "the same area appears twice for one indicator, period, sex, "
-                                                         f"age and category (rows {rows})")])
+        raise FileProblemsError(fn, [Problem("Area Code", "the same area appears twice for one indicator, period, sex, "
+                                                      f"age and category (rows {rows})")])
 
     def part(kind: str) -> pd.DataFrame:
         t = r[r["kind"] == kind]
@@ -338,8 +243,8 @@ def select(export: FingertipsExport, *, indicator: str | None = None, period: st
 
     practices, pcns = part("practice"), part("pcn")
     if practices.empty and pcns.empty:
-        raise ValidationError(fn, [_problem("Area Code", f"no GP practice or PCN rows for indicator {ind}, {per}, "
-                                                         f"{sx}, {ag}: export the indicator at GP practice level")])
+        raise FileProblemsError(fn, [Problem("Area Code", f"no GP practice or PCN rows for indicator {ind}, {per}, "
+                                                      f"{sx}, {ag}: export the indicator at GP practice level")])
     eng = r[r["kind"] == "england"]
     england = None if eng.empty else {k: float(eng[k].iloc[0]) for k in ("value", "lower", "upper", "count",
                                                                           "denominator")}

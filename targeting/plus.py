@@ -21,10 +21,7 @@ property of the community. Low recorded numbers are not low need.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +30,9 @@ from typing import IO, Any, Protocol
 import pandas as pd
 
 from geo._errors import Problem
+from geo.codes import LSOA
 from targeting._limits import MAX_BYTES as _LIMIT
+from targeting.intake import FileProblemsError, read_code_column
 
 __all__ = [
     "CENSUS_MEASURES",
@@ -101,9 +100,6 @@ _MEASURE_ALIASES = {
 #: Census 2021: 10,706,486 of 56,490,108 usual residents = 18.95%. (Counting White minorities — White Irish,
 #: Gypsy or Irish Traveller, Roma, Other White — as well would give 26.5%.)
 ENGLAND_MINORITY_PCT = 18.95
-
-_LSOA_RE = re.compile(r"^[EW]01\d{6}$")
-
 
 class Rule(Protocol):
     """What every PLUS rule provides."""
@@ -532,47 +528,10 @@ def read_lsoa_list(
         covers England), or an ``E01`` code of neither vintage; plus duplicates and an empty file. Nothing is
         dropped silently.
     """
-    name = getattr(path_or_buffer, "name", None) or str(path_or_buffer)
-    try:  # a bounded read: /dev/zero or a huge file stops at the limit instead of filling the memory
-        if isinstance(path_or_buffer, str | Path):
-            if Path(path_or_buffer).is_dir():
-                return [], [Problem("(file)", f"{name} is a folder, not a CSV file")]
-            with open(path_or_buffer, "rb") as fh:
-                raw = fh.read(MAX_LIST_BYTES + 1)
-        else:
-            raw = path_or_buffer.read(MAX_LIST_BYTES + 1)
-    except OSError as exc:
-        return [], [Problem("(file)", f"cannot read {name}: {exc.strerror or exc}")]
-    if len(raw) > MAX_LIST_BYTES:
-        return [], [Problem("(file)", f"{name} is larger than {MAX_LIST_BYTES / 1e6:.0f} MB; a list of every LSOA "
-                                      "in England is under 1 MB")]
-    text = raw.decode("utf-8-sig", errors="replace") if isinstance(raw, bytes) else raw.lstrip("\ufeff")
     try:
-        rows = [r for r in csv.reader(io.StringIO(text))]
-    except csv.Error as exc:
-        return [], [Problem("(file)", f"{name} is not a readable CSV: {exc}")]
-    problems: list[Problem] = []
-    if not any(any(c.strip() for c in r) for r in rows):
-        return [], [Problem("(file)", f"{name} has no LSOA codes")]
-    header = [c.strip().lower() for c in rows[0]]
-    has_header = not any(_LSOA_RE.match(c.strip().upper()) for c in rows[0])
-    col = 0
-    if has_header:
-        for i, h in enumerate(header):
-            if "lsoa" in h and ("cd" in h or "code" in h):
-                col = i
-                break
-        else:
-            for i, h in enumerate(header):
-                if "lsoa" in h or h == "code":
-                    col = i
-                    break
-        body = rows[1:]
-        colname = rows[0][col].strip() if col < len(rows[0]) else "column 1"
-    else:
-        body = rows
-        colname = "column 1"
-    first_row = 2 if has_header else 1
+        listed = read_code_column(path_or_buffer, limit=MAX_LIST_BYTES)
+    except FileProblemsError as exc:
+        return [], exc.problems
     if lsoa11 is None or lsoa21 is None:
         if atlas is None:
             raise ValueError("read_lsoa_list needs the atlas (or lsoa11 and lsoa21) to check the codes")
@@ -582,15 +541,13 @@ def read_lsoa_list(
     codes: list[str] = []
     seen: dict[str, int] = {}
     bad: dict[str, list[tuple[int, str]]] = {"format": [], "wales": [], "unknown": [], "dup": [], "blank": []}
-    for i, r in enumerate(body):
-        rowno = first_row + i
-        raw_v = r[col].strip() if col < len(r) else ""
+    for rowno, raw_v, has_text in listed.cells:
         v = raw_v.upper()
         if not v:
-            if any(c.strip() for c in r):
+            if has_text:
                 bad["blank"].append((rowno, ""))
             continue
-        if not _LSOA_RE.match(v):
+        if not LSOA.match(v):
             bad["format"].append((rowno, raw_v))
         elif v.startswith("W"):
             bad["wales"].append((rowno, raw_v))
@@ -608,10 +565,8 @@ def read_lsoa_list(
         "dup": "listed more than once; counted once",
         "blank": "no code in the LSOA column",
     }
-    for key, items in bad.items():
-        if items:
-            problems.append(Problem(colname, msgs[key], tuple(r for r, _ in items),
-                                    tuple(v for _, v in items if v)[:3]))
+    problems = [Problem(listed.column, msgs[key], tuple(r for r, _ in items), tuple(v for _, v in items if v)[:3])
+                for key, items in bad.items() if items]
     if not codes and not problems:
-        problems.append(Problem(colname, f"{name} has no LSOA codes"))
+        problems.append(Problem(listed.column, f"{listed.name} has no LSOA codes"))
     return codes, problems

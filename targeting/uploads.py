@@ -9,8 +9,6 @@ downloaded. Nothing here writes the data anywhere: an upload stays in the memory
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +17,20 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import plain
+from geo.codes import LSOA, PRACTICE_OR_PCN
 from targeting._limits import MAX_BYTES
+from targeting.intake import (
+    MAX_COUNT,
+    MAX_FIELD,
+    MAX_ROWS,
+    CsvRows,
+    UploadError,
+    csv_columns,
+    detect_level,
+    find_columns,
+    parse_count,
+    read_rows,
+)
 from targeting.suppression import DEFAULT_RULE, SuppressionRule, suppress_frame
 
 __all__ = [
@@ -37,33 +48,6 @@ __all__ = [
     "suppressed",
     "upload_icbs",
 ]
-
-#: Largest file accepted (bytes: the one limit, targeting._limits) and most data rows: an LSOA file for all
-#: England has ~34,000 rows.
-MAX_ROWS = 100_000
-#: Longest field (characters): a code, a count or a column name is a few dozen; a note column may be longer.
-MAX_FIELD = 1000
-
-_CODE_NAMES = {
-    "lsoa": ("lsoa_code", "lsoa21cd", "lsoa11cd", "lsoa21", "lsoa11", "lsoa", "lsoa code", "lsoacd"),
-    "practice": ("practice_code", "practice", "practice code", "org_code", "ods_code", "gp_code", "prac_code"),
-}
-_GENERIC_CODE = ("code", "area_code", "geography_code")
-_NUM_NAMES = ("numerator", "num", "count", "events", "uptake", "received", "completed", "checks", "health_checks",
-              "attended", "vaccinated", "n")
-_DEN_NAMES = ("denominator", "den", "eligible", "population", "invited", "offered", "total", "d")
-_LSOA_RE = re.compile(r"[EW]01[0-9]{6}", re.ASCII)  # used with fullmatch: no other digits, nothing after
-_PRACTICE_RE = re.compile(r"[A-Z][0-9]{5}", re.ASCII)
-#: A count as published: ASCII digits, optionally with commas between thousands (``1,234``), optionally a
-#: decimal point (a fraction is then its own reason). Not ``1e3``, ``1_000``, ``١٢`` (Arabic-Indic) or ``inf``.
-_COUNT_RE = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]*)?|\.[0-9]+", re.ASCII)
-#: The largest count taken: more people than England has many times over is not a count (and 1e308 would make
-#: every total infinite).
-MAX_COUNT = 1_000_000_000
-
-
-class UploadError(ValueError):
-    """The file cannot be read at all (too big, not a CSV, columns missing); the message says how to fix it."""
 
 
 @dataclass
@@ -96,123 +80,14 @@ class Upload:
     notes: list[str] = field(default_factory=list)
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lower().lstrip("\ufeff"))
+@dataclass(frozen=True)
+class _Known:
+    """The codes an upload's rows may hold: their names, the other LSOA edition's codes, and the code's shape."""
 
-
-def _find(columns: list[str], wanted: tuple[str, ...], *, exclude: tuple[str | None, ...] = ()) -> str | None:
-    normed = {_norm(c): c for c in columns if c not in exclude}
-    for w in wanted:
-        if _norm(w) in normed:
-            return normed[_norm(w)]
-    # then a column whose name holds one of the words ('checks_done' → checks), longest words first
-    for w in sorted((w for w in wanted if len(w) > 2), key=len, reverse=True):
-        for c in columns:
-            if c not in exclude and _norm(w) in re.split(r"[^a-z0-9]+", str(c).lower()):
-                return c
-    return None
-
-
-def _decode(data: bytes | str, filename: str, max_bytes: int) -> str:
-    size = len(data.encode("utf-8") if isinstance(data, str) else data)
-    if size > max_bytes:
-        raise UploadError(f"{filename}: {size / 1e6:.1f} MB is larger than the {max_bytes / 1e6:.0f} MB limit. "
-                          "Upload one row per LSOA or practice, with only the code, numerator and denominator.")
-    if size == 0:
-        raise UploadError(f"{filename}: the file is empty.")
-    if isinstance(data, str):
-        return data
-    if data[:4] == b"PK\x03\x04":
-        raise UploadError(f"{filename}: this looks like an Excel or zip file. Save it as CSV (comma-separated) first.")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 1 and data[:200].count(0) > len(data[:200]) // 4):
-        try:  # Excel's "Unicode text" and some exports: UTF-16 with (or without) a byte-order mark
-            return data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else
-                               ("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"))
-        except UnicodeDecodeError:
-            raise UploadError(f"{filename}: cannot read the text (it looks like UTF-16 but does not decode). "
-                              "Save it as CSV UTF-8.") from None
-    if b"\x00" in data[:4096]:
-        raise UploadError(f"{filename}: this is not a text file. Save it as CSV (comma-separated) first.")
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise UploadError(f"{filename}: cannot read the text (not UTF-8 or Windows-1252).")  # pragma: no cover
-
-
-def _number(text: str) -> tuple[float | None, str | None]:
-    t = str(text).strip()
-    if t == "":
-        return None, "is empty"
-    # the reasons never repeat the value: a reason is shown and downloaded, and a count in it would not be suppressed
-    negative = t.startswith("-")
-    if not _COUNT_RE.fullmatch(t[1:] if negative else t):
-        try:
-            finite = np.isfinite(float(t.replace(",", "")))
-        except ValueError:
-            finite = False
-        if not finite:
-            return None, "is not a number"
-        return None, ("is not a plain count: write it with the digits 0–9 only (commas between thousands are "
-                      "fine), not in scientific notation, with underscores or other digits")
-    v = float(t.replace(",", ""))
-    if negative and v != 0:
-        return None, "is negative"
-    if not float(v).is_integer():
-        return None, "is not a whole number of people"
-    if v > MAX_COUNT:
-        return None, f"is more than {MAX_COUNT:,}: not a count of people"
-    return abs(v), None
-
-
-def _parse(text: str, delim: str, filename: str, max_rows: int = MAX_ROWS,
-           lines: list[tuple[int, int]] | None = None) -> list[list[str]]:
-    """Rows of the CSV; a field longer than :data:`MAX_FIELD` is one clear error.
-
-    ``lines``, if given, receives each row's first and last line in the file: a row over several lines holds a
-    quote that runs over line ends (a broken quote swallows the rows after it).
-    """
-    rows = []
-    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delim)  # \r\n, \n or a lone \r (Mac CSV)
-    last = 0
-    try:
-        for row in reader:
-            if lines is not None:
-                lines.append((last + 1, reader.line_num))
-            last = reader.line_num
-            for j, cell in enumerate(row):
-                if len(cell) > MAX_FIELD:
-                    raise UploadError(f"{filename}: row {reader.line_num}, column {j + 1} holds {len(cell):,} "
-                                      f"characters; fields longer than {MAX_FIELD} are not accepted (a code or a "
-                                      "count is never that long). Check the file is a CSV of codes and counts.")
-            rows.append(row)
-            if len(rows) > max_rows + 2:  # enough to say the file is too long
-                break
-    except csv.Error as exc:  # e.g. a field over the csv module's own limit, or a NUL byte
-        if "field larger" in str(exc):
-            raise UploadError(f"{filename}: row {reader.line_num} holds a field of more than {MAX_FIELD} characters "
-                              "(a code or a count is never that long). Check the file is a CSV of codes and "
-                              "counts.") from None
-        raise UploadError(f"{filename}: row {reader.line_num} cannot be read as CSV ({exc}). Check the file is a "
-                          "CSV of codes and counts.") from None
-    return rows
-
-
-def csv_columns(data: bytes | str, *, filename: str = "upload.csv", max_bytes: int = MAX_BYTES) -> list[str]:
-    """The column names in a CSV's header row (for choosing columns by hand)."""
-    text = _decode(data, filename, max_bytes)
-    first = text.splitlines()[0] if text.strip() else ""
-    try:
-        delim = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-    except csv.Error:
-        delim = ","
-    try:
-        header = next(csv.reader([first], delimiter=delim), [])
-    except csv.Error as exc:  # a header field over the csv module's limit, a NUL byte
-        raise UploadError(f"{filename}: the header row cannot be read as CSV ({exc}). Check the file is a CSV of "
-                          "codes and counts.") from None
-    return [c.strip().lstrip("\ufeff") for c in header if c.strip()]
+    geography: str
+    names: dict[str, str]
+    other: set[str]
+    pattern: re.Pattern[str]
 
 
 def read_upload(
@@ -263,97 +138,66 @@ def read_upload(
     when the numerator exceeds the denominator. LSOA codes are matched to LSOA 2021 or 2011, whichever holds
     more of them; codes of the other vintage are listed as invalid with that reason.
     """
-    text = _decode(data, filename, max_bytes)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        delim = dialect.delimiter
-    except csv.Error:
-        delim = ","
-    spans: list[tuple[int, int]] = []
-    rows = _parse(text, delim, filename, max_rows, spans)
-    if not rows or not any(c.strip() for c in rows[0]):
-        raise UploadError(f"{filename}: no header row. The first row must name the columns, e.g. "
-                          "lsoa_code,numerator,denominator.")
-    header = [c.strip().lstrip("\ufeff") for c in rows[0]]
-    body = rows[1:]
-    if not any(any(c.strip() for c in r) for r in body):  # blank lines are not rows
-        body = []
-    if len(body) > max_rows:
-        raise UploadError(f"{filename}: more than the {max_rows:,} data rows allowed. Upload one row per LSOA or "
-                          "practice.")
-    if not body:
-        raise UploadError(f"{filename}: the file has a header but no data rows.")
+    table = read_rows(data, filename=filename, max_bytes=max_bytes, max_rows=max_rows)
+    columns = find_columns(table.header, filename, level=level, code=code_column, numerator=numerator_column,
+                           denominator=denominator_column)
+    codes = [c.strip().upper() for c in table.cells(columns["code"])]
+    level = level or detect_level(codes, columns["code"])
+    known = _known(level, codes, atlas)
+    good, bad = _check_rows(table, codes, columns, level, known)
+    df = pd.DataFrame(good, columns=["row", "code", "name", "numerator", "denominator"])
+    df["rate"] = df["numerator"] / df["denominator"] * 100
+    invalid = pd.DataFrame(bad, columns=["row", "code", "reason"])
+    return Upload(level, known.geography, df, invalid, columns, filename)
 
-    if level not in (None, "lsoa", "practice"):
-        raise UploadError(f"level must be 'lsoa' or 'practice', not '{level}'")
-    code_col = code_column or (_find(header, _CODE_NAMES[level]) if level else
-                               _find(header, _CODE_NAMES["lsoa"]) or _find(header, _CODE_NAMES["practice"])) \
-        or _find(header, _GENERIC_CODE)
-    num_col = numerator_column or _find(header, _NUM_NAMES, exclude=(code_col,))
-    den_col = denominator_column or _find(header, _DEN_NAMES, exclude=(code_col, num_col))
-    missing = [what for what, col in (("a code column (e.g. lsoa_code or practice_code)", code_col),
-                                      ("a numerator column (e.g. numerator)", num_col),
-                                      ("a denominator column (e.g. denominator)", den_col)) if col is None]
-    for given in (code_column, numerator_column, denominator_column):
-        if given is not None and given not in header:
-            missing.append(f"the column '{given}'")
-    if missing:
-        raise UploadError(f"{filename}: cannot find {', '.join(missing)}. Columns in the file: "
-                          f"{', '.join(plain(h, 60) for h in header) or 'none'}.")
-    idx = {c: header.index(c) for c in (code_col, num_col, den_col)}
 
-    codes = [(r[idx[code_col]].strip().upper() if len(r) > idx[code_col] else "") for r in body]
-    if level is None:
-        lsoa_like = sum(bool(_LSOA_RE.fullmatch(c)) for c in codes)
-        prac_like = sum(bool(_PRACTICE_RE.fullmatch(c)) for c in codes)
-        level = "practice" if prac_like > lsoa_like or _norm(code_col) in map(_norm, _CODE_NAMES["practice"]) \
-            else "lsoa"
-
-    names: dict[str, str]
-    if level == "lsoa":
-        l21 = atlas.lsoa21.set_index("lsoa_code")["lsoa_name"]
-        l11 = atlas.lsoa11.set_index("lsoa_code")["lsoa_name"]
-        in21 = sum(c in l21.index for c in set(codes))
-        in11 = sum(c in l11.index for c in set(codes))
-        vintage = 2011 if in11 > in21 else 2021
-        names = (l11 if vintage == 2011 else l21).to_dict()
-        other = set((l21 if vintage == 2011 else l11).index)
-        geography = f"LSOA {vintage}"
-        pattern = _LSOA_RE
-    else:
+def _known(level: str, codes: list[str], atlas: Any) -> _Known:
+    """LSOAs of the edition holding more of the codes (2021 on a tie), or the practices."""
+    if level != "lsoa":
         names = atlas.practices.set_index("practice_code")["practice_name"].to_dict()
-        other, geography, pattern = set(), atlas.month.relabel("GP practice (July 2022)"), _PRACTICE_RE
+        return _Known(atlas.month.relabel("GP practice (July 2022)"), names, set(), PRACTICE_OR_PCN)
+    l21 = atlas.lsoa21.set_index("lsoa_code")["lsoa_name"]
+    l11 = atlas.lsoa11.set_index("lsoa_code")["lsoa_name"]
+    in21 = sum(c in l21.index for c in set(codes))
+    in11 = sum(c in l11.index for c in set(codes))
+    vintage = 2011 if in11 > in21 else 2021
+    names = (l11 if vintage == 2011 else l21).to_dict()
+    return _Known(f"LSOA {vintage}", names, set((l21 if vintage == 2011 else l11).index), LSOA)
 
+
+def _code_reason(code: str, code_col: str, level: str, known: _Known, seen: dict[str, int]) -> str | None:
+    if not code:
+        return f"{plain(code_col, 60)} is empty"
+    if not known.pattern.fullmatch(code):
+        return (f"{plain(code_col, 60)} '{plain(code, 40)}' is not "
+                + ("an LSOA code like E01033620" if level == "lsoa" else "a GP practice code like M85110"))
+    if code.startswith("W01"):
+        return f"'{plain(code, 40)}' is a Welsh LSOA: England's IMD does not cover Wales"
+    if code not in known.names:
+        geography = known.geography
+        return f"'{code}' is not a {geography} code" + (
+            f" (it is an LSOA {2011 if geography.endswith('2021') else 2021} code; use one vintage per file)"
+            if code in known.other else "")
+    if code in seen:
+        return f"'{code}' repeats row {seen[code]}"
+    return None
+
+
+def _check_rows(table: CsvRows, codes: list[str], columns: dict[str, str], level: str,
+                known: _Known) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows to use and the rows not used, each with every reason it is not."""
+    num_col, den_col = columns["numerator"], columns["denominator"]
+    counts = {"numerator": table.cells(num_col), "denominator": table.cells(den_col)}
     good, bad, seen = [], [], {}
-    for i, (r, code) in enumerate(zip(body, codes, strict=True)):
-        line, end = spans[i + 1]  # the row's lines in the file (header = 1)
+    for i, (r, code) in enumerate(zip(table.rows, codes, strict=True)):
         if not any(c.strip() for c in r):
             continue  # blank line: nothing to lose
-        reasons = []
-        if end > line:  # a quote ran over line ends: the lines after it were read into one field, not as rows
-            j = next((k for k, c in enumerate(r) if "\n" in c or "\r" in c), len(r) - 1)
-            name = header[j] if j < len(header) else ""
-            col = f"column {j + 1}" + (f" ({plain(name, 60)})" if name else "")
-            reasons.append(f"{col} opens a quote that is closed only on line {end}, so lines {line + 1}–{end} "
-                           "were read into this one field instead of as rows: close or remove the quote and "
-                           "upload the file again")
-        if not code:
-            reasons.append(f"{plain(code_col, 60)} is empty")
-        elif not pattern.fullmatch(code):
-            reasons.append(f"{plain(code_col, 60)} '{plain(code, 40)}' is not "
-                           + ("an LSOA code like E01033620" if level == "lsoa" else "a GP practice code like M85110"))
-        elif code.startswith("W01"):
-            reasons.append(f"'{plain(code, 40)}' is a Welsh LSOA: England's IMD does not cover Wales")
-        elif code not in names:
-            reasons.append(f"'{code}' is not a {geography} code" + (
-                f" (it is an LSOA {2011 if geography.endswith('2021') else 2021} code; use one vintage per file)"
-                if code in other else ""))
-        elif code in seen:
-            reasons.append(f"'{code}' repeats row {seen[code]}")
+        line = table.lines[i][0]
+        reasons = [why for why in (table.broken_quote(i), _code_reason(code, columns["code"], level, known, seen))
+                   if why]
         vals = {}
         for what, col in (("numerator", num_col), ("denominator", den_col)):
-            raw = r[idx[col]] if len(r) > idx[col] else ""
-            v, why = _number(raw)
+            v, why = parse_count(counts[what][i])
             if why:
                 reasons.append(f"{what} ({plain(col, 60)}) {why}")
             vals[what] = v
@@ -366,13 +210,9 @@ def read_upload(
             bad.append({"row": line, "code": plain(code, 40), "reason": "; ".join(reasons)})
         else:
             seen[code] = line
-            good.append({"row": line, "code": code, "name": names[code], "numerator": vals["numerator"],
+            good.append({"row": line, "code": code, "name": known.names[code], "numerator": vals["numerator"],
                          "denominator": vals["denominator"]})
-    df = pd.DataFrame(good, columns=["row", "code", "name", "numerator", "denominator"])
-    df["rate"] = df["numerator"] / df["denominator"] * 100
-    invalid = pd.DataFrame(bad, columns=["row", "code", "reason"])
-    return Upload(level, geography, df, invalid, {"code": code_col, "numerator": num_col, "denominator": den_col},
-                  filename)
+    return good, bad
 
 
 def _groups(upload: Upload, atlas: Any, imd: int) -> pd.Series:

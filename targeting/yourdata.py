@@ -271,18 +271,8 @@ def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
     source = f"{ind.source}; small-number rule: {rule.describe()}"
     cols = ["pcn_code", "pcn_name", "value", "lower", "upper", "count", "denominator", "method", "note"]
     if not ind.has_counts:
-        t = pcn_values(ind, atlas, icb_nhs)[cols].astype(object)
-        for i in t.index:
-            x, n = t.at[i, "count"], t.at[i, "denominator"]
-            if pd.notna(x) and pd.notna(n):
-                x, n = (suppress_counts(pd.Series([float(x), float(n)]), rule)).tolist()
-                t.loc[i, ["count", "denominator"]] = [x, n]
-                t.loc[i, ["value", "lower", "upper"]] = list(_rate_cells(x, n, ind, rule))
-            else:
-                t.loc[i, ["count", "denominator"]] = [None, None]
-                t.loc[i, ["value", "lower", "upper"]] = [None if pd.isna(v) else round(float(v), 1) + 0.0
-                                                         for v in t.loc[i, ["value", "lower", "upper"]]]
-        return FingertipsTables(t.assign(source=source), None, None, rule, None)
+        return FingertipsTables(_published_rows(pcn_values(ind, atlas, icb_nhs)[cols], ind, rule).assign(
+            source=source), None, None, rule, None)
 
     upload = to_upload(ind, atlas)
     d = upload.data.reset_index(drop=True)
@@ -358,14 +348,35 @@ def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
                                     dtype=object)
         what, src = _what_and_source(upload, imd, rule)
         tables = _tables(upload, group, rows_pub, totals, what=what, source=src, rule=rule)
-    n = len(d)
-    cells3 = [_rate_cells(x, m, ind, rule) for x, m in zip(published["numerator"][:n], published["denominator"][:n],
-                                                          strict=True)]
-    practices = pd.DataFrame({"code": d["code"].to_numpy(), "count": published["numerator"][:n],
-                              "denominator": published["denominator"][:n], "value": [c[0] for c in cells3],
-                              "lower": [c[1] for c in cells3], "upper": [c[2] for c in cells3]},
-                             dtype=object).set_index("code")
-    return FingertipsTables(pcns, tables, upload, rule, practices)
+    return FingertipsTables(pcns, tables, upload, rule, _practice_cells(d["code"], published, ind, rule))
+
+
+def _published_rows(t: pd.DataFrame, ind: Any, rule: SuppressionRule) -> pd.DataFrame:
+    """The file's own PCN and ICB rows (no practice counts to sum): their counts suppressed, values from them."""
+    t = t.astype(object)
+    for i in t.index:
+        x, n = t.at[i, "count"], t.at[i, "denominator"]
+        if pd.notna(x) and pd.notna(n):
+            x, n = (suppress_counts(pd.Series([float(x), float(n)]), rule)).tolist()
+            t.loc[i, ["count", "denominator"]] = [x, n]
+            t.loc[i, ["value", "lower", "upper"]] = list(_rate_cells(x, n, ind, rule))
+        else:
+            t.loc[i, ["count", "denominator"]] = [None, None]
+            t.loc[i, ["value", "lower", "upper"]] = [None if pd.isna(v) else round(float(v), 1) + 0.0
+                                                     for v in t.loc[i, ["value", "lower", "upper"]]]
+    return t
+
+
+def _practice_cells(codes: pd.Series, published: dict[str, list[Any]], ind: Any,
+                    rule: SuppressionRule) -> pd.DataFrame:
+    """Each practice's published count and denominator, with the value and limits computed from them."""
+    n = len(codes)
+    cells = [_rate_cells(x, m, ind, rule) for x, m in zip(published["numerator"][:n], published["denominator"][:n],
+                                                         strict=True)]
+    return pd.DataFrame({"code": codes.to_numpy(), "count": published["numerator"][:n],
+                         "denominator": published["denominator"][:n], "value": [c[0] for c in cells],
+                         "lower": [c[1] for c in cells], "upper": [c[2] for c in cells]},
+                        dtype=object).set_index("code")
 
 
 def fingertips_pcn_table(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,

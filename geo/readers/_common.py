@@ -15,10 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import Problems, ValidationError
-
-LSOA_RE = re.compile(r"^[EW]01\d{6}$")
-ENGLISH_LSOA_RE = re.compile(r"^E01\d{6}$")
-PRACTICE_RE = re.compile(r"^[A-Z]\d{5}$|^[A-Z]{1,2}\d{3,5}$|^[A-Z0-9]{5,6}$")
+from geo.codes import LSOA
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _GZ_MAGIC = b"\x1f\x8b"
@@ -198,7 +195,7 @@ def check_codes(
     column: str,
     problems: Problems,
     *,
-    pattern: re.Pattern[str] | None = LSOA_RE,
+    pattern: re.Pattern[str] | None = LSOA,
     unique: bool = True,
     allow: Iterable[str] = (),
     what: str = "LSOA code",

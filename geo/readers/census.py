@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import Problems
+from geo.codes import LSOA, MSOA
 from geo.readers._common import (
-    LSOA_RE,
     check_codes,
     finish,
     norm,
@@ -29,7 +29,6 @@ __all__ = [
     "read_ts021",
 ]
 
-_MSOA_RE = re.compile(r"^[EW]02\d{6}$")
 
 #: Broad TS021 groups: canonical key → label.
 BROAD_GROUPS: dict[str, str] = {
@@ -101,7 +100,7 @@ def read_census_table(path: str | Path, *, geography: str = "lsoa") -> pd.DataFr
     if name_col:
         df.insert(1, "area_name", raw[name_col].values)
     require_rows(df, problems)
-    pattern = LSOA_RE if geography == "lsoa" else _MSOA_RE if geography == "msoa" else None
+    pattern = LSOA if geography == "lsoa" else MSOA if geography == "msoa" else None
     check_codes(df, "area_code", problems, pattern=pattern, what=f"{geography.upper()} code")
     to_number(df, [n for n in names if n not in dups], problems, integer=True)
     return finish(problems, df)

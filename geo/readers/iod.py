@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo._errors import Problems
+from geo.codes import ENGLISH_LSOA
 from geo.readers._common import (
-    ENGLISH_LSOA_RE,
     check_codes,
     finish,
     pick_columns,
@@ -85,7 +85,7 @@ def read_iod(path: str | Path, *, edition: int, national: bool = True) -> pd.Dat
     require_rows(df, problems)
     if not any(c.startswith("imd_") for c in df.columns) and "pop_total" not in df:
         problems.add("Index of Multiple Deprivation (IMD) Rank", "no IMD score, rank or decile column found")
-    check_codes(df, "lsoa_code", problems, pattern=ENGLISH_LSOA_RE, what="English LSOA code")
+    check_codes(df, "lsoa_code", problems, pattern=ENGLISH_LSOA, what="English LSOA code")
     numeric = [c for c in df.columns if c.endswith(("_score", "_rank", "_decile")) or c == "pop_total"]
     to_number(df, [c for c in numeric if c.endswith("_score")], problems, nonneg=False)
     to_number(df, [c for c in numeric if not c.endswith("_score")], problems, integer=True)

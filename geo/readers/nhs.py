@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import Problem, Problems, ValidationError
+from geo.codes import LSOA, ODS
 from geo.readers._common import (
-    LSOA_RE,
     check_codes,
     finish,
     norm,
@@ -34,7 +34,6 @@ __all__ = [
     "unknown_lsoa_patients",
 ]
 
-_PRACTICE_RE = re.compile(r"^[A-Z0-9]{5,6}$")
 #: Pseudo-codes NHS England uses for patients whose LSOA is unknown: ``NO2011``/``NO2021`` (no LSOA of that
 #: vintage, files up to 2024), ``CLOSED`` (an invalid postcode, files from PDS since April 2024) and ``EMPTY``
 #: (no postcode). The rows are kept; the tool counts their patients as unknown-LSOA patients.
@@ -85,11 +84,11 @@ def read_gp_registrations(path: str | Path) -> pd.DataFrame:
     if "sex" in df:
         df = df[df["sex"].str.strip().str.upper().isin(["ALL", "PERSONS"])].drop(columns="sex")
     require_rows(df, problems)
-    check_codes(df, "practice_code", problems, pattern=_PRACTICE_RE, unique=False, what="practice code")
+    check_codes(df, "practice_code", problems, pattern=ODS, unique=False, what="practice code")
     if "lsoa_code" in df:
         df["lsoa_code"] = df["lsoa_code"].str.strip().str.upper()
         s = df["lsoa_code"]
-        bad = ~s.str.match(LSOA_RE) & ~s.isin(UNKNOWN_LSOA) & ~s.str.match(r"^NO\d{4}$") & ~s.str.match(_OTHER_UK_AREA)
+        bad = ~s.str.match(LSOA) & ~s.isin(UNKNOWN_LSOA) & ~s.str.match(r"^NO\d{4}$") & ~s.str.match(_OTHER_UK_AREA)
         if bad.any():
             problems.add("lsoa_code", f"{int(bad.sum())} value(s) are neither an LSOA code nor an unknown marker "
                          f"({', '.join(UNKNOWN_LSOA[:4])})", list(np.flatnonzero(bad)[:5] + 2),
@@ -125,7 +124,7 @@ def unknown_lsoa_patients(reg: pd.DataFrame) -> dict[str, int]:
     writes them into a Parquet file's metadata, so a reader's ``attrs`` would change the bytes of the atlas.
     """
     codes = reg["lsoa_code"].astype(str)
-    unknown = reg[~codes.str.match(LSOA_RE) & ~codes.str.match(_OTHER_UK_AREA)]
+    unknown = reg[~codes.str.match(LSOA) & ~codes.str.match(_OTHER_UK_AREA)]
     return {str(k): int(v) for k, v in unknown.groupby("lsoa_code")["patients"].sum().sort_index().items()}
 
 
@@ -165,7 +164,7 @@ def read_practice_map(path: str | Path) -> pd.DataFrame:
     df = pick_columns(raw, spec, problems, optional=["practice_name", "postcode", "sub_name", "stp_code",
                                                        "stp_code_nhs", "stp_name", "sub_code"])
     require_rows(df, problems)
-    check_codes(df, "practice_code", problems, pattern=_PRACTICE_RE, what="practice code")
+    check_codes(df, "practice_code", problems, pattern=ODS, what="practice code")
     for col in spec:
         if col not in df:
             df[col] = ""
@@ -288,7 +287,7 @@ def _epcn(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Problems]:
     for c in mem.columns:
         mem[c] = mem[c].astype(str).str.strip()
     check_codes(pcns, "pcn_code", problems, pattern=None, what="PCN code")
-    check_codes(mem, "practice_code", problems, pattern=_PRACTICE_RE, unique=False, what="practice code")
+    check_codes(mem, "practice_code", problems, pattern=ODS, unique=False, what="practice code")
     require_rows(mem, problems)
     problems.raise_if_any()
     return pcns, mem, problems
@@ -417,7 +416,7 @@ def read_epraccur(path: str | Path) -> pd.DataFrame:
         problems.raise_if_any()
     df = raw[list(_EPRACCUR_COLS)].rename(columns=_EPRACCUR_COLS)
     require_rows(df, problems)
-    check_codes(df, "practice_code", problems, pattern=_PRACTICE_RE, what="practice code")
+    check_codes(df, "practice_code", problems, pattern=ODS, what="practice code")
     for c in df.columns:
         df[c] = df[c].astype(str).str.strip()
     status = df["status"].str.upper().map(_EPRACCUR_STATUS)
@@ -453,7 +452,7 @@ def read_qof_prevalence(path: str | Path) -> pd.DataFrame:
     df = pick_columns(raw, spec, problems)
     problems.raise_if_any()
     require_rows(df, problems)
-    check_codes(df, "practice_code", problems, pattern=_PRACTICE_RE, unique=False, what="practice code")
+    check_codes(df, "practice_code", problems, pattern=ODS, unique=False, what="practice code")
     to_number(df, ["register", "list_size"], problems, integer=True)
     if not problems.items:
         df["group_code"] = df["group_code"].str.strip().str.upper()
@@ -479,7 +478,7 @@ def read_hypertension_estimates(path: str | Path) -> pd.DataFrame:
             "lower_pct": ["min95"], "upper_pct": ["max95"]}
     df = pick_columns(raw, spec, problems)
     require_rows(df, problems)
-    check_codes(df, "practice_code", problems, pattern=_PRACTICE_RE, what="practice code")
+    check_codes(df, "practice_code", problems, pattern=ODS, what="practice code")
     to_number(df, ["estimate_pct", "lower_pct", "upper_pct"], problems)
     if not problems.items:
         bad = ~df["estimate_pct"].between(0, 100)
@@ -509,7 +508,7 @@ def read_qof_dm_achievement(path: str | Path) -> pd.DataFrame:
     df = pick_columns(raw, spec, problems)
     problems.raise_if_any()
     require_rows(df, problems)
-    check_codes(df, "practice_code", problems, pattern=_PRACTICE_RE, what="practice code")
+    check_codes(df, "practice_code", problems, pattern=ODS, what="practice code")
     to_number(df, ["dm019", "dm020"], problems, allow_blank=True)
     if not problems.items:
         for col in ("dm019", "dm020"):
@@ -549,7 +548,7 @@ def read_quin_age(path: str | Path) -> pd.DataFrame:
     require_rows(df, problems)
     problems.raise_if_any()
     to_number(df, ["patients"], problems, integer=True)
-    check_codes(df, "org_code", problems, pattern=_PRACTICE_RE, unique=False, what="practice code")
+    check_codes(df, "org_code", problems, pattern=ODS, unique=False, what="practice code")
     problems.raise_if_any()
     sex = df["sex"].str.strip().str.upper()
     age = df["age"].str.strip().str.upper()

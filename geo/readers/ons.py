@@ -12,8 +12,8 @@ import pandas as pd
 import shapely
 
 from geo._errors import Problems, ValidationError
+from geo.codes import GB_LSOA, GB_OA, ICB, LSOA
 from geo.readers._common import (
-    LSOA_RE,
     check_codes,
     finish,
     pick_columns,
@@ -105,7 +105,7 @@ def read_boundaries(path: str | Path, *, vintage: int, england_only: bool = True
         attrs, geom = attrs[keep.values], geom[keep.values]
     attrs = attrs.reset_index(drop=True)
     geom = geom.reset_index(drop=True)
-    check_codes(attrs, "lsoa_code", problems, pattern=LSOA_RE)
+    check_codes(attrs, "lsoa_code", problems, pattern=LSOA)
     require_rows(attrs, problems)
     missing = geom.isna() | geom.is_empty
     if missing.any():
@@ -275,7 +275,7 @@ def read_icb_boundaries(path: str | Path) -> gpd.GeoDataFrame:
     spec = {"icb_code": ["icb22_code", "ICB22CD", "icb24_code", "ICB24CD", "icb23_code", "ICB23CD"],
             "icb_name": ["icb22_name", "ICB22NM", "icb24_name", "ICB24NM", "icb23_name", "ICB23NM"]}
     attrs = pick_columns(pd.DataFrame(gdf.drop(columns="geometry", errors="ignore")), spec, problems)
-    check_codes(attrs, "icb_code", problems, pattern=re.compile(r"^E54\d{6}$"), what="ICB code")
+    check_codes(attrs, "icb_code", problems, pattern=ICB, what="ICB code")
     require_rows(attrs, problems)
     problems.raise_if_any()
     crs = gdf.crs or (27700 if gdf.geometry.total_bounds[2] > 1000 else 4326)
@@ -304,8 +304,8 @@ def read_oa11_lookup(path: str | Path) -> pd.DataFrame:
     df = pick_columns(raw, spec, problems, optional=[k for k in spec if k not in ("oa_code", "lsoa_code")])
     require_rows(df, problems)
     # the UK-wide edition also carries Scottish output areas and data zones (S00…, S01…)
-    check_codes(df, "oa_code", problems, pattern=re.compile(r"^[EWS]00\d{6}$"), what="OA code")
-    check_codes(df, "lsoa_code", problems, pattern=re.compile(r"^[EWS]01\d{6}$"), unique=False)
+    check_codes(df, "oa_code", problems, pattern=GB_OA, what="OA code")
+    check_codes(df, "lsoa_code", problems, pattern=GB_LSOA, unique=False)
     return finish(problems, df)
 
 
@@ -384,14 +384,14 @@ def read_onspd(path: str | Path) -> pd.DataFrame:
         problems.add("usertype", "user type must be 0 (small user) or 1 (large user)", rows=_first_rows(bad_ut),
                      examples=tuple(ut[bad_ut].head(3)))
     lsoa = df["lsoa21_code"].str.strip()
-    bad_lsoa = ~(lsoa.eq("") | lsoa.str.match(LSOA_RE.pattern) | lsoa.str.match(r"^[LMNSW]\d{8}$|^[A-Z]99999999$"))
+    bad_lsoa = ~(lsoa.eq("") | lsoa.str.match(LSOA.pattern) | lsoa.str.match(r"^[LMNSW]\d{8}$|^[A-Z]99999999$"))
     if bad_lsoa.any():
         problems.add("lsoa21", "not an LSOA 2021 code", rows=_first_rows(bad_lsoa),
                      examples=tuple(lsoa[bad_lsoa].head(3)))
     problems.raise_if_any()
     out = pd.DataFrame({
         "postcode": normalise_postcode(df["postcode"]),
-        "lsoa21_code": lsoa.where(lsoa.str.match(LSOA_RE.pattern), ""),
+        "lsoa21_code": lsoa.where(lsoa.str.match(LSOA.pattern), ""),
         "terminated": df["doterm"].str.strip().ne("") if "doterm" in df else False,
         "large_user": ut.eq("1"),
     })
@@ -423,7 +423,7 @@ def read_sicbl_icb(path: str | Path) -> pd.DataFrame:
     df = pick_columns(raw, spec, problems, optional=["region_code", "region_name"])
     require_rows(df, problems)
     check_codes(df, "sicbl_code_nhs", problems, pattern=None, what="Sub-ICB location code")
-    check_codes(df, "icb_code", problems, pattern=re.compile(r"^E54\d{6}$"), unique=False, what="ICB code")
+    check_codes(df, "icb_code", problems, pattern=ICB, unique=False, what="ICB code")
     for c in df.columns:
         df[c] = df[c].astype(str).str.strip()
     return finish(problems, df.reset_index(drop=True))

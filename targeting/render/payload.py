@@ -17,13 +17,13 @@ before it reaches the page, and the JSON escapes ``<``, ``>`` and ``&`` so it ca
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from geo.codes import ENGLISH_LSOA
 from geo.editions import EDITIONS, Edition
 from geo.months import WRITTEN_FOR
 from targeting.maps import _PATTERN_CSS, NO_DATA, OKABE_ITO, MapLayer, _fmt
@@ -37,9 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ATTRIBUTION", "footprints_overlay", "join_parts", "map_payload", "outline_overlay", "patches_overlay",
            "payload_bytes", "payload_parts", "practices_overlay", "script_json"]
-
-_CODE = re.compile(r"^E01\d{6}$")
-
 
 def _class_string(classes: Any) -> str:
     """One character per LSOA: its colour class (0–9), or '-' for no data."""
@@ -118,7 +115,7 @@ def _props(lsoas: pd.DataFrame, edition: Edition) -> str:
         # "Newcastle upon Tyne 012A" is sent as "+012A" after its LAD's name
         names.append("+" + e(name[len(lad) + 1:]) if name.startswith(lad + " ") else e(name))
     out: dict[str, Any] = {"lads": [e(x) for x in lad_list], "l": pack([lad_idx[x] for x in lads]), "n": names}
-    if codes and all(_CODE.match(c) for c in codes):
+    if codes and all(ENGLISH_LSOA.match(c) for c in codes):
         out["cp"] = "E01"
         out["c"] = pack(np.diff([int(c[3:]) for c in codes], prepend=0), signed=True)
     else:
