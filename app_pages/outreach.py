@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import area_picker, current_month, edition_radio, get_atlas, plus_controls, plus_rules
+from app_pages._shared import area_picker, current_month, edition_radio, plus_controls, scope
 
 st.title("Plan outreach")
 st.write("Which Core20 and PLUS neighbourhoods to visit first, down to the **postcodes a connector walks**: a round "
@@ -125,23 +125,22 @@ def _plan(month: str, kind: str, code: str, mode: str, connectors: int, capacity
 
     from targeting.outreach import plan_outreach
 
-    rules, combine = plus_rules(spec)
     up, det, diag = health
     hc = replace(DEFAULT_HEALTH_CHECK, uptake=up, uptake_low=min(DEFAULT_HEALTH_CHECK.uptake_low, up),
                  uptake_high=max(DEFAULT_HEALTH_CHECK.uptake_high, up), detection=det, already_diagnosed=diag)
-    return plan_outreach(get_atlas(), pcn=code if kind == "pcn" else None, icb=code if kind == "icb" else None,
-                         connectors=connectors, capacity=capacity, months=months,
-                         weights=None if weights is None else dict(weights), plus_rules=rules, plus_combine=combine,
-                         score_cut=cut, imd=imd, mode=mode, health_check=hc, start=start,
+    return plan_outreach(scope(imd, kind, code, spec, geometry=True), connectors=connectors, capacity=capacity,
+                         months=months, weights=None if weights is None else dict(weights),
+                         score_cut=cut, mode=mode, health_check=hc, start=start,
                          names=None if names is None else list(names),
                          done=None if done is None else Done(dict(done[0]), *done[1:5], notes=list(done[5])))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _map_payload(_plan_obj, key: tuple) -> str:
-    from targeting.render.area import plan_map_payload
+    from targeting.area_maps import plan_map_payload
 
-    return plan_map_payload(get_atlas(), _plan_obj)
+    kind, code, imd, spec = key[1], key[2], key[9], key[10]  # as _plan takes them
+    return plan_map_payload(scope(imd, kind, code, spec, geometry=True), _plan_obj)
 
 
 @st.cache_data(show_spinner="Writing the files…", max_entries=16)

@@ -26,6 +26,7 @@ from targeting.outreach import outreach_inputs, plan_outreach, scenario
 from targeting.outreach.inputs import _footprints, _postcodes_of
 from targeting.patches import lsoa_adjacency
 from targeting.publish import plan_files
+from targeting.scope import make_scope
 
 PCN = "U37316"  # BRADFORD CITY 4 PCN
 
@@ -63,19 +64,21 @@ def main() -> None:
     cold_cli()
     atlas = timed("atlas load", lambda: load(progress=False))
     timed("national inputs, once per process (footprints, gaps, registers)",
-          lambda: outreach_inputs(atlas, ["E01033693"]))
+          lambda: outreach_inputs(make_scope(atlas), ["E01033693"]))
     timed("postcodes of the atlas, once per process", lambda: _postcodes_of(atlas, pd.Series(["E01033693"])))
-    plan = timed(f"plan with postcode rounds for one PCN ({PCN}), 3 connectors", lambda: plan_outreach(atlas, pcn=PCN),
+    pcn = make_scope(atlas, kind="pcn", code=PCN)
+    plan = timed(f"plan with postcode rounds for one PCN ({PCN}), 3 connectors", lambda: plan_outreach(pcn),
                  goal=2.0)
     print(f"{'':<4}{len(plan.pieces)} rounds, {int(plan.pieces['planned'].sum())} planned, "
           f"{len(plan.rounds_table())} stops")
     timed("  caseload plan for the same PCN, 10 workers",
-          lambda: plan_outreach(atlas, pcn=PCN, connectors=10, mode="caseload"), goal=2.0)
+          lambda: plan_outreach(make_scope(atlas, kind="pcn", code=PCN), connectors=10, mode="caseload"), goal=2.0)
     timed("  + targets.csv, rounds.csv/.geojson, patches.geojson, visit_sheets.html", lambda: plan_files(plan),
           goal=2.0)
     timed("  scenario table (5 × 4 resource levels × 3 horizons)", lambda: scenario(plan))
     wy = timed("whole-ICB plan: NHS West Yorkshire (1,434 LSOAs), 20 connectors × 300",
-               lambda: plan_outreach(atlas, icb="E54000054", connectors=20, capacity=300), goal=30.0)
+               lambda: plan_outreach(make_scope(atlas, kind="icb", code="E54000054"),
+                                     connectors=20, capacity=300), goal=30.0)
     print(f"{'':<4}{int(wy.lsoas['target'].sum())} targets, {len(wy.pieces)} rounds, "
           f"{int((wy.lsoas['status'] == 'planned').sum())} LSOAs planned, months to cover {wy.months_to_cover}; "
           f"{len(wy.localities)} localities (connectors {', '.join(map(str, wy.localities['connectors']))}), "
@@ -86,7 +89,8 @@ def main() -> None:
 
     marked = read_done(done.to_csv(index=False).encode())
     timed("  West Yorkshire re-planned from 3 months done (--done)",
-          lambda: plan_outreach(atlas, icb="E54000054", connectors=20, capacity=300, done=marked), goal=30.0)
+          lambda: plan_outreach(make_scope(atlas, kind="icb", code="E54000054"),
+                                connectors=20, capacity=300, done=marked), goal=30.0)
 
     size = atlas.lsoa21.groupby("icb_code_nhs")["residents"].sum().sort_values()
     icb = size.index[-1]
@@ -101,7 +105,7 @@ def main() -> None:
         plans = []
         for code in pcns:
             try:
-                plans.append(plan_outreach(atlas, pcn=code, adjacency=adjacency))
+                plans.append(plan_outreach(make_scope(atlas, kind="pcn", code=code), adjacency=adjacency))
             except LookupError:  # a PCN that holds the most residents of no LSOA has no footprint
                 continue
         return plans

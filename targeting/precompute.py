@@ -312,14 +312,14 @@ def _index(atlas: Any, icbs: list[str]) -> dict[str, Any]:
     return {"icb": icb, "icb_name": names, "pcn": pcns}
 
 
-def _csv_texts(table: pd.DataFrame, imd: int, month: Any) -> dict[str, dict[str, str]]:
+def _csv_texts(table: pd.DataFrame, scope: Scope) -> dict[str, dict[str, str]]:
     """What ``pcns --icb X --imd …`` prints with the default settings, for every ICB.
 
     ``table`` is :func:`finished_profiles` of every PCN with the default settings.
     """
     from targeting.publish import profiles_csv
 
-    return {"pcns": {str(nhs): profiles_csv(t.reset_index(drop=True), imd, month=month)
+    return {"pcns": {str(nhs): profiles_csv(t.reset_index(drop=True), scope.edition, month=scope.month)
                      for nhs, t in table.groupby("icb_code_nhs", sort=True)}}
 
 
@@ -395,7 +395,7 @@ def _build_answers(atlas: Any, target: Path, t0: float, *, progress: bool) -> No
             for imd, scope in england.items():
                 pcns = finished_profiles(scope, "pcns")
                 pcns.to_parquet(tmp / f"pcns_{imd}.parquet", index=False)
-                (tmp / f"csv_{imd}.json").write_text(json.dumps(_csv_texts(pcns, imd, atlas.month)))
+                (tmp / f"csv_{imd}.json").write_text(json.dumps(_csv_texts(pcns, scope)))
                 finished_profiles(scope, "practices").to_parquet(tmp / f"practices_{imd}.parquet", index=False)
             (tmp / "maps" / "pcn_bounds.json").write_text(json.dumps(_pcn_bounds(atlas)))
             (tmp / "index.json").write_text(json.dumps(_index(atlas, icbs)))

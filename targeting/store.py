@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from geo.files import atomic_path
 
-__all__ = ["derived"]
+__all__ = ["derived", "forget"]
 
 T = TypeVar("T")
 
@@ -103,6 +103,11 @@ def derived(fn: Callable[..., T] | None = None, *, persist: bool = False,
         return get
 
     return wrap(fn) if fn is not None else wrap
+
+
+def forget(atlas: Any) -> None:
+    """Drop every value the store holds in memory for an atlas (the kept files stay), e.g. to time a first call."""
+    atlas.__dict__.pop("_derived", None)
 
 
 def _kept(atlas: Any, f: Callable[..., T], first: Any, args: tuple[Any, ...], scope_key: str,

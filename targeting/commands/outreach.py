@@ -106,10 +106,13 @@ def _run(args: argparse.Namespace) -> int:
         except FileNotFoundError:
             raise ValueError(f"no done file at {plain(args.done, 300)}") from None
     hc = _health_check(args)
-    atlas = load(progress=False)
-    plan = plan_outreach(atlas, pcn=args.pcn, icb=args.icb, connectors=args.connectors, capacity=args.capacity,
-                         months=args.months, weights=args.weights, score_cut=args.score_cut, imd=args.imd,
-                         mode=args.mode, health_check=hc, start=start, names=names, done=done)
+    from targeting.scope import make_scope
+
+    scope = make_scope(load(progress=False), imd=args.imd, kind="pcn" if args.pcn is not None else "icb",
+                       code=args.pcn if args.pcn is not None else args.icb)
+    plan = plan_outreach(scope, connectors=args.connectors, capacity=args.capacity, months=args.months,
+                         weights=args.weights, score_cut=args.score_cut, mode=args.mode, health_check=hc,
+                         start=start, names=names, done=done)
     scen = None
     if args.scenario:  # around the plan's own resources: half, the same, double and four times
         scen = scenario_around(plan)

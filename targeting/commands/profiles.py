@@ -109,7 +109,7 @@ def _profiles(args: argparse.Namespace, table_kind: str, *, kind: str = "icb", c
         table = answers.profiles(table_kind, scope) if answers else None
     if table is None:
         table = finished_profiles(scope, table_kind, gaps=not args.no_gaps)
-    sys.stdout.write(profiles_csv(table, args.imd, rules, month=atlas.month))
+    sys.stdout.write(profiles_csv(table, scope.edition, rules, month=atlas.month))
     return 0
 
 

@@ -14,15 +14,15 @@ from targeting.publish.csv import tidy_numbers, write_table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from geo.editions import Edition
+
 __all__ = ["profile_source", "profiles_csv", "suppress_comparison", "suppress_profiles"]
 
 
-def profile_source(imd: int, plus_rules: Any = None, month: Any = None) -> str:
+def profile_source(ed: Edition, plus_rules: Any = None, month: Any = None) -> str:
     """The source line of a profile table; ``month`` (a :class:`geo.months.RegistrationMonth`) names its months."""
-    from geo.editions import Edition
     from targeting.plus import describe_rules
 
-    ed = Edition.of(imd)
     text = (f"NHS Digital GP registrations by LSOA and practice→PCN map, July 2022 ({ed.lsoa_label}); "
             f"{ed.title} (MHCLG); "
             f"Census 2021 (ONS); PLUS = {describe_rules(plus_rules)}; OGL v3")
@@ -101,7 +101,7 @@ def _to_1_decimal(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame
     return table
 
 
-def profiles_csv(table: pd.DataFrame, imd: int, rules: Any = None, *, month: Any = None) -> str:
+def profiles_csv(table: pd.DataFrame, edition: Edition, rules: Any = None, *, month: Any = None) -> str:
     """The profiles as ``pcns`` and ``practices`` print them: suppressed if from the user's list, with the source.
 
     Parameters
@@ -109,8 +109,8 @@ def profiles_csv(table: pd.DataFrame, imd: int, rules: Any = None, *, month: Any
     table : pandas.DataFrame
         Profiles of PCNs or practices (:func:`targeting.precompute.finished_profiles`); its name columns and
         ``source`` are set in place.
-    imd : int
-        IMD edition (2019 or 2025), named in the source.
+    edition : geo.editions.Edition
+        IMD edition, named in the source.
     rules : tuple, optional
         PLUS rules from the user's LSOA list (their counts are suppressed); None for the default PLUS.
     month : geo.months.RegistrationMonth, optional
@@ -127,7 +127,7 @@ def profiles_csv(table: pd.DataFrame, imd: int, rules: Any = None, *, month: Any
     for col in ("pcn_name", "practice_name"):  # the names the app shows, not NHS Digital's upper case
         if col in table:
             table[col] = table[col].map(lambda v: display_name(v) if isinstance(v, str) else v)
-    table["source"] = profile_source(imd, rules, month)
+    table["source"] = profile_source(edition, rules, month)
     out = io.StringIO()
     write_table(table, out=out)
     return out.getvalue()

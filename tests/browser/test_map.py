@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from targeting.scope import make_scope
 from tests.browser.conftest import map_frame, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
@@ -255,7 +256,7 @@ def test_a_map_file_on_a_phone_starts_folded_and_on_a_desktop_open(page, atlas):
 
     from targeting.render.page import standalone_html
 
-    m = area_map(atlas, "icb", "E54000055")
+    m = area_map(make_scope(atlas, kind="icb", code="E54000055"))
     html = standalone_html(m.payload, title=m.title)  # the file `map` writes, Leaflet inlined
     for width, expanded in ((390, "false"), (1280, "true")):
         page.set_viewport_size({"width": width, "height": 800})

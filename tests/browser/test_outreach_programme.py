@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from conftest import LOCAL
 
+from targeting.scope import make_scope
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
@@ -16,7 +18,7 @@ def test_names_start_month_and_a_done_file_re_plan_in_the_app(app_url, page, atl
     from targeting.outreach import plan_outreach
     from targeting.publish import plan_files
 
-    first = plan_outreach(atlas, pcn="U79433", names="Asha,Ben,Chloe", start="2027-01")
+    first = plan_outreach(make_scope(atlas, kind="pcn", code="U79433"), names="Asha,Ben,Chloe", start="2027-01")
     r = pd.read_csv(io.BytesIO(plan_files(first)["rounds.csv"]), dtype=str)
     r["done"] = np.where(r["month"].astype(int) <= 2, "true", "false")  # months 1 and 2 walked
     done = tmp_path / "rounds_done.csv"

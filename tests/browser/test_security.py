@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from targeting.scope import make_scope
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
 
 XSS = '<img src=x onerror="window.__xss=(window.__xss||0)+1"><script>window.__xss=(window.__xss||0)+1</script>'
@@ -120,7 +122,7 @@ def test_hostile_names_in_visit_sheets(atlas, offline_page, tmp_path):
     from targeting.outreach import plan_outreach
     from targeting.render.visit_sheets import visit_sheets_html
 
-    plan = copy.deepcopy(plan_outreach(atlas, pcn="U37316", connectors=3))
+    plan = copy.deepcopy(plan_outreach(make_scope(atlas, kind="pcn", code="U37316"), connectors=3))
     plan.lsoas["lsoa_name"] = XSS
     plan.lsoas["why"] = XSS
     html = visit_sheets_html(plan)

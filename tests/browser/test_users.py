@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from targeting.scope import make_scope
 from tests.browser.conftest import map_frame, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the running app reads the national atlas
@@ -52,7 +53,7 @@ def test_practice_link_shows_the_practice_not_its_icb(app_url, page, snap, atlas
     settle(page)
     heading = page.get_by_role("heading", name="Kensington Partnership (B83052)")
     main = heading.locator("xpath=ancestor::div[@data-testid='stColumn'][1]").inner_text()  # the panel
-    r = practice_profiles(atlas, practice_codes=["B83052"]).iloc[0]
+    r = practice_profiles(make_scope(atlas), practice_codes=["B83052"]).iloc[0]
     patients = int(atlas.registrations21.loc[atlas.registrations21["practice_code"] == "B83052", "patients"].sum())
     assert int(r["registered_patients"]) == patients
     assert f"{patients:,}" in main  # 23,881 patients (July 2022), not the ICB's 2,402,449 residents
@@ -76,7 +77,7 @@ def test_pcn_shows_its_gaps_member_practices_and_footprint_lsoas(app_url, page, 
     settle(page)
     gaps = page.locator("table").filter(has_text="Measure (unit)")
     text = gaps.inner_text()
-    g = pcn_gaps(atlas, ["U79433"]).iloc[0]
+    g = pcn_gaps(atlas.edition(2025), ["U79433"]).iloc[0]
     # as `pcns` prints them: undiagnosed hypertension with its limits, and ratios beside the ICB and England
     assert (f"{g['hyp_undiagnosed']:,.0f} ({g['hyp_undiagnosed_lower']:,.0f} to "
             f"{g['hyp_undiagnosed_upper']:,.0f})") in text
@@ -89,7 +90,7 @@ def test_pcn_shows_its_gaps_member_practices_and_footprint_lsoas(app_url, page, 
     assert _headers(page, 0)[:4] == ["Code", "Practice", "Patients", "% Core20"]
     assert {"% PLUS", "% ethnic minority (est.)"} <= set(_headers(page, 0))
     _not_cut_off(page)
-    fp = pcn_footprints(atlas, imd=2025)
+    fp = pcn_footprints(atlas.edition(2025))
     n = int((fp["pcn_code"] == "U79433").sum())
     page.get_by_text(f"LSOAs of the PCN's indicative footprint ({n} rows)").wait_for()
     snap(page, "12_02_pcn_gaps_and_practices")

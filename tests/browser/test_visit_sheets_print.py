@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from targeting.scope import make_scope
+
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 A4_PRINTABLE = {"width": 688, "height": 1017}  # 210 × 297 mm less 14 mm margins, at 96 px per inch
 
@@ -15,7 +17,7 @@ def test_one_connectors_sheets_print_as_a4_pages_with_postcodes(atlas, browser, 
     from targeting.outreach import plan_outreach
     from targeting.render.visit_sheets import visit_sheets_html
 
-    plan = plan_outreach(atlas, pcn="U79433", connectors=3, capacity=100, months=12)
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code="U79433"), connectors=3, capacity=100, months=12)
     path = tmp_path / "connector_1.html"
     path.write_text(visit_sheets_html(plan, connector=1), encoding="utf-8")
     ctx = browser.new_context(viewport=A4_PRINTABLE)
@@ -52,8 +54,8 @@ def test_on_a_phone_the_sheets_read_as_one_column_and_still_print_on_a4(atlas, b
     from targeting.outreach import plan_outreach
     from targeting.render.visit_sheets import visit_sheets_html
 
-    plan = plan_outreach(atlas, pcn="U79433", connectors=3, capacity=100, months=12, names="Asha,Ben,Chloe",
-                         start="2027-01")
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code="U79433"),
+                         connectors=3, capacity=100, months=12, names="Asha,Ben,Chloe", start="2027-01")
     path = tmp_path / "asha.html"
     path.write_text(visit_sheets_html(plan, connector=1), encoding="utf-8")
     ctx = browser.new_context(viewport={"width": 390, "height": 844})

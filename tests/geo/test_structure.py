@@ -13,6 +13,7 @@ import pytest
 from geo.structure import UNPLACED, scale_registrations
 from targeting.areas import AreaNotFound, resolve_area, resolve_icb
 from targeting.cli import main
+from targeting.scope import make_scope
 
 JULY_2026 = "2026-07"
 
@@ -82,7 +83,7 @@ def test_each_practice_keeps_its_july_2022_shares_scaled_to_its_july_2026_list(s
 def test_pcn_registered_patients_are_the_sum_of_list_sizes(small26, small_data):
     from targeting.profiles import pcn_profiles
 
-    t = pcn_profiles(small26, icb="QWO").set_index("pcn_code")
+    t = pcn_profiles(make_scope(small26, kind="icb", code="QWO")).set_index("pcn_code")
     pr = small26.practices
     expect = pr[pr["pcn_code"].isin(t.index)].groupby("pcn_code")["list_size"].sum()
     assert (t["registered_patients"] == expect.reindex(t.index)).all()

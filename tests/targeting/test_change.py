@@ -20,6 +20,7 @@ from targeting.change import (
     pcn_change,
 )
 from targeting.cli import main
+from targeting.scope import make_scope
 
 DECILE = "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"
 RANK = "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
@@ -39,7 +40,7 @@ def raw(data_dir):
 
 @pytest.fixture(scope="module")
 def national(atlas):
-    return lsoa_change(atlas)
+    return lsoa_change(make_scope(atlas))
 
 
 def _run(argv: list[str]) -> pd.DataFrame:
@@ -155,7 +156,7 @@ def test_bridge_patients_come_only_from_merged_or_irregular_lsoas(atlas, nationa
     has_mx = set(in_mx["practice_code"].map(pcn_of).dropna())
     nonzero = 0
     for icb in ("QHL", "QMF", "QKK", "QWE"):  # Birmingham and Solihull; North East, South East, South West London
-        t = pcn_change(atlas, icb)
+        t = pcn_change(make_scope(atlas, kind="icb", code=icb))
         bridged = set(t.loc[t["bridge_patients"] != 0, "pcn_code"])
         assert bridged <= has_mx, icb
         nonzero += len(bridged)
@@ -164,8 +165,8 @@ def test_bridge_patients_come_only_from_merged_or_irregular_lsoas(atlas, nationa
 
 @pytest.mark.slow
 def test_bsol_icb_row_counts_its_own_lsoas(atlas):
-    row = icb_change(atlas, "QHL").iloc[0]
-    lsoas = lsoa_change(atlas, "QHL")
+    row = icb_change(make_scope(atlas, kind="icb", code="QHL")).iloc[0]
+    lsoas = lsoa_change(make_scope(atlas, kind="icb", code="QHL"))
     s = change_summary(lsoas)
     assert len(lsoas) == 793
     assert (row["lsoas_entered"], row["lsoas_left"]) == (s["entered_lsoas"], s["left_lsoas"]) == (12, 26)
@@ -174,13 +175,13 @@ def test_bsol_icb_row_counts_its_own_lsoas(atlas):
     assert row["core20_patients_2025"] == row["core20_patients_2019"] + row["patients_entered"] \
         - row["patients_left"] + row["bridge_patients"]
     # Birmingham and Solihull's practices are the PCNs' practices plus any outside a PCN
-    pcns = pcn_change(atlas, "QHL")
+    pcns = pcn_change(make_scope(atlas, kind="icb", code="QHL"))
     assert pcns["core20_patients_2025"].sum() <= row["core20_patients_2025"]
 
 
 @pytest.mark.slow
 def test_england_totals_add_up(atlas, national):
-    icbs = icb_change(atlas)
+    icbs = icb_change(make_scope(atlas))
     assert icbs["lsoas_entered"].sum() == (national["change"] == "entered").sum()
     assert icbs["lsoas_left"].sum() == (national["change"] == "left").sum()
     assert icbs["icb_code_nhs"].nunique() == 42
@@ -207,7 +208,7 @@ def test_cli_lsoa_level_and_bad_input(atlas, capsys):
     assert main(["change", "--icb", "Atlantis"]) == 2
     assert "No ICB matches 'Atlantis'" in capsys.readouterr().err
     with pytest.raises(ValueError):
-        change_table(atlas, "QHL", level="region")
+        change_table(make_scope(atlas, kind="icb", code="QHL"), level="region")
 
 
 @pytest.mark.slow
@@ -232,9 +233,9 @@ def test_change_tables_reconcile_on_the_small_atlas(small_cli, imd):
         assert (t[ours] == prof[theirs]).all(), ours
     assert (t["core20_patients_2025"] == t["core20_patients_2019"] + t["patients_entered"] - t["patients_left"]
             + t["bridge_patients"]).all()
-    lsoas = lsoa_change(small_cli, "QWO")
+    lsoas = lsoa_change(make_scope(small_cli, kind="icb", code="QWO"))
     assert set(lsoas["change"]) <= set(CHANGE_CLASSES) and len(lsoas) == (small_cli.lsoa21["icb_code_nhs"]
                                                                           == "QWO").sum()
-    row = icb_change(small_cli, "QWO").iloc[0]
+    row = icb_change(make_scope(small_cli, kind="icb", code="QWO")).iloc[0]
     s = change_summary(lsoas)
     assert (row["lsoas_entered"], row["lsoas_left"]) == (s["entered_lsoas"], s["left_lsoas"])

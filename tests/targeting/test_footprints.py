@@ -4,11 +4,12 @@ import pandas as pd
 import pytest
 
 from targeting.footprints import FOOTPRINT_LABEL, footprint_polygons, pcn_footprints
+from targeting.scope import make_scope
 
 
 @pytest.fixture(scope="module")
 def fp25(atlas):
-    return pcn_footprints(atlas, imd=2025)
+    return pcn_footprints(atlas.edition(2025))
 
 
 @pytest.mark.slow
@@ -24,7 +25,7 @@ def test_every_lsoa_goes_to_one_pcn_with_its_share(atlas, fp25):
 
 @pytest.mark.slow
 def test_assignment_matches_a_plain_groupby_on_lsoa_2011(atlas):
-    fp = pcn_footprints(atlas, imd=2019).set_index("lsoa_code")
+    fp = pcn_footprints(atlas.edition(2019)).set_index("lsoa_code")
     reg = atlas.registrations11.merge(atlas.practices[["practice_code", "pcn_code"]], on="practice_code")
     reg = reg[reg["lsoa_code"].isin(atlas.lsoa11["lsoa_code"])]
     total = reg.groupby("lsoa_code")["patients"].sum()
@@ -45,11 +46,11 @@ def test_polygons_are_labelled_indicative_and_cover_their_lsoas(atlas, fp25):
 
 
 def test_polygons_of_the_small_atlas(small_atlas):
-    _check_polygons(small_atlas, pcn_footprints(small_atlas, imd=2025), "QWO")  # its part of West Yorkshire
+    _check_polygons(small_atlas, pcn_footprints(small_atlas.edition(2025)), "QWO")  # its part of West Yorkshire
 
 
 def _check_polygons(atlas, fp25, icb):
-    g = footprint_polygons(atlas, imd=2025, icb=icb)
+    g = footprint_polygons(make_scope(atlas, imd=2025, kind="icb", code=icb))
     assert isinstance(g, gpd.GeoDataFrame) and g.crs.to_epsg() == 4326
     assert g["label"].str.contains("indicative").all() and g["label"].str.startswith(FOOTPRINT_LABEL).all()
     gm = fp25[fp25["icb_code_nhs"] == icb]
@@ -66,8 +67,8 @@ def _check_polygons(atlas, fp25, icb):
 
 def test_footprints_are_cached_but_returned_as_copies(each_atlas):
     atlas = each_atlas
-    fp25 = pcn_footprints(atlas, imd=2025)
-    again = pcn_footprints(atlas, imd=2025)
+    fp25 = pcn_footprints(atlas.edition(2025))
+    again = pcn_footprints(atlas.edition(2025))
     again.loc[:, "share"] = 0.0
-    assert pcn_footprints(atlas, imd=2025)["share"].gt(0).all()
-    pd.testing.assert_frame_equal(pcn_footprints(atlas, imd=2025), fp25)
+    assert pcn_footprints(atlas.edition(2025))["share"].gt(0).all()
+    pd.testing.assert_frame_equal(pcn_footprints(atlas.edition(2025)), fp25)

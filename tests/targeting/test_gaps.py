@@ -11,16 +11,17 @@ from hypothesis import strategies as st
 
 from targeting import gaps
 from targeting.gaps import GapInputError, detection, registration
+from targeting.scope import make_scope
 
 
 @pytest.fixture(scope="module")
 def pg(atlas):
-    return gaps.practice_gaps(atlas, registers=list(gaps.REGISTERS))
+    return gaps.practice_gaps(atlas.edition(2025), registers=list(gaps.REGISTERS))
 
 
 @pytest.fixture(scope="module")
 def each_pg(each_atlas):
-    return gaps.practice_gaps(each_atlas, registers=list(gaps.REGISTERS))
+    return gaps.practice_gaps(each_atlas.edition(2025), registers=list(gaps.REGISTERS))
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,8 @@ def test_isr_limits_are_byar_limits_on_the_recorded_count(pg):
 
 @pytest.mark.slow
 def test_pcn_sums_its_practices(atlas, pg):
-    p = gaps.pcn_gaps(atlas, ["U08803", "U37286"], registers=["HYP", "DM"])  # Tower Hamlets networks 6 and 3
+    # Tower Hamlets networks 6 and 3
+    p = gaps.pcn_gaps(atlas.edition(2025), ["U08803", "U37286"], registers=["HYP", "DM"])
     assert list(p["pcn_code"]) == ["U08803", "U37286"]
     members = atlas.practices[atlas.practices["pcn_code"] == "U37286"]["practice_code"]
     m = pg[pg["practice_code"].isin(members)]
@@ -155,7 +157,7 @@ def test_pcn_sums_its_practices(atlas, pg):
 
 @pytest.mark.slow
 def test_all_pcns_exclude_unallocated_and_cover_every_pcn(atlas):
-    p = gaps.pcn_gaps(atlas)
+    p = gaps.pcn_gaps(atlas.edition(2025))
     assert "U" not in set(p["pcn_code"])
     assert p["pcn_code"].is_unique and len(p) > 1200
     pcn = atlas.practices["pcn_code"]
@@ -164,7 +166,7 @@ def test_all_pcns_exclude_unallocated_and_cover_every_pcn(atlas):
 
 @pytest.mark.slow
 def test_imd_2019_edition_changes_the_standardisation_not_hypertension(atlas, pg):
-    p19 = gaps.practice_gaps(atlas, ["F84039", "A81001"], imd=2019)
+    p19 = gaps.practice_gaps(atlas.edition(2019), ["F84039", "A81001"])
     p25 = pg.set_index("practice_code").loc[["F84039", "A81001"]].reset_index()
     assert np.allclose(p19["hyp_expected"], p25["hyp_expected"])
     assert not np.allclose(p19["dm_expected"], p25["dm_expected"])
@@ -177,7 +179,7 @@ def test_imd_2019_edition_changes_the_standardisation_not_hypertension(atlas, pg
 @pytest.mark.parametrize("reg", ["HYP", "DM"])
 def test_lsoa_detection_gap_conserves_the_practice_total(each_atlas, each_pg, reg):
     atlas, pg = each_atlas, each_pg
-    lg = gaps.lsoa_detection_gap(atlas, register=reg)
+    lg = gaps.lsoa_detection_gap(atlas.edition(2025), register=reg)
     assert len(lg) == len(atlas.lsoa21) and lg["lsoa_code"].is_unique
     has_reg = pg["practice_code"].isin(set(atlas.registrations21["practice_code"].unique()))
     r = reg.lower()
@@ -190,15 +192,15 @@ def test_lsoa_detection_gap_conserves_the_practice_total(each_atlas, each_pg, re
 
 
 def test_lsoa_detection_gap_2019_is_on_lsoa_2011(each_atlas):
-    lg = gaps.lsoa_detection_gap(each_atlas, register="HYP", imd=2019)
+    lg = gaps.lsoa_detection_gap(each_atlas.edition(2019), register="HYP")
     assert set(lg["lsoa_code"]) == set(each_atlas.lsoa11["lsoa_code"])
     assert lg["expected_undiagnosed"].sum() == pytest.approx(
-        gaps.lsoa_detection_gap(each_atlas, register="HYP")["expected_undiagnosed"].sum(), rel=1e-9)
+        gaps.lsoa_detection_gap(each_atlas.edition(2025), register="HYP")["expected_undiagnosed"].sum(), rel=1e-9)
 
 
 @pytest.mark.slow
 def test_lsoa_register_counts_smi_by_hand_for_jaywick(atlas, qof_raw, reg_raw):
-    lc = gaps.lsoa_register_counts(atlas, "MH")
+    lc = gaps.lsoa_register_counts(atlas.edition(2025), "MH")
     assert lc["register_patients"].sum() == pytest.approx(
         qof_raw.loc[qof_raw["GROUP_CODE"] == "MH", "REGISTER"].sum())  # every QOF practice has registrations
     # Jaywick (E01021988, unchanged 2011 -> 2021): sum over practices of MH register × share of its
@@ -272,7 +274,7 @@ def test_registration_gap_2011_vintage(atlas):
 ])
 def test_reach_index_weighted_by_patients_averages_one(request, which, icb):
     atlas = request.getfixturevalue(which)
-    c = gaps.core20_reach(atlas, icb)
+    c = gaps.core20_reach(make_scope(atlas, kind="icb", code=icb))
     assert np.average(c["reach_index"], weights=c["patients_known_lsoa"]) == pytest.approx(1.0, abs=1e-12)
     assert c["share_of_patients"].sum() == pytest.approx(1.0)
     assert c["share_of_core20"].sum() == pytest.approx(1.0)
@@ -281,7 +283,7 @@ def test_reach_index_weighted_by_patients_averages_one(request, which, icb):
 
 @pytest.mark.slow
 def test_reach_in_north_east_london_by_hand(atlas):
-    c = gaps.core20_reach(atlas, "E54000029").set_index("pcn_code")
+    c = gaps.core20_reach(make_scope(atlas, kind="icb", code="E54000029")).set_index("pcn_code")
     # Tower Hamlets Network 3 serves the ICB's Core20 residents more than its size; Wanstead and Woodford less
     assert c.loc["U37286", "reach_index"] > 1.5 and c.loc["U37286", "flag"] == "higher"
     assert c.loc["U78575", "reach_index"] < 0.2 and c.loc["U78575", "flag"] == "lower"
@@ -300,7 +302,7 @@ def test_reach_in_north_east_london_by_hand(atlas):
 @pytest.mark.slow
 def test_access_jaywick_by_hand(atlas):
     # Jaywick (E01021988, Tendring 018A): most deprived LSOA in England in IoD 2019 and IoD 2025
-    a = gaps.access(atlas, "E54000023")  # Suffolk and North East Essex
+    a = gaps.access(make_scope(atlas, kind="icb", code="E54000023"))  # Suffolk and North East Essex
     row = a.set_index("lsoa_code").loc["E01021988"]
     lsoa = atlas.lsoa21.set_index("lsoa_code").loc["E01021988"]
     p = atlas.practices.dropna(subset=["easting", "northing"])
@@ -320,7 +322,7 @@ def test_access_jaywick_by_hand(atlas):
 
 @pytest.mark.slow
 def test_access_covers_every_core20_lsoa_and_pcn_distance_is_never_shorter(atlas):
-    a = gaps.access(atlas, "QHL")  # Birmingham and Solihull
+    a = gaps.access(make_scope(atlas, kind="icb", code="QHL"))  # Birmingham and Solihull
     t = atlas.lsoa21
     core = t[(t["icb_code_nhs"] == "QHL") & t["imd25_core20"]]
     assert set(a["lsoa_code"]) == set(core["lsoa_code"])
@@ -331,7 +333,7 @@ def test_access_covers_every_core20_lsoa_and_pcn_distance_is_never_shorter(atlas
 
 @pytest.mark.slow
 def test_access_2019_uses_lsoa_2011(atlas, data_dir):
-    a = gaps.access(atlas, "QHL", imd=2019)
+    a = gaps.access(make_scope(atlas, imd=2019, kind="icb", code="QHL"))
     assert set(a["lsoa_code"]) <= set(atlas.lsoa11["lsoa_code"])
     assert a["centroid"].isin(["population-weighted", "population-weighted (LSOA 2021 parts)",
                                "point inside polygon"]).all()
@@ -372,49 +374,49 @@ def test_dersimonian_laird_is_zero_without_extra_spread():
 
 def test_bad_input_raises_clear_errors(each_atlas):
     with pytest.raises(GapInputError, match="ZZZ999"):
-        gaps.practice_gaps(each_atlas, ["B83002", "ZZZ999"], strict=True)
+        gaps.practice_gaps(each_atlas.edition(2025), ["B83002", "ZZZ999"], strict=True)
     with pytest.raises(GapInputError, match="XYZ"):
-        gaps.practice_gaps(each_atlas, registers=["XYZ"])
-    with pytest.raises(GapInputError, match="2019 or 2025"):
-        gaps.practice_gaps(each_atlas, imd=2015)
+        gaps.practice_gaps(each_atlas.edition(2025), registers=["XYZ"])
+    with pytest.raises(ValueError, match="2019 or 2025"):  # the edge makes the edition, once
+        make_scope(each_atlas, imd=2015)
     with pytest.raises(GapInputError, match="U99999"):
-        gaps.pcn_gaps(each_atlas, ["U99999"], strict=True)
+        gaps.pcn_gaps(each_atlas.edition(2025), ["U99999"], strict=True)
     with pytest.raises(GapInputError, match="pcn_code"):
-        gaps.pcn_gaps(each_atlas, membership=pd.DataFrame({"practice_code": ["B83002"]}))
+        gaps.pcn_gaps(each_atlas.edition(2025), membership=pd.DataFrame({"practice_code": ["B83002"]}))
     with pytest.raises(GapInputError, match="vintage"):
         gaps.registration_gap(each_atlas, vintage=2001)
     with pytest.raises(GapInputError, match="NOPE"):
-        gaps.lsoa_register_counts(each_atlas, "NOPE")
+        gaps.lsoa_register_counts(each_atlas.edition(2025), "NOPE")
     with pytest.raises(LookupError):
-        gaps.core20_reach(each_atlas, "Atlantis")
+        gaps.core20_reach(make_scope(each_atlas, kind="icb", code="Atlantis"))
 
 
 @pytest.mark.parametrize("which, codes", [pytest.param("atlas", ("F84039", "A81001"), marks=pytest.mark.slow),
                                           ("small_atlas", ("B83002", "B83005"))])
 def test_practice_codes_are_normalised_and_order_kept(request, which, codes):
     atlas = request.getfixturevalue(which)
-    p = gaps.practice_gaps(atlas, [f" {codes[0].lower()}", codes[1]])
+    p = gaps.practice_gaps(atlas.edition(2025), [f" {codes[0].lower()}", codes[1]])
     assert list(p["practice_code"]) == list(codes)
     assert p["dm_expected"].notna().all()
 
 
 @pytest.mark.slow
 def test_detection_model_terms_are_shown_and_plausible(atlas):
-    m = gaps.detection_model(atlas, "COPD").set_index("term")
+    m = gaps.detection_model(atlas.edition(2025), "COPD").set_index("term")
     assert m.loc["intercept", "practices_fitted"] > 6300
     # COPD is recorded more in practices serving deprived and older populations
     assert m.loc["imd_decile1", "coefficient"] > m.loc["imd_decile5", "coefficient"] > 0
     assert m.loc["age_50plus", "rate_ratio_10pp"] > 1.1
     assert (m["dispersion"] > 1).all()  # practices differ more than Poisson chance
     with pytest.raises(GapInputError, match="PHE"):
-        gaps.detection_model(atlas, "HYP")
+        gaps.detection_model(atlas.edition(2025), "HYP")
 
 
 @pytest.mark.parametrize("which, pcn", [pytest.param("atlas", "U37286", marks=pytest.mark.slow),
                                         ("small_atlas", "U37316")])
 def test_unallocated_pcn_asked_for_explicitly_gives_an_empty_row(request, which, pcn):
     atlas = request.getfixturevalue(which)
-    p = gaps.pcn_gaps(atlas, ["U", pcn], registers=["DM"])
+    p = gaps.pcn_gaps(atlas.edition(2025), ["U", pcn], registers=["DM"])
     u = p.set_index("pcn_code").loc["U"]
     assert u["practices"] == 0 and np.isnan(u["dm_expected"])
     assert p.set_index("pcn_code").loc[pcn, "dm_expected"] > 0
@@ -434,10 +436,10 @@ def test_registration_gap_flags_army_garrison_lsoas(atlas, data_dir):
 
 def test_unknown_codes_give_empty_rows_not_errors(each_atlas):
     # a user's newer registrations or PCN map may hold codes the each_atlas does not know
-    p = gaps.practice_gaps(each_atlas, ["B83002", "ZZZ999"])  # a Bradford practice and an unknown code
+    p = gaps.practice_gaps(each_atlas.edition(2025), ["B83002", "ZZZ999"])  # a Bradford practice and an unknown code
     assert list(p["practice_code"]) == ["B83002", "ZZZ999"]
     assert p["hyp_expected"].isna().tolist() == [False, True]
-    c = gaps.pcn_gaps(each_atlas, ["U99999"])
+    c = gaps.pcn_gaps(each_atlas.edition(2025), ["U99999"])
     assert c["practices"].tolist() == [0] and c["dm_expected"].isna().all()
 
 
@@ -445,10 +447,10 @@ def test_unknown_codes_give_empty_rows_not_errors(each_atlas):
                                           ("small_atlas", ("B83002", "B83005"))])  # Tower Hamlets; Bradford
 def test_pcn_gaps_with_a_users_own_membership(request, which, codes):
     atlas = request.getfixturevalue(which)
-    pg = gaps.practice_gaps(atlas, registers=["DM"])
+    pg = gaps.practice_gaps(atlas.edition(2025), registers=["DM"])
     # two practices grouped as a new "PCN"
     mine = pd.DataFrame({"practice_code": [codes[0], f"{codes[1].lower()} "], "pcn_code": ["NEW1", "NEW1"]})
-    c = gaps.pcn_gaps(atlas, membership=mine, registers=["DM"]).set_index("pcn_code").loc["NEW1"]
+    c = gaps.pcn_gaps(atlas.edition(2025), membership=mine, registers=["DM"]).set_index("pcn_code").loc["NEW1"]
     both = pg[pg["practice_code"].isin(codes)]
     assert c["practices"] == 2
     assert c["dm_recorded"] == both["dm_recorded"].sum()
@@ -489,7 +491,7 @@ def test_missing_phe_estimates_leave_hypertension_empty_not_crashing(atlas):
     from dataclasses import replace
 
     bare = replace(atlas, hypertension=pd.DataFrame(columns=["practice_code"]), meta={})  # meta={}: no disk copy
-    p = gaps.practice_gaps(bare, ["F84039"], registers=["HYP", "DM"])
+    p = gaps.practice_gaps(bare.edition(2025), ["F84039"], registers=["HYP", "DM"])
     assert np.isnan(p.loc[0, "hyp_expected"]) and p.loc[0, "hyp_recorded"] == 1993
     assert p.loc[0, "dm_expected"] > 0
 
@@ -513,8 +515,8 @@ def test_gap_models_are_kept_beside_the_atlas_for_a_new_process(each_atlas, each
 
 @pytest.mark.slow
 def test_age_weighted_apportionment_conserves_and_leans_older(atlas):
-    plain = gaps.lsoa_detection_gap(atlas, register="HYP")
-    aged = gaps.lsoa_detection_gap(atlas, register="HYP", age_weighted=True)
+    plain = gaps.lsoa_detection_gap(atlas.edition(2025), register="HYP")
+    aged = gaps.lsoa_detection_gap(atlas.edition(2025), register="HYP", age_weighted=True)
     assert aged["expected_undiagnosed"].sum() == pytest.approx(plain["expected_undiagnosed"].sum(), rel=1e-9)
     t = atlas.lsoa21.set_index("lsoa_code")
     share = (t["aged_40_74"] / t["age_total_2021"]).reindex(plain["lsoa_code"]).to_numpy()
@@ -522,4 +524,4 @@ def test_age_weighted_apportionment_conserves_and_leans_older(atlas):
     # the student area of Birmingham 096F (few residents aged 40-74) loses; older LSOAs gain
     assert moved[plain["lsoa_code"].to_numpy() == "E01009290"][0] < 0
     assert np.corrcoef(share, moved)[0, 1] > 0.3
-    assert len(gaps.lsoa_detection_gap(atlas, register="HYP", imd=2019, age_weighted=True)) == 32_844
+    assert len(gaps.lsoa_detection_gap(atlas.edition(2019), register="HYP", age_weighted=True)) == 32_844

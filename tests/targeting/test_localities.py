@@ -6,6 +6,7 @@ import pytest
 
 from targeting.localities import allocate_connectors
 from targeting.outreach import plan_outreach
+from targeting.scope import make_scope
 
 WEST_YORKSHIRE = "E54000054"
 BIRMINGHAM_SOLIHULL = "E54000055"
@@ -23,7 +24,7 @@ def test_largest_remainder_shares_whole_connectors():
                 ids=["west-yorkshire-20", "birmingham-solihull-12"])
 def icb_plan(request, atlas):
     code, connectors, capacity = request.param
-    return plan_outreach(atlas, icb=code, connectors=connectors, capacity=capacity)
+    return plan_outreach(make_scope(atlas, kind="icb", code=code), connectors=connectors, capacity=capacity)
 
 
 def _span(g: pd.DataFrame) -> float:

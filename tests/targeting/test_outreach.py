@@ -8,6 +8,7 @@ import shapely
 
 from targeting.areas import AreaNotFound, lsoas_in, resolve_icb
 from targeting.outreach import ROUND_COLUMNS, TARGET_COLUMNS, plan_outreach, scenario
+from targeting.scope import make_scope
 
 BRADFORD_PCN = "U37316"  # BRADFORD CITY 4 PCN: practices in Bradford LAD, NHS West Yorkshire ICB
 WEST_YORKSHIRE = "E54000054"
@@ -25,14 +26,16 @@ def _majority_pcns(atlas) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def pcn_plans(each_atlas):
     return {
-        "default": plan_outreach(each_atlas, pcn=BRADFORD_PCN),
-        "big": plan_outreach(each_atlas, pcn=BRADFORD_PCN, connectors=2, capacity=400, months=6),
+        "default": plan_outreach(make_scope(each_atlas, kind="pcn", code=BRADFORD_PCN)),
+        "big": plan_outreach(make_scope(each_atlas, kind="pcn", code=BRADFORD_PCN),
+                             connectors=2, capacity=400, months=6),
     }
 
 
 @pytest.fixture(scope="module")
 def icb_plan(each_atlas):
-    return plan_outreach(each_atlas, icb=WEST_YORKSHIRE, connectors=12, capacity=300, months=12)
+    return plan_outreach(make_scope(each_atlas, kind="icb", code=WEST_YORKSHIRE),
+                         connectors=12, capacity=300, months=12)
 
 
 def _all_plans(pcn_plans, icb_plan):
@@ -72,7 +75,7 @@ def test_every_target_lies_in_the_pcn_footprint(each_atlas, pcn_plans):
         # The area is exactly the indicative footprint of targeting.footprints.
         from targeting.footprints import pcn_footprints
 
-        fp = pcn_footprints(each_atlas)
+        fp = pcn_footprints(each_atlas.edition(2025))
         assert set(plan.lsoas["lsoa_code"]) == set(fp.loc[fp["pcn_code"] == BRADFORD_PCN, "lsoa_code"])
         assert len(plan.lsoas) >= 20
 
@@ -195,14 +198,14 @@ def test_months_to_cover_is_at_least_the_arithmetic_bound(pcn_plans, icb_plan):
 
 
 def test_more_connectors_plan_more_neighbourhoods(each_atlas):
-    few = plan_outreach(each_atlas, pcn=BRADFORD_PCN, connectors=1)
-    many = plan_outreach(each_atlas, pcn=BRADFORD_PCN, connectors=6)
+    few = plan_outreach(make_scope(each_atlas, kind="pcn", code=BRADFORD_PCN), connectors=1)
+    many = plan_outreach(make_scope(each_atlas, kind="pcn", code=BRADFORD_PCN), connectors=6)
     assert (many.lsoas["status"] == "planned").sum() > (few.lsoas["status"] == "planned").sum()
     assert many.months_to_cover < few.months_to_cover
 
 
 def test_imd_2019_uses_the_bridged_edition(each_atlas):
-    plan = plan_outreach(each_atlas, pcn=BRADFORD_PCN, imd=2019)
+    plan = plan_outreach(make_scope(each_atlas, imd=2019, kind="pcn", code=BRADFORD_PCN))
     a = each_atlas.lsoa21.set_index("lsoa_code").loc[plan.lsoas["lsoa_code"]]
     assert (plan.lsoas["core20"].to_numpy() == a["imd19_core20"].to_numpy()).all()
     assert (plan.lsoas["imd_edition"] == 2019).all()
@@ -211,7 +214,7 @@ def test_imd_2019_uses_the_bridged_edition(each_atlas):
 
 def test_score_cut_adds_targets(each_atlas, pcn_plans):
     base = pcn_plans["default"]
-    cut = plan_outreach(each_atlas, pcn=BRADFORD_PCN, score_cut=0)
+    cut = plan_outreach(make_scope(each_atlas, kind="pcn", code=BRADFORD_PCN), score_cut=0)
     assert cut.lsoas["target"].all()
     assert cut.lsoas["target"].sum() >= base.lsoas["target"].sum()
 
@@ -238,7 +241,7 @@ def test_scenario_shares_grow_with_time_and_reach_everyone(pcn_plans):
 ])
 def test_bad_requests_get_clear_errors(each_atlas, kwargs, exc, words):
     with pytest.raises(exc, match=words):
-        plan_outreach(each_atlas, **kwargs)
+        plan_outreach(make_scope(each_atlas), **kwargs)
 
 
 def test_cli_writes_the_plan_files(tmp_path, capsys, small_cli):
@@ -298,7 +301,7 @@ def test_an_area_with_no_core20_or_plus_neighbourhood_gives_an_empty_plan(atlas)
     from targeting.render.visit_sheets import visit_sheets_html
 
     code = "U02049"  # SOUTH TANDRIDGE PCN, Surrey: no Core20 LSOA in its footprint
-    plan = plan_outreach(atlas, pcn=code)
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code=code))
     rows = atlas.lsoa21.set_index("lsoa_code").loc[plan.lsoas["lsoa_code"]]
     assert not rows["imd25_core20"].any()
     assert (plan.lsoas["status"] == "not a target").all()
@@ -398,10 +401,10 @@ def test_when_everything_was_done_the_plan_says_so(small_atlas):
     from targeting.programme import read_done
     from targeting.render.visit_sheets import visit_sheets_html
 
-    whole = plan_outreach(small_atlas, pcn=BRADFORD_PCN, connectors=10, months=120)
+    whole = plan_outreach(make_scope(small_atlas, kind="pcn", code=BRADFORD_PCN), connectors=10, months=120)
     assert (whole.lsoas.loc[whole.lsoas["target"], "status"] == "planned").all()
     done = read_done(whole.rounds_table().assign(done="true").to_csv(index=False).encode())
-    again = plan_outreach(small_atlas, pcn=BRADFORD_PCN, done=done)
+    again = plan_outreach(make_scope(small_atlas, kind="pcn", code=BRADFORD_PCN), done=done)
     t = again.lsoas[again.lsoas["target"]]
     assert (t["status"] == "visited").all() and (t["households_visited"] == t["households"]).all()
     assert again.rounds_table().empty and again.months_to_cover is None

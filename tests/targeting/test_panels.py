@@ -4,14 +4,15 @@ import pytest
 
 from targeting.gaps import pcn_gaps, practice_gaps
 from targeting.panels import GAP_COLUMNS, gap_table
+from targeting.scope import make_scope
 
 pytestmark = pytest.mark.slow  # national gaps on the national atlas
 
 
 def test_pcn_gaps_match_pcns_and_sit_beside_icb_and_england(atlas):
-    t = gap_table(atlas, pcn="U06092").set_index("measure")  # Greenwood PCN, West Yorkshire
+    t = gap_table(make_scope(atlas, kind="pcn", code="U06092")).set_index("measure")  # Greenwood PCN, West Yorkshire
     assert list(t.reset_index().columns) == list(GAP_COLUMNS)
-    g = pcn_gaps(atlas, ["U06092"]).iloc[0]
+    g = pcn_gaps(atlas.edition(2025), ["U06092"]).iloc[0]
     und = t.loc["Hypertension: people not on a register (expected − recorded)"]
     assert (und["value"], und["lower"], und["upper"]) == pytest.approx(
         (g["hyp_undiagnosed"], g["hyp_undiagnosed_lower"], g["hyp_undiagnosed_upper"]))
@@ -19,7 +20,7 @@ def test_pcn_gaps_match_pcns_and_sit_beside_icb_and_england(atlas):
     hyp = t.loc["Recorded ÷ expected: hypertension"]
     assert hyp["value"] == pytest.approx(7728 / 14688.387, abs=1e-6)
     # ICB and England pool every practice with data
-    every = practice_gaps(atlas)
+    every = practice_gaps(atlas.edition(2025))
     wy = every[every["practice_code"].isin(atlas.practices.loc[atlas.practices["icb_code_nhs"] == "QWO",
                                                                 "practice_code"])].dropna(subset=["hyp_expected"])
     assert hyp["icb"] == pytest.approx(wy["hyp_recorded"].sum() / wy["hyp_expected"].sum())
@@ -34,11 +35,11 @@ def test_pcn_gaps_match_pcns_and_sit_beside_icb_and_england(atlas):
 
 
 def test_practice_gaps_for_kensington_partnership(atlas):
-    t = gap_table(atlas, practice="B83052").set_index("measure")
-    g = practice_gaps(atlas, ["B83052"]).iloc[0]
+    t = gap_table(make_scope(atlas, kind="practice", code="B83052")).set_index("measure")
+    g = practice_gaps(atlas.edition(2025), ["B83052"]).iloc[0]
     assert t.loc["Recorded ÷ expected: diabetes", "value"] == pytest.approx(g["dm_ratio"])
     assert "Core20 reach index" not in t.index  # a PCN measure
     with pytest.raises(LookupError):
-        gap_table(atlas, practice="Z99999")
+        gap_table(make_scope(atlas, kind="practice", code="Z99999"))
     with pytest.raises(ValueError):
-        gap_table(atlas)
+        gap_table(make_scope(atlas))

@@ -10,6 +10,7 @@ import pytest
 from targeting import precompute
 from targeting.cli import main
 from targeting.maps import area_lsoas
+from targeting.scope import make_scope
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "mapclassify", "folium", "jinja2", "branca", "geopandas")
@@ -76,7 +77,7 @@ def test_a_map_read_with_json_only_is_the_app_s_map(atlas, answers):
     for kind, code, imd, initial in (("icb", "E54000050", 2019, "imd19"), ("icb", "QHL", 2025, None),
                                      ("pcn", "U79433", 2025, "plus")):
         payload, name = answers.map_payload(kind, code, imd, initial)
-        made = area_map(atlas, kind, code, imd=imd, initial=initial)  # computed, no store
+        made = area_map(make_scope(atlas, imd=imd, kind="kind", code=code), initial=initial)  # computed, no store
         assert (payload, f"Core20PLUS map: {name}") == (made.payload, made.title)
     assert answers.map_payload("icb", "Birmingham", 2025) is None  # a name is resolved in full by the caller
 

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from targeting.priority import COMPONENTS, DEFAULT_WEIGHTS, WeightsError, parse_weights, priority_scores
+from targeting.scope import make_scope
 
 JAYWICK = "E01021988"  # Tendring 018A: IoD 2025 rank 1 (MANIFEST spot check)
 BRADFORD_064A = "E01033693"
@@ -13,7 +14,7 @@ def _inputs(atlas):
 
     bradford = atlas.lsoa21.loc[atlas.lsoa21["lad_name"] == "Bradford", "lsoa_code"]
     jaywick = [JAYWICK] if JAYWICK in set(atlas.lsoa21["lsoa_code"]) else []  # not in the small atlas
-    return outreach_inputs(atlas, [*bradford, *jaywick])
+    return outreach_inputs(make_scope(atlas), [*bradford, *jaywick])
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from targeting.profiles import (
     population_quintiles,
     practice_profiles,
     qof_prevalence,
-    registrations_for,
 )
+from targeting.scope import make_scope
 from targeting.stats import wilson_ci
 
 REQUIRED = ["registered_patients", "patients_known_lsoa", "core20_patients", "core20_pct", "core20_pct_lower",
@@ -46,7 +46,7 @@ def independent_pcn_core20_2019(data_dir):
 
 @pytest.mark.slow
 def test_pcn_core20_2019_matches_an_independent_calculation(atlas, independent_pcn_core20_2019):
-    ours = pcn_profiles(atlas, imd=2019).set_index("pcn_code")["core20_pct"]
+    ours = pcn_profiles(make_scope(atlas, imd=2019)).set_index("pcn_code")["core20_pct"]
     theirs = independent_pcn_core20_2019.drop("U", errors="ignore")
     common = ours.index.intersection(theirs.index)
     assert len(common) >= 1250
@@ -57,7 +57,7 @@ def test_pcn_core20_2019_matches_an_independent_calculation(atlas, independent_p
 @pytest.mark.slow
 def test_practice_weighted_imd_2019_agrees_with_blackwellrd(atlas, data_dir):
     ref = pd.read_csv(data_dir / "gp" / "third_party" / "blackwellrd_practice_imd.csv").set_index("practice_code")
-    ours = practice_profiles(atlas, imd=2019).set_index("practice_code")["weighted_imd_score"].dropna()
+    ours = practice_profiles(make_scope(atlas, imd=2019)).set_index("practice_code")["weighted_imd_score"].dropna()
     common = ours.index.intersection(ref.index)
     assert len(common) > 6000
     r = np.corrcoef(ours[common], ref.loc[common, "imd_score"])[0, 1]
@@ -70,7 +70,7 @@ def test_practice_weighted_imd_2019_agrees_with_blackwellrd(atlas, data_dir):
 def test_pcn_weighted_imd_2019_agrees_with_blackwellrd(atlas, data_dir):
     # PCN membership is that of Jan 2023 in the reference, July 2022 here, so agreement is a little looser
     ref = pd.read_csv(data_dir / "gp" / "third_party" / "blackwellrd_pcn_imd.csv").set_index("pcn_code")
-    ours = pcn_profiles(atlas, imd=2019).set_index("pcn_code")["weighted_imd_score"]
+    ours = pcn_profiles(make_scope(atlas, imd=2019)).set_index("pcn_code")["weighted_imd_score"]
     common = ours.index.intersection(ref.index)
     assert len(common) > 1150
     assert np.corrcoef(ours[common], ref.loc[common, "imd_score"])[0, 1] >= 0.99
@@ -106,19 +106,19 @@ def test_qof_levels_add_up(atlas):
 
 @pytest.mark.slow
 def test_registration_totals_are_conserved_across_vintages(atlas):
-    assert registrations_for(atlas, 2019) is atlas.registrations11
-    assert registrations_for(atlas, 2025) is atlas.registrations21
+    assert atlas.edition(2019).registrations is atlas.registrations11
+    assert atlas.edition(2025).registrations is atlas.registrations21
     for imd in (2019, 2025):
-        p = practice_profiles(atlas, imd=imd)
+        p = practice_profiles(make_scope(atlas, imd=imd))
         assert p["registered_patients"].sum() == 61_768_942  # July 2022 (MANIFEST)
         assert (p["patients_known_lsoa"] <= p["registered_patients"]).all()
-    known19 = practice_profiles(atlas, imd=2019)["patients_known_lsoa"].sum()
+    known19 = practice_profiles(make_scope(atlas, imd=2019))["patients_known_lsoa"].sum()
     assert known19 / 61_768_942 > 0.999  # 99.93% live in an English LSOA 2011 (NO2011 and W01 excluded)
 
 
 @pytest.mark.slow
 def test_profile_columns_and_internal_consistency(atlas):
-    pcn = pcn_profiles(atlas, imd=2025)
+    pcn = pcn_profiles(make_scope(atlas, imd=2025))
     assert set(REQUIRED) <= set(pcn.columns)
     assert len(pcn) == 1251 and not (pcn["pcn_code"] == "U").any()
     assert (pcn["imd"] == 2025).all()
@@ -132,15 +132,15 @@ def test_profile_columns_and_internal_consistency(atlas):
     assert (pcn.loc[lower, "core20_pct_upper"] < pcn.loc[lower, "core20_pct_icb"]).all()
     # England comparator = all practices, registration-weighted (IoD 2025 Core20 ~ 21%)
     eng = pcn["core20_pct_england"].iloc[0]
-    prac = practice_profiles(atlas, imd=2025)
+    prac = practice_profiles(make_scope(atlas, imd=2025))
     assert eng == pytest.approx(100 * prac["core20_patients"].sum() / prac["patients_known_lsoa"].sum())
     assert 19 < eng < 23
 
 
 @pytest.mark.slow
 def test_pcn_sums_are_its_practices_sums(atlas):
-    pcn = pcn_profiles(atlas, imd=2019, pcn_codes=["U67660"]).iloc[0]  # Oldham South PCN
-    prac = practice_profiles(atlas, imd=2019, pcn_code="U67660")
+    pcn = pcn_profiles(make_scope(atlas, imd=2019), pcn_codes=["U67660"]).iloc[0]  # Oldham South PCN
+    prac = practice_profiles(make_scope(atlas, imd=2019, kind="pcn", code="U67660"))
     assert pcn["practices"] == len(prac) == 9
     for c in ("registered_patients", "patients_known_lsoa", "core20_patients", "plus_patients"):
         assert pcn[c] == pytest.approx(prac[c].sum())
@@ -151,25 +151,26 @@ def test_pcn_sums_are_its_practices_sums(atlas):
 
 @pytest.mark.slow
 def test_icb_filter_and_unknown_codes(atlas):
-    gm = pcn_profiles(atlas, icb="QOP")
+    gm = pcn_profiles(make_scope(atlas, kind="icb", code="QOP"))
     assert len(gm) == 67 and (gm["icb_code_nhs"] == "QOP").all()
     assert gm["pcn_code"].is_monotonic_increasing
-    assert len(practice_profiles(atlas, icb="Greater Manchester")) == 424
+    assert len(practice_profiles(make_scope(atlas, kind="icb", code="Greater Manchester"))) == 424
     # Surrey Heartlands and Sussex are listed under their 2022 and 2024 ONS codes: either way it is one ICB
-    surrey = pcn_profiles(atlas, icb="QXU")
+    surrey = pcn_profiles(make_scope(atlas, kind="icb", code="QXU"))
     assert len(surrey) == 24 and (surrey["icb_code_nhs"] == "QXU").all()
-    assert len(pcn_profiles(atlas, icb="Sussex")) == len(pcn_profiles(atlas, icb="E54000064")) == 38
+    sussex = [pcn_profiles(make_scope(atlas, kind="icb", code=c)) for c in ("Sussex", "E54000064")]
+    assert len(sussex[0]) == len(sussex[1]) == 38
     with pytest.raises(LookupError, match="XXX"):
-        pcn_profiles(atlas, pcn_codes=["XXX"])
+        pcn_profiles(make_scope(atlas), pcn_codes=["XXX"])
     with pytest.raises(LookupError, match="Unknown practice"):
-        practice_profiles(atlas, practice_codes=["ZZZZZZ"])
+        practice_profiles(make_scope(atlas), practice_codes=["ZZZZZZ"])
     with pytest.raises(LookupError, match="No practice"):
-        practice_profiles(atlas, pcn_code="U99999")
+        practice_profiles(make_scope(atlas, kind="pcn", code="U99999"))
 
 
 @pytest.mark.slow
 def test_practice_quintiles_hold_a_fifth_of_patients(atlas):
-    p = practice_profiles(atlas, imd=2019)
+    p = practice_profiles(make_scope(atlas, imd=2019))
     share = p.groupby("imd_quintile")["patients_known_lsoa"].sum() / p["patients_known_lsoa"].sum()
     assert list(share.index) == [1, 2, 3, 4, 5]
     assert np.allclose(share, 0.2, atol=0.01)
@@ -182,15 +183,15 @@ def test_practice_quintiles_hold_a_fifth_of_patients(atlas):
 
 @pytest.mark.slow
 def test_plus_rules_change_plus_only(atlas):
-    base = pcn_profiles(atlas, icb="QOP")
+    base = pcn_profiles(make_scope(atlas, kind="icb", code="QOP"))
     rule = EthnicGroupRule("pakistani", threshold_pct=20)
-    alt = pcn_profiles(atlas, icb="QOP", plus_rules=[rule])
+    alt = pcn_profiles(make_scope(atlas, kind="icb", code="QOP", plus_rules=[rule]))
     assert alt["core20_pct"].equals(base["core20_pct"])
     assert not alt["plus_pct"].equals(base["plus_pct"])
     assert (alt["plus_pct"] <= base["plus_pct"] + 1e-9).mean() > 0.9
     # a user's list: Jaywick's LSOA only -> PLUS patients are those registered as living there
     jay = LsoaListRule(("E01021988",))
-    p = practice_profiles(atlas, imd=2019, plus_rules=jay)
+    p = practice_profiles(make_scope(atlas, imd=2019, plus_rules=jay))
     reg = atlas.registrations11
     assert p["plus_patients"].sum() == reg.loc[reg["lsoa_code"] == "E01021988", "patients"].sum()
 
@@ -214,8 +215,8 @@ def test_census_rules_on_imd_2019_count_the_same_patients_through_lsoa_2021(requ
     rule = [CensusMeasureRule("overcrowded_hh", threshold_pct=15)]
     with pytest.raises(MissingColumnError):
         plus_mask(atlas.lsoa11, rule)
-    p19 = pcn_profiles(atlas, imd=2019, plus_rules=rule, icb=icb)
-    p25 = pcn_profiles(atlas, imd=2025, plus_rules=rule, icb=icb)
+    p19 = pcn_profiles(make_scope(atlas, imd=2019, kind="icb", code=icb, plus_rules=rule))
+    p25 = pcn_profiles(make_scope(atlas, imd=2025, kind="icb", code=icb, plus_rules=rule))
     assert np.allclose(p19["plus_patients"], p25["plus_patients"])
     assert np.allclose(p19["patients_known_lsoa"], p25["patients_known_lsoa"])
     assert not np.allclose(p19["core20_pct"], p25["core20_pct"])  # deprivation still follows the edition
@@ -225,20 +226,20 @@ def test_profiles_add_up_on_the_small_atlas(small_atlas):
     # the national tests' invariants, on Bradford and Solihull: a PCN is the sum of its practices, shares add
     # up, intervals hold their estimate, and registrations are conserved across the LSOA vintages
     atlas = small_atlas
-    pcn = pcn_profiles(atlas, imd=2019, pcn_codes=["U37316"]).iloc[0]  # Bradford City 4 PCN
-    prac = practice_profiles(atlas, imd=2019, pcn_code="U37316")
+    pcn = pcn_profiles(make_scope(atlas, imd=2019), pcn_codes=["U37316"]).iloc[0]  # Bradford City 4 PCN
+    prac = practice_profiles(make_scope(atlas, imd=2019, kind="pcn", code="U37316"))
     assert pcn["practices"] == len(prac) > 1
     for c in ("registered_patients", "patients_known_lsoa", "core20_patients", "plus_patients"):
         assert pcn[c] == pytest.approx(prac[c].sum())
     w = prac["patients_known_lsoa"]
     assert pcn["weighted_imd_score"] == pytest.approx((prac["weighted_imd_score"] * w).sum() / w.sum())
-    every = pcn_profiles(atlas, imd=2025)
+    every = pcn_profiles(make_scope(atlas, imd=2025))
     assert set(REQUIRED) <= set(every.columns) and set(every["icb_code_nhs"].dropna()) == {"QWO", "QHL"}
     mix = every[["pct_asian", "pct_black", "pct_mixed", "pct_white", "pct_other"]].sum(axis=1)
     assert np.allclose(mix, 100, atol=1e-6)
     assert (every["core20_pct_lower"] <= every["core20_pct"]).all()
     assert (every["core20_pct"] <= every["core20_pct_upper"]).all()
-    totals = [practice_profiles(atlas, imd=imd)["registered_patients"].sum() for imd in (2019, 2025)]
+    totals = [practice_profiles(make_scope(atlas, imd=imd))["registered_patients"].sum() for imd in (2019, 2025)]
     assert totals[0] == totals[1] == atlas.registrations11["patients"].sum()
     with pytest.raises(LookupError, match="No practice"):
-        practice_profiles(atlas, pcn_code="U99999")
+        practice_profiles(make_scope(atlas, kind="pcn", code="U99999"))

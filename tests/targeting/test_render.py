@@ -13,6 +13,7 @@ from targeting.render import area as render_area
 from targeting.render.page import build_map, standalone_html
 from targeting.render.payload import map_payload
 from targeting.render.topology import build_topology, decode
+from targeting.scope import make_scope
 
 pytestmark = pytest.mark.slow  # the national atlas (and its precomputed answers)
 
@@ -45,7 +46,7 @@ def bsol(atlas):
 
 def test_largest_icb_map_with_every_layer_is_under_0_6_mb(atlas):
     # North East and North Cumbria, 1,889 LSOAs: all 32 layers, practices, footprints, Leaflet inlined
-    made = render_area.area_map(atlas, "icb", "E54000050", imd=2019)
+    made = render_area.area_map(make_scope(atlas, imd=2019, kind="icb", code="E54000050"))
     html = standalone_html(made.payload, title=made.title)
     assert len(html.encode("utf-8")) <= 600_000
     d = _payload_dict(made.payload)
@@ -111,14 +112,14 @@ def test_standalone_html_inlines_leaflet(bsol):
 def test_plan_map_has_connectors_and_patches(atlas):
     from targeting.outreach import plan_outreach
 
-    plan = plan_outreach(atlas, pcn="U79433", connectors=3)
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code="U79433"), connectors=3)
     patches = render_area.plan_patches(plan, atlas.lsoa21)
     # A patch is coloured by the first connector to reach it; a connector's rounds can run on into a patch
     # another connector started, so every connector walks some patch but need not be the first in one.
     assert set(patches["connector"]) <= {1.0, 2.0, 3.0} and 1.0 in set(patches["connector"])
     walked = {int(c) for cs in plan.patches["connectors"] for c in str(cs).split(";") if c}
     assert walked == {1, 2, 3}
-    d = _payload_dict(render_area.plan_map_payload(atlas, plan))
+    d = _payload_dict(render_area.plan_map_payload(make_scope(atlas), plan))
     assert d["initial"] == "plan_connector"
     assert len(decode(d["topo"])[1]) == len(plan.lsoas)
     planned = plan.patches[plan.patches["connector"].notna()]
@@ -135,10 +136,11 @@ def test_plan_map_has_connectors_and_patches(atlas):
 def test_plan_map_labels_non_targets_as_such(atlas):
     from targeting.outreach import plan_outreach
 
-    plan = plan_outreach(atlas, pcn="U67660", connectors=3)  # one LSOA of its footprint is neither Core20 nor PLUS
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code="U67660"),
+                         connectors=3)  # one LSOA of its footprint is neither Core20 nor PLUS
     other = (plan.lsoas["status"] == "not a target").to_numpy()
     assert other.sum() == 1
-    conn = next(lay for lay in _payload_dict(render_area.plan_map_payload(atlas, plan))["layers"]
+    conn = next(lay for lay in _payload_dict(render_area.plan_map_payload(make_scope(atlas), plan))["layers"]
                 if lay["key"] == "plan_connector")
     assert conn["flag"][4] == "Not a target" and "Not a target" in conn["legend"]
     assert [c for c, o in zip(conn["cls"], other, strict=True) if o] == ["4"]  # not "no data" ('-')
@@ -160,10 +162,10 @@ def test_a_stored_map_is_the_computed_map(atlas):
 
     answers = open_answers(build_if_missing=True, progress=False)
     for kind, code, imd in (("icb", "E54000050", 2019), ("pcn", "U79433", 2025)):
-        stored = render_area.area_map(atlas, kind, code, imd=imd, store=answers)
-        computed = render_area.area_map(atlas, kind, code, imd=imd)
+        stored = render_area.area_map(make_scope(atlas, imd=imd, kind=kind, code=code), store=answers)
+        computed = render_area.area_map(make_scope(atlas, imd=imd, kind=kind, code=code))
         assert stored == computed
-    d = _payload_dict(render_area.area_map(atlas, "pcn", "U79433", store=answers).payload)
+    d = _payload_dict(render_area.area_map(make_scope(atlas, kind="pcn", code="U79433"), store=answers).payload)
     lines = d["overlays"]["footprints"]["lines"]
     assert [ln["pcn"] for ln in lines if ln.get("selected")] == ["U79433"] and len(lines) > 1  # its own, bold
     assert {p[3] for p in d["overlays"]["practices"]["pts"]} == set(
@@ -176,7 +178,7 @@ def test_a_practice_map_selects_its_pcns_footprint_and_rings_the_practice(atlas)
 
     answers = open_answers(build_if_missing=True, progress=False)
     for store in (answers, None):
-        d = _payload_dict(render_area.area_map(atlas, "practice", "B83052", store=store).payload)
+        d = _payload_dict(render_area.area_map(make_scope(atlas, kind="practice", code="B83052"), store=store).payload)
         lines = d["overlays"]["footprints"]["lines"]
         assert [ln["pcn"] for ln in lines if ln.get("selected")] == ["U37316"] and len(lines) > 1
         assert d["overlays"]["practices"]["sel"] == "B83052"
@@ -219,7 +221,7 @@ def test_ambiguous_merges_ride_in_the_payload_for_the_imd_2019_layer_only_when_t
 def test_the_national_map_shares_are_counts_summed_by_icb_and_each_icb_a_link(atlas):
     from targeting.render.national import icb_core20_shares, legend_rows, national_svg
 
-    s = icb_core20_shares(atlas, imd=2025)
+    s = icb_core20_shares(make_scope(atlas, imd=2025))
     t = s.table.set_index("icb_code")
     l21 = atlas.lsoa21
     assert set(t.index) == set(l21["icb_code"]) and t.index.is_unique  # every LSOA's ICB, none left out

@@ -12,6 +12,7 @@ from targeting.outreach import ROUND_COLUMNS, plan_outreach
 from targeting.outreach.inputs import _footprints
 from targeting.patches import lsoa_adjacency
 from targeting.rounds import walking_order
+from targeting.scope import make_scope
 
 pytestmark = pytest.mark.slow  # national atlas: Birmingham, West Yorkshire and Bradford plans
 
@@ -21,12 +22,13 @@ BRADFORD_PCN = "U37316"  # BRADFORD CITY 4 PCN
 
 @pytest.fixture(scope="module")
 def campaign(atlas):
-    return plan_outreach(atlas, pcn=BIRMINGHAM_EAST_CENTRAL, connectors=3, capacity=100, months=12)
+    return plan_outreach(make_scope(atlas, kind="pcn", code=BIRMINGHAM_EAST_CENTRAL),
+                         connectors=3, capacity=100, months=12)
 
 
 @pytest.fixture(scope="module")
 def caseload(atlas):
-    return plan_outreach(atlas, pcn=BRADFORD_PCN, connectors=10, capacity=100, mode="caseload")
+    return plan_outreach(make_scope(atlas, kind="pcn", code=BRADFORD_PCN), connectors=10, capacity=100, mode="caseload")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def west_yorkshire_plans(atlas):
     plans = []
     for code in pcns:
         if (fp["pcn_code"] == code).any():
-            plans.append(plan_outreach(atlas, pcn=code, adjacency=adjacency))
+            plans.append(plan_outreach(make_scope(atlas, kind="pcn", code=code), adjacency=adjacency))
     return plans
 
 
@@ -153,7 +155,8 @@ def test_lsoas_are_walked_in_priority_order_within_each_tier(west_yorkshire_plan
 
 
 def test_weights_that_pass_over_deprived_core20_lsoas_are_said_in_words(atlas):
-    plan = plan_outreach(atlas, pcn=BIRMINGHAM_EAST_CENTRAL, weights="deprivation=0,plus=0,undiagnosed=0,"
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code=BIRMINGHAM_EAST_CENTRAL),
+                         weights="deprivation=0,plus=0,undiagnosed=0,"
                                                                      "registration=0,size=1")
     assert plan.settings["order"] == "score"
     assert plan.warnings and "Core20 neighbourhood ranked" in plan.warnings[0]
@@ -209,7 +212,7 @@ def test_bad_mode_and_health_check_values_are_refused(tmp_path, capsys):
     assert main(["targets", "--pcn", BRADFORD_PCN, "--uptake", "1.5", "--out", str(tmp_path / "x")]) == 2
     assert "uptake must be a share between 0 and 1" in capsys.readouterr().err
     with pytest.raises(ValueError, match="mode"):
-        plan_outreach(None, pcn=BRADFORD_PCN, mode="door-to-door")
+        plan_outreach(make_scope(None, kind="pcn", code=BRADFORD_PCN), mode="door-to-door")
 
 
 def test_the_cli_writes_exactly_the_files_the_app_offers(atlas, tmp_path):
@@ -219,7 +222,7 @@ def test_the_cli_writes_exactly_the_files_the_app_offers(atlas, tmp_path):
 
     out = tmp_path / "same"
     assert main(["targets", "--pcn", BIRMINGHAM_EAST_CENTRAL, "--out", str(out)]) == 0
-    files = plan_files(plan_outreach(atlas, pcn=BIRMINGHAM_EAST_CENTRAL))
+    files = plan_files(plan_outreach(make_scope(atlas, kind="pcn", code=BIRMINGHAM_EAST_CENTRAL)))
     assert sorted(p.name for p in out.iterdir()) == sorted(files)
     for name, text in files.items():
         assert (out / name).read_bytes() == text, name
@@ -260,7 +263,8 @@ def test_no_non_core20_stop_falls_in_a_month_before_the_last_core20_stop(atlas, 
     Before, in Oadby & Wigston connector 1 walked the one Core20 LSOA alone for months 1–8 while connectors 2
     and 3 visited 66 non-Core20 postcodes (1,356 households) from month 1.
     """
-    plan = plan_outreach(atlas, pcn=pcn, connectors=3, months=60)  # long enough to reach beyond Core20
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code=pcn),
+                         connectors=3, months=60)  # long enough to reach beyond Core20
     r = plan.rounds_table()
     assert r["core20"].any() and (~r["core20"]).any()
     last = _month_of_last_core20_stop(r)
@@ -269,7 +273,7 @@ def test_no_non_core20_stop_falls_in_a_month_before_the_last_core20_stop(atlas, 
 
 
 def test_in_oadby_and_wigston_three_connectors_share_the_one_core20_lsoa(atlas):
-    plan = plan_outreach(atlas, pcn=OADBY_WIGSTON, connectors=3)
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code=OADBY_WIGSTON), connectors=3)
     t = plan.lsoas.set_index("lsoa_code")
     core = t.index[t["core20"]]
     assert list(core) == ["E01025987"] and t.loc["E01025987", "households"] == 741
@@ -282,7 +286,7 @@ def test_in_oadby_and_wigston_three_connectors_share_the_one_core20_lsoa(atlas):
 
 @pytest.mark.parametrize("pcn", [OADBY_WIGSTON, BIRMINGHAM_EAST_CENTRAL, BRADFORD_PCN, "U16083", "U00254"])
 def test_a_postcode_stays_in_one_round_unless_it_alone_holds_more(atlas, pcn):
-    plan = plan_outreach(atlas, pcn=pcn, connectors=3)
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code=pcn), connectors=3)
     r = plan.rounds
     cap = plan.settings["capacity_per_month"]
     rounds_per_postcode = r.groupby("postcode")["piece"].nunique()
@@ -335,7 +339,7 @@ def test_a_round_joining_two_areas_keeps_within_3_km_or_is_short_and_says_why():
 @pytest.mark.parametrize("pcn", ["U76032", OADBY_WIGSTON, "U16083"])  # Penwith (rural Cornwall), Leicestershire, Ealing
 def test_a_round_joining_two_neighbourhoods_keeps_its_stops_within_3_km(atlas, pcn):
     """Before, Penwith's connector 3 in month 9 joined areas 13.9 km apart in one round (issue 22)."""
-    plan = plan_outreach(atlas, pcn=pcn)
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code=pcn))
     r = plan.rounds_table()
     for key, g in r.groupby(["connector", "month"]):
         if g["lsoa_code"].nunique() == 1:
@@ -355,7 +359,7 @@ def test_an_lsoa_is_walked_in_consecutive_months(atlas, pcn):
 
     Only households walked ahead of their turn, to finish a neighbour's short round, may come earlier.
     """
-    plan = plan_outreach(atlas, pcn=pcn)
+    plan = plan_outreach(make_scope(atlas, kind="pcn", code=pcn))
     r = plan.rounds[plan.rounds["planned"]]
     rank = plan.lsoas.set_index("lsoa_code")["priority_rank"]
     checked = topped = 0

@@ -5,6 +5,7 @@ import pytest
 
 from targeting.outreach import plan_outreach, scenario
 from targeting.render.visit_sheets import svg_map, visit_sheets_html
+from targeting.scope import make_scope
 
 BRADFORD_PCN = "U37316"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -12,7 +13,7 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 @pytest.fixture(scope="module")
 def plan(each_atlas):
-    return plan_outreach(each_atlas, pcn=BRADFORD_PCN, connectors=3, capacity=300, months=6)
+    return plan_outreach(make_scope(each_atlas, kind="pcn", code=BRADFORD_PCN), connectors=3, capacity=300, months=6)
 
 
 def test_one_a4_page_per_connector_and_month_with_map_postcodes_and_reasons(plan):
