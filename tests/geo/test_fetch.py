@@ -8,17 +8,12 @@ import hashlib
 import io
 import itertools
 import json
-import os
 import threading
 import time
 import zipfile
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import pytest
@@ -27,138 +22,17 @@ from geo import fetch as fetch_mod
 from geo.fetch import FetchResult, arcgis, fetch, format_results, formats, ingest
 from geo.fetch import http as fetch_http
 from geo.sources import SOURCES
+from tests.geo._fetch_server import DATA, ICB, IMD25, LOOKUP, TS011, LocalServer, Route
+from tests.geo._fetch_server import leftovers as _leftovers
+from tests.geo._fetch_server import serve as _serve
+from tests.geo._fetch_server import sha as _sha
 
-
-def _data_dir() -> Path:
-    env = os.environ.get("CORE20_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-DATA = _data_dir()
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"bundled data folder {DATA} is absent")
-
-IMD25 = "imd/imd2025_lsoa21_ranks_scores_deciles.csv.gz"
-ICB = "boundaries/icb22_simplified_en_wgs84.gpkg"
-TS011 = "census/census2021_ts011_household_deprivation_lsoa21_ew.csv.gz"
-LOOKUP = "lookups/lsoa21_sicbl24_icb24_en.csv.gz"
-
-
-# ----------------------------------------------------------------------------------- local server
-
-
-@dataclass
-class Route:
-    body: bytes | Callable[[dict[str, str]], bytes] = b""
-    status: int = 200
-    length: int | None = None  # announced Content-Length; default the true length
-    delay: float = 0.0  # seconds to wait before answering
-    fail_first: int = 0  # answer 503 to this many requests first
-    no_length: bool = False  # send no Content-Length: the body ends when the connection closes
-    drip: float = 0.0  # send the body one byte at a time, this many seconds apart
-    drip_headers: float = 0.0  # send the status line and headers one byte at a time, this many seconds apart
-
-
-class LocalServer:
-    """A threaded HTTP server on 127.0.0.1 whose routes the tests set."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.hits: Counter[str] = Counter()
-        self.queries: list[dict[str, str]] = []
-        self.stop = threading.Event()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = False  # so server_close() joins every handler thread
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def close(self) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                query = dict(parse_qsl(parts.query))
-                server.hits[parts.path] += 1
-                server.queries.append({"_path": parts.path, **query})
-                route = server.routes.get(parts.path)
-                if route is None:
-                    self.send_error(404)
-                    return
-                if route.delay and server.stop.wait(route.delay):
-                    return
-                status, body = route.status, route.body
-                if route.fail_first and server.hits[parts.path] <= route.fail_first:
-                    status, body = 503, b"busy"
-                data = body(query) if callable(body) else body
-                try:
-                    if route.drip_headers:
-                        head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"x" * 10_000 + b"\r\n"
-                        for i in range(len(head)):
-                            if server.stop.wait(route.drip_headers):
-                                return
-                            self.wfile.write(head[i:i + 1])
-                            self.wfile.flush()
-                        return
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/octet-stream")
-                    if not route.no_length:
-                        self.send_header("Content-Length", str(route.length or len(data)))
-                    self.end_headers()
-                    if route.drip:
-                        for i in range(len(data)):
-                            if server.stop.wait(route.drip):
-                                return
-                            self.wfile.write(data[i:i + 1])
-                            self.wfile.flush()
-                    else:
-                        self.wfile.write(data)
-                except OSError:  # the client gave up (timeout test)
-                    pass
-
-        return Handler
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    srv = LocalServer()
-    try:
-        yield srv
-    finally:
-        srv.close()
 
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fetch_http, "_BACKOFF", 0.0)
-
-
-def _serve(server: LocalServer, monkeypatch: pytest.MonkeyPatch, key: str, path: str, route: Route) -> str:
-    server.routes[path] = route
-    url = server.url(path)
-    monkeypatch.setenv(f"CORE20_URL_{key.upper()}", url)
-    return url
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if ".part." in p.name)
 
 
 @pytest.fixture(scope="module")
@@ -530,7 +404,7 @@ def test_ons_workbook_becomes_csv_gz_the_reader_accepts(server, monkeypatch, tmp
     import geo.inputs
     from geo.readers import read_mye_single_year
 
-    data = _data_dir()
+    data = DATA
     _serve(server, monkeypatch, "mye2020", "/sape23dt2.xlsx", Route(_mye_workbook(data)))
     # a 40-row workbook: this test is about the conversion, so the edition's row count is not expected here
     monkeypatch.setattr(geo.inputs, "EXPECTED_ROWS", {k: v for k, v in geo.inputs.EXPECTED_ROWS.items()
@@ -549,164 +423,3 @@ def test_manual_source_explains_how_to_get_it(tmp_path, monkeypatch):
     assert not res.ok
     assert "by hand" in res.message and "fetch --from" in res.message
     assert not any(tmp_path.rglob("*.csv.gz"))
-
-
-# ------------------------------------------------------------------ hostile servers (issue 13)
-
-MAP = "gp/gp-reg-pat-prac-map_2022-07.csv"
-
-
-@pytest.fixture
-def old_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], tuple[Path, bytes, bytes]]:
-    """Put a good earlier copy of a source and its manifest in place; and an atlas cache that must not change."""
-    cache = tmp_path / "cache"
-    (cache / "atlas").mkdir(parents=True)
-    (cache / "atlas" / "build.json").write_text("{}")
-    monkeypatch.setenv("CORE20_CACHE", str(cache))
-
-    def make(key: str, relpath: str) -> tuple[Path, bytes, bytes]:
-        dest = tmp_path / "raw"
-        target = dest / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((DATA / relpath).read_bytes())
-        manifest = dest / "manifest.json"
-        manifest.write_text(json.dumps({key: {"path": relpath, "sha256": _sha(target)}}))
-        return dest, target.read_bytes(), manifest.read_bytes()
-
-    return make
-
-
-def _untouched(dest: Path, relpath: str, old: bytes, manifest: bytes) -> None:
-    assert (dest / relpath).read_bytes() == old
-    assert (dest / "manifest.json").read_bytes() == manifest
-    assert _leftovers((dest / relpath).parent) == []
-    cache = Path(os.environ["CORE20_CACHE"])
-    assert sorted(p.name for p in cache.rglob("*")) == ["atlas", "build.json"]
-
-
-def _fetch_one(key: str, dest: Path, **kw: object) -> FetchResult:
-    [res] = fetch([key], dest=dest, progress=False, force=True, retries=0, **kw)
-    return res
-
-
-def test_no_content_length_and_a_cut_body_is_refused(server, monkeypatch, old_copy):
-    dest, old, manifest = old_copy("gp_reg_map", MAP)
-    body = (DATA / MAP).read_bytes()
-    cut = body[: len(body) * 2 // 3]
-    assert not cut.endswith(b"\n")  # cut mid-line, as a dropped connection leaves it
-    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(cut, no_length=True))
-    res = _fetch_one("gp_reg_map", dest)
-    assert not res.ok and "cut short" in res.message
-    _untouched(dest, MAP, old, manifest)
-
-
-def test_a_half_length_file_is_refused(server, monkeypatch, old_copy):
-    dest, old, manifest = old_copy("gp_reg_map", MAP)
-    lines = (DATA / MAP).read_bytes().splitlines(keepends=True)
-    half = b"".join(lines[: len(lines) // 2])  # whole lines and a true Content-Length: only the count tells
-    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(half))
-    res = _fetch_one("gp_reg_map", dest)
-    assert not res.ok and "3,422 data rows where the catalogued edition" in res.message
-    assert "6,845" in res.message
-    _untouched(dest, MAP, old, manifest)
-
-
-def test_small_cuts_are_refused(server, monkeypatch, old_copy):
-    dest, old, manifest = old_copy("gp_reg_map", MAP)
-    body = (DATA / MAP).read_bytes()
-    lines = body.splitlines(keepends=True)
-    # 30 whole lines, with a true Content-Length; then a connection dropped inside the last field (no
-    # Content-Length, so only the missing line end tells: the last line still has all 14 fields)
-    for cut, no_length, words in ((b"".join(lines[:-30]), False, "6,815 data rows where the catalogued edition"),
-                                  (body.rstrip(b"\r\n")[:-2], True, "without a line end")):
-        _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(cut, no_length=no_length))
-        res = _fetch_one("gp_reg_map", dest)
-        assert not res.ok and words in res.message, res.message
-        _untouched(dest, MAP, old, manifest)
-    # a publisher's file whose last line simply has no line end, sent with its length, is taken
-    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(body.rstrip(b"\r\n")))
-    assert _fetch_one("gp_reg_map", dest).ok
-
-
-def test_a_drip_feeding_server_is_stopped_by_the_deadline(server, monkeypatch, old_copy):
-    dest, old, manifest = old_copy("gp_reg_map", MAP)
-    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route((DATA / MAP).read_bytes(), drip=0.05))
-    res = _fetch_one("gp_reg_map", dest, timeout=5, deadline=1.0)  # each byte is well within the timeout
-    assert not res.ok and "deadline" in res.message
-    _untouched(dest, MAP, old, manifest)
-
-
-def test_a_server_dripping_its_headers_is_stopped_by_the_deadline(server, monkeypatch, old_copy):
-    dest, old, manifest = old_copy("gp_reg_map", MAP)
-    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(b"", drip_headers=0.01))
-    res = _fetch_one("gp_reg_map", dest, timeout=5, deadline=1.0)  # the headers alone would take 100 s
-    assert not res.ok and "deadline" in res.message, res.message
-    _untouched(dest, MAP, old, manifest)
-
-
-def test_a_deadline_that_passes_while_connecting_still_stops_a_drip(server, monkeypatch, old_copy):
-    import socket
-
-    dest, old, manifest = old_copy("gp_reg_map", MAP)
-    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route(b"", drip_headers=0.01))
-    real = socket.create_connection
-
-    def slow(*args, **kwargs):  # a slow name lookup or handshake: the deadline passes before there is a socket
-        time.sleep(1.5)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", slow)
-    res = _fetch_one("gp_reg_map", dest, timeout=5, deadline=1.0)
-    assert not res.ok and "deadline" in res.message, res.message
-    _untouched(dest, MAP, old, manifest)
-
-
-@pytest.mark.parametrize("key,relpath,name", [("gp_reg_map", MAP, "/map.csv"), ("ts011", TS011, "/ts011.csv.gz"),
-                                              ("epraccur", "gp/epraccur_2023-01.csv", "/epraccur.csv")])
-def test_random_bytes_are_refused(server, monkeypatch, old_copy, key, relpath, name):
-    dest, old, manifest = old_copy(key, relpath)
-    noise = os.urandom(200_000).replace(b"<", b"(")  # never mistaken for an HTML page
-    _serve(server, monkeypatch, key, name, Route(noise))
-    res = _fetch_one(key, dest)
-    assert not res.ok and ("fails the build's checks" in res.message or "cannot be read" in res.message), res.message
-    _untouched(dest, relpath, old, manifest)
-
-
-def test_a_file_without_a_column_the_build_needs_is_refused(server, monkeypatch, old_copy):
-    dest, old, manifest = old_copy("imd2025", IMD25)
-    # every row, in a shape the reader takes (IoD Files 1 and 2 have no score): only the build's needs tell
-    published = pd.read_csv(DATA / IMD25).drop(columns=["Index of Multiple Deprivation (IMD) Score"])
-    body = gzip.compress(published.to_csv(index=False).encode())
-    _serve(server, monkeypatch, "imd2025", "/imd2025.csv.gz", Route(body))
-    res = _fetch_one("imd2025", dest)
-    assert not res.ok and "imd_score" in res.message and "needed by the build" in res.message, res.message
-    _untouched(dest, IMD25, old, manifest)
-
-
-@pytest.fixture(scope="module")
-def gzip_bomb() -> bytes:
-    """A gzip of 256 MiB of zeros (about 250 kB; the check is on the ratio, so 1 GiB adds only test time)."""
-    import zlib
-
-    comp = zlib.compressobj(1, zlib.DEFLATED, 31)
-    zeros = bytes(1 << 20)
-    return b"".join([*(comp.compress(zeros) for _ in range(256)), comp.flush()])
-
-
-@pytest.mark.parametrize("key,relpath,name", [("ts011", TS011, "/ts011.csv.gz"),
-                                              ("gp_reg_map", MAP, "/map.csv")])  # served gzipped, kept as CSV
-def test_a_gzip_bomb_is_refused(server, monkeypatch, old_copy, gzip_bomb, key, relpath, name):
-    dest, old, manifest = old_copy(key, relpath)
-    _serve(server, monkeypatch, key, name, Route(gzip_bomb))
-    res = _fetch_one(key, dest)
-    assert not res.ok and "decompression bomb" in res.message, res.message
-    _untouched(dest, relpath, old, manifest)
-
-
-def test_a_good_download_records_its_rows(server, monkeypatch, old_copy):
-    dest, old, _ = old_copy("gp_reg_map", MAP)
-    _serve(server, monkeypatch, "gp_reg_map", "/map.csv", Route((DATA / MAP).read_bytes(), no_length=True))
-    res = _fetch_one("gp_reg_map", dest)
-    assert res.ok, res.message
-    entry = json.loads((dest / "manifest.json").read_text())["gp_reg_map"]
-    assert entry["rows"] == 6845 and entry["sha256"] == hashlib.sha256(old).hexdigest()

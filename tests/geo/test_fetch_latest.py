@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_fetch import DATA, LocalServer, Route
 
 from geo.fetch import check_latest, fetch_latest, resolve_latest
 from geo.fetch import http as fetch_http
+from tests.geo._fetch_server import DATA, LocalServer, Route
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"bundled data folder {DATA} is absent")
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - the fixtures of test_fetch and test_fetch_latest are imported by name
+# ruff: noqa: F811 - the fixtures of test_fetch_hostile and test_fetch_latest are imported by name
 """fetch knows the shape it expects (issue 24, item 4), and says plainly what went wrong (item 6).
 
 * A catalogued edition has exactly its catalogued rows: the July 2022 practice map missing its last row, cut at a
@@ -15,7 +15,7 @@ import json
 import zipfile
 
 import pytest
-from test_fetch import DATA, MAP, Route, _fetch_one, _serve, _untouched, old_copy, server  # noqa: F401
+from test_fetch_hostile import MAP, _fetch_one, _untouched, old_copy  # noqa: F401
 from test_fetch_latest import TODAY, files, publisher  # noqa: F401
 
 from geo._errors import ValidationError
@@ -23,6 +23,8 @@ from geo.fetch import fetch_latest
 from geo.fetch import http as fetch_http
 from geo.fetch import jobs as fetch_jobs
 from geo.inputs import newer_edition_tolerance, read_input
+from tests.geo._fetch_server import DATA, Route
+from tests.geo._fetch_server import serve as _serve
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"bundled data folder {DATA} is absent")
 
