@@ -25,18 +25,16 @@ postcodes
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import shutil
 import sys
 import time
-from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -45,7 +43,6 @@ from geo._atlas_cache import _MONTH_HISTORY, _month_folder, _read_month_table
 from geo.editions import EDITION_YEARS, Edition
 from geo.files import (
     DamagedCacheError,
-    atomic_path,
     damaged_files,
     file_lock,
     record_files,
@@ -63,7 +60,6 @@ if TYPE_CHECKING:  # geopandas is imported where polygons are handled, so a geom
 __all__ = ["Atlas", "Edition", "build", "chosen_month", "input_hashes", "load", "months_built",
            "registration_month"]
 
-T = TypeVar("T")
 
 _TABLES = ("lsoa21", "lsoa11", "practices", "registrations11", "registrations21", "pcns", "icbs", "qof",
            "qof_achievement", "hypertension", "lsoa_bridge", "postcodes")
@@ -78,8 +74,8 @@ _INPUTS = ("imd2019", "imd2025", "lsoa21_boundaries", "lsoa11_boundaries", "lsoa
 class Atlas:
     """The loaded national atlas. Every table carries its vintage in ``meta``.
 
-    The atlas owns its IMD editions (:meth:`edition`) and the state derived from it (:meth:`memo`): nothing
-    about an atlas is cached anywhere else, so a new atlas never sees an old one's results.
+    The atlas owns its IMD editions (:meth:`edition`, :attr:`editions`). State derived from it is kept by
+    :mod:`targeting.store`, per atlas, so a new atlas never sees an old one's results.
     """
 
     lsoa21: gpd.GeoDataFrame
@@ -96,7 +92,7 @@ class Atlas:
     postcodes: pd.DataFrame
     meta: dict = field(default_factory=dict)
 
-    def edition(self, imd: int | str | Edition = 2025) -> Edition:
+    def edition(self, imd: int | str | Edition) -> Edition:
         """Return an IMD edition (2019 or 2025) bound to this atlas: its columns, LSOA table and registrations.
 
         Raises
@@ -129,49 +125,6 @@ class Atlas:
             base = base_month()
             return RegistrationMonth(base, base)
         return RegistrationMonth(r["month"], r["lsoa_month"])
-
-    def lsoas(self, imd: int | str | Edition) -> gpd.GeoDataFrame:
-        """Return the LSOA table that matches an IMD edition: LSOA 2011 for 2019, LSOA 2021 for 2025."""
-        return self.edition(imd).lsoas
-
-    def memo(self, key: Hashable, make: Callable[[], T], *, persist: str | None = None) -> T:
-        """Return the value derived from this atlas under ``key``, computing it with ``make()`` the first time.
-
-        Parameters
-        ----------
-        key
-            Identifies the derived value (e.g. ``("footprints", 2025)``).
-        make
-            Computes it from the atlas tables.
-        persist
-            A file stem: the value (a DataFrame) is also kept beside the atlas cache, so a new process reads it
-            instead of computing it. Include everything the value depends on besides the atlas in the stem (e.g.
-            a hash of the model code). A rebuilt atlas starts with none; any read or write failure falls back to
-            computing.
-
-        Notes
-        -----
-        Derived tables (footprints, gap models, profile bases…) live on the atlas instance and die with it.
-        Treat what is returned as read-only.
-        """
-        store = self.__dict__.setdefault("_memo", {})
-        if key not in store:
-            store[key] = self._persisted(persist, make) if persist else make()
-        return store[key]
-
-    def _persisted(self, stem: str, make: Callable[[], T]) -> T:
-        folder = self.meta.get("folder") if isinstance(self.meta, dict) else None
-        if not folder:
-            return make()
-        path = Path(folder) / "derived" / f"{stem}.parquet"
-        with contextlib.suppress(OSError, ValueError):
-            return pd.read_parquet(path)  # type: ignore[return-value]
-        value = make()
-        with contextlib.suppress(OSError, ValueError):
-            path.parent.mkdir(exist_ok=True)
-            with atomic_path(path) as tmp:
-                value.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
-        return value
 
 
 def input_hashes(keys: tuple[str, ...] = _INPUTS) -> dict[str, dict[str, str]]:

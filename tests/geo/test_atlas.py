@@ -193,7 +193,7 @@ def test_geometry_free_load_reads_tables_on_first_use(atlas):
     t = light.lsoa21
     assert "geometry" not in t.columns and len(t) == 33_755
     assert "lsoa21" in light.__dict__ and "registrations11" not in light.__dict__
-    assert light.lsoas(2019)["imd19_core20"].sum() == atlas.lsoa11["imd19_core20"].sum()
+    assert light.edition(2019).lsoas["imd19_core20"].sum() == atlas.lsoa11["imd19_core20"].sum()
 
 
 # ---- the same build on extracts of the published files (tests/small_atlas.py): Bradford and Solihull ----------
@@ -229,7 +229,7 @@ def test_the_atlas_gives_every_edition_bound_to_it_without_naming_a_year(small_a
     editions = small_atlas.editions
     assert tuple(e.year for e in editions) == EDITION_YEARS
     assert all(e.atlas is small_atlas for e in editions)
-    assert all(e.lsoas is small_atlas.lsoas(e.year) for e in editions)
+    assert all(e.lsoas is small_atlas.edition(e.year).lsoas for e in editions)
     assert editions[0].lsoas is small_atlas.lsoa11 and editions[-1].lsoas is small_atlas.lsoa21
     with pytest.raises(AttributeError):
         small_atlas.editions = ()

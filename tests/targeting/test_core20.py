@@ -20,7 +20,7 @@ def test_core20_2019_holds_19_93_pct_of_mid2015_population(atlas):
 @pytest.mark.slow
 def test_jaywick_is_core20_in_both_editions(atlas):
     for imd in (2019, 2025):
-        lsoas = atlas.lsoas(imd)
+        lsoas = atlas.edition(imd).lsoas
         row = lsoas[lsoas["lsoa_code"] == "E01021988"]
         assert bool(core20(row, edition=Edition.of(imd)).iloc[0])
 

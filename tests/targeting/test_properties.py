@@ -14,7 +14,7 @@ from targeting.core20 import core20
 @given(imd=st.sampled_from([2019, 2025]), seed=st.integers(0, 2**32 - 1), frac=st.floats(0.001, 1.0),
        by=st.sampled_from(["random", "icb_code_nhs", "lad_code"]))
 def test_core20_flag_is_the_same_in_any_area(each_atlas, imd, seed, frac, by):
-    table = each_atlas.lsoas(imd)
+    table = each_atlas.edition(imd).lsoas
     national = core20(table, edition=Edition.of(imd))
     rng = np.random.default_rng(seed)
     if by == "random":
