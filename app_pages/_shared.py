@@ -173,7 +173,8 @@ def warm_up() -> None:
         dg._use_warning_has_been_displayed = True
 
     from geo.months import chosen_month
-    from targeting.render import _element, area, page  # noqa: F401
+    from targeting import area_maps  # noqa: F401
+    from targeting.render import _element, page  # noqa: F401
 
     month = chosen_month()
     t = _tables(month)

@@ -252,8 +252,7 @@ def test_on_a_phone_the_layers_and_legend_start_folded(app_url, page, snap):
 
 
 def test_a_map_file_on_a_phone_starts_folded_and_on_a_desktop_open(page, atlas):
-    from targeting.render.area import area_map
-
+    from targeting.area_maps import area_map
     from targeting.render.page import standalone_html
 
     m = area_map(make_scope(atlas, kind="icb", code="E54000055"))

@@ -5,8 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from targeting import maps
-from targeting.render import area as render_area
+from targeting import area_maps, maps
 from targeting.render.assets import ASSET_URL, install_static_assets
 from targeting.render.page import build_map
 from targeting.render.payload import _legend_html, map_payload
@@ -192,7 +191,7 @@ def test_practice_upload_tooltip_is_escaped_once(each_atlas):
     codes = each_atlas.practices.loc[each_atlas.practices["icb_code_nhs"] == "QHL", "practice_code"].iloc[:12].tolist()
     data = ("practice_code,numerator,denominator\n" + "".join(f"{c},40,100\n" for c in codes)).encode()
     u = uploads.read_upload(data, each_atlas, filename="a&b <i>.csv")
-    d = _payload_dict(render_area.upload_map_payload(each_atlas, u, icb_nhs="QHL", label="Uptake <b>&</b>"))
+    d = _payload_dict(area_maps.upload_map_payload(each_atlas, u, icb_nhs="QHL", label="Uptake <b>&</b>"))
     vals = [p[-1] for p in d["overlays"]["practices"]["pts"] if p[3] in codes]
     assert vals and all(v == "Uptake &lt;b&gt;&amp;&lt;/b&gt; (%): 40.0 %" for v in vals), vals[:2]
     assert not any("&amp;lt;" in v or "&lt;br&gt;" in v for v in vals)

@@ -72,7 +72,7 @@ def test_cold_commands_import_no_heavy_library(answers, tmp_path, argv):
 
 
 def test_a_map_read_with_json_only_is_the_app_s_map(atlas, answers):
-    from targeting.render.area import area_map
+    from targeting.area_maps import area_map
 
     for kind, code, imd, initial in (("icb", "E54000050", 2019, "imd19"), ("icb", "QHL", 2025, None),
                                      ("pcn", "U79433", 2025, "plus")):
@@ -83,7 +83,7 @@ def test_a_map_read_with_json_only_is_the_app_s_map(atlas, answers):
 
 
 def test_the_stored_index_is_what_the_resolvers_give(atlas, answers):
-    from targeting.render.area import _area_icb
+    from targeting.area_maps import _area_icb
 
     index = answers.index
     assert len(index["pcn"]) > 1200 and len(index["icb_name"]) == 42

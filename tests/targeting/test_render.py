@@ -8,8 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from targeting import maps
-from targeting.render import area as render_area
+from targeting import area_maps, maps
 from targeting.render.page import build_map, standalone_html
 from targeting.render.payload import map_payload
 from targeting.render.topology import build_topology, decode
@@ -46,7 +45,7 @@ def bsol(atlas):
 
 def test_largest_icb_map_with_every_layer_is_under_0_6_mb(atlas):
     # North East and North Cumbria, 1,889 LSOAs: all 32 layers, practices, footprints, Leaflet inlined
-    made = render_area.area_map(make_scope(atlas, imd=2019, kind="icb", code="E54000050"))
+    made = area_maps.area_map(make_scope(atlas, imd=2019, kind="icb", code="E54000050"))
     html = standalone_html(made.payload, title=made.title)
     assert len(html.encode("utf-8")) <= 600_000
     d = _payload_dict(made.payload)
@@ -113,13 +112,13 @@ def test_plan_map_has_connectors_and_patches(atlas):
     from targeting.outreach import plan_outreach
 
     plan = plan_outreach(make_scope(atlas, kind="pcn", code="U79433"), connectors=3)
-    patches = render_area.plan_patches(plan, atlas.lsoa21)
+    patches = area_maps.plan_patches(plan, atlas.lsoa21)
     # A patch is coloured by the first connector to reach it; a connector's rounds can run on into a patch
     # another connector started, so every connector walks some patch but need not be the first in one.
     assert set(patches["connector"]) <= {1.0, 2.0, 3.0} and 1.0 in set(patches["connector"])
     walked = {int(c) for cs in plan.patches["connectors"] for c in str(cs).split(";") if c}
     assert walked == {1, 2, 3}
-    d = _payload_dict(render_area.plan_map_payload(make_scope(atlas), plan))
+    d = _payload_dict(area_maps.plan_map_payload(make_scope(atlas), plan))
     assert d["initial"] == "plan_connector"
     assert len(decode(d["topo"])[1]) == len(plan.lsoas)
     planned = plan.patches[plan.patches["connector"].notna()]
@@ -140,7 +139,7 @@ def test_plan_map_labels_non_targets_as_such(atlas):
                          connectors=3)  # one LSOA of its footprint is neither Core20 nor PLUS
     other = (plan.lsoas["status"] == "not a target").to_numpy()
     assert other.sum() == 1
-    conn = next(lay for lay in _payload_dict(render_area.plan_map_payload(make_scope(atlas), plan))["layers"]
+    conn = next(lay for lay in _payload_dict(area_maps.plan_map_payload(make_scope(atlas), plan))["layers"]
                 if lay["key"] == "plan_connector")
     assert conn["flag"][4] == "Not a target" and "Not a target" in conn["legend"]
     assert [c for c, o in zip(conn["cls"], other, strict=True) if o] == ["4"]  # not "no data" ('-')
@@ -162,10 +161,10 @@ def test_a_stored_map_is_the_computed_map(atlas):
 
     answers = open_answers(build_if_missing=True, progress=False)
     for kind, code, imd in (("icb", "E54000050", 2019), ("pcn", "U79433", 2025)):
-        stored = render_area.area_map(make_scope(atlas, imd=imd, kind=kind, code=code), store=answers)
-        computed = render_area.area_map(make_scope(atlas, imd=imd, kind=kind, code=code))
+        stored = area_maps.area_map(make_scope(atlas, imd=imd, kind=kind, code=code), store=answers)
+        computed = area_maps.area_map(make_scope(atlas, imd=imd, kind=kind, code=code))
         assert stored == computed
-    d = _payload_dict(render_area.area_map(make_scope(atlas, kind="pcn", code="U79433"), store=answers).payload)
+    d = _payload_dict(area_maps.area_map(make_scope(atlas, kind="pcn", code="U79433"), store=answers).payload)
     lines = d["overlays"]["footprints"]["lines"]
     assert [ln["pcn"] for ln in lines if ln.get("selected")] == ["U79433"] and len(lines) > 1  # its own, bold
     assert {p[3] for p in d["overlays"]["practices"]["pts"]} == set(
@@ -178,7 +177,7 @@ def test_a_practice_map_selects_its_pcns_footprint_and_rings_the_practice(atlas)
 
     answers = open_answers(build_if_missing=True, progress=False)
     for store in (answers, None):
-        d = _payload_dict(render_area.area_map(make_scope(atlas, kind="practice", code="B83052"), store=store).payload)
+        d = _payload_dict(area_maps.area_map(make_scope(atlas, kind="practice", code="B83052"), store=store).payload)
         lines = d["overlays"]["footprints"]["lines"]
         assert [ln["pcn"] for ln in lines if ln.get("selected")] == ["U37316"] and len(lines) > 1
         assert d["overlays"]["practices"]["sel"] == "B83052"
