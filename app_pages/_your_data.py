@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages._shared import get_atlas, plain_md
+from app_pages._shared import get_atlas, plain_md, scope
 from targeting.uploads import upload_icbs
 from targeting.yourdata import GAP_LABEL, file_name
 
@@ -103,11 +103,11 @@ def show_results(upload: Any, tables: Any, *, filename: str, label: str, rule: A
                                                                 strict=True)}
         icb = st.selectbox("ICB to map", opts, format_func=names.get, key="yd_icb")
         from streamlit_folium import st_folium
-        from targeting.render.area import upload_map_payload
 
+        from targeting.area_maps import upload_map_payload
         from targeting.render.page import build_map
 
-        payload = upload_map_payload(get_atlas(), upload, icb_nhs=icb, imd=int(imd), rule=rule, label=label,
+        payload = upload_map_payload(scope(imd, "icb", icb, geometry=True), upload, rule=rule, label=label,
                                      published=tables.rows)
         # width None: the column's width (st_folium's use_container_width=True, without the deprecated name)
         st_folium(build_map(payload), key="yd_map", height=560, width=None, returned_objects=[])

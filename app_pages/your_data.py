@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shared import edition_radio, get_atlas, plain_md
+from app_pages._shared import edition_radio, plain_md, scope
 from app_pages._your_data import show_results
 
 st.title("Your data")
@@ -47,7 +47,7 @@ if up is not None:
 elif example:
     from targeting.uploads import example_csv
 
-    data, filename = example_csv(get_atlas()), "example_uptake_bsol.csv"
+    data, filename = example_csv(scope(imd, "icb", "QHL")), "example_uptake_bsol.csv"
 
 if data is None:
     st.stop()
@@ -74,10 +74,11 @@ with st.expander("Columns (found automatically; change them if needed)"):
     num_col = c2.selectbox("Numerator", [auto, *header], key="yd_num_col")
     den_col = c3.selectbox("Denominator", [auto, *header], key="yd_den_col")
 try:
-    upload = read_upload(data, get_atlas(), filename=filename, code_column=None if code_col == auto else code_col,
+    question = scope(imd, geometry=True)
+    upload = read_upload(data, question.atlas, filename=filename, code_column=None if code_col == auto else code_col,
                          numerator_column=None if num_col == auto else num_col,
                          denominator_column=None if den_col == auto else den_col)
-    tables = your_data_tables(upload, get_atlas(), imd=int(imd), rule=rule)
+    tables = your_data_tables(upload, question, rule=rule)
 except UploadError as exc:
     st.error(plain_md(exc))
     st.stop()

@@ -262,9 +262,9 @@ def upload_map_payload(scope: Scope, upload: Any, *, rule: Any = None, label: st
     from targeting.yourdata import your_data_tables
 
     rule = rule or DEFAULT_RULE
-    atlas, icb_nhs, imd = scope.atlas, scope.icb_nhs, scope.imd
+    atlas, icb_nhs = scope.atlas, scope.icb_nhs
     if published is None:
-        published = your_data_tables(upload, atlas, imd=imd, rule=rule).rows
+        published = your_data_tables(upload, scope, rule=rule).rows
     d = published
     rate = pd.to_numeric(d["rate"].where(d["rate"].ne(rule.symbol)), errors="coerce").to_numpy(dtype=float)
     src = f"Your upload ({upload.filename}), {upload.geography}"  # plain text: the legend escapes it once

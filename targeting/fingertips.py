@@ -22,7 +22,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from geo.codes import ICB, PCN, PRACTICE
 from targeting._limits import MAX_BYTES
 from targeting.intake import HEADER, FileProblemsError, is_fingertips, read_export
 from targeting.stats import byar_ci, wilson_ci
+
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 __all__ = [
     "ENGLAND_CODE",
@@ -344,14 +347,16 @@ def file_icbs(ind: FingertipsIndicator, atlas: Any) -> pd.Series:
     return prac.loc[known, "icb_code_nhs"].value_counts()
 
 
-def pcn_values(ind: FingertipsIndicator, atlas: Any, icb_nhs: str) -> pd.DataFrame:
+def pcn_values(ind: FingertipsIndicator, scope: Scope) -> pd.DataFrame:
     """The indicator for every PCN of an ICB and the ICB itself (:func:`aggregate`), one row each.
 
-    Columns ``pcn_code`` (the ICB's NHS code on its own row), ``pcn_name``, ``value``, ``lower``, ``upper``,
-    ``count``, ``denominator``, ``method`` and ``note``; counts, values and limits are exact. Never show them as
-    they are: :func:`targeting.yourdata.fingertips_tables` publishes the PCN and ICB rows, protected together with
-    the practice table (suppressing this table on its own let a withheld practice be worked out, issue 24).
+    The ICB is the one the scope's area sits in, its PCNs those of the atlas's practice → PCN map. Columns
+    ``pcn_code`` (the ICB's NHS code on its own row), ``pcn_name``, ``value``, ``lower``, ``upper``, ``count``,
+    ``denominator``, ``method`` and ``note``; counts, values and limits are exact. Never show them as they are:
+    :func:`targeting.yourdata.fingertips_tables` publishes the PCN and ICB rows, protected together with the
+    practice table (suppressing this table on its own let a withheld practice be worked out, issue 24).
     """
+    atlas, icb_nhs = scope.atlas, str(scope.icb_nhs)
     prac = atlas.practices.set_index("practice_code")
     members = prac[prac["icb_code_nhs"] == icb_nhs]
     keys = ("value", "lower", "upper", "count", "denominator")

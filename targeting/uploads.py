@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from targeting.intake import (
     read_rows,
 )
 from targeting.suppression import DEFAULT_RULE, SuppressionRule, suppress_frame
+
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 __all__ = [
     "MAX_BYTES",
@@ -215,11 +218,11 @@ def _check_rows(table: CsvRows, codes: list[str], columns: dict[str, str], level
     return good, bad
 
 
-def _groups(upload: Upload, atlas: Any, imd: int) -> pd.Series:
+def _groups(upload: Upload, scope: Scope) -> pd.Series:
     """Core20 flag per valid row (LSOA: national deciles 1–2; practice: most deprived fifth by patients)."""
     d = upload.data
+    atlas, ed = scope.atlas, scope.edition
     if upload.level == "lsoa":
-        ed = atlas.edition(imd)
         if upload.geography == "LSOA 2011":
             if ed.lsoa_vintage != 2011:
                 raise ValueError("LSOA 2011 codes carry IMD 2019 only: choose IMD 2019 for this file")
@@ -229,21 +232,19 @@ def _groups(upload: Upload, atlas: Any, imd: int) -> pd.Series:
         return t.reindex(d["code"]).fillna(False).astype(bool).set_axis(d.index)
     from targeting.profiles import practice_profiles
 
-    prof = practice_profiles(atlas, imd=imd).set_index("practice_code")
+    prof = practice_profiles(scope.with_area(None)).set_index("practice_code")  # the national quintiles
     return (prof["imd_quintile"].reindex(d["code"]) == 1).set_axis(d.index)
 
 
-def core20_gap(upload: Upload, atlas: Any, *, imd: int = 2025, confidence: float = 0.95) -> pd.DataFrame:
+def core20_gap(upload: Upload, scope: Scope, *, confidence: float = 0.95) -> pd.DataFrame:
     r"""The rate in Core20 neighbourhoods against the rest, and the gap between them, with 95% limits.
 
     Parameters
     ----------
     upload
         From :func:`read_upload`.
-    atlas
-        The loaded atlas.
-    imd
-        IMD edition of Core20 (2025 or 2019; LSOA 2011 files need 2019).
+    scope
+        The atlas and the IMD edition of Core20 (2025 or 2019; LSOA 2011 files need 2019); its area is not used.
     confidence
         Confidence level.
 
@@ -270,7 +271,8 @@ def core20_gap(upload: Upload, atlas: Any, *, imd: int = 2025, confidence: float
     from targeting.stats import wilson_ci
 
     d = upload.data
-    core = _groups(upload, atlas, imd)
+    core = _groups(upload, scope)
+    imd = scope.imd
     rows = []
     for label, mask in (("Core20", core), ("Rest", ~core), ("All", pd.Series(True, index=d.index))):
         x, n = float(d.loc[mask, "numerator"].sum()), float(d.loc[mask, "denominator"].sum())
@@ -293,14 +295,34 @@ def core20_gap(upload: Upload, atlas: Any, *, imd: int = 2025, confidence: float
     return out
 
 
-def decile_table(upload: Upload, atlas: Any, *, imd: int = 2025) -> pd.DataFrame:
-    """Numerator, denominator and rate (%, Wilson limits) by national IMD decile (LSOA uploads only)."""
+def decile_table(upload: Upload, scope: Scope) -> pd.DataFrame:
+    """Numerator, denominator and rate (%, Wilson limits) by national IMD decile (LSOA uploads only).
+
+    Parameters
+    ----------
+    upload
+        From :func:`read_upload`, of LSOAs.
+    scope
+        The atlas and the IMD edition of the deciles; an LSOA 2011 file takes the edition published on LSOA 2011
+        (IoD 2019) whatever the scope's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Deciles 1–10: ``decile``, ``numerator``, ``denominator``, ``rate``, ``lower``, ``upper`` (%).
+
+    Raises
+    ------
+    ValueError
+        For a practice-level upload.
+    """
     from targeting.stats import wilson_ci
 
     if upload.level != "lsoa":
         raise ValueError("deciles need LSOA-level data")
-    t = atlas.lsoa11 if upload.geography == "LSOA 2011" else atlas.lsoa21
-    col = atlas.edition(2019 if upload.geography == "LSOA 2011" else imd).decile
+    on_2011 = upload.geography == "LSOA 2011"
+    t = scope.atlas.lsoa11 if on_2011 else scope.atlas.lsoa21
+    col = (scope.edition_on(2011) if on_2011 else scope.edition).decile
     dec = t.set_index("lsoa_code")[col].reindex(upload.data["code"]).to_numpy()
     g = upload.data.assign(decile=dec).groupby("decile")[["numerator", "denominator"]].sum()
     g = g.reindex(range(1, 11), fill_value=0)
@@ -351,16 +373,30 @@ def upload_icbs(upload: Upload, atlas: Any) -> pd.DataFrame:
     return counts[["icb_code_nhs", "icb_name", "rows"]]
 
 
-def example_csv(atlas: Any, *, icb: str = "QHL", seed: int = 2021) -> bytes:
+def example_csv(scope: Scope, *, seed: int = 2021) -> bytes:
     """A synthetic example file (clearly not real uptake): one row per LSOA 2021 of an ICB, plus two bad rows.
 
     Eligible people are the LSOA's Census 2021 residents aged 40–74 divided by 5 (a five-year cycle); uptake is
     drawn at random around 40% in Core20 LSOAs and 50% elsewhere, so the Core20 gap has something to show.
+
+    Parameters
+    ----------
+    scope
+        The ICB (the one its area sits in); Core20 is that of the edition on LSOA 2021 (IoD 2025) whatever the
+        scope's edition, so the file is the same for either.
+    seed
+        The random seed.
+
+    Returns
+    -------
+    bytes
+        The CSV: ``lsoa_code``, ``health_checks``, ``eligible``.
     """
-    t = atlas.lsoa21[atlas.lsoa21["icb_code_nhs"] == icb]
+    lsoa21 = scope.atlas.lsoa21
+    t = lsoa21[lsoa21["icb_code_nhs"] == scope.icb_nhs]
     rng = np.random.default_rng(seed)
     eligible = np.maximum((t["aged_40_74"].to_numpy() / 5).round().astype(int), 1)
-    p = np.where(t["imd25_core20"].to_numpy(), 0.40, 0.50)
+    p = np.where(t[scope.edition_on(2021).core20].to_numpy(), 0.40, 0.50)
     uptake = rng.binomial(eligible, p)
     df = pd.DataFrame({"lsoa_code": t["lsoa_code"].to_numpy(), "health_checks": uptake, "eligible": eligible})
     df = pd.concat([df, pd.DataFrame({"lsoa_code": ["E01XXXXXX", t["lsoa_code"].iloc[0]],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from targeting.suppression import (
     suppress_counts,
 )
 from targeting.uploads import Upload, _groups
+
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 __all__ = ["FILES", "FINGERTIPS_FILE", "GAP_LABEL", "UNSUPPRESSED", "FingertipsTables", "YourDataTables",
            "file_name", "fingertips_pcn_table", "fingertips_tables", "write_your_data", "your_data_tables"]
@@ -111,18 +114,15 @@ def _newcombe(r: pd.DataFrame) -> tuple[float, float, float]:
     return float(diff), float(lo), float(hi)
 
 
-def your_data_tables(upload: Upload, atlas: Any, *, imd: int = 2025,
-                     rule: SuppressionRule = DEFAULT_RULE) -> YourDataTables:
+def your_data_tables(upload: Upload, scope: Scope, *, rule: SuppressionRule = DEFAULT_RULE) -> YourDataTables:
     r"""Suppressed tables of an upload: its rows, Core20 against the rest, and the rows that could not be used.
 
     Parameters
     ----------
     upload
         From :func:`targeting.uploads.read_upload`.
-    atlas
-        The loaded atlas.
-    imd
-        IMD edition of Core20 (LSOA 2011 files need 2019).
+    scope
+        The atlas and the IMD edition of Core20 (LSOA 2011 files need 2019); its area is not used.
     rule
         Small-number rule (default NHS Digital: 1–7 withheld, others rounded to 5).
 
@@ -142,9 +142,9 @@ def your_data_tables(upload: Upload, atlas: Any, *, imd: int = 2025,
     Where the Core20 or Rest count is withheld, so are its rate, its limits and the gap.
     """
     d = upload.data
-    core = _groups(upload, atlas, imd) if len(d) else pd.Series(dtype=bool)
+    core = _groups(upload, scope) if len(d) else pd.Series(dtype=bool)
     group = pd.Series(np.where(core.to_numpy(dtype=bool), "Core20", "Rest"), index=d.index)
-    what, source = _what_and_source(upload, imd, rule)
+    what, source = _what_and_source(upload, scope.imd, rule)
     rows_pub, totals = publish_grouped(d[["code", "name", "numerator", "denominator"]], group,
                                        labels=("Core20", "Rest"), total_label="All", rule=rule)
     return _tables(upload, group, rows_pub, totals, what=what, source=source, rule=rule)
@@ -233,20 +233,16 @@ def _rate_cells(x: Any, n: Any, ind: Any, rule: SuppressionRule) -> tuple[Any, A
     return tuple(round(v, 1) + 0.0 for v in vals)
 
 
-def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
-                      rule: SuppressionRule = DEFAULT_RULE) -> FingertipsTables:
+def fingertips_tables(ind: Any, scope: Scope, *, rule: SuppressionRule = DEFAULT_RULE) -> FingertipsTables:
     r"""A Fingertips indicator's practice table, its Core20 / Rest / All totals, its PCNs and ICB, suppressed together.
 
     Parameters
     ----------
     ind
         From :func:`targeting.fingertips.select`.
-    atlas
-        The loaded atlas (July 2022 practice → PCN map).
-    icb_nhs
-        The ICB (NHS code) whose PCNs are shown.
-    imd
-        IMD edition of Core20.
+    scope
+        The atlas (July 2022 practice → PCN map), the ICB whose PCNs are shown (the one the scope's area sits in)
+        and the IMD edition of Core20.
     rule
         Small-number rule (default NHS Digital).
 
@@ -271,8 +267,9 @@ def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
     source = f"{ind.source}; small-number rule: {rule.describe()}"
     cols = ["pcn_code", "pcn_name", "value", "lower", "upper", "count", "denominator", "method", "note"]
     if not ind.has_counts:
-        return FingertipsTables(_published_rows(pcn_values(ind, atlas, icb_nhs)[cols], ind, rule).assign(
+        return FingertipsTables(_published_rows(pcn_values(ind, scope)[cols], ind, rule).assign(
             source=source), None, None, rule, None)
+    atlas, icb_nhs = scope.atlas, str(scope.icb_nhs)
 
     upload = to_upload(ind, atlas)
     d = upload.data.reset_index(drop=True)
@@ -287,7 +284,7 @@ def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
 
     group = None
     if ind.proportion:
-        core = _groups(upload, atlas, imd) if len(d) else pd.Series(dtype=bool)
+        core = _groups(upload, scope) if len(d) else pd.Series(dtype=bool)
         group = pd.Series(np.where(core.to_numpy(dtype=bool), "Core20", "Rest"), index=d.index)
         c_idx = np.flatnonzero(group.to_numpy() == "Core20")
         r_idx = np.flatnonzero(group.to_numpy() == "Rest")
@@ -346,7 +343,7 @@ def fingertips_tables(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
         for col in ("numerator", "denominator"):
             totals[col] = pd.Series([published[col][k] for k in (k_core, k_rest, k_all)], index=totals.index,
                                     dtype=object)
-        what, src = _what_and_source(upload, imd, rule)
+        what, src = _what_and_source(upload, scope.imd, rule)
         tables = _tables(upload, group, rows_pub, totals, what=what, source=src, rule=rule)
     return FingertipsTables(pcns, tables, upload, rule, _practice_cells(d["code"], published, ind, rule))
 
@@ -379,14 +376,14 @@ def _practice_cells(codes: pd.Series, published: dict[str, list[Any]], ind: Any,
                         dtype=object).set_index("code")
 
 
-def fingertips_pcn_table(ind: Any, atlas: Any, icb_nhs: str, *, imd: int = 2025,
-                         rule: SuppressionRule = DEFAULT_RULE) -> pd.DataFrame:
+def fingertips_pcn_table(ind: Any, scope: Scope, *, rule: SuppressionRule = DEFAULT_RULE) -> pd.DataFrame:
     """A Fingertips indicator for an ICB's PCNs and the ICB, suppressed, with its ``source`` (shown and downloaded).
 
-    The ``pcns`` table of :func:`fingertips_tables`: its counts are protected together with the practice table
-    and the Core20 / Rest / All totals, and its values and limits come from the published counts.
+    The ``pcns`` table of :func:`fingertips_tables` (``scope`` gives the ICB and the IMD edition): its counts are
+    protected together with the practice table and the Core20 / Rest / All totals, and its values and limits come
+    from the published counts.
     """
-    return fingertips_tables(ind, atlas, icb_nhs, imd=imd, rule=rule).pcns
+    return fingertips_tables(ind, scope, rule=rule).pcns
 
 
 def write_your_data(tables: YourDataTables | None, out: str | Path, *,

@@ -45,7 +45,7 @@ def _read_bounded(path: Path, limit: int) -> bytes:
     import os
     import stat
 
-    from targeting.uploads import UploadError
+    from targeting.intake import UploadError, read_bounded
 
     shown = plain(path, 300)
     try:
@@ -64,7 +64,7 @@ def _read_bounded(path: Path, limit: int) -> bytes:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 raise UploadError(f"{shown} is not a regular file (a pipe, device or socket); save the CSV as a "
                                   "file first")
-            data = fh.read(limit + 1)
+            data = read_bounded(fh, limit)
     except OSError as exc:
         raise UploadError(f"cannot read {shown}: {exc.strerror or exc}") from None
     if len(data) > limit:
@@ -83,6 +83,7 @@ def _warn_weak(rule) -> None:
 
 def _yourdata(args: argparse.Namespace) -> int:
     from geo.atlas import load
+    from targeting.scope import make_scope
     from targeting.suppression import RULES
     from targeting.uploads import MAX_BYTES, read_upload
     from targeting.yourdata import write_your_data, your_data_tables
@@ -95,7 +96,7 @@ def _yourdata(args: argparse.Namespace) -> int:
     if is_fingertips(data):
         return _fingertips(args, data, atlas)
     upload = read_upload(data, atlas, filename=args.file.name, level=args.level)
-    tables = your_data_tables(upload, atlas, imd=args.imd, rule=RULES[args.rule])
+    tables = your_data_tables(upload, make_scope(atlas, imd=args.imd), rule=RULES[args.rule])
     paths = write_your_data(tables, args.out)
     print(f"{len(upload.data):,} rows of {upload.geography} used, {len(upload.invalid):,} listed as invalid; "
           f"{tables.rule.describe()}.", file=sys.stderr)
@@ -109,8 +110,8 @@ def _fingertips(args: argparse.Namespace, data: bytes, atlas) -> int:
 
     Writes the indicator for an ICB's PCNs and, with counts of a percentage, the Core20 comparison of its practices.
     """
-    from targeting.areas import resolve_icb
     from targeting.fingertips import file_icbs, read_fingertips, select
+    from targeting.scope import make_scope
     from targeting.suppression import RULES
     from targeting.yourdata import fingertips_tables, write_your_data
 
@@ -124,9 +125,9 @@ def _fingertips(args: argparse.Namespace, data: bytes, atlas) -> int:
     if icbs.empty:
         raise LookupError(atlas.month.relabel(f"{args.file.name}: none of the practices is in an English ICB of "
                                               "July 2022"))
-    icb = str(resolve_icb(atlas, args.icb)["icb_code_nhs"]) if args.icb else str(icbs.index[0])
+    scope = make_scope(atlas, imd=args.imd, kind="icb", code=args.icb or str(icbs.index[0]))
     rule = RULES[args.rule]
-    session = fingertips_tables(ind, atlas, icb, imd=args.imd, rule=rule)  # every table protected together
+    session = fingertips_tables(ind, scope, rule=rule)  # every table protected together
     if session.tables is None:
         print("no Core20 comparison: it needs a percentage with Count and Denominator for each practice",
               file=sys.stderr)

@@ -16,6 +16,7 @@ from _fingertips_fixture import export_csv
 
 from targeting import uploads
 from targeting.fingertips import pcn_values, read_fingertips, select, to_upload
+from targeting.scope import make_scope
 from targeting.suppression import DEFAULT_RULE, ROUND1_RULE, SuppressionRule
 from targeting.yourdata import (
     _rate_cells,
@@ -127,14 +128,15 @@ def _issue_case(atlas, two_practice_pcn):
     Core20/Rest group, outside the PCN, has 20 of 40, so the group's secondary suppression takes it, not b."""
     icb, _pcn, (a, b) = two_practice_pcn
     ind = _indicator(atlas, icb, counts={a: (1, 200), b: (98, 300)})
-    rows = your_data_tables(to_upload(ind, atlas), atlas).rows.set_index("code")
+    rows = your_data_tables(to_upload(ind, atlas), make_scope(atlas)).rows.set_index("code")
     same = rows.index[(rows["group"] == rows.loc[a, "group"]) & ~rows.index.isin([a, b])]
     return _indicator(atlas, icb, counts={a: (1, 200), b: (98, 300), same[0]: (20, 40)})
 
 
 def _old_pcn_table(ind, atlas, icb, rule):
     """The PCN table as it was before issue 24: exact PCN sums, each cell suppressed on its own."""
-    return uploads.suppressed(pcn_values(ind, atlas, icb), rule=rule, numerator="count", denominator="denominator",
+    pcns = pcn_values(ind, make_scope(atlas, kind="icb", code=icb))
+    return uploads.suppressed(pcns, rule=rule, numerator="count", denominator="denominator",
                               rates=("value", "lower", "upper"))
 
 
@@ -145,10 +147,10 @@ def test_the_audit_finds_the_issues_leak_in_the_old_pcn_table(atlas, two_practic
     up = to_upload(ind, atlas)
     d = up.data.reset_index(drop=True)
     audit = Audit(len(d), DEFAULT_RULE)
-    _add_your_data(audit, your_data_tables(up, atlas, rule=DEFAULT_RULE), d["code"])
+    _add_your_data(audit, your_data_tables(up, make_scope(atlas), rule=DEFAULT_RULE), d["code"])
     _add_pcns(audit, _old_pcn_table(ind, atlas, icb, DEFAULT_RULE), ind, atlas, icb, d["code"], DEFAULT_RULE)
     assert audit.feasible(d["numerator"], d["denominator"])
-    assert your_data_tables(up, atlas).rows.set_index("code").loc[b, "numerator"] == 100  # b shown
+    assert your_data_tables(up, make_scope(atlas)).rows.set_index("code").loc[b, "numerator"] == 100  # b shown
     leaks = audit.leaks()
     assert (f"row {a}", "numerator") in leaks, leaks
     mn, mx, _ = leaks[(f"row {a}", "numerator")]
@@ -158,7 +160,7 @@ def test_the_audit_finds_the_issues_leak_in_the_old_pcn_table(atlas, two_practic
 def test_the_issues_pcn_is_safe_when_every_table_is_protected_together(atlas, two_practice_pcn):
     icb, pcn, (a, b) = two_practice_pcn
     ind = _issue_case(atlas, two_practice_pcn)
-    session = fingertips_tables(ind, atlas, icb, rule=DEFAULT_RULE)
+    session = fingertips_tables(ind, make_scope(atlas, kind="icb", code=icb), rule=DEFAULT_RULE)
     rows = session.tables.rows.set_index("code")
     assert rows.loc[a, "numerator"] == "*" and rows.loc[b, "numerator"] == "*"  # secondary: b goes with a
     pcn_row = session.pcns.set_index("pcn_code").loc[pcn]
@@ -172,7 +174,7 @@ def test_the_issues_pcn_is_safe_when_every_table_is_protected_together(atlas, tw
 def test_random_fingertips_uploads_keep_three_values_for_every_withheld_cell(atlas, two_practice_pcn, seed):
     icb = two_practice_pcn[0]
     ind = _indicator(atlas, icb, seed=seed, small=True)
-    session = fingertips_tables(ind, atlas, icb, rule=DEFAULT_RULE)
+    session = fingertips_tables(ind, make_scope(atlas, kind="icb", code=icb), rule=DEFAULT_RULE)
     ranges = _fingertips_audit(session, ind, atlas, icb, DEFAULT_RULE).ranges()
     assert len(ranges) >= 5  # small counts: there is something to audit
     assert all(n >= 3 for _, _, n in ranges.values()), {k: v for k, v in ranges.items() if v[2] < 3}
@@ -197,7 +199,7 @@ def _lsoa_audit(atlas, data: bytes, rule) -> Audit:
     up = uploads.read_upload(data, atlas, filename="lsoa.csv")
     d = up.data.reset_index(drop=True)
     audit = Audit(len(d), rule)
-    _add_your_data(audit, your_data_tables(up, atlas, rule=rule), d["code"])
+    _add_your_data(audit, your_data_tables(up, make_scope(atlas), rule=rule), d["code"])
     assert audit.feasible(d["numerator"], d["denominator"])
     return audit
 
@@ -233,11 +235,11 @@ def test_round_to_1_leaks_and_is_labelled_unsuppressed(atlas, tmp_path):
         assert weak.describe().startswith("UNSUPPRESSED")
     assert not DEFAULT_RULE.weak and not SuppressionRule(round_to=10).weak
     up = uploads.read_upload(data, atlas, filename="lsoa.csv")
-    t = your_data_tables(up, atlas, rule=ROUND1_RULE)
+    t = your_data_tables(up, make_scope(atlas), rule=ROUND1_RULE)
     assert list(t.files()) == ["your_data_unsuppressed.csv", "core20_gap_unsuppressed.csv", "invalid_rows.csv"]
     assert t.rows["source"].str.contains("UNSUPPRESSED, not safe to publish").all()
     out = tmp_path / "out"
-    write_your_data(your_data_tables(up, atlas), out)
+    write_your_data(your_data_tables(up, make_scope(atlas)), out)
     write_your_data(t, out)  # a later run under the weak rule replaces the safe files, never sits beside them
     assert sorted(p.name for p in out.iterdir()) == sorted(t.files())
 
@@ -260,7 +262,7 @@ def test_clinical_shows_the_published_figures_beside_the_practice_table(atlas, t
 
     icb, pcn, (a, b) = two_practice_pcn
     ind = _issue_case(atlas, two_practice_pcn)
-    session = fingertips_tables(ind, atlas, icb, rule=DEFAULT_RULE)
+    session = fingertips_tables(ind, make_scope(atlas, kind="icb", code=icb), rule=DEFAULT_RULE)
     pub = session.pcns.set_index("pcn_code")
 
     def user_row(**unit):
@@ -285,7 +287,7 @@ def test_a_rate_per_100000_is_protected_with_the_practices_it_sums(atlas, two_pr
         ind.practices["denominator"] > 0)
     ind.practices["value"] = ind.practices["value"].fillna(0.0)
     ind.multiplier, ind.proportion = 100_000.0, False
-    session = fingertips_tables(ind, atlas, icb, rule=DEFAULT_RULE)
+    session = fingertips_tables(ind, make_scope(atlas, kind="icb", code=icb), rule=DEFAULT_RULE)
     assert session.tables is None and session.upload is not None
     ranges = _fingertips_audit(session, ind, atlas, icb, DEFAULT_RULE).ranges()
     assert all(n >= 3 for _, _, n in ranges.values()), {k: v for k, v in ranges.items() if v[2] < 3}
@@ -309,7 +311,8 @@ def test_cli_fingertips_under_round1_names_every_file_unsuppressed_and_matches_t
     assert names == ["core20_gap_unsuppressed.csv", "fingertips_pcns_unsuppressed.csv", "invalid_rows.csv",
                      "your_data_unsuppressed.csv"]
     ind = select(read_fingertips(text.encode(), filename="ft.csv"))
-    session = fingertips_tables(ind, atlas, icb, rule=ROUND1_RULE)  # what the page shows and offers
+    scope = make_scope(atlas, kind="icb", code=icb)
+    session = fingertips_tables(ind, scope, rule=ROUND1_RULE)  # what the page shows and offers
     assert (tmp_path / "o" / "fingertips_pcns_unsuppressed.csv").read_bytes() == csv_text(session.pcns).encode()
     for name, data in session.tables.files().items():
         assert (tmp_path / "o" / name).read_bytes() == data

@@ -89,9 +89,10 @@ def test_to_upload_maps_the_practices_for_your_data(each_atlas):
     assert up.level == "practice" and len(up.data) == len(ind.practices) and up.invalid.empty
     assert (up.data["rate"] - ind.practices.set_index("code").loc[up.data["code"], "value"].to_numpy()).abs().max() \
         < 1e-3
-    from targeting.render.area import upload_map_payload
+    from targeting.area_maps import upload_map_payload
+    from targeting.scope import make_scope
 
-    payload = upload_map_payload(each_atlas, up, icb_nhs="QWO", label="Bowel screening")
+    payload = upload_map_payload(make_scope(each_atlas, kind="icb", code="QWO"), up, label="Bowel screening")
     assert "B83052" in payload
 
 

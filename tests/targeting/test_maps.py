@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from targeting import area_maps, maps
+from targeting import maps
 from targeting.render.assets import ASSET_URL, install_static_assets
 from targeting.render.page import build_map
 from targeting.render.payload import _legend_html, map_payload
@@ -187,11 +187,14 @@ def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
 def test_practice_upload_tooltip_is_escaped_once(each_atlas):
     """Issue 13: a practice upload's tooltip showed a literal <br> and a twice-escaped label."""
     from targeting import uploads
+    from targeting.area_maps import upload_map_payload
+    from targeting.scope import make_scope
 
     codes = each_atlas.practices.loc[each_atlas.practices["icb_code_nhs"] == "QHL", "practice_code"].iloc[:12].tolist()
     data = ("practice_code,numerator,denominator\n" + "".join(f"{c},40,100\n" for c in codes)).encode()
     u = uploads.read_upload(data, each_atlas, filename="a&b <i>.csv")
-    d = _payload_dict(area_maps.upload_map_payload(each_atlas, u, icb_nhs="QHL", label="Uptake <b>&</b>"))
+    scope = make_scope(each_atlas, kind="icb", code="QHL")
+    d = _payload_dict(upload_map_payload(scope, u, label="Uptake <b>&</b>"))
     vals = [p[-1] for p in d["overlays"]["practices"]["pts"] if p[3] in codes]
     assert vals and all(v == "Uptake &lt;b&gt;&amp;&lt;/b&gt; (%): 40.0 %" for v in vals), vals[:2]
     assert not any("&amp;lt;" in v or "&lt;br&gt;" in v for v in vals)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from targeting import uploads
+from targeting.scope import make_scope
 from targeting.suppression import SuppressionRule
 
 
@@ -24,7 +25,7 @@ def each_bsol(each_atlas):
 
 @pytest.mark.slow
 def test_example_file_reads_every_birmingham_lsoa_and_lists_the_bad_rows(atlas):
-    u = uploads.read_upload(uploads.example_csv(atlas), atlas, filename="ex.csv")
+    u = uploads.read_upload(uploads.example_csv(make_scope(atlas, kind="icb", code="QHL")), atlas, filename="ex.csv")
     assert (u.level, u.geography) == ("lsoa", "LSOA 2021")
     assert len(u.data) == 793  # every LSOA 2021 of Birmingham and Solihull
     assert u.columns == {"code": "lsoa_code", "numerator": "health_checks", "denominator": "eligible"}
@@ -80,10 +81,14 @@ def test_lsoa_2011_codes_are_recognised_and_need_imd_2019(each_atlas):
     u = uploads.read_upload(_csv(["lsoa11cd,num,den", *[f"{c},3,10" for c in only11]]), each_atlas)
     assert u.geography == "LSOA 2011" and len(u.data) == len(only11) > 0  # 50 in the national atlas
     with pytest.raises(ValueError, match="IMD 2019"):
-        uploads.core20_gap(u, each_atlas, imd=2025)
-    gap = uploads.core20_gap(u, each_atlas, imd=2019)
+        uploads.core20_gap(u, make_scope(each_atlas, imd=2025))
+    gap = uploads.core20_gap(u, make_scope(each_atlas, imd=2019))
     core = each_atlas.lsoa11.set_index("lsoa_code").loc[only11, "imd19_core20"]
     assert gap.loc[0, "units"] == int(core.sum())
+    # deciles of an LSOA 2011 file are IoD 2019's, the edition on LSOA 2011, whatever the scope's edition
+    dec = uploads.decile_table(u, make_scope(each_atlas, imd=2025)).set_index("decile")
+    deciles = each_atlas.lsoa11.set_index("lsoa_code").loc[only11, "imd19_decile"]
+    assert dec["denominator"].to_dict() == {d: 10 * int((deciles == d).sum()) for d in range(1, 11)}
 
 
 @pytest.mark.parametrize("which, icb", [pytest.param("atlas", "QHL", marks=pytest.mark.slow), ("small_atlas", "QWO")])
@@ -96,7 +101,7 @@ def test_practice_level_upload(request, which, icb):
     u = uploads.read_upload(_csv(rows), each_atlas)
     assert u.level == "practice" and len(u.data) == n > 10
     assert "not a GP practice (July 2022) code" in u.invalid["reason"].iloc[0]
-    gap = uploads.core20_gap(u, each_atlas)
+    gap = uploads.core20_gap(u, make_scope(each_atlas))
     assert gap.loc[0, "units"] + gap.loc[1, "units"] == n
     assert gap.loc[0, "units"] > 0  # Birmingham and Bradford have practices in England's most deprived fifth
     assert "most deprived fifth" in gap.loc[0, "group_definition"]
@@ -108,7 +113,7 @@ def test_core20_gap_matches_newcombe(each_bsol):
     rest = bsol[~bsol["imd25_core20"]]["lsoa_code"].iloc[0]
     # Newcombe (1998) table II example (e): 56/70 vs 48/80, method 10 interval 0.0524 to 0.3339
     u = uploads.read_upload(_csv(["lsoa_code,numerator,denominator", f"{core},56,70", f"{rest},48,80"]), atlas)
-    gap = uploads.core20_gap(u, atlas).set_index("group")
+    gap = uploads.core20_gap(u, make_scope(atlas)).set_index("group")
     assert gap.loc["Core20", "rate"] == pytest.approx(80.0)
     assert gap.loc["Rest", "rate"] == pytest.approx(60.0)
     g = gap.loc["Gap (Core20 − rest)"]
@@ -119,8 +124,9 @@ def test_core20_gap_matches_newcombe(each_bsol):
 
 @pytest.mark.slow
 def test_core20_gap_on_the_example_sums_real_core20_lsoas(atlas, bsol):
-    u = uploads.read_upload(uploads.example_csv(atlas), atlas)
-    gap = uploads.core20_gap(u, atlas).set_index("group")
+    scope = make_scope(atlas, kind="icb", code="QHL")
+    u = uploads.read_upload(uploads.example_csv(scope), atlas)
+    gap = uploads.core20_gap(u, scope).set_index("group")
     flags = bsol.set_index("lsoa_code")["imd25_core20"].reindex(u.data["code"]).to_numpy()
     assert gap.loc["Core20", "units"] == int(flags.sum())
     assert gap.loc["Core20", "numerator"] == u.data.loc[flags, "numerator"].sum()
@@ -130,7 +136,7 @@ def test_core20_gap_on_the_example_sums_real_core20_lsoas(atlas, bsol):
     # the example draws uptake at 40% in Core20 and 50% elsewhere
     g = gap.loc["Gap (Core20 − rest)"]
     assert g["lower"] < -7 and g["upper"] < 0
-    dec = uploads.decile_table(u, atlas)
+    dec = uploads.decile_table(u, scope)
     assert dec["denominator"].sum() == u.data["denominator"].sum()
     assert list(dec["decile"]) == list(range(1, 11))
 
@@ -145,7 +151,7 @@ def test_suppression_on_screen_and_in_downloads(each_bsol):
     assert list(rows["numerator"]) == ["*", "*", 125]
     assert list(rows["denominator"]) == ["*", "*", 455]
     assert rows["rate"].iloc[0] == "*" and rows["rate"].iloc[2] == pytest.approx(27.0)
-    gap = uploads.suppressed(uploads.core20_gap(u, atlas)).set_index("group")
+    gap = uploads.suppressed(uploads.core20_gap(u, make_scope(atlas))).set_index("group")
     assert gap.loc["Core20", "numerator"] == "*" and gap.loc["Core20", "rate"] == "*"
     assert gap.loc["Gap (Core20 − rest)", "rate"] == "*"  # the gap would reveal the withheld Core20 rate
     off = uploads.suppressed(u.data, rule=SuppressionRule(enabled=False))

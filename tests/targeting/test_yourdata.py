@@ -9,6 +9,7 @@ import pytest
 
 from targeting import uploads
 from targeting.cli import main
+from targeting.scope import make_scope
 from targeting.suppression import DEFAULT_RULE, ROUND1_RULE
 from targeting.yourdata import FILES, GAP_LABEL, your_data_tables
 
@@ -29,7 +30,7 @@ def issue_file(atlas) -> bytes:
 def test_issue13_core20_cannot_be_recovered_from_rest_and_all(atlas, issue_file, rule):
     u = uploads.read_upload(issue_file, atlas, filename="issue13.csv")
     assert len(u.data) == 20
-    t = your_data_tables(u, atlas, imd=2025, rule=rule)
+    t = your_data_tables(u, make_scope(atlas, imd=2025), rule=rule)
     g = t.gap.set_index("group")
     assert g.loc["Core20", "numerator"] == "*"
     # before: Rest showed 120/600 at 20.0% and All 125/1000 at 12.3%, so Core20 = 123 − 120 = 3
@@ -57,7 +58,7 @@ def test_cli_writes_the_pages_files(atlas, issue_file, tmp_path, capsys):
     (out / "my_notes.txt").write_text("mine")
     assert main(["yourdata", "--file", str(f), "--rule", "round1", "--out", str(out)]) == 0
     u = uploads.read_upload(issue_file, atlas, filename="issue13.csv")
-    expected = your_data_tables(u, atlas, imd=2025, rule=ROUND1_RULE).files()  # what the page offers
+    expected = your_data_tables(u, make_scope(atlas, imd=2025), rule=ROUND1_RULE).files()  # what the page offers
     # round to 1 is a weak rule (issue 24): its files say so in their names
     assert list(expected) == ["your_data_unsuppressed.csv", "core20_gap_unsuppressed.csv", "invalid_rows.csv"]
     for name in expected:
@@ -104,7 +105,7 @@ def test_downloads_escape_formula_cells(atlas):
     data = (b"lsoa_code,numerator,denominator\n"
             b"=HYPERLINK(\"http://x\"),1,2\n+1,1,2\n-2,1,2\n@SUM(A1),1,2\nE01009488,10,20\n")
     u = uploads.read_upload(data, atlas, filename="=evil.csv")
-    files = your_data_tables(u, atlas).files()
+    files = your_data_tables(u, make_scope(atlas)).files()
     invalid = pd.read_csv(io.BytesIO(files["invalid_rows.csv"]), dtype=str, keep_default_na=False)
     assert len(invalid) == 4
     for cell in [*invalid["code"], *invalid["reason"], *invalid["source"]]:
@@ -143,7 +144,8 @@ def test_cli_reads_a_fingertips_export_as_the_page_does(atlas, tmp_path, capsys)
         out = tmp_path / f"out{period}"
         assert main(["yourdata", "--file", str(f), "--out", str(out), *argv]) == 0
         ind = select(read_fingertips(text.encode(), filename="fingertips.csv"), period=period)
-        assert (out / FINGERTIPS_FILE).read_bytes() == csv_text(fingertips_pcn_table(ind, atlas, "QWO")).encode()
+        pcns = fingertips_pcn_table(ind, make_scope(atlas, kind="icb", code="QWO"))
+        assert (out / FINGERTIPS_FILE).read_bytes() == csv_text(pcns).encode()
         rows = pd.read_csv(out / "your_data_suppressed.csv", dtype=str)
         assert len(rows) == (len(prac) if period == "2021" else (atlas.practices["icb_code_nhs"] == "QWO").sum())
         assert "Fingertips export" in capsys.readouterr().err
