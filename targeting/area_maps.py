@@ -18,7 +18,6 @@ import pandas as pd
 
 from targeting.areas import lsoas_in
 from targeting.maps import (
-    OKABE_ITO,
     _decile_layer,
     area_layers,
     area_lsoas,
@@ -26,6 +25,7 @@ from targeting.maps import (
     standard_layers,
     value_layer,
 )
+from targeting.render.palette import OKABE_ITO
 from targeting.render.parts import join_parts, view_parts
 from targeting.render.payload import map_payload, patches_overlay, payload_parts, practices_overlay
 

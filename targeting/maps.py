@@ -8,7 +8,6 @@ registration and detection gaps) are built here. Turning layers into a page is :
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +15,8 @@ import pandas as pd
 
 from geo.editions import EDITIONS, Edition
 from geo.months import RegistrationMonth
+from targeting.render.layer import MapLayer, fmt_value
+from targeting.render.palette import OKABE_ITO, PUOR_5, VIRIDIS_10, YLGNBU_5
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,14 +38,6 @@ __all__ = [
     "value_layer",
 ]
 
-#: Colour-blind-safe palettes. Viridis for the ten IMD deciles (dark = most deprived), ColorBrewer YlGnBu for
-#: sequential classes, ColorBrewer PuOr for values either side of zero, Okabe-Ito for categories.
-VIRIDIS_10 = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b",
-              "#fde725")
-YLGNBU_5 = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
-PUOR_5 = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
-NO_DATA = "#d9d9d9"
 def _imd_source(ed: Edition) -> tuple[str, str]:
     """Source and vintage of an edition's values on the LSOA 2021 map."""
     how = "" if ed.lsoa_vintage == 2021 else ", carried to LSOA 2021 (split LSOAs inherit their parent's value)"
@@ -69,49 +62,6 @@ ETHNIC_GROUPS: dict[str, str] = {
 # --------------------------------------------------------------------------------------------
 # layers
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MapLayer:
-    """One choropleth layer: a value and a colour class per LSOA, with the legend that explains them.
-
-    Attributes
-    ----------
-    key, label, group
-        Identifier, name shown in the layer menu, and the menu group it sits in.
-    values
-        One value per LSOA, in the order of the LSOA frame (NaN = no data).
-    classes
-        Colour class per LSOA (index into ``palette``; -1 = no data).
-    palette, class_labels
-        Colour and legend text of each class.
-    units, source, vintage
-        Shown in the legend and tooltip: what the value measures, who published it and when.
-    decimals
-        Decimal places of the value in tooltips.
-    note
-        A caveat shown under the legend (e.g. how ethnicity was recorded).
-    extra
-        Hints for the page: ``{"flag": True}`` means each value is a class index, shown by its class label.
-    """
-
-    key: str
-    label: str
-    group: str
-    values: np.ndarray
-    classes: np.ndarray
-    palette: tuple[str, ...]
-    class_labels: tuple[str, ...]
-    units: str
-    source: str
-    vintage: str
-    decimals: int = 1
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _fmt(v: float, decimals: int) -> str:
-    return f"{v:,.{decimals}f}"
-
-
 def value_layer(
     key: str,
     label: str,
@@ -162,11 +112,11 @@ def value_layer(
         if neg.any():
             cut = float(np.median(-v[neg]))
             classes[neg] = np.where(-v[neg] > cut, 0, 1)
-            labels[0], labels[1] = f"below −{_fmt(cut, decimals)}", f"−{_fmt(cut, decimals)} to 0"
+            labels[0], labels[1] = f"below −{fmt_value(cut, decimals)}", f"−{fmt_value(cut, decimals)} to 0"
         if pos.any():
             cut = float(np.median(v[pos]))
             classes[pos] = np.where(v[pos] > cut, 4, 3)
-            labels[3], labels[4] = f"0 to {_fmt(cut, decimals)}", f"above {_fmt(cut, decimals)}"
+            labels[3], labels[4] = f"0 to {fmt_value(cut, decimals)}", f"above {fmt_value(cut, decimals)}"
         return MapLayer(key, label, group, v, classes, palette, tuple(labels), units, source, vintage, decimals, note)
     finite = v[ok]
     if finite.size == 0:
@@ -181,7 +131,7 @@ def value_layer(
     lows = [float(finite.min()), *bins[:-1]]
     labels = []
     for i, (lo, hi) in enumerate(zip(lows, bins, strict=True)):
-        a, b = _fmt(lo, decimals), _fmt(hi, decimals)
+        a, b = fmt_value(lo, decimals), fmt_value(hi, decimals)
         labels.append(b if a == b else f"{a} – {b}" if i == 0 else f"over {a} – {b}")
     labels = tuple(labels)
     return MapLayer(key, label, group, v, classes, palette, labels, units, source, vintage, decimals, note)
@@ -236,12 +186,6 @@ def _decile_layer(lsoas: pd.DataFrame, ed: Edition) -> MapLayer:
                     "Deciles are national: deciles 1–2 are Core20.")
 
 
-#: Fill patterns drawn over a class's colour, so a class reads without colour vision (SVG in the map, CSS in
-#: the legend): diagonal stripes and dots.
-_PATTERN_CSS = {
-    "stripes": "repeating-linear-gradient(45deg,{c} 0 3px,#fff 3px 4.5px)",
-    "dots": "radial-gradient(circle,#fff 1.2px,transparent 1.6px) 0 0/5px 5px,{c}",
-}
 
 
 def core20_change_layer(lsoas: pd.DataFrame) -> MapLayer:

@@ -26,8 +26,9 @@ import pandas as pd
 from geo.codes import ENGLISH_LSOA
 from geo.editions import EDITIONS, Edition
 from geo.months import WRITTEN_FOR
-from targeting.maps import _PATTERN_CSS, NO_DATA, OKABE_ITO, MapLayer, _fmt
 from targeting.render._pack import pack, pack_values
+from targeting.render.layer import MapLayer, fmt_value
+from targeting.render.palette import NO_DATA, OKABE_ITO, PATTERN_CSS
 from targeting.render.parts import ATTRIBUTION, join_parts, script_json
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def _num(v: float, decimals: int) -> float | None:
 
 
 def _swatch(colour: str, pattern: str | None) -> str:
-    return _PATTERN_CSS[pattern].format(c=colour) if pattern in _PATTERN_CSS else colour
+    return PATTERN_CSS[pattern].format(c=colour) if pattern in PATTERN_CSS else colour
 
 
 def _legend_html(layer: MapLayer, *, pick: bool = True) -> str:
@@ -228,7 +229,7 @@ def practices_overlay(practices: pd.DataFrame, practice_values: MapLayer | None 
         cls = np.where(practice_values.classes < 0, len(pal) - 1, practice_values.classes).tolist()
         # plain text: _points escapes it once, and the page adds the line break
         txt = [f"{practice_values.label}: " + (
-            "withheld or no data" if np.isnan(v) else f"{_fmt(v, practice_values.decimals)} "
+            "withheld or no data" if np.isnan(v) else f"{fmt_value(v, practice_values.decimals)} "
             f"{practice_values.units}") for v in practice_values.values]
         label, legend = f"GP practices: {practice_values.label}", _legend_html(practice_values, pick=False)
     return script_json({

@@ -97,10 +97,10 @@ function c20Map(map, P) {
     var ch = cur.cls.charAt(f.properties.i);
     var fill = ch === '-' ? P.nodata : hatched(f.properties.i) ? 'url(#c20-am-' + ch + ')'
              : (cur.pat && cur.pat[+ch]) ? 'url(#c20-' + cur.key + '-' + ch + ')' : cur.pal[+ch];
-    if (only !== null) { return ch === only ? {fillColor: fill, fillOpacity: 0.9, color: '#000', weight: 1.2, opacity: 1}
-                                            : {fillColor: fill, fillOpacity: 0.07, color: '#9a9a9a', weight: 0.4,
+    if (only !== null) { return ch === only ? {fillColor: fill, fillOpacity: 0.9, color: '@c20-ink@', weight: 1.2, opacity: 1}
+                                            : {fillColor: fill, fillOpacity: 0.07, color: '@c20-faded-edge@', weight: 0.4,
                                                opacity: 0.5}; }
-    return {fillColor: fill, fillOpacity: 0.72, color: '#4d4d4d', weight: 0.4, opacity: 0.8};
+    return {fillColor: fill, fillOpacity: 0.72, color: '@c20-edge@', weight: 0.4, opacity: 0.8};
   }
   function pick(k){  // pick out legend class k (again: show every class)
     only = k === only ? null : k;
@@ -140,16 +140,16 @@ function c20Map(map, P) {
         var pt = el('pattern', {id: 'c20-' + Ly.key + '-' + k, patternUnits: 'userSpaceOnUse', width: 7, height: 7,
                                 patternTransform: kind === 'stripes' ? 'rotate(45)' : ''}, defs);
         el('rect', {width: 7, height: 7, fill: Ly.pal[k]}, pt);
-        if (kind === 'stripes') { el('rect', {x: 0, y: 0, width: 2.5, height: 7, fill: '#fff'}, pt); }
-        else { el('circle', {cx: 3.5, cy: 3.5, r: 1.6, fill: '#fff'}, pt); }
+        if (kind === 'stripes') { el('rect', {x: 0, y: 0, width: 2.5, height: 7, fill: '@c20-paper@'}, pt); }
+        else { el('circle', {cx: 3.5, cy: 3.5, r: 1.6, fill: '@c20-paper@'}, pt); }
       }); });
     if (Q.am && byKey[Q.amk]) {  // the hatch of an ambiguous merge over each IMD 2019 decile's colour
       byKey[Q.amk].pal.forEach(function(c, k){
         var pt = el('pattern', {id: 'c20-am-' + k, patternUnits: 'userSpaceOnUse', width: 8, height: 8,
                                 patternTransform: 'rotate(-45)'}, defs);
         el('rect', {width: 8, height: 8, fill: c}, pt);
-        el('rect', {x: 0, y: 0, width: 1.6, height: 8, fill: '#000'}, pt);
-        el('rect', {x: 1.6, y: 0, width: 1.6, height: 8, fill: '#fff'}, pt); }); }
+        el('rect', {x: 0, y: 0, width: 1.6, height: 8, fill: '@c20-ink@'}, pt);
+        el('rect', {x: 1.6, y: 0, width: 1.6, height: 8, fill: '@c20-paper@'}, pt); }); }
     svg.insertBefore(defs, svg.firstChild);
   }
   function fmt(v){ return (v === null || v === undefined) ? 'no data' : v.toLocaleString('en-GB'); }
@@ -171,7 +171,7 @@ function c20Map(map, P) {
   });
   var geo = L.geoJson({type: 'FeatureCollection', features: features}, {style: style, onEachFeature: function(f, l){
     l.bindTooltip(function(){ return tip(l); }, {sticky: true, direction: 'auto', pane: 'c20tips'});
-    l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '#000'}); });
+    l.on('mouseover', function(){ l.setStyle({weight: 2.5, color: '@c20-ink@'}); });
     l.on('mouseout', function(){ geo.resetStyle(l); });
   }}).addTo(map);
   patterns();
@@ -184,7 +184,7 @@ function c20Map(map, P) {
   var over = {};
   var O = P.overlays;
   function core20W(){ var z = map.getZoom(); return z <= 10 ? 0.8 : z <= 11 ? 1.2 : z <= 12 ? 1.8 : 2.5; }
-  function core20Style(){ return {fill: false, color: '#000', weight: core20W(), opacity: 0.95}; }
+  function core20Style(){ return {fill: false, color: '@c20-ink@', weight: core20W(), opacity: 0.95}; }
   // line styles beside colours, so a connector is told apart without colour: solid, dashes, dots, dash-dot…
   var DASH = [null, '12 6', '3 5', '14 5 3 5', '6 3', '20 6 3 6 3 6'];
   if (O.core20) {
@@ -193,8 +193,8 @@ function c20Map(map, P) {
   }
   if (O.footprints) {
     over.footprints = L.geoJson(outline(O.footprints, true), {style: function(f){
-        return f.properties.selected ? {fill: false, color: '#6a0d5f', weight: 4.5, opacity: 1, dashArray: null}
-                                     : {fill: false, color: '#a8527f', weight: 1.5, opacity: 0.9, dashArray: '6 4'}; },
+        return f.properties.selected ? {fill: false, color: '@c20-selected@', weight: 4.5, opacity: 1, dashArray: null}
+                                     : {fill: false, color: '@c20-footprint@', weight: 1.5, opacity: 0.9, dashArray: '6 4'}; },
       onEachFeature: function(f, l){ l.bindTooltip((f.properties.selected ? '<b>Selected PCN</b><br>' : '') +
         'Indicative footprint: ' + f.properties.label, TIP); }});
   }
@@ -224,7 +224,7 @@ function c20Map(map, P) {
     var selM = null;
     O.practices.pts.forEach(function(r){
       var me = O.practices.sel === r[3];  // a practice's own view: its marker ringed and on top
-      var m = L.circleMarker([r[0], r[1]], {radius: me ? 11 : 7, color: me ? '#6a0d5f' : '#000', weight: me ? 4 : 1,
+      var m = L.circleMarker([r[0], r[1]], {radius: me ? 11 : 7, color: me ? '@c20-selected@' : '@c20-ink@', weight: me ? 4 : 1,
                                             fillColor: O.practices.pal[r[2]], fillOpacity: 0.95});
       m.feature = {type: 'Feature', properties: {kind: 'practice', c: r[3], n: r[4], selected: me ? 1 : 0}};
       m.bindTooltip((me ? '<b>Selected practice</b><br>' : '') + '<b>' + r[4] + '</b> (' + r[3] + ')<br>PCN: ' +
@@ -238,13 +238,13 @@ function c20Map(map, P) {
   var legendDiv;
   function lineKey(){ var h = '';
     if (over.core20 && map.hasLayer(over.core20)) {
-      h += '<div><span class="c20-line" style="border-top:3px solid #000"></span>' + O.core20.label + '</div>'; }
+      h += '<div><span class="c20-line" style="border-top:3px solid @c20-ink@"></span>' + O.core20.label + '</div>'; }
     if (over.footprints && map.hasLayer(over.footprints)) {
       var sel = O.footprints.lines.some(function(ln){ return ln.selected; });
-      h += (sel ? '<div><span class="c20-line" style="border-top:4px solid #6a0d5f"></span>' +
+      h += (sel ? '<div><span class="c20-line" style="border-top:4px solid @c20-selected@"></span>' +
                   'Indicative footprint of the ' + (O.practices && O.practices.sel ? 'practice’s PCN' :
                                                       'selected PCN') + '</div>' : '') +
-           '<div><span class="c20-line" style="border-top:2px dashed #a8527f"></span>' +
+           '<div><span class="c20-line" style="border-top:2px dashed @c20-footprint@"></span>' +
            (sel ? 'Footprints of the other PCNs' : 'Indicative PCN footprints') + '</div>'; }
     if (over.patches && map.hasLayer(over.patches)) {
       var used = {}, shared = false;
@@ -262,12 +262,12 @@ function c20Map(map, P) {
   function legendHtml(){ var h = cur.legend + lineKey();
     if (cur.key === Q.amk && Q.am) {
       h += '<hr style="margin:4px 0"><div class="c20-ambiguous"><i style="background:repeating-linear-gradient(' +
-           '-45deg,#000 0 1.1px,#fff 1.1px 2.2px,#9a9a9a 2.2px 5.6px)"></i>Hatched: merged from LSOA 2011s on ' +
+           '-45deg,@c20-ink@ 0 1.1px,@c20-paper@ 1.1px 2.2px,@c20-faded-edge@ 2.2px 5.6px)"></i>Hatched: merged from LSOA 2011s on ' +
            'both sides of the Core20 line (IMD 2019); the decile is that of its most populous part (' + Q.am.length +
            ' LSOA' + (Q.am.length === 1 ? '' : 's') + ' here)</div>'; }
     if (O.practices && O.practices.sel && over.practices && map.hasLayer(over.practices)) {
-      h += '<div><svg width="26" height="22" aria-hidden="true"><circle cx="13" cy="11" r="8" fill="#fff" ' +
-           'stroke="#6a0d5f" stroke-width="4"/></svg> The selected practice (ringed)</div>'; }
+      h += '<div><svg width="26" height="22" aria-hidden="true"><circle cx="13" cy="11" r="8" fill="@c20-paper@" ' +
+           'stroke="@c20-selected@" stroke-width="4"/></svg> The selected practice (ringed)</div>'; }
     if (O.practices && O.practices.legend && over.practices && map.hasLayer(over.practices)) {
       h += '<hr style="margin:4px 0">' + O.practices.legend; }
     return h; }
