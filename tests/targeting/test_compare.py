@@ -41,7 +41,7 @@ def test_rows_are_ordered_by_deprivation_not_performance(gm_core20):
 @pytest.mark.slow
 def test_core20_comparison_agrees_with_profiles(atlas, gm_core20):
     table, summary = gm_core20
-    prof = pcn_profiles(atlas, imd=2019, icb="QOP").set_index("pcn_code")
+    prof = pcn_profiles(make_scope(atlas, imd=2019, kind="icb", code="QOP")).set_index("pcn_code")
     t = table.set_index("pcn_code")
     assert np.allclose(t["value"], prof.loc[t.index, "core20_pct"])
     assert np.allclose(t["lower"], prof.loc[t.index, "core20_pct_lower"])

@@ -117,7 +117,7 @@ def test_significance_is_the_overdispersed_funnel_of_compare(national_2026, brad
 def test_profile_rows_agree_with_the_pcn_profiles(national_2026, bradford_city_4):
     from targeting.profiles import pcn_profiles
 
-    p = pcn_profiles(national_2026, imd=2025, pcn_codes=[PCN]).iloc[0]
+    p = pcn_profiles(make_scope(national_2026, imd=2025), pcn_codes=[PCN]).iloc[0]
     t = bradford_city_4.set_index("measure")
     assert t.at["core20_pct", "count"] == p["core20_patients"] == 43_352
     assert t.at["core20_pct", "denominator"] == p["patients_known_lsoa"]
