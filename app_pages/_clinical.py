@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import get_atlas, plain_md
+from app_pages._shared import get_atlas, plain_md, scope
 from geo.files import csv_text
 
 _SESSION_KEY = "fingertips_exports"  # {filename: bytes}, shared by Your data and the Core20PLUS5 page
@@ -117,7 +117,7 @@ def _make_summary(kind: str, code: str, imd: int, specs: tuple, blobs: tuple, qo
         chosen = select(_read(data, filename), indicator=ind, period=period, sex=sex, age=age, category=category)
         chosen.area = area or None
         inds.append(chosen)
-    return summary(get_atlas(), **{kind: code}, fingertips=inds, imd=imd, qof_year=qof_year)
+    return summary(scope(imd, kind, code), fingertips=inds, qof_year=qof_year)
 
 
 def qof_year_choices() -> list[str]:
@@ -146,7 +146,7 @@ def _trend(kind: str, code: str, register: str, month: str) -> pd.DataFrame:
     from targeting.clinical import qof_trend
 
     del month  # cache key only, as for _summary
-    return qof_trend(get_atlas(), register, level=kind, code=code)
+    return qof_trend(scope(2025, kind, code), register)
 
 
 def trend_table(kind: str, code: str, register: str) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import current_month, get_tables, nice, plus_rules
+from app_pages._shared import current_month, get_tables, nice, scope
 
 #: Markers of the spine chart: flag → (fill, stroke, shape, word). Okabe–Ito colours; the shape and the word carry
 #: the meaning too.
@@ -358,8 +358,7 @@ def _marker_shape_svg(kind: str, colour: str) -> str:
 def _spine(month: str, pcn: str, imd: int, plus_spec: tuple) -> pd.DataFrame:
     from targeting.spine import spine_table
 
-    rules, _ = plus_rules(plus_spec)
-    return spine_table(get_tables(), pcn, imd=imd, plus_rules=rules)
+    return spine_table(scope(imd, "pcn", pcn, plus_spec))
 
 
 @st.cache_data(show_spinner="Reading the PCN's ages…", max_entries=32)
@@ -367,7 +366,7 @@ def _pyramid(month: str, pcn: str) -> pd.DataFrame | str:
     from targeting.pyramid import NoQuinAgeError, pyramid_table
 
     try:
-        return pyramid_table(get_tables(), pcn)
+        return pyramid_table(scope(2025, "pcn", pcn))
     except NoQuinAgeError as exc:
         return str(exc)
 
@@ -376,7 +375,8 @@ def _pyramid(month: str, pcn: str) -> pd.DataFrame | str:
 def _trends(month: str, pcn: str) -> dict[str, pd.DataFrame]:
     from targeting.clinical import QOF_REGISTERS, qof_trend
 
-    return {g: qof_trend(get_tables(), g, level="pcn", code=pcn) for g in QOF_REGISTERS}
+    pcn_scope = scope(2025, "pcn", pcn)
+    return {g: qof_trend(pcn_scope, g) for g in QOF_REGISTERS}
 
 
 def _register_title(group: str) -> str:

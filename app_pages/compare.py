@@ -11,10 +11,9 @@ from app_pages._shared import (
     area_picker,
     current_month,
     edition_radio,
-    get_tables,
     nice,
     plus_controls,
-    plus_rules,
+    scope,
 )
 from geo.files import csv_text
 
@@ -77,8 +76,7 @@ adjust = st.toggle("Allow for over-dispersion in the funnel", value=True, key="c
 @st.cache_data(show_spinner="Comparing PCNs…", max_entries=32)
 def _compare(month: str, icb: str, metric: str, imd: int, spec: tuple,
              funnel: str) -> tuple[pd.DataFrame, dict]:
-    rules, _ = plus_rules(spec)
-    return compare_pcns(get_tables(), icb, metric=metric, imd=imd, plus_rules=rules, funnel=funnel)
+    return compare_pcns(scope(imd, "icb", icb, spec), metric=metric, funnel=funnel)
 
 
 try:

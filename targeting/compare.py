@@ -22,11 +22,11 @@ IMD score (quintiles if the ICB has fewer than 30 practices; :mod:`targeting.gra
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from targeting.areas import resolve_icb
 from targeting.gradient import deprivation_groups, proportion_sii, ratio_sii
 from targeting.profiles import pcn_profiles, practice_profiles, qof_prevalence
 from targeting.stats import (
@@ -37,9 +37,15 @@ from targeting.stats import (
     significance,
     wilson_ci,
 )
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.editions import Edition
+    from targeting.areas import Area
+    from targeting.scope import Scope
 
 __all__ = ["ADJUSTED", "DEFAULT_METRIC", "METRICS", "UnknownMetricError", "adjusted_metric", "compare_pcns",
-           "ratio_funnel_limits", "ratio_overdispersion"]
+           "qof_publisher", "ratio_funnel_limits", "ratio_overdispersion"]
 
 
 class UnknownMetricError(LookupError):
@@ -111,32 +117,37 @@ def _funnel_words(funnel: str, phi: float, units: int, limits: str = "binomial")
     return f"{limits} limits widened by √φ = {phi ** 0.5:.2f}: {est}"
 
 
-def _qof_publisher(year: str) -> str:
-    """NHS Digital published QOF up to 2022-23; NHS England since (NHS Digital joined it in February 2023)."""
+def qof_publisher(year: str) -> str:
+    """Who published QOF of a year: NHS Digital up to 2022-23, NHS England since (NHS Digital joined it in 2023).
+
+    Parameters
+    ----------
+    year : str
+        QOF year, ``YYYY-YY``.
+
+    Returns
+    -------
+    str
+        ``"NHS Digital"`` or ``"NHS England"``.
+    """
     return "NHS Digital" if str(year) <= "2022-23" else "NHS England"
 
 
-def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=None,
-                 qof_year: str | None = None, seed: int = 20240401,
+def compare_pcns(scope: Scope, *, metric: str, qof_year: str | None = None, seed: int = 20240401,
                  funnel: str = "overdispersed") -> tuple[pd.DataFrame, dict]:
     r"""PCNs of an ICB side by side on one measure, with CIs, comparators, funnel limits and the SII.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    icb : str
-        ICB (ONS code, NHS code or name).
+    scope : targeting.scope.Scope
+        The ICB (its area) in the atlas of a registration month, the IMD edition for deprivation (ordering,
+        Core20, deciles) and the PLUS rules for ``plus_pct`` (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
     metric : str
         An adjusted measure first: ``<reg>_ratio`` (:data:`ADJUSTED`: ``hyp_ratio``, ``mh_ratio``, ``dm_ratio``,
         ``ast_ratio``, ``copd_ratio``, ``ld_ratio``, …), recorded ÷ expected on the detection gap's QOF year
         (2022-23); or ``qof_<GROUP>`` for QOF **crude** recorded register prevalence (e.g. ``qof_HYP``, ``qof_MH``,
         ``qof_DM``); or ``core20_pct``, ``plus_pct``, ``pct_minority``, ``weighted_imd_score``,
         ``core20_change_pp``.
-    imd : {2019, 2025}, default 2025
-        IMD edition for deprivation (ordering, Core20, deciles).
-    plus_rules : optional
-        PLUS rules for ``plus_pct`` (default :data:`targeting.plus.DEFAULT_PLUS_RULES`).
     qof_year : str, optional
         QOF year for ``qof_*`` metrics (default the latest). Recorded ÷ expected is on QOF 2022-23 whatever it is.
     seed : int
@@ -176,28 +187,30 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     population (positive = higher in less deprived practices); the RII is their ratio. Both use the practices, not
     the PCNs, so a gradient within PCNs counts too.
     """
-    row = resolve_icb(atlas, icb)
+    atlas, icb = scope.atlas, scope.area
+    if icb is None or icb.kind != "icb":
+        raise ValueError("compare_pcns compares the PCNs of an ICB: give the scope an ICB")
     ratio = _ratio_group(metric)
     group = None if ratio else _qof_group(metric)
     if ratio is None and group is None and metric not in METRICS:
         raise UnknownMetricError(f"Unknown metric {metric!r}; use <register>_ratio (recorded ÷ expected, e.g. "
                                  f"hyp_ratio), qof_<GROUP> (crude, e.g. qof_HYP) or one of {', '.join(METRICS)}")
-    pcn = pcn_profiles(atlas, imd=imd, icb=row["icb_code_nhs"], plus_rules=plus_rules)
-    prac = practice_profiles(atlas, imd=imd, icb=row["icb_code_nhs"], plus_rules=plus_rules)
+    pcn = pcn_profiles(scope)
+    prac = practice_profiles(scope)
     if pcn.empty:
-        raise LookupError(atlas.month.relabel(f"No PCN in {row['icb_name']} in the July 2022 practice → PCN map"))
+        raise LookupError(atlas.month.relabel(f"No PCN in {icb.icb_name} in the July 2022 practice → PCN map"))
     pcn["minority_patients"] = pcn["pct_minority"] / 100 * pcn["patients_known_lsoa"]
     prac["minority_patients"] = prac["pct_minority"] / 100 * prac["patients_known_lsoa"]
-    summary: dict = {"metric": metric, "icb_code": row["icb_code"], "icb_code_nhs": row["icb_code_nhs"],
-                     "icb_name": row["icb_name"], "imd": imd,
+    summary: dict = {"metric": metric, "icb_code": icb.icb_code, "icb_code_nhs": icb.icb_code_nhs,
+                     "icb_name": icb.icb_name, "imd": scope.imd,
                      "order": "most deprived first (registration-weighted IMD score); not a ranking of performance"}
     gradient = (*deprivation_groups(prac), seed)
     if ratio is not None:
-        kind, cols = "ratio", _ratio_columns(atlas, row, pcn, prac, ratio, imd, gradient, summary)
+        kind, cols = "ratio", _ratio_columns(scope, pcn, prac, ratio, gradient, summary)
     elif group is not None:
-        kind, cols = "proportion", _qof_columns(atlas, row, pcn, prac, group, qof_year, gradient, summary)
+        kind, cols = "proportion", _qof_columns(atlas, icb, pcn, prac, group, qof_year, gradient, summary)
     else:
-        kind, cols = _profile_columns(atlas, row, pcn, prac, metric, imd, gradient, summary)
+        kind, cols = _profile_columns(scope, pcn, prac, metric, gradient, summary)
     summary["icb_value"], summary["england_value"] = cols["icb"], cols["england"]
     out = _value_columns(pcn, metric, kind, cols)
     _add_funnel(out, summary, kind, cols, funnel)
@@ -208,18 +221,18 @@ def compare_pcns(atlas, icb: str, *, metric: str, imd: int = 2025, plus_rules=No
     return out, summary
 
 
-def _qof_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame, group: str, qof_year: str | None,
+def _qof_columns(atlas, icb: Area, pcn: pd.DataFrame, prac: pd.DataFrame, group: str, qof_year: str | None,
                  gradient: tuple, summary: dict) -> dict:
     """Crude recorded prevalence of a QOF register for an ICB's PCNs, its ICB and England, and its SII."""
     pq = qof_prevalence(atlas, group, qof_year, level="pcn").set_index("code")
     iq = qof_prevalence(atlas, group, qof_year, level="icb").set_index("code")
     eq = qof_prevalence(atlas, group, qof_year, level="england").iloc[0]
     q = pq.reindex(pcn["pcn_code"])
-    icb_v = float(iq.loc[row["icb_code_nhs"], "prevalence_pct"]) if row["icb_code_nhs"] in iq.index else np.nan
+    icb_v = float(iq.loc[icb.icb_code_nhs, "prevalence_pct"]) if icb.icb_code_nhs in iq.index else np.nan
     yr = eq["qof_year"]
     summary.update(label=f"QOF {group} crude recorded prevalence, {yr} (% of list {eq['list_type']}; not "
                          "age-adjusted)", unit="%",
-                   source=atlas.month.relabel(f"{_qof_publisher(yr)} QOF {yr} prevalence; practice → PCN map "
+                   source=atlas.month.relabel(f"{qof_publisher(yr)} QOF {yr} prevalence; practice → PCN map "
                                               "July 2022"),
                    **_crude_adjustment(group))
     xq = qof_prevalence(atlas, group, qof_year, level="practice").set_index("code")
@@ -229,20 +242,20 @@ def _qof_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame, g
             "england": float(eq["prevalence_pct"])}
 
 
-def _profile_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame, metric: str, imd: int,
-                     gradient: tuple, summary: dict) -> tuple[str, dict]:
+def _profile_columns(scope: Scope, pcn: pd.DataFrame, prac: pd.DataFrame, metric: str, gradient: tuple,
+                     summary: dict) -> tuple[str, dict]:
     """A measure of the profiles (:data:`METRICS`) for an ICB's PCNs and its comparators, and its SII.
 
     Also returns the kind of measure: ``proportion``, or ``other`` (no interval or funnel).
     """
     num_col, den_col, label = METRICS[metric]
     den = pcn[den_col].to_numpy(dtype=float)
-    ed = atlas.edition(imd)
+    ed = scope.edition
     summary.update(label=label, unit="%" if num_col else "score",
-                   source=atlas.month.relabel(f"NHS Digital GP registrations by LSOA, July 2022 "
+                   source=scope.month.relabel(f"NHS Digital GP registrations by LSOA, July 2022 "
                                               f"({ed.lsoa_label}); {ed.title}; Census 2021"))
     if metric == "core20_change_pp":
-        return "other", _change_columns(atlas, row, pcn, summary)
+        return "other", _change_columns(scope, pcn, summary)
     if num_col is None:
         summary["sii"] = None
         summary["sii_note"] = ("not computed: the measure is the deprivation score that defines the deciles, so "
@@ -332,16 +345,22 @@ def _crude_adjustment(group: str) -> dict:
     return {"adjustment": words, "adjusted_metric": adjusted}
 
 
-def _gap_sum(atlas, codes, imd: int, group: str) -> pd.Series:
+def _gap_sum(ed: Edition, codes: pd.Series, group: str) -> pd.Series:
     """Recorded and expected summed over a set of practices (an ICB, England), with the ratio's limits."""
     from targeting.gaps import pcn_gaps
 
     members = pd.DataFrame({"practice_code": list(codes), "pcn_code": "ALL"})
-    return pcn_gaps(atlas, ["ALL"], imd=imd, registers=[group], membership=members).iloc[0]
+    return pcn_gaps(ed, ["ALL"], registers=[group], membership=members).iloc[0]
 
 
-def _ratio_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame, group: str, imd: int,
-                   gradient: tuple, summary: dict) -> dict:
+@derived
+def _england_gap(ed: Edition, group: str) -> pd.Series:
+    """Recorded and expected of a register summed over every practice in England."""
+    return _gap_sum(ed, ed.atlas.practices["practice_code"], group)
+
+
+def _ratio_columns(scope: Scope, pcn: pd.DataFrame, prac: pd.DataFrame, group: str, gradient: tuple,
+                   summary: dict) -> dict:
     """Recorded ÷ expected of an ICB's PCNs (the detection gap), its ICB and England, and its SII."""
     from targeting.clinical import ADJUSTMENT, NO_AGE_RATES
     from targeting.gaps import REGISTERS, pcn_gaps, practice_gaps
@@ -349,22 +368,22 @@ def _ratio_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame,
     from targeting.gaps._common import _latest_qof
 
     r = group.lower()
-    year = _latest_qof(atlas)[1]
-    g = pcn_gaps(atlas, list(pcn["pcn_code"]), imd=imd, registers=[group]).set_index("pcn_code")
+    ed, month = scope.edition, scope.month
+    year = _latest_qof(scope.atlas)[1]
+    g = pcn_gaps(ed, list(pcn["pcn_code"]), registers=[group]).set_index("pcn_code")
     g = g.reindex(pcn["pcn_code"])
-    everyone = atlas.practices
-    icb = _gap_sum(atlas, everyone.loc[everyone["icb_code_nhs"] == row["icb_code_nhs"], "practice_code"], imd, group)
-    eng = atlas.memo(("compare", "england_gap", group, int(imd)),
-                     lambda: _gap_sum(atlas, everyone["practice_code"], imd, group))
+    everyone = scope.atlas.practices
+    icb = _gap_sum(ed, everyone.loc[everyone["icb_code_nhs"] == scope.icb_nhs, "practice_code"], group)
+    eng = _england_gap(ed, group)
     how = ADJUSTMENT[group == "HYP"]
     summary.update(label=f"{REGISTERS[group].name}: recorded ÷ expected, QOF {year} ({how}; 1 = as expected)",
                    unit="ratio",
-                   source=f"{GAP_SOURCES['detection']} " + atlas.month.relabel("Practice → PCN map July 2022"),
+                   source=f"{GAP_SOURCES['detection']} " + month.relabel("Practice → PCN map July 2022"),
                    adjustment=("Age-adjusted: the expected count is PHE's 2016 modelled prevalence of each practice's "
                                f"adults (16+) × its QOF {year} list aged 16+. {NO_AGE_RATES}" if group == "HYP" else
                                f"Adjusted for age (QOF list-type bands), deprivation and ethnic mix. {NO_AGE_RATES}"),
                    adjusted_metric=None)
-    pg = practice_gaps(atlas, list(prac["practice_code"]), imd=imd, registers=[group]).set_index("practice_code")
+    pg = practice_gaps(ed, list(prac["practice_code"]), registers=[group]).set_index("practice_code")
     summary["sii"] = ratio_sii(pg[f"{r}_recorded"], pg[f"{r}_expected"], pg[f"{r}_denominator"], *gradient)
     return {"num": g[f"{r}_recorded"].to_numpy(float), "den": g[f"{r}_expected"].to_numpy(float),
             "value": g[f"{r}_ratio"].to_numpy(float), "lower": g[f"{r}_ratio_lower"].to_numpy(float),
@@ -372,16 +391,15 @@ def _ratio_columns(atlas, row: pd.Series, pcn: pd.DataFrame, prac: pd.DataFrame,
             "england": float(eng[f"{r}_ratio"])}
 
 
-def _change_columns(atlas, row: pd.Series, pcn: pd.DataFrame, summary: dict) -> dict:
+def _change_columns(scope: Scope, pcn: pd.DataFrame, summary: dict) -> dict:
     """The Core20 change measure (IoD 2025 − IoD 2019, percentage points) of an ICB's PCNs and comparators."""
     from targeting.change import pcn_change
 
-    ch = pcn_change(atlas, row).set_index("pcn_code").reindex(pcn["pcn_code"])
-    p19 = pcn_profiles(atlas, imd=2019, icb=row["icb_code_nhs"])
-    p25 = pcn_profiles(atlas, imd=2025, icb=row["icb_code_nhs"])
+    ch = pcn_change(scope).set_index("pcn_code").reindex(pcn["pcn_code"])
+    p19, p25 = (pcn_profiles(scope.with_edition(ed)) for ed in scope.editions())
     summary.update(
         label=METRICS["core20_change_pp"][2], unit="percentage points",
-        source=atlas.month.relabel("IoD 2019 (LSOA 2011) and IoD 2025 (LSOA 2021), MHCLG; NHS Digital GP "
+        source=scope.month.relabel("IoD 2019 (LSOA 2011) and IoD 2025 (LSOA 2021), MHCLG; NHS Digital GP "
                                    "registrations by LSOA, July 2022 (as published on LSOA 2011 for 2019, "
                                    "apportioned to LSOA 2021 for 2025)"),
         sii=None, sii_note="not computed: the change is defined by the deprivation indices that order the practices, "

@@ -159,7 +159,7 @@ def _profile_rows(scope: Scope, pcn: str, icb_codes: pd.Index) -> list[dict[str,
 
 def _qof_rows(atlas: Any, pcn: str, icb_code: str, icb_codes: pd.Index, year: str | None) -> list[dict[str, Any]]:
     from targeting.clinical import practice_map_label
-    from targeting.compare import _qof_publisher
+    from targeting.compare import qof_publisher
     from targeting.profiles import qof_prevalence
 
     rows = []
@@ -176,7 +176,7 @@ def _qof_rows(atlas: Any, pcn: str, icb_code: str, icb_codes: pd.Index, year: st
         yr = str(eq["qof_year"])
         frame = pd.DataFrame({"num": pq["register"].astype(float), "den": pq["list_size"].astype(float)})
         icb_value = float(iq.at[icb_code, "prevalence_pct"]) if icb_code in iq.index else np.nan
-        source = (f"{_qof_publisher(yr)} QOF {yr} prevalence (register ÷ list of its age base, crude: not "
+        source = (f"{qof_publisher(yr)} QOF {yr} prevalence (register ÷ list of its age base, crude: not "
                   f"age-adjusted); practice → PCN map {practice_map_label(atlas)}")
         rows.append(_proportion_row(m, frame, pcn, icb_codes, float(eq["prevalence_pct"]), icb_value,
                                     f"QOF {yr}", source))

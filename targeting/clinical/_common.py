@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from targeting.areas import resolve_area, resolve_icb
+from targeting.areas import Area
 from targeting.stats import wilson_ci
+
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
 #: The columns of the summary as the command line prints it, in order.
 COLUMNS: tuple[str, ...] = ("area", "measure", "source", "period", "value", "lower", "upper", "icb_value",
@@ -176,30 +179,30 @@ class _Unit:
     level: str  # practice, pcn or icb
     code: str
     name: str
-    icb: pd.Series  # the ICB row (icb_code, icb_code_nhs, icb_name)
+    icb: Area  # the ICB the unit sits in
     practices: pd.Index  # member practice codes (the atlas's practice map)
 
 
-def _unit(atlas: Any, *, practice: str | None, pcn: str | None, icb: str | None) -> _Unit:
-    given = [(k, v) for k, v in (("practice", practice), ("pcn", pcn), ("icb", icb)) if v]
-    if len(given) != 1:
+def _unit(scope: Scope) -> _Unit:
+    """The practice, PCN or ICB of the scope, its ICB and its member practices."""
+    area = scope.area
+    if area is None or area.kind not in ("practice", "pcn", "icb"):
         raise ValueError("give exactly one of practice, pcn or icb")
-    area = resolve_area(atlas, *given[0])
-    row = resolve_icb(atlas, area.icb_code_nhs or area.code)
-    prac = atlas.practices
+    icb = Area("icb", str(area.icb_code), str(area.icb_name), area.icb_code, area.icb_code_nhs, area.icb_name)
+    prac = scope.atlas.practices
     if area.kind == "pcn":
         members = prac.loc[prac["pcn_code"] == area.code, "practice_code"]
     elif area.kind == "icb":
-        members = prac.loc[prac["icb_code_nhs"] == row["icb_code_nhs"], "practice_code"]
+        members = prac.loc[prac["icb_code_nhs"] == area.icb_code_nhs, "practice_code"]
     else:
         members = pd.Series([area.code])
-    code = str(row["icb_code_nhs"]) if area.kind == "icb" else area.code
-    return _Unit(area.kind, code, area.name, row, pd.Index(members))
+    code = str(area.icb_code_nhs) if area.kind == "icb" else area.code
+    return _Unit(area.kind, code, area.name, icb, pd.Index(members))
 
 
-def _icb_practices(atlas: Any, icb: pd.Series) -> pd.Index:
+def _icb_practices(atlas: Any, icb: Area) -> pd.Index:
     prac = atlas.practices
-    return pd.Index(prac.loc[prac["icb_code_nhs"] == icb["icb_code_nhs"], "practice_code"])
+    return pd.Index(prac.loc[prac["icb_code_nhs"] == icb.icb_code_nhs, "practice_code"])
 
 
 def practice_map_label(atlas: Any) -> str:
@@ -295,15 +298,14 @@ def _row(area: str, measure: str, source: str, period: str, **kw: Any) -> dict[s
 class _Gradient:
     """The ICB's practices in deprivation groups (once per summary), and the SII of a proportion across them."""
 
-    def __init__(self, atlas: Any, icb: pd.Series, imd: int, seed: int):
+    def __init__(self, scope: Scope, icb: Area, seed: int):
         from targeting.gradient import deprivation_groups
         from targeting.profiles import practice_profiles
 
-        prof = practice_profiles(atlas, imd=imd, icb=icb["icb_code_nhs"])
+        prof = practice_profiles(scope.with_area(icb))
         self.codes = pd.Index(prof["practice_code"])
         self.groups, self.k = deprivation_groups(prof)
         self.seed = seed
-        self.imd = imd
 
     def sii(self, num: pd.Series, den: pd.Series) -> dict[str, float]:
         """SII (percentage points) of Σnum/Σden across the groups; NaN with too few practices with data."""

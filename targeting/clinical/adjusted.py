@@ -2,40 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from targeting.clinical._common import _QOF, ADJUSTED_SHORT, ADJUSTMENT, NO_AGE_RATES, _icb_practices, _row, _Unit
 from targeting.clinical.hypertension import _hypertension_counts
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.editions import Edition
 
 
-def _gap_table(atlas: Any, codes: pd.Index, label: str, imd: int) -> pd.Series:
+def _gap_table(ed: Edition, codes: pd.Index, label: str) -> pd.Series:
     """pcn_gaps for any group of practices: one row of summed recorded and expected counts with limits."""
     from targeting.gaps import pcn_gaps
 
     members = pd.DataFrame({"practice_code": list(codes), "pcn_code": label})
-    return pcn_gaps(atlas, [label], imd=imd, registers=[g for g, *_ in _QOF if g != "CAN"],
-                    membership=members).iloc[0]
+    return pcn_gaps(ed, [label], registers=[g for g, *_ in _QOF if g != "CAN"], membership=members).iloc[0]
 
 
-def _memo_england_gaps(atlas: Any, imd: int) -> pd.Series:
-    """England's summed detection figures (every practice), once per atlas and edition."""
-    return atlas.memo(("clinical", "england_gaps", int(imd)),
-                      lambda: _gap_table(atlas, pd.Index(atlas.practices["practice_code"]), "ENGLAND", imd))
+@derived
+def _england_gaps(ed: Edition) -> pd.Series:
+    """England's summed detection figures (every practice)."""
+    return _gap_table(ed, pd.Index(ed.atlas.practices["practice_code"]), "ENGLAND")
 
 
-def _gap_rows(atlas: Any, unit: _Unit, imd: int) -> list[dict[str, Any]]:
+def _gap_rows(ed: Edition, unit: _Unit) -> list[dict[str, Any]]:
     from targeting.gaps import REGISTERS
     from targeting.gaps import SOURCES as GAP_SOURCES
     from targeting.gaps._common import _latest_qof
 
+    atlas = ed.atlas
     year = _latest_qof(atlas)[1]  # the QOF year the gaps are modelled on
 
-    mine = _gap_table(atlas, unit.practices, "UNIT", imd)
-    icb = _gap_table(atlas, _icb_practices(atlas, unit.icb), "ICB", imd) if unit.level != "icb" else None
-    eng = _memo_england_gaps(atlas, imd)
+    mine = _gap_table(ed, unit.practices, "UNIT")
+    icb = _gap_table(ed, _icb_practices(atlas, unit.icb), "ICB") if unit.level != "icb" else None
+    eng = _england_gaps(ed)
     rows = []
     for group, area, _ in _QOF:
         if group not in REGISTERS:

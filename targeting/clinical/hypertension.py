@@ -6,15 +6,20 @@ PHE's undiagnosed component is given by practice (:func:`hypertension_undiagnose
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from targeting.clinical._common import _row, _Unit
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.atlas import Atlas
+    from geo.editions import Edition
 
 
-def _hypertension_counts(atlas: Any, unit: _Unit, gap: pd.Series, year: str) -> list[dict[str, Any]]:
+def _hypertension_counts(atlas: Atlas, unit: _Unit, gap: pd.Series, year: str) -> list[dict[str, Any]]:
     """The two hypertension counts side by side: not on a register (expected − recorded), PHE's undiagnosed."""
     from targeting.gaps import SOURCES as GAP_SOURCES
 
@@ -46,7 +51,7 @@ def _hypertension_counts(atlas: Any, unit: _Unit, gap: pd.Series, year: str) -> 
     ]
 
 
-def hypertension_undiagnosed(atlas: Any, practice_codes: list[str] | None = None) -> pd.DataFrame:
+def hypertension_undiagnosed(atlas: Atlas, practice_codes: list[str] | None = None) -> pd.DataFrame:
     r"""PHE's own undiagnosed-hypertension component per practice: people, with 95% limits.
 
     Parameters
@@ -71,37 +76,38 @@ def hypertension_undiagnosed(atlas: Any, practice_codes: list[str] | None = None
     *diagnosed* component, and people told by a doctor or nurse they have high blood pressure are not all on a QOF
     register (England, QOF 2022-23: 7.59 million not on a register against 6.06 million undiagnosed).
     """
-    from targeting.gaps._common import _latest_qof
-
-    def build() -> pd.DataFrame:
-        qof, _ = _latest_qof(atlas)
-        adults = qof[qof["list_type"] == "16OV"].groupby("practice_code")["list_size"].max().astype(float)
-        h = atlas.hypertension
-        need = ("undiag_estimate_pct", "undiag_lower_pct", "undiag_upper_pct")
-        if any(c not in h.columns for c in need):  # an atlas built without the PHE workbooks
-            h = pd.DataFrame({"practice_code": pd.Series(dtype=object), **{c: pd.Series(dtype=float) for c in need}})
-        h = h.drop_duplicates("practice_code").set_index("practice_code")
-        codes = adults.index.intersection(h.index)
-        n = adults.reindex(codes)
-        return pd.DataFrame({"adults_16plus": n,
-                             **{f"hyp_undiagnosed_phe{s}": h.loc[codes, f"undiag_{c}_pct"].astype(float) / 100 * n
-                                for s, c in (("", "estimate"), ("_lower", "lower"), ("_upper", "upper"))}},
-                            index=pd.Index(codes, name="practice_code"))
-
-    table = atlas.memo(("clinical", "hyp_undiagnosed_phe"), build)
+    table = _phe_undiagnosed(atlas)
     codes = table.index if practice_codes is None else pd.Index([str(c).strip().upper() for c in practice_codes])
     return table.reindex(pd.Index(codes, name="practice_code")).reset_index()
 
 
-def lsoa_hypertension_undiagnosed(atlas: Any, *, imd: int = 2025, age_weighted: bool = False) -> pd.DataFrame:
+@derived
+def _phe_undiagnosed(atlas: Atlas) -> pd.DataFrame:
+    """PHE's undiagnosed component of every practice with an estimate and a QOF list aged 16+ (index: practice)."""
+    from targeting.gaps._common import _latest_qof
+
+    qof, _ = _latest_qof(atlas)
+    adults = qof[qof["list_type"] == "16OV"].groupby("practice_code")["list_size"].max().astype(float)
+    h = atlas.hypertension
+    need = ("undiag_estimate_pct", "undiag_lower_pct", "undiag_upper_pct")
+    if any(c not in h.columns for c in need):  # an atlas built without the PHE workbooks
+        h = pd.DataFrame({"practice_code": pd.Series(dtype=object), **{c: pd.Series(dtype=float) for c in need}})
+    h = h.drop_duplicates("practice_code").set_index("practice_code")
+    codes = adults.index.intersection(h.index)
+    n = adults.reindex(codes)
+    return pd.DataFrame({"adults_16plus": n,
+                         **{f"hyp_undiagnosed_phe{s}": h.loc[codes, f"undiag_{c}_pct"].astype(float) / 100 * n
+                            for s, c in (("", "estimate"), ("_lower", "lower"), ("_upper", "upper"))}},
+                        index=pd.Index(codes, name="practice_code"))
+
+
+def lsoa_hypertension_undiagnosed(edition: Edition, *, age_weighted: bool = False) -> pd.DataFrame:
     r"""PHE's undiagnosed-hypertension component per LSOA, shared out as the detection gap is.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    imd : {2019, 2025}
-        2025: LSOA 2021; 2019: LSOA 2011.
+    edition : geo.editions.Edition
+        The IMD edition, bound to the atlas: its LSOA geography (IoD 2025: LSOA 2021; IoD 2019: LSOA 2011).
     age_weighted : bool, default False
         Weight each LSOA's patients by its share of residents aged 40–74, as
         :func:`targeting.gaps.lsoa_detection_gap` does with ``age_weighted=True`` (the outreach planner's choice).
@@ -120,10 +126,10 @@ def lsoa_hypertension_undiagnosed(atlas: Any, *, imd: int = 2025, age_weighted: 
     """
     from targeting.gaps.lsoa import _apportion
 
-    vals = hypertension_undiagnosed(atlas).dropna(subset=["hyp_undiagnosed_phe"]).drop(columns="adults_16plus")
+    vals = hypertension_undiagnosed(edition.atlas).dropna(subset=["hyp_undiagnosed_phe"]).drop(columns="adults_16plus")
     weight = None
     if age_weighted:  # the weights of lsoa_detection_gap(age_weighted=True): each LSOA's share aged 40-74
-        t = atlas.edition(imd).lsoas
+        t = edition.lsoas
         total = t["age_total_2021"] if "age_total_2021" in t.columns else t["pop_mid2020"]
         weight = (t["aged_40_74"] / total.where(total > 0)).fillna(0).to_numpy(float)
-    return _apportion(atlas, vals, imd, weight)
+    return _apportion(edition, vals, weight)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,12 +23,16 @@ from targeting.clinical._common import (
     _wilson,
     practice_map_label,
 )
+from targeting.store import derived
+
+if TYPE_CHECKING:
+    from geo.atlas import Atlas
 
 _DM_ACH = (("dm019", "DM019: people with diabetes whose last blood pressure is 140/80 mmHg or less (%, aged 17+)"),
            ("dm020", "DM020: people with diabetes whose last HbA1c is 58 mmol/mol or less (%, aged 17+)"))
 
 
-def _qof_rows(atlas: Any, unit: _Unit, grad: _Gradient, year: str) -> list[dict[str, Any]]:
+def _qof_rows(atlas: Atlas, unit: _Unit, grad: _Gradient, year: str) -> list[dict[str, Any]]:
     from targeting.profiles import qof_prevalence
 
     source = _qof_source(atlas, year)
@@ -71,7 +75,8 @@ def _crude_words(group: str) -> str:
     return f"{words} {NO_AGE_RATES}"
 
 
-def _dm_achievement(atlas: Any) -> pd.DataFrame:
+@derived
+def _dm_achievement(atlas: Atlas) -> pd.DataFrame:
     """Per practice: DM019 and DM020 (0–1) with the 2021-22 diabetes register as the weight (empty if absent)."""
     ach = atlas.qof_achievement
     ach = ach[ach["qof_year"] == "2021-22"].pivot_table(index="practice_code", columns="indicator",
@@ -82,10 +87,10 @@ def _dm_achievement(atlas: Any) -> pd.DataFrame:
     return out if {"dm019", "dm020"} <= set(out.columns) else pd.DataFrame()
 
 
-def _dm_rows(atlas: Any, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
+def _dm_rows(atlas: Atlas, unit: _Unit, grad: _Gradient) -> list[dict[str, Any]]:
     from geo.sources import SOURCES
 
-    t = atlas.memo(("clinical", "dm_achievement"), lambda: _dm_achievement(atlas))
+    t = _dm_achievement(atlas)
     if t.empty:
         src = SOURCES["qof_2122_dm"]
         return [_row("diabetes", label, f"{src.publisher} {src.title} ({src.url}): not in the atlas; add the file "

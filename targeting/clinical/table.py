@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -25,23 +25,22 @@ from targeting.clinical.registers import _dm_rows, _qof_rows
 from targeting.clinical.user_data import _fingertips_rows
 from targeting.stats import significance
 
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
-def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, icb: str | None = None,
-            fingertips: list | tuple = (), imd: int = 2025, seed: int = 20240401,
-            qof_year: str | None = None, rule: Any = None) -> pd.DataFrame:
+
+def summary(scope: Scope, *, fingertips: list | tuple = (), seed: int = 20240401, qof_year: str | None = None,
+            rule: Any = None) -> pd.DataFrame:
     r"""The Core20PLUS5 clinical-area summary of a practice, a PCN or an ICB.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas.
-    practice, pcn, icb : str
-        Exactly one: a practice code; a PCN code or unique part of its name; an ICB's ONS code, NHS code or name.
+    scope : targeting.scope.Scope
+        The practice, PCN or ICB (its area) in the atlas of a registration month, and the IMD edition of the
+        practices' deprivation groups (SII) and of the indirect standardisation.
     fingertips : sequence of targeting.fingertips.FingertipsIndicator
         Indicators from Fingertips exports (:func:`targeting.fingertips.select`). Each goes into the area its name
         belongs to (or ``indicator.area`` if set) and replaces the "bring your own data" row it answers.
-    imd : {2019, 2025}
-        IMD edition of the practices' deprivation groups (SII) and of the indirect standardisation.
     seed : int
         Seed of the SII simulations, so results are reproducible.
     qof_year : str, optional
@@ -64,9 +63,9 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
         suppress before showing, see :func:`for_output`), ``where`` (where to get the data, for rows to bring),
         ``short`` (a short name of the measure) and ``kind`` (``adjusted``, ``crude``, ``count``,
         ``no staging data`` or empty).
-        ``attrs`` holds ``level``, ``code``, ``name``, ``icb_name``, ``caveat``, ``unplaced`` (uploaded
-        indicators that fit no area), ``qof_year`` (of the register rows), ``gap_qof_year`` (of the detection
-        gaps) and ``practice_map`` (the month of the practice → PCN map, e.g. ``"July 2022"``).
+        ``attrs`` holds ``level``, ``code``, ``name``, ``icb_name``, ``icb_code``, ``imd``, ``caveat``,
+        ``unplaced`` (uploaded indicators that fit no area), ``qof_year`` (of the register rows), ``gap_qof_year``
+        (of the detection gaps) and ``practice_map`` (the month of the practice → PCN map, e.g. ``"July 2022"``).
 
     Notes
     -----
@@ -75,16 +74,24 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
     same way. A register can exceed its list in QOF (e.g. a practice whose list moved during the year); such a
     pooled rate gets no limits.
     Flags: the interval wholly above (``higher``) or below (``lower``) the comparator, else ``similar``.
+
+    Raises
+    ------
+    ValueError
+        If the scope's area is not a practice, a PCN or an ICB.
+    LookupError
+        If ``qof_year`` is not in the data.
     """
+    atlas = scope.atlas
     year = _qof_year(atlas, qof_year)
-    unit = _unit(atlas, practice=practice, pcn=pcn, icb=icb)
-    grad = _Gradient(atlas, unit.icb, imd, seed)
-    gaps = _gap_rows(atlas, unit, imd)
+    unit = _unit(scope)
+    grad = _Gradient(scope, unit.icb, seed)
+    gaps = _gap_rows(scope.edition, unit)
     rows = _qof_rows(atlas, unit, grad, year) + gaps + _dm_rows(atlas, unit, grad)
     from targeting.fingertips import clinical_area
 
     placed = [i for i in fingertips if (getattr(i, "area", None) or clinical_area(i.name)) in AREAS]
-    rows += _fingertips_rows(atlas, unit, grad, placed, rule, imd)
+    rows += _fingertips_rows(scope, unit, grad, placed, rule)
     answered = [(getattr(i, "area", None) or clinical_area(i.name), i.name.lower()) for i in placed]
     for b in BRING_YOUR_OWN:
         if any(a == b.area and any(w in name for w in b.words) for a, name in answered):
@@ -109,8 +116,8 @@ def summary(atlas: Any, *, practice: str | None = None, pcn: str | None = None, 
     out.loc[out["status"] == BYOD, ["vs_icb", "vs_england"]] = ""
     out = out[[*COLUMNS, "area_key", "group", "unit", "numerator", "denominator", "note", "user_data", "where",
                "short", "published", "published_icb", "kind"]]
-    out.attrs.update(level=unit.level, code=unit.code, name=unit.name, icb_name=str(unit.icb["icb_name"]),
-                     icb_code=str(unit.icb["icb_code_nhs"]), caveat=CAVEAT, imd=imd,
+    out.attrs.update(level=unit.level, code=unit.code, name=unit.name, icb_name=str(unit.icb.icb_name),
+                     icb_code=str(unit.icb.icb_code_nhs), caveat=CAVEAT, imd=scope.imd,
                      unplaced=[i.label for i in fingertips if i not in placed], qof_year=year,
                      gap_qof_year=str(gaps[0]["period"]) if gaps else "", practice_map=practice_map_label(atlas),
                      rule=rule)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,9 @@ from targeting.clinical._common import (
     qof_years,
 )
 
+if TYPE_CHECKING:
+    from targeting.scope import Scope
+
 
 def _pooled(rows: pd.DataFrame, codes: pd.Index | None) -> tuple[float, float, int]:
     """Summed register and list of the practices ``codes`` (all rows if None) with a row, and how many had one."""
@@ -30,20 +33,16 @@ def _pct(x: float, n: float) -> float:
     return 100 * x / n if n > 0 else np.nan
 
 
-def qof_trend(atlas: Any, register: str, *, level: str = "england", code: str | None = None) -> pd.DataFrame:
+def qof_trend(scope: Scope, register: str) -> pd.DataFrame:
     r"""One QOF register's recorded prevalence in every year from the first to the last QOF year in the atlas.
 
     Parameters
     ----------
-    atlas : geo.atlas.Atlas
-        The national atlas (its ``qof`` table: QOF 2020-21, 2021-22, 2022-23 and 2024-25 with the bundled data).
+    scope : targeting.scope.Scope
+        What the rows describe: its area (a practice, a PCN or an ICB; None: England) in the atlas of a
+        registration month (its ``qof`` table: QOF 2020-21, 2021-22, 2022-23 and 2024-25 with the bundled data).
     register : str
         QOF group code, e.g. ``HYP``, ``MH``, ``COPD``, ``DM`` (``qof_`` prefix and case ignored).
-    level : {"england", "icb", "pcn", "practice"}
-        What the rows describe.
-    code : str, optional
-        The practice code, PCN code (or unique part of its name) or ICB (ONS code, NHS code or name); not used
-        for England.
 
     Returns
     -------
@@ -62,9 +61,9 @@ def qof_trend(atlas: Any, register: str, *, level: str = "england", code: str | 
     Raises
     ------
     LookupError
-        If the register is in no QOF year of the atlas, or the area is not found.
+        If the register is in no QOF year of the atlas.
     ValueError
-        If ``level`` is not one of the four, or a practice, PCN or ICB is asked for without ``code``.
+        If the scope's area is not a practice, a PCN or an ICB (e.g. a local authority).
 
     Notes
     -----
@@ -74,6 +73,7 @@ def qof_trend(atlas: Any, register: str, *, level: str = "england", code: str | 
     row in a year (opened later, or merged) is left out of that year and counted in the note; a practice that
     closed before the map's month is in no PCN, so it counts only in England.
     """
+    atlas = scope.atlas
     group = str(register).strip().upper().removeprefix("QOF_")
     q = atlas.qof
     years = qof_years(atlas)
@@ -81,15 +81,13 @@ def qof_trend(atlas: Any, register: str, *, level: str = "england", code: str | 
     if rows_q.empty:
         avail = sorted(q["group_code"].unique())
         raise LookupError(f"No QOF register {register!r} in the data; available: {', '.join(avail)}")
-    level = str(level).strip().lower()
+    level = "england" if scope.area is None else scope.area.kind
     label = practice_map_label(atlas)
     if level == "england":
         members = icb_members = None
         out_code, name = "E92000001", "England"
     elif level in ("practice", "pcn", "icb"):
-        if not code:
-            raise ValueError(f"give the code of the {level} (level={level!r})")
-        unit = _unit(atlas, **{"practice": None, "pcn": None, "icb": None, level: code})
+        unit = _unit(scope)
         members = unit.practices
         icb_members = _icb_practices(atlas, unit.icb) if level != "icb" else None
         out_code, name = unit.code, unit.name

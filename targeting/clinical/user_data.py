@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -10,8 +10,11 @@ import pandas as pd
 from targeting.clinical._common import AREAS, COLUMNS, _Gradient, _icb_practices, _row, _Unit
 from targeting.stats import significance
 
+if TYPE_CHECKING:
+    from targeting.scope import Scope
 
-def _published_fingertips(atlas: Any, unit: _Unit, ind: Any, rule: Any, imd: int) -> tuple[Any, float]:
+
+def _published_fingertips(scope: Scope, unit: _Unit, ind: Any, rule: Any) -> tuple[Any, float]:
     """The unit's value and limits, and its ICB's value, as the Your data page publishes them.
 
     From :func:`targeting.yourdata.fingertips_tables`: the practice, PCN and ICB counts protected together with the
@@ -22,8 +25,8 @@ def _published_fingertips(atlas: Any, unit: _Unit, ind: Any, rule: Any, imd: int
 
     if not ind.has_counts:
         return None, np.nan
-    icb_nhs = str(unit.icb["icb_code_nhs"])
-    session = fingertips_tables(ind, atlas, icb_nhs, imd=imd, rule=rule)
+    icb_nhs = str(unit.icb.icb_code_nhs)
+    session = fingertips_tables(ind, scope.atlas, icb_nhs, imd=scope.imd, rule=rule)
     pcns = session.pcns.set_index("pcn_code")
     icb_v = pcns.loc[icb_nhs, "value"] if icb_nhs in pcns.index else None
     icb_value = float(icb_v) if isinstance(icb_v, int | float) and icb_v is not None else np.nan
@@ -38,8 +41,8 @@ def _published_fingertips(atlas: Any, unit: _Unit, ind: Any, rule: Any, imd: int
     return tuple(pcns.loc[code, ["value", "lower", "upper"]]), icb_value
 
 
-def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list, rule: Any = None,
-                     imd: int = 2025) -> list[dict[str, Any]]:
+def _fingertips_rows(scope: Scope, unit: _Unit, grad: _Gradient, indicators: list,
+                     rule: Any = None) -> list[dict[str, Any]]:
     from targeting.fingertips import aggregate, clinical_area
     from targeting.suppression import DEFAULT_RULE
 
@@ -49,8 +52,8 @@ def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list,
         area = getattr(ind, "area", None) or clinical_area(ind.name)
         if area not in AREAS:
             continue  # not one of the areas: the caller lists it as unplaced
-        published, published_icb = _published_fingertips(atlas, unit, ind, rule, imd)
-        icb_codes = _icb_practices(atlas, unit.icb)
+        published, published_icb = _published_fingertips(scope, unit, ind, rule)
+        icb_codes = _icb_practices(scope.atlas, unit.icb)
         if unit.level == "practice":
             p = ind.practices[ind.practices["code"] == unit.code]
             mine = {"value": np.nan, "lower": np.nan, "upper": np.nan, "count": np.nan, "denominator": np.nan,
@@ -60,8 +63,8 @@ def _fingertips_rows(atlas: Any, unit: _Unit, grad: _Gradient, indicators: list,
                         "note": f"the file's own row (row {int(p['row'].iloc[0])})"}
         else:
             mine = aggregate(ind, unit.practices, pcn_code=unit.code if unit.level == "pcn" else None,
-                             icb_code=str(unit.icb["icb_code"]) if unit.level == "icb" else None)
-        icb = aggregate(ind, icb_codes, icb_code=str(unit.icb["icb_code"])) if unit.level != "icb" else None
+                             icb_code=str(unit.icb.icb_code) if unit.level == "icb" else None)
+        icb = aggregate(ind, icb_codes, icb_code=str(unit.icb.icb_code)) if unit.level != "icb" else None
         eng = ind.england or {}
         gradient = {"sii": np.nan, "sii_lower": np.nan, "sii_upper": np.nan}
         if ind.proportion:

@@ -9,8 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from targeting.publish import write_table
+
+if TYPE_CHECKING:
+    from geo.atlas import Atlas
+    from targeting.scope import Scope
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,8 +62,7 @@ def _clinical(args: argparse.Namespace) -> int:
         export = read_fingertips(path)
         for ind in choices(export)["indicator"]:
             indicators.append(select(export, indicator=ind.split(": ", 1)[0]))
-    atlas = load(progress=False, geometry=False)
-    table = summary(atlas, pcn=args.pcn, icb=args.icb, practice=args.practice, fingertips=indicators, imd=args.imd,
+    table = summary(_scope(args, load(progress=False, geometry=False)), fingertips=indicators,
                     qof_year=args.qof_year)
     for label in table.attrs.get("unplaced", []):
         print(f"warning: '{label}' fits none of the Core20PLUS5 areas and is left out", file=sys.stderr)
@@ -79,14 +83,20 @@ def _clinical(args: argparse.Namespace) -> int:
     return 0
 
 
-def _trend(args: argparse.Namespace, atlas) -> int:
+def _scope(args: argparse.Namespace, atlas: Atlas) -> Scope:
+    """The practice, PCN or ICB asked for (England when none is), on the IMD edition asked for."""
+    from targeting.scope import make_scope
+
+    kind, code = next(((k, getattr(args, k)) for k in ("pcn", "icb", "practice") if getattr(args, k)), (None, None))
+    return make_scope(atlas, imd=args.imd, kind=kind, code=code)
+
+
+def _trend(args: argparse.Namespace, atlas: Atlas) -> int:
     from targeting.clinical import CAVEAT, qof_trend
 
-    level, code = next(((k, getattr(args, k)) for k in ("pcn", "icb", "practice") if getattr(args, k)),
-                       ("england", None))
-    table = qof_trend(atlas, args.trend, level=level, code=code)
+    table = qof_trend(_scope(args, atlas), args.trend)
     a = table.attrs
-    members = ("" if level in ("england", "practice") else
+    members = ("" if a["level"] in ("england", "practice") else
                f" Member practices: the practice → PCN map of {a['practice_map']}, the same for every year.")
     print(f"{a['name']} ({a['code']}): QOF {a['group_code']} crude recorded prevalence by year (%, Wilson 95% "
           "limits; not age-adjusted: the adjusted recorded ÷ expected exists for the detection gaps' QOF year only)."

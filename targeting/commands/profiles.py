@@ -115,11 +115,12 @@ def _profiles(args: argparse.Namespace, table_kind: str, *, kind: str = "icb", c
 
 def _compare(args: argparse.Namespace) -> int:
     from targeting.compare import compare_pcns
+    from targeting.scope import make_scope
 
     atlas = _atlas()
     rules = _plus_rules(args.plus_lsoas, atlas)
-    table, summary = compare_pcns(atlas, args.icb, metric=args.metric, imd=args.imd, plus_rules=rules,
-                                  qof_year=args.qof_year, funnel=args.funnel)
+    scope = make_scope(atlas, imd=args.imd, kind="icb", code=args.icb, plus_rules=rules)
+    table, summary = compare_pcns(scope, metric=args.metric, qof_year=args.qof_year, funnel=args.funnel)
     s = summary.get("sii") or {}
     for k in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
         table[f"icb_{k}"] = None if s.get("note") else s.get(k)  # withheld where the SII is circular

@@ -16,6 +16,7 @@ from _fingertips_fixture import PUBLISHED_HEADER, _line, export_csv
 
 from targeting import clinical, fingertips
 from targeting.cli import main
+from targeting.scope import make_scope
 
 PCN = "U37316"  # Bradford City 4 PCN, NHS West Yorkshire ICB
 
@@ -30,7 +31,8 @@ def raw_qof(data_dir):
 @pytest.fixture(scope="module")
 def bradford(atlas):
     export = fingertips.read_fingertips(export_csv(atlas), filename="bowel_screening.csv")
-    return clinical.summary(atlas, pcn=PCN, fingertips=[fingertips.select(export)], qof_year="2022-23")
+    return clinical.summary(make_scope(atlas, kind="pcn", code=PCN), fingertips=[fingertips.select(export)],
+                            qof_year="2022-23")
 
 
 def _measure(table, area, starts):
@@ -77,7 +79,7 @@ def test_the_default_is_qof_2024_25_england_hypertension_15_23_percent(atlas, da
     hyp = q[q["GROUP_CODE"] == "HYP"]
     expected = 100 * hyp["REGISTER"].sum() / hyp["PRACTICE_LIST_SIZE"].sum()
     assert round(expected, 2) == 15.23  # MANIFEST: England HYP 15.23%
-    t = clinical.summary(atlas, pcn=PCN)
+    t = clinical.summary(make_scope(atlas, kind="pcn", code=PCN))
     assert t.attrs["qof_year"] == "2024-25" and t.attrs["gap_qof_year"] == "2022-23"
     row = _measure(t, "Hypertension", "Hypertension register")
     assert row["period"] == "2024-25" and row["england_value"] == pytest.approx(expected, abs=1e-12)
@@ -145,7 +147,7 @@ def test_small_numbers_from_user_data_are_withheld_on_output(atlas):
     lines = [PUBLISHED_HEADER] + [_line(c, "x", "GPs", 50.0, 0 if i else 5, 10) for i, c in enumerate(members)]
     text = "\n".join(",".join(map(str, r)) for r in lines)
     ind = fingertips.select(fingertips.read_fingertips(text, filename="tiny.csv"))
-    t = clinical.summary(atlas, pcn=PCN, fingertips=[ind])
+    t = clinical.summary(make_scope(atlas, kind="pcn", code=PCN), fingertips=[ind])
     out = clinical.for_output(t)
     assert list(out.columns) == list(clinical.COLUMNS)
     row = out[t["user_data"].to_numpy()].iloc[0]
@@ -157,14 +159,14 @@ def test_small_numbers_from_user_data_are_withheld_on_output(atlas):
 
 @pytest.mark.slow
 def test_icb_and_practice_summaries(atlas):
-    icb = clinical.summary(atlas, icb="NHS West Yorkshire")
+    icb = clinical.summary(make_scope(atlas, kind="icb", code="NHS West Yorkshire"))
     hyp = _measure(icb, "Hypertension", "Hypertension register")
     assert np.isnan(hyp["icb_value"]) and hyp["vs_icb"] == "not compared" and icb.attrs["level"] == "icb"
-    prac = clinical.summary(atlas, practice="B83052")
+    prac = clinical.summary(make_scope(atlas, kind="practice", code="B83052"))
     mh = _measure(prac, "Severe mental illness", "Severe mental illness register")
     assert prac.attrs["level"] == "practice" and mh["denominator"] > 20_000
     with pytest.raises(LookupError):
-        clinical.summary(atlas, pcn="U00000")
+        clinical.summary(make_scope(atlas, kind="pcn", code="U00000"))
 
 
 @pytest.mark.slow
@@ -198,7 +200,7 @@ def test_clinical_summary_on_the_small_atlas(small_atlas, small_data):
     # lists, computed here from the QOF 2022-23 and practice map extracts with plain pandas
     q = pd.read_csv(small_data / "gp/qof/QOF_2022-23_PREVALENCE_2223.csv.gz", dtype={"PRACTICE_CODE": str})
     m = pd.read_csv(small_data / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str)
-    t = clinical.summary(small_atlas, pcn=PCN, qof_year="2022-23")
+    t = clinical.summary(make_scope(small_atlas, kind="pcn", code=PCN), qof_year="2022-23")
     assert list(dict.fromkeys(t["area_key"])) == list(clinical.AREAS)
     members = m.loc[m["PCN_CODE"] == PCN, "PRACTICE_CODE"]
     for group, area, starts in (("HYP", "Hypertension", "Hypertension register"),
@@ -218,7 +220,7 @@ def test_the_small_atlas_summary_defaults_to_qof_2024_25(small_atlas, small_data
     # the newest QOF year in the data; the PCN's practices from the atlas's practice map, as for every year
     q = pd.read_csv(small_data / "gp/qof/QOF_2024-25_PREVALENCE_2425.csv.gz", dtype={"PRACTICE_CODE": str})
     m = pd.read_csv(small_data / "gp/gp-reg-pat-prac-map_2022-07.csv", dtype=str)
-    t = clinical.summary(small_atlas, pcn=PCN)
+    t = clinical.summary(make_scope(small_atlas, kind="pcn", code=PCN))
     assert t.attrs["qof_year"] == "2024-25" and t.attrs["practice_map"] == "July 2022"
     members = m.loc[m["PCN_CODE"] == PCN, "PRACTICE_CODE"]
     rows = q[(q["GROUP_CODE"] == "COPD") & q["PRACTICE_CODE"].isin(members)]
@@ -229,8 +231,8 @@ def test_the_small_atlas_summary_defaults_to_qof_2024_25(small_atlas, small_data
     assert "practice → PCN map July 2022" in row["source"]
     missing = len(set(members) - set(rows["PRACTICE_CODE"]))
     assert missing == 1 and "1 member practice(s) have no QOF 2024-25 data" in row["note"]
-    same = clinical.summary(small_atlas, pcn=PCN, qof_year="2024/25")
+    same = clinical.summary(make_scope(small_atlas, kind="pcn", code=PCN), qof_year="2024/25")
     assert same["value"].equals(t["value"])
     for asked in ("2023-24", "2019-20"):
         with pytest.raises(LookupError, match=r"not in the data.*available: 2020-21, 2021-22, 2022-23, 2024-25"):
-            clinical.summary(small_atlas, pcn=PCN, qof_year=asked)
+            clinical.summary(make_scope(small_atlas, kind="pcn", code=PCN), qof_year=asked)

@@ -17,6 +17,7 @@ import pytest
 
 from targeting import clinical
 from targeting.cli import main
+from targeting.scope import make_scope
 
 PCN = "U37316"  # Bradford City 4 PCN, NHS West Yorkshire ICB
 Z = 1.959963984540054
@@ -64,7 +65,7 @@ def _area(table: pd.DataFrame, key: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def bradford(atlas):
-    return clinical.summary(atlas, pcn=PCN)  # QOF 2024-25 registers, the default
+    return clinical.summary(make_scope(atlas, kind="pcn", code=PCN))  # QOF 2024-25 registers, the default
 
 
 @pytest.mark.slow
@@ -167,14 +168,15 @@ def test_phe_undiagnosed_shared_out_to_lsoas_keeps_its_total(small_atlas):
     from targeting.gaps import lsoa_detection_gap
     from targeting.gaps._common import _known_practices
 
+    ed = small_atlas.edition_on(2021)
     phe = clinical.hypertension_undiagnosed(small_atlas).dropna(subset=["hyp_undiagnosed_phe"])
-    placed = phe[phe["practice_code"].isin(set(_known_practices(small_atlas, 2025)))]
+    placed = phe[phe["practice_code"].isin(set(_known_practices(ed)))]
     for weighted in (False, True):
-        lsoa = clinical.lsoa_hypertension_undiagnosed(small_atlas, age_weighted=weighted)
+        lsoa = clinical.lsoa_hypertension_undiagnosed(ed, age_weighted=weighted)
         assert lsoa["hyp_undiagnosed_phe"].sum() == pytest.approx(placed["hyp_undiagnosed_phe"].sum(), rel=1e-9)
         assert (lsoa["hyp_undiagnosed_phe_lower"] <= lsoa["hyp_undiagnosed_phe"] + 1e-9).all()
         assert (lsoa["hyp_undiagnosed_phe"] <= lsoa["hyp_undiagnosed_phe_upper"] + 1e-9).all()
     # the same weights as the count not on a register: where one is zero, so is the other
-    gap = lsoa_detection_gap(small_atlas, register="HYP", imd=2025, age_weighted=True).set_index("lsoa_code")
-    phe_l = clinical.lsoa_hypertension_undiagnosed(small_atlas, age_weighted=True).set_index("lsoa_code")
+    gap = lsoa_detection_gap(ed, register="HYP", age_weighted=True).set_index("lsoa_code")
+    phe_l = clinical.lsoa_hypertension_undiagnosed(ed, age_weighted=True).set_index("lsoa_code")
     assert ((gap["expected_undiagnosed"] > 0) <= (phe_l["hyp_undiagnosed_phe"] > 0)).all()

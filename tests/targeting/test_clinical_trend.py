@@ -15,6 +15,7 @@ import pytest
 
 from targeting import clinical
 from targeting.cli import main
+from targeting.scope import make_scope
 from targeting.stats import wilson_ci
 
 PCN = "U37316"  # Bradford City 4 PCN, NHS West Yorkshire ICB
@@ -58,7 +59,7 @@ def _check_trend(t, folder, group, members):
 
 def test_a_pcns_hypertension_trend_is_its_practices_registers_over_lists_in_each_year(small_atlas, small_data):
     members = _members(small_data, PCN)
-    t = clinical.qof_trend(small_atlas, "HYP", level="pcn", code=PCN)
+    t = clinical.qof_trend(make_scope(small_atlas, kind="pcn", code=PCN), "HYP")
     _check_trend(t, small_data, "HYP", members)
     assert (t["code"] == PCN).all() and (t["name"] == "Bradford City 4 PCN").all()
     assert (t["member_practices"] == len(members)).all() and (t["level"] == "pcn").all()
@@ -82,25 +83,23 @@ def test_a_pcns_hypertension_trend_is_its_practices_registers_over_lists_in_each
 
 def test_england_icb_and_practice_trends(small_atlas, small_data):
     # "England" of the small atlas is every practice in the extracts of each year's file
-    _check_trend(clinical.qof_trend(small_atlas, "qof_mh"), small_data, "MH", None)
+    _check_trend(clinical.qof_trend(make_scope(small_atlas), "qof_mh"), small_data, "MH", None)
     icb = set(small_atlas.practices.loc[small_atlas.practices["icb_code_nhs"] == "QWO", "practice_code"])
-    t = clinical.qof_trend(small_atlas, "COPD", level="icb", code="NHS West Yorkshire")
+    t = clinical.qof_trend(make_scope(small_atlas, kind="icb", code="NHS West Yorkshire"), "COPD")
     _check_trend(t, small_data, "COPD", icb)
     assert (t["code"] == "QWO").all() and t["icb_value"].isna().all()
-    p = clinical.qof_trend(small_atlas, "DM", level="practice", code="B83052")
+    p = clinical.qof_trend(make_scope(small_atlas, kind="practice", code="B83052"), "DM")
     _check_trend(p, small_data, "DM", {"B83052"})
     assert (p.loc[p["status"] == "available", "list_type"] == "17OV").all()
 
 
 def test_trend_refuses_what_it_cannot_answer(small_atlas):
     with pytest.raises(LookupError, match=r"No QOF register 'XYZ'.*HYP"):
-        clinical.qof_trend(small_atlas, "XYZ", level="pcn", code=PCN)
-    with pytest.raises(ValueError, match="level"):
-        clinical.qof_trend(small_atlas, "HYP", level="region", code=PCN)
-    with pytest.raises(ValueError, match="code"):
-        clinical.qof_trend(small_atlas, "HYP", level="pcn")
+        clinical.qof_trend(make_scope(small_atlas, kind="pcn", code=PCN), "XYZ")
+    with pytest.raises(ValueError, match="level"):  # a local authority has no practices of its own
+        clinical.qof_trend(make_scope(small_atlas, kind="lad", code="Bradford"), "HYP")
     with pytest.raises(LookupError):
-        clinical.qof_trend(small_atlas, "HYP", level="pcn", code="U00000")
+        clinical.qof_trend(make_scope(small_atlas, kind="pcn", code="U00000"), "HYP")
     assert clinical.qof_years(small_atlas) == ["2020-21", "2021-22", "2022-23", "2024-25"]
 
 
@@ -141,10 +140,10 @@ def test_july_2026_membership_is_used_for_every_year(small_cli, small_data, caps
     members = _members(small_data, PCN, "2026-07")
     assert members == set(atlas.practices.loc[atlas.practices["pcn_code"] == PCN, "practice_code"])
     assert members != _members(small_data, PCN)  # practices moved PCN between 2022 and 2026
-    t = clinical.qof_trend(atlas, "HYP", level="pcn", code=PCN)
+    t = clinical.qof_trend(make_scope(atlas, kind="pcn", code=PCN), "HYP")
     _check_trend(t, small_data, "HYP", members)
     assert t.loc[t["status"] == "available", "source"].str.contains("map of July 2026, the same for every").all()
-    s = clinical.summary(atlas, pcn=PCN)
+    s = clinical.summary(make_scope(atlas, kind="pcn", code=PCN))
     assert s.attrs["practice_map"] == "July 2026" and s.attrs["qof_year"] == "2024-25"
     hyp = s[s["measure"].str.startswith("Hypertension register")].iloc[0]
     assert "practice → PCN map July 2026" in hyp["source"]
@@ -160,7 +159,7 @@ def test_july_2026_membership_is_used_for_every_year(small_cli, small_data, caps
 
 @pytest.mark.slow
 def test_england_hypertension_trend_ends_at_15_23_percent(atlas, data_dir):
-    t = clinical.qof_trend(atlas, "HYP")
+    t = clinical.qof_trend(make_scope(atlas), "HYP")
     _check_trend(t, data_dir, "HYP", None)
     assert t.set_index("qof_year")["value"].round(2).to_dict() == pytest.approx(
         {"2020-21": 13.93, "2021-22": 13.97, "2022-23": 14.42, "2023-24": np.nan, "2024-25": 15.23}, nan_ok=True)
@@ -171,4 +170,4 @@ def test_a_pcns_trend_on_the_national_atlas(atlas, data_dir):
     members = set(atlas.practices.loc[atlas.practices["pcn_code"] == PCN, "practice_code"])
     if clinical.practice_map_label(atlas) == "July 2022":  # another month's atlas has that month's members
         assert members == _members(data_dir, PCN)
-    _check_trend(clinical.qof_trend(atlas, "HYP", level="pcn", code=PCN), data_dir, "HYP", members)
+    _check_trend(clinical.qof_trend(make_scope(atlas, kind="pcn", code=PCN), "HYP"), data_dir, "HYP", members)

@@ -36,11 +36,13 @@ def test_pcns_prints_one_row_per_pcn_with_gap_columns(capsys, _data):
 @pytest.mark.slow
 def test_pcns_without_gaps_matches_the_api(capsys, atlas):
     from targeting.profiles import pcn_profiles
+    from targeting.scope import make_scope
 
     code, out, _ = _run(capsys, ["pcns", "--icb", "Greater Manchester", "--no-gaps"])
     assert code == 0
     df = pd.read_csv(io.StringIO(out))
-    api = pcn_profiles(atlas, icb="QOP").set_index("pcn_code").loc[df["pcn_code"]].reset_index()
+    api = pcn_profiles(make_scope(atlas, kind="icb", code="QOP")).set_index("pcn_code")
+    api = api.loc[df["pcn_code"]].reset_index()
     assert list(df.columns) == [*api.columns, "source"]
     assert (df["core20_pct"] - api["core20_pct"]).abs().max() <= 0.0005  # printed to 3 decimals
 
@@ -49,12 +51,13 @@ def test_pcns_without_gaps_matches_the_api(capsys, atlas):
 def test_pcns_most_deprived_first_with_the_apps_names(capsys, atlas):
     from targeting.areas import display_name
     from targeting.compare import compare_pcns
+    from targeting.scope import make_scope
 
     code, out, _ = _run(capsys, ["pcns", "--icb", "QHL", "--no-gaps"])
     assert code == 0
     df = pd.read_csv(io.StringIO(out))
     assert df["weighted_imd_score"].is_monotonic_decreasing
-    table, _ = compare_pcns(atlas, "QHL", metric="core20_pct")
+    table, _ = compare_pcns(make_scope(atlas, kind="icb", code="QHL"), metric="core20_pct")
     assert list(df["pcn_code"]) == list(table["pcn_code"])  # the order of Compare places
     east = df.set_index("pcn_code").loc["U79433", "pcn_name"]
     assert east == display_name("BIRMINGHAM EAST CENTRAL PCN") == "Birmingham East Central PCN"

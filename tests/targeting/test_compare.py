@@ -4,6 +4,7 @@ import pytest
 
 from targeting.compare import METRICS, UnknownMetricError, compare_pcns
 from targeting.profiles import pcn_profiles, qof_prevalence
+from targeting.scope import make_scope
 from targeting.stats import funnel_limits
 
 
@@ -25,7 +26,7 @@ def test_funnel_limits_reproduce_phe_test_data(data_dir):
 
 @pytest.fixture(scope="module")
 def gm_core20(atlas):
-    return compare_pcns(atlas, "QOP", metric="core20_pct", imd=2019)
+    return compare_pcns(make_scope(atlas, imd=2019, kind="icb", code="QOP"), metric="core20_pct")
 
 
 @pytest.mark.slow
@@ -40,7 +41,7 @@ def test_rows_are_ordered_by_deprivation_not_performance(gm_core20):
 @pytest.mark.slow
 def test_core20_comparison_agrees_with_profiles(atlas, gm_core20):
     table, summary = gm_core20
-    prof = pcn_profiles(atlas, imd=2019, icb="QOP").set_index("pcn_code")
+    prof = pcn_profiles(make_scope(atlas, imd=2019, kind="icb", code="QOP")).set_index("pcn_code")
     t = table.set_index("pcn_code")
     assert np.allclose(t["value"], prof.loc[t.index, "core20_pct"])
     assert np.allclose(t["lower"], prof.loc[t.index, "core20_pct_lower"])
@@ -71,7 +72,8 @@ def test_sii_of_core20_across_practice_deciles(gm_core20):
 
 @pytest.mark.slow
 def test_qof_hypertension_comparison(atlas):
-    table, summary = compare_pcns(atlas, "QOP", metric="qof_HYP", qof_year="2022-23")
+    qop = make_scope(atlas, kind="icb", code="QOP")
+    table, summary = compare_pcns(qop, metric="qof_HYP", qof_year="2022-23")
     icb = qof_prevalence(atlas, "HYP", "2022-23", level="icb").set_index("code").loc["QOP"]
     assert summary["icb_value"] == pytest.approx(icb["prevalence_pct"])
     assert round(summary["england_value"], 2) == 14.42
@@ -80,35 +82,37 @@ def test_qof_hypertension_comparison(atlas):
     t = table.set_index("pcn_code")
     assert np.allclose(t["value"], pcn.loc[t.index, "prevalence_pct"])
     assert summary["sii"]["sii"] is not None
-    _, s20 = compare_pcns(atlas, "QOP", metric="qof_HYP", qof_year="2020-21")
+    _, s20 = compare_pcns(qop, metric="qof_HYP", qof_year="2020-21")
     assert round(s20["england_value"], 2) == 13.93
-    _, latest = compare_pcns(atlas, "QOP", metric="qof_HYP")  # default: the latest QOF year, 2024-25
+    _, latest = compare_pcns(qop, metric="qof_HYP")  # default: the latest QOF year, 2024-25
     assert "2024-25" in latest["label"] and round(latest["england_value"], 2) == 15.23
 
 
 @pytest.mark.slow
 def test_other_metrics(atlas):
-    imd_t, imd_s = compare_pcns(atlas, "QOP", metric="weighted_imd_score")
+    qop = make_scope(atlas, kind="icb", code="QOP")
+    imd_t, imd_s = compare_pcns(qop, metric="weighted_imd_score")
     assert imd_s["sii"] is None and "circular" in imd_s["sii_note"]
     assert imd_t["lower"].isna().all() and (imd_t["vs_icb"] == "not compared").all()
-    eth, eth_s = compare_pcns(atlas, "QOP", metric="pct_minority")
+    eth, eth_s = compare_pcns(qop, metric="pct_minority")
     assert eth["value"].between(0, 100).all() and eth_s["unit"] == "%"
     assert set(METRICS) == {"core20_pct", "plus_pct", "pct_minority", "weighted_imd_score", "core20_change_pp"}
     with pytest.raises(UnknownMetricError, match="qof_"):
-        compare_pcns(atlas, "QOP", metric="league_position")
+        compare_pcns(qop, metric="league_position")
     with pytest.raises(LookupError):
-        compare_pcns(atlas, "QOP", metric="qof_NOPE")
+        compare_pcns(qop, metric="qof_NOPE")
 
 
 @pytest.mark.slow
 def test_core20_change_measure_matches_the_change_tables(atlas):
     from targeting.change import icb_change, pcn_change
 
-    table, summary = compare_pcns(atlas, "QHL", metric="core20_change_pp")
-    ch = pcn_change(atlas, "QHL").set_index("pcn_code").reindex(table["pcn_code"])
+    qhl = make_scope(atlas, kind="icb", code="QHL")
+    table, summary = compare_pcns(qhl, metric="core20_change_pp")
+    ch = pcn_change(qhl).set_index("pcn_code").reindex(table["pcn_code"])
     assert np.allclose(table["value"], ch["difference_pp"])
     assert (table["patients_entered"].to_numpy() == ch["patients_entered"].to_numpy()).all()
-    icb = icb_change(atlas, "QHL").iloc[0]
+    icb = icb_change(qhl).iloc[0]
     assert summary["icb_value"] == pytest.approx(icb["difference_pp"], abs=1e-9)
     # 811,927 of 1,583,283 minus 831,101 of same (July 2022; before Babylon GP at Hand Birmingham, Y06487, went to
     # North West London, the ICB of its map file row, it was 814,215 and 833,595 of 1,589,147: -1.2195)

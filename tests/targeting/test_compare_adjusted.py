@@ -22,6 +22,7 @@ from targeting.compare import (
     ratio_funnel_limits,
     ratio_overdispersion,
 )
+from targeting.scope import make_scope
 
 BRADFORD_CITY_4 = "U37316"
 
@@ -81,7 +82,7 @@ def raw(data_dir):
 
 @pytest.fixture(scope="module")
 def west_yorkshire(atlas):
-    return compare_pcns(atlas, "QWO", metric="hyp_ratio")
+    return compare_pcns(make_scope(atlas, kind="icb", code="QWO"), metric="hyp_ratio")
 
 
 @pytest.mark.slow
@@ -114,7 +115,8 @@ def test_recorded_over_expected_of_west_yorkshires_pcns_from_the_raw_files(west_
 @pytest.mark.slow
 def test_bradford_city_4_is_lower_crude_but_similar_adjusted(west_yorkshire, atlas):
     adjusted = west_yorkshire[0].set_index("pcn_code").loc[BRADFORD_CITY_4]
-    crude_t, crude_s = compare_pcns(atlas, "QWO", metric="qof_HYP", qof_year="2022-23")
+    wy = make_scope(atlas, kind="icb", code="QWO")
+    crude_t, crude_s = compare_pcns(wy, metric="qof_HYP", qof_year="2022-23")
     crude = crude_t.set_index("pcn_code").loc[BRADFORD_CITY_4]
     assert round(crude["value"], 1) == 10.6 and crude["vs_england"] == "lower"  # 10.6% against 14.4%
     assert round(adjusted["value"], 3) == 0.499 and adjusted["vs_england"] == "similar"  # England 0.541
@@ -144,4 +146,4 @@ def test_crude_prevalence_is_labelled_crude_and_names_its_adjusted_measure(capsy
     assert "No adjusted measure for QOF CAN" in err and "QOF publishes none" in err
     assert "holds no cancer staging data" in err
     with pytest.raises(UnknownMetricError, match="hyp_ratio"):
-        compare_pcns(small_cli, "QWO", metric="xyz_ratio")
+        compare_pcns(make_scope(small_cli, kind="icb", code="QWO"), metric="xyz_ratio")

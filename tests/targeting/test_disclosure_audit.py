@@ -259,22 +259,23 @@ def test_cli_warns_and_names_the_files_under_round1(atlas, tmp_path, capsys):
 def test_clinical_shows_the_published_figures_beside_the_practice_table(atlas, two_practice_pcn):
     """The Core20PLUS5 summary of the issue's PCN and practices: the values Your data publishes, not exact ones."""
     from targeting import clinical
+    from targeting.scope import make_scope
 
     icb, pcn, (a, b) = two_practice_pcn
     ind = _issue_case(atlas, two_practice_pcn)
     session = fingertips_tables(ind, make_scope(atlas, kind="icb", code=icb), rule=DEFAULT_RULE)
     pub = session.pcns.set_index("pcn_code")
 
-    def user_row(**unit):
-        t = clinical.summary(atlas, fingertips=[ind], **unit)
+    def user_row(kind, code):
+        t = clinical.summary(make_scope(atlas, kind=kind, code=code), fingertips=[ind])
         return clinical.for_output(t)[t["user_data"].to_numpy()].iloc[0]
 
-    row = user_row(pcn=pcn)
+    row = user_row("pcn", pcn)
     assert row["value"] == 20.0 and row["value"] != 19.8  # 100 of 500 published; 99 of 500 exact (the leak)
     assert (row["lower"], row["upper"]) == (pub.loc[pcn, "lower"], pub.loc[pcn, "upper"])
     assert row["icb_value"] == pub.loc[icb, "value"]
     for practice in (a, b):  # a is small, b withheld with it: neither is shown to 3 decimals elsewhere
-        r = user_row(practice=practice)
+        r = user_row("practice", practice)
         assert r["value"] == "*" and r["lower"] == "*" and r["vs_icb"] == "*"
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from targeting.pyramid import NoQuinAgeError, pyramid_for_output, pyramid_table, registered_bands, resident_bands
+from targeting.scope import make_scope
 
 PCN = "U37316"  # Bradford City 4 PCN, NHS West Yorkshire ICB: 48,289 registered patients in July 2026
 
@@ -66,8 +67,8 @@ def test_a_month_without_a_quin_age_file_says_so(small_atlas):
 def test_residents_of_the_footprint_keep_the_census_bands(july_2026, small_data):
     from targeting.footprints import pcn_footprints
 
-    t = resident_bands(july_2026, PCN)
-    fp = pcn_footprints(july_2026, imd=2025)
+    t = resident_bands(make_scope(july_2026, kind="pcn", code=PCN))
+    fp = pcn_footprints(july_2026.edition_on(2021))
     lsoas = set(fp.loc[fp["pcn_code"] == PCN, "lsoa_code"])
     a6 = pd.read_csv(small_data / "census" / "census2021_age6_lsoa21_ew.csv.gz")
     a6 = a6[a6["lsoa21_code"].isin(lsoas)]
@@ -97,7 +98,7 @@ def test_counts_of_one_to_seven_are_withheld_in_what_is_shown(national_2026, dat
     small = gp[gp["NUMBER_OF_PATIENTS"].between(1, 7) & gp["ORG_CODE"].isin(national_2026.pcns["pcn_code"])]
     assert len(small), "some PCN has a band of 1-7 patients"
     r = small.sort_values(["ORG_CODE", "SEX", "AGE_GROUP_5"]).iloc[0]
-    t = pyramid_table(national_2026, r["ORG_CODE"])
+    t = pyramid_table(make_scope(national_2026, kind="pcn", code=r["ORG_CODE"]))
     shown = pyramid_for_output(t)
     i = t.index[t["band"] == r["AGE_GROUP_5"].replace("_", "–")][0]
     sex = r["SEX"].lower()
@@ -110,7 +111,7 @@ def test_counts_of_one_to_seven_are_withheld_in_what_is_shown(national_2026, dat
 @pytest.mark.slow
 def test_bradford_city_4_pyramid_on_the_national_atlas(national_2026, data_dir):
     atlas = national_2026
-    t = pyramid_table(atlas, PCN)
+    t = pyramid_table(make_scope(atlas, kind="pcn", code=PCN))
     assert t["registered"].sum() == 48_289 == int(atlas.pcns.set_index("pcn_code").at[PCN, "list_size"])
     q = _quin(data_dir)
     eng = q[(q["ORG_TYPE"] == "GP") & q["SEX"].isin(["FEMALE", "MALE"]) & (q["AGE_GROUP_5"] != "ALL")]

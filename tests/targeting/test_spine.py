@@ -14,6 +14,7 @@ import pytest
 from scipy.stats import norm
 from scipy.stats.mstats import winsorize
 
+from targeting.scope import make_scope
 from targeting.spine import SPINE_MEASURES, spine_for_output, spine_table
 
 PCN = "U37316"  # Bradford City 4 PCN, NHS West Yorkshire ICB (QWO)
@@ -41,7 +42,7 @@ def test_hypertension_row_sums_the_pcns_july_2026_practices(small_cli, small_dat
     from geo.atlas import load
 
     atlas = load(progress=False, registrations="2026-07")
-    t = spine_table(atlas, PCN)
+    t = spine_table(make_scope(atlas, kind="pcn", code=PCN))
     members = set(_map_2026(data_dir).query("PCN_CODE == @PCN")["PRACTICE_CODE"])
     raw = _hyp_2425(data_dir)
     mine = raw[raw["PRACTICE_CODE"].isin(members)]
@@ -56,7 +57,7 @@ def test_hypertension_row_sums_the_pcns_july_2026_practices(small_cli, small_dat
 
 def test_an_unknown_pcn_is_refused(small_atlas):
     with pytest.raises(LookupError, match="U00000"):
-        spine_table(small_atlas, "U00000")
+        spine_table(make_scope(small_atlas, kind="pcn", code="U00000"))
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def national_2026(data_dir):
 
 @pytest.fixture(scope="module")
 def bradford_city_4(national_2026):
-    return spine_table(national_2026, PCN)
+    return spine_table(make_scope(national_2026, kind="pcn", code=PCN))
 
 
 @pytest.mark.slow
@@ -90,7 +91,7 @@ def test_significance_is_the_overdispersed_funnel_of_compare(national_2026, brad
     from targeting.compare import compare_pcns
 
     hyp = bradford_city_4.set_index("measure").loc["qof_HYP"]
-    table, summary = compare_pcns(national_2026, "QWO", metric="qof_HYP")
+    table, summary = compare_pcns(make_scope(national_2026, kind="icb", code="QWO"), metric="qof_HYP")
     assert hyp["phi_icb"] == pytest.approx(summary["overdispersion"]) and round(hyp["phi_icb"], 2) == 236.65
     mine = table.set_index("pcn_code").loc[PCN]
     assert hyp["funnel_icb"] == {"within": "within 95%"}.get(mine["funnel"], mine["funnel"])
@@ -116,7 +117,7 @@ def test_significance_is_the_overdispersed_funnel_of_compare(national_2026, brad
 def test_profile_rows_agree_with_the_pcn_profiles(national_2026, bradford_city_4):
     from targeting.profiles import pcn_profiles
 
-    p = pcn_profiles(national_2026, imd=2025, pcn_codes=[PCN]).iloc[0]
+    p = pcn_profiles(make_scope(national_2026, imd=2025), pcn_codes=[PCN]).iloc[0]
     t = bradford_city_4.set_index("measure")
     assert t.at["core20_pct", "count"] == p["core20_patients"] == 43_352
     assert t.at["core20_pct", "denominator"] == p["patients_known_lsoa"]
