@@ -400,7 +400,8 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     icb = st.selectbox("ICB", list(icbs.index), key="yd_ft_icb",
                        format_func=lambda c: f"{names.get(c, c)} ({icbs[c]} practices in the file)")
     st.subheader("PCNs and the ICB")
-    session = fingertips_tables(ind, a, icb, imd=imd, rule=rule)  # practices, PCNs, ICB, Core20: one model
+    # practices, PCNs, ICB, Core20: one model
+    session = fingertips_tables(ind, scope(imd, "icb", icb), rule=rule)
     table = session.pcns
     st.dataframe(table.drop(columns="source").astype(str).replace({"nan": "", "None": ""}), hide_index=True,
                  width="stretch", key="yd_ft_pcns")

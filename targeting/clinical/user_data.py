@@ -26,7 +26,7 @@ def _published_fingertips(scope: Scope, unit: _Unit, ind: Any, rule: Any) -> tup
     if not ind.has_counts:
         return None, np.nan
     icb_nhs = str(unit.icb.icb_code_nhs)
-    session = fingertips_tables(ind, scope.atlas, icb_nhs, imd=scope.imd, rule=rule)
+    session = fingertips_tables(ind, scope.with_area(unit.icb), rule=rule)
     pcns = session.pcns.set_index("pcn_code")
     icb_v = pcns.loc[icb_nhs, "value"] if icb_nhs in pcns.index else None
     icb_value = float(icb_v) if isinstance(icb_v, int | float) and icb_v is not None else np.nan
