@@ -86,4 +86,4 @@ def test_bad_edition_and_missing_columns_are_clear():
     with pytest.raises(ValueError, match="2019 or 2025"):
         Edition.of(2015)
     with pytest.raises(ValueError, match="imd19_decile"):
-        core20(pd.DataFrame({"lsoa_code": ["E01000001"]}), imd=2019)
+        core20(pd.DataFrame({"lsoa_code": ["E01000001"]}), edition=Edition.of(2019))

@@ -502,10 +502,10 @@ def test_gap_models_are_kept_beside_the_atlas_for_a_new_process(each_atlas, each
     from targeting.gaps import detection
 
     first = replace(each_atlas, meta={**each_atlas.meta, "folder": str(tmp_path)})
-    long, models = detection._cached_models(first, 2025)  # computes and keeps a copy
-    assert len(list((tmp_path / "derived").glob("gaps-2025-*.parquet"))) == 1
+    long, models = detection._cached_models(first.edition(2025))  # computes and keeps a copy
+    assert len(list((tmp_path / "derived").glob("targeting.gaps.detection._both-*.parquet"))) == 1
     second = replace(each_atlas, meta={**each_atlas.meta, "folder": str(tmp_path)})  # a new atlas, as in a new process
-    long2, models2 = detection._cached_models(second, 2025)  # reads the copy
+    long2, models2 = detection._cached_models(second.edition(2025))  # reads the copy
     pd.testing.assert_frame_equal(long.reset_index(drop=True), long2.reset_index(drop=True))
     pd.testing.assert_frame_equal(models["DM"], models2["DM"])
     code = each_pg.dropna(subset=["dm_expected"])["practice_code"].iloc[0]

@@ -9,6 +9,7 @@ from targeting import maps
 from targeting.render.assets import ASSET_URL, install_static_assets
 from targeting.render.page import build_map
 from targeting.render.payload import _legend_html, map_payload
+from targeting.scope import make_scope
 
 
 def _payload_dict(payload: str) -> dict:
@@ -17,14 +18,14 @@ def _payload_dict(payload: str) -> dict:
 
 @pytest.fixture(scope="module")
 def bsol(atlas):
-    lsoas, bounds, name = maps.area_lsoas(atlas, "icb", "E54000055")
+    lsoas, bounds, name = maps.area_lsoas(make_scope(atlas, kind="icb", code="E54000055"))
     return lsoas, bounds, name
 
 
 @pytest.fixture(scope="module")
 def area(each_atlas):
     """Birmingham and Solihull ICB as each atlas holds it (only Solihull in the small one)."""
-    return maps.area_lsoas(each_atlas, "icb", "E54000055")
+    return maps.area_lsoas(make_scope(each_atlas, kind="icb", code="E54000055"))
 
 
 @pytest.mark.slow
@@ -120,16 +121,16 @@ def test_pcn_area_zooms_to_where_its_patients_live(atlas):
 
 
 def test_unknown_area_raises_lookup_error(each_atlas):
-    with pytest.raises(LookupError, match="U00000"):
-        maps.area_lsoas(each_atlas, "pcn", "U00000")
+    with pytest.raises(LookupError, match="U00000"):  # the edge resolves the area, once
+        maps.area_lsoas(make_scope(each_atlas, kind="pcn", code="U00000"))
     with pytest.raises(LookupError):
-        maps.lsoa_detail(each_atlas, "E01NOTANY")
+        maps.lsoa_detail(make_scope(each_atlas), "E01NOTANY")
 
 
 def test_lsoa_detail_of_a_real_lsoa(each_atlas, area):
     lsoas, _, _ = area
     code = lsoas.sort_values("imd25_rank")["lsoa_code"].iloc[0]  # the most deprived LSOA of the ICB
-    d = maps.lsoa_detail(each_atlas, code)
+    d = maps.lsoa_detail(make_scope(each_atlas), code)
     assert d["row"]["lsoa_code"] == code and d["row"]["imd25_decile"] == 1
     assert d["practices"]["patients"].sum() <= d["row"]["registered_patients"]
     assert d["practices"]["share_pct"].between(0, 100).all()
@@ -138,10 +139,10 @@ def test_lsoa_detail_of_a_real_lsoa(each_atlas, area):
 
 def test_area_layers_include_plus_core20_and_gaps(each_atlas, area):
     lsoas, _, _ = area
-    keys = [lay.key for lay in maps.area_layers(each_atlas, lsoas)]
+    keys = [lay.key for lay in maps.area_layers(make_scope(each_atlas), lsoas)]
     assert keys[:4] == ["imd25", "imd19", "core20", "plus"]
     assert "reg_gap" in keys and "det_gap_hyp" in keys
-    core = {lay.key: lay for lay in maps.area_layers(each_atlas, lsoas, gaps=False)}["core20"]
+    core = {lay.key: lay for lay in maps.area_layers(make_scope(each_atlas), lsoas, gaps=False)}["core20"]
     assert int(core.classes.sum()) == int(lsoas["imd25_core20"].sum())
 
 
@@ -169,7 +170,7 @@ def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
     from targeting.change import lsoa_change
 
     lsoas = maps.area_lsoas(atlas, "icb", "E54000055")[0]
-    layers = {lay.key: lay for lay in maps.area_layers(atlas, lsoas, gaps=False)}
+    layers = {lay.key: lay for lay in maps.area_layers(make_scope(atlas), lsoas, gaps=False)}
     lay = layers["core20_change"]
     change = lsoa_change(atlas, "QHL").set_index("lsoa_code")["change"].reindex(lsoas["lsoa_code"])
     order = ["entered", "left", "stayed in", "stayed out"]
@@ -188,7 +189,6 @@ def test_practice_upload_tooltip_is_escaped_once(each_atlas):
     """Issue 13: a practice upload's tooltip showed a literal <br> and a twice-escaped label."""
     from targeting import uploads
     from targeting.area_maps import upload_map_payload
-    from targeting.scope import make_scope
 
     codes = each_atlas.practices.loc[each_atlas.practices["icb_code_nhs"] == "QHL", "practice_code"].iloc[:12].tolist()
     data = ("practice_code,numerator,denominator\n" + "".join(f"{c},40,100\n" for c in codes)).encode()

@@ -231,17 +231,18 @@ def test_scenario_shares_grow_with_time_and_reach_everyone(pcn_plans):
     assert full["share_covered"].iloc[0] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("kwargs, exc, words", [
-    ({"pcn": "U00000"}, AreaNotFound, "No PCN matches 'U00000'"),
-    ({"icb": "Nowhere ICB"}, AreaNotFound, "No ICB matches"),
-    ({"pcn": BRADFORD_PCN, "icb": WEST_YORKSHIRE}, ValueError, "exactly one area"),
-    ({"pcn": BRADFORD_PCN, "connectors": 0}, ValueError, "connectors"),
-    ({"pcn": BRADFORD_PCN, "capacity": -5}, ValueError, "capacity"),
-    ({"pcn": BRADFORD_PCN, "weights": "wealth=1"}, ValueError, "unknown weight 'wealth'"),
+@pytest.mark.parametrize("area, kwargs, exc, words", [
+    (("pcn", "U00000"), {}, AreaNotFound, "No PCN matches 'U00000'"),
+    (("icb", "Nowhere ICB"), {}, AreaNotFound, "No ICB matches"),
+    ((None, None), {}, ValueError, "exactly one area"),  # all of England is not one plan
+    (("practice", "B83002"), {}, ValueError, "exactly one area"),
+    (("pcn", BRADFORD_PCN), {"connectors": 0}, ValueError, "connectors"),
+    (("pcn", BRADFORD_PCN), {"capacity": -5}, ValueError, "capacity"),
+    (("pcn", BRADFORD_PCN), {"weights": "wealth=1"}, ValueError, "unknown weight 'wealth'"),
 ])
-def test_bad_requests_get_clear_errors(each_atlas, kwargs, exc, words):
-    with pytest.raises(exc, match=words):
-        plan_outreach(make_scope(each_atlas), **kwargs)
+def test_bad_requests_get_clear_errors(each_atlas, area, kwargs, exc, words):
+    with pytest.raises(exc, match=words):  # an unknown area is refused where the scope is made, at the edge
+        plan_outreach(make_scope(each_atlas, kind=area[0], code=area[1]), **kwargs)
 
 
 def test_cli_writes_the_plan_files(tmp_path, capsys, small_cli):

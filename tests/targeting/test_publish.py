@@ -7,6 +7,7 @@ import io
 import pandas as pd
 import pytest
 
+from geo.editions import EDITIONS
 from targeting.cli import main
 from targeting.publish import profiles_csv, suppress_profiles, table_csv
 
@@ -34,7 +35,7 @@ def test_an_icbs_pcns_through_the_publish_path_are_the_bytes_the_cli_prints(caps
 
     printed = _printed(capsys, ["pcns", "--icb", "QWO"])
     table = finished_profiles(atlas, "pcns", imd=2025, icb="QWO")
-    assert profiles_csv(table, 2025, month=atlas.month) == printed
+    assert profiles_csv(table, EDITIONS[2025], month=atlas.month) == printed
     df = pd.read_csv(io.StringIO(printed))
     assert len(df) > 30 and df["source"].str.contains("OGL v3").all()
 
@@ -47,7 +48,7 @@ def test_a_users_list_is_suppressed_on_the_publish_path_as_the_cli_prints_it(cap
     _, rules = _bradford_list(atlas, f)
     printed = _printed(capsys, ["pcns", "--icb", "QWO", "--plus-lsoas", str(f), "--no-gaps"])
     table = finished_profiles(atlas, "pcns", imd=2025, icb="QWO", plus_rules=rules, gaps=False)
-    assert profiles_csv(table, 2025, rules, month=atlas.month) == printed
+    assert profiles_csv(table, EDITIONS[2025], rules, month=atlas.month) == printed
     df = pd.read_csv(io.StringIO(printed), dtype=str)
     hidden = df["plus_patients"] == "*"  # 1 to 7 patients of a PCN live in the three LSOAs
     assert hidden.any() and (df.loc[hidden, ["plus_pct", "plus_vs_icb", "plus_vs_england"]] == "*").all().all()
@@ -72,7 +73,7 @@ def test_a_small_count_is_withheld_with_its_rate_and_flags():
 def test_a_formula_cell_is_escaped_and_numbers_are_tidied():
     table = pd.DataFrame({"pcn_code": ["U1"], "pcn_name": [HOSTILE], "registered_patients": [1234.0],
                           "core20_pct": [12.34567], "negative": [-0.5], "flag": [True]})
-    text = profiles_csv(table, 2025)
+    text = profiles_csv(table, EDITIONS[2025])
     row = pd.read_csv(io.StringIO(text), dtype=str).iloc[0]
     assert row["pcn_name"] == "'" + HOSTILE  # opens as text in a spreadsheet, never as a formula
     assert (row["registered_patients"], row["core20_pct"], row["negative"]) == ("1234", "12.346", "-0.5")
