@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._shared import get_atlas, plain_md, scope
-from geo.files import csv_text
+from targeting.publish import table_csv
 
 _SESSION_KEY = "fingertips_exports"  # {filename: bytes}, shared by Your data and the Core20PLUS5 page
 
@@ -201,7 +201,6 @@ def render_trend(kind: str, code: str, *, key: str) -> None:
     import altair as alt
 
     from targeting.clinical import CAVEAT, QOF_REGISTERS
-    from targeting.publish import table_csv
 
     choices = {g: what.split(",")[0].split(" (")[0] for g, what in QOF_REGISTERS.items()}
     register = st.selectbox("Register", list(choices), key=f"{key}_register", index=list(choices).index("HYP"),
@@ -354,7 +353,6 @@ def _no_staging_line(name: str, row: pd.Series, *, compact: bool) -> str:
 def render_table(table: pd.DataFrame, *, key: str, filename: str) -> None:
     """Every measure as a table, and the download (the same CSV as ``python -m targeting clinical``)."""
     from targeting.clinical import for_output
-    from targeting.publish import table_csv
 
     out = for_output(table)
     st.dataframe(out.astype(str).replace({"nan": "", "None": "", "<NA>": ""}), hide_index=True, width="stretch",
@@ -409,7 +407,7 @@ def fingertips_section(data: bytes, filename: str, *, rule, imd: int) -> None:
     st.caption(f"{summed if ind.has_counts else 'a PCN row published in the file is used as it is; '}small "
                "numbers withheld together with the practice table (so no practice can be worked out from a PCN or "
                f"the ICB), values and limits from the published counts. Source: {ind.source}.")
-    st.download_button("Download the PCN and ICB values (CSV)", csv_text(table).encode("utf-8"),
+    st.download_button("Download the PCN and ICB values (CSV)", table_csv(table).encode("utf-8"),
                        file_name=file_name(FINGERTIPS_FILE, rule), mime="text/csv", key="yd_ft_dl")
     if not ind.has_counts or not ind.proportion:
         st.info("The map and the Core20 comparison need a percentage with Count and Denominator for each practice; "

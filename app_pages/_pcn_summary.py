@@ -536,13 +536,13 @@ def render_pcn_summary(code: str, name: str, imd: int, plus_spec: tuple) -> None
     st.html(as_images(f"<div class='pcn-summary'>{spine_legend()}{spine_html(spine, shown)}</div>"))
     st.caption(spine_caption(spine))
     with st.expander("The spine chart as a table (CSV)"):
-        from geo.files import csv_text
+        from targeting.publish import table_csv
 
         cols = ["measure", "label", "period", "count", "denominator", "value", "lower", "upper", "icb_value",
                 "england_value", "icb_min", "icb_q25", "icb_median", "icb_q75", "icb_max", "icb_pcns", "vs_england",
                 "vs_icb", "funnel_england", "funnel_icb", "phi_england", "phi_icb", "method", "source"]
         st.dataframe(_as_text(shown[cols[:20]]), hide_index=True, width="stretch")
-        st.download_button("Download the spine chart (CSV)", csv_text(shown[cols]).encode("utf-8"),
+        st.download_button("Download the spine chart (CSV)", table_csv(shown[cols]).encode("utf-8"),
                            file_name=f"spine_{code}_imd{imd}.csv", mime="text/csv", key="pcn_spine_download")
 
     st.markdown("**Trends**: each QOF register over the QOF years, beside the ICB and England")

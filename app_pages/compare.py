@@ -15,7 +15,7 @@ from app_pages._shared import (
     plus_controls,
     scope,
 )
-from geo.files import csv_text
+from targeting.publish import table_csv
 
 st.title("Compare places")
 st.write("The PCNs of an ICB side by side on one measure, each with its 95% confidence interval where the measure "
@@ -213,7 +213,7 @@ st.caption(f"{summary['label']}: ICB {summary['icb_value']:{fmt}}, England {summ
            f"({unit}). The download has every column (limits, quintiles, comparators).")
 download = shown.assign(metric=summary["label"], imd=imd, source=summary.get("source", ""),
                         order=summary.get("order", ""))
-st.download_button("Download the comparison (CSV)", csv_text(download).encode("utf-8"),
+st.download_button("Download the comparison (CSV)", table_csv(download).encode("utf-8"),
                    file_name=f"compare_{summary['icb_code_nhs']}_{metric}_imd{imd}.csv", mime="text/csv",
                    key="compare_download")
 st.caption("Not a league table: 'higher'/'lower' only say whether the 95% interval excludes the comparator; "

@@ -26,8 +26,8 @@ from app_pages._shared import (
     source_caption,
 )
 from geo.editions import EDITIONS
-from geo.files import csv_text
 from geo.vintage import MERGE_RULE
+from targeting.publish import table_csv
 
 st.title("Explore Core20PLUS neighbourhoods")
 
@@ -222,7 +222,7 @@ if area.kind in ("icb", "lad", "pcn", "practice"):
             if area.kind == "pcn" else "this ICB" if area.kind == "icb" else "the practice's ICB")
     with st.expander(f"LSOAs of {what} ({len(table):,} rows)"):
         st.dataframe(table.drop(columns=["source"]), hide_index=True, width="stretch")
-    st.download_button("Download the LSOA table (CSV)", csv_text(table).encode("utf-8"),
+    st.download_button("Download the LSOA table (CSV)", table_csv(table).encode("utf-8"),
                        file_name=f"lsoas_{area.kind}_{area.code}_imd{imd}.csv", mime="text/csv",
                        key="explore_download")
     c1, c2 = st.columns(2)

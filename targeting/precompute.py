@@ -33,8 +33,6 @@ if TYPE_CHECKING:  # a command that prints a stored answer imports no pandas
 
 __all__ = ["Answers", "answers_damage", "build_answers", "finished_profiles", "open_answers"]
 
-ANSWERS_VERSION = "1"
-
 
 def _folder(month: str | None = None) -> Path:
     """The answers of a registration month (None: the month chosen now): ``<cache>/answers/<YYYY-MM>/``."""
@@ -45,11 +43,11 @@ def _folder(month: str | None = None) -> Path:
 
 
 def _code_hash() -> str:
-    from targeting._code import source_hash
+    from targeting.store import code_hash
 
     # the code that makes the answers: the domain, the rendering (templates too: the start page's map is stored
     # rendered), and how a table is published: every module of the package, at any depth
-    return source_hash("**/*.py", "render/static/*", "render/templates/*", salt=ANSWERS_VERSION)
+    return code_hash("**/*.py", "render/static/*", "render/templates/*")
 
 
 def _stamp(month: str) -> dict[str, str] | None:

@@ -11,6 +11,11 @@ The key is the atlas build (its folder is keyed by the build's input hashes and 
 :attr:`~targeting.scope.Scope.key`, the arguments, and a hash of the producing code: the function's own module,
 the rules every derived value rests on (the Core20 rule in :mod:`geo.editions`, :mod:`targeting.core20`) and any
 further files named with ``code=``. Changing any of them makes the value again.
+
+The answers precomputed at build (:mod:`targeting.precompute`: every ICB's map, the default profiles) are the
+store's published form, kept in their own folder so a cold command reads them without loading the atlas. They
+are keyed the same way: the atlas build, the registration month, and :func:`code_hash` of the code that made
+them. No key is set by hand.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any, TypeVar
 
 from geo.files import atomic_path
 
-__all__ = ["derived", "forget"]
+__all__ = ["code_hash", "derived", "forget"]
 
 T = TypeVar("T")
 
@@ -37,12 +42,22 @@ _RULE_FILES: tuple[Path, ...] = (_ROOT / "geo" / "editions.py", _PACKAGE / "core
 
 
 def _files_hash(files: list[Path]) -> str:
+    """The first 16 hex digits of a sha256 over each file's name and bytes, in sorted path order."""
     h = hashlib.sha256()
     for p in sorted(set(files)):
         h.update(p.name.encode())
         with contextlib.suppress(OSError):
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
+
+
+@functools.cache
+def code_hash(*patterns: str) -> str:
+    """A hash of the files under ``targeting/`` matching the glob ``patterns`` (e.g. ``"**/*.py"``).
+
+    Any edit to the code a kept value depends on gives a new key, and the value is made again.
+    """
+    return _files_hash([p for pattern in patterns for p in _PACKAGE.glob(pattern)])
 
 
 def _code_files(fn: Callable[..., Any], code: tuple[str, ...]) -> list[Path]:

@@ -114,18 +114,18 @@ def test_a_killed_build_s_staging_folders_are_removed(small_cli, small_env):
 def test_the_answers_key_covers_the_templates_they_are_rendered_with(tmp_path, monkeypatch):
     """The start page's national map is stored rendered (answers/<month>/national.json): a change to its template
     (national_map.svg.j2) left the old drawing in place, because the key hashed no template."""
-    import targeting._code as code
+    import targeting.store as store
     from targeting.precompute import _code_hash
 
     (tmp_path / "render" / "templates").mkdir(parents=True)
     template = tmp_path / "render" / "templates" / "national_map.svg.j2"
     template.write_text("<svg>")
-    monkeypatch.setattr(code, "_ROOT", tmp_path)
-    code.source_hash.cache_clear()
+    monkeypatch.setattr(store, "_PACKAGE", tmp_path)
+    store.code_hash.cache_clear()
     before = _code_hash()
     template.write_text('<svg style="max-width:100%">')
-    code.source_hash.cache_clear()
+    store.code_hash.cache_clear()
     try:
         assert _code_hash() != before
     finally:
-        code.source_hash.cache_clear()
+        store.code_hash.cache_clear()
