@@ -128,7 +128,7 @@ def _compare(args: argparse.Namespace) -> int:
     table.insert(int(table.columns.get_loc("metric")) + 1, "measure", summary["label"])  # says "crude" where it is
     table["order"] = summary["order"]
     qof = args.metric.lower().startswith("qof_") or summary.get("unit") == "ratio"
-    plus = "" if qof else f"; PLUS = {profile_source(args.imd, rules).split('PLUS = ')[1]}"
+    plus = "" if qof else f"; PLUS = {profile_source(scope.edition, rules).split('PLUS = ')[1]}"
     table["source"] = summary["source"] + plus
     if rules is not None and args.metric == "plus_pct":
         table = suppress_comparison(table)

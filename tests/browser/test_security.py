@@ -74,7 +74,7 @@ def test_hostile_official_names_in_a_map(atlas, offline_page, tmp_path):
     from targeting.render.page import standalone_html
     from targeting.render.payload import map_payload
 
-    lsoas, bounds, _ = maps.area_lsoas(atlas, "lad", "E07000076")  # Tendring, with Jaywick
+    lsoas, bounds, _ = maps.area_lsoas(make_scope(atlas, kind="lad", code="E07000076"))  # Tendring, with Jaywick
     lsoas = lsoas.copy()
     lsoas["lsoa_name"] = XSS
     lsoas["lad_name"] = XSS

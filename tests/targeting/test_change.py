@@ -171,7 +171,7 @@ def test_bsol_icb_row_counts_its_own_lsoas(atlas):
     assert len(lsoas) == 793
     assert (row["lsoas_entered"], row["lsoas_left"]) == (s["entered_lsoas"], s["left_lsoas"]) == (12, 26)
     assert row["residents_entered"] == s["entered_residents"]
-    assert area_change_summary(atlas, resolve_area(atlas, "icb", "QHL")) == s
+    assert area_change_summary(make_scope(atlas, kind="icb", code="QHL")) == s
     assert row["core20_patients_2025"] == row["core20_patients_2019"] + row["patients_entered"] \
         - row["patients_left"] + row["bridge_patients"]
     # Birmingham and Solihull's practices are the PCNs' practices plus any outside a PCN
@@ -214,7 +214,7 @@ def test_cli_lsoa_level_and_bad_input(atlas, capsys):
 @pytest.mark.slow
 def test_a_local_authority_counts_all_its_lsoas(atlas, national):
     tendring = national[national["lad_name"] == "Tendring"]
-    s = area_change_summary(atlas, resolve_area(atlas, "lad", "Tendring"))
+    s = area_change_summary(make_scope(atlas, kind="lad", code="Tendring"))
     assert s["lsoas"] == len(tendring) and s["stayed_in_lsoas"] == int((tendring["change"] == "stayed in").sum())
     assert s["stayed_in_lsoas"] >= 1  # Jaywick
 

@@ -113,7 +113,7 @@ def test_every_area_is_there_and_rows_are_available_or_say_where_to_get_the_data
 def test_detection_ratios_match_gaps_and_diabetes_achievement_is_there(bradford, atlas):
     from targeting.gaps import pcn_gaps
 
-    g = pcn_gaps(atlas, [PCN]).iloc[0]
+    g = pcn_gaps(atlas.edition(2025), [PCN]).iloc[0]
     hyp = _measure(bradford, "Hypertension", "Hypertension: recorded ÷ expected")
     assert hyp["value"] == pytest.approx(g["hyp_ratio"]) and np.isnan(hyp["sii"]) and hyp["unit"] == "ratio"
     off = _measure(bradford, "Hypertension", "Hypertension: people not on a register")

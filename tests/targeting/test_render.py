@@ -39,7 +39,7 @@ def _one_lsoa(name: str) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def bsol(atlas):
-    lsoas, bounds, name = maps.area_lsoas(atlas, "icb", "E54000055")
+    lsoas, bounds, name = maps.area_lsoas(make_scope(atlas, kind="icb", code="E54000055"))
     return lsoas, bounds, name
 
 
@@ -56,7 +56,7 @@ def test_largest_icb_map_with_every_layer_is_under_0_6_mb(atlas):
 
 
 def test_neighbouring_lsoas_meet_with_no_gaps(atlas):
-    lsoas, _, _ = maps.area_lsoas(atlas, "icb", "E54000050")
+    lsoas, _, _ = maps.area_lsoas(make_scope(atlas, kind="icb", code="E54000050"))
     original = lsoas["geometry_web"].values
     topo = build_topology(original)
     _, polys = decode(json.loads(json.dumps(topo.to_json())))
@@ -187,7 +187,7 @@ def test_a_practice_map_selects_its_pcns_footprint_and_rings_the_practice(atlas)
 def test_every_legend_class_is_a_button_that_picks_out_its_lsoas(atlas, bsol):
     from targeting.render.payload import _legend_html
 
-    lay = maps.area_layers(atlas, bsol[0], imd=2025, gaps=False)[0]
+    lay = maps.area_layers(make_scope(atlas, imd=2025), bsol[0], gaps=False)[0]
     legend = _legend_html(lay)
     # the n-th button is class n (the page's script numbers them); "no data" says so
     buttons = re.findall(r'<button class="c20-class"( data-k="-")?><i style="background:(#[0-9a-f]{6})', legend)
@@ -218,7 +218,8 @@ def test_ambiguous_merges_ride_in_the_payload_for_the_imd_2019_layer_only_when_t
 
 
 def test_the_national_map_shares_are_counts_summed_by_icb_and_each_icb_a_link(atlas):
-    from targeting.render.national import icb_core20_shares, legend_rows, national_svg
+    from targeting.national import icb_core20_shares
+    from targeting.render.national import legend_rows, national_svg
 
     s = icb_core20_shares(make_scope(atlas, imd=2025))
     t = s.table.set_index("icb_code")

@@ -212,7 +212,7 @@ def test_bad_mode_and_health_check_values_are_refused(tmp_path, capsys):
     assert main(["targets", "--pcn", BRADFORD_PCN, "--uptake", "1.5", "--out", str(tmp_path / "x")]) == 2
     assert "uptake must be a share between 0 and 1" in capsys.readouterr().err
     with pytest.raises(ValueError, match="mode"):
-        plan_outreach(make_scope(None, kind="pcn", code=BRADFORD_PCN), mode="door-to-door")
+        plan_outreach(None, mode="door-to-door")  # refused before the scope is read
 
 
 def test_the_cli_writes_exactly_the_files_the_app_offers(atlas, tmp_path):
