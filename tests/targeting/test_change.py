@@ -6,7 +6,6 @@ from contextlib import redirect_stdout
 import pandas as pd
 import pytest
 
-from targeting.areas import resolve_area
 from targeting.change import (
     CHANGE_CLASSES,
     LSOA_COLUMNS,
