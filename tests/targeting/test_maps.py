@@ -172,7 +172,8 @@ def test_core20_change_layer_has_four_classes_with_patterns(atlas, bsol):
     lsoas = maps.area_lsoas(make_scope(atlas, kind="icb", code="E54000055"))[0]
     layers = {lay.key: lay for lay in maps.area_layers(make_scope(atlas), lsoas, gaps=False)}
     lay = layers["core20_change"]
-    change = lsoa_change(make_scope(atlas, kind="icb", code="QHL")).set_index("lsoa_code")["change"].reindex(lsoas["lsoa_code"])
+    change = lsoa_change(make_scope(atlas, kind="icb", code="QHL")).set_index("lsoa_code")["change"]
+    change = change.reindex(lsoas["lsoa_code"])
     order = ["entered", "left", "stayed in", "stayed out"]
     assert [order[c] for c in lay.classes] == change.tolist()
     assert (lay.classes == 0).sum() == 12 and (lay.classes == 1).sum() == 26  # Birmingham and Solihull
