@@ -7,8 +7,9 @@ values. Its value is kept
 - in memory, for the life of the atlas (a new atlas never sees an old one's values), and
 - with ``persist=True``, as a parquet file beside the atlas cache, so a new process reads it instead of making it.
 
-The key is the atlas build (its folder is keyed by the build's input hashes and the ``geo`` code), the scope's
-:attr:`~targeting.scope.Scope.key`, the arguments, and a hash of the producing code: the function's own module,
+The key is the atlas build (the ``geo`` code hash and build time its ``meta`` records, so a file kept by an older
+build is never read for a newer one in the same folder), the scope's :attr:`~targeting.scope.Scope.key` (or the
+edition's year), the arguments, and a hash of the producing code: the function's own module,
 the rules every derived value rests on (the Core20 rule in :mod:`geo.editions`, :mod:`targeting.core20`) and any
 further files named with ``code=``. Changing any of them makes the value again.
 
@@ -81,9 +82,15 @@ def _split(first: Any) -> tuple[Any, str]:
     return first, ""
 
 
-def _stem(name: str, scope_key: str, args: tuple[Any, ...], code_hash: str) -> str:
+def _build(atlas: Any) -> str:
+    """The atlas build a value comes from: the geo code and the build time its meta records."""
+    meta = atlas.meta if isinstance(atlas.meta, dict) else {}
+    return f"{meta.get('code')}|{meta.get('built_at')}|{meta.get('registration')}"
+
+
+def _stem(name: str, build: str, scope_key: str, args: tuple[Any, ...], code_hash: str) -> str:
     words = "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", str(a))[:40] for a in args)
-    digest = hashlib.sha256(repr((scope_key, args)).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(repr((build, scope_key, args)).encode()).hexdigest()[:12]
     return f"{name}-{words}-{digest}-{code_hash}" if words else f"{name}-{digest}-{code_hash}"
 
 
@@ -114,7 +121,6 @@ def derived(fn: Callable[..., T] | None = None, *, persist: bool = False,
                 values[key] = _kept(atlas, f, first, args, scope_key, code) if persist else f(first, *args)
             return values[key]
 
-        get.code_hash = lambda: _files_hash(_code_files(f, code))  # type: ignore[attr-defined]
         return get
 
     return wrap(fn) if fn is not None else wrap
@@ -130,7 +136,8 @@ def _kept(atlas: Any, f: Callable[..., T], first: Any, args: tuple[Any, ...], sc
     folder = atlas.meta.get("folder") if isinstance(atlas.meta, dict) else None
     if not folder:
         return f(first, *args)
-    stem = _stem(f"{f.__module__}.{f.__qualname__}", scope_key, args, _files_hash(_code_files(f, code)))
+    stem = _stem(f"{f.__module__}.{f.__qualname__}", _build(atlas), scope_key, args,
+                 _files_hash(_code_files(f, code)))
     path = Path(folder) / "derived" / f"{stem}.parquet"
     import pandas as pd
 

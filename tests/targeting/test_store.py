@@ -47,6 +47,32 @@ def test_kept_in_memory_per_scope_and_on_disk_for_a_new_process(small_atlas):
     assert int(first.set_index("icb_code_nhs").loc["QWO", "core20_lsoas"]) > 0
 
 
+def test_the_core20_rule_is_part_of_every_key():
+    import geo.editions
+    import targeting.core20
+
+    assert Path(geo.editions.__file__).resolve() in store_mod._RULE_FILES
+    assert Path(targeting.core20.__file__).resolve() in store_mod._RULE_FILES
+
+
+def test_a_file_kept_by_another_build_is_not_read(small_atlas):
+    """A national table is keyed by an edition, not a scope: the build must still be in its file's key."""
+    calls: list[int] = []
+
+    @derived(persist=True)
+    def core20_count(ed) -> pd.DataFrame:
+        calls.append(ed.year)
+        return pd.DataFrame({"core20_lsoas": [int(ed.core20_of(ed.lsoas).sum())]})
+
+    core20_count(small_atlas.edition(2019))
+    core20_count(_fresh(small_atlas).edition(2019))
+    assert len(calls) == 1, "the same build: the kept file is read"
+    rebuilt = _fresh(small_atlas)
+    rebuilt.meta = {**small_atlas.meta, "built_at": "2030-01-01T00:00:00Z"}  # the same folder, a newer build
+    core20_count(rebuilt.edition(2019))
+    assert len(calls) == 2, "a newer build in the same folder must not read the older build's file"
+
+
 def test_changing_the_core20_rule_makes_the_value_again(small_atlas, tmp_path, monkeypatch):
     rule = tmp_path / "editions.py"
     shutil.copy(Path(store_mod.__file__).resolve().parents[1] / "geo" / "editions.py", rule)
