@@ -102,7 +102,7 @@ with col_panel:
         practice_panel(code, int(imd), plus_spec)
     elif props.get("c"):
         code = html.unescape(str(props["c"]))
-        here = scope(int(imd), plus_spec=plus_spec)
+        here = scope(int(imd), area.kind, area.code, plus_spec)  # PLUS ranked among the LSOAs the map draws
         d = lsoa_detail(here, code)
         r = d["row"]
         ed = here.edition

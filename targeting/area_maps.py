@@ -50,7 +50,7 @@ def _with_geometry(scope: Scope) -> Scope:
         return scope
     from geo.atlas import load
 
-    return scope.rebound(load(progress=False))
+    return scope.rebound(load(progress=False, registrations=scope.month.month))
 
 
 def _is_default(plus_rules: Any, plus_combine: str, gaps: bool) -> bool:

@@ -303,7 +303,9 @@ def _gap_layers(lsoas: pd.DataFrame, register: str, tables: tuple[pd.DataFrame, 
 def lsoa_detail(scope: Scope, code: str, *, top: int = 5) -> dict[str, Any]:
     """What the details panel shows for one LSOA 2021: its figures and the practices most of its patients use.
 
-    Its PLUS reasons follow the scope's PLUS rules.
+    Its PLUS reasons follow the scope's PLUS rules, evaluated over the LSOAs the scope's map draws (its ICB, or
+    its local authority; England without an area), as the map's PLUS layer is: a "top N%" rule ranks the LSOA
+    among them, never alone.
 
     Returns
     -------
@@ -325,7 +327,10 @@ def lsoa_detail(scope: Scope, code: str, *, top: int = 5) -> dict[str, Any]:
     if hit.empty:
         raise LookupError(f"'{code}' is not an LSOA 2021 code in England (e.g. E01033620)")
     row = pd.Series(hit.drop(columns=["geometry", "geometry_web"], errors="ignore").iloc[0])
-    plus = evaluate_plus(hit, scope.plus_rules, combine=scope.plus_combine)
+    pool = _drawn_rows(scope)
+    pool = pool if hit["lsoa_code"].iloc[0] in set(pool["lsoa_code"]) else t  # not on the map: among England's
+    plus = evaluate_plus(pool, scope.plus_rules, combine=scope.plus_combine)
+    plus = plus[(pool["lsoa_code"] == hit["lsoa_code"].iloc[0]).to_numpy()]
     detailed = [k for k in ETHNIC_GROUPS if k not in ("minority", "asian", "black", "mixed", "white", "other")]
     eth = pd.DataFrame({"group": [ETHNIC_GROUPS[k] for k in detailed],
                         "pct": [round(float(row[f"pct_{k}"]), 1) for k in detailed]})
@@ -343,6 +348,16 @@ def lsoa_detail(scope: Scope, code: str, *, top: int = 5) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # areas
 # --------------------------------------------------------------------------------------------
+def _drawn_rows(scope: Scope) -> pd.DataFrame:
+    """The LSOA 2021 rows a scope's map draws: a local authority's own, else its ICB's (England: all)."""
+    t, area = scope.atlas.lsoa21, scope.area
+    if area is None:
+        return t
+    if area.kind == "lad":
+        return t[t["lad_code"] == area.code]
+    return t[t["icb_code_nhs"] == area.icb_code_nhs]
+
+
 def area_lsoas(scope: Scope) -> tuple[gpd.GeoDataFrame, list[list[float]] | None, str]:
     """The LSOA 2021 rows to draw for an area, the bounds to zoom to and the area's name.
 

@@ -89,7 +89,15 @@ class Scope:
         return dataclasses.replace(self, edition=edition)
 
     def rebound(self, atlas: Atlas) -> Scope:
-        """The same question on another load of the same atlas build (e.g. with its polygons)."""
+        """The same question on another load of the same atlas build (e.g. with its polygons).
+
+        Raises
+        ------
+        ValueError
+            If ``atlas`` describes another registration month: the question's month is resolved once.
+        """
+        if atlas.month != self.month:
+            raise ValueError(f"the scope is of {self.month.title}, the atlas of {atlas.month.title}")
         return dataclasses.replace(self, atlas=atlas, edition=atlas.edition(self.edition))
 
     @property

@@ -240,3 +240,18 @@ def test_map_script_is_valid_javascript_with_its_accessible_controls(tmp_path):
     css = (static / "map.css").read_text(encoding="utf-8")
     for rule in (".c20-toggle", ".c20-line", ".c20-patch-label", ":focus-visible", "min-height:24px"):
         assert rule in css, rule
+
+
+def test_an_lsoas_plus_reasons_rank_it_among_the_lsoas_the_map_draws(each_atlas):
+    """A "top 20%" rule ranks the clicked LSOA among its ICB's, as the map's PLUS layer does (alone, every LSOA
+    would be its own top 20%)."""
+    from targeting.plus import EthnicGroupRule
+
+    scope = make_scope(each_atlas, kind="icb", code="QWO", plus_rules=(EthnicGroupRule("minority", top_pct=20),))
+    drawn = each_atlas.lsoa21[each_atlas.lsoa21["icb_code_nhs"] == "QWO"]
+    least = drawn.sort_values("pct_minority").iloc[0]["lsoa_code"]
+    most = drawn.sort_values("pct_minority").iloc[-1]["lsoa_code"]
+    layer = {lay.key: lay for lay in maps.area_layers(scope, drawn, gaps=False)}["plus"]
+    flags = dict(zip(drawn["lsoa_code"], layer.values.astype(bool), strict=True))
+    assert maps.lsoa_detail(scope, least)["plus_reasons"] == "" and not flags[least]
+    assert "top 20%" in maps.lsoa_detail(scope, most)["plus_reasons"] and flags[most]
