@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._shared import area_picker, current_month, edition_radio, plus_controls, scope
+from app_pages._shared import BY_SCOPE, area_picker, current_month, edition_radio, plus_controls, scope
 
 st.title("Plan outreach")
 st.write("Which Core20 and PLUS neighbourhoods to visit first, down to the **postcodes a connector walks**: a round "
@@ -24,6 +24,7 @@ from targeting.programme import (  # noqa: E402
     read_done,
     start_month,
 )
+from targeting.scope import Scope  # noqa: E402
 
 WORDS = {"deprivation": "Deprivation (IMD)", "plus": "PLUS groups", "undiagnosed": "Hypertension not on a register",
          "registration": "Registration gap", "size": "Households"}
@@ -135,12 +136,11 @@ def _plan(month: str, kind: str, code: str, mode: str, connectors: int, capacity
                          done=None if done is None else Done(dict(done[0]), *done[1:5], notes=list(done[5])))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _map_payload(_plan_obj, key: tuple) -> str:
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=BY_SCOPE)
+def _map_payload(_plan_obj, key: tuple, plan_scope: Scope) -> str:
     from targeting.area_maps import plan_map_payload
 
-    kind, code, imd, spec = key[1], key[2], key[9], key[10]  # as _plan takes them
-    return plan_map_payload(scope(imd, kind, code, spec, geometry=True), _plan_obj)
+    return plan_map_payload(plan_scope, _plan_obj)
 
 
 @st.cache_data(show_spinner="Writing the files…", max_entries=16)
@@ -208,7 +208,7 @@ from streamlit_folium import st_folium  # noqa: E402
 from targeting.render.page import build_map  # noqa: E402
 from targeting.render.visit_sheets import round_map_svg  # noqa: E402
 
-payload = _map_payload(plan, args)
+payload = _map_payload(plan, args, scope(int(imd), area.kind, area.code, plus_spec, geometry=True))
 plan_start = str(plan.settings.get("start") or start_month())
 # Below 768 px wide (a phone) the month view comes before the map: the two are siblings in one column, and the
 # style below reorders them only on a narrow screen.

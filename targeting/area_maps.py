@@ -25,7 +25,7 @@ from targeting.maps import (
     standard_layers,
     value_layer,
 )
-from targeting.render.palette import OKABE_ITO
+from targeting.render.palette import FLAG_OFF, OKABE_ITO, PLAN_STATUS, WAITING
 from targeting.render.parts import join_parts, view_parts
 from targeting.render.payload import map_payload, patches_overlay, payload_parts, practices_overlay
 
@@ -222,13 +222,13 @@ def plan_map_payload(scope: Scope, plan: Any, *, initial: str = "plan_connector"
     layers = [
         category_layer("plan_connector", "Planned connector", conn.to_numpy(), order=[*order, waiting, other],
                        source=src, vintage=vintage, group="Outreach plan",
-                       palette=(*(OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)), "#fdd0a2", "#f2f2f2"),
+                       palette=(*(OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)), WAITING, FLAG_OFF),
                        note="Pale orange: a Core20 or PLUS target that waits for capacity. Grey: not a target. "
                             "With more than 9 connectors, colours repeat."),
         category_layer("plan_status", "Plan status", t["status"].to_numpy(),
                        order=["planned", "part planned", "waiting", "visited", "not a target"], source=src,
                        vintage=vintage, group="Outreach plan",
-                       palette=("#009E73", "#56B4E9", "#E69F00", "#CC79A7", "#f2f2f2"),
+                       palette=PLAN_STATUS,
                        note="Part planned: some of its postcodes are on a round in the horizon, the rest wait. "
                             "Visited: every household already visited (a re-plan from a done file)."),
         value_layer("plan_score", "Priority score", t["priority_score"].to_numpy(dtype=float),

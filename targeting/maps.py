@@ -16,7 +16,7 @@ import pandas as pd
 from geo.editions import EDITIONS, Edition
 from geo.months import RegistrationMonth
 from targeting.render.layer import MapLayer, fmt_value
-from targeting.render.palette import OKABE_ITO, PUOR_5, VIRIDIS_10, YLGNBU_5
+from targeting.render.palette import CHANGE_4, CORE20, FLAG_OFF, FLAG_ON, OKABE_ITO, PUOR_5, VIRIDIS_10, YLGNBU_5
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -156,11 +156,11 @@ def quantile_breaks(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def flag_layer(key: str, label: str, flags: pd.Series | np.ndarray, *, yes: str, no: str, source: str,
-               vintage: str, group: str = "Other", colour: str = "#d55e00", note: str = "") -> MapLayer:
+               vintage: str, group: str = "Other", colour: str = FLAG_ON, note: str = "") -> MapLayer:
     """A yes/no layer (e.g. PLUS neighbourhoods): ``colour`` where true, pale grey where false, grey if missing."""
     f = pd.Series(flags).astype("boolean").to_numpy(dtype=float, na_value=np.nan)
     classes = np.where(np.isnan(f), -1, np.nan_to_num(f)).astype(int)
-    return MapLayer(key, label, group, f, classes, ("#f2f2f2", colour), (no, yes), "", source,
+    return MapLayer(key, label, group, f, classes, (FLAG_OFF, colour), (no, yes), "", source,
                     vintage, 0, note, {"flag": True})
 
 
@@ -199,7 +199,7 @@ def core20_change_layer(lsoas: pd.DataFrame) -> MapLayer:
     index = {c: i for i, c in enumerate(CHANGE_CLASSES)}
     cls = change_of(lsoas).map(index).to_numpy(dtype=int)
     return MapLayer("core20_change", "Core20 change 2019 → 2025", "Deprivation and PLUS", cls.astype(float), cls,
-                    ("#D55E00", "#0072B2", "#3e4989", "#f2f2f2"),
+                    CHANGE_4,
                     tuple(CHANGE_LABELS[c] + (" (striped)" if i == 0 else " (dotted)" if i == 1 else "")
                           for i, c in enumerate(CHANGE_CLASSES)), "",
                     " and ".join(ed.source for ed in EDITIONS.values()),
@@ -256,7 +256,7 @@ def area_layers(scope: Scope, lsoas: pd.DataFrame, *, gaps: bool = True, registe
     layers.insert(2, flag_layer(
         "core20", f"Core20 (IMD {ed.year} national deciles 1–2)", lsoas[ed.core20].to_numpy(), yes="Core20",
         no="not Core20", source=_imd_source(ed)[0], vintage=_imd_source(ed)[1], group="Deprivation and PLUS",
-        colour="#3e4989", note="The most deprived 20% of England's LSOAs nationally, never re-ranked locally."))
+        colour=CORE20, note="The most deprived 20% of England's LSOAs nationally, never re-ranked locally."))
     words = describe_rules(plus_rules, combine=plus_combine)
     layers.insert(3, flag_layer(
         "plus", "PLUS neighbourhoods", plus["plus"].to_numpy(), yes=f"PLUS: {words}", no="not PLUS",

@@ -11,13 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from targeting.render.palette import YLORRD_7
+
 __all__ = ["BREAKS", "LABELS", "PALETTE", "legend_rows", "national_svg"]
 
 #: Class breaks of the Core20 share, in % of residents. England is 20% by construction (deciles 1–2 of LSOAs,
 #: close to 20% of people), so the classes are read against it.
 BREAKS = (10.0, 15.0, 20.0, 25.0, 30.0, 40.0)
 #: ColorBrewer YlOrRd, seven classes (sequential, colour-blind safe), light = few residents in Core20.
-PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
+PALETTE = YLORRD_7
 LABELS = ("under 10%", "10–15%", "15–20%", "20–25%", "25–30%", "30–40%", "40% or more")
 
 

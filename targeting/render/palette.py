@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NO_DATA", "OKABE_ITO", "PATTERN_CSS", "PUOR_5", "TOKENS", "VIRIDIS_10", "YLGNBU_5", "fill"]
+__all__ = ["CHANGE_4", "CORE20", "FLAG_OFF", "FLAG_ON", "NO_DATA", "OKABE_ITO", "PATTERN_CSS", "PLAN_STATUS", "PUOR_5",
+           "SHEET_CONNECTORS", "TOKENS", "VIRIDIS_10", "WAITING", "YLGNBU_5", "YLORRD_7", "fill"]
 
 #: Colour-blind-safe palettes. Viridis for the ten IMD deciles (dark = most deprived), ColorBrewer YlGnBu for
 #: sequential classes, ColorBrewer PuOr for values either side of zero, Okabe-Ito for categories.
@@ -20,6 +21,21 @@ YLGNBU_5 = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
 PUOR_5 = ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99")
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
 NO_DATA = "#d9d9d9"
+#: ColorBrewer YlOrRd, seven classes: the start page's ICBs by Core20 share (light = few residents in Core20).
+YLORRD_7 = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
+
+#: Yes/no layers: pale grey where false, Okabe-Ito vermilion where true unless a layer says otherwise.
+FLAG_OFF, FLAG_ON = "#f2f2f2", "#d55e00"
+#: Core20 (and the "stayed in" class of the change layer): the dark blue-purple of Viridis.
+CORE20 = "#3e4989"
+#: Core20 change 2019 → 2025: entered (vermilion, striped), left (blue, dotted), stayed in, stayed out.
+CHANGE_4 = ("#D55E00", "#0072B2", CORE20, FLAG_OFF)
+#: An outreach plan: a target waiting for capacity; the plan statuses (planned, part planned, waiting, visited,
+#: not a target).
+WAITING = "#fdd0a2"
+PLAN_STATUS = ("#009E73", "#56B4E9", "#E69F00", "#CC79A7", FLAG_OFF)
+#: The visit sheets' connectors (Okabe-Ito, yellow moved up, grey last).
+SHEET_CONNECTORS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
 
 _INK, _PAPER, _FADED = "#000", "#fff", "#9a9a9a"
 

@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from targeting.programme import add_months, month_words
+from targeting.render.palette import SHEET_CONNECTORS
 from targeting.render.sheets import render_lsoa_map, render_round_map, render_visit_sheets
 from targeting.rounds import SHORT_WORDS
 
@@ -27,8 +28,7 @@ BASEMAPS: dict[str, tuple[str, str]] = {
     "OpenStreetMap": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"),
 }
 
-# Colour-blind-safe qualitative palette (Okabe–Ito) for patches.
-_PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
+_PALETTE = SHEET_CONNECTORS  # colour-blind-safe (Okabe-Ito), one per connector
 
 def _num(x, digits: int = 0) -> str:
     if x is None or pd.isna(x):
