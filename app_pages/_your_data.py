@@ -60,7 +60,9 @@ def _as_text(df, counts: tuple[str, ...] = ()):
 
 def show_results(upload: Any, tables: Any, *, filename: str, label: str, rule: Any, imd: int) -> None:
     """The invalid rows, the Core20 comparison, the map and the downloads of an upload's suppressed tables."""
-    files = tables.files()
+    from targeting.publish import your_data_files
+
+    files = your_data_files(tables)
     cols = upload.columns
     st.success(plain_md(f"{_rows(len(upload.data))} of {upload.geography} read from {filename} (code: {cols['code']}, "
                         f"numerator: {cols['numerator']}, denominator: {cols['denominator']})."))

@@ -11,14 +11,12 @@ published counts (:func:`targeting.suppression.published_rates`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from geo._errors import plain
-from geo.files import csv_text, write_folder
 from targeting.suppression import (
     DEFAULT_RULE,
     SuppressionRule,
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
     from targeting.scope import Scope
 
 __all__ = ["FILES", "FINGERTIPS_FILE", "GAP_LABEL", "UNSUPPRESSED", "FingertipsTables", "YourDataTables",
-           "file_name", "fingertips_pcn_table", "fingertips_tables", "write_your_data", "your_data_tables"]
+           "file_name", "fingertips_pcn_table", "fingertips_tables", "your_data_tables"]
 
 #: The files a Your data run writes (and the page offers), in order, under a rule that protects what it withholds.
 FILES = ("your_data_suppressed.csv", "core20_gap.csv", "invalid_rows.csv")
@@ -90,15 +88,6 @@ class YourDataTables:
     invalid: pd.DataFrame
     source: str
     rule: SuppressionRule
-
-    def files(self) -> dict[str, bytes]:
-        """File name → CSV bytes (formula cells escaped) for every table, in :data:`FILES` order.
-
-        Under a weak rule the names are the ``…_unsuppressed.csv`` ones (:func:`file_name`).
-        """
-        tables = {"your_data_suppressed.csv": self.rows, "core20_gap.csv": self.gap,
-                  "invalid_rows.csv": self.invalid}
-        return {file_name(name, self.rule): csv_text(tables[name]).encode("utf-8") for name in FILES}
 
     def gap_withheld(self) -> bool:
         """True when the Core20 or Rest rate is withheld (so the gap is too)."""
@@ -384,19 +373,3 @@ def fingertips_pcn_table(ind: Any, scope: Scope, *, rule: SuppressionRule = DEFA
     from the published counts.
     """
     return fingertips_tables(ind, scope, rule=rule).pcns
-
-
-def write_your_data(tables: YourDataTables | None, out: str | Path, *,
-                    fingertips: pd.DataFrame | None = None, rule: SuppressionRule | None = None) -> list[Path]:
-    """Write every table into the folder ``out`` as a unit (:func:`geo.files.output_folder`); return the paths.
-
-    ``fingertips`` (:func:`fingertips_pcn_table`) is written as :data:`FINGERTIPS_FILE`; ``tables`` may then be
-    None (an indicator with no counts has no Core20 comparison). ``rule`` (default: the tables' rule) names the
-    files: ``…_unsuppressed.csv`` under a weak rule (:func:`file_name`). Files of an earlier run (:data:`FILES`,
-    in either naming) that this run does not write are removed; other files are left.
-    """
-    rule = rule or (tables.rule if tables is not None else DEFAULT_RULE)
-    files = dict(tables.files()) if tables is not None else {}
-    if fingertips is not None:
-        files[file_name(FINGERTIPS_FILE, rule)] = csv_text(fingertips).encode("utf-8")
-    return write_folder(out, files, known=(*FILES, FINGERTIPS_FILE, *UNSUPPRESSED.values()))

@@ -83,10 +83,11 @@ def _warn_weak(rule) -> None:
 
 def _yourdata(args: argparse.Namespace) -> int:
     from geo.atlas import load
+    from targeting.publish import write_your_data
     from targeting.scope import make_scope
     from targeting.suppression import RULES
     from targeting.uploads import MAX_BYTES, read_upload
-    from targeting.yourdata import write_your_data, your_data_tables
+    from targeting.yourdata import your_data_tables
 
     data = _read_bounded(args.file, MAX_BYTES)
     _warn_weak(RULES[args.rule])
@@ -111,9 +112,10 @@ def _fingertips(args: argparse.Namespace, data: bytes, atlas) -> int:
     Writes the indicator for an ICB's PCNs and, with counts of a percentage, the Core20 comparison of its practices.
     """
     from targeting.fingertips import file_icbs, read_fingertips, select
+    from targeting.publish import write_your_data
     from targeting.scope import make_scope
     from targeting.suppression import RULES
-    from targeting.yourdata import fingertips_tables, write_your_data
+    from targeting.yourdata import fingertips_tables
 
     ind = select(read_fingertips(data, filename=args.file.name), indicator=args.indicator, period=args.period,
                  sex=args.sex, age=args.age, category=args.category)

@@ -16,13 +16,13 @@ from _fingertips_fixture import export_csv
 
 from targeting import uploads
 from targeting.fingertips import pcn_values, read_fingertips, select, to_upload
+from targeting.publish import write_your_data, your_data_files
 from targeting.scope import make_scope
 from targeting.suppression import DEFAULT_RULE, ROUND1_RULE, SuppressionRule
 from targeting.yourdata import (
     _rate_cells,
     file_name,
     fingertips_tables,
-    write_your_data,
     your_data_tables,
 )
 
@@ -236,12 +236,12 @@ def test_round_to_1_leaks_and_is_labelled_unsuppressed(atlas, tmp_path):
     assert not DEFAULT_RULE.weak and not SuppressionRule(round_to=10).weak
     up = uploads.read_upload(data, atlas, filename="lsoa.csv")
     t = your_data_tables(up, make_scope(atlas), rule=ROUND1_RULE)
-    assert list(t.files()) == ["your_data_unsuppressed.csv", "core20_gap_unsuppressed.csv", "invalid_rows.csv"]
+    assert list(your_data_files(t)) == ["your_data_unsuppressed.csv", "core20_gap_unsuppressed.csv", "invalid_rows.csv"]
     assert t.rows["source"].str.contains("UNSUPPRESSED, not safe to publish").all()
     out = tmp_path / "out"
     write_your_data(your_data_tables(up, make_scope(atlas)), out)
     write_your_data(t, out)  # a later run under the weak rule replaces the safe files, never sits beside them
-    assert sorted(p.name for p in out.iterdir()) == sorted(t.files())
+    assert sorted(p.name for p in out.iterdir()) == sorted(your_data_files(t))
 
 
 def test_cli_warns_and_names_the_files_under_round1(atlas, tmp_path, capsys):
@@ -315,6 +315,6 @@ def test_cli_fingertips_under_round1_names_every_file_unsuppressed_and_matches_t
     scope = make_scope(atlas, kind="icb", code=icb)
     session = fingertips_tables(ind, scope, rule=ROUND1_RULE)  # what the page shows and offers
     assert (tmp_path / "o" / "fingertips_pcns_unsuppressed.csv").read_bytes() == csv_text(session.pcns).encode()
-    for name, data in session.tables.files().items():
+    for name, data in your_data_files(session.tables).items():
         assert (tmp_path / "o" / name).read_bytes() == data
     assert session.pcns["source"].str.contains("UNSUPPRESSED, not safe to publish").all()
