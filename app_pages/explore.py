@@ -96,7 +96,6 @@ clicked = (out or {}).get("last_active_drawing") or {}
 props = clicked.get("properties") or {}
 
 with col_panel:
-    a = get_tables()
     if props.get("kind") == "practice" or (area.kind == "practice" and not props.get("c")):
         code = html.unescape(str(props.get("c", ""))) if props.get("kind") == "practice" else area.code
         practice_panel(code, int(imd), plus_spec)
@@ -109,9 +108,10 @@ with col_panel:
         st.markdown(f"#### {r['lsoa_name']} ({r['lsoa_code']})")
         st.write(f"{r['lad_name']} · {r['icb_name']}")
         c1, c2 = st.columns(2)
-        c1.metric("IMD 2025 decile", int(r["imd25_decile"]),
-                  help=f"national rank {int(r['imd25_rank']):,} of {here.edition_on(2021).lsoa_count:,}")
-        c2.metric("IMD 2019 decile", int(r["imd19_decile"]), help="carried from LSOA 2011")
+        new, old = here.edition_on(2021), here.edition_on(2011)  # the map is LSOA 2021: IoD 2019 is carried
+        c1.metric(f"IMD {new.year} decile", int(r[new.decile]),
+                  help=f"national rank {int(r[new.rank]):,} of {new.lsoa_count:,}")
+        c2.metric(f"IMD {old.year} decile", int(r[old.decile]), help="carried from LSOA 2011")
         st.write("**Core20** (national IMD deciles 1–2)" if r[ed.core20] else "Not Core20", f"· IMD {imd}")
         ch = change_csv(str(r["icb_code_nhs"]), "lsoa")[0].set_index("lsoa_code")
         if r["lsoa_code"] in ch.index:

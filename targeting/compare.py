@@ -396,7 +396,7 @@ def _change_columns(scope: Scope, pcn: pd.DataFrame, summary: dict) -> dict:
     from targeting.change import pcn_change
 
     ch = pcn_change(scope).set_index("pcn_code").reindex(pcn["pcn_code"])
-    p19, p25 = (pcn_profiles(scope.with_edition(ed)) for ed in scope.editions())
+    p19, p25 = (pcn_profiles(scope.with_edition(ed)) for ed in scope.editions)
     summary.update(
         label=METRICS["core20_change_pp"][2], unit="percentage points",
         source=scope.month.relabel("IoD 2019 (LSOA 2011) and IoD 2025 (LSOA 2021), MHCLG; NHS Digital GP "

@@ -69,6 +69,7 @@ class Scope:
 
         return lsoas_in(self.edition, str(self.area.icb_code_nhs))
 
+    @property
     def editions(self) -> tuple[Edition, ...]:
         """Every edition the atlas carries, bound to it (for measures that compare editions)."""
         return self.atlas.editions
