@@ -373,23 +373,18 @@ def area_lsoas(scope: Scope) -> tuple[gpd.GeoDataFrame, list[list[float]] | None
         where most of its registered patients live (the LSOAs holding the first 80% of its patients, July 2022).
 
     """
-    from targeting.areas import lsoas_in
-
     atlas, area = scope.atlas, scope.area
     if area is None:
         raise ValueError("a map is drawn for an area, not all of England")
     kind = area.kind
-    t = atlas.lsoa21
-    if kind == "icb":
-        return lsoas_in(scope.edition_on(2021), str(area.icb_code_nhs)), None, area.name
-    if kind == "lad":
-        return t[t["lad_code"] == area.code], None, area.name
+    lsoas = _drawn_rows(scope)
+    if kind in ("icb", "lad"):
+        return lsoas, None, area.name
     if kind == "pcn":
         practices = atlas.practices.loc[atlas.practices["pcn_code"] == area.code, "practice_code"]
     else:
         practices = pd.Series([area.code])
-    nhs, name = area.icb_code_nhs, area.name
-    lsoas = t[t["icb_code_nhs"] == nhs]
+    t = atlas.lsoa21
     reg = atlas.registrations21
     reg = reg[reg["practice_code"].isin(set(practices))].groupby("lsoa_code")["patients"].sum()
     reg = reg.sort_values(ascending=False, kind="stable")  # ties in LSOA code order
@@ -399,4 +394,4 @@ def area_lsoas(scope: Scope) -> tuple[gpd.GeoDataFrame, list[list[float]] | None
     if not focus.empty:
         x0, y0, x1, y1 = focus["geometry_web"].total_bounds
         bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
-    return lsoas, bounds, name
+    return lsoas, bounds, area.name
