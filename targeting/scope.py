@@ -7,6 +7,7 @@ it and never resolves a code or picks an edition again. Its :attr:`Scope.key` id
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -101,8 +102,8 @@ class Scope:
             raise ValueError(f"the scope is of {self.month.title}, the atlas of {atlas.month.title}")
         return dataclasses.replace(self, atlas=atlas, edition=atlas.edition(self.edition))
 
-    @property
-    def key(self) -> str:
+    @functools.cached_property
+    def key(self) -> str:  # cached: the app hashes every cached call's scope by it, on every rerun
         """A stable hash of everything the scope holds: the atlas build, month, edition, area and PLUS rules."""
         from targeting.plus import describe_rules
 
