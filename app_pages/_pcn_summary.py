@@ -166,8 +166,9 @@ def spine_html(table: pd.DataFrame, shown: pd.DataFrame) -> str:
             f"<td>{_spine_cell(r, s)}</td><td class='n'>{_num(r['icb_max'], d)}</td>"
             f"<td>{_marker_svg(str(s['vs_england']))} {_E(str(s['vs_england']))}</td>"
             f"<td>{_E(str(s['vs_icb']))}</td></tr>")
-    return (f"<div class='wide'><table class='spine-table'><thead>{head}</thead><tbody>{''.join(rows)}</tbody>"
-            "</table></div>")
+    # it scrolls sideways on a phone: a keyboard must be able to reach and scroll it (WCAG 2.1.1)
+    return (f"<div class='wide' tabindex='0' role='region' aria-label='Spine chart table, scrolls sideways'>"
+            f"<table class='spine-table'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def spine_caption(table: pd.DataFrame) -> str:

@@ -51,6 +51,23 @@ def test_axe_finds_no_serious_or_critical_violation(state, app_url, page, snap, 
                               for v in bad)
 
 
+def test_a_pcn_on_a_phone_after_a_click_on_the_map_has_no_serious_violation(app_url, page, snap, axe_source):
+    """At 390x844 the spine table scrolls sideways: a scrolling region a keyboard cannot reach is a serious
+    violation (axe: scrollable-region-focusable). Checked after the one click a user makes on the map."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(app_url + "/explore?pcn=U37316")
+    page.frame_locator(MAP).first.locator("path.leaflet-interactive").nth(199).wait_for(state="attached")
+    box = page.locator(MAP).first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.55)
+    page.get_by_text("Spine chart").first.wait_for()
+    settle(page)
+    violations = run_axe(page, axe_source)
+    snap(page, "12_axe_pcn_phone_clicked")
+    bad = [v for v in violations if v["impact"] in SERIOUS]
+    assert not bad, "\n".join(f"{v['impact']} {v['id']}: {v['help']}\n  " + "\n  ".join(v["nodes"][:5])
+                              for v in bad)
+
+
 def _focus_outline(page) -> dict:
     """The focused element (inside the map's frame if focus is there) and whether a focus ring is drawn."""
     return page.evaluate("""() => {
