@@ -91,10 +91,15 @@ gate()
 
 # The start page is the default ("/"). A link into the app's root with an area in it (/?pcn=U37316, /?icb=…, as
 # shared before the start page existed) opens Explore, as it always has: Explore is then the default page and the
-# start page moves to /start. Explore is also at /explore.
+# start page moves to /start. A link to a page by name (/explore?pcn=…, /outreach?icb=…) keeps Explore at /explore:
+# a default page has no path of its own, so /explore would be "Page not found".
+from urllib.parse import urlsplit  # noqa: E402
+
 from app_pages._shared import area_from_url  # noqa: E402
 
-to_explore = area_from_url() is not None
+_PATHS = ("start", "explore", "outreach", "compare", "core20plus5", "your_data", "methods")
+_named = urlsplit(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1] in _PATHS
+to_explore = area_from_url() is not None and not _named
 pages = [
     st.Page("app_pages/home.py", title="Start", url_path="start", default=not to_explore),
     st.Page("app_pages/explore.py", title="Explore", url_path="explore", default=to_explore),

@@ -80,6 +80,7 @@ def test_links_shared_before_the_start_page_still_open_explore(link, heading, ap
     page.get_by_role("heading", name=re.compile("^" + re.escape(heading))).first.wait_for()
     assert page.locator("h1").first.inner_text() == "Explore Core20PLUS neighbourhoods"
     settle(page, 1000)
+    assert page.locator('[data-testid="stDialog"]').count() == 0  # /explore?… said "Page not found" over the page
     assert page.locator("svg.c20-national").count() == 0  # not the start page
 
 
